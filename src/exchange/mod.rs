@@ -1,0 +1,259 @@
+//! Venue adapters: the [`Exchange`] trait and the normalised [`Event`]s a frame parses into.
+//! One file per venue holds its URLs, subscribe frames, symbol mapping and pure `parse`.
+//! Adapters do no I/O: the feed task owns sockets and HTTP, and asks an adapter only for
+//! frames to send and for the meaning of frames received.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::model::{ExchangeId, Source, Ticker};
+use crate::symbol::{PairList, Symbol};
+
+
+
+/// A frame could not be understood. Never fatal: the feed counts it and reads on.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("unexpected shape: {0}")]
+    Schema(String),
+}
+
+/// A venue's ticker fields, still keyed by the venue's wire name. Decimals carry the exact
+/// digits sent; `None` where the venue sent nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WireTicker<'a> {
+    pub symbol: Cow<'a, str>,
+    pub last: Option<Decimal>,
+    pub bid: Option<Decimal>,
+    pub ask: Option<Decimal>,
+    pub open_24h: Option<Decimal>,
+    pub change_24h: Option<Decimal>,
+    /// Percent (`4.72` = 4.72 %); adapters convert fractions.
+    pub change_pct_24h: Option<Decimal>,
+    pub high_24h: Option<Decimal>,
+    pub low_24h: Option<Decimal>,
+    pub volume_24h: Option<Decimal>,
+    pub vwap_24h: Option<Decimal>,
+    pub exchange_ts: Option<DateTime<Utc>>,
+}
+
+impl WireTicker<'_> {
+    /// Normalise into a [`Ticker`] for the canonical `symbol`, filling derived 24 h fields.
+    pub fn into_ticker(
+        self,
+        exchange: ExchangeId,
+        symbol: Symbol,
+        source: Source,
+        received_ts: DateTime<Utc>,
+    ) -> Ticker {
+        let mut t = Ticker {
+            exchange,
+            symbol,
+            last: self.last,
+            bid: self.bid,
+            ask: self.ask,
+            open_24h: self.open_24h,
+            change_24h: self.change_24h,
+            change_pct_24h: self.change_pct_24h,
+            high_24h: self.high_24h,
+            low_24h: self.low_24h,
+            volume_24h: self.volume_24h,
+            vwap_24h: self.vwap_24h,
+            source,
+            exchange_ts: self.exchange_ts,
+            received_ts,
+        };
+        t.derive_24h();
+        t
+    }
+}
+
+/// What one received frame means. A frame may carry several (Kraken's `data` array).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event<'a> {
+    Ticker(WireTicker<'a>),
+    /// The venue confirmed a subscription (wire name when the ack names one).
+    Subscribed { symbol: Option<Cow<'a, str>> },
+    Unsubscribed { symbol: Option<Cow<'a, str>> },
+    /// The venue refused a subscription; the connection stays up.
+    SubscribeError {
+        symbol: Option<Cow<'a, str>>,
+        message: String,
+    },
+    /// Venue-wide status (`online`, `maintenance`, ...). `healthy` false means data will
+    /// not flow until it changes.
+    Status { status: String, healthy: bool },
+    /// A keep-alive frame from the venue: counts as data for the silence watchdog.
+    Heartbeat,
+    /// Reply to our application-level ping.
+    Pong { req_id: Option<u64> },
+    /// The venue announced it will close the connection (restart, upgrade, 24 h limit).
+    ReconnectSoon { reason: String },
+    /// A frame of a known kind that carries nothing for a ticker dashboard.
+    Ignored,
+    /// A well-formed frame of a kind this adapter does not know: counted and logged.
+    Unknown,
+}
+
+/// One venue's protocol, as pure functions. Implementations are cheap, stateless values.
+pub trait Exchange: Send + Sync + 'static {
+    fn id(&self) -> ExchangeId;
+
+    /// The venue's public WebSocket URL (overridable by `--ws-url`).
+    fn default_ws_url(&self) -> &'static str;
+
+    /// The venue's public REST base URL (overridable by `--rest-url`).
+    fn default_rest_url(&self) -> &'static str;
+
+    /// `(venue code, canonical code)` pairs, e.g. Kraken's `("XBT", "BTC")`.
+    fn asset_aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
+    /// Path (and query) of the REST endpoint listing the venue's markets.
+    fn pair_list_path(&self) -> &'static str;
+
+    /// Parse the market list body into a [`PairList`].
+    fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError>;
+
+    /// Frames that subscribe the given wire names (split where the venue caps a request).
+    fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String>;
+
+    /// Frames that unsubscribe the given wire names.
+    fn unsubscribe(&self, wire: &[&str], req_id: u64) -> Vec<String>;
+
+    /// An application-level ping, if the venue has one.
+    fn ping(&self, req_id: u64) -> Option<String>;
+
+    /// How often to send [`Exchange::ping`].
+    fn ping_interval(&self) -> Duration {
+        Duration::from_secs(15)
+    }
+
+    /// Parse one text frame, appending its events to `out`.
+    fn parse<'a>(&self, frame: &'a str, out: &mut Vec<Event<'a>>) -> Result<(), ParseError>;
+
+    /// Paths (with query) that fetch REST tickers for these REST names.
+    fn rest_ticker_paths(&self, rest: &[&str]) -> Vec<String>;
+
+    /// Parse a REST ticker body. `symbol` in each result is a name the pair list resolves.
+    fn parse_rest_ticker<'a>(&self, body: &'a str) -> Result<Vec<WireTicker<'a>>, ParseError>;
+}
+
+/// Build the adapter for a venue. Venues without an adapter yet are reported, not guessed.
+pub fn adapter(id: ExchangeId) -> Result<Box<dyn Exchange>, String> {
+    match id {
+        other => Err(format!("{other} is not supported yet (supported: kraken)")),
+    }
+}
+
+/// Parse decimal text exactly: `"1.00000"` keeps five places; `1e-08` is accepted.
+/// Quotes around the text (a JSON string) are removed first.
+pub fn parse_decimal(text: &str) -> Option<Decimal> {
+    let t = text.trim().trim_matches('"');
+    if t.is_empty() {
+        return None;
+    }
+    if t.contains(['e', 'E']) {
+        return Decimal::from_scientific(t).ok();
+    }
+    Decimal::from_str_exact(t)
+        .or_else(|_| t.parse::<Decimal>())
+        .ok()
+}
+
+/// Serde helpers shared by the adapters' wire types.
+pub mod de {
+    use super::{Decimal, Deserialize, RawValue, parse_decimal};
+    use chrono::{DateTime, Utc};
+    use serde::Deserializer;
+    use serde::de::Error;
+
+    /// An optional decimal from a JSON number or string, read from its raw text so no
+    /// digit passes through `f64`. `null` and `""` are `None`.
+    pub fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        let raw: Option<&'de RawValue> = Option::deserialize(d)?;
+        match raw.map(RawValue::get) {
+            None | Some("null" | "\"\"") => Ok(None),
+            Some(text) => parse_decimal(text)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("not a decimal: {text}"))),
+        }
+    }
+
+    /// An optional RFC 3339 timestamp.
+    pub fn opt_rfc3339<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
+        match s {
+            None => Ok(None),
+            Some(s) => DateTime::parse_from_rfc3339(&s)
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .map_err(D::Error::custom),
+        }
+    }
+
+    /// Milliseconds since the epoch, as a JSON number or string.
+    pub fn opt_millis<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let raw: Option<&'de RawValue> = Option::deserialize(d)?;
+        match raw.map(|r| r.get().trim_matches('"')) {
+            None | Some("null" | "") => Ok(None),
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .and_then(DateTime::from_timestamp_millis)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("not a millisecond time: {text}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_keep_every_digit() {
+        let cases = [
+            ("1.00000", "1.00000"),
+            ("\"56218.30000\"", "56218.30000"),
+            ("0.99981", "0.99981"),
+            ("1e-08", "0.00000001"),
+            ("270638277.50461281", "270638277.50461281"),
+            ("-0.5", "-0.5"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_decimal(input).unwrap().to_string(), want, "{input}");
+        }
+        assert_eq!(parse_decimal("\"\""), None);
+        assert_eq!(parse_decimal("abc"), None);
+    }
+
+    #[test]
+    fn serde_helper_reads_raw_number_text() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default, deserialize_with = "de::opt_decimal")]
+            a: Option<Decimal>,
+            #[serde(default, deserialize_with = "de::opt_decimal")]
+            b: Option<Decimal>,
+            #[serde(default, deserialize_with = "de::opt_decimal")]
+            c: Option<Decimal>,
+        }
+        let t: T = serde_json::from_str(r#"{"a":0.10000000000000000001,"b":"2.50","c":null}"#)
+            .unwrap();
+        assert_eq!(t.a.unwrap().to_string(), "0.10000000000000000001");
+        assert_eq!(t.b.unwrap().to_string(), "2.50");
+        assert_eq!(t.c, None);
+    }
+}

@@ -1,0 +1,129 @@
+//! What the UI (or a test) may ask of a running feed, and the handle it asks through.
+//! Symbols are validated on the caller's side against the pair list the feed loaded, so an
+//! error can be shown at once in the add prompt.
+
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::mpsc;
+
+use crate::model::ExchangeId;
+use crate::symbol::{PairList, Symbol, SymbolError, parse_without_list};
+
+/// A request to one feed task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Drop the connection and connect again now, resetting the attempt counter.
+    Reconnect,
+    /// Subscribe a symbol on the live connection.
+    Add(Symbol),
+    /// Unsubscribe a symbol and drop its row.
+    Remove(Symbol),
+    /// Close the connection and end the task.
+    Shutdown,
+}
+
+/// The pair list a feed loaded, shared with its handles for validation.
+pub type SharedPairs = Arc<RwLock<Option<PairList>>>;
+
+/// A cheap, cloneable way to talk to one feed.
+#[derive(Debug, Clone)]
+pub struct FeedHandle {
+    pub exchange: ExchangeId,
+    tx: mpsc::Sender<Command>,
+    pairs: SharedPairs,
+}
+
+/// The feed task is gone (shut down or crashed beyond restart).
+#[derive(Debug, thiserror::Error)]
+#[error("the {0} feed is not running")]
+pub struct FeedGone(pub ExchangeId);
+
+impl FeedHandle {
+    pub fn new(exchange: ExchangeId, tx: mpsc::Sender<Command>, pairs: SharedPairs) -> Self {
+        FeedHandle {
+            exchange,
+            tx,
+            pairs,
+        }
+    }
+
+    /// Resolve a typed symbol against the venue's pair list (or, before the list has
+    /// loaded or if it could not be fetched, by its spelling alone).
+    pub fn resolve(&self, input: &str) -> Result<Symbol, SymbolError> {
+        let guard = self
+            .pairs
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match guard.as_ref() {
+            Some(list) if !list.is_empty() => list.resolve(input).map(|i| i.symbol.clone()),
+            _ => parse_without_list(input),
+        }
+    }
+
+    /// Queue a command without waiting. Commands are few and the queue is short; a full
+    /// queue means the task is wedged, which is reported rather than waited on.
+    pub fn send(&self, cmd: Command) -> Result<(), FeedGone> {
+        self.tx.try_send(cmd).map_err(|_| FeedGone(self.exchange))
+    }
+}
+
+/// All running feeds, routing typed symbols (`binance:BTC/USDT`) to the right one.
+#[derive(Debug, Clone, Default)]
+pub struct Feeds {
+    handles: Vec<FeedHandle>,
+}
+
+/// Why typed input did not name a symbol of a running feed.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("no feed for {0} is running (start it with --exchange)")]
+    NoFeed(ExchangeId),
+    #[error("{0}")]
+    Exchange(String),
+    #[error(transparent)]
+    Symbol(#[from] SymbolError),
+}
+
+impl Feeds {
+    pub fn new(handles: Vec<FeedHandle>) -> Self {
+        Feeds { handles }
+    }
+
+    pub fn handles(&self) -> &[FeedHandle] {
+        &self.handles
+    }
+
+    pub fn get(&self, exchange: ExchangeId) -> Option<&FeedHandle> {
+        self.handles.iter().find(|h| h.exchange == exchange)
+    }
+
+    /// Resolve `SYMBOL` (first feed) or `exchange:SYMBOL`.
+    pub fn resolve(&self, input: &str) -> Result<(ExchangeId, Symbol), InputError> {
+        let input = input.trim();
+        let (handle, rest) = match input.split_once(':') {
+            Some((venue, rest)) if venue.parse::<ExchangeId>().is_ok() => {
+                let id: ExchangeId = venue.parse().map_err(InputError::Exchange)?;
+                (self.get(id).ok_or(InputError::NoFeed(id))?, rest)
+            }
+            _ => (
+                self.handles
+                    .first()
+                    .ok_or_else(|| InputError::Exchange("no feed is running".into()))?,
+                input,
+            ),
+        };
+        Ok((handle.exchange, handle.resolve(rest)?))
+    }
+
+    /// Send to one feed.
+    pub fn send(&self, exchange: ExchangeId, cmd: Command) -> Result<(), FeedGone> {
+        self.get(exchange).ok_or(FeedGone(exchange))?.send(cmd)
+    }
+
+    /// Send to every feed (reconnect all, shut down all).
+    pub fn broadcast(&self, cmd: &Command) {
+        for h in &self.handles {
+            let _ = h.send(cmd.clone());
+        }
+    }
+}

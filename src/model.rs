@@ -1,0 +1,309 @@
+//! The normalised data every venue is turned into: [`Ticker`], [`FeedStatus`] and
+//! [`Transition`]. Owns no I/O and knows no venue's wire format.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::symbol::Symbol;
+
+/// A venue pricewire can stream from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExchangeId {
+    Kraken,
+    Binance,
+    Coinbase,
+    Bybit,
+    Okx,
+    Kucoin,
+}
+
+impl ExchangeId {
+    pub const ALL: [ExchangeId; 6] = [
+        ExchangeId::Kraken,
+        ExchangeId::Binance,
+        ExchangeId::Coinbase,
+        ExchangeId::Bybit,
+        ExchangeId::Okx,
+        ExchangeId::Kucoin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExchangeId::Kraken => "kraken",
+            ExchangeId::Binance => "binance",
+            ExchangeId::Coinbase => "coinbase",
+            ExchangeId::Bybit => "bybit",
+            ExchangeId::Okx => "okx",
+            ExchangeId::Kucoin => "kucoin",
+        }
+    }
+}
+
+impl fmt::Display for ExchangeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ExchangeId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        ExchangeId::ALL
+            .into_iter()
+            .find(|e| e.as_str() == lower)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ExchangeId::ALL.iter().map(|e| e.as_str()).collect();
+                format!("unknown exchange '{s}' (known: {})", names.join(", "))
+            })
+    }
+}
+
+/// Where a ticker's values came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Stream,
+    Rest,
+}
+
+/// One venue's view of one market. Every price is the exact decimal the venue sent
+/// (scale kept, so `1.00000` prints as `1.00000`). `None` means the venue did not send it.
+///
+/// The same type carries partial updates: [`Ticker::merge`] overwrites only the fields an
+/// update carries, so a best-bid/offer-only message keeps the 24 h statistics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticker {
+    pub exchange: ExchangeId,
+    pub symbol: Symbol,
+    pub last: Option<Decimal>,
+    pub bid: Option<Decimal>,
+    pub ask: Option<Decimal>,
+    pub open_24h: Option<Decimal>,
+    pub change_24h: Option<Decimal>,
+    /// Percent, not fraction: `4.72` means 4.72 %.
+    pub change_pct_24h: Option<Decimal>,
+    pub high_24h: Option<Decimal>,
+    pub low_24h: Option<Decimal>,
+    /// Base-currency volume.
+    pub volume_24h: Option<Decimal>,
+    pub vwap_24h: Option<Decimal>,
+    pub source: Source,
+    pub exchange_ts: Option<DateTime<Utc>>,
+    pub received_ts: DateTime<Utc>,
+}
+
+impl Ticker {
+    pub fn empty(
+        exchange: ExchangeId,
+        symbol: Symbol,
+        source: Source,
+        received_ts: DateTime<Utc>,
+    ) -> Self {
+        Ticker {
+            exchange,
+            symbol,
+            last: None,
+            bid: None,
+            ask: None,
+            open_24h: None,
+            change_24h: None,
+            change_pct_24h: None,
+            high_24h: None,
+            low_24h: None,
+            volume_24h: None,
+            vwap_24h: None,
+            source,
+            exchange_ts: None,
+            received_ts,
+        }
+    }
+
+    /// Overwrite the fields `update` carries; keep the rest.
+    pub fn merge(&mut self, update: &Ticker) {
+        fn take(dst: &mut Option<Decimal>, src: Option<Decimal>) {
+            if src.is_some() {
+                *dst = src;
+            }
+        }
+        take(&mut self.last, update.last);
+        take(&mut self.bid, update.bid);
+        take(&mut self.ask, update.ask);
+        take(&mut self.open_24h, update.open_24h);
+        take(&mut self.change_24h, update.change_24h);
+        take(&mut self.change_pct_24h, update.change_pct_24h);
+        take(&mut self.high_24h, update.high_24h);
+        take(&mut self.low_24h, update.low_24h);
+        take(&mut self.volume_24h, update.volume_24h);
+        take(&mut self.vwap_24h, update.vwap_24h);
+        if update.exchange_ts.is_some() {
+            self.exchange_ts = update.exchange_ts;
+        }
+        self.source = update.source;
+        self.received_ts = update.received_ts;
+    }
+
+    /// Fill the 24 h open / change / percent that a venue leaves out, from the ones it sent.
+    /// Venues send different subsets (open only, change only, percent only); this is the
+    /// one place that derives the rest, so every venue shows the same columns.
+    pub fn derive_24h(&mut self) {
+        let Some(last) = self.last else { return };
+        if self.open_24h.is_none() {
+            if let Some(change) = self.change_24h {
+                self.open_24h = Some(last - change);
+            } else if let Some(pct) = self.change_pct_24h {
+                let factor = Decimal::ONE + pct / Decimal::ONE_HUNDRED;
+                if !factor.is_zero() {
+                    self.open_24h = last.checked_div(factor).map(|mut d| {
+                        d.rescale(last.scale());
+                        d
+                    });
+                }
+            }
+        }
+        if let Some(open) = self.open_24h {
+            if self.change_24h.is_none() {
+                self.change_24h = Some(last - open);
+            }
+            if self.change_pct_24h.is_none() && !open.is_zero() {
+                self.change_pct_24h = ((last - open) * Decimal::ONE_HUNDRED)
+                    .checked_div(open)
+                    .map(|d| d.round_dp(2));
+            }
+        }
+    }
+
+    /// Spread between best ask and best bid.
+    pub fn spread(&self) -> Option<Decimal> {
+        Some(self.ask? - self.bid?)
+    }
+}
+
+/// The honest state of one exchange connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedStatus {
+    /// First connection attempt under way.
+    Connecting,
+    /// WebSocket up and subscribed.
+    Connected,
+    /// WebSocket down; waiting to try again.
+    Reconnecting {
+        attempt: u32,
+        max_attempts: u32,
+        next_try: DateTime<Utc>,
+    },
+    /// WebSocket down after `max_attempts`; prices come from REST polling.
+    Fallback { next_ws_try: DateTime<Utc> },
+    /// WebSocket and REST both failing; still retrying.
+    Offline { next_try: DateTime<Utc> },
+    /// Shut down on request.
+    Stopped,
+}
+
+impl FeedStatus {
+    /// The one word a state is called by, in history lines and JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FeedStatus::Connecting => "connecting",
+            FeedStatus::Connected => "connected",
+            FeedStatus::Reconnecting { .. } => "reconnecting",
+            FeedStatus::Fallback { .. } => "fallback",
+            FeedStatus::Offline { .. } => "offline",
+            FeedStatus::Stopped => "stopped",
+        }
+    }
+
+    pub fn attempt(&self) -> u32 {
+        match self {
+            FeedStatus::Reconnecting { attempt, .. } => *attempt,
+            _ => 0,
+        }
+    }
+}
+
+/// One change of [`FeedStatus`], kept in the bounded history with why it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub exchange: ExchangeId,
+    pub from: FeedStatus,
+    pub to: FeedStatus,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn ticker() -> Ticker {
+        Ticker::empty(
+            ExchangeId::Kraken,
+            Symbol::new("BTC", "USD"),
+            Source::Stream,
+            DateTime::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn open_and_percent_from_change() {
+        let mut t = ticker();
+        t.last = Some(d("100.50"));
+        t.change_24h = Some(d("0.50"));
+        t.derive_24h();
+        assert_eq!(t.open_24h, Some(d("100.00")));
+        assert_eq!(t.change_pct_24h, Some(d("0.50")));
+    }
+
+    #[test]
+    fn change_from_open() {
+        let mut t = ticker();
+        t.last = Some(d("9338.96000000"));
+        t.open_24h = Some(d("8917.99000000"));
+        t.derive_24h();
+        assert_eq!(t.change_24h, Some(d("420.97000000")));
+        assert_eq!(t.change_pct_24h, Some(d("4.72")));
+    }
+
+    #[test]
+    fn open_from_percent_keeps_price_scale() {
+        let mut t = ticker();
+        t.last = Some(d("110.00"));
+        t.change_pct_24h = Some(d("10"));
+        t.derive_24h();
+        assert_eq!(t.open_24h.unwrap().to_string(), "100.00");
+        assert_eq!(t.change_24h.unwrap().to_string(), "10.00");
+    }
+
+    #[test]
+    fn merge_keeps_fields_the_update_lacks() {
+        let mut t = ticker();
+        t.last = Some(d("1.0"));
+        t.high_24h = Some(d("2.0"));
+        let mut u = ticker();
+        u.bid = Some(d("0.9"));
+        u.source = Source::Rest;
+        t.merge(&u);
+        assert_eq!(t.last, Some(d("1.0")));
+        assert_eq!(t.bid, Some(d("0.9")));
+        assert_eq!(t.high_24h, Some(d("2.0")));
+        assert_eq!(t.source, Source::Rest);
+    }
+
+    #[test]
+    fn exchange_names_round_trip() {
+        for e in ExchangeId::ALL {
+            assert_eq!(e.as_str().parse::<ExchangeId>(), Ok(e));
+        }
+        assert!("nope".parse::<ExchangeId>().unwrap_err().contains("kraken"));
+    }
+}

@@ -1,0 +1,597 @@
+//! The shared state: latest ticker per (exchange, symbol), each feed's status with its
+//! bounded transition history, and counters. Feed tasks write through short methods; readers
+//! take a [`Snapshot`] copy. Never touches sockets or the screen.
+//!
+//! A `std::sync::Mutex`, not tokio's: every critical section is a few field writes and is
+//! never held across an `.await`, so a blocking lock is cheaper and cannot deadlock a task.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use tokio::sync::{Notify, broadcast};
+
+use crate::model::{ExchangeId, FeedStatus, Source, Ticker, Transition};
+use crate::sanitize;
+use crate::symbol::Symbol;
+
+/// Bounds that keep memory flat however long the program runs.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreLimits {
+    /// Transitions kept per feed.
+    pub history: usize,
+    /// Last prices kept per row for the sparkline.
+    pub sparkline: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        StoreLimits {
+            history: 1000,
+            sparkline: 60,
+        }
+    }
+}
+
+/// Direction of the last change of a row's last price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    Up,
+    Down,
+    #[default]
+    Flat,
+}
+
+/// Where a row's subscription stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowState {
+    /// Subscribe sent, nothing confirmed yet.
+    Pending,
+    /// Confirmed by the venue (or data arrived).
+    Subscribed,
+    /// The venue or the symbol table rejected it; the message says why.
+    Invalid(String),
+    /// Confirmed but no data arrives; the message says what is being done.
+    Silent(String),
+}
+
+/// Everything drawn for one (exchange, symbol).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub exchange: ExchangeId,
+    pub symbol: Symbol,
+    pub state: RowState,
+    pub ticker: Option<Ticker>,
+    /// The last price before the latest change of last price.
+    pub prev_last: Option<Decimal>,
+    pub direction: Direction,
+    /// When the last price last changed (drives the up/down flash).
+    pub last_change_at: Option<DateTime<Utc>>,
+    /// Recent distinct last prices, oldest first.
+    pub sparkline: VecDeque<Decimal>,
+    pub price_decimals: Option<u32>,
+    /// Updates applied to this row.
+    pub updates: u64,
+}
+
+impl Row {
+    /// When data last arrived for this row.
+    pub fn updated_at(&self) -> Option<DateTime<Utc>> {
+        self.ticker.as_ref().map(|t| t.received_ts)
+    }
+
+    pub fn source(&self) -> Option<Source> {
+        self.ticker.as_ref().map(|t| t.source)
+    }
+}
+
+/// Per-feed counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub frames_in: u64,
+    pub bytes_in: u64,
+    pub messages_out: u64,
+    pub tickers: u64,
+    pub reconnects: u64,
+    pub parse_errors: u64,
+    pub unknown_frames: u64,
+    pub rest_polls: u64,
+    pub last_frame_at: Option<DateTime<Utc>>,
+    pub last_poll_at: Option<DateTime<Utc>>,
+    pub ping_rtt: Option<Duration>,
+}
+
+/// One exchange connection as readers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feed {
+    pub exchange: ExchangeId,
+    pub status: FeedStatus,
+    pub status_since: DateTime<Utc>,
+    /// Last reason given for a transition (shown next to the state).
+    pub reason: String,
+    /// Newest last.
+    pub history: VecDeque<Arc<Transition>>,
+    pub counters: Counters,
+}
+
+/// A consistent copy of the whole store, taken under one lock.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub version: u64,
+    pub feeds: Vec<Feed>,
+    pub rows: Vec<Row>,
+}
+
+impl Snapshot {
+    pub fn feed(&self, exchange: ExchangeId) -> Option<&Feed> {
+        self.feeds.iter().find(|f| f.exchange == exchange)
+    }
+
+    pub fn row(&self, exchange: ExchangeId, symbol: &str) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|r| r.exchange == exchange && r.symbol.as_str() == symbol)
+    }
+}
+
+/// What headless mode prints: every ticker, status change and symbol error, in order.
+#[derive(Debug, Clone)]
+pub enum StoreEvent {
+    Ticker(Ticker),
+    Status(Arc<Transition>),
+    Error {
+        exchange: ExchangeId,
+        symbol: String,
+        message: String,
+    },
+}
+
+#[derive(Default)]
+struct Inner {
+    feeds: Vec<Feed>,
+    rows: Vec<Row>,
+    index: HashMap<(ExchangeId, Symbol), usize>,
+}
+
+/// See the module docs.
+pub struct Store {
+    inner: Mutex<Inner>,
+    limits: StoreLimits,
+    version: AtomicU64,
+    changed: Notify,
+    tap: OnceLock<broadcast::Sender<StoreEvent>>,
+}
+
+/// Events buffered for a slow headless reader before it is told how many it missed.
+const TAP_CAPACITY: usize = 65_536;
+
+impl Store {
+    pub fn new(limits: StoreLimits) -> Arc<Self> {
+        Arc::new(Store {
+            inner: Mutex::new(Inner::default()),
+            limits,
+            version: AtomicU64::new(0),
+            changed: Notify::new(),
+            tap: OnceLock::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind, still consistent enough
+        // to draw; recover it rather than poison every reader.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn bump(&self) {
+        self.version.fetch_add(1, Ordering::Release);
+        self.changed.notify_one();
+    }
+
+    fn emit(&self, event: impl FnOnce() -> StoreEvent) {
+        if let Some(tap) = self.tap.get() {
+            if tap.receiver_count() > 0 {
+                let _ = tap.send(event());
+            }
+        }
+    }
+
+    /// Every ticker, transition and symbol error from now on, in order. A reader that falls
+    /// more than 65,536 events behind is told how many it missed (`RecvError::Lagged`).
+    pub fn events(&self) -> broadcast::Receiver<StoreEvent> {
+        self.tap
+            .get_or_init(|| broadcast::channel(TAP_CAPACITY).0)
+            .subscribe()
+    }
+
+    /// Bumped on every change.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// Resolves after the next change (or at once if one happened since the last call).
+    pub async fn changed(&self) {
+        self.changed.notified().await;
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let inner = self.lock();
+        Snapshot {
+            version: self.version(),
+            feeds: inner.feeds.clone(),
+            rows: inner.rows.clone(),
+        }
+    }
+
+    /// Make sure a feed exists (state `connecting`).
+    pub fn add_feed(&self, exchange: ExchangeId, now: DateTime<Utc>) {
+        let mut inner = self.lock();
+        if inner.feeds.iter().any(|f| f.exchange == exchange) {
+            return;
+        }
+        inner.feeds.push(Feed {
+            exchange,
+            status: FeedStatus::Connecting,
+            status_since: now,
+            reason: "starting".to_string(),
+            history: VecDeque::new(),
+            counters: Counters::default(),
+        });
+        drop(inner);
+        self.bump();
+    }
+
+    /// Record a status change with its reason. Returns the transition recorded.
+    pub fn transition(
+        &self,
+        exchange: ExchangeId,
+        to: FeedStatus,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Arc<Transition> {
+        let reason = sanitize::clean(reason);
+        let mut inner = self.lock();
+        let limit = self.limits.history;
+        let feed = feed_mut(&mut inner, exchange, now);
+        let transition = Arc::new(Transition {
+            exchange,
+            from: feed.status.clone(),
+            to: to.clone(),
+            at: now,
+            reason: reason.clone(),
+        });
+        if matches!(to, FeedStatus::Reconnecting { attempt: 1, .. }) {
+            feed.counters.reconnects += 1;
+        }
+        feed.status = to;
+        feed.status_since = now;
+        feed.reason = reason;
+        feed.history.push_back(Arc::clone(&transition));
+        while feed.history.len() > limit {
+            feed.history.pop_front();
+        }
+        drop(inner);
+        tracing::info!(
+            exchange = %exchange,
+            from = transition.from.name(),
+            to = transition.to.name(),
+            reason = %transition.reason,
+            "feed state"
+        );
+        self.emit(|| StoreEvent::Status(Arc::clone(&transition)));
+        self.bump();
+        transition
+    }
+
+    /// Add a row for a symbol about to be subscribed (no-op if present; an invalid row
+    /// becomes pending again).
+    pub fn add_symbol(&self, exchange: ExchangeId, symbol: &Symbol, price_decimals: Option<u32>) {
+        let mut inner = self.lock();
+        let key = (exchange, symbol.clone());
+        if let Some(&i) = inner.index.get(&key) {
+            let row = &mut inner.rows[i];
+            if matches!(row.state, RowState::Invalid(_)) {
+                row.state = RowState::Pending;
+            }
+            row.price_decimals = price_decimals.or(row.price_decimals);
+        } else {
+            let i = inner.rows.len();
+            inner.rows.push(Row {
+                exchange,
+                symbol: symbol.clone(),
+                state: RowState::Pending,
+                ticker: None,
+                prev_last: None,
+                direction: Direction::Flat,
+                last_change_at: None,
+                sparkline: VecDeque::new(),
+                price_decimals,
+                updates: 0,
+            });
+            inner.index.insert(key, i);
+        }
+        drop(inner);
+        self.bump();
+    }
+
+    /// Remove a row. Returns whether it existed.
+    pub fn remove_symbol(&self, exchange: ExchangeId, symbol: &Symbol) -> bool {
+        let mut inner = self.lock();
+        let Some(i) = inner.index.remove(&(exchange, symbol.clone())) else {
+            return false;
+        };
+        inner.rows.remove(i);
+        for v in inner.index.values_mut() {
+            if *v > i {
+                *v -= 1;
+            }
+        }
+        drop(inner);
+        self.bump();
+        true
+    }
+
+    /// Set a row's subscription state, creating the row if needed (invalid symbols typed
+    /// by the user get a row so the error stays visible).
+    pub fn set_row_state(&self, exchange: ExchangeId, symbol: &Symbol, state: RowState) {
+        let state = match state {
+            RowState::Invalid(m) => RowState::Invalid(sanitize::clean(&m)),
+            RowState::Silent(m) => RowState::Silent(sanitize::clean(&m)),
+            s => s,
+        };
+        if let RowState::Invalid(message) = &state {
+            self.emit(|| StoreEvent::Error {
+                exchange,
+                symbol: symbol.to_string(),
+                message: message.clone(),
+            });
+        }
+        let mut inner = self.lock();
+        let key = (exchange, symbol.clone());
+        let i = if let Some(&i) = inner.index.get(&key) {
+            i
+        } else {
+            drop(inner);
+            self.add_symbol(exchange, symbol, None);
+            inner = self.lock();
+            match inner.index.get(&key) {
+                Some(&i) => i,
+                None => return,
+            }
+        };
+        if inner.rows[i].state != state {
+            inner.rows[i].state = state;
+            drop(inner);
+            self.bump();
+        }
+    }
+
+    /// Report an error about something the user typed that never became a row's symbol
+    /// (e.g. `!!`), for headless output; the caller shows it in the UI.
+    pub fn input_error(&self, exchange: ExchangeId, input: &str, message: &str) {
+        self.emit(|| StoreEvent::Error {
+            exchange,
+            symbol: sanitize::clean(input),
+            message: sanitize::clean(message),
+        });
+    }
+
+    /// Apply one ticker (full or partial). Ignored if the row was removed.
+    pub fn apply(&self, ticker: Ticker) {
+        self.apply_all(std::iter::once(ticker));
+    }
+
+    /// Apply several tickers under one lock (all events of one frame).
+    pub fn apply_all(&self, tickers: impl IntoIterator<Item = Ticker>) {
+        let mut applied = 0u64;
+        let tap = self.tap.get().filter(|t| t.receiver_count() > 0);
+        let mut inner = self.lock();
+        for ticker in tickers {
+            let Some(&i) = inner.index.get(&(ticker.exchange, ticker.symbol.clone())) else {
+                continue;
+            };
+            let spark_limit = self.limits.sparkline;
+            let exchange = ticker.exchange;
+            let row = &mut inner.rows[i];
+            apply_row(row, &ticker, spark_limit);
+            applied += 1;
+            if let Some(tap) = tap {
+                // Headless prints the row's merged view, so partial updates print whole.
+                let merged = row.ticker.clone().unwrap_or(ticker);
+                let _ = tap.send(StoreEvent::Ticker(merged));
+            }
+            if let Some(feed) = inner.feeds.iter_mut().find(|f| f.exchange == exchange) {
+                feed.counters.tickers += 1;
+            }
+        }
+        drop(inner);
+        if applied > 0 {
+            self.bump();
+        }
+    }
+
+    /// Count a received frame (before parsing).
+    pub fn count_frame(&self, exchange: ExchangeId, bytes: usize, now: DateTime<Utc>) {
+        self.with_counters(exchange, |c| {
+            c.frames_in += 1;
+            c.bytes_in += bytes as u64;
+            c.last_frame_at = Some(now);
+        });
+    }
+
+    /// Update a feed's counters with `f`.
+    pub fn with_counters(&self, exchange: ExchangeId, f: impl FnOnce(&mut Counters)) {
+        let mut inner = self.lock();
+        if let Some(feed) = inner.feeds.iter_mut().find(|f| f.exchange == exchange) {
+            f(&mut feed.counters);
+        }
+    }
+
+    /// Symbols currently held for an exchange (rows of any state).
+    pub fn symbols(&self, exchange: ExchangeId) -> Vec<Symbol> {
+        self.lock()
+            .rows
+            .iter()
+            .filter(|r| r.exchange == exchange)
+            .map(|r| r.symbol.clone())
+            .collect()
+    }
+}
+
+fn feed_mut(inner: &mut Inner, exchange: ExchangeId, now: DateTime<Utc>) -> &mut Feed {
+    let i = if let Some(i) = inner.feeds.iter().position(|f| f.exchange == exchange) {
+        i
+    } else {
+        inner.feeds.push(Feed {
+            exchange,
+            status: FeedStatus::Connecting,
+            status_since: now,
+            reason: String::new(),
+            history: VecDeque::new(),
+            counters: Counters::default(),
+        });
+        inner.feeds.len() - 1
+    };
+    &mut inner.feeds[i]
+}
+
+fn apply_row(row: &mut Row, ticker: &Ticker, spark_limit: usize) {
+    let new_last = ticker.last;
+    let old_last = row.ticker.as_ref().and_then(|t| t.last);
+    match &mut row.ticker {
+        Some(t) => t.merge(ticker),
+        None => row.ticker = Some(ticker.clone()),
+    }
+    if let Some(t) = &mut row.ticker {
+        t.derive_24h();
+    }
+    if let Some(new) = new_last {
+        if let Some(old) = old_last {
+            if new != old {
+                row.prev_last = Some(old);
+                row.direction = if new > old {
+                    Direction::Up
+                } else {
+                    Direction::Down
+                };
+                row.last_change_at = Some(ticker.received_ts);
+            }
+        }
+        if row.sparkline.back() != Some(&new) {
+            row.sparkline.push_back(new);
+            while row.sparkline.len() > spark_limit {
+                row.sparkline.pop_front();
+            }
+        }
+    }
+    if !matches!(row.state, RowState::Subscribed) {
+        row.state = RowState::Subscribed;
+    }
+    row.updates += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(last: &str, secs: i64) -> Ticker {
+        let mut t = Ticker::empty(
+            ExchangeId::Kraken,
+            Symbol::new("BTC", "USD"),
+            Source::Stream,
+            DateTime::from_timestamp(secs, 0).unwrap(),
+        );
+        t.last = Some(last.parse().unwrap());
+        t
+    }
+
+    #[test]
+    fn ticks_record_direction_and_previous_price() {
+        let store = Store::new(StoreLimits::default());
+        let btc = Symbol::new("BTC", "USD");
+        store.add_symbol(ExchangeId::Kraken, &btc, Some(1));
+        store.apply(t("100.0", 1));
+        store.apply(t("101.5", 2));
+        let snap = store.snapshot();
+        let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
+        assert_eq!(row.direction, Direction::Up);
+        assert_eq!(row.prev_last.unwrap().to_string(), "100.0");
+        assert_eq!(row.ticker.as_ref().unwrap().last.unwrap().to_string(), "101.5");
+        store.apply(t("99.0", 3));
+        let snap = store.snapshot();
+        let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
+        assert_eq!(row.direction, Direction::Down);
+        assert_eq!(row.sparkline.len(), 3);
+        assert_eq!(row.state, RowState::Subscribed);
+    }
+
+    #[test]
+    fn updates_for_removed_rows_are_dropped() {
+        let store = Store::new(StoreLimits::default());
+        let btc = Symbol::new("BTC", "USD");
+        store.add_symbol(ExchangeId::Kraken, &btc, None);
+        assert!(store.remove_symbol(ExchangeId::Kraken, &btc));
+        store.apply(t("1", 1));
+        assert!(store.snapshot().rows.is_empty());
+    }
+
+    #[test]
+    fn history_and_sparkline_are_bounded() {
+        let store = Store::new(StoreLimits {
+            history: 5,
+            sparkline: 4,
+        });
+        let now = DateTime::UNIX_EPOCH;
+        for i in 0..20 {
+            store.transition(ExchangeId::Kraken, FeedStatus::Connected, &format!("r{i}"), now);
+        }
+        store.add_symbol(ExchangeId::Kraken, &Symbol::new("BTC", "USD"), None);
+        for i in 0..50 {
+            store.apply(t(&i.to_string(), i));
+        }
+        let snap = store.snapshot();
+        assert_eq!(snap.feeds[0].history.len(), 5);
+        assert_eq!(snap.feeds[0].history.back().unwrap().reason, "r19");
+        assert_eq!(snap.rows[0].sparkline.len(), 4);
+    }
+
+    #[test]
+    fn network_text_is_sanitised_on_entry() {
+        let store = Store::new(StoreLimits::default());
+        let sym = Symbol::new("NOPE", "USD");
+        store.set_row_state(
+            ExchangeId::Kraken,
+            &sym,
+            RowState::Invalid("bad \u{1b}[2Jpair".into()),
+        );
+        store.transition(
+            ExchangeId::Kraken,
+            FeedStatus::Connected,
+            "\u{1b}]0;x\u{7}ok",
+            DateTime::UNIX_EPOCH,
+        );
+        let snap = store.snapshot();
+        assert_eq!(snap.rows[0].state, RowState::Invalid("bad pair".into()));
+        assert_eq!(snap.feeds[0].reason, "ok");
+    }
+
+    #[tokio::test]
+    async fn readers_are_woken_and_tap_sees_every_event() {
+        let store = Store::new(StoreLimits::default());
+        let mut events = store.events();
+        store.add_symbol(ExchangeId::Kraken, &Symbol::new("BTC", "USD"), None);
+        store.changed().await;
+        store.apply(t("1", 1));
+        store.apply(t("2", 2));
+        for want in ["1", "2"] {
+            match events.recv().await.unwrap() {
+                StoreEvent::Ticker(t) => assert_eq!(t.last.unwrap().to_string(), want),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
