@@ -137,6 +137,28 @@ pub trait Exchange: Send + Sync + 'static {
         Duration::from_secs(15)
     }
 
+    /// Venues that hand out the WebSocket address over REST first (KuCoin's
+    /// `bullet-public`): the path to POST to before every connect.
+    fn ws_bootstrap_path(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Turn the bootstrap reply into the URL to dial and the ping interval it prescribes.
+    /// `ws_override` is the user's `--ws-url`, which replaces the host the reply names.
+    fn ws_url_from_bootstrap(
+        &self,
+        _body: &str,
+        _ws_override: Option<&str>,
+    ) -> Result<(String, Option<Duration>), ParseError> {
+        Err(ParseError::Schema("this venue needs no bootstrap".into()))
+    }
+
+    /// The longest a venue keeps one connection (Binance: 24 h); the feed reconnects
+    /// shortly before, as a planned reconnect.
+    fn max_connection_age(&self) -> Option<Duration> {
+        None
+    }
+
     /// Parse one text frame, appending its events to `out`.
     fn parse<'a>(&self, frame: &'a str, out: &mut Vec<Event<'a>>) -> Result<(), ParseError>;
 
