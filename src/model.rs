@@ -132,6 +132,12 @@ impl Ticker {
                 *dst = src;
             }
         }
+        // A new last price without a new change makes the stored change stale: drop it so
+        // `derive_24h` recomputes it from the 24 h open.
+        if update.last.is_some() && update.change_24h.is_none() && update.change_pct_24h.is_none() {
+            self.change_24h = None;
+            self.change_pct_24h = None;
+        }
         take(&mut self.last, update.last);
         take(&mut self.bid, update.bid);
         take(&mut self.ask, update.ask);

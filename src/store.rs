@@ -140,7 +140,7 @@ impl Snapshot {
 /// What headless mode prints: every ticker, status change and symbol error, in order.
 #[derive(Debug, Clone)]
 pub enum StoreEvent {
-    Ticker(Ticker),
+    Ticker(Box<Ticker>),
     Status(Arc<Transition>),
     Error {
         exchange: ExchangeId,
@@ -402,7 +402,7 @@ impl Store {
             if let Some(tap) = tap {
                 // Headless prints the row's merged view, so partial updates print whole.
                 let merged = row.ticker.clone().unwrap_or(ticker);
-                let _ = tap.send(StoreEvent::Ticker(merged));
+                let _ = tap.send(StoreEvent::Ticker(Box::new(merged)));
             }
             if let Some(feed) = inner.feeds.iter_mut().find(|f| f.exchange == exchange) {
                 feed.counters.tickers += 1;
@@ -520,7 +520,10 @@ mod tests {
         let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
         assert_eq!(row.direction, Direction::Up);
         assert_eq!(row.prev_last.unwrap().to_string(), "100.0");
-        assert_eq!(row.ticker.as_ref().unwrap().last.unwrap().to_string(), "101.5");
+        assert_eq!(
+            row.ticker.as_ref().unwrap().last.unwrap().to_string(),
+            "101.5"
+        );
         store.apply(t("99.0", 3));
         let snap = store.snapshot();
         let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
@@ -547,7 +550,12 @@ mod tests {
         });
         let now = DateTime::UNIX_EPOCH;
         for i in 0..20 {
-            store.transition(ExchangeId::Kraken, FeedStatus::Connected, &format!("r{i}"), now);
+            store.transition(
+                ExchangeId::Kraken,
+                FeedStatus::Connected,
+                &format!("r{i}"),
+                now,
+            );
         }
         store.add_symbol(ExchangeId::Kraken, &Symbol::new("BTC", "USD"), None);
         for i in 0..50 {

@@ -1,0 +1,365 @@
+//! Kraken spot, WebSocket API v2 (`wss://ws.kraken.com/v2`) and the public REST API
+//! (`AssetPairs`, `Ticker`). Pure: frames to send and the meaning of frames received.
+//!
+//! Kraken prints prices as JSON *numbers* with the engine's precision (`1.00000`); they are
+//! read from the raw number text so every digit survives. Names: v2 uses `BTC/USD`, REST
+//! `XBTUSD` / `XXBTZUSD`, v1 `XBT/USD`; the pair list indexes all of them.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::{Event, Exchange, ParseError, WireTicker, de, parse_decimal};
+use crate::model::ExchangeId;
+use crate::symbol::{Instrument, PairList, Symbol};
+
+/// Kraken's own asset codes for assets everyone else names differently.
+const ASSET_ALIASES: &[(&str, &str)] = &[("XBT", "BTC"), ("XDG", "DOGE")];
+
+/// Channels Kraken v2 publishes that carry nothing for a ticker dashboard.
+const OTHER_CHANNELS: &[&str] = &[
+    "book",
+    "trade",
+    "ohlc",
+    "instrument",
+    "level3",
+    "executions",
+    "balances",
+];
+
+/// Which event publishes a ticker update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventTrigger {
+    /// Every best-bid/offer change: bid/ask stay live (the default).
+    Bbo,
+    /// Every trade (Kraken's own default).
+    Trades,
+}
+
+/// The Kraken adapter.
+#[derive(Debug, Clone, Copy)]
+pub struct Kraken {
+    pub event_trigger: EventTrigger,
+}
+
+impl Default for Kraken {
+    fn default() -> Self {
+        Kraken {
+            event_trigger: EventTrigger::Bbo,
+        }
+    }
+}
+
+/// Every v2 message, as one envelope of optional fields.
+/// See docs: <https://docs.kraken.com/api/docs/websocket-v2/ticker>
+#[derive(Deserialize)]
+struct KrakenMessage<'a> {
+    #[serde(borrow, default)]
+    channel: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
+    #[serde(default)]
+    success: Option<bool>,
+    #[serde(borrow, default)]
+    error: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    symbol: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    result: Option<KrakenResult<'a>>,
+    #[serde(default)]
+    req_id: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct KrakenResult<'a> {
+    #[serde(borrow, default)]
+    symbol: Option<Cow<'a, str>>,
+}
+
+/// One element of a ticker `data` array.
+/// See docs: <https://docs.kraken.com/api/docs/websocket-v2/ticker>
+#[derive(Deserialize)]
+struct KrakenTicker<'a> {
+    #[serde(borrow)]
+    symbol: Cow<'a, str>,
+    #[serde(default, deserialize_with = "de::opt_decimal")]
+    bid: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::opt_decimal")]
+    ask: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::opt_decimal")]
+    last: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::opt_decimal")]
+    volume: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::opt_decimal")]
+    vwap: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::opt_decimal")]
+    low: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::opt_decimal")]
+    high: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::opt_decimal")]
+    change: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::opt_decimal")]
+    change_pct: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::opt_rfc3339")]
+    timestamp: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+struct KrakenStatus<'a> {
+    #[serde(borrow)]
+    system: Cow<'a, str>,
+}
+
+/// `AssetPairs` entry. See docs: <https://docs.kraken.com/api/docs/rest-api/get-tradable-asset-pairs>
+#[derive(Deserialize)]
+struct KrakenAssetPair {
+    altname: String,
+    #[serde(default)]
+    wsname: Option<String>,
+    #[serde(default)]
+    pair_decimals: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct KrakenRestBody<'a, T> {
+    #[serde(borrow, default)]
+    error: Vec<Cow<'a, str>>,
+    #[serde(default = "Option::default")]
+    result: Option<T>,
+}
+
+/// REST `Ticker` entry: arrays of strings (`o` a single string, today's open).
+/// See docs: <https://docs.kraken.com/api/docs/rest-api/get-ticker-information>
+#[derive(Deserialize)]
+struct KrakenRestTicker<'a> {
+    #[serde(borrow, default)]
+    a: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    b: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    c: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    v: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    p: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    l: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    h: Vec<&'a RawValue>,
+}
+
+fn nth(values: &[&RawValue], i: usize) -> Option<Decimal> {
+    values.get(i).and_then(|v| parse_decimal(v.get()))
+}
+
+fn canonical_asset(code: &str) -> &str {
+    ASSET_ALIASES
+        .iter()
+        .find(|(from, _)| *from == code)
+        .map_or(code, |(_, to)| to)
+}
+
+impl Kraken {
+    fn request(method: &str, wire: &[&str], req_id: u64, trigger: Option<EventTrigger>) -> String {
+        let mut params = serde_json::json!({ "channel": "ticker", "symbol": wire });
+        if let Some(t) = trigger {
+            params["event_trigger"] = serde_json::Value::from(match t {
+                EventTrigger::Bbo => "bbo",
+                EventTrigger::Trades => "trades",
+            });
+        }
+        serde_json::json!({ "method": method, "params": params, "req_id": req_id }).to_string()
+    }
+}
+
+impl Exchange for Kraken {
+    fn id(&self) -> ExchangeId {
+        ExchangeId::Kraken
+    }
+
+    fn default_ws_url(&self) -> &'static str {
+        "wss://ws.kraken.com/v2"
+    }
+
+    fn default_rest_url(&self) -> &'static str {
+        "https://api.kraken.com"
+    }
+
+    fn asset_aliases(&self) -> &'static [(&'static str, &'static str)] {
+        ASSET_ALIASES
+    }
+
+    fn pair_list_path(&self) -> &'static str {
+        "/0/public/AssetPairs"
+    }
+
+    fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError> {
+        let parsed: KrakenRestBody<'_, HashMap<String, KrakenAssetPair>> =
+            serde_json::from_str(body)?;
+        if !parsed.error.is_empty() {
+            return Err(ParseError::Schema(parsed.error.join("; ")));
+        }
+        let pairs = parsed
+            .result
+            .ok_or_else(|| ParseError::Schema("AssetPairs without result".into()))?;
+        let mut instruments: Vec<Instrument> = pairs
+            .into_iter()
+            // Dark-pool books (`*.d`) have no WebSocket name and no public ticker.
+            .filter_map(|(key, pair)| {
+                let wsname = pair.wsname?;
+                let (base, quote) = wsname.split_once('/')?;
+                let symbol = Symbol::new(canonical_asset(base), canonical_asset(quote));
+                Some(Instrument {
+                    wire: symbol.to_string(),
+                    symbol,
+                    rest: pair.altname,
+                    price_decimals: pair.pair_decimals,
+                    aliases: vec![key, wsname],
+                })
+            })
+            .collect();
+        // HashMap order is random; a stable order keeps suggestions deterministic.
+        instruments.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        Ok(PairList::new("kraken", instruments, ASSET_ALIASES))
+    }
+
+    fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
+        vec![Self::request(
+            "subscribe",
+            wire,
+            req_id,
+            Some(self.event_trigger),
+        )]
+    }
+
+    fn unsubscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
+        vec![Self::request("unsubscribe", wire, req_id, None)]
+    }
+
+    fn ping(&self, req_id: u64) -> Option<String> {
+        Some(format!(r#"{{"method":"ping","req_id":{req_id}}}"#))
+    }
+
+    fn ping_interval(&self) -> Duration {
+        Duration::from_secs(15)
+    }
+
+    fn parse<'a>(&self, frame: &'a str, out: &mut Vec<Event<'a>>) -> Result<(), ParseError> {
+        let msg: KrakenMessage<'a> = serde_json::from_str(frame)?;
+        if let Some(channel) = msg.channel.as_deref() {
+            match channel {
+                "ticker" => {
+                    let data = msg
+                        .data
+                        .ok_or_else(|| ParseError::Schema("ticker without data".into()))?;
+                    let tickers: Vec<KrakenTicker<'a>> = serde_json::from_str(data.get())?;
+                    out.extend(tickers.into_iter().map(|t| {
+                        Event::Ticker(WireTicker {
+                            symbol: t.symbol,
+                            last: t.last,
+                            bid: t.bid,
+                            ask: t.ask,
+                            open_24h: None,
+                            change_24h: t.change,
+                            change_pct_24h: t.change_pct,
+                            high_24h: t.high,
+                            low_24h: t.low,
+                            volume_24h: t.volume,
+                            vwap_24h: t.vwap,
+                            exchange_ts: t.timestamp,
+                        })
+                    }));
+                }
+                "heartbeat" => out.push(Event::Heartbeat),
+                "status" => {
+                    let data = msg
+                        .data
+                        .ok_or_else(|| ParseError::Schema("status without data".into()))?;
+                    let statuses: Vec<KrakenStatus<'_>> = serde_json::from_str(data.get())?;
+                    out.extend(statuses.into_iter().map(|s| Event::Status {
+                        healthy: s.system == "online",
+                        status: s.system.into_owned(),
+                    }));
+                }
+                c if OTHER_CHANNELS.contains(&c) => out.push(Event::Ignored),
+                _ => out.push(Event::Unknown),
+            }
+            return Ok(());
+        }
+        let symbol = msg.symbol.or(msg.result.and_then(|r| r.symbol));
+        let event = match (msg.method.as_deref(), msg.success) {
+            (Some("pong"), _) => Event::Pong { req_id: msg.req_id },
+            (Some("subscribe"), Some(true)) => Event::Subscribed { symbol },
+            (Some("unsubscribe"), Some(true)) => Event::Unsubscribed { symbol },
+            (Some("subscribe" | "unsubscribe"), Some(false)) => Event::SubscribeError {
+                symbol,
+                message: msg.error.map_or_else(
+                    || "request rejected".to_string(),
+                    std::borrow::Cow::into_owned,
+                ),
+            },
+            (Some(_), Some(false)) => Event::SubscribeError {
+                symbol: None,
+                message: msg.error.map_or_else(
+                    || "request rejected".to_string(),
+                    std::borrow::Cow::into_owned,
+                ),
+            },
+            _ => Event::Unknown,
+        };
+        out.push(event);
+        Ok(())
+    }
+
+    fn rest_ticker_paths(&self, rest: &[&str]) -> Vec<String> {
+        if rest.is_empty() {
+            return Vec::new();
+        }
+        // Kraken takes a comma list; keep URLs short by batching.
+        rest.chunks(20)
+            .map(|chunk| format!("/0/public/Ticker?pair={}", chunk.join(",")))
+            .collect()
+    }
+
+    fn parse_rest_ticker<'a>(&self, body: &'a str) -> Result<Vec<WireTicker<'a>>, ParseError> {
+        let parsed: KrakenRestBody<'a, HashMap<Cow<'a, str>, KrakenRestTicker<'a>>> =
+            serde_json::from_str(body)?;
+        if !parsed.error.is_empty() {
+            return Err(ParseError::Schema(parsed.error.join("; ")));
+        }
+        let mut out: Vec<WireTicker<'a>> = parsed
+            .result
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(key, t)| WireTicker {
+                symbol: key,
+                last: nth(&t.c, 0),
+                bid: nth(&t.b, 0),
+                ask: nth(&t.a, 0),
+                // REST `o` is today's open (00:00 UTC), not the 24 h open: left out
+                // rather than shown as a 24 h change it is not.
+                open_24h: None,
+                change_24h: None,
+                change_pct_24h: None,
+                high_24h: nth(&t.h, 1),
+                low_24h: nth(&t.l, 1),
+                volume_24h: nth(&t.v, 1),
+                vwap_24h: nth(&t.p, 1),
+                exchange_ts: None,
+            })
+            .collect();
+        out.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+#[path = "kraken_tests.rs"]
+mod tests;
