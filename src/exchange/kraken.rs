@@ -230,6 +230,22 @@ impl Exchange for Kraken {
         Ok(PairList::new("kraken", instruments, ASSET_ALIASES))
     }
 
+    fn instrument_for(&self, symbol: &Symbol) -> Instrument {
+        let venue = |code: &str| {
+            ASSET_ALIASES
+                .iter()
+                .find(|(_, canonical)| *canonical == code)
+                .map_or(code.to_string(), |(from, _)| (*from).to_string())
+        };
+        Instrument {
+            symbol: symbol.clone(),
+            wire: symbol.to_string(),
+            rest: format!("{}{}", venue(symbol.base()), venue(symbol.quote())),
+            price_decimals: None,
+            aliases: Vec::new(),
+        }
+    }
+
     fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
         vec![Self::request(
             "subscribe",

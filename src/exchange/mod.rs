@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::model::{ExchangeId, Source, Ticker};
-use crate::symbol::{PairList, Symbol};
+use crate::symbol::{Instrument, PairList, Symbol};
 
 pub mod kraken;
 
@@ -133,6 +133,18 @@ pub trait Exchange: Send + Sync + 'static {
 
     /// Parse the market list body into a [`PairList`].
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError>;
+
+    /// The names for a symbol by the venue's naming rules, used when its pair list could
+    /// not be fetched (the venue's own subscribe error then catches unknown symbols).
+    fn instrument_for(&self, symbol: &Symbol) -> Instrument {
+        Instrument {
+            symbol: symbol.clone(),
+            wire: symbol.to_string(),
+            rest: format!("{}{}", symbol.base(), symbol.quote()),
+            price_decimals: None,
+            aliases: Vec::new(),
+        }
+    }
 
     /// Frames that subscribe the given wire names (split where the venue caps a request).
     fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String>;

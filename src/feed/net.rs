@@ -1,0 +1,323 @@
+//! Dialling: one [`Connector`] yields a byte stream (TCP, or an in-memory pipe in tests),
+//! over which the WebSocket handshake and REST requests run. Both share one TLS setup
+//! (rustls, `ring`, bundled web-pki roots; verification is never disabled) and one error
+//! type whose text is the reason shown in the state history.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Any bidirectional byte stream.
+pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+pub type BoxIo = Box<dyn Io>;
+pub type Ws = WebSocketStream<MaybeTlsStream<BoxIo>>;
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a connection or request failed. `Display` is the history's reason text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetError {
+    #[error("bad URL {0}")]
+    Url(String),
+    #[error("DNS: {0}")]
+    Dns(String),
+    #[error("connection refused")]
+    Refused,
+    #[error("connect timeout")]
+    Timeout,
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("HTTP {status}{}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default())]
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    #[error("{0}")]
+    Io(String),
+    #[error("response larger than {0} bytes")]
+    TooLarge(usize),
+}
+
+/// Opens byte streams to `host:port`.
+pub trait Connector: Send + Sync + 'static {
+    fn dial<'a>(&'a self, host: &'a str, port: u16) -> BoxFuture<'a, Result<BoxIo, NetError>>;
+}
+
+/// Real TCP, resolving names first so a DNS failure is told apart from a refusal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpConnector;
+
+impl Connector for TcpConnector {
+    fn dial<'a>(&'a self, host: &'a str, port: u16) -> BoxFuture<'a, Result<BoxIo, NetError>> {
+        Box::pin(async move {
+            let addrs: Vec<_> = tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|e| NetError::Dns(format!("{host}: {e}")))?
+                .collect();
+            if addrs.is_empty() {
+                return Err(NetError::Dns(format!("{host}: no addresses")));
+            }
+            let mut last = NetError::Refused;
+            for addr in addrs {
+                match TcpStream::connect(addr).await {
+                    Ok(stream) => {
+                        // Tickers are small and latency matters more than packet count.
+                        let _ = stream.set_nodelay(true);
+                        return Ok(Box::new(stream) as BoxIo);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                        last = NetError::Refused;
+                    }
+                    Err(e) => last = NetError::Io(e.to_string()),
+                }
+            }
+            Err(last)
+        })
+    }
+}
+
+/// Scheme, host and port of a `ws(s)://` or `http(s)://` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub secure: bool,
+    pub host: String,
+    pub port: u16,
+    pub uri: hyper::Uri,
+}
+
+pub fn target(url: &str) -> Result<Target, NetError> {
+    let uri: hyper::Uri = url.parse().map_err(|_| NetError::Url(url.to_string()))?;
+    let secure = match uri.scheme_str() {
+        Some("wss" | "https") => true,
+        Some("ws" | "http") => false,
+        _ => return Err(NetError::Url(url.to_string())),
+    };
+    let host = uri
+        .host()
+        .ok_or_else(|| NetError::Url(url.to_string()))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    Ok(Target {
+        secure,
+        host,
+        port,
+        uri,
+    })
+}
+
+/// The one TLS client configuration: `ring`, web-pki roots, full verification.
+pub fn tls_config() -> Arc<rustls::ClientConfig> {
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+                // The ring provider supports the default versions; this cannot fail, but
+                // a config with no roots (nothing trusted) is the safe fallback.
+                .unwrap_or_else(|_| {
+                    rustls::ClientConfig::builder_with_provider(Arc::new(
+                        rustls::crypto::ring::default_provider(),
+                    ))
+                    .with_protocol_versions(&[&rustls::version::TLS13])
+                    .map(|b| {
+                        b.with_root_certificates(rustls::RootCertStore::empty())
+                            .with_no_client_auth()
+                    })
+                    .unwrap_or_else(|_| unreachable!("TLS 1.3 is supported by ring"))
+                });
+            Arc::new(config)
+        })
+        .clone()
+}
+
+fn io_error(e: &std::io::Error) -> NetError {
+    // rustls reports certificate problems as InvalidData io errors.
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        if let Some(inner) = e.get_ref() {
+            return NetError::Tls(inner.to_string());
+        }
+    }
+    match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => NetError::Refused,
+        _ => NetError::Io(e.to_string()),
+    }
+}
+
+fn ws_error(e: tokio_tungstenite::tungstenite::Error) -> NetError {
+    use tokio_tungstenite::tungstenite::Error as E;
+    match e {
+        E::Io(io) => io_error(&io),
+        E::Tls(t) => NetError::Tls(t.to_string()),
+        E::Http(resp) => NetError::Status {
+            status: resp.status().as_u16(),
+            retry_after: retry_after(resp.headers()),
+        },
+        E::Url(u) => NetError::Url(u.to_string()),
+        other => NetError::Io(format!("WebSocket handshake: {other}")),
+    }
+}
+
+fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
+    headers
+        .get(hyper::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// Dial and complete the WebSocket handshake (TLS included for `wss://`), all within
+/// `timeout`. Frames and messages above `max_frame` bytes are refused by the reader.
+pub async fn connect_ws(
+    connector: &dyn Connector,
+    url: &str,
+    max_frame: usize,
+    timeout: Duration,
+) -> Result<Ws, NetError> {
+    let t = target(url)?;
+    let config = WebSocketConfig::default()
+        .max_frame_size(Some(max_frame))
+        .max_message_size(Some(max_frame));
+    let attempt = async {
+        let io = connector.dial(&t.host, t.port).await?;
+        let tls = tokio_tungstenite::Connector::Rustls(tls_config());
+        tokio_tungstenite::client_async_tls_with_config(url, io, Some(config), Some(tls))
+            .await
+            .map(|(ws, _)| ws)
+            .map_err(ws_error)
+    };
+    tokio::time::timeout(timeout, attempt)
+        .await
+        .map_err(|_| NetError::Timeout)?
+}
+
+/// A REST reply that arrived (any status).
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: String,
+}
+
+/// One HTTP/1.1 request over a fresh connection, bounded in time and size.
+pub async fn http(
+    connector: &dyn Connector,
+    method: hyper::Method,
+    url: &str,
+    max_body: usize,
+    timeout: Duration,
+) -> Result<HttpReply, NetError> {
+    let t = target(url)?;
+    let attempt = async {
+        let io = connector.dial(&t.host, t.port).await?;
+        let io: BoxIo = if t.secure {
+            let name = rustls::pki_types::ServerName::try_from(t.host.clone())
+                .map_err(|e| NetError::Tls(e.to_string()))?;
+            let tls = tokio_rustls::TlsConnector::from(tls_config())
+                .connect(name, io)
+                .await
+                .map_err(|e| io_error(&e))?;
+            Box::new(tls)
+        } else {
+            io
+        };
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+            .await
+            .map_err(|e| NetError::Io(e.to_string()))?;
+        let driver = tokio::spawn(conn);
+        let path = t.uri.path_and_query().map_or("/", |p| p.as_str());
+        let authority = t.uri.authority().map_or(t.host.as_str(), |a| a.as_str());
+        let req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, authority)
+            .header(hyper::header::USER_AGENT, concat!("pricewire/", env!("CARGO_PKG_VERSION")))
+            .header(hyper::header::ACCEPT, "application/json")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| NetError::Url(e.to_string()))?;
+        let resp = sender
+            .send_request(req)
+            .await
+            .map_err(|e| NetError::Io(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let retry_after = retry_after(resp.headers());
+        let body = Limited::new(resp.into_body(), max_body)
+            .collect()
+            .await
+            .map_err(|_| NetError::TooLarge(max_body))?
+            .to_bytes();
+        driver.abort();
+        Ok(HttpReply {
+            status,
+            retry_after,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    };
+    tokio::time::timeout(timeout, attempt)
+        .await
+        .map_err(|_| NetError::Timeout)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        let t = target("wss://ws.kraken.com/v2").unwrap();
+        assert_eq!((t.secure, t.host.as_str(), t.port), (true, "ws.kraken.com", 443));
+        let t = target("http://127.0.0.1:8080/0/public/Ticker?pair=XBTUSD").unwrap();
+        assert_eq!((t.secure, t.host.as_str(), t.port), (false, "127.0.0.1", 8080));
+        assert!(target("ftp://x").is_err());
+        assert!(target("not a url").is_err());
+    }
+
+    #[test]
+    fn reasons_read_well() {
+        assert_eq!(NetError::Refused.to_string(), "connection refused");
+        assert_eq!(NetError::Timeout.to_string(), "connect timeout");
+        assert_eq!(
+            NetError::Status {
+                status: 429,
+                retry_after: Some(Duration::from_secs(2))
+            }
+            .to_string(),
+            "HTTP 429 (retry after 2s)"
+        );
+    }
+
+    #[tokio::test]
+    async fn unresolvable_host_is_a_dns_error() {
+        let err = TcpConnector.dial("nonexistent.invalid", 443).await.err().unwrap();
+        assert!(matches!(err, NetError::Dns(_)), "{err}");
+        assert!(err.to_string().starts_with("DNS: nonexistent.invalid"));
+    }
+
+    #[tokio::test]
+    async fn closed_port_is_refused() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let err = TcpConnector.dial("127.0.0.1", port).await.err().unwrap();
+        assert_eq!(err, NetError::Refused);
+    }
+}

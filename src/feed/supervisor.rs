@@ -1,0 +1,280 @@
+//! The supervisor owns one exchange connection's life and tells the truth about it:
+//!
+//! ```text
+//!  connecting ──ok──▶ connected ──drop/silence/pong──▶ reconnecting n/max ──ok──▶ connected
+//!                                                        │ n = max
+//!                                                        ▼
+//!                       connected ◀──WS back── fallback (REST polls) ◀──▶ offline (REST fails)
+//! ```
+//!
+//! Every change is recorded with its reason. Backoff with full jitter between tries, the
+//! attempt counter reset only after a stable period, a circuit breaker against hammering a
+//! dead venue, and the WebSocket always retried in the background while on REST.
+
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+use super::backoff::Backoff;
+use super::breaker::Breaker;
+use super::command::Command;
+use super::net::{self, NetError, Ws};
+use super::subs::Subs;
+use super::{FeedCtx, rest, socket};
+use crate::config::secs;
+use crate::model::FeedStatus;
+
+/// How the supervisor is currently getting prices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Trying the WebSocket (first connect or reconnecting).
+    Socket,
+    /// WebSocket failed `max_attempts` times; REST polling while it is retried.
+    Rest,
+}
+
+pub struct Supervisor {
+    ctx: FeedCtx,
+    subs: Subs,
+    backoff: Backoff,
+    breaker: Breaker,
+    /// Consecutive failed sessions or connects.
+    failures: u32,
+    mode: Mode,
+    rest_ok: Option<bool>,
+}
+
+/// What ended a wait between connection attempts.
+enum Wake {
+    Connect,
+    Shutdown,
+}
+
+impl Supervisor {
+    pub fn new(ctx: FeedCtx, subs: Subs) -> Self {
+        let cfg = &ctx.cfg;
+        let backoff = Backoff::new(
+            secs(cfg.backoff_initial_secs),
+            secs(cfg.backoff_max_secs),
+            ctx.seed,
+        );
+        let breaker = Breaker::new(cfg.breaker_threshold, secs(cfg.breaker_cooldown_secs));
+        Supervisor {
+            ctx,
+            subs,
+            backoff,
+            breaker,
+            failures: 0,
+            mode: Mode::Socket,
+            rest_ok: None,
+        }
+    }
+
+    fn transition(&self, to: FeedStatus, reason: &str) {
+        self.ctx
+            .store
+            .transition(self.ctx.exchange.id(), to, reason, (self.ctx.clock)());
+    }
+
+    fn status(&self) -> FeedStatus {
+        self.ctx
+            .store
+            .snapshot()
+            .feed(self.ctx.exchange.id())
+            .map_or(FeedStatus::Connecting, |f| f.status.clone())
+    }
+
+    async fn connect(&self) -> Result<Ws, NetError> {
+        let ctx = &self.ctx;
+        let timeout = secs(ctx.cfg.connect_timeout_secs);
+        let url = match ctx.exchange.ws_bootstrap_path() {
+            None => ctx.ws_url.clone(),
+            Some(path) => {
+                let body = rest::post(ctx, path)
+                    .await
+                    .map_err(|e| NetError::Io(format!("WebSocket token: {}", e.reason)))?;
+                ctx.exchange
+                    .ws_url_from_bootstrap(&body, ctx.ws_override.as_deref())
+                    .map_err(|e| NetError::Io(format!("WebSocket token: {e}")))?
+                    .0
+            }
+        };
+        net::connect_ws(
+            ctx.connector.as_ref(),
+            &url,
+            ctx.cfg.max_frame_bytes,
+            timeout,
+        )
+        .await
+    }
+
+    /// Run until shut down.
+    pub async fn run(mut self, commands: &mut mpsc::Receiver<Command>) {
+        let max = self.ctx.cfg.max_attempts;
+        let stable = secs(self.ctx.cfg.stable_secs);
+        loop {
+            let reason = match self.connect().await {
+                Ok(ws) => {
+                    let why = match (self.mode, self.failures) {
+                        (Mode::Rest, _) => "WebSocket back; leaving REST fallback".to_string(),
+                        (_, 0) => format!("subscribing {} symbols", self.subs.len()),
+                        (_, n) => format!("reconnected after {n} failed attempts"),
+                    };
+                    self.mode = Mode::Socket;
+                    self.transition(FeedStatus::Connected, &why);
+                    let started = Instant::now();
+                    let end = socket::run(&self.ctx, ws, &mut self.subs, commands).await;
+                    if started.elapsed() >= stable {
+                        self.failures = 0;
+                        if let Some(change) = self.breaker.on_success() {
+                            self.transition(self.status(), &change.reason);
+                        }
+                    }
+                    match end {
+                        socket::SessionEnd::Shutdown => {
+                            self.transition(FeedStatus::Stopped, "shutdown");
+                            return;
+                        }
+                        end if end.is_benign() => {
+                            if end == socket::SessionEnd::Manual {
+                                self.failures = 0;
+                                self.breaker.reset();
+                            }
+                            self.transition(FeedStatus::Connecting, &end.reason());
+                            continue;
+                        }
+                        end => end.reason(),
+                    }
+                }
+                Err(e) => e.to_string(),
+            };
+            self.failures = self.failures.saturating_add(1);
+            if let Some(change) = self.breaker.on_failure(Instant::now()) {
+                tracing::warn!(exchange = %self.ctx.exchange.id(), reason = %change.reason, "breaker");
+                self.transition(self.status(), &change.reason);
+            }
+            if self.failures >= max {
+                self.mode = Mode::Rest;
+            }
+            match self.wait(&reason, commands).await {
+                Wake::Connect => {}
+                Wake::Shutdown => {
+                    self.transition(FeedStatus::Stopped, "shutdown");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Wait out the backoff (and an open breaker), polling REST meanwhile when in fallback.
+    async fn wait(&mut self, reason: &str, commands: &mut mpsc::Receiver<Command>) -> Wake {
+        let exchange = self.ctx.exchange.id();
+        let max = self.ctx.cfg.max_attempts;
+        let delay = self.backoff.delay(self.failures);
+        let mut retry_at = Instant::now() + delay;
+        if let (Some(until), _) = self.breaker.poll(Instant::now()) {
+            retry_at = retry_at.max(until);
+        }
+        let clock = std::sync::Arc::clone(&self.ctx.clock);
+        let next_try = move |at: Instant| {
+            clock()
+                + chrono::Duration::from_std(at.saturating_duration_since(Instant::now()))
+                    .unwrap_or_default()
+        };
+        let mut poll_at = None;
+        match self.mode {
+            Mode::Socket => self.transition(
+                FeedStatus::Reconnecting {
+                    attempt: self.failures,
+                    max_attempts: max,
+                    next_try: next_try(retry_at),
+                },
+                reason,
+            ),
+            Mode::Rest => {
+                let status = self.poll_rest(reason, next_try(retry_at)).await;
+                tracing::debug!(%exchange, ?status, "fallback poll");
+                poll_at = Some(Instant::now() + secs(self.ctx.cfg.rest_poll_secs));
+            }
+        }
+        loop {
+            let poll_deadline = poll_at.unwrap_or(retry_at);
+            tokio::select! {
+                () = sleep_until(retry_at) => {
+                    let (wait, change) = self.breaker.poll(Instant::now());
+                    if let Some(change) = change {
+                        self.transition(self.status(), &change.reason);
+                    }
+                    match wait {
+                        Some(until) => retry_at = until,
+                        None => return Wake::Connect,
+                    }
+                }
+                () = sleep_until(poll_deadline), if poll_at.is_some() => {
+                    let last = self.rest_ok;
+                    let result = rest::poll(&self.ctx, &self.subs).await;
+                    let mut wait = secs(self.ctx.cfg.rest_poll_secs);
+                    match result {
+                        Ok(_) => {
+                            self.rest_ok = Some(true);
+                            if last != Some(true) {
+                                self.transition(FeedStatus::Fallback { next_ws_try: next_try(retry_at) }, "REST polling works again");
+                            }
+                        }
+                        Err(e) => {
+                            self.rest_ok = Some(false);
+                            if let Some(after) = e.retry_after {
+                                wait = wait.max(after);
+                            }
+                            if last != Some(false) {
+                                self.transition(FeedStatus::Offline { next_try: next_try(retry_at) }, &format!("WebSocket and REST both failing: {}", e.reason));
+                            }
+                        }
+                    }
+                    poll_at = Some(Instant::now() + wait);
+                }
+                cmd = commands.recv() => match cmd {
+                    None | Some(Command::Shutdown) => return Wake::Shutdown,
+                    Some(Command::Reconnect) => {
+                        self.failures = 0;
+                        self.breaker.reset();
+                        self.transition(FeedStatus::Connecting, "manual reconnect");
+                        return Wake::Connect;
+                    }
+                    Some(Command::Add(symbol)) => {
+                        super::add_symbol(&self.ctx, &mut self.subs, &symbol);
+                    }
+                    Some(Command::Remove(symbol)) => {
+                        super::remove_symbol(&self.ctx, &mut self.subs, &symbol);
+                    }
+                },
+            }
+        }
+    }
+
+    /// One REST poll on entering (or staying in) fallback; records fallback or offline.
+    async fn poll_rest(&mut self, ws_reason: &str, next_ws_try: chrono::DateTime<chrono::Utc>) -> FeedStatus {
+        let first = !matches!(self.status(), FeedStatus::Fallback { .. } | FeedStatus::Offline { .. });
+        let result = rest::poll(&self.ctx, &self.subs).await;
+        let poll_every = self.ctx.cfg.rest_poll_secs;
+        let (status, why) = match result {
+            Ok(_) => (
+                FeedStatus::Fallback { next_ws_try },
+                if first {
+                    format!(
+                        "{ws_reason}; WebSocket failed {} times, polling REST every {poll_every} s",
+                        self.failures
+                    )
+                } else {
+                    format!("{ws_reason}; still on REST")
+                },
+            ),
+            Err(e) => (
+                FeedStatus::Offline { next_try: next_ws_try },
+                format!("WebSocket and REST both failing: {ws_reason}; {}", e.reason),
+            ),
+        };
+        self.rest_ok = Some(matches!(status, FeedStatus::Fallback { .. }));
+        self.transition(status.clone(), &why);
+        status
+    }
+}

@@ -1,0 +1,37 @@
+//! Logging to a file (never to the terminal while the dashboard runs): the platform data
+//! directory by default, `RUST_LOG` for the level. The returned guard flushes on drop.
+
+use std::path::{Path, PathBuf};
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::EnvFilter;
+
+/// `~/.local/share/pricewire/pricewire.log` on Linux.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "pricewire").map(|d| d.data_dir().join("pricewire.log"))
+}
+
+/// Start logging to `path`. A log file that cannot be opened is reported and logging is
+/// off; it never stops the program.
+pub fn init(path: Option<&Path>) -> Result<WorkerGuard, String> {
+    let path = path
+        .map(Path::to_path_buf)
+        .or_else(default_path)
+        .ok_or("no data directory for the log file; pass --log-file")?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .map_err(|e| e.to_string())?;
+    Ok(guard)
+}

@@ -1,0 +1,186 @@
+//! Wiring: config + flags → simulator (for `--demo`) → one feed per exchange → the
+//! dashboard or headless output → clean shutdown on quit, Ctrl-C, SIGTERM or SIGHUP.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::Cli;
+use crate::config::{self, Config};
+use crate::feed::command::Feeds;
+use crate::feed::{self, FeedCtx};
+use crate::model::ExchangeId;
+use crate::sim::{Scenario, SimConfig, SimServer};
+use crate::store::{Store, StoreLimits};
+use crate::{app, exchange, headless};
+
+/// Resolved settings for one run.
+pub struct Settings {
+    pub config: Config,
+    /// Where the watchlist is saved (`None`: nothing is saved, e.g. in `--demo`).
+    pub config_path: Option<PathBuf>,
+    pub exchanges: Vec<ExchangeId>,
+    /// Typed symbols per exchange.
+    pub symbols: BTreeMap<ExchangeId, Vec<String>>,
+}
+
+/// Read the config file and merge the flags over it. Errors here happen before the
+/// terminal is touched.
+pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
+    let (path, must_exist) = match &cli.config {
+        Some(p) => (Some(p.clone()), true),
+        None => (config::default_path(), false),
+    };
+    let config = match &path {
+        Some(p) => Config::load(p, must_exist)?,
+        None => Config::default(),
+    };
+    let names = if cli.exchange.is_empty() {
+        config.exchanges.clone()
+    } else {
+        cli.exchange.clone()
+    };
+    let mut exchanges = Vec::new();
+    for name in &names {
+        let id: ExchangeId = name.parse().map_err(anyhow::Error::msg)?;
+        exchange::adapter(id).map_err(anyhow::Error::msg)?;
+        if !exchanges.contains(&id) {
+            exchanges.push(id);
+        }
+    }
+    anyhow::ensure!(!exchanges.is_empty(), "no exchange given (--exchange kraken)");
+    let typed = if cli.symbols.is_empty() {
+        config.symbols.clone()
+    } else {
+        cli.symbols.clone()
+    };
+    let mut symbols: BTreeMap<ExchangeId, Vec<String>> =
+        exchanges.iter().map(|e| (*e, Vec::new())).collect();
+    for s in typed {
+        match s.split_once(':').map(|(v, rest)| (v.parse::<ExchangeId>(), rest)) {
+            Some((Ok(id), rest)) => match symbols.get_mut(&id) {
+                Some(list) => list.push(rest.to_string()),
+                None => eprintln!("pricewire: skipping {s}: {id} is not among --exchange"),
+            },
+            // No venue prefix: the symbol is watched on every exchange.
+            _ => symbols.values_mut().for_each(|l| l.push(s.clone())),
+        }
+    }
+    let config_path = if cli.demo { None } else { path };
+    Ok(Settings {
+        config,
+        config_path,
+        exchanges,
+        symbols,
+    })
+}
+
+/// Everything after argument parsing and logging.
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<ExitCode> {
+    let shutdown = CancellationToken::new();
+    watch_signals(shutdown.clone());
+    let cfg = &settings.config;
+    let store = Store::new(StoreLimits {
+        history: cfg.feed.history.max(10),
+        ..StoreLimits::default()
+    });
+
+    let mut sims = Vec::new();
+    let mut handles = Vec::new();
+    let mut tasks = Vec::new();
+    for (i, &id) in settings.exchanges.iter().enumerate() {
+        let endpoint = cfg.endpoints.get(id.as_str());
+        let mut ws_url = endpoint.and_then(|e| e.ws_url.clone());
+        let mut rest_url = endpoint.and_then(|e| e.rest_url.clone());
+        if i == 0 {
+            ws_url = cli.ws_url.clone().or(ws_url);
+            rest_url = cli.rest_url.clone().or(rest_url);
+        }
+        if cli.demo {
+            let scenario: Scenario = cli.scenario.parse().map_err(anyhow::Error::msg)?;
+            let sim = SimServer::start(
+                "127.0.0.1:0".parse()?,
+                SimConfig {
+                    exchange: id,
+                    scenario,
+                    ..SimConfig::default()
+                },
+            )
+            .await
+            .with_context(|| format!("starting the {id} simulator"))?;
+            ws_url = Some(sim.ws_url());
+            rest_url = Some(sim.rest_url());
+            sims.push(sim);
+        }
+        let adapter = exchange::adapter(id).map_err(anyhow::Error::msg)?;
+        let ctx = FeedCtx::new(
+            Arc::from(adapter),
+            Arc::clone(&store),
+            cfg.feed.clone(),
+            ws_url,
+            rest_url,
+        );
+        let symbols = settings.symbols.get(&id).cloned().unwrap_or_default();
+        let (handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
+        handles.push(handle);
+        tasks.push(task);
+    }
+    let feeds = Feeds::new(handles);
+
+    let result = if cli.headless {
+        headless::run(&store, shutdown.clone())
+            .await
+            .context("writing to stdout")
+    } else {
+        app::run(
+            Arc::clone(&store),
+            feeds,
+            cfg,
+            settings.config_path.clone(),
+            shutdown.clone(),
+        )
+        .await
+    };
+    shutdown.cancel();
+    // Feeds close their sockets politely; don't hang on a venue that does not answer.
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        for t in tasks {
+            let _ = t.await;
+        }
+    })
+    .await;
+    for sim in sims {
+        sim.shutdown().await;
+    }
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP all end the program cleanly (terminal restored, config
+/// untouched).
+fn watch_signals(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let term = signal(SignalKind::terminate());
+            let hup = signal(SignalKind::hangup());
+            if let (Ok(mut term), Ok(mut hup)) = (term, hup) {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                    () = shutdown.cancelled() => {}
+                }
+                shutdown.cancel();
+                return;
+            }
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        shutdown.cancel();
+    });
+}
