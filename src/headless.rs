@@ -135,14 +135,20 @@ pub async fn run(store: &Arc<Store>, shutdown: CancellationToken) -> io::Result<
         };
         let line = match event {
             Ok(e) => event_line(&e),
-            Err(RecvError::Lagged(n)) => {
-                serde_json::to_string(&GapLine { r#type: "gap", skipped: n }).unwrap_or_default()
-            }
+            Err(RecvError::Lagged(n)) => serde_json::to_string(&GapLine {
+                r#type: "gap",
+                skipped: n,
+            })
+            .unwrap_or_default(),
             Err(RecvError::Closed) => break,
         };
         let written = writeln!(out, "{line}").and_then(|()| {
             // Flush when nothing else is queued, so a quiet feed is not held back.
-            if events.is_empty() { out.flush() } else { Ok(()) }
+            if events.is_empty() {
+                out.flush()
+            } else {
+                Ok(())
+            }
         });
         match written {
             Ok(()) => {}

@@ -8,6 +8,8 @@
 pub mod config;
 pub mod exchange;
 pub mod feed;
+pub mod headless;
+pub mod logging;
 pub mod model;
 pub mod sanitize;
 pub mod store;

@@ -18,7 +18,10 @@ pub fn init(path: Option<&Path>) -> Result<WorkerGuard, String> {
         .map(Path::to_path_buf)
         .or_else(default_path)
         .ok_or("no data directory for the log file; pass --log-file")?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let file = std::fs::OpenOptions::new()
         .create(true)

@@ -123,9 +123,15 @@ mod tests {
         assert_eq!(b.on_failure(t0), None);
         let opened = b.on_failure(t0).unwrap();
         assert!(opened.reason.contains("3 failures"), "{}", opened.reason);
-        assert_eq!(b.poll(t0 + Duration::from_secs(59)).0, Some(t0 + Duration::from_secs(60)));
+        assert_eq!(
+            b.poll(t0 + Duration::from_secs(59)).0,
+            Some(t0 + Duration::from_secs(60))
+        );
         let (wait, change) = b.poll(t0 + Duration::from_secs(60));
-        assert_eq!((wait, change.unwrap().state), (None, BreakerState::HalfOpen));
+        assert_eq!(
+            (wait, change.unwrap().state),
+            (None, BreakerState::HalfOpen)
+        );
         // Failed probe: open again at once.
         let again = b.on_failure(t0 + Duration::from_secs(61)).unwrap();
         assert!(again.reason.contains("probe failed"));

@@ -107,14 +107,21 @@ async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
     match rest::fetch_pairs(ctx).await {
         Ok(list) => {
             tracing::info!(%exchange, pairs = list.len(), "pair list loaded");
-            *ctx.pairs.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(list);
+            *ctx.pairs
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(list);
         }
-        Err(e) => tracing::warn!(%exchange, reason = %e.reason, "pair list unavailable; symbols are checked by the venue"),
+        Err(e) => {
+            tracing::warn!(%exchange, reason = %e.reason, "pair list unavailable; symbols are checked by the venue")
+        }
     }
     let mut subs = Subs::default();
     for input in inputs {
         let handle_resolve = {
-            let guard = ctx.pairs.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let guard = ctx
+                .pairs
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             match guard.as_ref() {
                 Some(list) if !list.is_empty() => list.resolve(input).map(|i| i.symbol.clone()),
                 _ => crate::symbol::parse_without_list(input),
@@ -125,9 +132,10 @@ async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
                 add_symbol(ctx, &mut subs, &symbol);
             }
             Err(e) => match crate::symbol::parse_without_list(input) {
-                Ok(symbol) => ctx
-                    .store
-                    .set_row_state(exchange, &symbol, RowState::Invalid(e.to_string())),
+                Ok(symbol) => {
+                    ctx.store
+                        .set_row_state(exchange, &symbol, RowState::Invalid(e.to_string()))
+                }
                 Err(_) => ctx.store.input_error(exchange, input, &e.to_string()),
             },
         }
@@ -168,13 +176,14 @@ pub fn spawn(
             let run = tokio::spawn(async move {
                 let subs = prepare(&inner_ctx, &inputs).await;
                 let mut rx = inner_rx.lock().await;
-                supervisor::Supervisor::new(inner_ctx, subs).run(&mut rx).await;
+                supervisor::Supervisor::new(inner_ctx, subs)
+                    .run(&mut rx)
+                    .await;
             });
             match run.await {
-                Ok(()) => break,
                 Err(e) if e.is_panic() && !shutdown.is_cancelled() => {
                     restarts += 1;
-                    let msg = panic_text(e.into_panic());
+                    let msg = panic_text(&*e.into_panic());
                     tracing::error!(%exchange, %msg, restarts, "feed task panicked; restarting");
                     ctx.store.transition(
                         exchange,
@@ -188,7 +197,8 @@ pub fn spawn(
                     ))
                     .await;
                 }
-                Err(_) => break,
+                // Finished (shutdown) or cancelled.
+                _ => break,
             }
         }
         forward.abort();
@@ -196,7 +206,7 @@ pub fn spawn(
     (handle, task)
 }
 
-fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_string())

@@ -126,22 +126,20 @@ pub fn tls_config() -> Arc<rustls::ClientConfig> {
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
             };
             let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider)
+            // The ring provider supports the safe default versions; should that ever fail,
+            // a config that trusts nothing is the safe fallback (every TLS connect fails
+            // with a clear reason rather than being accepted unverified).
+            let config = match rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
-                .map(|b| b.with_root_certificates(roots).with_no_client_auth())
-                // The ring provider supports the default versions; this cannot fail, but
-                // a config with no roots (nothing trusted) is the safe fallback.
-                .unwrap_or_else(|_| {
-                    rustls::ClientConfig::builder_with_provider(Arc::new(
-                        rustls::crypto::ring::default_provider(),
-                    ))
-                    .with_protocol_versions(&[&rustls::version::TLS13])
-                    .map(|b| {
-                        b.with_root_certificates(rustls::RootCertStore::empty())
-                            .with_no_client_auth()
-                    })
-                    .unwrap_or_else(|_| unreachable!("TLS 1.3 is supported by ring"))
-                });
+            {
+                Ok(b) => b.with_root_certificates(roots).with_no_client_auth(),
+                Err(e) => {
+                    tracing::error!(error = %e, "TLS setup failed; TLS connections will fail");
+                    rustls::ClientConfig::builder()
+                        .with_root_certificates(rustls::RootCertStore::empty())
+                        .with_no_client_auth()
+                }
+            };
             Arc::new(config)
         })
         .clone()
@@ -250,7 +248,10 @@ pub async fn http(
             .method(method)
             .uri(path)
             .header(hyper::header::HOST, authority)
-            .header(hyper::header::USER_AGENT, concat!("pricewire/", env!("CARGO_PKG_VERSION")))
+            .header(
+                hyper::header::USER_AGENT,
+                concat!("pricewire/", env!("CARGO_PKG_VERSION")),
+            )
             .header(hyper::header::ACCEPT, "application/json")
             .body(Empty::<Bytes>::new())
             .map_err(|e| NetError::Url(e.to_string()))?;
@@ -284,9 +285,15 @@ mod tests {
     #[test]
     fn targets() {
         let t = target("wss://ws.kraken.com/v2").unwrap();
-        assert_eq!((t.secure, t.host.as_str(), t.port), (true, "ws.kraken.com", 443));
+        assert_eq!(
+            (t.secure, t.host.as_str(), t.port),
+            (true, "ws.kraken.com", 443)
+        );
         let t = target("http://127.0.0.1:8080/0/public/Ticker?pair=XBTUSD").unwrap();
-        assert_eq!((t.secure, t.host.as_str(), t.port), (false, "127.0.0.1", 8080));
+        assert_eq!(
+            (t.secure, t.host.as_str(), t.port),
+            (false, "127.0.0.1", 8080)
+        );
         assert!(target("ftp://x").is_err());
         assert!(target("not a url").is_err());
     }
@@ -307,7 +314,11 @@ mod tests {
 
     #[tokio::test]
     async fn unresolvable_host_is_a_dns_error() {
-        let err = TcpConnector.dial("nonexistent.invalid", 443).await.err().unwrap();
+        let err = TcpConnector
+            .dial("nonexistent.invalid", 443)
+            .await
+            .err()
+            .unwrap();
         assert!(matches!(err, NetError::Dns(_)), "{err}");
         assert!(err.to_string().starts_with("DNS: nonexistent.invalid"));
     }

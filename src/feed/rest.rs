@@ -79,12 +79,10 @@ pub async fn post(ctx: &FeedCtx, path: &str) -> Result<String, RestError> {
 /// Fetch and parse the venue's market list.
 pub async fn fetch_pairs(ctx: &FeedCtx) -> Result<PairList, RestError> {
     let body = get(ctx, ctx.exchange.pair_list_path()).await?;
-    ctx.exchange
-        .parse_pair_list(&body)
-        .map_err(|e| RestError {
-            reason: format!("pair list: {e}"),
-            retry_after: None,
-        })
+    ctx.exchange.parse_pair_list(&body).map_err(|e| RestError {
+        reason: format!("pair list: {e}"),
+        retry_after: None,
+    })
 }
 
 /// Poll tickers for every wanted symbol once and apply them. Returns how many arrived.
@@ -98,15 +96,21 @@ pub async fn poll(ctx: &FeedCtx, subs: &Subs) -> Result<usize, RestError> {
     let mut applied = 0;
     for path in ctx.exchange.rest_ticker_paths(&refs) {
         let body = get(ctx, &path).await?;
-        let tickers = ctx.exchange.parse_rest_ticker(&body).map_err(|e| RestError {
-            reason: format!("REST ticker: {e}"),
-            retry_after: None,
-        })?;
+        let tickers = ctx
+            .exchange
+            .parse_rest_ticker(&body)
+            .map_err(|e| RestError {
+                reason: format!("REST ticker: {e}"),
+                retry_after: None,
+            })?;
         let now = (ctx.clock)();
         let resolved: Vec<_> = tickers
             .into_iter()
             .filter_map(|w| {
-                let symbol = subs.by_rest(&w.symbol).or_else(|| subs.by_wire(&w.symbol))?.clone();
+                let symbol = subs
+                    .by_rest(&w.symbol)
+                    .or_else(|| subs.by_wire(&w.symbol))?
+                    .clone();
                 Some(w.into_ticker(exchange, symbol, Source::Rest, now))
             })
             .collect();

@@ -49,7 +49,10 @@ impl SessionEnd {
                 format!("{sym}: subscription acked but no data; reconnecting")
             }
             SessionEnd::ClockJump(d) => {
-                format!("clock jumped {} s (sleep or resume); reconnecting", d.as_secs())
+                format!(
+                    "clock jumped {} s (sleep or resume); reconnecting",
+                    d.as_secs()
+                )
             }
             SessionEnd::Manual => "manual reconnect".into(),
             SessionEnd::Shutdown => "shutdown".into(),
@@ -93,7 +96,9 @@ fn close_text(frame: Option<&CloseFrame>) -> String {
 fn read_error_text(e: &tokio_tungstenite::tungstenite::Error, max_frame: usize) -> String {
     use tokio_tungstenite::tungstenite::Error as E;
     match e {
-        E::Capacity(_) => format!("frame larger than the {max_frame}-byte limit; connection dropped"),
+        E::Capacity(_) => {
+            format!("frame larger than the {max_frame}-byte limit; connection dropped")
+        }
         E::Protocol(p) => format!("connection lost (1006): {p}"),
         E::Io(io) => format!("connection lost (1006): {io}"),
         other => format!("connection lost (1006): {other}"),
@@ -116,10 +121,9 @@ impl Session<'_> {
     async fn send(&mut self, frames: Vec<String>) -> Result<(), SessionEnd> {
         let n = frames.len() as u64;
         for frame in frames {
-            self.ws
-                .feed(Message::text(frame))
-                .await
-                .map_err(|e| SessionEnd::Closed(read_error_text(&e, self.ctx.cfg.max_frame_bytes)))?;
+            self.ws.feed(Message::text(frame)).await.map_err(|e| {
+                SessionEnd::Closed(read_error_text(&e, self.ctx.cfg.max_frame_bytes))
+            })?;
         }
         self.ws
             .flush()
@@ -203,23 +207,26 @@ impl Session<'_> {
                 }
                 Event::SubscribeError { symbol, message } => {
                     handled.data = true;
-                    let target = symbol.as_deref().and_then(|w| self.subs.by_wire(w).cloned());
-                    match target {
-                        Some(s) => {
-                            self.subs.remove(&s);
-                            ctx.store.set_row_state(exchange, &s, RowState::Invalid(message));
-                        }
-                        None => {
-                            tracing::warn!(%exchange, %message, "request rejected by the venue");
-                            handled.rejected = Some(message);
-                        }
+                    let target = symbol
+                        .as_deref()
+                        .and_then(|w| self.subs.by_wire(w).cloned());
+                    if let Some(s) = target {
+                        self.subs.remove(&s);
+                        ctx.store
+                            .set_row_state(exchange, &s, RowState::Invalid(message));
+                    } else {
+                        tracing::warn!(%exchange, %message, "request rejected by the venue");
+                        handled.rejected = Some(message);
                     }
                 }
                 Event::Status { status, healthy } => {
                     handled.data = true;
                     handled.status = Some((status, healthy));
                 }
-                Event::Pong { req_id } => handled.pong = Some(req_id),
+                Event::Pong { req_id } => {
+                    handled.pong = true;
+                    handled.pong_id = req_id;
+                }
                 Event::ReconnectSoon { reason } => {
                     handled.data = true;
                     handled.planned = Some(reason);
@@ -244,7 +251,9 @@ impl Session<'_> {
 #[derive(Default)]
 struct Handled {
     data: bool,
-    pong: Option<Option<u64>>,
+    /// A pong arrived; with the request id it echoed, if any.
+    pong: bool,
+    pong_id: Option<u64>,
     status: Option<(String, bool)>,
     planned: Option<String>,
     rejected: Option<String>,
@@ -317,9 +326,9 @@ pub async fn run(
                         if handled.data {
                             silence_deadline = now + silence;
                         }
-                        if let Some(id) = handled.pong {
+                        if handled.pong {
                             if let Some((_, want, sent)) = pong_deadline {
-                                if id.is_none_or(|id| id == want) {
+                                if handled.pong_id.is_none_or(|id| id == want) {
                                     let rtt = now - sent;
                                     ctx.store.with_counters(exchange, |c| c.ping_rtt = Some(rtt));
                                     pong_deadline = None;
@@ -460,7 +469,10 @@ async fn check_silent_symbols(
         s.ctx.store.set_row_state(
             exchange,
             &symbol,
-            RowState::Silent(format!("no data {} s after subscribing; resubscribing", limit.as_secs())),
+            RowState::Silent(format!(
+                "no data {} s after subscribing; resubscribing",
+                limit.as_secs()
+            )),
         );
         tracing::warn!(%exchange, %symbol, "subscription silent; resubscribing");
         let wires = [wire];

@@ -252,8 +252,15 @@ impl Supervisor {
     }
 
     /// One REST poll on entering (or staying in) fallback; records fallback or offline.
-    async fn poll_rest(&mut self, ws_reason: &str, next_ws_try: chrono::DateTime<chrono::Utc>) -> FeedStatus {
-        let first = !matches!(self.status(), FeedStatus::Fallback { .. } | FeedStatus::Offline { .. });
+    async fn poll_rest(
+        &mut self,
+        ws_reason: &str,
+        next_ws_try: chrono::DateTime<chrono::Utc>,
+    ) -> FeedStatus {
+        let first = !matches!(
+            self.status(),
+            FeedStatus::Fallback { .. } | FeedStatus::Offline { .. }
+        );
         let result = rest::poll(&self.ctx, &self.subs).await;
         let poll_every = self.ctx.cfg.rest_poll_secs;
         let (status, why) = match result {
@@ -269,7 +276,9 @@ impl Supervisor {
                 },
             ),
             Err(e) => (
-                FeedStatus::Offline { next_try: next_ws_try },
+                FeedStatus::Offline {
+                    next_try: next_ws_try,
+                },
                 format!("WebSocket and REST both failing: {ws_reason}; {}", e.reason),
             ),
         };
