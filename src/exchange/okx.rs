@@ -10,6 +10,8 @@ use super::{Event, Exchange, ParseError, WireTicker, parse_decimal};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 
+#[cfg(test)]
+mod tests;
 mod wire;
 
 /// OKX's v5 public API, stateless.
