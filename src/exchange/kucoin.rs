@@ -15,6 +15,8 @@ use super::{Event, Exchange, ParseError, WireTicker, parse_decimal};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 
+#[cfg(test)]
+mod tests;
 mod wire;
 
 /// The `KuCoin` spot public API, stateless.

@@ -108,7 +108,7 @@ impl<'a> KucoinSnapshot<'a> {
             ask: self.sell,
             open_24h: self.open,
             change_24h: self.change_price,
-            change_pct_24h: self.change_rate.map(fraction_to_percent),
+            change_pct_24h: self.change_rate.and_then(fraction_to_percent),
             high_24h: self.high,
             low_24h: self.low,
             volume_24h: self.vol,
@@ -153,7 +153,7 @@ impl<'a> KucoinStats<'a> {
             bid: self.buy,
             ask: self.sell,
             change_24h: self.change_price,
-            change_pct_24h: self.change_rate.map(fraction_to_percent),
+            change_pct_24h: self.change_rate.and_then(fraction_to_percent),
             high_24h: self.high,
             low_24h: self.low,
             volume_24h: self.vol,
@@ -223,13 +223,15 @@ pub(super) fn rest_data<'a, T: Deserialize<'a>>(body: &'a str) -> Result<T, Pars
     }
 }
 
-/// `0.0046` → `0.46`: moves the decimal point, so no digit is lost or invented.
-pub(super) fn fraction_to_percent(fraction: Decimal) -> Decimal {
+/// `0.0046` → `0.46`, `-0.5` → `-50`: moves the decimal point two places, so no digit is
+/// lost or invented.
+fn fraction_to_percent(fraction: Decimal) -> Option<Decimal> {
     let mut pct = fraction;
-    if pct.scale() >= 2 {
-        pct.set_scale(pct.scale() - 2).unwrap_or_default();
-        pct
+    if let Some(scale) = fraction.scale().checked_sub(2) {
+        pct.set_scale(scale).ok()?;
     } else {
-        fraction * Decimal::ONE_HUNDRED
+        pct = fraction.checked_mul(Decimal::ONE_HUNDRED)?;
+        pct.rescale(0);
     }
+    Some(pct)
 }
