@@ -23,6 +23,8 @@ pub struct Okx;
 /// 4096 bytes (newer copies say 64 KB); staying under the older cap still fits about 90
 /// instruments in one request, more than a watchlist holds.
 const MAX_REQUEST_BYTES: usize = 4096;
+const REQUEST_OVERHEAD: usize = r#"{"op":"unsubscribe","args":[]}"#.len();
+const ARG_OVERHEAD: usize = r#"{"channel":"tickers","instId":""},"#.len();
 
 /// Code of the notice OKX pushes about 30 s before closing connections for an upgrade.
 const NOTICE_SERVICE_UPGRADE: &str = "64008";
@@ -45,15 +47,16 @@ fn inst_id_in(msg: &str) -> Option<&str> {
     (end > 0).then(|| &rest[..end])
 }
 
+/// `tickers` args for every name, as few requests as the size cap allows.
 fn requests(op: &'static str, wire: &[&str]) -> Vec<String> {
     let mut frames = Vec::new();
     let mut args: Vec<OkxArg<'_>> = Vec::new();
-    let mut size = r#"{"op":"unsubscribe","args":[]}"#.len();
+    let mut size = REQUEST_OVERHEAD;
     for w in wire {
-        let arg_size = r#"{"channel":"tickers","instId":""},"#.len() + w.len();
+        let arg_size = ARG_OVERHEAD + w.len();
         if !args.is_empty() && size + arg_size > MAX_REQUEST_BYTES {
             frames.push(request_text(op, std::mem::take(&mut args)));
-            size = r#"{"op":"unsubscribe","args":[]}"#.len();
+            size = REQUEST_OVERHEAD;
         }
         size += arg_size;
         args.push(OkxArg {
