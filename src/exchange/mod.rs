@@ -15,6 +15,8 @@ use crate::model::{ExchangeId, Source, Ticker};
 use crate::symbol::{Instrument, PairList, Symbol};
 
 pub mod kraken;
+pub mod kucoin;
+pub mod okx;
 
 /// A frame could not be understood. Never fatal: the feed counts it and reads on.
 #[derive(Debug, thiserror::Error)]
@@ -196,7 +198,23 @@ pub trait Exchange: Send + Sync + 'static {
 pub fn adapter(id: ExchangeId) -> Result<Box<dyn Exchange>, String> {
     match id {
         ExchangeId::Kraken => Ok(Box::new(kraken::Kraken::default())),
-        other => Err(format!("{other} is not supported yet (supported: kraken)")),
+        ExchangeId::Okx => Ok(Box::new(okx::Okx)),
+        ExchangeId::Kucoin => Ok(Box::new(kucoin::Kucoin)),
+        other => Err(format!(
+            "{other} is not supported yet (supported: kraken, okx, kucoin)"
+        )),
+    }
+}
+
+/// Names for venues that spell markets `BASE-QUOTE` on the wire and over REST.
+pub fn dashed_instrument(symbol: &Symbol) -> Instrument {
+    let name = format!("{}-{}", symbol.base(), symbol.quote());
+    Instrument {
+        symbol: symbol.clone(),
+        wire: name.clone(),
+        rest: name,
+        price_decimals: None,
+        aliases: Vec::new(),
     }
 }
 

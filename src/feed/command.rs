@@ -25,6 +25,17 @@ pub enum Command {
 /// The pair list a feed loaded, shared with its handles for validation.
 pub type SharedPairs = Arc<RwLock<Option<PairList>>>;
 
+/// Resolve typed input against a loaded pair list, or by spelling alone without one.
+pub fn resolve(pairs: &SharedPairs, input: &str) -> Result<Symbol, SymbolError> {
+    let guard = pairs
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match guard.as_ref() {
+        Some(list) if !list.is_empty() => list.resolve(input).map(|i| i.symbol.clone()),
+        _ => parse_without_list(input),
+    }
+}
+
 /// A cheap, cloneable way to talk to one feed.
 #[derive(Debug, Clone)]
 pub struct FeedHandle {
@@ -50,14 +61,7 @@ impl FeedHandle {
     /// Resolve a typed symbol against the venue's pair list (or, before the list has
     /// loaded or if it could not be fetched, by its spelling alone).
     pub fn resolve(&self, input: &str) -> Result<Symbol, SymbolError> {
-        let guard = self
-            .pairs
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match guard.as_ref() {
-            Some(list) if !list.is_empty() => list.resolve(input).map(|i| i.symbol.clone()),
-            _ => parse_without_list(input),
-        }
+        resolve(&self.pairs, input)
     }
 
     /// Queue a command without waiting. Commands are few and the queue is short; a full

@@ -112,32 +112,23 @@ async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(list);
         }
         Err(e) => {
-            tracing::warn!(%exchange, reason = %e.reason, "pair list unavailable; symbols are checked by the venue")
+            tracing::warn!(%exchange, reason = %e.reason, "pair list unavailable");
         }
     }
     let mut subs = Subs::default();
     for input in inputs {
-        let handle_resolve = {
-            let guard = ctx
-                .pairs
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match guard.as_ref() {
-                Some(list) if !list.is_empty() => list.resolve(input).map(|i| i.symbol.clone()),
-                _ => crate::symbol::parse_without_list(input),
-            }
-        };
-        match handle_resolve {
+        match command::resolve(&ctx.pairs, input) {
             Ok(symbol) => {
                 add_symbol(ctx, &mut subs, &symbol);
             }
-            Err(e) => match crate::symbol::parse_without_list(input) {
-                Ok(symbol) => {
-                    ctx.store
-                        .set_row_state(exchange, &symbol, RowState::Invalid(e.to_string()))
+            Err(e) => {
+                if let Ok(symbol) = crate::symbol::parse_without_list(input) {
+                    let error = RowState::Invalid(e.to_string());
+                    ctx.store.set_row_state(exchange, &symbol, error);
+                } else {
+                    ctx.store.input_error(exchange, input, &e.to_string());
                 }
-                Err(_) => ctx.store.input_error(exchange, input, &e.to_string()),
-            },
+            }
         }
     }
     subs
