@@ -10,5 +10,6 @@ pub mod exchange;
 pub mod feed;
 pub mod model;
 pub mod sanitize;
+pub mod sim;
 pub mod store;
 pub mod symbol;
