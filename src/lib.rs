@@ -12,5 +12,6 @@ pub mod headless;
 pub mod logging;
 pub mod model;
 pub mod sanitize;
+pub mod sim;
 pub mod store;
 pub mod symbol;

@@ -1,0 +1,368 @@
+//! One WebSocket session: status frame, client requests, ticker snapshots and updates,
+//! heartbeats, and the per-connection scenarios (steady, burst, drop/close/silent after N,
+//! acked-but-silent, garbage, maintenance, oversized, pong-never, flapping).
+//! Frames come from the venue (`venue.rs`); prices from the shared market. Owns only its
+//! own socket; a client frame never ends the session except by closing it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::io::AsyncReadExt;
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
+use tokio_util::sync::CancellationToken;
+
+use super::venue::{FrameKind, Inbound, Subscriptions, Template, Venue, timestamp};
+use super::{Scenario, Shared, bump};
+
+type Ws = WebSocketStream<TokioIo<Upgraded>>;
+
+/// How long `maintenance` withholds data after connecting.
+pub(super) const MAINTENANCE: Duration = Duration::from_secs(5);
+/// Ticker frames sent before `oversized` sends its big frame.
+const OVERSIZED_AFTER: u64 = 3;
+const OVERSIZED_BYTES: usize = 4 * 1024 * 1024;
+/// Pre-encoded update frames per burst ring, and frames per write batch.
+const BURST_RING: usize = 1024;
+const BURST_BATCH: usize = 64;
+/// How long a clean close waits for the client's close reply.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// How a session ends.
+enum End {
+    /// Abrupt: drop the socket, no close frame.
+    Drop,
+    /// A close frame was sent; wait briefly for the reply.
+    Closed,
+    /// Go silent: keep the socket, send nothing.
+    Silent,
+}
+
+type Flow = Result<Option<End>, WsError>;
+
+struct Session {
+    shared: Arc<Shared>,
+    venue: Arc<dyn Venue>,
+    ws: Ws,
+    scenario: Scenario,
+    subs: Subscriptions,
+    online: bool,
+    /// Ticker frames sent on this connection.
+    sent: u64,
+    rng: fastrand::Rng,
+    ring: Vec<Template>,
+    ring_pos: usize,
+    oversized_sent: bool,
+}
+
+pub(super) async fn run(
+    shared: Arc<Shared>,
+    venue: Arc<dyn Venue>,
+    ws: Ws,
+    scenario: Scenario,
+    token: CancellationToken,
+) {
+    let n = shared
+        .next_connection
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let rng = fastrand::Rng::with_seed(shared.cfg.seed ^ n.wrapping_mul(0xA076_1D64_78BD_642F));
+    let mut s = Session {
+        shared,
+        venue,
+        ws,
+        scenario,
+        subs: Subscriptions::default(),
+        online: scenario != Scenario::Maintenance,
+        sent: 0,
+        rng,
+        ring: Vec::new(),
+        ring_pos: 0,
+        oversized_sent: false,
+    };
+    let end = tokio::select! {
+        r = s.serve() => r.unwrap_or(End::Drop),
+        () = token.cancelled() => End::Drop,
+    };
+    match end {
+        End::Drop => {}
+        End::Closed => {
+            let drain = async { while let Some(Ok(_)) = s.ws.next().await {} };
+            tokio::select! {
+                _ = timeout(CLOSE_GRACE, drain) => {}
+                () = token.cancelled() => {}
+            }
+        }
+        End::Silent => {
+            // Read and discard raw bytes below the WebSocket layer, so not even protocol
+            // pongs go out, while still noticing when the client hangs up.
+            let mut buf = vec![0u8; 4096];
+            let io = s.ws.get_mut();
+            loop {
+                tokio::select! {
+                    r = io.read(&mut buf) => if !matches!(r, Ok(n) if n > 0) { break },
+                    () = token.cancelled() => break,
+                }
+            }
+        }
+    }
+}
+
+/// What woke the session loop.
+enum Wake {
+    Message(Option<Result<Message, WsError>>),
+    Online,
+    Heartbeat,
+    Tick,
+    Burst,
+}
+
+impl Session {
+    fn now() -> String {
+        timestamp(chrono::Utc::now())
+    }
+
+    /// Whether ticker data may flow now.
+    fn data_allowed(&self) -> bool {
+        self.online && self.scenario != Scenario::AckedButSilent
+    }
+
+    async fn serve(&mut self) -> Result<End, WsError> {
+        let connection_id = self.rng.u64((1 << 63)..);
+        if let Some(status) = self.venue.status(self.online, connection_id) {
+            self.ws.send(Message::text(status)).await?;
+        }
+        let start = Instant::now();
+        let online_at = start + MAINTENANCE;
+        let hb_every = self
+            .shared
+            .cfg
+            .heartbeat_interval
+            .max(Duration::from_millis(1));
+        let tick_every = self.shared.cfg.tick_interval.max(Duration::from_millis(1));
+        let mut heartbeat = interval_at(start + hb_every, hb_every);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut tick = interval_at(start + tick_every, tick_every);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let subscribed = !self.subs.active.is_empty();
+            let streaming = subscribed && self.data_allowed();
+            let burst = streaming && self.scenario == Scenario::Burst;
+            let wake = tokio::select! {
+                biased;
+                m = self.ws.next() => Wake::Message(m),
+                () = sleep_until(online_at), if !self.online => Wake::Online,
+                _ = heartbeat.tick(), if subscribed => Wake::Heartbeat,
+                _ = tick.tick(), if streaming && !burst => Wake::Tick,
+                () = std::future::ready(()), if burst => Wake::Burst,
+            };
+            let flow = match wake {
+                Wake::Message(None | Some(Err(_))) => return Ok(End::Drop),
+                Wake::Message(Some(Ok(msg))) => self.on_message(msg).await?,
+                Wake::Online => {
+                    self.online = true;
+                    if let Some(status) = self.venue.status(true, connection_id) {
+                        self.ws.feed(Message::text(status)).await?;
+                    }
+                    let all: Vec<(usize, bool)> =
+                        self.subs.active.iter().map(|&i| (i, true)).collect();
+                    self.snapshots(&all).await?
+                }
+                Wake::Heartbeat => {
+                    if let Some(hb) = self.venue.heartbeat() {
+                        self.ws.send(Message::text(hb)).await?;
+                    }
+                    None
+                }
+                Wake::Tick => {
+                    let ts = Self::now();
+                    let frames: Vec<String> = self
+                        .subs
+                        .active
+                        .clone()
+                        .into_iter()
+                        .filter_map(|i| self.frame(i, FrameKind::Update, &ts))
+                        .collect();
+                    self.send_tickers(frames).await?
+                }
+                Wake::Burst => self.burst_batch().await?,
+            };
+            if let Some(end) = flow {
+                return Ok(end);
+            }
+        }
+    }
+
+    fn frame(&self, index: usize, kind: FrameKind, ts: &str) -> Option<String> {
+        let market = &self.shared.market;
+        let quote = market.quote(index)?;
+        Some(self.venue.ticker(market, index, &quote, kind).stamp(ts))
+    }
+
+    async fn on_message(&mut self, msg: Message) -> Flow {
+        // Binary frames mean nothing to a JSON venue; protocol pings are answered by the
+        // WebSocket layer; a close is answered there too and ends the stream.
+        let Message::Text(text) = msg else {
+            return Ok(None);
+        };
+        let now = Self::now();
+        let inbound = self
+            .venue
+            .handle(text.as_str(), &self.subs, &self.shared.market, &now);
+        match inbound {
+            Inbound::Subscribe { replies, add } => {
+                bump(&self.shared.counters.subscribes, 1);
+                for r in replies {
+                    self.ws.feed(Message::text(r)).await?;
+                }
+                self.subs.active.extend(add.iter().map(|(i, _)| *i));
+                self.ring.clear();
+                self.snapshots(&add).await
+            }
+            Inbound::Unsubscribe { replies, remove } => {
+                for r in replies {
+                    self.ws.feed(Message::text(r)).await?;
+                }
+                self.ws.flush().await?;
+                self.subs.active.retain(|i| !remove.contains(i));
+                self.ring.clear();
+                Ok(None)
+            }
+            Inbound::Ping { reply } => {
+                if self.scenario != Scenario::PongNever {
+                    self.ws.send(Message::text(reply)).await?;
+                    bump(&self.shared.counters.pongs, 1);
+                }
+                Ok(None)
+            }
+            Inbound::Invalid { reply } => {
+                self.ws.send(Message::text(reply)).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Snapshot frames for newly subscribed markets that asked for one (when data may flow).
+    async fn snapshots(&mut self, add: &[(usize, bool)]) -> Flow {
+        if !self.data_allowed() {
+            self.ws.flush().await?;
+            return Ok(None);
+        }
+        let ts = Self::now();
+        let frames = add
+            .iter()
+            .filter(|(_, snap)| *snap)
+            .filter_map(|&(i, _)| self.frame(i, FrameKind::Snapshot, &ts))
+            .collect();
+        self.send_tickers(frames).await
+    }
+
+    /// Send ticker frames, applying the frame-count limit, garbage and oversized scenarios.
+    async fn send_tickers(&mut self, frames: Vec<String>) -> Flow {
+        let limit = self.scenario.frame_limit();
+        for frame in frames {
+            if limit.is_some_and(|n| self.sent >= n) {
+                break;
+            }
+            if self.scenario == Scenario::Garbage && self.rng.u8(0..5) == 0 {
+                let junk = self.garbage(&frame);
+                self.ws.feed(junk).await?;
+            }
+            if self.scenario == Scenario::Oversized
+                && !self.oversized_sent
+                && self.sent >= OVERSIZED_AFTER
+            {
+                self.oversized_sent = true;
+                self.ws.feed(Message::text(oversized())).await?;
+            }
+            self.ws.feed(Message::text(frame)).await?;
+            self.sent += 1;
+            bump(&self.shared.counters.ticker_frames, 1);
+        }
+        self.ws.flush().await?;
+        if limit.is_none_or(|n| self.sent < n) {
+            return Ok(None);
+        }
+        Ok(Some(match self.scenario {
+            Scenario::CloseAfter(_) => {
+                let frame = CloseFrame {
+                    code: CloseCode::Away,
+                    reason: "going away".into(),
+                };
+                self.ws.send(Message::Close(Some(frame))).await?;
+                End::Closed
+            }
+            Scenario::SilentAfter(_) => End::Silent,
+            _ => End::Drop,
+        }))
+    }
+
+    /// One malformed frame, of a kind picked at random.
+    fn garbage(&mut self, real: &str) -> Message {
+        match self.rng.u8(0..4) {
+            0 => Message::text("this is not JSON {"),
+            1 => Message::text(self.venue.wrong_schema()),
+            2 => Message::text(real.get(..real.len() / 2).unwrap_or("{")),
+            _ => Message::binary(Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef, 0x00, 0xff])),
+        }
+    }
+
+    /// One batch of pre-encoded burst frames, stamped with the send time. The ring is
+    /// encoded once per subscription set; a batch only copies bytes.
+    async fn burst_batch(&mut self) -> Flow {
+        if self.ring.is_empty() {
+            self.ring = self.build_ring();
+            self.ring_pos = 0;
+            if self.ring.is_empty() {
+                return Ok(None);
+            }
+        }
+        let ts = Self::now();
+        let len = self.ring.len();
+        let frames = (0..BURST_BATCH)
+            .map(|k| self.ring[(self.ring_pos + k) % len].stamp(&ts))
+            .collect();
+        self.ring_pos = (self.ring_pos + BURST_BATCH) % len;
+        self.send_tickers(frames).await
+    }
+
+    fn build_ring(&self) -> Vec<Template> {
+        let market = &self.shared.market;
+        let n = self.subs.active.len().max(1);
+        let per = BURST_RING.div_ceil(n);
+        let previews: Vec<(usize, Vec<_>)> = self
+            .subs
+            .active
+            .iter()
+            .map(|&i| (i, market.preview(i, per)))
+            .collect();
+        let mut ring = Vec::with_capacity(per * n);
+        for step in 0..per {
+            for (i, quotes) in &previews {
+                if let Some(q) = quotes.get(step) {
+                    ring.push(self.venue.ticker(market, *i, q, FrameKind::Update));
+                }
+            }
+        }
+        ring
+    }
+}
+
+/// A 4 MiB text frame that is valid JSON.
+fn oversized() -> String {
+    let head = "{\"channel\":\"ticker\",\"type\":\"update\",\"data\":[],\"padding\":\"";
+    let tail = "\"}";
+    let mut s = String::with_capacity(OVERSIZED_BYTES);
+    s.push_str(head);
+    s.extend(std::iter::repeat_n(
+        'x',
+        OVERSIZED_BYTES - head.len() - tail.len(),
+    ));
+    s.push_str(tail);
+    s
+}
