@@ -5,12 +5,14 @@
 //! fallback) → it writes into the shared [`store::Store`] → the dashboard (`app`, `ui`) and
 //! `headless` mode read snapshots of it. `sim` plays the venues on 127.0.0.1.
 
+pub mod cli;
 pub mod config;
 pub mod exchange;
 pub mod feed;
 pub mod headless;
 pub mod logging;
 pub mod model;
+pub mod run;
 pub mod sanitize;
 pub mod sim;
 pub mod store;

@@ -11,6 +11,7 @@
 //! Every task is tracked and cancelled: none outlives [`SimServer::shutdown`].
 
 mod cli;
+mod connector;
 mod http;
 mod kraken;
 mod kraken_rest;
@@ -34,6 +35,7 @@ use tokio_util::task::TaskTracker;
 use crate::model::ExchangeId;
 
 pub use cli::{SimArgs, run_cli};
+pub use connector::SimConnector;
 pub use scenario::Scenario;
 
 use market::Market;

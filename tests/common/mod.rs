@@ -1,0 +1,140 @@
+//! Shared set-up for end-to-end tests: a simulator, a store, and a feed pointed at it.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pricewire::config::FeedConfig;
+use pricewire::exchange::kraken::Kraken;
+use pricewire::feed::command::FeedHandle;
+use pricewire::feed::{self, FeedCtx};
+use pricewire::model::{ExchangeId, FeedStatus};
+use pricewire::sim::{Scenario, SimConfig, SimConnector, SimServer};
+use pricewire::store::{Snapshot, Store, StoreLimits};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Timings short enough for tests, long enough to be unambiguous.
+pub fn fast_config() -> FeedConfig {
+    FeedConfig {
+        connect_timeout_secs: 2.0,
+        silence_secs: 1.0,
+        pong_timeout_secs: 1.0,
+        ping_interval_secs: 0.5,
+        backoff_initial_secs: 0.1,
+        backoff_max_secs: 0.4,
+        max_attempts: 3,
+        stable_secs: 30.0,
+        rest_poll_secs: 0.3,
+        rest_timeout_secs: 2.0,
+        symbol_silence_secs: 1.5,
+        breaker_threshold: 50,
+        ..FeedConfig::default()
+    }
+}
+
+pub struct Rig {
+    pub sim: Arc<SimServer>,
+    pub store: Arc<Store>,
+    pub handle: FeedHandle,
+    pub task: JoinHandle<()>,
+    pub shutdown: CancellationToken,
+}
+
+pub fn sim_config(scenario: Scenario) -> SimConfig {
+    SimConfig {
+        exchange: ExchangeId::Kraken,
+        scenario,
+        tick_interval: Duration::from_millis(50),
+        ..SimConfig::default()
+    }
+}
+
+fn feed(sim: Arc<SimServer>, cfg: FeedConfig, symbols: &[&str], in_memory: bool) -> Rig {
+    let store = Store::new(StoreLimits::default());
+    let mut ctx = FeedCtx::new(
+        Arc::new(Kraken::default()),
+        Arc::clone(&store),
+        cfg,
+        Some(sim.ws_url()),
+        Some(sim.rest_url()),
+    );
+    ctx.seed = 7;
+    if in_memory {
+        ctx.connector = Arc::new(SimConnector::new(Arc::clone(&sim)));
+    }
+    let shutdown = CancellationToken::new();
+    let symbols = symbols.iter().map(ToString::to_string).collect();
+    let (handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
+    Rig {
+        sim,
+        store,
+        handle,
+        task,
+        shutdown,
+    }
+}
+
+/// A feed over real sockets on 127.0.0.1.
+pub async fn tcp(scenario: Scenario, cfg: FeedConfig, symbols: &[&str]) -> Rig {
+    let sim = SimServer::start("127.0.0.1:0".parse().unwrap(), sim_config(scenario))
+        .await
+        .expect("simulator starts");
+    feed(Arc::new(sim), cfg, symbols, false)
+}
+
+/// A feed over in-memory pipes (for tests on paused time).
+pub fn memory(scenario: Scenario, cfg: FeedConfig, symbols: &[&str]) -> Rig {
+    let sim = SimServer::in_memory(sim_config(scenario));
+    feed(Arc::new(sim), cfg, symbols, true)
+}
+
+impl Rig {
+    /// Wait (bounded) until `pred` holds for a snapshot; panic with the last one if not.
+    pub async fn until(&self, secs: u64, what: &str, pred: impl Fn(&Snapshot) -> bool) -> Snapshot {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let snap = self.store.snapshot();
+            if pred(&snap) {
+                return snap;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!("timed out waiting for {what}; history: {:#?}\nrows: {:#?}", history(&snap), snap.rows);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
+    }
+}
+
+/// `from → to: reason` lines, oldest first.
+pub fn history(snap: &Snapshot) -> Vec<String> {
+    snap.feeds
+        .iter()
+        .flat_map(|f| f.history.iter())
+        .map(|t| format!("{} → {}: {}", t.from.name(), t.to.name(), t.reason))
+        .collect()
+}
+
+pub fn status(snap: &Snapshot) -> FeedStatus {
+    snap.feeds[0].status.clone()
+}
+
+pub fn has_reason(snap: &Snapshot, needle: &str) -> bool {
+    history(snap).iter().any(|l| l.contains(needle))
+}
+
+pub fn last_of(snap: &Snapshot, symbol: &str) -> Option<String> {
+    snap.row(ExchangeId::Kraken, symbol)
+        .and_then(|r| r.ticker.as_ref())
+        .and_then(|t| t.last)
+        .map(|d| d.to_string())
+}
+
+pub fn updates(snap: &Snapshot, symbol: &str) -> u64 {
+    snap.row(ExchangeId::Kraken, symbol).map_or(0, |r| r.updates)
+}

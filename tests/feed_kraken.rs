@@ -1,0 +1,175 @@
+//! End to end over real sockets on 127.0.0.1: the Kraken feed against the simulator.
+//! Real time, every wait bounded.
+
+mod common;
+
+use common::{fast_config, has_reason, history, last_of, status, tcp, updates};
+use pricewire::feed::command::Command;
+use pricewire::model::{ExchangeId, FeedStatus, Source};
+use pricewire::sim::Scenario;
+use pricewire::store::RowState;
+use pricewire::symbol::Symbol;
+
+#[tokio::test]
+async fn tickers_arrive_with_exact_decimals() {
+    let rig = tcp(Scenario::Steady, fast_config(), &["BTC/USD", "xbt-usd", "ETH/USD"]).await;
+    let snap = rig
+        .until(10, "prices for both symbols", |s| {
+            updates(s, "BTC/USD") > 2 && updates(s, "ETH/USD") > 2
+        })
+        .await;
+    assert_eq!(status(&snap), FeedStatus::Connected);
+    // Two spellings of one market make one row.
+    assert_eq!(snap.rows.len(), 2);
+    let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
+    let t = row.ticker.as_ref().unwrap();
+    // BTC/USD is quoted with one decimal: the scale survives from the wire.
+    assert_eq!(t.last.unwrap().scale(), 1, "{:?}", t.last);
+    assert_eq!(t.bid.unwrap().scale(), 1);
+    assert!(t.bid.unwrap() < t.ask.unwrap());
+    assert_eq!(t.source, Source::Stream);
+    assert!(t.exchange_ts.is_some());
+    assert_eq!(row.price_decimals, Some(1));
+    assert!(last_of(&snap, "ETH/USD").is_some());
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn drop_then_reconnect_and_resubscribe() {
+    let rig = tcp(Scenario::DropAfter(5), fast_config(), &["BTC/USD"]).await;
+    let snap = rig
+        .until(10, "a reconnect after an abrupt drop", |s| {
+            has_reason(s, "1006") && has_reason(s, "reconnected after")
+        })
+        .await;
+    let before = updates(&snap, "BTC/USD");
+    rig.until(10, "prices after the reconnect", |s| {
+        updates(s, "BTC/USD") > before + 2
+    })
+    .await;
+    assert!(rig.sim.stats().ws_sessions >= 2);
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn silence_fires_the_watchdog() {
+    let rig = tcp(Scenario::SilentAfter(3), fast_config(), &["BTC/USD"]).await;
+    let snap = rig
+        .until(10, "the silence watchdog", |s| has_reason(s, "no data for 1 s"))
+        .await;
+    assert!(
+        history(&snap)
+            .iter()
+            .any(|l| l.starts_with("connected → reconnecting"))
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn refused_websocket_falls_back_to_rest_and_returns() {
+    let rig = tcp(Scenario::RefuseWs, fast_config(), &["BTC/USD"]).await;
+    let snap = rig
+        .until(10, "REST fallback with prices", |s| {
+            matches!(status(s), FeedStatus::Fallback { .. })
+                && s.row(ExchangeId::Kraken, "BTC/USD")
+                    .and_then(|r| r.source())
+                    == Some(Source::Rest)
+        })
+        .await;
+    assert!(has_reason(&snap, "HTTP 503"), "{:#?}", history(&snap));
+    assert!(last_of(&snap, "BTC/USD").is_some());
+    rig.sim.set_scenario(Scenario::Steady);
+    let snap = rig
+        .until(10, "the WebSocket again", |s| {
+            status(s) == FeedStatus::Connected
+                && s.row(ExchangeId::Kraken, "BTC/USD").and_then(|r| r.source())
+                    == Some(Source::Stream)
+        })
+        .await;
+    assert!(has_reason(&snap, "leaving REST fallback"));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn both_down_is_offline_then_recovers() {
+    let rig = tcp(Scenario::Steady, fast_config(), &["BTC/USD"]).await;
+    rig.until(10, "connected", |s| updates(s, "BTC/USD") > 0).await;
+    rig.sim.set_scenario(Scenario::Down);
+    let snap = rig
+        .until(10, "offline", |s| matches!(status(s), FeedStatus::Offline { .. }))
+        .await;
+    assert!(has_reason(&snap, "connection refused"), "{:#?}", history(&snap));
+    rig.sim.set_scenario(Scenario::Steady);
+    rig.until(10, "connected again", |s| status(s) == FeedStatus::Connected)
+        .await;
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_symbol_is_reported_and_others_stream() {
+    let rig = tcp(Scenario::Steady, fast_config(), &["BTC/USD", "NOPE/USD", "BTC/USX"]).await;
+    let snap = rig
+        .until(10, "prices and errors", |s| updates(s, "BTC/USD") > 2)
+        .await;
+    let nope = snap.row(ExchangeId::Kraken, "NOPE/USD").unwrap();
+    assert!(
+        matches!(&nope.state, RowState::Invalid(m) if m.contains("does not list NOPE/USD")),
+        "{:?}",
+        nope.state
+    );
+    let usx = snap.row(ExchangeId::Kraken, "BTC/USX").unwrap();
+    assert!(
+        matches!(&usx.state, RowState::Invalid(m) if m.contains("did you mean BTC/USD")),
+        "{:?}",
+        usx.state
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn add_and_remove_on_the_live_connection() {
+    let rig = tcp(Scenario::Steady, fast_config(), &["BTC/USD"]).await;
+    rig.until(10, "first prices", |s| updates(s, "BTC/USD") > 0).await;
+    let sol = rig.handle.resolve("sol-usd").unwrap();
+    assert_eq!(sol, Symbol::new("SOL", "USD"));
+    rig.handle.send(Command::Add(sol.clone())).unwrap();
+    rig.until(10, "SOL/USD prices", |s| updates(s, "SOL/USD") > 1).await;
+    rig.handle.send(Command::Remove(sol)).unwrap();
+    let snap = rig
+        .until(10, "SOL/USD gone", |s| s.row(ExchangeId::Kraken, "SOL/USD").is_none())
+        .await;
+    // Same connection throughout: no reconnect was needed.
+    assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
+    assert!(rig.handle.resolve("NOPE/USD").is_err());
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn garbage_frames_are_counted_and_skipped() {
+    let rig = tcp(Scenario::Garbage, fast_config(), &["BTC/USD"]).await;
+    let snap = rig
+        .until(10, "prices despite garbage", |s| {
+            updates(s, "BTC/USD") > 5 && s.feeds[0].counters.parse_errors > 0
+        })
+        .await;
+    assert_eq!(status(&snap), FeedStatus::Connected);
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn manual_reconnect_is_recorded() {
+    let rig = tcp(Scenario::Steady, fast_config(), &["BTC/USD"]).await;
+    rig.until(10, "prices", |s| updates(s, "BTC/USD") > 0).await;
+    rig.handle.send(Command::Reconnect).unwrap();
+    let snap = rig
+        .until(10, "manual reconnect", |s| {
+            has_reason(s, "manual reconnect") && status(s) == FeedStatus::Connected
+        })
+        .await;
+    assert!(
+        history(&snap)
+            .iter()
+            .any(|l| l == "connected → connecting: manual reconnect")
+    );
+    rig.stop().await;
+}
