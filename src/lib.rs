@@ -5,6 +5,7 @@
 //! fallback) → it writes into the shared [`store::Store`] → the dashboard (`app`, `ui`) and
 //! `headless` mode read snapshots of it. `sim` plays the venues on 127.0.0.1.
 
+pub mod app;
 pub mod config;
 pub mod exchange;
 pub mod feed;
@@ -12,3 +13,4 @@ pub mod model;
 pub mod sanitize;
 pub mod store;
 pub mod symbol;
+pub mod ui;
