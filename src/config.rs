@@ -173,7 +173,10 @@ impl Config {
             return Err(bad("ui.fps", "must be between 1 and 240"));
         }
         if !["symbol", "change", "volume"].contains(&self.ui.sort.as_str()) {
-            return Err(bad("ui.sort", "must be \"symbol\", \"change\" or \"volume\""));
+            return Err(bad(
+                "ui.sort",
+                "must be \"symbol\", \"change\" or \"volume\"",
+            ));
         }
         if !["bbo", "trades"].contains(&self.feed.event_trigger.as_str()) {
             return Err(bad("feed.event_trigger", "must be \"bbo\" or \"trades\""));
@@ -241,7 +244,10 @@ pub fn save_watchlist(path: &Path, symbols: &[String]) -> Result<(), ConfigError
     for s in symbols {
         array.push(s.as_str());
     }
-    match doc.get_mut("symbols").and_then(toml_edit::Item::as_value_mut) {
+    match doc
+        .get_mut("symbols")
+        .and_then(toml_edit::Item::as_value_mut)
+    {
         Some(value) => {
             // Keep the comments around the old value.
             let decor = value.decor().clone();
@@ -280,9 +286,12 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_key() {
-        let err = Config::parse("symbols = [\"BTC/USD\"]\n[feed]\nsilence_sec = 3\n", Path::new("/x/c.toml"))
-            .unwrap_err()
-            .to_string();
+        let err = Config::parse(
+            "symbols = [\"BTC/USD\"]\n[feed]\nsilence_sec = 3\n",
+            Path::new("/x/c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("/x/c.toml"), "{err}");
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("silence_sec"), "{err}");

@@ -520,7 +520,10 @@ mod tests {
         let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
         assert_eq!(row.direction, Direction::Up);
         assert_eq!(row.prev_last.unwrap().to_string(), "100.0");
-        assert_eq!(row.ticker.as_ref().unwrap().last.unwrap().to_string(), "101.5");
+        assert_eq!(
+            row.ticker.as_ref().unwrap().last.unwrap().to_string(),
+            "101.5"
+        );
         store.apply(t("99.0", 3));
         let snap = store.snapshot();
         let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
@@ -547,7 +550,12 @@ mod tests {
         });
         let now = DateTime::UNIX_EPOCH;
         for i in 0..20 {
-            store.transition(ExchangeId::Kraken, FeedStatus::Connected, &format!("r{i}"), now);
+            store.transition(
+                ExchangeId::Kraken,
+                FeedStatus::Connected,
+                &format!("r{i}"),
+                now,
+            );
         }
         store.add_symbol(ExchangeId::Kraken, &Symbol::new("BTC", "USD"), None);
         for i in 0..50 {

@@ -118,8 +118,8 @@ pub struct PairList {
 /// Quote currencies tried, longest first, when a spelling without a separator must be split
 /// with no pair list at hand.
 const COMMON_QUOTES: [&str; 14] = [
-    "FDUSD", "USDT", "USDC", "TUSD", "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "BTC",
-    "ETH", "XBT",
+    "FDUSD", "USDT", "USDC", "TUSD", "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "BTC", "ETH",
+    "XBT",
 ];
 
 fn squash(s: &str) -> String {
@@ -335,7 +335,9 @@ mod tests {
             (" eth/usd ", "ETH/USD"),
         ];
         for (input, want) in cases {
-            let got = list.resolve(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            let got = list
+                .resolve(input)
+                .unwrap_or_else(|e| panic!("{input}: {e}"));
             assert_eq!(got.symbol.as_str(), want, "{input}");
         }
     }
@@ -360,12 +362,12 @@ mod tests {
     #[test]
     fn symbol_parts() {
         let s = Symbol::parse_separated("sol-usdt").unwrap();
-        assert_eq!((s.base(), s.quote(), s.as_str()), ("SOL", "USDT", "SOL/USDT"));
-        assert!(Symbol::parse_separated("BTCUSD").is_none());
         assert_eq!(
-            parse_without_list("BTCUSDT").unwrap().as_str(),
-            "BTC/USDT"
+            (s.base(), s.quote(), s.as_str()),
+            ("SOL", "USDT", "SOL/USDT")
         );
+        assert!(Symbol::parse_separated("BTCUSD").is_none());
+        assert_eq!(parse_without_list("BTCUSDT").unwrap().as_str(), "BTC/USDT");
         assert_eq!(parse_without_list("ethbtc").unwrap().as_str(), "ETH/BTC");
     }
 }

@@ -54,7 +54,7 @@ pub const FOOTER: [(&str, &str); 8] = [
 ];
 
 /// Every key, as the help overlay lists them.
-pub const HELP: [(&str, &str); 16] = [
+pub const HELP: [(&str, &str); 15] = [
     ("↑ ↓  j k", "select a row (Home/End: first/last)"),
     ("r", "reconnect the selected row's feed now"),
     ("R", "reconnect every feed now"),
@@ -67,10 +67,9 @@ pub const HELP: [(&str, &str); 16] = [
     ("?", "this help"),
     ("q  Esc", "quit"),
     ("Ctrl-C", "quit, from anywhere"),
-    ("", ""),
-    ("In the add prompt:", ""),
-    ("Enter", "add  ·  Esc cancel  ·  Ctrl-U clear"),
-    ("", "added and dropped symbols are saved to the config"),
+    ("In the add prompt", ""),
+    ("Enter", "add (Esc cancels, Ctrl-U clears the line)"),
+    ("", "symbols added or dropped are saved to the config"),
 ];
 
 /// The action for `key` in `mode`. Key releases (sent by some terminals) are ignored.

@@ -14,8 +14,6 @@ use serde_json::value::RawValue;
 use crate::model::{ExchangeId, Source, Ticker};
 use crate::symbol::{PairList, Symbol};
 
-
-
 /// A frame could not be understood. Never fatal: the feed counts it and reads on.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -80,8 +78,12 @@ impl WireTicker<'_> {
 pub enum Event<'a> {
     Ticker(WireTicker<'a>),
     /// The venue confirmed a subscription (wire name when the ack names one).
-    Subscribed { symbol: Option<Cow<'a, str>> },
-    Unsubscribed { symbol: Option<Cow<'a, str>> },
+    Subscribed {
+        symbol: Option<Cow<'a, str>>,
+    },
+    Unsubscribed {
+        symbol: Option<Cow<'a, str>>,
+    },
     /// The venue refused a subscription; the connection stays up.
     SubscribeError {
         symbol: Option<Cow<'a, str>>,
@@ -89,13 +91,20 @@ pub enum Event<'a> {
     },
     /// Venue-wide status (`online`, `maintenance`, ...). `healthy` false means data will
     /// not flow until it changes.
-    Status { status: String, healthy: bool },
+    Status {
+        status: String,
+        healthy: bool,
+    },
     /// A keep-alive frame from the venue: counts as data for the silence watchdog.
     Heartbeat,
     /// Reply to our application-level ping.
-    Pong { req_id: Option<u64> },
+    Pong {
+        req_id: Option<u64>,
+    },
     /// The venue announced it will close the connection (restart, upgrade, 24 h limit).
-    ReconnectSoon { reason: String },
+    ReconnectSoon {
+        reason: String,
+    },
     /// A frame of a known kind that carries nothing for a ticker dashboard.
     Ignored,
     /// A well-formed frame of a kind this adapter does not know: counted and logged.
@@ -211,9 +220,7 @@ pub mod de {
     }
 
     /// An optional RFC 3339 timestamp.
-    pub fn opt_rfc3339<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+    pub fn opt_rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
         match s {
             None => Ok(None),
@@ -224,9 +231,7 @@ pub mod de {
     }
 
     /// Milliseconds since the epoch, as a JSON number or string.
-    pub fn opt_millis<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+    pub fn opt_millis<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         let raw: Option<&'de RawValue> = Option::deserialize(d)?;
         match raw.map(|r| r.get().trim_matches('"')) {
             None | Some("null" | "") => Ok(None),
@@ -272,8 +277,8 @@ mod tests {
             #[serde(default, deserialize_with = "de::opt_decimal")]
             c: Option<Decimal>,
         }
-        let t: T = serde_json::from_str(r#"{"a":0.10000000000000000001,"b":"2.50","c":null}"#)
-            .unwrap();
+        let t: T =
+            serde_json::from_str(r#"{"a":0.10000000000000000001,"b":"2.50","c":null}"#).unwrap();
         assert_eq!(t.a.unwrap().to_string(), "0.10000000000000000001");
         assert_eq!(t.b.unwrap().to_string(), "2.50");
         assert_eq!(t.c, None);

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use ratatui::text::{Line, Span};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// A price with the venue's precision when known, else the decimal's own scale, with the
@@ -132,6 +133,40 @@ pub fn sparkline<'a>(values: impl DoubleEndedIterator<Item = &'a Decimal>, width
         .collect()
 }
 
+/// `line` cut to `width` columns, ending in `…` when something was cut, so a long reason
+/// or error never wraps and never looks complete when it is not.
+pub fn fit(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut used = 0;
+    let mut spans = Vec::new();
+    let room = width.saturating_sub(1);
+    for span in line.spans {
+        let w = span.width();
+        if used + w <= room {
+            used += w;
+            spans.push(span);
+            continue;
+        }
+        let mut text = String::new();
+        for c in span.content.chars() {
+            let cw = Span::raw(c.to_string()).width();
+            if used + cw > room {
+                break;
+            }
+            used += cw;
+            text.push(c);
+        }
+        spans.push(Span::styled(text, span.style));
+        break;
+    }
+    if width > 0 {
+        spans.push(Span::raw("…"));
+    }
+    Line::from(spans).style(line.style)
+}
+
 fn is_zero_text(text: &str) -> bool {
     text.chars().all(|c| matches!(c, '0' | '.' | ',' | '-'))
 }
@@ -233,6 +268,23 @@ mod tests {
         assert_eq!(until(t0, at(1)), "now");
         assert_eq!(rtt(Duration::from_millis(42)), "42ms");
         assert_eq!(rtt(Duration::from_millis(1250)), "1.2s");
+    }
+
+    #[test]
+    fn long_lines_end_in_an_ellipsis() {
+        let text = |l: Line<'_>| {
+            l.spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        let line = || Line::from(vec![Span::raw("kraken "), Span::raw("connection reset")]);
+        assert_eq!(text(fit(line(), 40)), "kraken connection reset");
+        assert_eq!(text(fit(line(), 23)), "kraken connection reset");
+        assert_eq!(text(fit(line(), 22)), "kraken connection res…");
+        assert_eq!(text(fit(line(), 7)), "kraken…");
+        assert_eq!(text(fit(Line::from("日本語テキスト"), 6)), "日本…");
+        assert_eq!(fit(line(), 22).width(), 22);
     }
 
     #[test]

@@ -8,8 +8,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 
-use super::status;
 use super::theme::Theme;
+use super::{format, status};
 use crate::model::{FeedStatus, Transition};
 use crate::store::Snapshot;
 
@@ -64,7 +64,8 @@ pub fn draw(
         return;
     }
     for (y, t) in (inner.y..inner.bottom()).zip(all.iter().skip(scroll)) {
-        buf.set_line(inner.x, y, &line(t, offset, theme), inner.width);
+        let line = format::fit(line(t, offset, theme), usize::from(inner.width));
+        buf.set_line(inner.x, y, &line, inner.width);
     }
 }
 

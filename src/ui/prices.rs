@@ -22,7 +22,10 @@ pub const FLASH: TimeDelta = TimeDelta::seconds(1);
 
 /// Blank columns between cells.
 const GAP: usize = 2;
-const TREND_MIN: usize = 8;
+const TREND_MIN: usize = 6;
+/// Wide enough for `stale 1m35s` and `polled 59s`: fixed, so the columns do not jump
+/// about as ages grow or rows go stale.
+const AGE_WIDTH: usize = 11;
 const TREND_MAX: usize = 30;
 
 /// A table column. Display order is the declaration order.
@@ -78,7 +81,7 @@ impl Col {
     }
 
     fn left_aligned(self) -> bool {
-        matches!(self, Col::Symbol | Col::Trend | Col::Age)
+        matches!(self, Col::Symbol | Col::Trend)
     }
 }
 
@@ -93,8 +96,8 @@ enum Entry<'a> {
     Message(&'a Row, Span<'static>),
 }
 
-/// Pick the columns that fit in `width`, by priority, stopping at the first that does not;
-/// returns them in display order with their widths. `widths[c]` is the widest content of
+/// Pick the columns that fit in `width`, by priority: a column that does not fit is left
+/// out and narrower, less important ones may still take the room; returns them in display order with their widths. `widths[c]` is the widest content of
 /// column `c` (0 = no content: the column is left out). Spare room widens the trend column.
 pub fn choose_columns(widths: &[usize; Col::COUNT], width: usize) -> Vec<(Col, usize)> {
     let mut chosen: Vec<(Col, usize)> = Vec::new();
@@ -106,7 +109,7 @@ pub fn choose_columns(widths: &[usize; Col::COUNT], width: usize) -> Vec<(Col, u
         }
         let need = if chosen.is_empty() { w } else { w + GAP };
         if used + need > width {
-            break;
+            continue;
         }
         used += need;
         chosen.push((col, w));
@@ -178,6 +181,7 @@ pub fn draw(
             if !row.sparkline.is_empty() {
                 widths[Col::Trend as usize] = TREND_MIN;
             }
+            widths[Col::Age as usize] = AGE_WIDTH;
         }
     }
     for col in Col::PRIORITY {
@@ -238,6 +242,7 @@ pub fn draw(
                 ])
             }
         };
+        let line = format::fit(line, usize::from(line_area.width));
         buf.set_line(line_area.x, y, &line, line_area.width);
         if let Entry::Data(row, _) = entry {
             if is_stale(row, view, now) {
@@ -393,6 +398,7 @@ mod tests {
             (Col::Pct, 7),
             (Col::Bid, 10),
             (Col::Ask, 10),
+            (Col::Spread, 4),
             (Col::Age, 6),
             (Col::Trend, 8),
         ]);
@@ -402,9 +408,14 @@ mod tests {
             names(choose_columns(&w, 39)),
             [Col::Symbol, Col::Last, Col::Pct, Col::Age]
         );
+        // Age no longer fits; the narrow spread takes the room.
         assert_eq!(
             names(choose_columns(&w, 38)),
-            [Col::Symbol, Col::Last, Col::Pct]
+            [Col::Symbol, Col::Last, Col::Pct, Col::Spread]
+        );
+        assert_eq!(
+            names(choose_columns(&w, 30)),
+            [Col::Symbol, Col::Last, Col::Age]
         );
         let all = choose_columns(&w, 200);
         assert_eq!(
@@ -416,6 +427,7 @@ mod tests {
                 Col::Pct,
                 Col::Bid,
                 Col::Ask,
+                Col::Spread,
                 Col::Trend,
                 Col::Age
             ]

@@ -7,16 +7,33 @@ use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear};
 
+use super::format;
 use super::theme::Theme;
 use crate::app::keys::{FOOTER, HELP};
 use crate::app::state::{Prompt, Status};
 
 const PROMPT_LABEL: &str = "Add symbol › ";
 
-/// The key footer: `q quit  r reconnect  …`.
+/// The key footer: `q quit  r reconnect  …  ? help`. On a narrow terminal whole hints drop
+/// from the right; the last one (`? help`) always stays.
 pub fn footer(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let hint_width = |(key, what): &(&str, &str)| key.chars().count() + 1 + what.chars().count();
+    let Some((last, rest)) = FOOTER.split_last() else {
+        return;
+    };
+    let mut budget = usize::from(area.width).saturating_sub(hint_width(last));
+    let mut shown = Vec::new();
+    for hint in rest {
+        let need = hint_width(hint) + 2;
+        if need > budget {
+            break;
+        }
+        budget -= need;
+        shown.push(hint);
+    }
+    shown.push(last);
     let mut spans = Vec::new();
-    for (i, (key, what)) in FOOTER.iter().enumerate() {
+    for (i, (key, what)) in shown.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw("  "));
         }
@@ -34,6 +51,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, status: &Status, theme: &Theme
         Status::Info(text) => Line::from(Span::raw(text.clone())),
         Status::Error(text) => Line::from(Span::styled(format!("✕ {text}"), theme.offline)),
     };
+    let line = format::fit(line, usize::from(area.width));
     frame
         .buffer_mut()
         .set_line(area.x, area.y, &line, area.width);
@@ -60,6 +78,7 @@ pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Promp
     frame.set_cursor_position(Position::new(x, area.y));
     if let (Some(err_area), Some(err)) = (error_area, &p.error) {
         let line = Line::from(Span::styled(format!("✕ {err}"), theme.offline));
+        let line = format::fit(line, usize::from(err_area.width));
         frame
             .buffer_mut()
             .set_line(err_area.x, err_area.y, &line, err_area.width);
@@ -68,8 +87,10 @@ pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Promp
 
 /// The help overlay, centred over `area`, listing every key.
 pub fn help(frame: &mut Frame, area: Rect, theme: &Theme) {
+    // Headings (a key with no text) do not widen the key column.
     let key_w = HELP
         .iter()
+        .filter(|(_, t)| !t.is_empty())
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(0);
@@ -96,12 +117,16 @@ pub fn help(frame: &mut Frame, area: Rect, theme: &Theme) {
     frame.render_widget(block, popup);
     let buf = frame.buffer_mut();
     for (y, (key, text)) in (inner.y..inner.bottom()).zip(HELP) {
-        let line = Line::from(vec![
-            Span::raw(" "),
-            Span::styled(format!("{key:<key_w$}"), theme.key),
-            Span::raw("  "),
-            Span::raw(text),
-        ]);
+        let line = if text.is_empty() {
+            Line::from(vec![Span::raw(" "), Span::styled(key, theme.header)])
+        } else {
+            Line::from(vec![
+                Span::raw(" "),
+                Span::styled(format!("{key:<key_w$}"), theme.key),
+                Span::raw("  "),
+                Span::raw(text),
+            ])
+        };
         buf.set_line(inner.x, y, &line, inner.width);
     }
 }

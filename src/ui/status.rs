@@ -56,8 +56,13 @@ pub fn draw(
         lines.push(Line::from(spans));
     }
     let buf = frame.buffer_mut();
-    for (y, line) in (area.y..area.bottom()).zip(&lines) {
-        buf.set_line(area.x, y, line, area.width);
+    for (y, line) in (area.y..area.bottom()).zip(lines) {
+        buf.set_line(
+            area.x,
+            y,
+            &format::fit(line, usize::from(area.width)),
+            area.width,
+        );
     }
 }
 
