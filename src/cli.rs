@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 /// Live crypto prices from real exchanges, honest about how fresh they are.
 #[derive(Debug, Parser)]
 #[command(name = "pricewire", version, args_conflicts_with_subcommands = true)]
-#[command(after_help = "Symbols take any spelling (BTC/USD, btc-usd, XBTUSD) and an optional \
+#[command(
+    after_help = "Symbols take any spelling (BTC/USD, btc-usd, XBTUSD) and an optional \
 venue prefix (kraken:BTC/USD). Without symbols the config file's watchlist is used.\n\
-Config file: ~/.config/pricewire/config.toml (see config.example.toml).")]
+Config file: ~/.config/pricewire/config.toml (see config.example.toml)."
+)]
 pub struct Cli {
     /// Exchange(s) to stream from, comma-separated (kraken).
     #[arg(long, short = 'e', value_delimiter = ',')]
@@ -55,7 +57,12 @@ mod tests {
     #[test]
     fn flags_parse() {
         let cli = Cli::try_parse_from([
-            "pricewire", "--exchange", "kraken,binance", "--headless", "BTC/USD", "eth-usd",
+            "pricewire",
+            "--exchange",
+            "kraken,binance",
+            "--headless",
+            "BTC/USD",
+            "eth-usd",
         ])
         .unwrap();
         assert_eq!(cli.exchange, vec!["kraken", "binance"]);

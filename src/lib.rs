@@ -5,6 +5,7 @@
 //! fallback) → it writes into the shared [`store::Store`] → the dashboard (`app`, `ui`) and
 //! `headless` mode read snapshots of it. `sim` plays the venues on 127.0.0.1.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod exchange;
@@ -17,3 +18,4 @@ pub mod sanitize;
 pub mod sim;
 pub mod store;
 pub mod symbol;
+pub mod ui;

@@ -15,7 +15,10 @@ async fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return report(Err(e)),
     };
-    let log_path = cli.log_file.clone().or_else(|| settings.config.log_file.clone());
+    let log_path = cli
+        .log_file
+        .clone()
+        .or_else(|| settings.config.log_file.clone());
     let _guard = logging::init(log_path.as_deref())
         .map_err(|e| eprintln!("pricewire: logging disabled: {e}"))
         .ok();

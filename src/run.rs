@@ -53,7 +53,10 @@ pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
             exchanges.push(id);
         }
     }
-    anyhow::ensure!(!exchanges.is_empty(), "no exchange given (--exchange kraken)");
+    anyhow::ensure!(
+        !exchanges.is_empty(),
+        "no exchange given (--exchange kraken)"
+    );
     let typed = if cli.symbols.is_empty() {
         config.symbols.clone()
     } else {
@@ -62,7 +65,10 @@ pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     let mut symbols: BTreeMap<ExchangeId, Vec<String>> =
         exchanges.iter().map(|e| (*e, Vec::new())).collect();
     for s in typed {
-        match s.split_once(':').map(|(v, rest)| (v.parse::<ExchangeId>(), rest)) {
+        match s
+            .split_once(':')
+            .map(|(v, rest)| (v.parse::<ExchangeId>(), rest))
+        {
             Some((Ok(id), rest)) => match symbols.get_mut(&id) {
                 Some(list) => list.push(rest.to_string()),
                 None => eprintln!("pricewire: skipping {s}: {id} is not among --exchange"),

@@ -12,7 +12,12 @@ use pricewire::symbol::Symbol;
 
 #[tokio::test]
 async fn tickers_arrive_with_exact_decimals() {
-    let rig = tcp(Scenario::Steady, fast_config(), &["BTC/USD", "xbt-usd", "ETH/USD"]).await;
+    let rig = tcp(
+        Scenario::Steady,
+        fast_config(),
+        &["BTC/USD", "xbt-usd", "ETH/USD"],
+    )
+    .await;
     let snap = rig
         .until(10, "prices for both symbols", |s| {
             updates(s, "BTC/USD") > 2 && updates(s, "ETH/USD") > 2
@@ -55,7 +60,9 @@ async fn drop_then_reconnect_and_resubscribe() {
 async fn silence_fires_the_watchdog() {
     let rig = tcp(Scenario::SilentAfter(3), fast_config(), &["BTC/USD"]).await;
     let snap = rig
-        .until(10, "the silence watchdog", |s| has_reason(s, "no data for 1 s"))
+        .until(10, "the silence watchdog", |s| {
+            has_reason(s, "no data for 1 s")
+        })
         .await;
     assert!(
         history(&snap)
@@ -72,7 +79,7 @@ async fn refused_websocket_falls_back_to_rest_and_returns() {
         .until(10, "REST fallback with prices", |s| {
             matches!(status(s), FeedStatus::Fallback { .. })
                 && s.row(ExchangeId::Kraken, "BTC/USD")
-                    .and_then(|r| r.source())
+                    .and_then(pricewire::store::Row::source)
                     == Some(Source::Rest)
         })
         .await;
@@ -82,7 +89,8 @@ async fn refused_websocket_falls_back_to_rest_and_returns() {
     let snap = rig
         .until(10, "the WebSocket again", |s| {
             status(s) == FeedStatus::Connected
-                && s.row(ExchangeId::Kraken, "BTC/USD").and_then(|r| r.source())
+                && s.row(ExchangeId::Kraken, "BTC/USD")
+                    .and_then(pricewire::store::Row::source)
                     == Some(Source::Stream)
         })
         .await;
@@ -93,21 +101,35 @@ async fn refused_websocket_falls_back_to_rest_and_returns() {
 #[tokio::test]
 async fn both_down_is_offline_then_recovers() {
     let rig = tcp(Scenario::Steady, fast_config(), &["BTC/USD"]).await;
-    rig.until(10, "connected", |s| updates(s, "BTC/USD") > 0).await;
+    rig.until(10, "connected", |s| updates(s, "BTC/USD") > 0)
+        .await;
     rig.sim.set_scenario(Scenario::Down);
     let snap = rig
-        .until(10, "offline", |s| matches!(status(s), FeedStatus::Offline { .. }))
+        .until(10, "offline", |s| {
+            matches!(status(s), FeedStatus::Offline { .. })
+        })
         .await;
-    assert!(has_reason(&snap, "connection refused"), "{:#?}", history(&snap));
+    assert!(
+        has_reason(&snap, "connection refused"),
+        "{:#?}",
+        history(&snap)
+    );
     rig.sim.set_scenario(Scenario::Steady);
-    rig.until(10, "connected again", |s| status(s) == FeedStatus::Connected)
-        .await;
+    rig.until(10, "connected again", |s| {
+        status(s) == FeedStatus::Connected
+    })
+    .await;
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn unknown_symbol_is_reported_and_others_stream() {
-    let rig = tcp(Scenario::Steady, fast_config(), &["BTC/USD", "NOPE/USD", "BTC/USX"]).await;
+    let rig = tcp(
+        Scenario::Steady,
+        fast_config(),
+        &["BTC/USD", "NOPE/USD", "BTC/USX"],
+    )
+    .await;
     let snap = rig
         .until(10, "prices and errors", |s| updates(s, "BTC/USD") > 2)
         .await;
@@ -129,14 +151,18 @@ async fn unknown_symbol_is_reported_and_others_stream() {
 #[tokio::test]
 async fn add_and_remove_on_the_live_connection() {
     let rig = tcp(Scenario::Steady, fast_config(), &["BTC/USD"]).await;
-    rig.until(10, "first prices", |s| updates(s, "BTC/USD") > 0).await;
+    rig.until(10, "first prices", |s| updates(s, "BTC/USD") > 0)
+        .await;
     let sol = rig.handle.resolve("sol-usd").unwrap();
     assert_eq!(sol, Symbol::new("SOL", "USD"));
     rig.handle.send(Command::Add(sol.clone())).unwrap();
-    rig.until(10, "SOL/USD prices", |s| updates(s, "SOL/USD") > 1).await;
+    rig.until(10, "SOL/USD prices", |s| updates(s, "SOL/USD") > 1)
+        .await;
     rig.handle.send(Command::Remove(sol)).unwrap();
     let snap = rig
-        .until(10, "SOL/USD gone", |s| s.row(ExchangeId::Kraken, "SOL/USD").is_none())
+        .until(10, "SOL/USD gone", |s| {
+            s.row(ExchangeId::Kraken, "SOL/USD").is_none()
+        })
         .await;
     // Same connection throughout: no reconnect was needed.
     assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));

@@ -13,7 +13,9 @@ use pricewire::store::RowState;
 async fn backoff_counts_attempts_then_goes_offline() {
     let rig = memory(Scenario::Down, fast_config(), &["BTC/USD"]);
     let snap = rig
-        .until(120, "offline", |s| matches!(status(s), FeedStatus::Offline { .. }))
+        .until(120, "offline", |s| {
+            matches!(status(s), FeedStatus::Offline { .. })
+        })
         .await;
     let feed = &snap.feeds[0];
     let attempts: Vec<(u32, u32)> = feed
@@ -38,7 +40,8 @@ async fn backoff_counts_attempts_then_goes_offline() {
     assert!(has_reason(&snap, "connection refused"));
     assert!(has_reason(&snap, "WebSocket and REST both failing"));
     rig.sim.set_scenario(Scenario::Steady);
-    rig.until(120, "recovery", |s| updates(s, "BTC/USD") > 0).await;
+    rig.until(120, "recovery", |s| updates(s, "BTC/USD") > 0)
+        .await;
     rig.stop().await;
 }
 
@@ -46,7 +49,9 @@ async fn backoff_counts_attempts_then_goes_offline() {
 async fn unanswered_ping_reconnects() {
     let rig = memory(Scenario::PongNever, fast_config(), &["BTC/USD"]);
     let snap = rig
-        .until(60, "pong timeout", |s| has_reason(s, "pong not received within 1 s"))
+        .until(60, "pong timeout", |s| {
+            has_reason(s, "pong not received within 1 s")
+        })
         .await;
     assert!(updates(&snap, "BTC/USD") > 0);
     rig.stop().await;
@@ -62,7 +67,12 @@ async fn slow_handshake_hits_the_connect_timeout() {
 
 #[tokio::test(start_paused = true)]
 async fn acked_but_silent_subscription_is_resubscribed() {
-    let rig = memory(Scenario::AckedButSilent, fast_config(), &["BTC/USD"]);
+    // Heartbeats come every second: the watchdog must allow for that.
+    let cfg = FeedConfig {
+        silence_secs: 3.0,
+        ..fast_config()
+    };
+    let rig = memory(Scenario::AckedButSilent, cfg, &["BTC/USD"]);
     let snap = rig
         .until(60, "silent row", |s| {
             matches!(
@@ -71,7 +81,11 @@ async fn acked_but_silent_subscription_is_resubscribed() {
             )
         })
         .await;
-    assert_eq!(status(&snap), FeedStatus::Connected, "heartbeats keep it up");
+    assert_eq!(
+        status(&snap),
+        FeedStatus::Connected,
+        "heartbeats keep it up"
+    );
     rig.until(60, "reconnect for the silent symbol", |s| {
         has_reason(s, "BTC/USD: subscription acked but no data")
     })
@@ -86,8 +100,10 @@ async fn oversized_frame_drops_the_connection() {
         ..fast_config()
     };
     let rig = memory(Scenario::Oversized, cfg, &["BTC/USD"]);
-    rig.until(60, "oversized frame", |s| has_reason(s, "frame larger than"))
-        .await;
+    rig.until(60, "oversized frame", |s| {
+        has_reason(s, "frame larger than")
+    })
+    .await;
     rig.stop().await;
 }
 
@@ -100,7 +116,8 @@ async fn venue_maintenance_is_shown_then_cleared() {
     let rig = memory(Scenario::Maintenance, cfg, &["BTC/USD"]);
     let snap = rig
         .until(60, "maintenance and back", |s| {
-            has_reason(s, "exchange status: maintenance") && has_reason(s, "exchange status: online")
+            has_reason(s, "exchange status: maintenance")
+                && has_reason(s, "exchange status: online")
         })
         .await;
     assert_eq!(status(&snap), FeedStatus::Connected);
@@ -122,15 +139,19 @@ async fn flapping_opens_the_circuit_breaker() {
     })
     .await;
     rig.sim.set_scenario(Scenario::Steady);
-    rig.until(120, "streaming again", |s| status(s) == FeedStatus::Connected && updates(s, "BTC/USD") > 20)
-        .await;
+    rig.until(120, "streaming again", |s| {
+        status(s) == FeedStatus::Connected && updates(s, "BTC/USD") > 20
+    })
+    .await;
     rig.stop().await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn clean_close_is_reported_with_its_code() {
     let rig = memory(Scenario::CloseAfter(3), fast_config(), &["BTC/USD"]);
-    rig.until(60, "close code", |s| has_reason(s, "closed by server (1001"))
-        .await;
+    rig.until(60, "close code", |s| {
+        has_reason(s, "closed by server (1001")
+    })
+    .await;
     rig.stop().await;
 }

@@ -98,9 +98,12 @@ impl Rig {
             if pred(&snap) {
                 return snap;
             }
-            if tokio::time::Instant::now() >= deadline {
-                panic!("timed out waiting for {what}; history: {:#?}\nrows: {:#?}", history(&snap), snap.rows);
-            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}; history: {:#?}\nrows: {:#?}",
+                history(&snap),
+                snap.rows
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -136,5 +139,6 @@ pub fn last_of(snap: &Snapshot, symbol: &str) -> Option<String> {
 }
 
 pub fn updates(snap: &Snapshot, symbol: &str) -> u64 {
-    snap.row(ExchangeId::Kraken, symbol).map_or(0, |r| r.updates)
+    snap.row(ExchangeId::Kraken, symbol)
+        .map_or(0, |r| r.updates)
 }

@@ -1,0 +1,165 @@
+//! The dashboard's run loop and UI state. One `tokio::select!` waits on terminal input, the
+//! store's change signal, a 1 s tick (ages, countdowns, message rates), the end of a price
+//! flash, and the shutdown token. Changes only mark the screen dirty; a frame is drawn at
+//! most once per `1/ui.fps`, from one `store.snapshot()` and one `now`, and never when
+//! nothing changed, so an idle dashboard sleeps. Keys become commands on the feeds'
+//! channels (`feed::command` is all it knows of feeds); it never writes to the store.
+
+pub mod keys;
+pub mod state;
+pub mod update;
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{Local, Utc};
+use crossterm::event::{Event, EventStream};
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::feed::command::Feeds;
+use crate::store::Store;
+use crate::ui;
+use crate::ui::theme::{ColorMode, Theme};
+pub use update::{App, Flow};
+
+/// How the loop ended, and how much it drew (tests check the frame cap with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoopStats {
+    pub frames: u64,
+}
+
+/// Run the dashboard on the terminal until `q`, Ctrl-C or `shutdown`.
+///
+/// Takes over the terminal with `ratatui::try_init` (raw mode, alternate screen, and a panic
+/// hook that restores the terminal before chaining to the previous hook) and restores it on
+/// every way out, errors included; the caller prints any error afterwards. Nothing is
+/// printed while it runs. `NO_COLOR` (non-empty) turns colour off. When `config_path` is
+/// given, symbols added or dropped are saved to its `symbols` key at once. Quitting does
+/// not stop the feeds: the caller cancels them (e.g. through `shutdown`).
+pub async fn run(
+    store: Arc<Store>,
+    feeds: Feeds,
+    config: &Config,
+    config_path: Option<PathBuf>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let color = ColorMode::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
+    let (theme, problems) = Theme::new(&config.theme, color);
+    let mut app = App::new(feeds, config, config_path);
+    app.view.utc_offset = *Local::now().offset();
+    if !problems.is_empty() {
+        app.view.status = Some(state::Status::Error(problems.join("; ")));
+    }
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            ratatui::restore();
+            return Err(e).context("cannot take over the terminal");
+        }
+    };
+    let result = run_loop(
+        &mut terminal,
+        EventStream::new(),
+        &store,
+        &mut app,
+        &theme,
+        config.ui.fps,
+        shutdown,
+    )
+    .await;
+    ratatui::restore();
+    result.map(|_| ())
+}
+
+/// The loop itself, on any backend and any event stream (tests drive it with a
+/// `TestBackend` and a channel). Returns when a key quits, the event stream ends, or
+/// `shutdown` is cancelled.
+pub async fn run_loop<B, E>(
+    terminal: &mut Terminal<B>,
+    mut events: E,
+    store: &Store,
+    app: &mut App,
+    theme: &Theme,
+    fps: u32,
+    shutdown: CancellationToken,
+) -> anyhow::Result<LoopStats>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    E: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let frame_gap = Duration::from_secs(1) / fps.clamp(1, 240);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut stats = LoopStats::default();
+    let mut dirty = true;
+    let mut drawn_version = None;
+    let mut next_frame = Instant::now();
+    let mut flash_end: Option<Instant> = None;
+    loop {
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break,
+            event = events.next() => match event {
+                None => break,
+                Some(Err(e)) => return Err(e).context("reading terminal input"),
+                Some(Ok(Event::Key(key))) => {
+                    let action = keys::action(&app.view.mode, key);
+                    if action != keys::Action::Ignore {
+                        if app.apply(action, &store.snapshot()) == Flow::Quit {
+                            break;
+                        }
+                        dirty = true;
+                    }
+                }
+                // The next draw picks up the new size (`Terminal::autoresize`).
+                Some(Ok(Event::Resize(..))) => dirty = true,
+                Some(Ok(_)) => {}
+            },
+            () = store.changed() => {
+                if drawn_version != Some(store.version()) {
+                    dirty = true;
+                }
+            }
+            _ = tick.tick() => {
+                app.tick(&store.snapshot(), Utc::now());
+                dirty = true;
+            }
+            () = sleep_until(flash_end), if flash_end.is_some() => {
+                flash_end = None;
+                dirty = true;
+            }
+            () = tokio::time::sleep_until(next_frame), if dirty => {
+                let snapshot = store.snapshot();
+                let now = Utc::now();
+                app.sync(&snapshot);
+                terminal
+                    .draw(|frame| ui::draw(frame, &app.view, &snapshot, now, theme))
+                    .context("drawing the screen")?;
+                stats.frames += 1;
+                dirty = false;
+                drawn_version = Some(snapshot.version);
+                next_frame = Instant::now() + frame_gap;
+                flash_end = ui::prices::next_flash_end(&snapshot, now)
+                    .and_then(|end| (end - now).to_std().ok())
+                    .map(|left| Instant::now() + left);
+            }
+        }
+    }
+    Ok(stats)
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,208 @@
+//! Keys as pure functions: a key event and the current [`Mode`] give an [`Action`]. What
+//! an action does is `App::apply`'s business; nothing here touches state, feeds or files.
+//!
+//! `r` reconnects the selected row's feed (the one the trader is looking at); `R` reconnects
+//! every feed. History scrolls with PgUp/PgDn (a page) and J/K (a line) whenever the pane is
+//! shown, so it needs no focus.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::state::Mode;
+
+/// What a key asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing to do (and nothing to redraw).
+    Ignore,
+    Quit,
+    /// Reconnect the selected row's feed (every feed when no row is selected).
+    ReconnectSelected,
+    ReconnectAll,
+    /// Open the add-symbol prompt.
+    OpenAdd,
+    /// Unsubscribe the selected row and drop it from the watchlist.
+    RemoveSelected,
+    /// Move the selection by this many rows (clamped at the ends).
+    Select(isize),
+    CycleSort,
+    ToggleHistory,
+    /// Scroll the history pane by this many lines (positive = older).
+    ScrollHistory(isize),
+    OpenHelp,
+    CloseHelp,
+    /// Prompt editing.
+    Type(char),
+    Backspace,
+    ClearInput,
+    Submit,
+    Cancel,
+}
+
+/// Lines PgUp/PgDn scroll the history by.
+pub const PAGE: isize = 10;
+
+/// The footer: the keys a trader needs most, short enough for 80 columns.
+pub const FOOTER: [(&str, &str); 8] = [
+    ("q", "quit"),
+    ("r", "reconnect"),
+    ("a", "add"),
+    ("d", "drop"),
+    ("↑↓", "select"),
+    ("s", "sort"),
+    ("h", "history"),
+    ("?", "help"),
+];
+
+/// Every key, as the help overlay lists them.
+pub const HELP: [(&str, &str); 15] = [
+    ("↑ ↓  j k", "select a row (Home/End: first/last)"),
+    ("r", "reconnect the selected row's feed now"),
+    ("R", "reconnect every feed now"),
+    ("a", "add a symbol: BTC/USD, btc-usd, binance:ETH/USDT"),
+    ("d  Delete", "drop the selected symbol"),
+    ("s", "sort: symbol → change % → volume"),
+    ("h", "show / hide the state history"),
+    ("PgUp PgDn", "scroll the history a page"),
+    ("K J", "scroll the history a line (shift+k, shift+j)"),
+    ("?", "this help"),
+    ("q  Esc", "quit"),
+    ("Ctrl-C", "quit, from anywhere"),
+    ("In the add prompt", ""),
+    ("Enter", "add (Esc cancels, Ctrl-U clears the line)"),
+    ("", "symbols added or dropped are saved to the config"),
+];
+
+/// The action for `key` in `mode`. Key releases (sent by some terminals) are ignored.
+pub fn action(mode: &Mode, key: KeyEvent) -> Action {
+    if key.kind == KeyEventKind::Release {
+        return Action::Ignore;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return Action::Quit;
+    }
+    match mode {
+        Mode::Normal => normal(key.code, ctrl),
+        Mode::Help => match key.code {
+            KeyCode::Char('?' | 'q') | KeyCode::Esc | KeyCode::Enter => Action::CloseHelp,
+            _ => Action::Ignore,
+        },
+        Mode::Adding(_) => match key.code {
+            KeyCode::Esc => Action::Cancel,
+            KeyCode::Enter => Action::Submit,
+            KeyCode::Backspace => Action::Backspace,
+            KeyCode::Char('u') if ctrl => Action::ClearInput,
+            KeyCode::Char(c) if !ctrl && !c.is_control() => Action::Type(c),
+            _ => Action::Ignore,
+        },
+    }
+}
+
+fn normal(code: KeyCode, ctrl: bool) -> Action {
+    if ctrl {
+        return Action::Ignore;
+    }
+    match code {
+        KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
+        KeyCode::Char('r') => Action::ReconnectSelected,
+        KeyCode::Char('R') => Action::ReconnectAll,
+        KeyCode::Char('a') => Action::OpenAdd,
+        KeyCode::Char('d') | KeyCode::Delete => Action::RemoveSelected,
+        KeyCode::Up | KeyCode::Char('k') => Action::Select(-1),
+        KeyCode::Down | KeyCode::Char('j') => Action::Select(1),
+        KeyCode::Home => Action::Select(isize::MIN),
+        KeyCode::End => Action::Select(isize::MAX),
+        KeyCode::Char('s') => Action::CycleSort,
+        KeyCode::Char('h') => Action::ToggleHistory,
+        KeyCode::PageUp => Action::ScrollHistory(-PAGE),
+        KeyCode::PageDown => Action::ScrollHistory(PAGE),
+        KeyCode::Char('K') => Action::ScrollHistory(-1),
+        KeyCode::Char('J') => Action::ScrollHistory(1),
+        KeyCode::Char('?') => Action::OpenHelp,
+        _ => Action::Ignore,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::Prompt;
+
+    fn press(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    fn adding() -> Mode {
+        Mode::Adding(Prompt::default())
+    }
+
+    #[test]
+    fn normal_mode_keys() {
+        let cases = [
+            (KeyCode::Char('q'), Action::Quit),
+            (KeyCode::Esc, Action::Quit),
+            (KeyCode::Char('r'), Action::ReconnectSelected),
+            (KeyCode::Char('R'), Action::ReconnectAll),
+            (KeyCode::Char('a'), Action::OpenAdd),
+            (KeyCode::Char('d'), Action::RemoveSelected),
+            (KeyCode::Delete, Action::RemoveSelected),
+            (KeyCode::Up, Action::Select(-1)),
+            (KeyCode::Char('k'), Action::Select(-1)),
+            (KeyCode::Down, Action::Select(1)),
+            (KeyCode::Char('j'), Action::Select(1)),
+            (KeyCode::Home, Action::Select(isize::MIN)),
+            (KeyCode::Char('s'), Action::CycleSort),
+            (KeyCode::Char('h'), Action::ToggleHistory),
+            (KeyCode::PageDown, Action::ScrollHistory(PAGE)),
+            (KeyCode::Char('K'), Action::ScrollHistory(-1)),
+            (KeyCode::Char('?'), Action::OpenHelp),
+            (KeyCode::Char('x'), Action::Ignore),
+        ];
+        for (code, want) in cases {
+            assert_eq!(action(&Mode::Normal, press(code)), want, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn ctrl_c_quits_from_every_mode() {
+        for mode in [Mode::Normal, Mode::Help, adding()] {
+            assert_eq!(action(&mode, ctrl('c')), Action::Quit, "{mode:?}");
+        }
+        assert_eq!(action(&Mode::Normal, ctrl('r')), Action::Ignore);
+    }
+
+    #[test]
+    fn prompt_takes_letters_as_text() {
+        let m = adding();
+        assert_eq!(action(&m, press(KeyCode::Char('q'))), Action::Type('q'));
+        assert_eq!(action(&m, press(KeyCode::Char('d'))), Action::Type('d'));
+        assert_eq!(action(&m, press(KeyCode::Char(':'))), Action::Type(':'));
+        assert_eq!(action(&m, press(KeyCode::Esc)), Action::Cancel);
+        assert_eq!(action(&m, press(KeyCode::Enter)), Action::Submit);
+        assert_eq!(action(&m, press(KeyCode::Backspace)), Action::Backspace);
+        assert_eq!(action(&m, ctrl('u')), Action::ClearInput);
+        assert_eq!(action(&m, press(KeyCode::Up)), Action::Ignore);
+    }
+
+    #[test]
+    fn help_closes_and_swallows_other_keys() {
+        for code in [KeyCode::Char('?'), KeyCode::Esc, KeyCode::Char('q')] {
+            assert_eq!(action(&Mode::Help, press(code)), Action::CloseHelp);
+        }
+        assert_eq!(
+            action(&Mode::Help, press(KeyCode::Char('d'))),
+            Action::Ignore
+        );
+    }
+
+    #[test]
+    fn key_releases_are_ignored() {
+        let mut k = press(KeyCode::Char('q'));
+        k.kind = KeyEventKind::Release;
+        assert_eq!(action(&Mode::Normal, k), Action::Ignore);
+    }
+}

@@ -1,0 +1,92 @@
+//! Drawing the dashboard. Every function here is pure: it takes a [`Snapshot`] copy, the
+//! [`ViewState`], a fixed `now` and a [`Theme`], and writes to the frame. It never reads the
+//! store, the clock or the environment, and never imports feed internals.
+//!
+//! ```text
+//! ┌──────────────────────────────────────────────────────────────────────────────┐
+//! │pricewire  kraken ● LIVE · for 12m03s · ping 42ms · 15.2 msg/s                │ header:
+//! │           binance ↻ RECONNECTING 2/5 · next 4s · connection reset            │ a line per feed
+//! │┌ Prices · 3 symbols · sort: symbol ────────────────────────────────────────┐ │
+//! ││Symbol        Last     %24h  Age       Bid        Ask  Trend             │ │ columns drop
+//! ││kraken ● LIVE                                                             │ │ out by priority
+//! ││BTC/USD  97,123.4 ▲  +4.72%  1s   97,123.3   97,123.4  ▁▂▃▅▇█            │ │ (prices.rs)
+//! ││ETH/USD  waiting for data…                                                │ │
+//! │└───────────────────────────────────────────────────────────────────────────┘ │
+//! │┌ State history · newest first ─────────────────────────────────────────────┐ │ h toggles
+//! ││12:03:04  [kraken] connecting → connected  subscribed                      │ │ (history.rs)
+//! │└───────────────────────────────────────────────────────────────────────────┘ │
+//! │✓ added kraken:SOL/USD · watchlist saved                                      │ status / prompt error
+//! │q quit  r reconnect  a add  d drop  ↑↓ select  s sort  h history  ? help      │ footer / add prompt
+//! └──────────────────────────────────────────────────────────────────────────────┘
+//!                 ? opens the help overlay, centred over everything
+//! ```
+
+pub mod format;
+pub mod history;
+pub mod prices;
+pub mod prompt;
+pub mod status;
+pub mod theme;
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+
+use crate::app::state::{HistoryPane, Mode, ViewState};
+use crate::store::Snapshot;
+use theme::Theme;
+
+/// Lines of the history pane (with its borders) for a screen `height` lines tall.
+fn history_height(height: u16) -> u16 {
+    (height / 3).clamp(4, 14)
+}
+
+/// Draw the whole screen for `snapshot` as it stands at `now`.
+pub fn draw(
+    frame: &mut Frame,
+    view: &ViewState,
+    snapshot: &Snapshot,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) {
+    let area = frame.area();
+    let prompt_error = matches!(&view.mode, Mode::Adding(p) if p.error.is_some());
+    let message = prompt_error || (view.status.is_some() && !matches!(view.mode, Mode::Adding(_)));
+    let history = match view.history {
+        HistoryPane::Shown => history_height(area.height),
+        HistoryPane::Hidden => 0,
+    };
+    let [header, prices, history_area, message_area, footer] = Layout::vertical([
+        Constraint::Length(status::height(snapshot)),
+        Constraint::Min(3),
+        Constraint::Length(history),
+        Constraint::Length(u16::from(message)),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    status::draw(frame, header, snapshot, &view.rates, now, theme);
+    prices::draw(frame, prices, view, snapshot, now, theme);
+    if history > 0 {
+        history::draw(
+            frame,
+            history_area,
+            snapshot,
+            view.history_scroll,
+            view.utc_offset,
+            theme,
+        );
+    }
+    match &view.mode {
+        Mode::Adding(p) => prompt::prompt(frame, footer, message.then_some(message_area), p, theme),
+        Mode::Normal | Mode::Help => {
+            if let Some(s) = &view.status {
+                prompt::status_line(frame, message_area, s, theme);
+            }
+            prompt::footer(frame, footer, theme);
+        }
+    }
+    if view.mode == Mode::Help {
+        prompt::help(frame, area, theme);
+    }
+}

@@ -1,0 +1,132 @@
+//! The bottom of the screen and what floats over it: the key footer, the status line with
+//! the outcome of the last action, the add-symbol prompt with its error, and the help
+//! overlay. Reads the view state only.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear};
+
+use super::format;
+use super::theme::Theme;
+use crate::app::keys::{FOOTER, HELP};
+use crate::app::state::{Prompt, Status};
+
+const PROMPT_LABEL: &str = "Add symbol › ";
+
+/// The key footer: `q quit  r reconnect  …  ? help`. On a narrow terminal whole hints drop
+/// from the right; the last one (`? help`) always stays.
+pub fn footer(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let hint_width = |(key, what): &(&str, &str)| key.chars().count() + 1 + what.chars().count();
+    let Some((last, rest)) = FOOTER.split_last() else {
+        return;
+    };
+    let mut budget = usize::from(area.width).saturating_sub(hint_width(last));
+    let mut shown = Vec::new();
+    for hint in rest {
+        let need = hint_width(hint) + 2;
+        if need > budget {
+            break;
+        }
+        budget -= need;
+        shown.push(hint);
+    }
+    shown.push(last);
+    let mut spans = Vec::new();
+    for (i, (key, what)) in shown.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(*key, theme.key));
+        spans.push(Span::styled(format!(" {what}"), theme.dim));
+    }
+    frame
+        .buffer_mut()
+        .set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+/// The outcome of the last action.
+pub fn status_line(frame: &mut Frame, area: Rect, status: &Status, theme: &Theme) {
+    let line = match status {
+        Status::Info(text) => Line::from(Span::raw(text.clone())),
+        Status::Error(text) => Line::from(Span::styled(format!("✕ {text}"), theme.offline)),
+    };
+    let line = format::fit(line, usize::from(area.width));
+    frame
+        .buffer_mut()
+        .set_line(area.x, area.y, &line, area.width);
+}
+
+/// The prompt on the footer line; the error, when any, on the line above (`error_area`).
+pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Prompt, theme: &Theme) {
+    let line = Line::from(vec![
+        Span::styled(PROMPT_LABEL, theme.header),
+        Span::raw(p.input.clone()),
+        Span::styled(
+            "  Enter add · Esc cancel · e.g. ETH/USD, binance:BTC/USDT",
+            theme.dim,
+        ),
+    ]);
+    frame
+        .buffer_mut()
+        .set_line(area.x, area.y, &line, area.width);
+    let cursor = PROMPT_LABEL.chars().count() + p.input.chars().count();
+    let x = area.x
+        + u16::try_from(cursor)
+            .unwrap_or(u16::MAX)
+            .min(area.width.saturating_sub(1));
+    frame.set_cursor_position(Position::new(x, area.y));
+    if let (Some(err_area), Some(err)) = (error_area, &p.error) {
+        let line = Line::from(Span::styled(format!("✕ {err}"), theme.offline));
+        let line = format::fit(line, usize::from(err_area.width));
+        frame
+            .buffer_mut()
+            .set_line(err_area.x, err_area.y, &line, err_area.width);
+    }
+}
+
+/// The help overlay, centred over `area`, listing every key.
+pub fn help(frame: &mut Frame, area: Rect, theme: &Theme) {
+    // Headings (a key with no text) do not widen the key column.
+    let key_w = HELP
+        .iter()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let text_w = HELP
+        .iter()
+        .map(|(_, t)| t.chars().count())
+        .max()
+        .unwrap_or(0);
+    let want_w = u16::try_from(key_w + text_w + 6).unwrap_or(u16::MAX);
+    let want_h = u16::try_from(HELP.len() + 2).unwrap_or(u16::MAX);
+    let w = want_w.min(area.width);
+    let h = want_h.min(area.height);
+    let popup = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered()
+        .border_style(theme.border)
+        .title(Span::styled(" Keys · ? or Esc to close ", theme.header));
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let buf = frame.buffer_mut();
+    for (y, (key, text)) in (inner.y..inner.bottom()).zip(HELP) {
+        let line = if text.is_empty() {
+            Line::from(vec![Span::raw(" "), Span::styled(key, theme.header)])
+        } else {
+            Line::from(vec![
+                Span::raw(" "),
+                Span::styled(format!("{key:<key_w$}"), theme.key),
+                Span::raw("  "),
+                Span::raw(text),
+            ])
+        };
+        buf.set_line(inner.x, y, &line, inner.width);
+    }
+}
