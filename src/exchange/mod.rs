@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 use crate::model::{ExchangeId, Source, Ticker};
 use crate::symbol::{Instrument, PairList, Symbol};
 
+pub mod binance;
 pub mod kraken;
 
 /// A frame could not be understood. Never fatal: the feed counts it and reads on.
@@ -196,6 +197,7 @@ pub trait Exchange: Send + Sync + 'static {
 pub fn adapter(id: ExchangeId) -> Result<Box<dyn Exchange>, String> {
     match id {
         ExchangeId::Kraken => Ok(Box::new(kraken::Kraken::default())),
+        ExchangeId::Binance => Ok(Box::new(binance::Binance)),
         other => Err(format!("{other} is not supported yet (supported: kraken)")),
     }
 }
