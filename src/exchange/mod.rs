@@ -15,6 +15,7 @@ use crate::model::{ExchangeId, Source, Ticker};
 use crate::symbol::{Instrument, PairList, Symbol};
 
 pub mod binance;
+pub mod coinbase;
 pub mod kraken;
 
 /// A frame could not be understood. Never fatal: the feed counts it and reads on.
@@ -198,6 +199,7 @@ pub fn adapter(id: ExchangeId) -> Result<Box<dyn Exchange>, String> {
     match id {
         ExchangeId::Kraken => Ok(Box::new(kraken::Kraken::default())),
         ExchangeId::Binance => Ok(Box::new(binance::Binance)),
+        ExchangeId::Coinbase => Ok(Box::new(coinbase::Coinbase)),
         other => Err(format!("{other} is not supported yet (supported: kraken)")),
     }
 }
