@@ -15,6 +15,7 @@ use crate::model::{ExchangeId, Source, Ticker};
 use crate::symbol::{Instrument, PairList, Symbol};
 
 pub mod binance;
+pub mod bybit;
 pub mod coinbase;
 pub mod kraken;
 
@@ -200,6 +201,7 @@ pub fn adapter(id: ExchangeId) -> Result<Box<dyn Exchange>, String> {
         ExchangeId::Kraken => Ok(Box::new(kraken::Kraken::default())),
         ExchangeId::Binance => Ok(Box::new(binance::Binance)),
         ExchangeId::Coinbase => Ok(Box::new(coinbase::Coinbase)),
+        ExchangeId::Bybit => Ok(Box::new(bybit::Bybit)),
         other => Err(format!("{other} is not supported yet (supported: kraken)")),
     }
 }
