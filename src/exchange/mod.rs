@@ -202,7 +202,9 @@ pub fn adapter(id: ExchangeId) -> Result<Box<dyn Exchange>, String> {
         ExchangeId::Binance => Ok(Box::new(binance::Binance)),
         ExchangeId::Coinbase => Ok(Box::new(coinbase::Coinbase)),
         ExchangeId::Bybit => Ok(Box::new(bybit::Bybit)),
-        other => Err(format!("{other} is not supported yet (supported: kraken)")),
+        other => Err(format!(
+            "{other} is not supported yet (supported: kraken, binance, coinbase, bybit)"
+        )),
     }
 }
 

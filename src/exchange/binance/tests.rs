@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::fs;
 use std::time::Duration;
 
@@ -158,6 +159,10 @@ fn ticker_24h_carries_every_field_exactly() {
         assert_eq!(got, want, "{field}");
     }
     assert_eq!(t.symbol, "BTCUSDT");
+    assert!(
+        matches!(t.symbol, Cow::Borrowed(_)),
+        "the symbol borrows from the frame"
+    );
     assert_eq!(t.exchange_ts, millis(1_580_254_809_477));
 }
 
