@@ -14,6 +14,9 @@ use serde_json::value::RawValue;
 use crate::model::{ExchangeId, Source, Ticker};
 use crate::symbol::{Instrument, PairList, Symbol};
 
+pub mod binance;
+pub mod bybit;
+pub mod coinbase;
 pub mod kraken;
 pub mod kucoin;
 pub mod okx;
@@ -194,21 +197,33 @@ pub trait Exchange: Send + Sync + 'static {
     fn parse_rest_ticker<'a>(&self, body: &'a str) -> Result<Vec<WireTicker<'a>>, ParseError>;
 }
 
-/// Build the adapter for a venue. Venues without an adapter yet are reported, not guessed.
+/// Build the adapter for a venue.
 pub fn adapter(id: ExchangeId) -> Result<Box<dyn Exchange>, String> {
     match id {
         ExchangeId::Kraken => Ok(Box::new(kraken::Kraken::default())),
+        ExchangeId::Binance => Ok(Box::new(binance::Binance)),
+        ExchangeId::Coinbase => Ok(Box::new(coinbase::Coinbase)),
+        ExchangeId::Bybit => Ok(Box::new(bybit::Bybit)),
         ExchangeId::Okx => Ok(Box::new(okx::Okx)),
         ExchangeId::Kucoin => Ok(Box::new(kucoin::Kucoin)),
-        other => Err(format!(
-            "{other} is not supported yet (supported: kraken, okx, kucoin)"
-        )),
     }
 }
 
 /// Names for venues that spell markets `BASE-QUOTE` on the wire and over REST.
 pub fn dashed_instrument(symbol: &Symbol) -> Instrument {
     let name = format!("{}-{}", symbol.base(), symbol.quote());
+    Instrument {
+        symbol: symbol.clone(),
+        wire: name.clone(),
+        rest: name,
+        price_decimals: None,
+        aliases: Vec::new(),
+    }
+}
+
+/// Names for venues that spell markets `BASEQUOTE` on the wire and over REST.
+pub fn joined_instrument(symbol: &Symbol) -> Instrument {
+    let name = format!("{}{}", symbol.base(), symbol.quote());
     Instrument {
         symbol: symbol.clone(),
         wire: name.clone(),
