@@ -14,6 +14,8 @@ mod cli;
 mod http;
 mod kraken;
 mod kraken_rest;
+#[cfg(test)]
+mod kraken_tests;
 mod market;
 mod scenario;
 mod session;
