@@ -15,6 +15,8 @@ mod connector;
 mod http;
 mod kraken;
 mod kraken_rest;
+#[cfg(test)]
+mod kraken_tests;
 mod market;
 mod scenario;
 mod session;

@@ -184,9 +184,8 @@ impl Session {
                     let frames: Vec<String> = self
                         .subs
                         .active
-                        .clone()
-                        .into_iter()
-                        .filter_map(|i| self.frame(i, FrameKind::Update, &ts))
+                        .iter()
+                        .filter_map(|&i| self.frame(i, FrameKind::Update, &ts))
                         .collect();
                     self.send_tickers(frames).await?
                 }
