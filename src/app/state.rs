@@ -132,7 +132,8 @@ impl ViewState {
 
     /// Keep the selection on a row that exists: the first row when none is selected, or
     /// the row now at the same place when the selected one went away. `before` is the
-    /// order the selection was last seen in.
+    /// order the selection was last seen in; a selection not in it (a symbol just added,
+    /// whose row the feed has yet to make) is left alone.
     pub fn repair_selection(&mut self, before: &[RowKey], snapshot: &Snapshot) {
         let order = ordered(snapshot, self.sort);
         if order.is_empty() {
@@ -141,7 +142,7 @@ impl ViewState {
         }
         let present = |k: &RowKey| order.iter().any(|r| r.exchange == k.0 && r.symbol == k.1);
         match &self.selected {
-            Some(k) if present(k) => {}
+            Some(k) if present(k) || !before.contains(k) => {}
             Some(k) => {
                 let was = before.iter().position(|b| b == k).unwrap_or(0);
                 let row = order[was.min(order.len() - 1)];
