@@ -114,9 +114,10 @@ where
             let snapshot = store.snapshot();
             let now = Utc::now();
             app.sync(&snapshot);
-            terminal
+            let drawn = terminal
                 .draw(|frame| ui::draw(frame, &app.view, &snapshot, now, theme))
                 .context("drawing the screen")?;
+            app.view.history_rows = ui::history_rows(drawn.area.height);
             stats.frames += 1;
             dirty = false;
             drawn_version = Some(snapshot.version);

@@ -93,6 +93,9 @@ pub struct ViewState {
     pub history: HistoryPane,
     /// Lines scrolled down from the newest history entry.
     pub history_scroll: usize,
+    /// Entries the history pane showed in the last frame (set by the loop from the
+    /// terminal's height), so scrolling stops at the oldest page.
+    pub history_rows: usize,
     pub sort: SortKey,
     pub selected: Option<RowKey>,
     pub status: Option<Status>,
@@ -110,6 +113,7 @@ impl Default for ViewState {
             mode: Mode::Normal,
             history: HistoryPane::Shown,
             history_scroll: 0,
+            history_rows: 0,
             sort: SortKey::Symbol,
             selected: None,
             status: None,

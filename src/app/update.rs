@@ -98,11 +98,13 @@ impl App {
             }
             Action::ScrollHistory(delta) => {
                 let total: usize = snapshot.feeds.iter().map(|f| f.history.len()).sum();
+                let last_page = total.saturating_sub(self.view.history_rows.max(1));
                 self.view.history_scroll = self
                     .view
                     .history_scroll
+                    .min(last_page)
                     .saturating_add_signed(delta)
-                    .min(total.saturating_sub(1));
+                    .min(last_page);
             }
             Action::OpenHelp => self.view.mode = Mode::Help,
             Action::CloseHelp | Action::Cancel => self.view.mode = Mode::Normal,

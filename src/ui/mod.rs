@@ -21,6 +21,7 @@
 //!                 ? opens the help overlay, centred over everything
 //! ```
 
+pub mod columns;
 pub mod format;
 pub mod history;
 pub mod prices;
@@ -39,6 +40,11 @@ use theme::Theme;
 /// Lines of the history pane (with its borders) for a screen `height` lines tall.
 fn history_height(height: u16) -> u16 {
     (height / 3).clamp(4, 14)
+}
+
+/// Entries the history pane shows on a screen `height` lines tall.
+pub fn history_rows(height: u16) -> usize {
+    usize::from(history_height(height).saturating_sub(2))
 }
 
 /// Draw the whole screen for `snapshot` as it stands at `now`.
