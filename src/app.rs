@@ -42,8 +42,8 @@ pub struct LoopStats {
 /// hook that restores the terminal before chaining to the previous hook) and restores it on
 /// every way out, errors included; the caller prints any error afterwards. Nothing is
 /// printed while it runs. `NO_COLOR` (non-empty) turns colour off. When `config_path` is
-/// given, symbols added or dropped are saved to its `symbols` key at once. Quitting does
-/// not stop the feeds: the caller cancels them (e.g. through `shutdown`).
+/// given, symbols added or dropped are saved to its `symbols` key at once. Quitting
+/// cancels `shutdown`, so whatever else watches that token (the feeds) stops too.
 pub async fn run(
     store: Arc<Store>,
     feeds: Feeds,
@@ -72,10 +72,11 @@ pub async fn run(
         &mut app,
         &theme,
         config.ui.fps,
-        shutdown,
+        shutdown.clone(),
     )
     .await;
     ratatui::restore();
+    shutdown.cancel();
     result.map(|_| ())
 }
 

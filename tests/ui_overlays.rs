@@ -125,3 +125,22 @@ fn selection_scrolls_the_price_table() {
             .contains(ratatui::style::Modifier::REVERSED)
     );
 }
+
+#[test]
+fn tiny_terminals_draw_without_panicking() {
+    let snap = two_venues();
+    for mode in [
+        Mode::Normal,
+        Mode::Help,
+        Mode::Adding(pricewire::app::state::Prompt {
+            input: "a-very-long-symbol-typed-into-the-prompt".into(),
+            error: Some("not a market symbol".into()),
+        }),
+    ] {
+        let mut view = view_for(&snap);
+        view.mode = mode;
+        for (w, h) in [(1, 1), (2, 2), (10, 3), (20, 5), (30, 8), (80, 6)] {
+            draw(&view, &snap, &Theme::default(), w, h);
+        }
+    }
+}

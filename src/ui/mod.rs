@@ -83,13 +83,20 @@ pub fn draw(
             theme,
         );
     }
+    // On a very short terminal the layout squeezes these lines to nothing.
+    let message_area = (!message_area.is_empty()).then_some(message_area);
     match &view.mode {
-        Mode::Adding(p) => prompt::prompt(frame, footer, message.then_some(message_area), p, theme),
+        Mode::Adding(p) if !footer.is_empty() => {
+            prompt::prompt(frame, footer, message_area, p, theme);
+        }
+        Mode::Adding(_) => {}
         Mode::Normal | Mode::Help => {
-            if let Some(s) = &view.status {
-                prompt::status_line(frame, message_area, s, theme);
+            if let (Some(s), Some(area)) = (&view.status, message_area) {
+                prompt::status_line(frame, area, s, theme);
             }
-            prompt::footer(frame, footer, theme);
+            if !footer.is_empty() {
+                prompt::footer(frame, footer, theme);
+            }
         }
     }
     if view.mode == Mode::Help {
