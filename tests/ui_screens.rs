@@ -144,7 +144,7 @@ fn offline_with_stale_rows_80x24() {
 fn stale_row_among_live_ones_80x24() {
     let store = Store::new(StoreLimits::default());
     kraken_market(&store, Source::Stream, 0.4);
-    // DOGE stopped updating 45 s ago (ui.stale_secs is 30).
+    // XRP last updated 45 s ago (ui.stale_secs is 30).
     store.apply(ticker(
         KRAKEN,
         "XRP/USD",

@@ -3,22 +3,22 @@
 //! store, the clock or the environment, and never imports feed internals.
 //!
 //! ```text
-//! ┌──────────────────────────────────────────────────────────────────────────────┐
-//! │pricewire  kraken ● LIVE · for 12m03s · ping 42ms · 15.2 msg/s                │ header:
-//! │           binance ↻ RECONNECTING 2/5 · next 4s · connection reset            │ a line per feed
-//! │┌ Prices · 3 symbols · sort: symbol ────────────────────────────────────────┐ │
-//! ││Symbol        Last     %24h  Age       Bid        Ask  Trend             │ │ columns drop
-//! ││kraken ● LIVE                                                             │ │ out by priority
-//! ││BTC/USD  97,123.4 ▲  +4.72%  1s   97,123.3   97,123.4  ▁▂▃▅▇█            │ │ (prices.rs)
-//! ││ETH/USD  waiting for data…                                                │ │
-//! │└───────────────────────────────────────────────────────────────────────────┘ │
-//! │┌ State history · newest first ─────────────────────────────────────────────┐ │ h toggles
-//! ││12:03:04  [kraken] connecting → connected  subscribed                      │ │ (history.rs)
-//! │└───────────────────────────────────────────────────────────────────────────┘ │
-//! │✓ added kraken:SOL/USD · watchlist saved                                      │ status / prompt error
-//! │q quit  r reconnect  a add  d drop  ↑↓ select  s sort  h history  ? help      │ footer / add prompt
-//! └──────────────────────────────────────────────────────────────────────────────┘
-//!                 ? opens the help overlay, centred over everything
+//! pricewire  kraken ● LIVE · for 12m03s · ping 42ms · 15.2 msg/s      header (status.rs):
+//!            binance ↻ RECONNECTING 2/5 · next 4s · connect failed…   one line per feed
+//! ┌ Prices · 6 symbols · sort: symbol ─────────────────────────────┐
+//! │Symbol           Last    %24h        Bid        Ask  Trend   Age│  prices.rs; columns
+//! │kraken ● LIVE                                                   │  drop by priority
+//! │BTC/USD    97,123.4 ▲  +1.29%   97,123.3   97,123.4  ▁▄▃▇▆█   0s│  (columns.rs);
+//! │XRP/USD   waiting for data…                                     │  group headings when
+//! │binance ↻ RECONNECTING 2/5                                      │  several feeds run
+//! └──────────────────────────────────────────────────── ↓ 2 more ─┘
+//! ┌ State history · newest first · 1-4 of 6 · PgUp/PgDn ───────────┐  history.rs, h toggles
+//! │11:59:58  [binance] reconnecting 1/5 → reconnecting 2/5  conne… │
+//! └────────────────────────────────────────────────────────────────┘
+//! ✕ dropped kraken:BTC/USD, but the watchlist was not saved: …         status line / prompt error
+//! q quit  r reconnect  a add  d drop  ↑↓ select  s sort  h history  ? help   footer / add prompt
+//!
+//!        ? opens the key list centred over everything (prompt.rs)
 //! ```
 
 pub mod columns;
