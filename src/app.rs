@@ -42,8 +42,8 @@ pub struct LoopStats {
 /// hook that restores the terminal before chaining to the previous hook) and restores it on
 /// every way out, errors included; the caller prints any error afterwards. Nothing is
 /// printed while it runs. `NO_COLOR` (non-empty) turns colour off. When `config_path` is
-/// given, symbols added or dropped are saved to its `symbols` key at once. Quitting does
-/// not stop the feeds: the caller cancels them (e.g. through `shutdown`).
+/// given, symbols added or dropped are saved to its `symbols` key at once. Quitting
+/// cancels `shutdown`, so whatever else watches that token (the feeds) stops too.
 pub async fn run(
     store: Arc<Store>,
     feeds: Feeds,
@@ -72,10 +72,11 @@ pub async fn run(
         &mut app,
         &theme,
         config.ui.fps,
-        shutdown,
+        shutdown.clone(),
     )
     .await;
     ratatui::restore();
+    shutdown.cancel();
     result.map(|_| ())
 }
 
@@ -97,7 +98,10 @@ where
     E: Stream<Item = io::Result<Event>> + Unpin,
 {
     let frame_gap = Duration::from_secs(1) / fps.clamp(1, 240);
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // The first sample is taken now; the tick first fires a second from now.
+    app.tick(&store.snapshot(), Utc::now());
+    let second = Duration::from_secs(1);
+    let mut tick = tokio::time::interval_at(Instant::now() + second, second);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut stats = LoopStats::default();
     let mut dirty = true;
@@ -105,16 +109,40 @@ where
     let mut next_frame = Instant::now();
     let mut flash_end: Option<Instant> = None;
     loop {
+        // Checked before waiting on input, so a flood of keys or ticks never starves a due
+        // frame.
+        if dirty && Instant::now() >= next_frame {
+            let snapshot = store.snapshot();
+            let now = Utc::now();
+            app.sync(&snapshot);
+            let drawn = terminal
+                .draw(|frame| ui::draw(frame, &app.view, &snapshot, now, theme))
+                .context("drawing the screen")?;
+            app.view.history_rows = ui::history_rows(drawn.area.height);
+            stats.frames += 1;
+            dirty = false;
+            drawn_version = Some(snapshot.version);
+            next_frame = Instant::now() + frame_gap;
+            flash_end = ui::prices::next_flash_end(&snapshot, now)
+                .and_then(|end| (end - now).to_std().ok())
+                .map(|left| Instant::now() + left);
+        }
         tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
+            // Wake when the frame cap allows the next frame.
+            () = tokio::time::sleep_until(next_frame), if dirty => {}
             event = events.next() => match event {
                 None => break,
                 Some(Err(e)) => return Err(e).context("reading terminal input"),
                 Some(Ok(Event::Key(key))) => {
                     let action = keys::action(&app.view.mode, key);
                     if action != keys::Action::Ignore {
-                        if app.apply(action, &store.snapshot()) == Flow::Quit {
+                        // Act on the rows as they are now, the selection kept on one that
+                        // exists.
+                        let snapshot = store.snapshot();
+                        app.sync(&snapshot);
+                        if app.apply(action, &snapshot) == Flow::Quit {
                             break;
                         }
                         dirty = true;
@@ -136,21 +164,6 @@ where
             () = sleep_until(flash_end), if flash_end.is_some() => {
                 flash_end = None;
                 dirty = true;
-            }
-            () = tokio::time::sleep_until(next_frame), if dirty => {
-                let snapshot = store.snapshot();
-                let now = Utc::now();
-                app.sync(&snapshot);
-                terminal
-                    .draw(|frame| ui::draw(frame, &app.view, &snapshot, now, theme))
-                    .context("drawing the screen")?;
-                stats.frames += 1;
-                dirty = false;
-                drawn_version = Some(snapshot.version);
-                next_frame = Instant::now() + frame_gap;
-                flash_end = ui::prices::next_flash_end(&snapshot, now)
-                    .and_then(|end| (end - now).to_std().ok())
-                    .map(|left| Instant::now() + left);
             }
         }
     }

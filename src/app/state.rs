@@ -93,6 +93,9 @@ pub struct ViewState {
     pub history: HistoryPane,
     /// Lines scrolled down from the newest history entry.
     pub history_scroll: usize,
+    /// Entries the history pane showed in the last frame (set by the loop from the
+    /// terminal's height), so scrolling stops at the oldest page.
+    pub history_rows: usize,
     pub sort: SortKey,
     pub selected: Option<RowKey>,
     pub status: Option<Status>,
@@ -110,6 +113,7 @@ impl Default for ViewState {
             mode: Mode::Normal,
             history: HistoryPane::Shown,
             history_scroll: 0,
+            history_rows: 0,
             sort: SortKey::Symbol,
             selected: None,
             status: None,
@@ -132,7 +136,8 @@ impl ViewState {
 
     /// Keep the selection on a row that exists: the first row when none is selected, or
     /// the row now at the same place when the selected one went away. `before` is the
-    /// order the selection was last seen in.
+    /// order the selection was last seen in; a selection not in it (a symbol just added,
+    /// whose row the feed has yet to make) is left alone.
     pub fn repair_selection(&mut self, before: &[RowKey], snapshot: &Snapshot) {
         let order = ordered(snapshot, self.sort);
         if order.is_empty() {
@@ -141,7 +146,7 @@ impl ViewState {
         }
         let present = |k: &RowKey| order.iter().any(|r| r.exchange == k.0 && r.symbol == k.1);
         match &self.selected {
-            Some(k) if present(k) => {}
+            Some(k) if present(k) || !before.contains(k) => {}
             Some(k) => {
                 let was = before.iter().position(|b| b == k).unwrap_or(0);
                 let row = order[was.min(order.len() - 1)];

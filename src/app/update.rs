@@ -30,6 +30,9 @@ pub struct App {
     meter: RateMeter,
     /// Display order when last drawn, to keep the selection in place when a row goes.
     order: Vec<RowKey>,
+    /// Symbols added and dropped here: the feed makes or drops the row a moment later.
+    added: Vec<RowKey>,
+    removed: Vec<RowKey>,
 }
 
 impl App {
@@ -50,6 +53,8 @@ impl App {
             config_path,
             meter: RateMeter::default(),
             order: Vec::new(),
+            added: Vec::new(),
+            removed: Vec::new(),
         }
     }
 
@@ -93,11 +98,13 @@ impl App {
             }
             Action::ScrollHistory(delta) => {
                 let total: usize = snapshot.feeds.iter().map(|f| f.history.len()).sum();
+                let last_page = total.saturating_sub(self.view.history_rows.max(1));
                 self.view.history_scroll = self
                     .view
                     .history_scroll
+                    .min(last_page)
                     .saturating_add_signed(delta)
-                    .min(total.saturating_sub(1));
+                    .min(last_page);
             }
             Action::OpenHelp => self.view.mode = Mode::Help,
             Action::CloseHelp | Action::Cancel => self.view.mode = Mode::Normal,
@@ -146,13 +153,10 @@ impl App {
             self.view.status = Some(Status::Error(e.to_string()));
             return;
         }
-        let list = self.watchlist(
-            snapshot
-                .rows
-                .iter()
-                .map(key)
-                .filter(|k| *k != (ex, sym.clone())),
-        );
+        let k = (ex, sym.clone());
+        self.added.retain(|a| *a != k);
+        self.removed.push(k);
+        let list = self.watchlist(snapshot);
         self.view.status = Some(self.saved(format!("dropped {ex}:{sym}"), &list));
     }
 
@@ -172,11 +176,11 @@ impl App {
                 return;
             }
         };
-        let existing = snapshot
-            .rows
-            .iter()
-            .find(|r| r.exchange == ex && r.symbol == sym);
-        if existing.is_some_and(|r| !matches!(r.state, RowState::Invalid(_))) {
+        let k = (ex, sym.clone());
+        let listed = snapshot.rows.iter().any(|r| {
+            key(r) == k && !matches!(r.state, RowState::Invalid(_)) && !self.removed.contains(&k)
+        });
+        if listed || self.added.contains(&k) {
             prompt.error = Some(format!("{sym} is already on the {ex} list"));
             return;
         }
@@ -185,19 +189,25 @@ impl App {
             return;
         }
         self.view.mode = Mode::Normal;
-        self.view.selected = Some((ex, sym.clone()));
-        let mut keys: Vec<RowKey> = snapshot.rows.iter().map(key).collect();
-        if existing.is_none() {
-            keys.push((ex, sym.clone()));
-        }
-        let list = self.watchlist(keys.into_iter());
+        self.view.selected = Some(k.clone());
+        self.removed.retain(|r| *r != k);
+        self.added.push(k);
+        let list = self.watchlist(snapshot);
         self.view.status = Some(self.saved(format!("added {ex}:{sym}"), &list));
     }
 
-    /// The config's `symbols` for these rows: plain `BASE/QUOTE` with one feed running,
+    /// The config's `symbols`: the rows in the store in their order, plus those added and
+    /// less those dropped here (the feed makes or drops the row a moment later, and a save
+    /// in between must not undo either). Plain `BASE/QUOTE` with one feed running,
     /// `venue:BASE/QUOTE` with several (a plain name means the first feed).
-    fn watchlist(&self, rows: impl Iterator<Item = RowKey>) -> Vec<String> {
+    pub fn watchlist(&self, snapshot: &Snapshot) -> Vec<String> {
         let several = self.feeds.handles().len() > 1;
+        let rows = snapshot
+            .rows
+            .iter()
+            .map(key)
+            .chain(self.added.iter().cloned())
+            .filter(|k| !self.removed.contains(k));
         let mut out: Vec<String> = Vec::new();
         for (ex, sym) in rows {
             let s = if several {

@@ -3,24 +3,25 @@
 //! store, the clock or the environment, and never imports feed internals.
 //!
 //! ```text
-//! ┌──────────────────────────────────────────────────────────────────────────────┐
-//! │pricewire  kraken ● LIVE · for 12m03s · ping 42ms · 15.2 msg/s                │ header:
-//! │           binance ↻ RECONNECTING 2/5 · next 4s · connection reset            │ a line per feed
-//! │┌ Prices · 3 symbols · sort: symbol ────────────────────────────────────────┐ │
-//! ││Symbol        Last     %24h  Age       Bid        Ask  Trend             │ │ columns drop
-//! ││kraken ● LIVE                                                             │ │ out by priority
-//! ││BTC/USD  97,123.4 ▲  +4.72%  1s   97,123.3   97,123.4  ▁▂▃▅▇█            │ │ (prices.rs)
-//! ││ETH/USD  waiting for data…                                                │ │
-//! │└───────────────────────────────────────────────────────────────────────────┘ │
-//! │┌ State history · newest first ─────────────────────────────────────────────┐ │ h toggles
-//! ││12:03:04  [kraken] connecting → connected  subscribed                      │ │ (history.rs)
-//! │└───────────────────────────────────────────────────────────────────────────┘ │
-//! │✓ added kraken:SOL/USD · watchlist saved                                      │ status / prompt error
-//! │q quit  r reconnect  a add  d drop  ↑↓ select  s sort  h history  ? help      │ footer / add prompt
-//! └──────────────────────────────────────────────────────────────────────────────┘
-//!                 ? opens the help overlay, centred over everything
+//! pricewire  kraken ● LIVE · for 12m03s · ping 42ms · 15.2 msg/s      header (status.rs):
+//!            binance ↻ RECONNECTING 2/5 · next 4s · connect failed…   one line per feed
+//! ┌ Prices · 6 symbols · sort: symbol ─────────────────────────────┐
+//! │Symbol           Last    %24h        Bid        Ask  Trend   Age│  prices.rs; columns
+//! │kraken ● LIVE                                                   │  drop by priority
+//! │BTC/USD    97,123.4 ▲  +1.29%   97,123.3   97,123.4  ▁▄▃▇▆█   0s│  (columns.rs);
+//! │XRP/USD   waiting for data…                                     │  group headings when
+//! │binance ↻ RECONNECTING 2/5                                      │  several feeds run
+//! └──────────────────────────────────────────────────── ↓ 2 more ─┘
+//! ┌ State history · newest first · 1-4 of 6 · PgUp/PgDn ───────────┐  history.rs, h toggles
+//! │11:59:58  [binance] reconnecting 1/5 → reconnecting 2/5  conne… │
+//! └────────────────────────────────────────────────────────────────┘
+//! ✕ dropped kraken:BTC/USD, but the watchlist was not saved: …         status line / prompt error
+//! q quit  r reconnect  a add  d drop  ↑↓ select  s sort  h history  ? help   footer / add prompt
+//!
+//!        ? opens the key list centred over everything (prompt.rs)
 //! ```
 
+pub mod columns;
 pub mod format;
 pub mod history;
 pub mod prices;
@@ -39,6 +40,11 @@ use theme::Theme;
 /// Lines of the history pane (with its borders) for a screen `height` lines tall.
 fn history_height(height: u16) -> u16 {
     (height / 3).clamp(4, 14)
+}
+
+/// Entries the history pane shows on a screen `height` lines tall.
+pub fn history_rows(height: u16) -> usize {
+    usize::from(history_height(height).saturating_sub(2))
 }
 
 /// Draw the whole screen for `snapshot` as it stands at `now`.
@@ -77,13 +83,20 @@ pub fn draw(
             theme,
         );
     }
+    // On a very short terminal the layout squeezes these lines to nothing.
+    let message_area = (!message_area.is_empty()).then_some(message_area);
     match &view.mode {
-        Mode::Adding(p) => prompt::prompt(frame, footer, message.then_some(message_area), p, theme),
+        Mode::Adding(p) if !footer.is_empty() => {
+            prompt::prompt(frame, footer, message_area, p, theme);
+        }
+        Mode::Adding(_) => {}
         Mode::Normal | Mode::Help => {
-            if let Some(s) = &view.status {
-                prompt::status_line(frame, message_area, s, theme);
+            if let (Some(s), Some(area)) = (&view.status, message_area) {
+                prompt::status_line(frame, area, s, theme);
             }
-            prompt::footer(frame, footer, theme);
+            if !footer.is_empty() {
+                prompt::footer(frame, footer, theme);
+            }
         }
     }
     if view.mode == Mode::Help {

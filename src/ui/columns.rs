@@ -1,0 +1,179 @@
+//! The price table's columns: their titles, alignment and priority, which of them fit a
+//! given width, and how cells are padded and joined into one line. Knows nothing of rows
+//! or the store.
+
+use ratatui::text::{Line, Span};
+
+/// Blank columns between cells.
+pub const GAP: usize = 2;
+pub const TREND_MIN: usize = 6;
+/// Wide enough for `stale 1m35s` and `polled 59s`: fixed, so the columns do not jump
+/// about as ages grow or rows go stale.
+pub const AGE_WIDTH: usize = 11;
+pub const TREND_MAX: usize = 30;
+
+/// A table column. Display order is the declaration order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Symbol,
+    Last,
+    Change,
+    Pct,
+    Bid,
+    Ask,
+    Spread,
+    High,
+    Low,
+    Volume,
+    Trend,
+    Age,
+}
+
+impl Col {
+    pub const COUNT: usize = 12;
+    /// Most important first: the last ones drop out first on a narrow terminal.
+    pub const PRIORITY: [Col; Col::COUNT] = [
+        Col::Symbol,
+        Col::Last,
+        Col::Pct,
+        Col::Age,
+        Col::Bid,
+        Col::Ask,
+        Col::Trend,
+        Col::Volume,
+        Col::Change,
+        Col::Spread,
+        Col::High,
+        Col::Low,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Col::Symbol => "Symbol",
+            Col::Last => "Last",
+            Col::Change => "Chg 24h",
+            Col::Pct => "%24h",
+            Col::Bid => "Bid",
+            Col::Ask => "Ask",
+            Col::Spread => "Spread",
+            Col::High => "High 24h",
+            Col::Low => "Low 24h",
+            Col::Volume => "Vol 24h",
+            Col::Trend => "Trend",
+            Col::Age => "Age",
+        }
+    }
+
+    pub fn left_aligned(self) -> bool {
+        matches!(self, Col::Symbol | Col::Trend)
+    }
+}
+
+/// Pick the columns that fit in `width`, by priority: a column that does not fit is left
+/// out and narrower, less important ones may still take the room; returns them in
+/// display order with their widths. `widths[c]` is the widest content of column `c` (0 = no content: the column is left out). Spare room widens the trend column.
+pub fn choose_columns(widths: &[usize; Col::COUNT], width: usize) -> Vec<(Col, usize)> {
+    let mut chosen: Vec<(Col, usize)> = Vec::new();
+    let mut used = 0;
+    for col in Col::PRIORITY {
+        let w = widths[col as usize];
+        if w == 0 {
+            continue;
+        }
+        let need = if chosen.is_empty() { w } else { w + GAP };
+        if used + need > width {
+            continue;
+        }
+        used += need;
+        chosen.push((col, w));
+    }
+    if let Some(trend) = chosen.iter_mut().find(|(c, _)| *c == Col::Trend) {
+        let grow = (width - used).min(TREND_MAX.saturating_sub(trend.1));
+        trend.1 += grow;
+    }
+    chosen.sort_by_key(|(c, _)| *c as usize);
+    chosen
+}
+
+pub fn span_width(spans: &[Span<'_>]) -> usize {
+    spans.iter().map(Span::width).sum()
+}
+
+/// Cells padded to their column widths and joined with the gap.
+pub fn join(cols: &[(Col, usize)], cells: Vec<(Col, Vec<Span<'static>>)>) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (i, ((col, width), (_, cell))) in cols.iter().zip(cells).enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" ".repeat(GAP)));
+        }
+        let pad = width.saturating_sub(span_width(&cell));
+        if !col.left_aligned() {
+            spans.push(Span::raw(" ".repeat(pad)));
+        }
+        spans.extend(cell);
+        if col.left_aligned() && i + 1 < cols.len() {
+            spans.push(Span::raw(" ".repeat(pad)));
+        }
+    }
+    Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn widths(pairs: &[(Col, usize)]) -> [usize; Col::COUNT] {
+        let mut w = [0; Col::COUNT];
+        for (c, n) in pairs {
+            w[*c as usize] = *n;
+        }
+        w
+    }
+
+    #[test]
+    fn columns_drop_by_priority_and_keep_display_order() {
+        let w = widths(&[
+            (Col::Symbol, 8),
+            (Col::Last, 12),
+            (Col::Change, 9),
+            (Col::Pct, 7),
+            (Col::Bid, 10),
+            (Col::Ask, 10),
+            (Col::Spread, 4),
+            (Col::Age, 6),
+            (Col::Trend, 8),
+        ]);
+        let names = |cols: Vec<(Col, usize)>| cols.into_iter().map(|(c, _)| c).collect::<Vec<_>>();
+        // 8 + 12 + 7 + 6 = 33 plus three gaps = 39.
+        assert_eq!(
+            names(choose_columns(&w, 39)),
+            [Col::Symbol, Col::Last, Col::Pct, Col::Age]
+        );
+        // Age no longer fits; the narrow spread takes the room.
+        assert_eq!(
+            names(choose_columns(&w, 38)),
+            [Col::Symbol, Col::Last, Col::Pct, Col::Spread]
+        );
+        assert_eq!(
+            names(choose_columns(&w, 30)),
+            [Col::Symbol, Col::Last, Col::Age]
+        );
+        let all = choose_columns(&w, 200);
+        assert_eq!(
+            names(all.clone()),
+            [
+                Col::Symbol,
+                Col::Last,
+                Col::Change,
+                Col::Pct,
+                Col::Bid,
+                Col::Ask,
+                Col::Spread,
+                Col::Trend,
+                Col::Age
+            ]
+        );
+        assert!(all.contains(&(Col::Trend, TREND_MAX)));
+        assert!(choose_columns(&w, 3).is_empty());
+    }
+}

@@ -1,0 +1,298 @@
+//! The run loop on a `TestBackend`, fed key events through a channel and prices through a
+//! real `Store`, in real time: it quits on `q`, turns keys into feed commands, saves the
+//! watchlist, caps frames and draws nothing more than the 1 s tick while idle.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use futures_util::Stream;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use pricewire::app::keys::Action;
+use pricewire::app::state::{Mode, Status};
+use pricewire::app::{App, LoopStats, run_loop};
+use pricewire::config::Config;
+use pricewire::feed::command::{Command, FeedHandle, Feeds};
+use pricewire::model::{ExchangeId, FeedStatus, Source, Ticker};
+use pricewire::store::{Store, StoreLimits};
+use pricewire::symbol::Symbol;
+use pricewire::ui::theme::Theme;
+
+type Keys = mpsc::UnboundedSender<io::Result<Event>>;
+
+fn sym(s: &str) -> Symbol {
+    Symbol::parse_separated(s).unwrap()
+}
+
+fn key_stream() -> (Keys, impl Stream<Item = io::Result<Event>> + Unpin) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    (
+        tx,
+        futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)),
+    )
+}
+
+fn press(keys: &Keys, code: KeyCode) {
+    keys.send(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))))
+        .unwrap();
+}
+
+fn type_text(keys: &Keys, text: &str) {
+    for c in text.chars() {
+        press(keys, KeyCode::Char(c));
+    }
+}
+
+/// A store with a live kraken feed and BTC/USD, ETH/USD; the feed's command channel.
+fn market() -> (Arc<Store>, Feeds, mpsc::Receiver<Command>) {
+    let store = Store::new(StoreLimits::default());
+    let now = Utc::now();
+    store.add_feed(ExchangeId::Kraken, now);
+    store.transition(ExchangeId::Kraken, FeedStatus::Connected, "subscribed", now);
+    store.add_symbol(ExchangeId::Kraken, &sym("BTC/USD"), Some(1));
+    store.add_symbol(ExchangeId::Kraken, &sym("ETH/USD"), Some(2));
+    let (tx, rx) = mpsc::channel(16);
+    let handle = FeedHandle::new(ExchangeId::Kraken, tx, Arc::new(RwLock::new(None)));
+    (store, Feeds::new(vec![handle]), rx)
+}
+
+fn temp_config(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pricewire-ui-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        "# my list\nsymbols = [\"BTC/USD\", \"ETH/USD\"] # keep\n",
+    )
+    .unwrap();
+    path
+}
+
+fn screen_text(term: &Terminal<TestBackend>) -> String {
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+async fn drive(
+    term: &mut Terminal<TestBackend>,
+    events: impl Stream<Item = io::Result<Event>> + Unpin,
+    store: &Store,
+    app: &mut App,
+    fps: u32,
+    shutdown: CancellationToken,
+) -> LoopStats {
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        run_loop(term, events, store, app, &Theme::default(), fps, shutdown),
+    )
+    .await
+    .expect("the loop did not end")
+    .unwrap()
+}
+
+#[tokio::test]
+async fn keys_become_commands_and_the_watchlist_is_saved() {
+    let (store, feeds, mut commands) = market();
+    let path = temp_config("keys");
+    let mut app = App::new(feeds, &Config::default(), Some(path.clone()));
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (keys, events) = key_stream();
+    press(&keys, KeyCode::Char('j'));
+    press(&keys, KeyCode::Char('d'));
+    press(&keys, KeyCode::Char('a'));
+    type_text(&keys, "sol-usd");
+    press(&keys, KeyCode::Enter);
+    press(&keys, KeyCode::Char('r'));
+    press(&keys, KeyCode::Char('q'));
+    let stats = drive(
+        &mut term,
+        events,
+        &store,
+        &mut app,
+        30,
+        CancellationToken::new(),
+    )
+    .await;
+    assert!(stats.frames >= 1);
+
+    let mut got = Vec::new();
+    while let Ok(c) = commands.try_recv() {
+        got.push(c);
+    }
+    assert_eq!(
+        got,
+        [
+            Command::Remove(sym("ETH/USD")),
+            Command::Add(sym("SOL/USD")),
+            Command::Reconnect,
+        ]
+    );
+    // Dropped ETH and added SOL before the feed made either change: both kept.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("# my list\n"), "{text}");
+    assert!(
+        text.contains("symbols = [\"BTC/USD\", \"SOL/USD\"] # keep"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_save_is_shown_on_screen() {
+    let (store, feeds, _commands) = market();
+    // The config's directory is a regular file: the save cannot succeed.
+    let blocker = std::env::temp_dir().join(format!("pricewire-ui-blocker-{}", std::process::id()));
+    std::fs::write(&blocker, "").unwrap();
+    let path = blocker.join("config.toml");
+    let mut app = App::new(feeds, &Config::default(), Some(path));
+    let snap = store.snapshot();
+    app.sync(&snap);
+    app.apply(Action::RemoveSelected, &snap);
+    match &app.view.status {
+        Some(Status::Error(msg)) => {
+            assert!(msg.contains("dropped kraken:BTC/USD"), "{msg}");
+            assert!(msg.contains("not saved"), "{msg}");
+        }
+        other => panic!("expected an error status, got {other:?}"),
+    }
+    let mut term = Terminal::new(TestBackend::new(100, 24)).unwrap();
+    let (keys, events) = key_stream();
+    press(&keys, KeyCode::Char('q'));
+    // `q` quits before the frame cap allows a second frame; the first shows the error.
+    drive(
+        &mut term,
+        events,
+        &store,
+        &mut app,
+        30,
+        CancellationToken::new(),
+    )
+    .await;
+    assert!(
+        screen_text(&term).contains("✕ dropped kraken:BTC/USD, but the watchlist was not saved")
+    );
+    std::fs::remove_file(&blocker).unwrap();
+    assert!(!Path::new(&blocker).exists());
+}
+
+#[tokio::test]
+async fn idle_dashboard_draws_only_on_the_tick() {
+    let (store, feeds, _commands) = market();
+    let mut app = App::new(feeds, &Config::default(), None);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (_keys, events) = key_stream();
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        stop.cancel();
+    });
+    let stats = drive(&mut term, events, &store, &mut app, 30, shutdown).await;
+    // A first frame, then one a second for the ages and countdowns (ticks at 1 s and 2 s).
+    assert!((2..=3).contains(&stats.frames), "{stats:?}");
+    assert!(screen_text(&term).contains("● LIVE"));
+}
+
+#[tokio::test]
+async fn bursts_of_ticks_are_coalesced_to_the_frame_cap() {
+    let (store, feeds, _commands) = market();
+    let mut app = App::new(feeds, &Config::default(), None);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (_keys, events) = key_stream();
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    let writer = Arc::clone(&store);
+    let feed = tokio::spawn(async move {
+        let mut n: u64 = 0;
+        let start = tokio::time::Instant::now();
+        while start.elapsed() < Duration::from_millis(1500) {
+            n += 1;
+            let mut t = Ticker::empty(
+                ExchangeId::Kraken,
+                sym("BTC/USD"),
+                Source::Stream,
+                Utc::now(),
+            );
+            t.last = Some(rust_decimal::Decimal::new(
+                970_000 + i64::try_from(n % 500).unwrap(),
+                1,
+            ));
+            writer.apply(t);
+            tokio::time::sleep(Duration::from_micros(500)).await;
+        }
+        let mut t = Ticker::empty(
+            ExchangeId::Kraken,
+            sym("BTC/USD"),
+            Source::Stream,
+            Utc::now(),
+        );
+        t.last = Some("97999.9".parse().unwrap());
+        writer.apply(t);
+        // Let the last update reach the screen, then stop.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stop.cancel();
+        n
+    });
+    let stats = drive(&mut term, events, &store, &mut app, 10, shutdown).await;
+    let updates = feed.await.unwrap();
+    assert!(updates > 300, "only {updates} updates");
+    // 1.8 s at 10 fps: at most 18 frames (ticks fall within them), however many updates.
+    assert!(
+        (5..=20).contains(&stats.frames),
+        "{stats:?} for {updates} updates"
+    );
+    assert!(screen_text(&term).contains("97,999.9"));
+}
+
+#[tokio::test]
+async fn prompt_errors_keep_the_prompt_open_and_esc_cancels() {
+    let (store, feeds, mut commands) = market();
+    let mut app = App::new(feeds, &Config::default(), None);
+    let snap = store.snapshot();
+    for a in [
+        Action::OpenAdd,
+        Action::Type('!'),
+        Action::Type('!'),
+        Action::Submit,
+    ] {
+        app.apply(a, &snap);
+    }
+    let Mode::Adding(p) = &app.view.mode else {
+        panic!("prompt closed");
+    };
+    assert_eq!(p.input, "!!");
+    assert!(
+        p.error.as_deref().unwrap().contains("not a market symbol"),
+        "{p:?}"
+    );
+    // Typing clears the error; an already-listed symbol is refused too.
+    app.apply(Action::ClearInput, &snap);
+    for c in "btc/usd".chars() {
+        app.apply(Action::Type(c), &snap);
+    }
+    app.apply(Action::Submit, &snap);
+    let Mode::Adding(p) = &app.view.mode else {
+        panic!("prompt closed");
+    };
+    assert_eq!(
+        p.error.as_deref(),
+        Some("BTC/USD is already on the kraken list")
+    );
+    app.apply(Action::Cancel, &snap);
+    assert_eq!(app.view.mode, Mode::Normal);
+    assert!(commands.try_recv().is_err());
+}

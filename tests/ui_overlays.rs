@@ -1,0 +1,146 @@
+//! Screens with something over or beside the prices: the help overlay, the add prompt
+//! with an error, the status line, a scrolled history, and the whole screen with
+//! `NO_COLOR`.
+
+mod ui_support;
+
+use std::collections::BTreeMap;
+
+use ratatui::style::Color;
+
+use pricewire::app::keys::Action;
+use pricewire::app::state::{HistoryPane, Mode, Status};
+use pricewire::app::{App, Flow};
+use pricewire::config::Config;
+use pricewire::ui;
+use pricewire::ui::theme::{ColorMode, Theme};
+use ui_support::*;
+
+#[test]
+fn help_overlay_80x24() {
+    let snap = live();
+    let mut view = view_for(&snap);
+    view.mode = Mode::Help;
+    let term = draw(&view, &snap, &Theme::default(), 80, 24);
+    insta::assert_snapshot!(term.backend());
+}
+
+#[test]
+fn history_hidden_and_status_error_80x24() {
+    let snap = live();
+    let mut view = view_for(&snap);
+    view.history = HistoryPane::Hidden;
+    view.status = Some(Status::Error(
+        "added kraken:SOL/USD, but the watchlist was not saved: disk full".into(),
+    ));
+    let term = draw(&view, &snap, &Theme::default(), 80, 24);
+    insta::assert_snapshot!(term.backend());
+}
+
+#[test]
+fn add_prompt_with_error_80x24() {
+    let snap = live();
+    let (feeds, mut rx) = kraken_feeds();
+    let mut app = App::new(feeds, &Config::default(), None);
+    app.sync(&snap);
+    app.view.rates = view_for(&snap).rates;
+    for action in [
+        Action::OpenAdd,
+        Action::Type('s'),
+        Action::Type('o'),
+        Action::Type('l'),
+        Action::Type('l'),
+    ] {
+        assert_eq!(app.apply(action, &snap), Flow::Continue);
+    }
+    for c in "-usd".chars() {
+        app.apply(Action::Type(c), &snap);
+    }
+    app.apply(Action::Submit, &snap);
+    let Mode::Adding(prompt) = &app.view.mode else {
+        panic!("the prompt closed on an error");
+    };
+    assert!(prompt.error.is_some());
+    assert!(rx.try_recv().is_err(), "nothing was sent");
+    let term = draw(&app.view, &snap, &Theme::default(), 80, 24);
+    insta::assert_snapshot!(term.backend());
+}
+
+#[test]
+fn no_color_80x24() {
+    let snap = live();
+    let theme = Theme::new(&BTreeMap::new(), ColorMode::NoColor).0;
+    let term = draw(&view_for(&snap), &snap, &theme, 80, 24);
+    let buf = term.backend().buffer();
+    assert!(
+        buf.content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "a colour was drawn with NO_COLOR"
+    );
+    // The text is the same screen; the styles left are bold, dim and reverse video.
+    insta::assert_debug_snapshot!(buf);
+}
+
+#[test]
+fn history_scrolls_with_page_keys_80x18() {
+    let snap = two_venues();
+    let (feeds, _rx) = kraken_feeds();
+    let mut app = App::new(feeds, &Config::default(), None);
+    app.sync(&snap);
+    app.view.rates = view_for(&snap).rates;
+    // Six transitions in a four-line pane: PgDn stops at the oldest page (scrolled by 2),
+    // so one line up shows entries 2-5 at once.
+    app.view.history_rows = ui::history_rows(18);
+    assert_eq!(app.view.history_rows, 4);
+    app.apply(Action::ScrollHistory(10), &snap);
+    assert_eq!(app.view.history_scroll, 2);
+    app.apply(Action::ScrollHistory(-1), &snap);
+    assert_eq!(app.view.history_scroll, 1);
+    let term = draw(&app.view, &snap, &Theme::default(), 80, 18);
+    insta::assert_snapshot!(term.backend());
+}
+
+#[test]
+fn selection_scrolls_the_price_table() {
+    let snap = two_venues();
+    let (feeds, _rx) = kraken_feeds();
+    let mut app = App::new(feeds, &Config::default(), None);
+    app.sync(&snap);
+    app.apply(Action::Select(isize::MAX), &snap);
+    let term = draw(&app.view, &snap, &Theme::default(), 80, 18);
+    let buf = term.backend().buffer();
+    let lines: Vec<String> = (0..18)
+        .map(|y| (0..80).map(|x| buf[(x, y)].symbol()).collect())
+        .collect();
+    let last = lines
+        .iter()
+        .position(|l| l.contains("ETH/USDT"))
+        .expect("selected row shown");
+    assert!(lines[2].contains("↑ 2 more"), "{}", lines[2]);
+    // The selected row is drawn in reverse video across the table.
+    assert!(
+        buf[(1, u16::try_from(last).unwrap())]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    );
+}
+
+#[test]
+fn tiny_terminals_draw_without_panicking() {
+    let snap = two_venues();
+    for mode in [
+        Mode::Normal,
+        Mode::Help,
+        Mode::Adding(pricewire::app::state::Prompt {
+            input: "a-very-long-symbol-typed-into-the-prompt".into(),
+            error: Some("not a market symbol".into()),
+        }),
+    ] {
+        let mut view = view_for(&snap);
+        view.mode = mode;
+        for (w, h) in [(1, 1), (2, 2), (10, 3), (20, 5), (30, 8), (80, 6)] {
+            draw(&view, &snap, &Theme::default(), w, h);
+        }
+    }
+}
