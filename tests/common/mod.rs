@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pricewire::config::FeedConfig;
+use pricewire::exchange::Exchange;
 use pricewire::exchange::kraken::Kraken;
 use pricewire::feed::command::FeedHandle;
 use pricewire::feed::{self, FeedCtx};
@@ -41,19 +42,29 @@ pub struct Rig {
     pub shutdown: CancellationToken,
 }
 
-pub fn sim_config(scenario: Scenario) -> SimConfig {
+pub fn sim_config(exchange: ExchangeId, scenario: Scenario) -> SimConfig {
     SimConfig {
-        exchange: ExchangeId::Kraken,
+        exchange,
         scenario,
         tick_interval: Duration::from_millis(50),
         ..SimConfig::default()
     }
 }
 
-fn feed(sim: Arc<SimServer>, cfg: FeedConfig, symbols: &[&str], in_memory: bool) -> Rig {
+fn feed(
+    exchange: ExchangeId,
+    sim: Arc<SimServer>,
+    cfg: FeedConfig,
+    symbols: &[&str],
+    in_memory: bool,
+) -> Rig {
     let store = Store::new(StoreLimits::default());
+    let adapter: Arc<dyn Exchange> = match exchange {
+        ExchangeId::Kraken => Arc::new(Kraken::default()),
+        other => Arc::from(pricewire::exchange::adapter(other).expect("adapter")),
+    };
     let mut ctx = FeedCtx::new(
-        Arc::new(Kraken::default()),
+        adapter,
         Arc::clone(&store),
         cfg,
         Some(sim.ws_url()),
@@ -75,18 +86,41 @@ fn feed(sim: Arc<SimServer>, cfg: FeedConfig, symbols: &[&str], in_memory: bool)
     }
 }
 
-/// A feed over real sockets on 127.0.0.1.
+/// A Kraken feed over real sockets on 127.0.0.1.
 pub async fn tcp(scenario: Scenario, cfg: FeedConfig, symbols: &[&str]) -> Rig {
-    let sim = SimServer::start("127.0.0.1:0".parse().unwrap(), sim_config(scenario))
-        .await
-        .expect("simulator starts");
-    feed(Arc::new(sim), cfg, symbols, false)
+    tcp_for(ExchangeId::Kraken, scenario, cfg, symbols).await
 }
 
-/// A feed over in-memory pipes (for tests on paused time).
+/// A feed for `exchange` over real sockets on 127.0.0.1, against that venue's simulator.
+pub async fn tcp_for(
+    exchange: ExchangeId,
+    scenario: Scenario,
+    cfg: FeedConfig,
+    symbols: &[&str],
+) -> Rig {
+    let sim = SimServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        sim_config(exchange, scenario),
+    )
+    .await
+    .expect("simulator starts");
+    feed(exchange, Arc::new(sim), cfg, symbols, false)
+}
+
+/// A Kraken feed over in-memory pipes (for tests on paused time).
 pub fn memory(scenario: Scenario, cfg: FeedConfig, symbols: &[&str]) -> Rig {
-    let sim = SimServer::in_memory(sim_config(scenario));
-    feed(Arc::new(sim), cfg, symbols, true)
+    memory_for(ExchangeId::Kraken, scenario, cfg, symbols)
+}
+
+/// A feed for `exchange` over in-memory pipes (for tests on paused time).
+pub fn memory_for(
+    exchange: ExchangeId,
+    scenario: Scenario,
+    cfg: FeedConfig,
+    symbols: &[&str],
+) -> Rig {
+    let sim = SimServer::in_memory(sim_config(exchange, scenario));
+    feed(exchange, Arc::new(sim), cfg, symbols, true)
 }
 
 impl Rig {
@@ -131,8 +165,12 @@ pub fn has_reason(snap: &Snapshot, needle: &str) -> bool {
     history(snap).iter().any(|l| l.contains(needle))
 }
 
+fn any_row<'a>(snap: &'a Snapshot, symbol: &str) -> Option<&'a pricewire::store::Row> {
+    snap.rows.iter().find(|r| r.symbol.as_str() == symbol)
+}
+
 pub fn last_of(snap: &Snapshot, symbol: &str) -> Option<String> {
-    snap.row(ExchangeId::Kraken, symbol)
+    any_row(snap, symbol)
         .and_then(|r| r.ticker.as_ref())
         .and_then(|t| t.last)
         .map(|d| d.to_string())
