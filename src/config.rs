@@ -13,7 +13,7 @@ use serde::Deserialize;
 /// A config file that could not be used. The message names the file, line and key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,

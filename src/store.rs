@@ -287,6 +287,17 @@ impl Store {
         transition
     }
 
+    /// Refresh the current state's details (a new retry time) without recording a
+    /// transition: the state itself did not change.
+    pub fn refresh_status(&self, exchange: ExchangeId, status: FeedStatus) {
+        let mut inner = self.lock();
+        if let Some(feed) = inner.feeds.iter_mut().find(|f| f.exchange == exchange) {
+            feed.status = status;
+        }
+        drop(inner);
+        self.bump();
+    }
+
     /// Add a row for a symbol about to be subscribed (no-op if present; an invalid row
     /// becomes pending again).
     pub fn add_symbol(&self, exchange: ExchangeId, symbol: &Symbol, price_decimals: Option<u32>) {

@@ -39,6 +39,16 @@ async fn backoff_counts_attempts_then_goes_offline() {
     }
     assert!(has_reason(&snap, "connection refused"));
     assert!(has_reason(&snap, "WebSocket and REST both failing"));
+    // Further failed retries while offline refresh the countdown; they are not new states.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let snap = rig.store.snapshot();
+    assert!(
+        !history(&snap)
+            .iter()
+            .any(|l| l.starts_with("offline → offline")),
+        "{:#?}",
+        history(&snap)
+    );
     rig.sim.set_scenario(Scenario::Steady);
     rig.until(120, "recovery", |s| updates(s, "BTC/USD") > 0)
         .await;

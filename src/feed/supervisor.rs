@@ -115,7 +115,10 @@ impl Supervisor {
             let reason = match self.connect().await {
                 Ok(ws) => {
                     let why = match (self.mode, self.failures) {
-                        (Mode::Rest, _) => "WebSocket back; leaving REST fallback".to_string(),
+                        (Mode::Rest, _) if self.rest_ok == Some(true) => {
+                            "WebSocket back; leaving REST fallback".to_string()
+                        }
+                        (Mode::Rest, n) => format!("WebSocket back after {n} failed attempts"),
                         (_, 0) => format!("subscribing {} symbols", self.subs.len()),
                         (_, n) => format!("reconnected after {n} failed attempts"),
                     };
@@ -251,29 +254,23 @@ impl Supervisor {
         }
     }
 
-    /// One REST poll on entering (or staying in) fallback; records fallback or offline.
+    /// One REST poll on entering (or staying in) fallback. Entering fallback or offline,
+    /// or moving between them, is recorded; staying in the same state only refreshes the
+    /// next retry time (the WebSocket retry that failed is logged, not listed).
     async fn poll_rest(
         &mut self,
         ws_reason: &str,
         next_ws_try: chrono::DateTime<chrono::Utc>,
     ) -> FeedStatus {
-        let first = !matches!(
-            self.status(),
-            FeedStatus::Fallback { .. } | FeedStatus::Offline { .. }
-        );
         let result = rest::poll(&self.ctx, &self.subs).await;
         let poll_every = self.ctx.cfg.rest_poll_secs;
         let (status, why) = match result {
             Ok(_) => (
                 FeedStatus::Fallback { next_ws_try },
-                if first {
-                    format!(
-                        "{ws_reason}; WebSocket failed {} times, polling REST every {poll_every} s",
-                        self.failures
-                    )
-                } else {
-                    format!("{ws_reason}; still on REST")
-                },
+                format!(
+                    "{ws_reason}; WebSocket failed {} times, polling REST every {poll_every} s",
+                    self.failures
+                ),
             ),
             Err(e) => (
                 FeedStatus::Offline {
@@ -283,7 +280,14 @@ impl Supervisor {
             ),
         };
         self.rest_ok = Some(matches!(status, FeedStatus::Fallback { .. }));
-        self.transition(status.clone(), &why);
+        if self.status().name() == status.name() {
+            tracing::info!(exchange = %self.ctx.exchange.id(), reason = %why, "WebSocket retry failed");
+            self.ctx
+                .store
+                .refresh_status(self.ctx.exchange.id(), status.clone());
+        } else {
+            self.transition(status.clone(), &why);
+        }
         status
     }
 }

@@ -99,7 +99,13 @@ pub fn duration(d: Duration) -> String {
 /// Round-trip time: `42ms`, `1.2s`.
 pub fn rtt(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms < 1000 {
+    let us = d.as_micros();
+    if us < 1000 {
+        // A local or co-located venue answers in microseconds; "0ms" would hide that.
+        format!("{us}µs")
+    } else if ms < 10 {
+        format!("{}.{}ms", ms, us % 1000 / 100)
+    } else if ms < 1000 {
         format!("{ms}ms")
     } else {
         format!("{}.{}s", ms / 1000, ms % 1000 / 100)
@@ -268,6 +274,8 @@ mod tests {
         assert_eq!(until(t0, at(1)), "now");
         assert_eq!(rtt(Duration::from_millis(42)), "42ms");
         assert_eq!(rtt(Duration::from_millis(1250)), "1.2s");
+        assert_eq!(rtt(Duration::from_micros(180)), "180µs");
+        assert_eq!(rtt(Duration::from_micros(2_450)), "2.4ms");
     }
 
     #[test]
