@@ -65,6 +65,7 @@ pub async fn run(
             return Err(e).context("cannot take over the terminal");
         }
     };
+    keep_screen_on_task_panics();
     let result = run_loop(
         &mut terminal,
         EventStream::new(),
@@ -78,6 +79,21 @@ pub async fn run(
     ratatui::restore();
     shutdown.cancel();
     result.map(|_| ())
+}
+
+/// A panic inside a spawned task (a feed) is caught and the task restarted by its
+/// supervisor, so the dashboard must stay up: such panics are logged instead of running
+/// the terminal-restoring hook. A panic anywhere else (the UI itself, which runs on the
+/// main future, not in a spawned task) restores the terminal first, as before.
+fn keep_screen_on_task_panics() {
+    let restore_and_report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(task) = tokio::task::try_id() {
+            tracing::error!(%task, panic = %info, "task panicked; it will be restarted");
+        } else {
+            restore_and_report(info);
+        }
+    }));
 }
 
 /// The loop itself, on any backend and any event stream (tests drive it with a

@@ -3,16 +3,18 @@
 //! stdout is closed (`| head -5`) or on shutdown. Never draws anything.
 
 use std::io::{self, Write};
-use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use crate::model::{Source, Ticker, Transition};
-use crate::store::{Store, StoreEvent};
+use crate::store::StoreEvent;
+#[cfg(doc)]
+use crate::store::Store;
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -124,8 +126,12 @@ fn event_line(event: &StoreEvent) -> String {
 
 /// Print events until shutdown or until stdout is closed. A reader that falls behind is
 /// told how many events it missed (`{"type":"gap","skipped":N}`) instead of blocking feeds.
-pub async fn run(store: &Arc<Store>, shutdown: CancellationToken) -> io::Result<()> {
-    let mut events = store.events();
+/// Take `events` from [`Store::events`] before the feeds start, so the first state
+/// changes and symbol errors are printed too.
+pub async fn run(
+    mut events: broadcast::Receiver<StoreEvent>,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     loop {

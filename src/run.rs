@@ -96,6 +96,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<ExitCode> {
         ..StoreLimits::default()
     });
 
+    // Subscribed before any feed starts, so headless output misses nothing.
+    let events = cli.headless.then(|| store.events());
     let mut sims = Vec::new();
     let mut handles = Vec::new();
     let mut tasks = Vec::new();
@@ -138,8 +140,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<ExitCode> {
     }
     let feeds = Feeds::new(handles);
 
-    let result = if cli.headless {
-        headless::run(&store, shutdown.clone())
+    let result = if let Some(events) = events {
+        headless::run(events, shutdown.clone())
             .await
             .context("writing to stdout")
     } else {

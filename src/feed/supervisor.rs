@@ -119,7 +119,10 @@ impl Supervisor {
                             "WebSocket back; leaving REST fallback".to_string()
                         }
                         (Mode::Rest, n) => format!("WebSocket back after {n} failed attempts"),
-                        (_, 0) => format!("subscribing {} symbols", self.subs.len()),
+                        (_, 0) => match self.subs.len() {
+                            1 => "subscribing 1 symbol".to_string(),
+                            n => format!("subscribing {n} symbols"),
+                        },
                         (_, n) => format!("reconnected after {n} failed attempts"),
                     };
                     self.mode = Mode::Socket;
