@@ -13,8 +13,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::model::{Source, Ticker, Transition};
 use crate::store::StoreEvent;
-#[cfg(doc)]
-use crate::store::Store;
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -126,7 +124,7 @@ fn event_line(event: &StoreEvent) -> String {
 
 /// Print events until shutdown or until stdout is closed. A reader that falls behind is
 /// told how many events it missed (`{"type":"gap","skipped":N}`) instead of blocking feeds.
-/// Take `events` from [`Store::events`] before the feeds start, so the first state
+/// Take `events` from [`crate::store::Store::events`] before the feeds start, so the first state
 /// changes and symbol errors are printed too.
 pub async fn run(
     mut events: broadcast::Receiver<StoreEvent>,
