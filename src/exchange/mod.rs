@@ -211,19 +211,15 @@ pub fn adapter(id: ExchangeId) -> Result<Box<dyn Exchange>, String> {
 
 /// Names for venues that spell markets `BASE-QUOTE` on the wire and over REST.
 pub fn dashed_instrument(symbol: &Symbol) -> Instrument {
-    let name = format!("{}-{}", symbol.base(), symbol.quote());
-    Instrument {
-        symbol: symbol.clone(),
-        wire: name.clone(),
-        rest: name,
-        price_decimals: None,
-        aliases: Vec::new(),
-    }
+    named_instrument(symbol, format!("{}-{}", symbol.base(), symbol.quote()))
 }
 
 /// Names for venues that spell markets `BASEQUOTE` on the wire and over REST.
 pub fn joined_instrument(symbol: &Symbol) -> Instrument {
-    let name = format!("{}{}", symbol.base(), symbol.quote());
+    named_instrument(symbol, format!("{}{}", symbol.base(), symbol.quote()))
+}
+
+fn named_instrument(symbol: &Symbol, name: String) -> Instrument {
     Instrument {
         symbol: symbol.clone(),
         wire: name.clone(),
@@ -265,6 +261,16 @@ pub mod de {
                 .map(Some)
                 .ok_or_else(|| D::Error::custom(format!("not a decimal: {text}"))),
         }
+    }
+
+    /// An optional string borrowed from the frame where it has no escapes (serde's own
+    /// `Option<Cow<str>>` always copies).
+    pub fn opt_cow<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::borrow::Cow<'de, str>>, D::Error> {
+        #[derive(Deserialize)]
+        struct Borrowed<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
+        Option::<Borrowed<'de>>::deserialize(d).map(|o| o.map(|b| b.0))
     }
 
     /// An optional RFC 3339 timestamp.

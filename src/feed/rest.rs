@@ -33,16 +33,10 @@ impl From<NetError> for RestError {
     }
 }
 
-async fn get(ctx: &FeedCtx, path: &str) -> Result<String, RestError> {
+async fn request(ctx: &FeedCtx, method: hyper::Method, path: &str) -> Result<String, RestError> {
     let url = format!("{}{path}", ctx.rest_url.trim_end_matches('/'));
-    let reply = net::http(
-        ctx.connector.as_ref(),
-        hyper::Method::GET,
-        &url,
-        MAX_BODY,
-        secs(ctx.cfg.rest_timeout_secs),
-    )
-    .await?;
+    let timeout = secs(ctx.cfg.rest_timeout_secs);
+    let reply = net::http(ctx.connector.as_ref(), method, &url, MAX_BODY, timeout).await?;
     if reply.status == 200 {
         Ok(reply.body)
     } else {
@@ -54,26 +48,13 @@ async fn get(ctx: &FeedCtx, path: &str) -> Result<String, RestError> {
     }
 }
 
+async fn get(ctx: &FeedCtx, path: &str) -> Result<String, RestError> {
+    request(ctx, hyper::Method::GET, path).await
+}
+
 /// POST with an empty body (KuCoin's WebSocket token).
 pub async fn post(ctx: &FeedCtx, path: &str) -> Result<String, RestError> {
-    let url = format!("{}{path}", ctx.rest_url.trim_end_matches('/'));
-    let reply = net::http(
-        ctx.connector.as_ref(),
-        hyper::Method::POST,
-        &url,
-        MAX_BODY,
-        secs(ctx.cfg.rest_timeout_secs),
-    )
-    .await?;
-    if reply.status == 200 {
-        Ok(reply.body)
-    } else {
-        Err(NetError::Status {
-            status: reply.status,
-            retry_after: reply.retry_after,
-        }
-        .into())
-    }
+    request(ctx, hyper::Method::POST, path).await
 }
 
 /// Fetch and parse the venue's market list.

@@ -19,9 +19,9 @@ pub(super) struct BinanceHeader<'a> {
     /// Combined-stream wrapper: the event itself.
     #[serde(borrow, default)]
     pub data: Option<&'a RawValue>,
-    #[serde(rename = "e", borrow, default, deserialize_with = "opt_cow")]
+    #[serde(rename = "e", borrow, default, deserialize_with = "de::opt_cow")]
     pub event: Option<Cow<'a, str>>,
-    #[serde(rename = "s", borrow, default, deserialize_with = "opt_cow")]
+    #[serde(rename = "s", borrow, default, deserialize_with = "de::opt_cow")]
     pub symbol: Option<Cow<'a, str>>,
     #[serde(rename = "u", default)]
     pub update_id: Option<u64>,
@@ -34,7 +34,7 @@ pub(super) struct BinanceHeader<'a> {
     pub id: Option<&'a RawValue>,
     #[serde(default)]
     pub code: Option<i64>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "de::opt_cow")]
     pub msg: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub error: Option<BinanceErrorBody<'a>>,
@@ -46,7 +46,7 @@ pub(super) struct BinanceHeader<'a> {
 pub(super) struct BinanceErrorBody<'a> {
     #[serde(default)]
     pub code: Option<i64>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "de::opt_cow")]
     pub msg: Option<Cow<'a, str>>,
 }
 
@@ -56,7 +56,7 @@ pub(super) struct BinanceErrorBody<'a> {
 pub(super) struct BinanceApiError<'a> {
     #[serde(default)]
     pub code: Option<i64>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "de::opt_cow")]
     pub msg: Option<Cow<'a, str>>,
 }
 
@@ -223,11 +223,4 @@ pub(super) struct BinanceFilter<'a> {
     pub filter_type: Cow<'a, str>,
     #[serde(default, deserialize_with = "de::opt_decimal")]
     pub tick_size: Option<Decimal>,
-}
-
-/// An optional string borrowed from the frame: serde's own `Option<Cow<str>>` always copies.
-fn opt_cow<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
-    #[derive(Deserialize)]
-    struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
-    Option::<Borrowed<'de>>::deserialize(d).map(|o| o.map(|b| b.0))
 }

@@ -17,20 +17,20 @@ use crate::exchange::{ParseError, WireTicker, de};
 /// See docs: <https://bybit-exchange.github.io/docs/v5/ws/connect>
 #[derive(Debug, Deserialize)]
 pub(super) struct BybitMessage<'a> {
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "de::opt_cow")]
     pub topic: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "de::opt_millis")]
     pub ts: Option<DateTime<Utc>>,
     /// Read once the topic says what is inside.
     #[serde(borrow, default)]
     pub data: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "de::opt_cow")]
     pub op: Option<Cow<'a, str>>,
     #[serde(default)]
     pub success: Option<bool>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "de::opt_cow")]
     pub ret_msg: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "de::opt_cow")]
     pub req_id: Option<Cow<'a, str>>,
 }
 
@@ -194,11 +194,4 @@ pub(super) struct BybitInstrument<'a> {
 pub(super) struct BybitPriceFilter {
     #[serde(default, deserialize_with = "de::opt_decimal")]
     pub tick_size: Option<Decimal>,
-}
-
-/// An optional string borrowed from the frame: serde's own `Option<Cow<str>>` always copies.
-fn opt_cow<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
-    #[derive(Deserialize)]
-    struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
-    Option::<Borrowed<'de>>::deserialize(d).map(|o| o.map(|b| b.0))
 }

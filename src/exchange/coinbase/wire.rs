@@ -16,18 +16,18 @@ use crate::symbol::Symbol;
 /// See docs: <https://docs.cdp.coinbase.com/advanced-trade/docs/ws-channels>
 #[derive(Debug, Deserialize)]
 pub(super) struct CoinbaseMessage<'a> {
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "de::opt_cow")]
     pub channel: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "de::opt_rfc3339")]
     pub timestamp: Option<DateTime<Utc>>,
     /// Read once the channel says what is inside.
     #[serde(borrow, default)]
     pub events: Option<&'a RawValue>,
-    #[serde(rename = "type", borrow, default, deserialize_with = "opt_cow")]
+    #[serde(rename = "type", borrow, default, deserialize_with = "de::opt_cow")]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "de::opt_cow")]
     pub message: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "de::opt_cow")]
     pub reason: Option<Cow<'a, str>>,
 }
 
@@ -116,7 +116,7 @@ pub(super) struct CoinbaseProduct<'a> {
     trading_disabled: bool,
     #[serde(default)]
     is_disabled: bool,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "de::opt_cow")]
     product_type: Option<Cow<'a, str>>,
     /// The product this one is an alias of (`BTC-USDC` → `BTC-USD`), or `""`.
     #[serde(borrow, default)]
@@ -179,11 +179,4 @@ impl<'a> CoinbaseProduct<'a> {
             ..WireTicker::default()
         }
     }
-}
-
-/// An optional string borrowed from the frame: serde's own `Option<Cow<str>>` always copies.
-fn opt_cow<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
-    #[derive(Deserialize)]
-    struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
-    Option::<Borrowed<'de>>::deserialize(d).map(|o| o.map(|b| b.0))
 }
