@@ -169,6 +169,16 @@ impl Config {
             e.parse::<crate::model::ExchangeId>()
                 .map_err(|m| bad("exchanges", &m))?;
         }
+        for venue in self.endpoints.keys() {
+            venue
+                .parse::<crate::model::ExchangeId>()
+                .map_err(|m| bad(&format!("endpoints.{venue}"), &m))?;
+        }
+        for venue in self.quote_aliases.keys() {
+            venue
+                .parse::<crate::model::ExchangeId>()
+                .map_err(|m| bad(&format!("quote_aliases.{venue}"), &m))?;
+        }
         if self.ui.fps == 0 || self.ui.fps > 240 {
             return Err(bad("ui.fps", "must be between 1 and 240"));
         }
@@ -295,6 +305,13 @@ mod tests {
         assert!(err.contains("/x/c.toml"), "{err}");
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("silence_sec"), "{err}");
+        let err = Config::parse(
+            "[quote_aliases]\nbinanse = { USD = \"USDT\" }\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("quote_aliases.binanse"), "{err}");
         let err = Config::parse("[ui]\nfps = 0\n", Path::new("c.toml"))
             .unwrap_err()
             .to_string();

@@ -126,13 +126,19 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<ExitCode> {
             sims.push(sim);
         }
         let adapter = exchange::adapter(id).map_err(anyhow::Error::msg)?;
-        let ctx = FeedCtx::new(
+        let mut ctx = FeedCtx::new(
             Arc::from(adapter),
             Arc::clone(&store),
             cfg.feed.clone(),
             ws_url,
             rest_url,
         );
+        if let Some(aliases) = cfg.quote_aliases.get(id.as_str()) {
+            ctx.quote_aliases = aliases
+                .iter()
+                .map(|(from, to)| (from.clone(), to.clone()))
+                .collect();
+        }
         let symbols = settings.symbols.get(&id).cloned().unwrap_or_default();
         let (handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
         handles.push(handle);

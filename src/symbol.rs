@@ -113,6 +113,9 @@ pub struct PairList {
     index: HashMap<String, usize>,
     /// Venue asset code → canonical code (`XBT` → `BTC`).
     asset_aliases: HashMap<String, String>,
+    /// Opt-in quote mapping from the config (`USD` → `USDT`), tried only when the pair as
+    /// typed is not listed, so a listed pair is never swapped for another.
+    quote_aliases: HashMap<String, String>,
 }
 
 /// Quote currencies tried, longest first, when a spelling without a separator must be split
@@ -141,6 +144,7 @@ impl PairList {
                 .iter()
                 .map(|(from, to)| ((*from).to_string(), (*to).to_string()))
                 .collect(),
+            quote_aliases: HashMap::new(),
         };
         for inst in instruments {
             list.insert(inst);
@@ -161,6 +165,14 @@ impl PairList {
             self.index.entry(name).or_insert(i);
         }
         self.instruments.push(inst);
+    }
+
+    /// Map typed quotes to listed ones (`USD` → `USDT`) when the typed pair is not listed.
+    pub fn set_quote_aliases<'a>(&mut self, aliases: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        self.quote_aliases = aliases
+            .into_iter()
+            .map(|(from, to)| (squash(from), squash(to)))
+            .collect();
     }
 
     pub fn venue(&self) -> &str {
@@ -193,6 +205,20 @@ impl PairList {
     /// Turn any spelling (`BTC/USD`, `btc-usd`, `BTCUSD`, `XBT/USD`, `XXBTZUSD`) into the
     /// listed market, or an error that names the closest listed ones.
     pub fn resolve(&self, input: &str) -> Result<&Instrument, SymbolError> {
+        let err = match self.resolve_listed(input) {
+            Ok(inst) => return Ok(inst),
+            Err(e) => e,
+        };
+        let mapped = Symbol::parse_separated(input)
+            .or_else(|| split_without_list(input))
+            .and_then(|s| {
+                let quote = self.quote_aliases.get(s.quote())?;
+                self.resolve_listed(&format!("{}/{quote}", s.base())).ok()
+            });
+        mapped.ok_or(err)
+    }
+
+    fn resolve_listed(&self, input: &str) -> Result<&Instrument, SymbolError> {
         let trimmed = input.trim();
         if trimmed.is_empty() || trimmed.len() > 40 {
             return Err(SymbolError::Malformed {
@@ -357,6 +383,26 @@ mod tests {
             list.resolve("!!"),
             Err(SymbolError::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn quote_aliases_apply_only_when_the_typed_pair_is_not_listed() {
+        let mut list = PairList::new(
+            "binance",
+            vec![
+                inst("BTC", "USDT", "BTCUSDT", "BTCUSDT", &[]),
+                inst("ETH", "USD", "ETHUSD", "ETHUSD", &[]),
+                inst("ETH", "USDT", "ETHUSDT", "ETHUSDT", &[]),
+            ],
+            &[],
+        );
+        assert!(list.resolve("BTC/USD").is_err());
+        list.set_quote_aliases([("usd", "usdt")]);
+        assert_eq!(list.resolve("BTC/USD").unwrap().symbol.as_str(), "BTC/USDT");
+        assert_eq!(list.resolve("btcusd").unwrap().symbol.as_str(), "BTC/USDT");
+        // A listed pair is never swapped.
+        assert_eq!(list.resolve("ETH/USD").unwrap().symbol.as_str(), "ETH/USD");
+        assert!(list.resolve("NOPE/USD").is_err());
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub struct FeedCtx {
     pub clock: Clock,
     /// Seeds the backoff jitter.
     pub seed: u64,
+    /// Opt-in quote mapping for this venue (`USD` → `USDT`), from the config.
+    pub quote_aliases: Vec<(String, String)>,
 }
 
 impl FeedCtx {
@@ -69,6 +71,7 @@ impl FeedCtx {
             pairs: Arc::new(RwLock::new(None)),
             clock: Arc::new(Utc::now),
             seed: fastrand::u64(..),
+            quote_aliases: Vec::new(),
         }
     }
 }
@@ -105,8 +108,13 @@ pub(crate) fn remove_symbol(ctx: &FeedCtx, subs: &mut Subs, symbol: &Symbol) -> 
 async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
     let exchange = ctx.exchange.id();
     match rest::fetch_pairs(ctx).await {
-        Ok(list) => {
+        Ok(mut list) => {
             tracing::info!(%exchange, pairs = list.len(), "pair list loaded");
+            list.set_quote_aliases(
+                ctx.quote_aliases
+                    .iter()
+                    .map(|(from, to)| (from.as_str(), to.as_str())),
+            );
             *ctx.pairs
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(list);
