@@ -12,6 +12,9 @@
 //! │XRP/USD   waiting for data…                                     │  group headings when
 //! │binance ↻ RECONNECTING 2/5                                      │  several feeds run
 //! └──────────────────────────────────────────────────── ↓ 2 more ─┘
+//! ┌ Across venues · best bid/ask ──────────────────────────────────┐  cross.rs, only when a
+//! │BTC/USD   best bid 97,123.5 coinbase · best ask 97,123.6 kraken │  symbol streams from
+//! └────────────────────────────────────────────────────────────────┘  several venues
 //! ┌ State history · newest first · 1-4 of 6 · PgUp/PgDn ───────────┐  history.rs, h toggles
 //! │11:59:58  [binance] reconnecting 1/5 → reconnecting 2/5  conne… │
 //! └────────────────────────────────────────────────────────────────┘
@@ -22,6 +25,7 @@
 //! ```
 
 pub mod columns;
+pub mod cross;
 pub mod format;
 pub mod history;
 pub mod prices;
@@ -62,9 +66,22 @@ pub fn draw(
         HistoryPane::Shown => history_height(area.height),
         HistoryPane::Hidden => 0,
     };
-    let [header, prices, history_area, message_area, footer] = Layout::vertical([
+    let cross = if area.height >= 20 {
+        cross::height(snapshot)
+    } else {
+        0
+    };
+    let [
+        header,
+        prices,
+        cross_area,
+        history_area,
+        message_area,
+        footer,
+    ] = Layout::vertical([
         Constraint::Length(status::height(snapshot)),
         Constraint::Min(3),
+        Constraint::Length(cross),
         Constraint::Length(history),
         Constraint::Length(u16::from(message)),
         Constraint::Length(1),
@@ -73,6 +90,9 @@ pub fn draw(
 
     status::draw(frame, header, snapshot, &view.rates, now, theme);
     prices::draw(frame, prices, view, snapshot, now, theme);
+    if cross > 0 {
+        cross::draw(frame, cross_area, snapshot, theme);
+    }
     if history > 0 {
         history::draw(
             frame,
