@@ -100,11 +100,12 @@ impl Subs {
         self.entries.values().map(|s| s.rest.clone()).collect()
     }
 
-    /// A new connection: nothing is subscribed or acked on it yet.
+    /// A new connection: nothing is subscribed, acked or delivered on it yet.
     pub fn reset_session(&mut self) {
         for sub in self.entries.values_mut() {
             sub.subscribed_at = None;
             sub.acked_at = None;
+            sub.last_data = None;
             sub.resubscribes = 0;
         }
     }
