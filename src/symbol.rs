@@ -16,9 +16,18 @@ pub struct Symbol {
 }
 
 impl Symbol {
+    /// Asset codes come from pair lists fetched over the network, so only printable ASCII
+    /// letters, digits and `.`/`_` are kept: no escape sequence can reach the screen.
     pub fn new(base: &str, quote: &str) -> Self {
-        let base = base.trim().to_ascii_uppercase();
-        let quote = quote.trim().to_ascii_uppercase();
+        let clean = |s: &str| -> String {
+            s.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_')
+                .take(24)
+                .map(|c| c.to_ascii_uppercase())
+                .collect()
+        };
+        let base = clean(base);
+        let quote = clean(quote);
         let slash = u8::try_from(base.len()).unwrap_or(u8::MAX);
         Symbol {
             text: Arc::from(format!("{base}/{quote}")),
@@ -403,6 +412,13 @@ mod tests {
         // A listed pair is never swapped.
         assert_eq!(list.resolve("ETH/USD").unwrap().symbol.as_str(), "ETH/USD");
         assert!(list.resolve("NOPE/USD").is_err());
+    }
+
+    #[test]
+    fn network_asset_codes_cannot_carry_escapes() {
+        let s = Symbol::new("\u{1b}[31mBTC", "US\u{7}D\n");
+        assert_eq!(s.as_str(), "31MBTC/USD");
+        assert_eq!((s.base(), s.quote()), ("31MBTC", "USD"));
     }
 
     #[test]
