@@ -236,3 +236,15 @@ async fn unanswered_ping_reconnects() {
     assert!(updates(&snap, "BTC/USDT") > 0);
     rig.stop().await;
 }
+
+#[tokio::test]
+async fn garbage_frames_are_counted_and_skipped() {
+    let rig = tcp_for(OKX, Scenario::Garbage, fast_config(), &["BTC/USDT"]).await;
+    let snap = rig
+        .until(8, "prices despite garbage", |s| {
+            updates(s, "BTC/USDT") > 5 && s.feeds[0].counters.parse_errors > 0
+        })
+        .await;
+    assert_eq!(status(&snap), FeedStatus::Connected);
+    rig.stop().await;
+}
