@@ -81,9 +81,23 @@ async fn handle(
         return upgrade(shared, venue, req, scenario).await;
     }
     bump(&shared.counters.rest, 1);
-    if req.method() != Method::GET {
+    // POST routes are pure and cheap, so they are answered first and dropped again when a
+    // REST scenario overrides them; a venue without the route keeps the plain 405.
+    let posted = if req.method() == Method::POST {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        match venue.rest_post(req.uri().path(), host) {
+            Some(r) => Some(r),
+            None => return reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "GET only"),
+        }
+    } else if req.method() != Method::GET {
         return reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "GET only");
-    }
+    } else {
+        None
+    };
     match scenario {
         Scenario::Rest429 => {
             let mut resp = reply(
@@ -104,7 +118,8 @@ async fn handle(
         }
         _ => {}
     }
-    match venue.rest(req.uri().path(), req.uri().query(), &shared.market) {
+    let answer = posted.or_else(|| venue.rest(req.uri().path(), req.uri().query(), &shared.market));
+    match answer {
         Some(r) => reply(
             StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK),
             "application/json",
@@ -163,6 +178,7 @@ async fn upgrade(
         // Dropped with the connection if the simulator shuts down meanwhile.
         tokio::time::sleep(SLOW_CONNECT).await;
     }
+    let query = req.uri().query().map(str::to_owned);
     let on_upgrade = hyper::upgrade::on(&mut req);
     let token = shared.ws_token();
     let task_shared = Arc::clone(&shared);
@@ -179,7 +195,7 @@ async fn upgrade(
         let ws =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
                 .await;
-        session::run(task_shared, venue, ws, scenario, token).await;
+        session::run(task_shared, venue, ws, scenario, query, token).await;
     });
     let mut resp = Response::new(Full::new(Bytes::new()));
     *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;

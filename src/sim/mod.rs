@@ -1,11 +1,11 @@
-//! The built-in exchange simulator: plays a venue (Kraken today) on 127.0.0.1 or fully in
+//! The built-in exchange simulator: plays a venue (Kraken, OKX, KuCoin) on 127.0.0.1 or fully in
 //! memory, REST and WebSocket on one port, with scripted failure [`Scenario`]s, so that
 //! the demo, the tests and the benchmarks run without internet.
 //!
 //! ```text
 //! SimServer ── listener task ── per connection: http.rs (hyper, REST | upgrade)
 //!     │                                             └── session.rs (WebSocket loop)
-//!     └── Shared: venue protocol (kraken.rs), market.rs (random walk), scenario, stats
+//!     └── Shared: venue protocol (kraken.rs, okx.rs, kucoin.rs), market.rs (random walk), scenario, stats
 //! ```
 //! Owns its own sockets and tasks only; never touches the feed, the store or the UI.
 //! Every task is tracked and cancelled: none outlives [`SimServer::shutdown`].
@@ -17,7 +17,15 @@ mod kraken;
 mod kraken_rest;
 #[cfg(test)]
 mod kraken_tests;
+mod kucoin;
+mod kucoin_rest;
+#[cfg(test)]
+mod kucoin_tests;
 mod market;
+mod okx;
+mod okx_rest;
+#[cfg(test)]
+mod okx_tests;
 mod scenario;
 mod session;
 mod venue;
@@ -252,10 +260,13 @@ impl SimServer {
         self.addr
     }
 
+    /// The venue's WebSocket URL on this simulator (`/v2` for Kraken, `/ws/v5/public` for
+    /// OKX, `/` for `KuCoin`, whose clients add the token from `bullet-public`).
     pub fn ws_url(&self) -> String {
+        let path = self.shared.venue.as_ref().map_or("/v2", |v| v.ws_path());
         match self.addr {
-            Some(a) => format!("ws://{a}/v2"),
-            None => "ws://sim.invalid/v2".to_string(),
+            Some(a) => format!("ws://{a}{path}"),
+            None => format!("ws://sim.invalid{path}"),
         }
     }
 

@@ -31,6 +31,7 @@ pub enum Scenario {
     /// The upgrade response is held for 60 s.
     SlowConnect,
     /// Status `maintenance` for the first 5 s of a connection, no ticker data, then `online`.
+    /// Venues without a status channel play a restart instead (`venue::Maintenance`).
     Maintenance,
     /// After a few ticker frames, one 4 MiB text frame.
     Oversized,

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
-use super::venue::{FrameKind, Inbound, Subscriptions, Template, Venue, timestamp};
+use super::venue::{FrameKind, Inbound, Maintenance, Subscriptions, Template, Venue};
 use super::{Scenario, Shared, bump};
 
 type Ws = WebSocketStream<TokioIo<Upgraded>>;
@@ -59,6 +59,8 @@ struct Session {
     ring: Vec<Template>,
     ring_pos: usize,
     oversized_sent: bool,
+    /// Steady ticks so far, for streams with their own period.
+    ticks: u64,
 }
 
 pub(super) async fn run(
@@ -66,27 +68,32 @@ pub(super) async fn run(
     venue: Arc<dyn Venue>,
     ws: Ws,
     scenario: Scenario,
+    query: Option<String>,
     token: CancellationToken,
 ) {
     let n = shared
         .next_connection
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let rng = fastrand::Rng::with_seed(shared.cfg.seed ^ n.wrapping_mul(0xA076_1D64_78BD_642F));
+    // Venues that announce a restart keep streaming through it; only status-style
+    // maintenance withholds data.
+    let withheld = scenario == Scenario::Maintenance && venue.maintenance() == Maintenance::Status;
     let mut s = Session {
         shared,
         venue,
         ws,
         scenario,
         subs: Subscriptions::default(),
-        online: scenario != Scenario::Maintenance,
+        online: !withheld,
         sent: 0,
         rng,
         ring: Vec::new(),
         ring_pos: 0,
         oversized_sent: false,
+        ticks: 0,
     };
     let end = tokio::select! {
-        r = s.serve() => r.unwrap_or(End::Drop),
+        r = s.serve(query.as_deref()) => r.unwrap_or(End::Drop),
         () = token.cancelled() => End::Drop,
     };
     match end {
@@ -120,11 +127,12 @@ enum Wake {
     Heartbeat,
     Tick,
     Burst,
+    Restart,
 }
 
 impl Session {
-    fn now() -> String {
-        timestamp(chrono::Utc::now())
+    fn now(&self) -> String {
+        self.venue.stamp(chrono::Utc::now())
     }
 
     /// Whether ticker data may flow now.
@@ -132,13 +140,21 @@ impl Session {
         self.online && self.scenario != Scenario::AckedButSilent
     }
 
-    async fn serve(&mut self) -> Result<End, WsError> {
+    async fn serve(&mut self, query: Option<&str>) -> Result<End, WsError> {
         let connection_id = self.rng.u64((1 << 63)..);
-        if let Some(status) = self.venue.status(self.online, connection_id) {
-            self.ws.send(Message::text(status)).await?;
+        if let Some(welcome) = self.venue.welcome(query, self.online, connection_id) {
+            self.ws.send(Message::text(welcome)).await?;
         }
         let start = Instant::now();
         let online_at = start + MAINTENANCE;
+        // Restart-style maintenance: the notice (if any) after MAINTENANCE, the close one
+        // MAINTENANCE later (at once when there is no notice).
+        let mut restart = match self.venue.maintenance() {
+            Maintenance::Restart { notice } if self.scenario == Scenario::Maintenance => {
+                Some((online_at, notice))
+            }
+            _ => None,
+        };
         let hb_every = self
             .shared
             .cfg
@@ -157,6 +173,7 @@ impl Session {
                 biased;
                 m = self.ws.next() => Wake::Message(m),
                 () = sleep_until(online_at), if !self.online => Wake::Online,
+                () = sleep_until(restart.as_ref().map_or(start, |r| r.0)), if restart.is_some() => Wake::Restart,
                 _ = heartbeat.tick(), if subscribed => Wake::Heartbeat,
                 _ = tick.tick(), if streaming && !burst => Wake::Tick,
                 () = std::future::ready(()), if burst => Wake::Burst,
@@ -180,16 +197,33 @@ impl Session {
                     None
                 }
                 Wake::Tick => {
-                    let ts = Self::now();
+                    let ts = self.now();
+                    let tick = self.ticks;
+                    self.ticks += 1;
                     let frames: Vec<String> = self
                         .subs
                         .active
                         .iter()
+                        .filter(|&&i| self.due(i, tick, tick_every))
                         .filter_map(|&i| self.frame(i, FrameKind::Update, &ts))
                         .collect();
                     self.send_tickers(frames).await?
                 }
                 Wake::Burst => self.burst_batch().await?,
+                Wake::Restart => {
+                    if let Some((_, Some(notice))) = restart.take() {
+                        self.ws.send(Message::text(notice)).await?;
+                        restart = Some((Instant::now() + MAINTENANCE, None));
+                        None
+                    } else {
+                        let frame = CloseFrame {
+                            code: CloseCode::Away,
+                            reason: "service restart".into(),
+                        };
+                        self.ws.send(Message::Close(Some(frame))).await?;
+                        Some(End::Closed)
+                    }
+                }
             };
             if let Some(end) = flow {
                 return Ok(end);
@@ -197,10 +231,18 @@ impl Session {
         }
     }
 
-    fn frame(&self, index: usize, kind: FrameKind, ts: &str) -> Option<String> {
+    fn frame(&self, stream: usize, kind: FrameKind, ts: &str) -> Option<String> {
         let market = &self.shared.market;
-        let quote = market.quote(index)?;
-        Some(self.venue.ticker(market, index, &quote, kind).stamp(ts))
+        let quote = market.quote(self.venue.market_of(stream))?;
+        Some(self.venue.ticker(market, stream, &quote, kind).stamp(ts))
+    }
+
+    /// Whether `stream` sends on steady tick number `tick` (periodic streams skip ticks).
+    fn due(&self, stream: usize, tick: u64, tick_every: Duration) -> bool {
+        self.venue.stream_period(stream).is_none_or(|period| {
+            let every = (period.as_nanos() / tick_every.as_nanos().max(1)).max(1);
+            u128::from(tick) % every == 0
+        })
     }
 
     async fn on_message(&mut self, msg: Message) -> Flow {
@@ -209,7 +251,7 @@ impl Session {
         let Message::Text(text) = msg else {
             return Ok(None);
         };
-        let now = Self::now();
+        let now = self.now();
         let inbound = self
             .venue
             .handle(text.as_str(), &self.subs, &self.shared.market, &now);
@@ -252,7 +294,7 @@ impl Session {
             self.ws.flush().await?;
             return Ok(None);
         }
-        let ts = Self::now();
+        let ts = self.now();
         let frames = add
             .iter()
             .filter(|(_, snap)| *snap)
@@ -321,7 +363,7 @@ impl Session {
                 return Ok(None);
             }
         }
-        let ts = Self::now();
+        let ts = self.now();
         let len = self.ring.len();
         let frames = (0..BURST_BATCH)
             .map(|k| self.ring[(self.ring_pos + k) % len].stamp(&ts))
@@ -332,13 +374,18 @@ impl Session {
 
     fn build_ring(&self) -> Vec<Template> {
         let market = &self.shared.market;
-        let n = self.subs.active.len().max(1);
-        let per = BURST_RING.div_ceil(n);
-        let previews: Vec<(usize, Vec<_>)> = self
+        let streams: Vec<usize> = self
             .subs
             .active
             .iter()
-            .map(|&i| (i, market.preview(i, per)))
+            .copied()
+            .filter(|&i| self.venue.stream_period(i).is_none())
+            .collect();
+        let n = streams.len().max(1);
+        let per = BURST_RING.div_ceil(n);
+        let previews: Vec<(usize, Vec<_>)> = streams
+            .iter()
+            .map(|&i| (i, market.preview(self.venue.market_of(i), per)))
             .collect();
         let mut ring = Vec::with_capacity(per * n);
         for step in 0..per {

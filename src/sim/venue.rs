@@ -5,11 +5,14 @@
 //! plus one arm in [`venue_for`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::model::ExchangeId;
 
 use super::kraken::Kraken;
+use super::kucoin::Kucoin;
 use super::market::{Market, PairSpec, Quote};
+use super::okx::Okx;
 
 /// Whether a ticker frame is the first one after subscribing or a later one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +79,17 @@ impl Subscriptions {
     }
 }
 
+/// How a venue plays the `maintenance` scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Maintenance {
+    /// A status frame says `maintenance` and data is withheld for the first seconds of the
+    /// connection, then a status frame says `online` (Kraken's `status` channel).
+    Status,
+    /// A service restart: data flows, `notice` (when the venue sends one, as OKX's 64008)
+    /// is pushed a few seconds in, and the server closes with 1001 a few seconds after it.
+    Restart { notice: Option<String> },
+}
+
 /// One venue's protocol. Timestamps are passed in already formatted (RFC 3339, µs).
 pub trait Venue: Send + Sync + 'static {
     /// The pairs this venue lists, for the shared [`Market`].
@@ -105,14 +119,59 @@ pub trait Venue: Send + Sync + 'static {
 
     /// The body of a rate-limit (429) or server-error (500) REST answer.
     fn rest_error(&self, status: u16) -> String;
+
+    /// The WebSocket path clients dial, for [`super::SimServer::ws_url`].
+    fn ws_path(&self) -> &'static str {
+        "/v2"
+    }
+
+    /// The first frame of a session whose upgrade request carried `query` (`KuCoin`'s
+    /// welcome echoes the client's `connectId`). Default: [`Venue::status`].
+    fn welcome(&self, query: Option<&str>, online: bool, connection_id: u64) -> Option<String> {
+        let _ = query;
+        self.status(online, connection_id)
+    }
+
+    /// Send time as this venue prints it in ticker frames; passed to [`Template::stamp`]
+    /// and to [`Venue::handle`]. Default: RFC 3339 with microseconds.
+    fn stamp(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+        timestamp(t)
+    }
+
+    /// The market behind a subscription entry. Venues with one stream per market use the
+    /// market index itself; `KuCoin` has two (ticker and 24 h snapshot) and encodes both.
+    fn market_of(&self, stream: usize) -> usize {
+        stream
+    }
+
+    /// A fixed push period for a stream (`KuCoin`'s snapshot: every 2 s), or `None` for
+    /// one update per tick. Periodic streams are left out of the burst scenario.
+    fn stream_period(&self, stream: usize) -> Option<Duration> {
+        let _ = stream;
+        None
+    }
+
+    /// How the `maintenance` scenario looks on this venue.
+    fn maintenance(&self) -> Maintenance {
+        Maintenance::Status
+    }
+
+    /// Answer a REST POST (`KuCoin`'s `bullet-public`). `host` is the request's `Host`
+    /// header, for replies that name the simulator's own address. `None`: HTTP 405.
+    fn rest_post(&self, path: &str, host: &str) -> Option<RestReply> {
+        let _ = (path, host);
+        None
+    }
 }
 
 /// The simulator for `exchange`, or an error naming the venues it can play.
 pub fn venue_for(exchange: ExchangeId) -> Result<Arc<dyn Venue>, String> {
     match exchange {
         ExchangeId::Kraken => Ok(Arc::new(Kraken::new()?)),
+        ExchangeId::Okx => Ok(Arc::new(Okx::new()?)),
+        ExchangeId::Kucoin => Ok(Arc::new(Kucoin::new()?)),
         other => Err(format!(
-            "the simulator cannot play {other} yet (supported: kraken)"
+            "the simulator cannot play {other} yet (supported: kraken, okx, kucoin)"
         )),
     }
 }

@@ -1,0 +1,111 @@
+//! `KuCoin`'s public REST routes as the simulator serves them: `POST bullet-public` (a
+//! token and the simulator's own WebSocket address), the symbol list, 24 h `stats`,
+//! `orderbook/level1` and `timestamp`, in the `{"code":"200000","data":...}` envelope, from
+//! the market the WebSocket side streams. Pure: no HTTP types, no scenarios.
+//!
+//! See docs: <https://www.kucoin.com/docs/rest/spot-trading/market-data/get-24hr-stats>
+
+use std::fmt::Write as _;
+
+use chrono::Utc;
+use rust_decimal::Decimal;
+
+use super::kraken::js;
+use super::kucoin::{Kucoin, SEQUENCE_BASE, SYMBOLS};
+use super::market::Market;
+use super::okx::fixed;
+use super::okx_rest::query_param;
+use super::venue::RestReply;
+
+/// The keep-alive the token reply prescribes, in milliseconds (the documented values).
+const PING_INTERVAL_MS: u64 = 18_000;
+const PING_TIMEOUT_MS: u64 = 10_000;
+const TOKEN_LEN: usize = 120;
+
+pub(super) fn route(
+    k: &Kucoin,
+    path: &str,
+    query: Option<&str>,
+    market: &Market,
+) -> Option<RestReply> {
+    let symbol = query.and_then(|q| query_param(q, "symbol"));
+    let body = match path {
+        // v1 is deprecated but still answers, with the same fields.
+        "/api/v2/symbols" | "/api/v1/symbols" => SYMBOLS.trim_end().to_string(),
+        "/api/v1/market/stats" => stats(k, symbol.as_deref().unwrap_or(""), market),
+        "/api/v1/market/orderbook/level1" => level1(k, symbol.as_deref().unwrap_or(""), market),
+        "/api/v1/timestamp" => format!(
+            "{{\"code\":\"200000\",\"msg\":\"success\",\"data\":{}}}",
+            Utc::now().timestamp_millis()
+        ),
+        _ => return None,
+    };
+    Some(RestReply { status: 200, body })
+}
+
+/// `POST /api/v1/bullet-public`: a fresh token and one server, the simulator itself as
+/// the client reached it (`host`), over plain `ws://`.
+pub(super) fn post(path: &str, host: &str) -> Option<RestReply> {
+    if path != "/api/v1/bullet-public" {
+        return None;
+    }
+    // Real tokens are long opaque strings, new on every request.
+    let token: String = std::iter::repeat_with(fastrand::alphanumeric)
+        .take(TOKEN_LEN)
+        .collect();
+    let endpoint = format!("ws://{host}/");
+    let body = format!(
+        "{{\"code\":\"200000\",\"data\":{{\"token\":\"{token}\",\"instanceServers\":[{{\"endpoint\":{},\"encrypt\":false,\"protocol\":\"websocket\",\"pingInterval\":{PING_INTERVAL_MS},\"pingTimeout\":{PING_TIMEOUT_MS}}}]}}}}",
+        js(&endpoint)
+    );
+    Some(RestReply { status: 200, body })
+}
+
+/// 24 h stats, strings; an unknown symbol answers success with every figure `null`.
+fn stats(k: &Kucoin, symbol: &str, market: &Market) -> String {
+    let now = Utc::now().timestamp_millis();
+    let found = k
+        .index_of(symbol)
+        .and_then(|i| market.quote(i).map(|q| (i, q)));
+    let Some((_, q)) = found else {
+        return format!(
+            "{{\"code\":\"200000\",\"data\":{{\"time\":{now},\"symbol\":{},\"buy\":null,\"sell\":null,\"changeRate\":null,\"changePrice\":null,\"high\":null,\"low\":null,\"vol\":null,\"volValue\":null,\"last\":null,\"averagePrice\":null,\"takerFeeRate\":\"0.001\",\"makerFeeRate\":\"0.001\",\"takerCoefficient\":\"1\",\"makerCoefficient\":\"1\"}}}}",
+            js(symbol)
+        );
+    };
+    let change_rate = fixed(q.change_pct / Decimal::ONE_HUNDRED, 4);
+    let mut body = String::with_capacity(400);
+    let _ = write!(
+        body,
+        "{{\"code\":\"200000\",\"data\":{{\"time\":{now},\"symbol\":{},\"buy\":\"{}\",\"sell\":\"{}\",\"changeRate\":\"{change_rate}\",\"changePrice\":\"{}\",\"high\":\"{}\",\"low\":\"{}\",\"vol\":\"{}\",\"volValue\":\"{}\",\"last\":\"{}\",\"averagePrice\":\"{}\",\"takerFeeRate\":\"0.001\",\"makerFeeRate\":\"0.001\",\"takerCoefficient\":\"1\",\"makerCoefficient\":\"1\"}}}}",
+        js(symbol),
+        q.bid,
+        q.ask,
+        q.change,
+        q.high,
+        q.low,
+        q.volume,
+        fixed(q.volume * q.vwap, 8),
+        q.last,
+        fixed(q.vwap, 8),
+    );
+    body
+}
+
+/// Best bid/ask and the last trade; `data` is `null` for an unknown symbol.
+fn level1(k: &Kucoin, symbol: &str, market: &Market) -> String {
+    let Some(q) = k.index_of(symbol).and_then(|i| market.quote(i)) else {
+        return "{\"code\":\"200000\",\"data\":null}".to_string();
+    };
+    format!(
+        "{{\"code\":\"200000\",\"data\":{{\"time\":{},\"sequence\":\"{}\",\"price\":\"{}\",\"size\":\"{}\",\"bestBid\":\"{}\",\"bestBidSize\":\"{}\",\"bestAsk\":\"{}\",\"bestAskSize\":\"{}\"}}}}",
+        Utc::now().timestamp_millis(),
+        SEQUENCE_BASE + q.trades,
+        q.last,
+        q.last_qty,
+        q.bid,
+        q.bid_qty,
+        q.ask,
+        q.ask_qty
+    )
+}

@@ -1,0 +1,299 @@
+//! OKX v5 as the simulator plays it: the SPOT instrument list (the bundled
+//! `public/instruments` body) and the `/ws/v5/public` protocol: text `ping`/`pong`,
+//! per-arg subscribe/unsubscribe acks, `60018` errors for unknown instruments, `tickers`
+//! pushes (all values strings, `ts` in milliseconds as a string) and the `64008` upgrade
+//! notice. REST routes are in `okx_rest.rs`. Pure encoding: no sockets, timers or scenarios.
+//!
+//! See docs: <https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-tickers-channel>
+
+use std::fmt::Write as _;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::kraken::js;
+use super::market::{Market, PairSpec, Quote, reference_usd};
+use super::venue::{FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template, Venue};
+
+/// The bundled `GET /api/v5/public/instruments?instType=SPOT` body, in OKX's format.
+pub(super) const INSTRUMENTS: &str = include_str!("../../assets/okx-instruments.json");
+
+/// The text OKX pushes about 30 s before closing connections for an upgrade.
+const UPGRADE_NOTICE: &str = r#"{"event":"notice","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","code":"64008"}"#;
+
+/// One instrument row, the fields the simulator reads.
+/// See docs: <https://www.okx.com/docs-v5/en/#public-data-rest-api-get-instruments>
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OkxInstrumentRow {
+    inst_id: String,
+    base_ccy: String,
+    quote_ccy: String,
+    tick_sz: String,
+    lot_sz: String,
+    state: String,
+}
+
+/// One listed instrument; its position in [`Okx::instruments`] is its market index.
+#[derive(Debug, Clone)]
+pub(super) struct OkxInstrument {
+    /// `BTC-USDT`.
+    pub inst_id: String,
+    /// Canonical `BTC/USDT`.
+    pub symbol: String,
+    pub price_decimals: u32,
+    pub lot_decimals: u32,
+    /// The row's original JSON text, served back by `instruments?instId=`.
+    pub raw: String,
+}
+
+/// The OKX venue: its live SPOT instruments.
+#[derive(Debug)]
+pub struct Okx {
+    pub(super) instruments: Vec<OkxInstrument>,
+}
+
+/// Decimal places of a step such as `"0.001"` (→ 3).
+pub(super) fn places(step: &str) -> Result<u32, String> {
+    step.parse::<Decimal>()
+        .ok()
+        .filter(|d| *d > Decimal::ZERO)
+        .map(|d| d.normalize().scale())
+        .ok_or_else(|| format!("not a step size: {step}"))
+}
+
+/// Where a pair's walk starts: both assets' USD references, for the assets the shared
+/// table lacks a figure of our own.
+pub(super) fn reference_price(base: &str, quote: &str) -> Decimal {
+    let usd = |asset: &str| {
+        reference_usd(asset).or(match asset {
+            "BSV" => Some(Decimal::from(50)),
+            _ => None,
+        })
+    };
+    match (usd(base), usd(quote)) {
+        (Some(b), Some(q)) if !q.is_zero() => b / q,
+        _ => Decimal::ONE,
+    }
+}
+
+impl Okx {
+    pub fn new() -> Result<Okx, String> {
+        Okx::from_instruments(INSTRUMENTS)
+    }
+
+    pub(super) fn from_instruments(body: &str) -> Result<Okx, String> {
+        #[derive(Deserialize)]
+        struct Body<'a> {
+            #[serde(borrow)]
+            data: Vec<&'a serde_json::value::RawValue>,
+        }
+        let parsed: Body = serde_json::from_str(body).map_err(|e| format!("instruments: {e}"))?;
+        let mut instruments = Vec::new();
+        for raw in parsed.data {
+            let row: OkxInstrumentRow =
+                serde_json::from_str(raw.get()).map_err(|e| format!("instrument: {e}"))?;
+            if row.state != "live" {
+                continue;
+            }
+            instruments.push(OkxInstrument {
+                symbol: format!("{}/{}", row.base_ccy, row.quote_ccy),
+                price_decimals: places(&row.tick_sz)?,
+                lot_decimals: places(&row.lot_sz)?,
+                inst_id: row.inst_id,
+                raw: raw.get().to_string(),
+            });
+        }
+        Ok(Okx { instruments })
+    }
+
+    /// Market index of an `instId`, exact spelling as OKX requires.
+    pub(super) fn index_of(&self, inst_id: &str) -> Option<usize> {
+        self.instruments.iter().position(|i| i.inst_id == inst_id)
+    }
+}
+
+/// An error event; the connection stays open.
+fn error(code: &str, msg: &str) -> String {
+    format!(
+        "{{\"event\":\"error\",\"msg\":{},\"code\":\"{code}\"}}",
+        js(msg)
+    )
+}
+
+fn not_found(channel: &str, inst_id: &str) -> String {
+    error(
+        "60018",
+        &format!(
+            "Wrong URL or channel:{channel},instId:{inst_id} doesn't exist. Please use the correct URL, channel and parameters referring to API document."
+        ),
+    )
+}
+
+/// `{"channel":"tickers","instId":"BTC-USDT"}` echoed in acks and pushes.
+fn arg(inst_id: &str) -> String {
+    format!("{{\"channel\":\"tickers\",\"instId\":{}}}", js(inst_id))
+}
+
+impl Okx {
+    /// Subscribe or unsubscribe: one ack or error per arg, in request order.
+    fn request(&self, op: &str, req: &Value, subs: &Subscriptions) -> Inbound {
+        let Some(args) = req.get("args").and_then(Value::as_array) else {
+            return Inbound::Invalid {
+                reply: error("60013", "Invalid args"),
+            };
+        };
+        let mut replies = Vec::new();
+        let mut add: Vec<(usize, bool)> = Vec::new();
+        let mut remove = Vec::new();
+        for a in args {
+            let channel = a.get("channel").and_then(Value::as_str).unwrap_or("");
+            let inst_id = a.get("instId").and_then(Value::as_str).unwrap_or("");
+            let found = self.index_of(inst_id).filter(|_| channel == "tickers");
+            let Some(i) = found else {
+                replies.push(not_found(channel, inst_id));
+                continue;
+            };
+            // OKX acks a repeated subscribe again, and an unsubscribe of something never
+            // subscribed too; only the subscription set decides what streams.
+            replies.push(format!("{{\"event\":\"{op}\",\"arg\":{}}}", arg(inst_id)));
+            if op == "subscribe" {
+                if !subs.contains(i) && !add.iter().any(|(a, _)| *a == i) {
+                    add.push((i, true));
+                }
+            } else if subs.contains(i) && !remove.contains(&i) {
+                remove.push(i);
+            }
+        }
+        if op == "subscribe" {
+            Inbound::Subscribe { replies, add }
+        } else {
+            Inbound::Unsubscribe { replies, remove }
+        }
+    }
+}
+
+/// Decimal text in base units rounded to `places`, keeping trailing zeros.
+pub(super) fn fixed(value: Decimal, places: u32) -> Decimal {
+    let mut v = value.round_dp(places);
+    v.rescale(places);
+    v
+}
+
+/// The fields of one ticker up to `"ts":"`, shared by the push and the REST ticker.
+pub(super) fn ticker_fields(inst: &OkxInstrument, q: &Quote, out: &mut String) {
+    let quote_volume = fixed(q.volume * q.vwap, 8);
+    let _ = write!(
+        out,
+        "\"instType\":\"SPOT\",\"instId\":{},\"last\":\"{}\",\"lastSz\":\"{}\",\"askPx\":\"{}\",\"askSz\":\"{}\",\"bidPx\":\"{}\",\"bidSz\":\"{}\",\"open24h\":\"{}\",\"high24h\":\"{}\",\"low24h\":\"{}\",\"sodUtc0\":\"{}\",\"sodUtc8\":\"{}\",\"volCcy24h\":\"{quote_volume}\",\"vol24h\":\"{}\",\"ts\":\"",
+        js(&inst.inst_id),
+        q.last,
+        q.last_qty,
+        q.ask,
+        q.ask_qty,
+        q.bid,
+        q.bid_qty,
+        q.open,
+        q.high,
+        q.low,
+        q.open,
+        q.open,
+        q.volume,
+    );
+}
+
+impl Venue for Okx {
+    fn pairs(&self) -> Vec<PairSpec> {
+        self.instruments
+            .iter()
+            .map(|i| {
+                let (base, quote) = i.symbol.split_once('/').unwrap_or((&i.symbol, ""));
+                PairSpec {
+                    symbol: i.symbol.clone(),
+                    price_decimals: i.price_decimals,
+                    lot_decimals: i.lot_decimals,
+                    reference: reference_price(base, quote),
+                }
+            })
+            .collect()
+    }
+
+    fn is_ws_path(&self, path: &str) -> bool {
+        path == "/ws/v5/public"
+    }
+
+    /// OKX says nothing on connect.
+    fn status(&self, _online: bool, _connection_id: u64) -> Option<String> {
+        None
+    }
+
+    fn handle(&self, text: &str, subs: &Subscriptions, _market: &Market, _now: &str) -> Inbound {
+        // The keep-alive is the bare text, not JSON.
+        if text == "ping" {
+            return Inbound::Ping {
+                reply: "pong".to_string(),
+            };
+        }
+        let illegal = || Inbound::Invalid {
+            reply: error("60012", &format!("Illegal request: {text}")),
+        };
+        let Ok(req) = serde_json::from_str::<Value>(text) else {
+            return illegal();
+        };
+        match req.get("op").and_then(Value::as_str) {
+            Some(op @ ("subscribe" | "unsubscribe")) => self.request(op, &req, subs),
+            _ => illegal(),
+        }
+    }
+
+    fn heartbeat(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn ticker(&self, _market: &Market, index: usize, q: &Quote, _kind: FrameKind) -> Template {
+        // The first push after subscribing looks like every later one.
+        let Some(inst) = self.instruments.get(index) else {
+            return Template {
+                prefix: String::new(),
+                suffix: String::new(),
+            };
+        };
+        let mut prefix = String::with_capacity(400);
+        let _ = write!(prefix, "{{\"arg\":{},\"data\":[{{", arg(&inst.inst_id));
+        ticker_fields(inst, q, &mut prefix);
+        Template {
+            prefix,
+            suffix: "\"}]}".to_string(),
+        }
+    }
+
+    fn wrong_schema(&self) -> String {
+        r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":{"instId":42,"last":"not-a-number"}}"#.to_string()
+    }
+
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        super::okx_rest::route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        match status {
+            429 => r#"{"msg":"Too Many Requests","code":"50011"}"#.to_string(),
+            _ => r#"{"code":"50001","data":[],"msg":"Service temporarily unavailable. Please try again later."}"#.to_string(),
+        }
+    }
+
+    fn ws_path(&self) -> &'static str {
+        "/ws/v5/public"
+    }
+
+    fn stamp(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+        t.timestamp_millis().to_string()
+    }
+
+    fn maintenance(&self) -> Maintenance {
+        Maintenance::Restart {
+            notice: Some(UPGRADE_NOTICE.to_string()),
+        }
+    }
+}

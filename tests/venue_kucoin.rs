@@ -1,0 +1,274 @@
+//! End to end over real sockets on 127.0.0.1: the `KuCoin` feed against the simulator
+//! playing `KuCoin` spot, `bullet-public` token request included. Real time, every wait
+//! bounded; the pong test runs in memory on paused time.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{fast_config, has_reason, history, memory_for, sim_config, status, tcp_for};
+use pricewire::exchange::kucoin::Kucoin;
+use pricewire::feed::command::Command;
+use pricewire::feed::{self, FeedCtx};
+use pricewire::model::{ExchangeId, FeedStatus, Source};
+use pricewire::sim::{Scenario, SimServer};
+use pricewire::store::{Row, RowState, Snapshot, Store, StoreLimits};
+use pricewire::symbol::Symbol;
+use tokio_util::sync::CancellationToken;
+
+const KUCOIN: ExchangeId = ExchangeId::Kucoin;
+
+fn updates(snap: &Snapshot, symbol: &str) -> u64 {
+    snap.row(KUCOIN, symbol).map_or(0, |r| r.updates)
+}
+
+fn source(snap: &Snapshot, symbol: &str) -> Option<Source> {
+    snap.row(KUCOIN, symbol).and_then(Row::source)
+}
+
+fn has_24h(snap: &Snapshot, symbol: &str) -> bool {
+    snap.row(KUCOIN, symbol)
+        .and_then(|r| r.ticker.as_ref())
+        .is_some_and(|t| t.high_24h.is_some() && t.change_pct_24h.is_some())
+}
+
+#[tokio::test]
+async fn tickers_and_snapshots_arrive_with_exact_decimals() {
+    let rig = tcp_for(
+        KUCOIN,
+        Scenario::Steady,
+        fast_config(),
+        &["BTC/USDT", "eth-usdt", "BSV-USDT", "BTC/USDC"],
+    )
+    .await;
+    let all = ["BTC/USDT", "ETH/USDT", "BSV/USDT", "BTC/USDC"];
+    let snap = rig
+        .until(8, "prices and 24 h statistics for every symbol", |s| {
+            all.iter().all(|sym| updates(s, sym) > 2 && has_24h(s, sym))
+        })
+        .await;
+    assert_eq!(status(&snap), FeedStatus::Connected);
+    assert_eq!(
+        snap.rows.len(),
+        4,
+        "BSV-USDT is the row of wire name BCHSV-USDT"
+    );
+    for (symbol, decimals) in [
+        ("BTC/USDT", 1),
+        ("ETH/USDT", 2),
+        ("BSV/USDT", 3),
+        ("BTC/USDC", 1),
+    ] {
+        let row = snap.row(KUCOIN, symbol).unwrap();
+        assert_eq!(row.price_decimals, Some(decimals), "{symbol}");
+        let t = row.ticker.as_ref().unwrap();
+        for price in [t.last, t.bid, t.ask] {
+            assert_eq!(price.unwrap().scale(), decimals, "{symbol} {t:?}");
+        }
+        assert!(t.bid.unwrap() < t.ask.unwrap(), "{t:?}");
+        assert!(t.low_24h.unwrap() <= t.bid.unwrap() && t.ask.unwrap() <= t.high_24h.unwrap());
+        assert!(t.exchange_ts.is_some() && t.volume_24h.is_some() && t.open_24h.is_some());
+        assert_eq!(t.source, Source::Stream);
+    }
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn drop_then_reconnect_with_a_new_token_and_resubscribe() {
+    let rig = tcp_for(KUCOIN, Scenario::DropAfter(5), fast_config(), &["BTC/USDT"]).await;
+    let snap = rig
+        .until(8, "a reconnect after an abrupt drop", |s| {
+            has_reason(s, "1006") && has_reason(s, "reconnected after")
+        })
+        .await;
+    let before = updates(&snap, "BTC/USDT");
+    rig.until(8, "prices after the reconnect", |s| {
+        updates(s, "BTC/USDT") > before + 2
+    })
+    .await;
+    let stats = rig.sim.stats();
+    assert!(stats.ws_sessions >= 2, "{stats:?}");
+    // Two topics per connection; a token (REST POST) before each, plus the symbol list.
+    assert!(stats.subscribe_requests >= 4, "{stats:?}");
+    assert!(stats.rest_requests >= 3, "{stats:?}");
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn silence_fires_the_watchdog() {
+    let rig = tcp_for(
+        KUCOIN,
+        Scenario::SilentAfter(3),
+        fast_config(),
+        &["BTC/USDT"],
+    )
+    .await;
+    let snap = rig
+        .until(8, "the silence watchdog", |s| {
+            has_reason(s, "no data for 1 s")
+        })
+        .await;
+    assert!(
+        history(&snap)
+            .iter()
+            .any(|l| l.starts_with("connected → reconnecting")),
+        "{:#?}",
+        history(&snap)
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn refused_websocket_falls_back_to_rest_and_returns() {
+    let rig = tcp_for(KUCOIN, Scenario::RefuseWs, fast_config(), &["BSV/USDT"]).await;
+    let snap = rig
+        .until(8, "REST fallback with prices", |s| {
+            matches!(status(s), FeedStatus::Fallback { .. })
+                && source(s, "BSV/USDT") == Some(Source::Rest)
+        })
+        .await;
+    assert!(has_reason(&snap, "HTTP 503"), "{:#?}", history(&snap));
+    let t = snap
+        .row(KUCOIN, "BSV/USDT")
+        .unwrap()
+        .ticker
+        .clone()
+        .unwrap();
+    assert_eq!(t.last.unwrap().scale(), 3);
+    assert!(t.high_24h.is_some() && t.exchange_ts.is_some());
+    rig.sim.set_scenario(Scenario::Steady);
+    let snap = rig
+        .until(8, "the WebSocket again", |s| {
+            status(s) == FeedStatus::Connected && source(s, "BSV/USDT") == Some(Source::Stream)
+        })
+        .await;
+    assert!(has_reason(&snap, "leaving REST fallback"));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_symbol_is_reported_and_others_stream() {
+    let rig = tcp_for(
+        KUCOIN,
+        Scenario::Steady,
+        fast_config(),
+        &["BTC/USDT", "NOPE/USDT", "BTC/USX"],
+    )
+    .await;
+    let snap = rig
+        .until(8, "prices and errors", |s| updates(s, "BTC/USDT") > 2)
+        .await;
+    let nope = snap.row(KUCOIN, "NOPE/USDT").unwrap();
+    assert!(
+        matches!(&nope.state, RowState::Invalid(m) if m.contains("does not list NOPE/USDT")),
+        "{:?}",
+        nope.state
+    );
+    let usx = snap.row(KUCOIN, "BTC/USX").unwrap();
+    assert!(
+        matches!(&usx.state, RowState::Invalid(m) if m.contains("did you mean")),
+        "{:?}",
+        usx.state
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn add_and_remove_on_the_live_connection() {
+    let rig = tcp_for(KUCOIN, Scenario::Steady, fast_config(), &["BTC/USDT"]).await;
+    rig.until(8, "first prices", |s| updates(s, "BTC/USDT") > 0)
+        .await;
+    let sol = rig.handle.resolve("sol-usdt").unwrap();
+    assert_eq!(sol, Symbol::new("SOL", "USDT"));
+    rig.handle.send(Command::Add(sol.clone())).unwrap();
+    rig.until(8, "SOL/USDT prices and statistics", |s| {
+        updates(s, "SOL/USDT") > 1 && has_24h(s, "SOL/USDT")
+    })
+    .await;
+    rig.handle.send(Command::Remove(sol)).unwrap();
+    let snap = rig
+        .until(8, "SOL/USDT gone", |s| s.row(KUCOIN, "SOL/USDT").is_none())
+        .await;
+    let before = updates(&snap, "BTC/USDT");
+    rig.until(8, "BTC/USDT still streaming", |s| {
+        updates(s, "BTC/USDT") > before + 2
+    })
+    .await;
+    assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
+    rig.stop().await;
+}
+
+/// `KuCoin` announces no maintenance on the WebSocket: the server closes with 1001.
+#[tokio::test]
+async fn maintenance_closes_with_going_away() {
+    let rig = tcp_for(KUCOIN, Scenario::Maintenance, fast_config(), &["BTC/USDT"]).await;
+    let snap = rig
+        .until(9, "the restart close", |s| {
+            has_reason(s, "closed by server (1001 going away: service restart)")
+        })
+        .await;
+    assert!(
+        updates(&snap, "BTC/USDT") > 0,
+        "data flows until the restart"
+    );
+    rig.stop().await;
+}
+
+/// Without `--ws-url` the client dials the endpoint the token reply names: the simulator
+/// must name itself there.
+#[tokio::test]
+async fn token_endpoint_leads_back_to_the_simulator() {
+    let sim = SimServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        sim_config(KUCOIN, Scenario::Steady),
+    )
+    .await
+    .unwrap();
+    let store = Store::new(StoreLimits::default());
+    let ctx = FeedCtx::new(
+        Arc::new(Kucoin),
+        Arc::clone(&store),
+        fast_config(),
+        None,
+        Some(sim.rest_url()),
+    );
+    let shutdown = CancellationToken::new();
+    let (_handle, task) = feed::spawn(ctx, vec!["ETH/USDT".into()], shutdown.clone());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(8);
+    while updates(&store.snapshot(), "ETH/USDT") < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:#?}",
+            history(&store.snapshot())
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(sim.stats().ws_sessions, 1);
+    shutdown.cancel();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn unanswered_ping_reconnects() {
+    let rig = memory_for(KUCOIN, Scenario::PongNever, fast_config(), &["BTC/USDT"]);
+    let snap = rig
+        .until(60, "pong timeout", |s| {
+            has_reason(s, "pong not received within 1 s")
+        })
+        .await;
+    assert!(updates(&snap, "BTC/USDT") > 0);
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn garbage_frames_are_counted_and_skipped() {
+    let rig = tcp_for(KUCOIN, Scenario::Garbage, fast_config(), &["BTC/USDT"]).await;
+    let snap = rig
+        .until(8, "prices despite garbage", |s| {
+            updates(s, "BTC/USDT") > 5 && s.feeds[0].counters.parse_errors > 0
+        })
+        .await;
+    assert_eq!(status(&snap), FeedStatus::Connected);
+    rig.stop().await;
+}
