@@ -23,6 +23,9 @@ use super::{FeedCtx, rest, socket};
 use crate::config::secs;
 use crate::model::FeedStatus;
 
+/// A session shorter than this that ends "as planned" is treated as a failure.
+const MIN_PLANNED_SESSION: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How the supervisor is currently getting prices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -140,7 +143,12 @@ impl Supervisor {
                             self.transition(FeedStatus::Stopped, "shutdown");
                             return;
                         }
-                        end if end.is_benign() => {
+                        // A planned reconnect right after connecting would loop without
+                        // pause; such an end counts as a failure and waits out a backoff.
+                        end if end.is_benign()
+                            && (end == socket::SessionEnd::Manual
+                                || started.elapsed() >= MIN_PLANNED_SESSION) =>
+                        {
                             if end == socket::SessionEnd::Manual {
                                 self.failures = 0;
                                 self.breaker.reset();
