@@ -377,5 +377,4 @@ impl Exchange for Kraken {
 }
 
 #[cfg(test)]
-#[path = "kraken_tests.rs"]
 mod tests;

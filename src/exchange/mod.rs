@@ -20,6 +20,8 @@ pub mod coinbase;
 pub mod kraken;
 pub mod kucoin;
 pub mod okx;
+#[cfg(test)]
+mod testkit;
 
 /// A frame could not be understood. Never fatal: the feed counts it and reads on.
 #[derive(Debug, thiserror::Error)]

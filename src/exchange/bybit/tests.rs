@@ -3,38 +3,22 @@ use std::fs;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
 use super::Bybit;
 use super::wire::fraction_to_percent;
 use crate::exchange::{Event, Exchange, ParseError, WireTicker, parse_decimal};
 use crate::symbol::SymbolError;
 
+use crate::exchange::testkit::{self, line, text};
+
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/bybit");
 
-/// The recorded text of one file, or `None` (with a note) when the shared fixtures are not
-/// checked out next to the repository.
 fn recorded(file: &str) -> Option<String> {
-    let path = format!("{FIXTURES}/{file}");
-    match fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(e) => {
-            eprintln!("skipping: {path}: {e}");
-            None
-        }
-    }
-}
-
-fn line(text: &str, n: usize) -> &str {
-    text.lines().nth(n - 1).expect("fixture line exists")
+    testkit::recorded("bybit", file)
 }
 
 fn parse(frame: &str) -> Vec<Event<'_>> {
-    let mut out = Vec::new();
-    Bybit
-        .parse(frame, &mut out)
-        .unwrap_or_else(|e| panic!("{frame}: {e}"));
-    out
+    testkit::parse(&Bybit, frame)
 }
 
 fn only_ticker(frame: &str) -> WireTicker<'_> {
@@ -42,10 +26,6 @@ fn only_ticker(frame: &str) -> WireTicker<'_> {
         [Event::Ticker(t)] => t.clone(),
         other => panic!("expected one ticker from {frame}, got {other:?}"),
     }
-}
-
-fn text(d: Option<Decimal>) -> String {
-    d.map_or_else(|| "-".to_string(), |d| d.to_string())
 }
 
 fn millis(ms: i64) -> Option<DateTime<Utc>> {

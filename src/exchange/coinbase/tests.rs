@@ -2,41 +2,21 @@ use std::borrow::Cow;
 use std::fs;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
 use super::Coinbase;
 use crate::exchange::{Event, Exchange, ParseError, WireTicker};
 use crate::symbol::SymbolError;
 
+use crate::exchange::testkit::{self, line, text};
+
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/coinbase");
 
-/// The recorded text of one file, or `None` (with a note) when the shared fixtures are not
-/// checked out next to the repository.
 fn recorded(file: &str) -> Option<String> {
-    let path = format!("{FIXTURES}/{file}");
-    match fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(e) => {
-            eprintln!("skipping: {path}: {e}");
-            None
-        }
-    }
-}
-
-fn line(text: &str, n: usize) -> &str {
-    text.lines().nth(n - 1).expect("fixture line exists")
+    testkit::recorded("coinbase", file)
 }
 
 fn parse(frame: &str) -> Vec<Event<'_>> {
-    let mut out = Vec::new();
-    Coinbase
-        .parse(frame, &mut out)
-        .unwrap_or_else(|e| panic!("{frame}: {e}"));
-    out
-}
-
-fn text(d: Option<Decimal>) -> String {
-    d.map_or_else(|| "-".to_string(), |d| d.to_string())
+    testkit::parse(&Coinbase, frame)
 }
 
 fn rfc3339(s: &str) -> DateTime<Utc> {

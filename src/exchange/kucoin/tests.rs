@@ -2,42 +2,27 @@
 //! that folder is absent), plus frames and bodies in the real formats for what was never
 //! recorded (pong, errors, bullet-public, REST stats) from `tests/fixtures/kucoin`.
 
-use std::path::Path;
 use std::time::Duration;
-
-use rust_decimal::Decimal;
 
 use super::{Kucoin, MAX_TOPICS_PER_REQUEST};
 use crate::exchange::{Event, Exchange, ParseError, WireTicker};
 use crate::model::ExchangeId;
 use crate::symbol::SymbolError;
 
-const RECORDED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/kucoin");
+use crate::exchange::testkit::{self, text};
+
 const OWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kucoin");
 
-/// A recorded fixture file, or `None` (test skipped) where the shared folder is absent.
-fn recorded(name: &str) -> Option<String> {
-    if !Path::new(RECORDED).is_dir() {
-        eprintln!("skipped: {RECORDED} not found");
-        return None;
-    }
-    Some(std::fs::read_to_string(format!("{RECORDED}/{name}")).expect("fixture readable"))
+fn recorded(file: &str) -> Option<String> {
+    testkit::recorded("kucoin", file)
+}
+
+fn parse(frame: &str) -> Vec<Event<'_>> {
+    testkit::parse(&Kucoin, frame)
 }
 
 fn own(name: &str) -> String {
     std::fs::read_to_string(format!("{OWN}/{name}")).expect("own fixture readable")
-}
-
-fn parse(frame: &str) -> Vec<Event<'_>> {
-    let mut out = Vec::new();
-    Kucoin
-        .parse(frame, &mut out)
-        .unwrap_or_else(|e| panic!("{e}: {frame}"));
-    out
-}
-
-fn text(d: Option<Decimal>) -> String {
-    d.map_or_else(|| "-".into(), |d| d.to_string())
 }
 
 fn one_ticker<'a>(events: &'a [Event<'a>], what: &str) -> &'a WireTicker<'a> {

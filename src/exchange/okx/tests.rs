@@ -2,36 +2,22 @@
 //! folder is absent), plus hand-written frames in the real formats for what was never
 //! recorded (pong, notices, newer error texts, REST bodies).
 
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
 use super::{MAX_REQUEST_BYTES, Okx};
 use crate::exchange::{Event, Exchange, ParseError, WireTicker, parse_decimal};
 use crate::symbol::SymbolError;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/okx");
+use crate::exchange::testkit::{self, text};
 
-/// A recorded fixture file, or `None` (test skipped) where the shared folder is absent.
-fn fixture(name: &str) -> Option<String> {
-    if !Path::new(FIXTURES).is_dir() {
-        eprintln!("skipped: {FIXTURES} not found");
-        return None;
-    }
-    Some(std::fs::read_to_string(format!("{FIXTURES}/{name}")).expect("fixture readable"))
+fn fixture(file: &str) -> Option<String> {
+    testkit::recorded("okx", file)
 }
 
 fn parse(frame: &str) -> Vec<Event<'_>> {
-    let mut out = Vec::new();
-    Okx.parse(frame, &mut out)
-        .unwrap_or_else(|e| panic!("{e}: {frame}"));
-    out
-}
-
-fn text(d: Option<Decimal>) -> String {
-    d.map_or_else(|| "-".into(), |d| d.to_string())
+    testkit::parse(&Okx, frame)
 }
 
 fn ms(t: Option<DateTime<Utc>>) -> i64 {

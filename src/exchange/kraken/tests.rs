@@ -1,22 +1,17 @@
 use super::*;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/kraken");
+use crate::exchange::testkit;
 
-fn fixture(name: &str) -> Option<String> {
-    let path = format!("{FIXTURES}/{name}");
-    let text = std::fs::read_to_string(&path).ok();
-    if text.is_none() {
-        eprintln!("skipping: {path} not present");
-    }
-    text
+fn fixture(file: &str) -> Option<String> {
+    testkit::recorded("kraken", file)
 }
 
 fn parse(frame: &str) -> Vec<Event<'_>> {
-    let mut out = Vec::new();
-    Kraken::default()
-        .parse(frame, &mut out)
-        .unwrap_or_else(|e| panic!("{frame}: {e}"));
-    out
+    testkit::parse(&Kraken::default(), frame)
+}
+
+fn s(d: Option<Decimal>) -> String {
+    testkit::text(d)
 }
 
 fn one_ticker(frame: &str) -> WireTicker<'_> {
@@ -24,10 +19,6 @@ fn one_ticker(frame: &str) -> WireTicker<'_> {
         [Event::Ticker(t)] => t.clone(),
         other => panic!("{other:?}"),
     }
-}
-
-fn s(d: Option<Decimal>) -> String {
-    d.map_or_else(|| "-".into(), |d| d.to_string())
 }
 
 #[test]
