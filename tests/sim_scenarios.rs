@@ -360,14 +360,14 @@ async fn a_new_scenario_applies_to_new_connections_only() {
 #[tokio::test]
 async fn other_venues_are_refused_clearly() {
     let cfg = SimConfig {
-        exchange: pricewire::model::ExchangeId::Binance,
+        exchange: pricewire::model::ExchangeId::Kucoin,
         ..SimConfig::default()
     };
     let err = SimServer::start("127.0.0.1:0".parse().unwrap(), cfg.clone())
         .await
         .err()
-        .expect("binance is not simulated yet");
-    assert!(err.to_string().contains("binance"), "{err}");
+        .expect("kucoin is not simulated yet");
+    assert!(err.to_string().contains("kucoin"), "{err}");
     let sim = SimServer::in_memory(cfg);
     let err = sim.connect_in_memory().unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);

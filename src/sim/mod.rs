@@ -10,7 +10,19 @@
 //! Owns its own sockets and tasks only; never touches the feed, the store or the UI.
 //! Every task is tracked and cancelled: none outlives [`SimServer::shutdown`].
 
+mod binance;
+mod binance_rest;
+#[cfg(test)]
+mod binance_tests;
+mod bybit;
+mod bybit_rest;
+#[cfg(test)]
+mod bybit_tests;
 mod cli;
+mod coinbase;
+mod coinbase_rest;
+#[cfg(test)]
+mod coinbase_tests;
 mod connector;
 mod http;
 mod kraken;
@@ -252,10 +264,12 @@ impl SimServer {
         self.addr
     }
 
+    /// The WebSocket URL of the venue played, with the path its clients dial.
     pub fn ws_url(&self) -> String {
+        let path = self.shared.venue.as_ref().map_or("/v2", |v| v.ws_path());
         match self.addr {
-            Some(a) => format!("ws://{a}/v2"),
-            None => "ws://sim.invalid/v2".to_string(),
+            Some(a) => format!("ws://{a}{path}"),
+            None => format!("ws://sim.invalid{path}"),
         }
     }
 

@@ -18,7 +18,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
-use super::venue::{FrameKind, Inbound, Subscriptions, Template, Venue, timestamp};
+use super::venue::{
+    Conn, FrameKind, Inbound, KeepAlive, Maintenance, Subscriptions, Template, Venue,
+};
 use super::{Scenario, Shared, bump};
 
 type Ws = WebSocketStream<TokioIo<Upgraded>>;
@@ -52,6 +54,7 @@ struct Session {
     ws: Ws,
     scenario: Scenario,
     subs: Subscriptions,
+    conn: Conn,
     online: bool,
     /// Ticker frames sent on this connection.
     sent: u64,
@@ -72,13 +75,16 @@ pub(super) async fn run(
         .next_connection
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let rng = fastrand::Rng::with_seed(shared.cfg.seed ^ n.wrapping_mul(0xA076_1D64_78BD_642F));
+    let maintenance = venue.maintenance();
     let mut s = Session {
         shared,
         venue,
         ws,
         scenario,
         subs: Subscriptions::default(),
-        online: scenario != Scenario::Maintenance,
+        conn: Conn::default(),
+        // Only venues that announce maintenance by status withhold data from the start.
+        online: scenario != Scenario::Maintenance || maintenance != Maintenance::Status,
         sent: 0,
         rng,
         ring: Vec::new(),
@@ -117,14 +123,31 @@ pub(super) async fn run(
 enum Wake {
     Message(Option<Result<Message, WsError>>),
     Online,
+    Restart,
     Heartbeat,
     Tick,
     Burst,
 }
 
 impl Session {
-    fn now() -> String {
-        timestamp(chrono::Utc::now())
+    fn now(&self) -> String {
+        self.venue.clock(chrono::Utc::now())
+    }
+
+    /// Whether this session plays a maintenance that ends in a restart notice and a close.
+    fn restarts(&self) -> bool {
+        self.scenario == Scenario::Maintenance
+            && self.venue.maintenance() == Maintenance::RestartAfter
+    }
+
+    /// A clean close with 1001 "going away".
+    async fn go_away(&mut self, reason: &str) -> Result<End, WsError> {
+        let frame = CloseFrame {
+            code: CloseCode::Away,
+            reason: reason.into(),
+        };
+        self.ws.send(Message::Close(Some(frame))).await?;
+        Ok(End::Closed)
     }
 
     /// Whether ticker data may flow now.
@@ -134,6 +157,11 @@ impl Session {
 
     async fn serve(&mut self) -> Result<End, WsError> {
         let connection_id = self.rng.u64((1 << 63)..);
+        self.conn.id = connection_id;
+        if self.scenario == Scenario::Maintenance && self.venue.maintenance() == Maintenance::Close
+        {
+            return self.go_away("maintenance").await;
+        }
         if let Some(status) = self.venue.status(self.online, connection_id) {
             self.ws.send(Message::text(status)).await?;
         }
@@ -145,6 +173,10 @@ impl Session {
             .heartbeat_interval
             .max(Duration::from_millis(1));
         let tick_every = self.shared.cfg.tick_interval.max(Duration::from_millis(1));
+        let hb_every = self
+            .venue
+            .keep_alive_every(hb_every)
+            .max(Duration::from_millis(1));
         let mut heartbeat = interval_at(start + hb_every, hb_every);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut tick = interval_at(start + tick_every, tick_every);
@@ -153,11 +185,13 @@ impl Session {
             let subscribed = !self.subs.active.is_empty();
             let streaming = subscribed && self.data_allowed();
             let burst = streaming && self.scenario == Scenario::Burst;
+            let restart = self.restarts();
             let wake = tokio::select! {
                 biased;
                 m = self.ws.next() => Wake::Message(m),
                 () = sleep_until(online_at), if !self.online => Wake::Online,
-                _ = heartbeat.tick(), if subscribed => Wake::Heartbeat,
+                () = sleep_until(online_at), if restart => Wake::Restart,
+                _ = heartbeat.tick() => Wake::Heartbeat,
                 _ = tick.tick(), if streaming && !burst => Wake::Tick,
                 () = std::future::ready(()), if burst => Wake::Burst,
             };
@@ -173,20 +207,34 @@ impl Session {
                         self.subs.active.iter().map(|&i| (i, true)).collect();
                     self.snapshots(&all).await?
                 }
+                Wake::Restart => {
+                    if let Some(notice) = self.venue.status(false, connection_id) {
+                        self.ws.send(Message::text(notice)).await?;
+                    }
+                    Some(self.go_away("server restart").await?)
+                }
                 Wake::Heartbeat => {
-                    if let Some(hb) = self.venue.heartbeat() {
-                        self.ws.send(Message::text(hb)).await?;
+                    let now = chrono::Utc::now();
+                    match self.venue.keep_alive(&self.subs, &mut self.conn, now) {
+                        Some(KeepAlive::Text(hb)) => {
+                            self.ws.send(Message::text(hb)).await?;
+                            self.conn.keep_alives += 1;
+                        }
+                        Some(KeepAlive::Ping(payload)) => {
+                            self.ws.send(Message::Ping(payload.into())).await?;
+                            self.conn.keep_alives += 1;
+                        }
+                        None => {}
                     }
                     None
                 }
                 Wake::Tick => {
-                    let ts = Self::now();
-                    let frames: Vec<String> = self
-                        .subs
-                        .active
-                        .iter()
-                        .filter_map(|&i| self.frame(i, FrameKind::Update, &ts))
-                        .collect();
+                    let ts = self.now();
+                    let active = self.subs.active.clone();
+                    let mut frames = Vec::with_capacity(active.len());
+                    for i in active {
+                        frames.extend(self.frame(i, FrameKind::Update, &ts));
+                    }
                     self.send_tickers(frames).await?
                 }
                 Wake::Burst => self.burst_batch().await?,
@@ -197,10 +245,17 @@ impl Session {
         }
     }
 
-    fn frame(&self, index: usize, kind: FrameKind, ts: &str) -> Option<String> {
+    /// The frames of one ticker step of market `index`, ready to send.
+    fn frame(&mut self, index: usize, kind: FrameKind, ts: &str) -> Vec<String> {
         let market = &self.shared.market;
-        let quote = market.quote(index)?;
-        Some(self.venue.ticker(market, index, &quote, kind).stamp(ts))
+        let Some(quote) = market.quote(index) else {
+            return Vec::new();
+        };
+        let templates = self.venue.tickers(market, index, &quote, kind);
+        templates
+            .iter()
+            .map(|t| self.venue.stamp_in(t, ts, &mut self.conn))
+            .collect()
     }
 
     async fn on_message(&mut self, msg: Message) -> Flow {
@@ -209,10 +264,14 @@ impl Session {
         let Message::Text(text) = msg else {
             return Ok(None);
         };
-        let now = Self::now();
-        let inbound = self
-            .venue
-            .handle(text.as_str(), &self.subs, &self.shared.market, &now);
+        let now = self.now();
+        let inbound = self.venue.handle_in(
+            text.as_str(),
+            &self.subs,
+            &mut self.conn,
+            &self.shared.market,
+            &now,
+        );
         match inbound {
             Inbound::Subscribe { replies, add } => {
                 bump(&self.shared.counters.subscribes, 1);
@@ -252,12 +311,13 @@ impl Session {
             self.ws.flush().await?;
             return Ok(None);
         }
-        let ts = Self::now();
-        let frames = add
-            .iter()
-            .filter(|(_, snap)| *snap)
-            .filter_map(|&(i, _)| self.frame(i, FrameKind::Snapshot, &ts))
-            .collect();
+        let ts = self.now();
+        let mut frames = Vec::new();
+        for &(i, snap) in add {
+            if snap {
+                frames.extend(self.frame(i, FrameKind::Snapshot, &ts));
+            }
+        }
         self.send_tickers(frames).await
     }
 
@@ -288,14 +348,7 @@ impl Session {
             return Ok(None);
         }
         Ok(Some(match self.scenario {
-            Scenario::CloseAfter(_) => {
-                let frame = CloseFrame {
-                    code: CloseCode::Away,
-                    reason: "going away".into(),
-                };
-                self.ws.send(Message::Close(Some(frame))).await?;
-                End::Closed
-            }
+            Scenario::CloseAfter(_) => self.go_away("going away").await?,
             Scenario::SilentAfter(_) => End::Silent,
             _ => End::Drop,
         }))
@@ -321,10 +374,13 @@ impl Session {
                 return Ok(None);
             }
         }
-        let ts = Self::now();
+        let ts = self.now();
         let len = self.ring.len();
         let frames = (0..BURST_BATCH)
-            .map(|k| self.ring[(self.ring_pos + k) % len].stamp(&ts))
+            .map(|k| {
+                let t = &self.ring[(self.ring_pos + k) % len];
+                self.venue.stamp_in(t, &ts, &mut self.conn)
+            })
             .collect();
         self.ring_pos = (self.ring_pos + BURST_BATCH) % len;
         self.send_tickers(frames).await
@@ -344,7 +400,7 @@ impl Session {
         for step in 0..per {
             for (i, quotes) in &previews {
                 if let Some(q) = quotes.get(step) {
-                    ring.push(self.venue.ticker(market, *i, q, FrameKind::Update));
+                    ring.extend(self.venue.tickers(market, *i, q, FrameKind::Update));
                 }
             }
         }

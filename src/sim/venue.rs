@@ -5,9 +5,15 @@
 //! plus one arm in [`venue_for`].
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::model::ExchangeId;
 
+use super::binance::Binance;
+use super::bybit::Bybit;
+use super::coinbase::Coinbase;
 use super::kraken::Kraken;
 use super::market::{Market, PairSpec, Quote};
 
@@ -76,6 +82,50 @@ impl Subscriptions {
     }
 }
 
+/// Per-connection state beyond subscriptions, for venues that number their messages or
+/// have a keep-alive channel (Coinbase). The session owns one per connection.
+#[derive(Debug, Clone, Default)]
+pub struct Conn {
+    /// The connection's id (the same one the status frame reports).
+    pub id: u64,
+    /// Messages numbered so far on this connection.
+    pub sequence: u64,
+    /// Keep-alive frames sent so far on this connection.
+    pub keep_alives: u64,
+    /// Whether the client subscribed the venue's keep-alive channel.
+    pub keep_alive_subscribed: bool,
+}
+
+impl Conn {
+    /// The next message number on this connection.
+    pub fn next_sequence(&mut self) -> u64 {
+        let n = self.sequence;
+        self.sequence += 1;
+        n
+    }
+}
+
+/// What a server sends on its own to keep a connection alive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeepAlive {
+    /// A text frame (Kraken's heartbeat, Coinbase's `heartbeats` channel).
+    Text(String),
+    /// A WebSocket Ping frame with this payload (Binance).
+    Ping(Vec<u8>),
+}
+
+/// How a venue plays the `maintenance` scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Maintenance {
+    /// `status(false)` at connect, no ticker data for the window, then `status(true)`.
+    Status,
+    /// Serve normally for the window, then send `status(false)` (a restart notice such as
+    /// Binance's `serverShutdown`) and close with 1001.
+    RestartAfter,
+    /// Close with 1001 right after the handshake.
+    Close,
+}
+
 /// One venue's protocol. Timestamps are passed in already formatted (RFC 3339, µs).
 pub trait Venue: Send + Sync + 'static {
     /// The pairs this venue lists, for the shared [`Market`].
@@ -105,14 +155,78 @@ pub trait Venue: Send + Sync + 'static {
 
     /// The body of a rate-limit (429) or server-error (500) REST answer.
     fn rest_error(&self, status: u16) -> String;
+
+    /// The path clients dial for the WebSocket.
+    fn ws_path(&self) -> &'static str {
+        "/v2"
+    }
+
+    /// Send time as this venue prints it in frames (default: RFC 3339 with microseconds).
+    fn clock(&self, t: DateTime<Utc>) -> String {
+        timestamp(t)
+    }
+
+    /// [`Venue::handle`] with this connection's extra state.
+    fn handle_in(
+        &self,
+        text: &str,
+        subs: &Subscriptions,
+        _conn: &mut Conn,
+        market: &Market,
+        now: &str,
+    ) -> Inbound {
+        self.handle(text, subs, market, now)
+    }
+
+    /// Every frame one ticker step of market `index` sends (Bybit spot: ticker and book).
+    fn tickers(
+        &self,
+        market: &Market,
+        index: usize,
+        quote: &Quote,
+        kind: FrameKind,
+    ) -> Vec<Template> {
+        vec![self.ticker(market, index, quote, kind)]
+    }
+
+    /// A ticker template made ready to send on one connection at time `now`.
+    fn stamp_in(&self, template: &Template, now: &str, _conn: &mut Conn) -> String {
+        template.stamp(now)
+    }
+
+    /// How often the session asks for [`Venue::keep_alive`], given the configured heartbeat.
+    fn keep_alive_every(&self, heartbeat: Duration) -> Duration {
+        heartbeat
+    }
+
+    /// The keep-alive to send now, if any. Default: the heartbeat while anything is subscribed.
+    fn keep_alive(
+        &self,
+        subs: &Subscriptions,
+        _conn: &mut Conn,
+        _now: DateTime<Utc>,
+    ) -> Option<KeepAlive> {
+        if subs.active.is_empty() {
+            return None;
+        }
+        self.heartbeat().map(|h| KeepAlive::Text(h.to_string()))
+    }
+
+    /// How this venue plays the `maintenance` scenario.
+    fn maintenance(&self) -> Maintenance {
+        Maintenance::Status
+    }
 }
 
 /// The simulator for `exchange`, or an error naming the venues it can play.
 pub fn venue_for(exchange: ExchangeId) -> Result<Arc<dyn Venue>, String> {
     match exchange {
         ExchangeId::Kraken => Ok(Arc::new(Kraken::new()?)),
+        ExchangeId::Binance => Ok(Arc::new(Binance::new()?)),
+        ExchangeId::Coinbase => Ok(Arc::new(Coinbase::new()?)),
+        ExchangeId::Bybit => Ok(Arc::new(Bybit::new()?)),
         other => Err(format!(
-            "the simulator cannot play {other} yet (supported: kraken)"
+            "the simulator cannot play {other} yet (supported: kraken, binance, coinbase, bybit)"
         )),
     }
 }
