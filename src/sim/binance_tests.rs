@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::binance::Binance;
 use super::market::{Market, Quote};
-use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Subscriptions, Venue};
+use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, Subscriptions, Venue};
 use crate::exchange::binance::Binance as Adapter;
 use crate::exchange::{Event, Exchange, WireTicker};
 use crate::symbol::Symbol;
@@ -193,6 +193,7 @@ fn requests_from_the_adapter_get_the_real_acks() {
 fn notices_and_keep_alive() {
     let (b, market) = setup();
     assert_eq!(b.status(true, 1), None);
+    assert_eq!(b.maintenance(), Maintenance::Restart);
     let notice = b.status(false, 1).unwrap();
     assert!(matches!(
         &events(&Adapter, &notice)[..],
