@@ -357,18 +357,42 @@ async fn a_new_scenario_applies_to_new_connections_only() {
     sim.shutdown().await;
 }
 
+/// Every venue the dashboard speaks is played: the simulator starts for it, serves its
+/// pair list in the shape the venue's own adapter reads, with every pair it streams, and
+/// accepts WebSocket clients on the venue's path, over TCP and in memory.
 #[tokio::test]
-async fn other_venues_are_refused_clearly() {
-    let cfg = SimConfig {
-        exchange: pricewire::model::ExchangeId::Binance,
-        ..SimConfig::default()
-    };
-    let err = SimServer::start("127.0.0.1:0".parse().unwrap(), cfg.clone())
-        .await
-        .err()
-        .expect("binance is not simulated yet");
-    assert!(err.to_string().contains("binance"), "{err}");
-    let sim = SimServer::in_memory(cfg);
-    let err = sim.connect_in_memory().unwrap_err();
-    assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
+async fn every_venue_starts_and_serves_its_pair_list() {
+    for exchange in pricewire::model::ExchangeId::ALL {
+        let cfg = SimConfig {
+            exchange,
+            ..SimConfig::default()
+        };
+        let sim = SimServer::start("127.0.0.1:0".parse().unwrap(), cfg.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{exchange}: {e}"));
+        let adapter = pricewire::exchange::adapter(exchange).unwrap();
+        let url = format!("{}{}", sim.rest_url(), adapter.pair_list_path());
+        let resp = reqwest::get(&url).await.unwrap();
+        assert_eq!(resp.status(), 200, "{exchange}: {url}");
+        let list = adapter
+            .parse_pair_list(&resp.text().await.unwrap())
+            .unwrap_or_else(|e| panic!("{exchange}: {e}"));
+        let streamed = sim.symbols();
+        assert!(!streamed.is_empty(), "{exchange}");
+        for symbol in &streamed {
+            assert!(
+                list.resolve(symbol).is_ok(),
+                "{exchange}: {symbol} not listed"
+            );
+        }
+        let (ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(sim.ws_url()))
+            .await
+            .expect("connect timed out")
+            .unwrap_or_else(|e| panic!("{exchange}: {e}"));
+        drop(ws);
+        let memory = SimServer::in_memory(cfg);
+        assert!(memory.connect_in_memory().is_ok(), "{exchange}");
+        memory.shutdown().await;
+        sim.shutdown().await;
+    }
 }

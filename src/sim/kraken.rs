@@ -14,13 +14,18 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::market::{Market, PairSpec, Quote, reference_usd};
-use super::venue::{FrameKind, Inbound, RestReply, Subscriptions, Template, Venue};
+use super::venue::{
+    Conn, FrameKind, Inbound, KeepAlive, RestReply, Subscriptions, Template, Venue,
+};
 
 /// The bundled `GET /0/public/AssetPairs` body, in Kraken's real format.
 pub(super) const ASSET_PAIRS: &str = include_str!("../../assets/kraken-asset-pairs.json");
 
 /// Engine version reported in the status frame (the recorded one).
 const VERSION: &str = "2.0.10";
+
+/// The heartbeat frame, sent while anything is subscribed.
+const HEARTBEAT: &str = "{\"channel\":\"heartbeat\"}";
 
 /// One `AssetPairs` entry, the fields the simulator reads.
 /// See docs: <https://docs.kraken.com/api/docs/rest-api/get-tradable-asset-pairs>
@@ -312,7 +317,14 @@ impl Venue for Kraken {
         ))
     }
 
-    fn handle(&self, text: &str, subs: &Subscriptions, _market: &Market, now: &str) -> Inbound {
+    fn handle(
+        &self,
+        text: &str,
+        subs: &Subscriptions,
+        _conn: &mut Conn,
+        _market: &Market,
+        now: &str,
+    ) -> Inbound {
         let Ok(req) = serde_json::from_str::<Value>(text) else {
             return Inbound::Invalid {
                 reply: error_reply("Malformed request", None, None, now),
@@ -337,8 +349,14 @@ impl Venue for Kraken {
         }
     }
 
-    fn heartbeat(&self) -> Option<&'static str> {
-        Some("{\"channel\":\"heartbeat\"}")
+    /// The heartbeat, once a heartbeat interval while anything is subscribed.
+    fn keep_alive(
+        &self,
+        subs: &Subscriptions,
+        _conn: &mut Conn,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<KeepAlive> {
+        (!subs.active.is_empty()).then(|| KeepAlive::Text(HEARTBEAT.to_string()))
     }
 
     fn ticker(&self, _market: &Market, index: usize, q: &Quote, kind: FrameKind) -> Template {

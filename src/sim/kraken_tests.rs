@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use super::kraken::Kraken;
 use super::market::{Market, Quote};
-use super::venue::{FrameKind, Inbound, Subscriptions, Venue};
+use super::venue::{Conn, FrameKind, Inbound, Subscriptions, Venue};
 
 fn d(text: &str) -> Decimal {
     text.parse().unwrap()
@@ -64,9 +64,13 @@ fn acks_and_errors_match_the_recorded_shapes() {
     let (k, market) = setup();
     let req =
         r#"{"method":"subscribe","params":{"channel":"ticker","symbol":["USDT/USD","NOPE/USD"]}}"#;
-    let Inbound::Subscribe { replies, add } =
-        k.handle(req, &Subscriptions::default(), &market, NOW)
-    else {
+    let Inbound::Subscribe { replies, add } = k.handle(
+        req,
+        &Subscriptions::default(),
+        &mut Conn::default(),
+        &market,
+        NOW,
+    ) else {
         panic!("not a subscribe");
     };
     assert_eq!(
@@ -89,7 +93,8 @@ fn request_handling_cases() {
     let btc = market.index_of("BTC/USD").unwrap();
     let subscribed = Subscriptions { active: vec![btc] };
     let none = Subscriptions::default();
-    let handle = |text: &str, subs: &Subscriptions| k.handle(text, subs, &market, NOW);
+    let handle =
+        |text: &str, subs: &Subscriptions| k.handle(text, subs, &mut Conn::default(), &market, NOW);
 
     // Options are echoed; no snapshot when asked for none; duplicates in one request.
     let r = handle(

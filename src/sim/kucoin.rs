@@ -21,7 +21,8 @@ use super::kraken::js;
 use super::market::{Market, PairSpec, Quote};
 use super::okx::{fixed, places, reference_price};
 use super::okx_rest::query_param;
-use super::venue::{FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template, Venue};
+use super::venue::Venue;
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
 
 /// The bundled `GET /api/v2/symbols` body, in `KuCoin`'s format.
 pub(super) const SYMBOLS: &str = include_str!("../../assets/kucoin-symbols.json");
@@ -278,7 +279,14 @@ impl Venue for Kucoin {
         Some(format!("{{\"id\":{},\"type\":\"welcome\"}}", js(&id)))
     }
 
-    fn handle(&self, text: &str, subs: &Subscriptions, _market: &Market, _now: &str) -> Inbound {
+    fn handle(
+        &self,
+        text: &str,
+        subs: &Subscriptions,
+        _conn: &mut Conn,
+        _market: &Market,
+        _now: &str,
+    ) -> Inbound {
         let Ok(req) = serde_json::from_str::<Value>(text) else {
             return Inbound::Invalid {
                 reply: error("", 400, "request is not valid JSON"),
@@ -294,10 +302,6 @@ impl Venue for Kucoin {
                 reply: error(&id, 400, "type is invalid"),
             },
         }
-    }
-
-    fn heartbeat(&self) -> Option<&'static str> {
-        None
     }
 
     fn ticker(&self, _market: &Market, stream: usize, q: &Quote, _kind: FrameKind) -> Template {
@@ -333,7 +337,7 @@ impl Venue for Kucoin {
         "/"
     }
 
-    fn stamp(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+    fn clock(&self, t: chrono::DateTime<chrono::Utc>) -> String {
         t.timestamp_millis().to_string()
     }
 
@@ -345,9 +349,9 @@ impl Venue for Kucoin {
         (stream % 2 == 1).then_some(SNAPSHOT_PERIOD)
     }
 
-    /// `KuCoin` announces nothing on the WebSocket: the server closes (1001) instead.
+    /// `KuCoin` announces nothing on the WebSocket (no `status`): the server closes (1001).
     fn maintenance(&self) -> Maintenance {
-        Maintenance::Restart { notice: None }
+        Maintenance::Restart
     }
 
     fn rest_post(&self, path: &str, host: &str) -> Option<RestReply> {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::kucoin::Kucoin;
 use super::market::{Market, Quote};
-use super::venue::{FrameKind, Inbound, Maintenance, Subscriptions, Venue};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
 use crate::exchange::kucoin::Kucoin as KucoinAdapter;
 use crate::exchange::{Event, Exchange, WireTicker};
 use crate::symbol::Symbol;
@@ -115,7 +115,9 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
     let none = Subscriptions::default();
     let frames = KucoinAdapter.subscribe(&["BTC-USDT", "ETH-USDT"], 7);
     assert_eq!(frames.len(), 2, "ticker and snapshot topics");
-    let Inbound::Subscribe { replies, add } = k.handle(&frames[0], &none, &market, "") else {
+    let Inbound::Subscribe { replies, add } =
+        k.handle(&frames[0], &none, &mut Conn::default(), &market, "")
+    else {
         panic!("not a subscribe");
     };
     assert_eq!(replies, vec![r#"{"id":"7","type":"ack"}"#.to_string()]);
@@ -124,7 +126,9 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
         events(&replies[0]),
         vec![Event::Subscribed { symbol: None }]
     );
-    let Inbound::Subscribe { replies, add } = k.handle(&frames[1], &none, &market, "") else {
+    let Inbound::Subscribe { replies, add } =
+        k.handle(&frames[1], &none, &mut Conn::default(), &market, "")
+    else {
         panic!("not a subscribe");
     };
     assert_eq!(replies, vec![r#"{"id":"8","type":"ack"}"#.to_string()]);
@@ -137,7 +141,9 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
     let subs = Subscriptions {
         active: vec![2 * btc],
     };
-    let Inbound::Subscribe { replies, add } = k.handle(bad, &subs, &market, "") else {
+    let Inbound::Subscribe { replies, add } =
+        k.handle(bad, &subs, &mut Conn::default(), &market, "")
+    else {
         panic!("not a subscribe");
     };
     assert!(add.is_empty(), "BTC-USDT is already streaming");
@@ -154,10 +160,11 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
 
     let quiet = r#"{"id":3,"type":"subscribe","topic":"/market/ticker:ETH-USDT","response":false}"#;
     assert!(
-        matches!(k.handle(quiet, &none, &market, ""), Inbound::Subscribe { replies, .. } if replies.is_empty())
+        matches!(k.handle(quiet, &none, &mut Conn::default(), &market, ""), Inbound::Subscribe { replies, .. } if replies.is_empty())
     );
     let other = r#"{"id":4,"type":"subscribe","topic":"/market/match:ETH-USDT","response":true}"#;
-    let Inbound::Invalid { reply } = k.handle(other, &none, &market, "") else {
+    let Inbound::Invalid { reply } = k.handle(other, &none, &mut Conn::default(), &market, "")
+    else {
         panic!("unknown topic");
     };
     assert!(
@@ -166,7 +173,9 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
     );
 
     let un = KucoinAdapter.unsubscribe(&["BTC-USDT"], 9);
-    let Inbound::Unsubscribe { replies, remove } = k.handle(&un[0], &subs, &market, "") else {
+    let Inbound::Unsubscribe { replies, remove } =
+        k.handle(&un[0], &subs, &mut Conn::default(), &market, "")
+    else {
         panic!("not an unsubscribe");
     };
     assert_eq!(remove, vec![2 * btc]);
@@ -178,13 +187,14 @@ fn keep_alive_and_bad_requests() {
     let (k, market) = setup();
     let none = Subscriptions::default();
     let ping = KucoinAdapter.ping(42).unwrap();
-    let Inbound::Ping { reply } = k.handle(&ping, &none, &market, "") else {
+    let Inbound::Ping { reply } = k.handle(&ping, &none, &mut Conn::default(), &market, "") else {
         panic!("ping");
     };
     assert_eq!(reply, r#"{"id":"42","type":"pong"}"#);
     assert_eq!(events(&reply), vec![Event::Pong { req_id: Some(42) }]);
     for bad in ["{", "ping", r#"{"id":1,"type":"login"}"#] {
-        let Inbound::Invalid { reply } = k.handle(bad, &none, &market, "") else {
+        let Inbound::Invalid { reply } = k.handle(bad, &none, &mut Conn::default(), &market, "")
+        else {
             panic!("{bad}");
         };
         assert!(
@@ -192,8 +202,10 @@ fn keep_alive_and_bad_requests() {
             "{reply}"
         );
     }
-    assert!(k.heartbeat().is_none() && k.status(false, 1).is_none());
-    assert_eq!(k.maintenance(), Maintenance::Restart { notice: None });
+    let subscribed = Subscriptions { active: vec![0] };
+    let server_keep_alive = k.keep_alive(&subscribed, &mut Conn::default(), Utc::now());
+    assert!(server_keep_alive.is_none() && k.status(false, 1).is_none());
+    assert_eq!(k.maintenance(), Maintenance::Restart);
 }
 
 #[test]
@@ -201,7 +213,7 @@ fn ticker_and_snapshot_frames_parse_exactly() {
     let (k, market) = setup();
     let btc = k.index_of("BTC-USDT").unwrap();
     let ts = Utc.timestamp_millis_opt(1_700_555_342_151).unwrap();
-    let stamp = k.stamp(ts);
+    let stamp = k.clock(ts);
     let ticker = k
         .ticker(&market, 2 * btc, &quote(), FrameKind::Update)
         .stamp(&stamp);

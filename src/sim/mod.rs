@@ -1,16 +1,32 @@
-//! The built-in exchange simulator: plays a venue (Kraken, OKX, KuCoin) on 127.0.0.1 or fully in
-//! memory, REST and WebSocket on one port, with scripted failure [`Scenario`]s, so that
-//! the demo, the tests and the benchmarks run without internet.
+//! The built-in exchange simulator: plays any venue the dashboard speaks (Kraken, Binance,
+//! Coinbase, Bybit, OKX, `KuCoin`) on 127.0.0.1 or fully in memory, REST and WebSocket on
+//! one port, with scripted failure [`Scenario`]s, so that the demo, the tests and the
+//! benchmarks run without internet.
 //!
 //! ```text
 //! SimServer ── listener task ── per connection: http.rs (hyper, REST | upgrade)
 //!     │                                             └── session.rs (WebSocket loop)
-//!     └── Shared: venue protocol (kraken.rs, okx.rs, kucoin.rs), market.rs (random walk), scenario, stats
+//!     │                                                 └── session_upkeep.rs (keep-alive,
+//!     │                                                     maintenance, ending)
+//!     └── Shared: venue protocol (venue.rs; kraken.rs, binance.rs, coinbase.rs, bybit.rs,
+//!                 okx.rs, kucoin.rs), market.rs (random walk), scenario, stats
 //! ```
 //! Owns its own sockets and tasks only; never touches the feed, the store or the UI.
 //! Every task is tracked and cancelled: none outlives [`SimServer::shutdown`].
 
+mod binance;
+mod binance_rest;
+#[cfg(test)]
+mod binance_tests;
+mod bybit;
+mod bybit_rest;
+#[cfg(test)]
+mod bybit_tests;
 mod cli;
+mod coinbase;
+mod coinbase_rest;
+#[cfg(test)]
+mod coinbase_tests;
 mod connector;
 mod http;
 mod kraken;
@@ -28,6 +44,7 @@ mod okx_rest;
 mod okx_tests;
 mod scenario;
 mod session;
+mod session_upkeep;
 mod venue;
 
 use std::io;
@@ -224,7 +241,8 @@ impl SimServer {
     }
 
     /// A simulator with no listener: clients connect through [`SimServer::connect_in_memory`].
-    /// A venue the simulator cannot play yet makes every connect fail with `Unsupported`.
+    /// A venue whose bundled listing fails to load makes every connect fail with
+    /// `Unsupported`.
     pub fn in_memory(cfg: SimConfig) -> SimServer {
         let venue = venue::venue_for(cfg.exchange).ok();
         let (_, listening) = watch::channel(false);
@@ -241,7 +259,7 @@ impl SimServer {
         let Some(venue) = self.shared.venue.clone() else {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
-                format!("the simulator cannot play {} yet", self.shared.cfg.exchange),
+                format!("the simulator cannot play {}", self.shared.cfg.exchange),
             ));
         };
         if self.shared.scenario() == Scenario::Down || self.shared.root.is_cancelled() {
@@ -260,8 +278,9 @@ impl SimServer {
         self.addr
     }
 
-    /// The venue's WebSocket URL on this simulator (`/v2` for Kraken, `/ws/v5/public` for
-    /// OKX, `/` for `KuCoin`, whose clients add the token from `bullet-public`).
+    /// The venue's WebSocket URL on this simulator, with the path its clients dial (`/v2`
+    /// for Kraken, `/ws` for Binance, `/ws/v5/public` for OKX, `/` for `KuCoin`, whose
+    /// clients add the token from `bullet-public`).
     pub fn ws_url(&self) -> String {
         let path = self.shared.venue.as_ref().map_or("/v2", |v| v.ws_path());
         match self.addr {

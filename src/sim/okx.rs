@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use super::kraken::js;
 use super::market::{Market, PairSpec, Quote, reference_usd};
-use super::venue::{FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template, Venue};
+use super::venue::Venue;
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
 
 /// The bundled `GET /api/v5/public/instruments?instType=SPOT` body, in OKX's format.
 pub(super) const INSTRUMENTS: &str = include_str!("../../assets/okx-instruments.json");
@@ -223,12 +224,19 @@ impl Venue for Okx {
         path == "/ws/v5/public"
     }
 
-    /// OKX says nothing on connect.
-    fn status(&self, _online: bool, _connection_id: u64) -> Option<String> {
-        None
+    /// OKX says nothing on connect; going offline is the 64008 upgrade notice.
+    fn status(&self, online: bool, _connection_id: u64) -> Option<String> {
+        (!online).then(|| UPGRADE_NOTICE.to_string())
     }
 
-    fn handle(&self, text: &str, subs: &Subscriptions, _market: &Market, _now: &str) -> Inbound {
+    fn handle(
+        &self,
+        text: &str,
+        subs: &Subscriptions,
+        _conn: &mut Conn,
+        _market: &Market,
+        _now: &str,
+    ) -> Inbound {
         // The keep-alive is the bare text, not JSON.
         if text == "ping" {
             return Inbound::Ping {
@@ -245,10 +253,6 @@ impl Venue for Okx {
             Some(op @ ("subscribe" | "unsubscribe")) => self.request(op, &req, subs),
             _ => illegal(),
         }
-    }
-
-    fn heartbeat(&self) -> Option<&'static str> {
-        None
     }
 
     fn ticker(&self, _market: &Market, index: usize, q: &Quote, _kind: FrameKind) -> Template {
@@ -287,13 +291,12 @@ impl Venue for Okx {
         "/ws/v5/public"
     }
 
-    fn stamp(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+    fn clock(&self, t: chrono::DateTime<chrono::Utc>) -> String {
         t.timestamp_millis().to_string()
     }
 
+    /// A service upgrade, announced by [`Venue::status`].
     fn maintenance(&self) -> Maintenance {
-        Maintenance::Restart {
-            notice: Some(UPGRADE_NOTICE.to_string()),
-        }
+        Maintenance::Restart
     }
 }

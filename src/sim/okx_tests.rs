@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use super::market::{Market, Quote};
 use super::okx::Okx;
-use super::venue::{FrameKind, Inbound, Maintenance, Subscriptions, Venue};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
 use crate::exchange::okx::Okx as OkxAdapter;
 use crate::exchange::{Event, Exchange, WireTicker};
 use crate::symbol::Symbol;
@@ -77,7 +77,7 @@ fn ticker_push_has_the_recorded_shape_and_parses_exactly() {
     let ts = Utc.timestamp_millis_opt(1_652_459_224_956).unwrap();
     let frame = okx
         .ticker(&market, btc, &quote(), FrameKind::Snapshot)
-        .stamp(&okx.stamp(ts));
+        .stamp(&okx.clock(ts));
     assert_eq!(
         frame,
         r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT","last":"30228.7","lastSz":"0.00020000","askPx":"30228.7","askSz":"1.55896972","bidPx":"30228.6","bidSz":"0.23393000","open24h":"29700.4","high24h":"31073.0","low24h":"28020.3","sodUtc0":"29700.4","sodUtc8":"29700.4","volCcy24h":"525796771.15734215","vol24h":"17602.13085371","ts":"1652459224956"}]}"#
@@ -114,7 +114,9 @@ fn subscribe_acks_each_arg_and_rejects_unknown_instruments() {
     let none = Subscriptions::default();
     let frames = OkxAdapter.subscribe(&["BTC-USDT", "NOPE-USDT", "ETH-USDT", "BTC-USDT"], 1);
     assert_eq!(frames.len(), 1);
-    let Inbound::Subscribe { replies, add } = okx.handle(&frames[0], &none, &market, "") else {
+    let Inbound::Subscribe { replies, add } =
+        okx.handle(&frames[0], &none, &mut Conn::default(), &market, "")
+    else {
         panic!("not a subscribe");
     };
     assert_eq!(add, vec![(btc, true), (eth, true)]);
@@ -141,10 +143,12 @@ fn subscribe_acks_each_arg_and_rejects_unknown_instruments() {
 
     // Already subscribed: acked, nothing new streams. Unsubscribe acks and removes.
     let subs = Subscriptions { active: vec![btc] };
-    let again = okx.handle(&frames[0], &subs, &market, "");
+    let again = okx.handle(&frames[0], &subs, &mut Conn::default(), &market, "");
     assert!(matches!(&again, Inbound::Subscribe { add, .. } if add == &vec![(eth, true)]));
     let un = OkxAdapter.unsubscribe(&["BTC-USDT", "ETH-USDT"], 2);
-    let Inbound::Unsubscribe { replies, remove } = okx.handle(&un[0], &subs, &market, "") else {
+    let Inbound::Unsubscribe { replies, remove } =
+        okx.handle(&un[0], &subs, &mut Conn::default(), &market, "")
+    else {
         panic!("not an unsubscribe");
     };
     assert_eq!(remove, vec![btc]);
@@ -162,7 +166,8 @@ fn keep_alive_and_bad_requests() {
     let (okx, market) = setup();
     let none = Subscriptions::default();
     let ping = OkxAdapter.ping(1).unwrap();
-    let Inbound::Ping { reply } = okx.handle(&ping, &none, &market, "") else {
+    let Inbound::Ping { reply } = okx.handle(&ping, &none, &mut Conn::default(), &market, "")
+    else {
         panic!("ping");
     };
     assert_eq!(reply, "pong");
@@ -174,7 +179,8 @@ fn keep_alive_and_bad_requests() {
         r#"{"op":"subscribe"}"#,
         r#"{"op":"subscribe","args":"x"}"#,
     ] {
-        let Inbound::Invalid { reply } = okx.handle(bad, &none, &market, "") else {
+        let Inbound::Invalid { reply } = okx.handle(bad, &none, &mut Conn::default(), &market, "")
+        else {
             panic!("{bad}");
         };
         assert!(reply.starts_with(r#"{"event":"error""#), "{reply}");
@@ -183,14 +189,12 @@ fn keep_alive_and_bad_requests() {
             "{reply}"
         );
     }
-    assert!(okx.heartbeat().is_none());
+    let subscribed = Subscriptions { active: vec![0] };
+    let server_keep_alive = okx.keep_alive(&subscribed, &mut Conn::default(), Utc::now());
+    assert!(server_keep_alive.is_none());
     assert!(okx.status(true, 1).is_none());
-    let Maintenance::Restart {
-        notice: Some(notice),
-    } = okx.maintenance()
-    else {
-        panic!("OKX announces restarts");
-    };
+    assert_eq!(okx.maintenance(), Maintenance::Restart);
+    let notice = okx.status(false, 1).expect("OKX announces restarts");
     assert!(
         matches!(&events(&notice)[0], Event::ReconnectSoon { reason } if reason.contains("service upgrade"))
     );

@@ -31,7 +31,8 @@ pub enum Scenario {
     /// The upgrade response is held for 60 s.
     SlowConnect,
     /// Status `maintenance` for the first 5 s of a connection, no ticker data, then `online`.
-    /// Venues without a status channel play a restart instead (`venue::Maintenance`).
+    /// Venues without a status channel play a restart (notice, then 1001) or a close with
+    /// 1001 at once instead (`venue::Maintenance`).
     Maintenance,
     /// After a few ticker frames, one 4 MiB text frame.
     Oversized,

@@ -1,6 +1,7 @@
-//! One WebSocket session: status frame, client requests, ticker snapshots and updates,
-//! heartbeats, and the per-connection scenarios (steady, burst, drop/close/silent after N,
-//! acked-but-silent, garbage, maintenance, oversized, pong-never, flapping).
+//! One WebSocket session: welcome or status frame, client requests, ticker snapshots and
+//! updates, and the per-connection scenarios (steady, burst, drop/close/silent after N,
+//! acked-but-silent, garbage, oversized, pong-never, flapping). Keep-alives and the
+//! maintenance scenario are timed in `session_upkeep.rs`.
 //! Frames come from the venue (`venue.rs`); prices from the shared market. Owns only its
 //! own socket; a client frame never ends the session except by closing it.
 
@@ -10,39 +11,23 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use tokio::io::AsyncReadExt;
-use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
-use super::venue::{FrameKind, Inbound, Maintenance, Subscriptions, Template, Venue};
+use super::session_upkeep::{End, Step, Upkeep, finish, go_away, keep_alive};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template, Venue};
 use super::{Scenario, Shared, bump};
 
-type Ws = WebSocketStream<TokioIo<Upgraded>>;
+pub(super) type Ws = WebSocketStream<TokioIo<Upgraded>>;
 
-/// How long `maintenance` withholds data after connecting.
-pub(super) const MAINTENANCE: Duration = Duration::from_secs(5);
 /// Ticker frames sent before `oversized` sends its big frame.
 const OVERSIZED_AFTER: u64 = 3;
 const OVERSIZED_BYTES: usize = 4 * 1024 * 1024;
 /// Pre-encoded update frames per burst ring, and frames per write batch.
 const BURST_RING: usize = 1024;
 const BURST_BATCH: usize = 64;
-/// How long a clean close waits for the client's close reply.
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
-
-/// How a session ends.
-enum End {
-    /// Abrupt: drop the socket, no close frame.
-    Drop,
-    /// A close frame was sent; wait briefly for the reply.
-    Closed,
-    /// Go silent: keep the socket, send nothing.
-    Silent,
-}
 
 type Flow = Result<Option<End>, WsError>;
 
@@ -52,6 +37,7 @@ struct Session {
     ws: Ws,
     scenario: Scenario,
     subs: Subscriptions,
+    conn: Conn,
     online: bool,
     /// Ticker frames sent on this connection.
     sent: u64,
@@ -75,16 +61,14 @@ pub(super) async fn run(
         .next_connection
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let rng = fastrand::Rng::with_seed(shared.cfg.seed ^ n.wrapping_mul(0xA076_1D64_78BD_642F));
-    // Venues that announce a restart keep streaming through it; only status-style
-    // maintenance withholds data.
-    let withheld = scenario == Scenario::Maintenance && venue.maintenance() == Maintenance::Status;
     let mut s = Session {
         shared,
         venue,
         ws,
         scenario,
         subs: Subscriptions::default(),
-        online: !withheld,
+        conn: Conn::default(),
+        online: true,
         sent: 0,
         rng,
         ring: Vec::new(),
@@ -96,43 +80,22 @@ pub(super) async fn run(
         r = s.serve(query.as_deref()) => r.unwrap_or(End::Drop),
         () = token.cancelled() => End::Drop,
     };
-    match end {
-        End::Drop => {}
-        End::Closed => {
-            let drain = async { while let Some(Ok(_)) = s.ws.next().await {} };
-            tokio::select! {
-                _ = timeout(CLOSE_GRACE, drain) => {}
-                () = token.cancelled() => {}
-            }
-        }
-        End::Silent => {
-            // Read and discard raw bytes below the WebSocket layer, so not even protocol
-            // pongs go out, while still noticing when the client hangs up.
-            let mut buf = vec![0u8; 4096];
-            let io = s.ws.get_mut();
-            loop {
-                tokio::select! {
-                    r = io.read(&mut buf) => if !matches!(r, Ok(n) if n > 0) { break },
-                    () = token.cancelled() => break,
-                }
-            }
-        }
-    }
+    finish(&mut s.ws, end, &token).await;
 }
 
 /// What woke the session loop.
 enum Wake {
     Message(Option<Result<Message, WsError>>),
     Online,
-    Heartbeat,
+    Restart,
+    KeepAlive,
     Tick,
     Burst,
-    Restart,
 }
 
 impl Session {
     fn now(&self) -> String {
-        self.venue.stamp(chrono::Utc::now())
+        self.venue.clock(chrono::Utc::now())
     }
 
     /// Whether ticker data may flow now.
@@ -142,39 +105,40 @@ impl Session {
 
     async fn serve(&mut self, query: Option<&str>) -> Result<End, WsError> {
         let connection_id = self.rng.u64((1 << 63)..);
+        self.conn.id = connection_id;
+        let maintenance =
+            (self.scenario == Scenario::Maintenance).then(|| self.venue.maintenance());
+        if maintenance == Some(Maintenance::Close) {
+            return go_away(&mut self.ws, "maintenance").await;
+        }
+        // Venues that restart keep streaming until then; only status-style maintenance
+        // withholds data.
+        self.online = maintenance != Some(Maintenance::Status);
         if let Some(welcome) = self.venue.welcome(query, self.online, connection_id) {
             self.ws.send(Message::text(welcome)).await?;
         }
         let start = Instant::now();
-        let online_at = start + MAINTENANCE;
-        // Restart-style maintenance: the notice (if any) after MAINTENANCE, the close one
-        // MAINTENANCE later (at once when there is no notice).
-        let mut restart = match self.venue.maintenance() {
-            Maintenance::Restart { notice } if self.scenario == Scenario::Maintenance => {
-                Some((online_at, notice))
-            }
-            _ => None,
-        };
-        let hb_every = self
-            .shared
-            .cfg
-            .heartbeat_interval
-            .max(Duration::from_millis(1));
+        let mut upkeep = Upkeep::new(
+            &*self.venue,
+            maintenance,
+            start,
+            self.shared.cfg.heartbeat_interval,
+        );
         let tick_every = self.shared.cfg.tick_interval.max(Duration::from_millis(1));
-        let mut heartbeat = interval_at(start + hb_every, hb_every);
-        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut tick = interval_at(start + tick_every, tick_every);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             let subscribed = !self.subs.active.is_empty();
             let streaming = subscribed && self.data_allowed();
             let burst = streaming && self.scenario == Scenario::Burst;
+            let online_at = upkeep.online_at();
+            let restart_at = upkeep.restart_at();
             let wake = tokio::select! {
                 biased;
                 m = self.ws.next() => Wake::Message(m),
                 () = sleep_until(online_at), if !self.online => Wake::Online,
-                () = sleep_until(restart.as_ref().map_or(start, |r| r.0)), if restart.is_some() => Wake::Restart,
-                _ = heartbeat.tick(), if subscribed => Wake::Heartbeat,
+                () = sleep_until(restart_at.unwrap_or(start)), if restart_at.is_some() => Wake::Restart,
+                () = upkeep.keep_alive_due() => Wake::KeepAlive,
                 _ = tick.tick(), if streaming && !burst => Wake::Tick,
                 () = std::future::ready(()), if burst => Wake::Burst,
             };
@@ -190,9 +154,16 @@ impl Session {
                         self.subs.active.iter().map(|&i| (i, true)).collect();
                     self.snapshots(&all).await?
                 }
-                Wake::Heartbeat => {
-                    if let Some(hb) = self.venue.heartbeat() {
-                        self.ws.send(Message::text(hb)).await?;
+                Wake::Restart => match upkeep.restart_step(&*self.venue, connection_id) {
+                    Step::Notice(notice) => {
+                        self.ws.send(Message::text(notice)).await?;
+                        None
+                    }
+                    Step::Close => Some(go_away(&mut self.ws, "service restart").await?),
+                },
+                Wake::KeepAlive => {
+                    if let Some(frame) = keep_alive(&*self.venue, &self.subs, &mut self.conn) {
+                        self.ws.send(frame).await?;
                     }
                     None
                 }
@@ -200,30 +171,20 @@ impl Session {
                     let ts = self.now();
                     let tick = self.ticks;
                     self.ticks += 1;
-                    let frames: Vec<String> = self
+                    let due: Vec<usize> = self
                         .subs
                         .active
                         .iter()
-                        .filter(|&&i| self.due(i, tick, tick_every))
-                        .filter_map(|&i| self.frame(i, FrameKind::Update, &ts))
+                        .copied()
+                        .filter(|&i| self.due(i, tick, tick_every))
                         .collect();
+                    let mut frames = Vec::with_capacity(due.len());
+                    for i in due {
+                        frames.extend(self.frame(i, FrameKind::Update, &ts));
+                    }
                     self.send_tickers(frames).await?
                 }
                 Wake::Burst => self.burst_batch().await?,
-                Wake::Restart => {
-                    if let Some((_, Some(notice))) = restart.take() {
-                        self.ws.send(Message::text(notice)).await?;
-                        restart = Some((Instant::now() + MAINTENANCE, None));
-                        None
-                    } else {
-                        let frame = CloseFrame {
-                            code: CloseCode::Away,
-                            reason: "service restart".into(),
-                        };
-                        self.ws.send(Message::Close(Some(frame))).await?;
-                        Some(End::Closed)
-                    }
-                }
             };
             if let Some(end) = flow {
                 return Ok(end);
@@ -231,10 +192,17 @@ impl Session {
         }
     }
 
-    fn frame(&self, stream: usize, kind: FrameKind, ts: &str) -> Option<String> {
+    /// The frames of one ticker step of stream `stream`, ready to send.
+    fn frame(&mut self, stream: usize, kind: FrameKind, ts: &str) -> Vec<String> {
         let market = &self.shared.market;
-        let quote = market.quote(self.venue.market_of(stream))?;
-        Some(self.venue.ticker(market, stream, &quote, kind).stamp(ts))
+        let Some(quote) = market.quote(self.venue.market_of(stream)) else {
+            return Vec::new();
+        };
+        let templates = self.venue.tickers(market, stream, &quote, kind);
+        templates
+            .iter()
+            .map(|t| self.venue.stamp(t, ts, &mut self.conn))
+            .collect()
     }
 
     /// Whether `stream` sends on steady tick number `tick` (periodic streams skip ticks).
@@ -252,9 +220,13 @@ impl Session {
             return Ok(None);
         };
         let now = self.now();
-        let inbound = self
-            .venue
-            .handle(text.as_str(), &self.subs, &self.shared.market, &now);
+        let inbound = self.venue.handle(
+            text.as_str(),
+            &self.subs,
+            &mut self.conn,
+            &self.shared.market,
+            &now,
+        );
         match inbound {
             Inbound::Subscribe { replies, add } => {
                 bump(&self.shared.counters.subscribes, 1);
@@ -295,11 +267,12 @@ impl Session {
             return Ok(None);
         }
         let ts = self.now();
-        let frames = add
-            .iter()
-            .filter(|(_, snap)| *snap)
-            .filter_map(|&(i, _)| self.frame(i, FrameKind::Snapshot, &ts))
-            .collect();
+        let mut frames = Vec::new();
+        for &(i, snap) in add {
+            if snap {
+                frames.extend(self.frame(i, FrameKind::Snapshot, &ts));
+            }
+        }
         self.send_tickers(frames).await
     }
 
@@ -330,14 +303,7 @@ impl Session {
             return Ok(None);
         }
         Ok(Some(match self.scenario {
-            Scenario::CloseAfter(_) => {
-                let frame = CloseFrame {
-                    code: CloseCode::Away,
-                    reason: "going away".into(),
-                };
-                self.ws.send(Message::Close(Some(frame))).await?;
-                End::Closed
-            }
+            Scenario::CloseAfter(_) => go_away(&mut self.ws, "going away").await?,
             Scenario::SilentAfter(_) => End::Silent,
             _ => End::Drop,
         }))
@@ -366,7 +332,10 @@ impl Session {
         let ts = self.now();
         let len = self.ring.len();
         let frames = (0..BURST_BATCH)
-            .map(|k| self.ring[(self.ring_pos + k) % len].stamp(&ts))
+            .map(|k| {
+                let t = &self.ring[(self.ring_pos + k) % len];
+                self.venue.stamp(t, &ts, &mut self.conn)
+            })
             .collect();
         self.ring_pos = (self.ring_pos + BURST_BATCH) % len;
         self.send_tickers(frames).await
@@ -391,7 +360,7 @@ impl Session {
         for step in 0..per {
             for (i, quotes) in &previews {
                 if let Some(q) = quotes.get(step) {
-                    ring.push(self.venue.ticker(market, *i, q, FrameKind::Update));
+                    ring.extend(self.venue.tickers(market, *i, q, FrameKind::Update));
                 }
             }
         }

@@ -7,8 +7,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::model::ExchangeId;
 
+use super::binance::Binance;
+use super::bybit::Bybit;
+use super::coinbase::Coinbase;
 use super::kraken::Kraken;
 use super::kucoin::Kucoin;
 use super::market::{Market, PairSpec, Quote};
@@ -79,18 +84,56 @@ impl Subscriptions {
     }
 }
 
-/// How a venue plays the `maintenance` scenario.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Maintenance {
-    /// A status frame says `maintenance` and data is withheld for the first seconds of the
-    /// connection, then a status frame says `online` (Kraken's `status` channel).
-    Status,
-    /// A service restart: data flows, `notice` (when the venue sends one, as OKX's 64008)
-    /// is pushed a few seconds in, and the server closes with 1001 a few seconds after it.
-    Restart { notice: Option<String> },
+/// Per-connection state a venue keeps beyond subscriptions: its id, message numbers, its
+/// keep-alive channel (Coinbase). The session owns one per connection and hands it to
+/// [`Venue::handle`], [`Venue::stamp`] and [`Venue::keep_alive`].
+#[derive(Debug, Clone, Default)]
+pub struct Conn {
+    /// The connection's id (the same one the status frame reports).
+    pub id: u64,
+    /// Messages numbered so far on this connection.
+    pub sequence: u64,
+    /// Keep-alive frames sent so far on this connection.
+    pub keep_alives: u64,
+    /// Whether the client subscribed the venue's keep-alive channel.
+    pub keep_alive_subscribed: bool,
 }
 
-/// One venue's protocol. Timestamps are passed in already formatted (RFC 3339, µs).
+impl Conn {
+    /// The next message number on this connection.
+    pub fn next_sequence(&mut self) -> u64 {
+        let n = self.sequence;
+        self.sequence += 1;
+        n
+    }
+}
+
+/// What a server sends on its own to keep a connection alive. Client pings (OKX's text
+/// `ping`, the JSON pings of Bybit and `KuCoin`) are requests: [`Inbound::Ping`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeepAlive {
+    /// A text frame (Kraken's heartbeat, Coinbase's `heartbeats` channel).
+    Text(String),
+    /// A WebSocket Ping frame with this payload (Binance).
+    Ping(Vec<u8>),
+}
+
+/// How a venue plays the `maintenance` scenario. What it says meanwhile is
+/// [`Venue::status`]: `status(false)` is the maintenance status or the restart notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Maintenance {
+    /// `status(false)` at connect, no ticker data for the first seconds, then `status(true)`
+    /// (Kraken's `status` channel).
+    Status,
+    /// A service restart: data flows; a few seconds in, the notice `status(false)` (OKX's
+    /// 64008, Binance's `serverShutdown`) and the server closes with 1001 a few seconds
+    /// later; without a notice (`KuCoin`) it closes at once.
+    Restart,
+    /// Close with 1001 right after the handshake (Coinbase, Bybit).
+    Close,
+}
+
+/// One venue's protocol. Times are passed in already formatted by [`Venue::clock`].
 pub trait Venue: Send + Sync + 'static {
     /// The pairs this venue lists, for the shared [`Market`].
     fn pairs(&self) -> Vec<PairSpec>;
@@ -98,18 +141,24 @@ pub trait Venue: Send + Sync + 'static {
     /// Whether `path` (without query) is a WebSocket endpoint.
     fn is_ws_path(&self, path: &str) -> bool;
 
-    /// The frame sent right after the handshake and whenever the venue status changes.
+    /// The frame sent right after the handshake and whenever the venue status changes;
+    /// `online == false` is also the restart notice (see [`Maintenance`]).
     fn status(&self, online: bool, connection_id: u64) -> Option<String>;
 
     /// Interpret one client text frame. `subs` is this connection's subscriptions before
-    /// the frame; the caller applies `add`/`remove` afterwards.
-    fn handle(&self, text: &str, subs: &Subscriptions, market: &Market, now: &str) -> Inbound;
+    /// the frame; the caller applies `add`/`remove` afterwards. `conn` is the venue's own
+    /// state for this connection.
+    fn handle(
+        &self,
+        text: &str,
+        subs: &Subscriptions,
+        conn: &mut Conn,
+        market: &Market,
+        now: &str,
+    ) -> Inbound;
 
-    /// The keep-alive frame, if the venue sends one.
-    fn heartbeat(&self) -> Option<&'static str>;
-
-    /// A ticker frame for market index `index`, split around its timestamp.
-    fn ticker(&self, market: &Market, index: usize, quote: &Quote, kind: FrameKind) -> Template;
+    /// One ticker frame for stream `stream`, split around its timestamp.
+    fn ticker(&self, market: &Market, stream: usize, quote: &Quote, kind: FrameKind) -> Template;
 
     /// A frame that is valid JSON but not in the venue's schema.
     fn wrong_schema(&self) -> String;
@@ -132,10 +181,28 @@ pub trait Venue: Send + Sync + 'static {
         self.status(online, connection_id)
     }
 
-    /// Send time as this venue prints it in ticker frames; passed to [`Template::stamp`]
-    /// and to [`Venue::handle`]. Default: RFC 3339 with microseconds.
-    fn stamp(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+    /// Send time as this venue prints it, for [`Venue::stamp`] and [`Venue::handle`].
+    /// Default: RFC 3339 with microseconds.
+    fn clock(&self, t: DateTime<Utc>) -> String {
         timestamp(t)
+    }
+
+    /// A ticker template made ready to send on one connection at time `now` (from
+    /// [`Venue::clock`]). Default: `now` between prefix and suffix.
+    fn stamp(&self, template: &Template, now: &str, conn: &mut Conn) -> String {
+        let _ = conn;
+        template.stamp(now)
+    }
+
+    /// Every frame one ticker step of stream `stream` sends (Bybit spot: ticker and book).
+    fn tickers(
+        &self,
+        market: &Market,
+        stream: usize,
+        quote: &Quote,
+        kind: FrameKind,
+    ) -> Vec<Template> {
+        vec![self.ticker(market, stream, quote, kind)]
     }
 
     /// The market behind a subscription entry. Venues with one stream per market use the
@@ -148,6 +215,23 @@ pub trait Venue: Send + Sync + 'static {
     /// one update per tick. Periodic streams are left out of the burst scenario.
     fn stream_period(&self, stream: usize) -> Option<Duration> {
         let _ = stream;
+        None
+    }
+
+    /// How often the session asks for [`Venue::keep_alive`], given the configured heartbeat.
+    fn keep_alive_every(&self, heartbeat: Duration) -> Duration {
+        heartbeat
+    }
+
+    /// The keep-alive the server sends now, if any. Default: none (the venue's clients
+    /// keep the connection alive with their own pings).
+    fn keep_alive(
+        &self,
+        subs: &Subscriptions,
+        conn: &mut Conn,
+        now: DateTime<Utc>,
+    ) -> Option<KeepAlive> {
+        let _ = (subs, conn, now);
         None
     }
 
@@ -164,19 +248,19 @@ pub trait Venue: Send + Sync + 'static {
     }
 }
 
-/// The simulator for `exchange`, or an error naming the venues it can play.
+/// The simulator for `exchange`, or why its bundled listing could not be loaded.
 pub fn venue_for(exchange: ExchangeId) -> Result<Arc<dyn Venue>, String> {
-    match exchange {
-        ExchangeId::Kraken => Ok(Arc::new(Kraken::new()?)),
-        ExchangeId::Okx => Ok(Arc::new(Okx::new()?)),
-        ExchangeId::Kucoin => Ok(Arc::new(Kucoin::new()?)),
-        other => Err(format!(
-            "the simulator cannot play {other} yet (supported: kraken, okx, kucoin)"
-        )),
-    }
+    Ok(match exchange {
+        ExchangeId::Kraken => Arc::new(Kraken::new()?),
+        ExchangeId::Binance => Arc::new(Binance::new()?),
+        ExchangeId::Coinbase => Arc::new(Coinbase::new()?),
+        ExchangeId::Bybit => Arc::new(Bybit::new()?),
+        ExchangeId::Okx => Arc::new(Okx::new()?),
+        ExchangeId::Kucoin => Arc::new(Kucoin::new()?),
+    })
 }
 
-/// Send time as the venues print it: RFC 3339 in UTC with microseconds.
-pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+/// Send time as most venues print it: RFC 3339 in UTC with microseconds.
+pub fn timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }

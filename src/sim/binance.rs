@@ -1,0 +1,449 @@
+//! Binance spot as the simulator plays it: the pair list (from the bundled `exchangeInfo`
+//! body), the raw-stream endpoint `/ws` with live `SUBSCRIBE` / `UNSUBSCRIBE` /
+//! `LIST_SUBSCRIPTIONS` requests, `24hrTicker` events, WebSocket Ping frames every 20 s, and
+//! `serverShutdown` for maintenance. REST routes are in `binance_rest.rs`. Pure encoding: no
+//! sockets, timers or scenarios.
+//!
+//! Unknown symbols: real Binance accepts a well-formed stream name for a market it does not
+//! list and then sends nothing for it. The simulator does the same (the feed validates
+//! symbols against `exchangeInfo` first and marks subscriptions that stay silent). A
+//! malformed stream name (upper case, or a stream kind the simulator does not play) fails the
+//! whole request with `{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":N}`,
+//! which the adapter reports as a rejected subscribe.
+//!
+//! Prices and quantities print with eight decimals, as Binance prints them (`"9338.96000000"`),
+//! their values on the market's tick.
+//!
+//! See docs: <https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams>
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::kraken::js;
+use super::market::{Market, PairSpec, Quote, reference_usd};
+use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, RestReply, Subscriptions};
+use super::venue::{Template, Venue};
+
+/// The bundled `GET /api/v3/exchangeInfo` body, in Binance's real format.
+pub(super) const EXCHANGE_INFO: &str = include_str!("../../assets/binance-exchange-info.json");
+
+/// Decimals Binance prints prices and quantities with.
+pub(super) const WIRE_DECIMALS: u32 = 8;
+
+/// Where a send-time-derived value goes in a template's suffix (see [`stamp_markers`]).
+pub(super) const MARKER: char = '\0';
+
+/// One `exchangeInfo.symbols[]` entry, the fields the simulator reads.
+/// See docs: <https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints#exchange-information>
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BinanceSymbolEntry {
+    symbol: String,
+    status: String,
+    base_asset: String,
+    quote_asset: String,
+    #[serde(default)]
+    filters: Vec<BinanceFilterEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BinanceFilterEntry {
+    filter_type: String,
+    #[serde(default)]
+    tick_size: Option<String>,
+    #[serde(default)]
+    step_size: Option<String>,
+}
+
+/// One listed market.
+#[derive(Debug, Clone)]
+pub(super) struct BinanceMarket {
+    /// Payload and REST name, `BTCUSDT`.
+    pub symbol: String,
+    /// Canonical `BTC/USDT`.
+    pub canonical: String,
+    pub trading: bool,
+    pub price_decimals: u32,
+    pub lot_decimals: u32,
+    /// The entry's original JSON text, served back by `exchangeInfo?symbol=`.
+    pub raw: String,
+}
+
+/// The Binance venue. `streamable` maps market indices to entries of `markets`.
+#[derive(Debug)]
+pub struct Binance {
+    pub(super) markets: Vec<BinanceMarket>,
+    pub(super) streamable: Vec<usize>,
+    /// `rateLimits` of the bundled body, raw.
+    pub(super) rate_limits: String,
+}
+
+/// Decimal places of a step such as `"0.01000000"` (2).
+pub(super) fn step_decimals(step: Option<&str>) -> Option<u32> {
+    let d: Decimal = step?.parse().ok()?;
+    Some(d.normalize().scale())
+}
+
+/// A start price for `base/quote` from the reference table (1 when either is unknown).
+pub(super) fn reference(base: &str, quote: &str) -> Decimal {
+    match (reference_usd(base), reference_usd(quote)) {
+        (Some(b), Some(q)) if !q.is_zero() => b / q,
+        _ => Decimal::ONE,
+    }
+}
+
+/// `value` printed with exactly `places` decimals.
+pub(super) fn fixed(value: Decimal, places: u32) -> Decimal {
+    let mut v = value.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven);
+    v.rescale(places);
+    v
+}
+
+/// `prefix + now + suffix`, each [`MARKER`] in the suffix replaced by `fill(n)` in order.
+pub(super) fn stamp_markers(
+    t: &Template,
+    now: &str,
+    mut fill: impl FnMut(usize) -> String,
+) -> String {
+    let mut out = String::with_capacity(t.prefix.len() + t.suffix.len() + 64);
+    out.push_str(&t.prefix);
+    out.push_str(now);
+    for (n, part) in t.suffix.split(MARKER).enumerate() {
+        if n > 0 {
+            out.push_str(&fill(n - 1));
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+impl Binance {
+    pub fn new() -> Result<Binance, String> {
+        Binance::from_exchange_info(EXCHANGE_INFO)
+    }
+
+    pub(super) fn from_exchange_info(body: &str) -> Result<Binance, String> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Body<'a> {
+            #[serde(borrow)]
+            rate_limits: &'a RawValue,
+            #[serde(borrow)]
+            symbols: Vec<&'a RawValue>,
+        }
+        let parsed: Body = serde_json::from_str(body).map_err(|e| format!("exchangeInfo: {e}"))?;
+        let mut markets = Vec::new();
+        for raw in parsed.symbols {
+            let e: BinanceSymbolEntry =
+                serde_json::from_str(raw.get()).map_err(|e| format!("exchangeInfo entry: {e}"))?;
+            let filter = |kind: &str| e.filters.iter().find(|f| f.filter_type == kind);
+            let price = filter("PRICE_FILTER").and_then(|f| step_decimals(f.tick_size.as_deref()));
+            let lot = filter("LOT_SIZE").and_then(|f| step_decimals(f.step_size.as_deref()));
+            markets.push(BinanceMarket {
+                canonical: format!("{}/{}", e.base_asset, e.quote_asset),
+                trading: e.status == "TRADING",
+                price_decimals: price.unwrap_or(WIRE_DECIMALS),
+                lot_decimals: lot.unwrap_or(WIRE_DECIMALS),
+                symbol: e.symbol,
+                raw: raw.get().to_string(),
+            });
+        }
+        let streamable = (0..markets.len()).filter(|&i| markets[i].trading).collect();
+        Ok(Binance {
+            markets,
+            streamable,
+            rate_limits: parsed.rate_limits.get().to_string(),
+        })
+    }
+
+    pub(super) fn streamed(&self, index: usize) -> Option<&BinanceMarket> {
+        self.streamable
+            .get(index)
+            .and_then(|&i| self.markets.get(i))
+    }
+
+    /// Market index of a payload name (`BTCUSDT`), exact spelling.
+    pub(super) fn index_of(&self, symbol: &str) -> Option<usize> {
+        (0..self.streamable.len()).find(|&i| self.streamed(i).is_some_and(|m| m.symbol == symbol))
+    }
+}
+
+/// `{"result":..,"id":..}` with the request id echoed as sent.
+fn result(result: &str, id: &str) -> String {
+    format!("{{\"result\":{result},\"id\":{id}}}")
+}
+
+/// The wrapped error form, `{"error":{"code":2,"msg":".."},"id":1}`.
+fn error(code: i64, msg: &str, id: &str) -> Inbound {
+    Inbound::Invalid {
+        reply: format!(
+            "{{\"error\":{{\"code\":{code},\"msg\":{}}},\"id\":{id}}}",
+            js(msg)
+        ),
+    }
+}
+
+/// A stream name the simulator plays: `<lower-case symbol>@ticker`, giving the symbol.
+fn ticker_stream(name: &str) -> Option<String> {
+    let (symbol, kind) = name.split_once('@')?;
+    let well_formed = !symbol.is_empty()
+        && symbol
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    (well_formed && kind == "ticker").then(|| symbol.to_ascii_uppercase())
+}
+
+impl Binance {
+    /// The streams of a request, as market indices (`None` for a well-formed name of a market
+    /// Binance does not list), or the error that fails the whole request.
+    fn streams(&self, req: &Value, id: &str) -> Result<Vec<Option<usize>>, Inbound> {
+        let params = match req.get("params") {
+            Some(Value::Array(p)) => p,
+            None => return Err(error(2, "Invalid request: missing field `params`", id)),
+            Some(_) => return Err(error(1, "Invalid value type: expected array", id)),
+        };
+        if params.len() > 1024 {
+            return Err(error(2, "Invalid request: too many parameters", id));
+        }
+        params
+            .iter()
+            .map(|p| {
+                let symbol = p.as_str().and_then(ticker_stream);
+                match symbol {
+                    Some(s) => Ok(self.index_of(&s)),
+                    None => Err(error(2, "Invalid request: invalid stream", id)),
+                }
+            })
+            .collect()
+    }
+
+    fn list(&self, subs: &Subscriptions, id: &str) -> Inbound {
+        let names: Vec<String> = subs
+            .active
+            .iter()
+            .filter_map(|&i| self.streamed(i))
+            .map(|m| js(&format!("{}@ticker", m.symbol.to_ascii_lowercase())))
+            .collect();
+        Inbound::Invalid {
+            reply: result(&format!("[{}]", names.join(",")), id),
+        }
+    }
+}
+
+impl Venue for Binance {
+    fn pairs(&self) -> Vec<PairSpec> {
+        (0..self.streamable.len())
+            .filter_map(|i| self.streamed(i))
+            .map(|m| {
+                let (base, quote) = m.canonical.split_once('/').unwrap_or((&m.canonical, ""));
+                PairSpec {
+                    symbol: m.canonical.clone(),
+                    price_decimals: m.price_decimals,
+                    lot_decimals: m.lot_decimals,
+                    reference: reference(base, quote),
+                }
+            })
+            .collect()
+    }
+
+    fn is_ws_path(&self, path: &str) -> bool {
+        matches!(path, "/ws" | "/ws/")
+    }
+
+    /// No status frame on connect; `online == false` is the restart notice.
+    fn status(&self, online: bool, _connection_id: u64) -> Option<String> {
+        (!online).then(|| {
+            format!(
+                "{{\"e\":\"serverShutdown\",\"E\":{}}}",
+                Utc::now().timestamp_millis()
+            )
+        })
+    }
+
+    fn handle(
+        &self,
+        text: &str,
+        subs: &Subscriptions,
+        _conn: &mut Conn,
+        _market: &Market,
+        _now: &str,
+    ) -> Inbound {
+        let req: Value = match serde_json::from_str(text) {
+            Ok(v @ Value::Object(_)) => v,
+            Ok(_) => return error(2, "Invalid request: expected a JSON object", "null"),
+            Err(e) => {
+                let msg = format!(
+                    "Invalid JSON: expected value at line {} column {}",
+                    e.line(),
+                    e.column()
+                );
+                return error(3, &msg, "null");
+            }
+        };
+        // Ids are echoed as sent: an unsigned integer, a string of up to 36 characters, or null.
+        let id = match req.get("id") {
+            None | Some(Value::Null) => "null".to_string(),
+            Some(v @ Value::Number(n)) if n.is_u64() => v.to_string(),
+            Some(Value::String(s))
+                if s.len() <= 36 && s.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                js(s)
+            }
+            Some(_) => {
+                return error(
+                    2,
+                    "Invalid request: request ID must be an unsigned integer",
+                    "null",
+                );
+            }
+        };
+        match req.get("method").and_then(Value::as_str) {
+            Some("SUBSCRIBE") => match self.streams(&req, &id) {
+                Err(e) => e,
+                Ok(indices) => {
+                    let mut add: Vec<(usize, bool)> = Vec::new();
+                    for i in indices.into_iter().flatten() {
+                        if !subs.contains(i) && !add.iter().any(|(a, _)| *a == i) {
+                            add.push((i, true));
+                        }
+                    }
+                    Inbound::Subscribe {
+                        replies: vec![result("null", &id)],
+                        add,
+                    }
+                }
+            },
+            Some("UNSUBSCRIBE") => match self.streams(&req, &id) {
+                Err(e) => e,
+                Ok(indices) => {
+                    let mut remove: Vec<usize> = Vec::new();
+                    for i in indices.into_iter().flatten() {
+                        if subs.contains(i) && !remove.contains(&i) {
+                            remove.push(i);
+                        }
+                    }
+                    Inbound::Unsubscribe {
+                        replies: vec![result("null", &id)],
+                        remove,
+                    }
+                }
+            },
+            Some("LIST_SUBSCRIPTIONS") => self.list(subs, &id),
+            // Raw streams are not wrapped: the `combined` property is false here.
+            Some("GET_PROPERTY") => Inbound::Invalid {
+                reply: result("false", &id),
+            },
+            Some("SET_PROPERTY") => Inbound::Invalid {
+                reply: result("null", &id),
+            },
+            Some(other) => error(
+                2,
+                &format!(
+                    "Invalid request: unknown variant {other}, expected one of SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY"
+                ),
+                &id,
+            ),
+            None => error(2, "Invalid request: missing field `method`", &id),
+        }
+    }
+
+    /// A bare `24hrTicker` event (raw stream). `E` is the send time; `O` and `C`, the 24 h
+    /// window, follow from it (markers in the suffix).
+    fn ticker(&self, _market: &Market, index: usize, q: &Quote, _kind: FrameKind) -> Template {
+        let symbol = self.streamed(index).map_or("", |m| m.symbol.as_str());
+        let p8 = |d: Decimal| fixed(d, WIRE_DECIMALS);
+        let pct = if q.open.is_zero() {
+            Decimal::ZERO
+        } else {
+            q.change / q.open * Decimal::ONE_HUNDRED
+        };
+        let last_id = 3_000_000_000 + q.trades;
+        let mut suffix = String::with_capacity(400);
+        let _ = write!(
+            suffix,
+            ",\"s\":\"{symbol}\",\"p\":\"{}\",\"P\":\"{}\",\"w\":\"{}\",\"x\":\"{}\",\"c\":\"{}\",\"Q\":\"{}\",\"b\":\"{}\",\"B\":\"{}\",\"a\":\"{}\",\"A\":\"{}\",\"o\":\"{}\",\"h\":\"{}\",\"l\":\"{}\",\"v\":\"{}\",\"q\":\"{}\",\"O\":{MARKER},\"C\":{MARKER},\"F\":{},\"L\":{last_id},\"n\":{}}}",
+            p8(q.change),
+            fixed(pct, 3),
+            p8(q.vwap),
+            p8(q.open),
+            p8(q.last),
+            p8(q.last_qty),
+            p8(q.bid),
+            p8(q.bid_qty),
+            p8(q.ask),
+            p8(q.ask_qty),
+            p8(q.open),
+            p8(q.high),
+            p8(q.low),
+            p8(q.volume),
+            p8(q.volume * q.vwap),
+            last_id + 1 - q.trades,
+            q.trades
+        );
+        Template {
+            prefix: "{\"e\":\"24hrTicker\",\"E\":".to_string(),
+            suffix,
+        }
+    }
+
+    fn wrong_schema(&self) -> String {
+        "{\"e\":\"24hrTicker\",\"E\":1786310819126,\"s\":42,\"c\":\"not-a-number\",\"b\":null}"
+            .to_string()
+    }
+
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        super::binance_rest::route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        match status {
+            429 => "{\"code\":-1003,\"msg\":\"Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.\"}".to_string(),
+            _ => "{\"code\":-1001,\"msg\":\"Internal error; unable to process your request. Please try again.\"}".to_string(),
+        }
+    }
+
+    fn ws_path(&self) -> &'static str {
+        "/ws"
+    }
+
+    /// Event times are milliseconds since the epoch.
+    fn clock(&self, t: DateTime<Utc>) -> String {
+        t.timestamp_millis().to_string()
+    }
+
+    fn stamp(&self, t: &Template, now: &str, _conn: &mut Conn) -> String {
+        let close: i64 = now.parse().unwrap_or_default();
+        stamp_markers(t, now, |n| match n {
+            0 => (close - 86_400_000).to_string(),
+            _ => close.to_string(),
+        })
+    }
+
+    /// Binance pings every 20 s: twenty heartbeat intervals.
+    fn keep_alive_every(&self, heartbeat: Duration) -> Duration {
+        heartbeat * 20
+    }
+
+    fn keep_alive(
+        &self,
+        _subs: &Subscriptions,
+        _conn: &mut Conn,
+        now: DateTime<Utc>,
+    ) -> Option<KeepAlive> {
+        Some(KeepAlive::Ping(
+            now.timestamp_millis().to_string().into_bytes(),
+        ))
+    }
+
+    /// A server restart, announced by [`Venue::status`] (`serverShutdown`).
+    fn maintenance(&self) -> Maintenance {
+        Maintenance::Restart
+    }
+}

@@ -1,0 +1,104 @@
+//! Bybit's public v5 REST routes as the simulator serves them: `instruments-info` (the
+//! bundled body, optionally narrowed by `symbol=`) and `tickers` (spot, with best bid/ask,
+//! one symbol or all), inside Bybit's `retCode` envelope. Pure: no HTTP types, no scenarios.
+//!
+//! See docs: <https://bybit-exchange.github.io/docs/v5/market/tickers>
+
+use std::fmt::Write as _;
+
+use chrono::Utc;
+
+use super::binance::fixed;
+use super::binance_rest::query_value;
+use super::bybit::{Bybit, BybitMarket, fraction, plain};
+use super::market::{Market, Quote};
+use super::venue::RestReply;
+
+fn envelope(code: i64, msg: &str, result: &str) -> RestReply {
+    let now = Utc::now().timestamp_millis();
+    RestReply {
+        status: 200,
+        body: format!(
+            "{{\"retCode\":{code},\"retMsg\":\"{msg}\",\"result\":{result},\"retExtInfo\":{{}},\"time\":{now}}}"
+        ),
+    }
+}
+
+pub(super) fn route(
+    b: &Bybit,
+    path: &str,
+    query: Option<&str>,
+    market: &Market,
+) -> Option<RestReply> {
+    if !matches!(
+        path,
+        "/v5/market/instruments-info" | "/v5/market/tickers" | "/v5/market/time"
+    ) {
+        return None;
+    }
+    if path == "/v5/market/time" {
+        let now = Utc::now();
+        let result = format!(
+            "{{\"timeSecond\":\"{}\",\"timeNano\":\"{}\"}}",
+            now.timestamp(),
+            now.timestamp_nanos_opt().unwrap_or_default()
+        );
+        return Some(envelope(0, "OK", &result));
+    }
+    // The simulator plays spot only.
+    match query_value(query, "category").as_deref() {
+        Some("spot") => {}
+        Some("linear" | "inverse" | "option") => {
+            return Some(envelope(10001, "category only support spot here", "{}"));
+        }
+        _ => return Some(envelope(10001, "Illegal category", "{}")),
+    }
+    let wanted = query_value(query, "symbol").map(|s| s.to_ascii_uppercase());
+    let chosen: Vec<&BybitMarket> = b
+        .markets
+        .iter()
+        .filter(|m| wanted.as_deref().is_none_or(|w| m.symbol == w))
+        .collect();
+    if path == "/v5/market/instruments-info" {
+        let list: Vec<&str> = chosen.iter().map(|m| m.raw.as_str()).collect();
+        let result = format!("{{\"category\":\"spot\",\"list\":[{}]}}", list.join(","));
+        return Some(envelope(0, "OK", &result));
+    }
+    let mut list = Vec::with_capacity(chosen.len());
+    for m in chosen.iter().filter(|m| m.trading) {
+        if let Some(q) = b.index_of(&m.symbol).and_then(|i| market.quote(i)) {
+            list.push(rest_ticker(m, &q));
+        }
+    }
+    if wanted.is_some() && list.is_empty() {
+        return Some(envelope(10001, "Not supported symbols", "{}"));
+    }
+    let result = format!("{{\"category\":\"spot\",\"list\":[{}]}}", list.join(","));
+    Some(envelope(0, "OK", &result))
+}
+
+fn rest_ticker(m: &BybitMarket, q: &Quote) -> String {
+    let mut s = String::with_capacity(400);
+    let _ = write!(
+        s,
+        "{{\"symbol\":\"{}\",\"bid1Price\":\"{}\",\"bid1Size\":\"{}\",\"ask1Price\":\"{}\",\"ask1Size\":\"{}\",\"lastPrice\":\"{}\",\"prevPrice24h\":\"{}\",\"price24hPcnt\":\"{}\",\"highPrice24h\":\"{}\",\"lowPrice24h\":\"{}\",\"turnover24h\":\"{}\",\"volume24h\":\"{}\",\"usdIndexPrice\":\"{}\"}}",
+        m.symbol,
+        plain(q.bid),
+        plain(q.bid_qty),
+        plain(q.ask),
+        plain(q.ask_qty),
+        plain(q.last),
+        plain(q.open),
+        fraction(q),
+        plain(q.high),
+        plain(q.low),
+        plain(fixed(q.volume * q.vwap, 8)),
+        plain(q.volume),
+        if matches!(m.quote.as_str(), "USDT" | "USDC") {
+            plain(fixed(q.last, 6)).to_string()
+        } else {
+            String::new()
+        }
+    );
+    s
+}

@@ -1,0 +1,108 @@
+//! Coinbase Advanced Trade's public REST routes as the simulator serves them: the products
+//! list (all, or narrowed by repeated `product_ids=`), one product, and the server time. Each
+//! product is its bundled static entry plus live market fields; an alias (`BTC-USDC`) reports
+//! the book it shares, and a delisted product keeps empty numbers, as Coinbase's list does.
+//! Pure: no HTTP types, no scenarios.
+//!
+//! See docs: <https://docs.cdp.coinbase.com/advanced-trade/reference/retailbrokerageapi_getpublicproducts>
+
+use chrono::Utc;
+use rust_decimal::Decimal;
+
+use super::binance::fixed;
+use super::binance_rest::query_pairs;
+use super::coinbase::{Coinbase, CoinbaseProduct, percent, plain};
+use super::market::Market;
+use super::venue::RestReply;
+
+const LIST: &str = "/api/v3/brokerage/market/products";
+
+pub(super) fn route(
+    c: &Coinbase,
+    path: &str,
+    query: Option<&str>,
+    market: &Market,
+) -> Option<RestReply> {
+    if path == "/api/v3/brokerage/time" {
+        let now = Utc::now();
+        return Some(RestReply {
+            status: 200,
+            body: format!(
+                "{{\"iso\":\"{}\",\"epochSeconds\":\"{}\",\"epochMillis\":\"{}\"}}",
+                now.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                now.timestamp(),
+                now.timestamp_millis()
+            ),
+        });
+    }
+    if path == LIST || path == "/api/v3/brokerage/market/products/" {
+        let ids: Vec<String> = query_pairs(query)
+            .into_iter()
+            .filter_map(|(k, v)| (k == "product_ids").then_some(v))
+            .collect();
+        // Unknown ids are left out, not an error.
+        let chosen: Vec<&CoinbaseProduct> = if ids.is_empty() {
+            c.products.iter().collect()
+        } else {
+            ids.iter()
+                .filter_map(|id| c.products.iter().find(|p| &p.id == id))
+                .collect()
+        };
+        let entries: Vec<String> = chosen.iter().map(|p| product(c, p, market)).collect();
+        return Some(RestReply {
+            status: 200,
+            body: format!(
+                "{{\"products\":[{}], \"num_products\":{}}}",
+                entries.join(", "),
+                entries.len()
+            ),
+        });
+    }
+    let id = path.strip_prefix("/api/v3/brokerage/market/products/")?;
+    Some(match c.products.iter().find(|p| p.id == id) {
+        Some(p) => RestReply {
+            status: 200,
+            body: product(c, p, market),
+        },
+        None => RestReply {
+            status: 404,
+            body: "{\"error\":\"NOT_FOUND\",\"error_details\":\"ProductID is invalid\",\"message\":\"ProductID is invalid\"}".to_string(),
+        },
+    })
+}
+
+/// The static entry with the live fields around it, separated by `", "` as Coinbase does.
+fn product(c: &Coinbase, p: &CoinbaseProduct, market: &Market) -> String {
+    let quote = c.index_of(&p.id).and_then(|i| market.quote(i));
+    let (live_head, live_tail) = match quote {
+        Some(q) => {
+            let quote_volume = fixed(q.volume * q.vwap, 2);
+            (
+                format!(
+                    "\"price\":\"{}\", \"price_percentage_change_24h\":\"{}\", \"volume_24h\":\"{}\", \"volume_percentage_change_24h\":\"{}\"",
+                    plain(q.last),
+                    percent(&q),
+                    plain(q.volume),
+                    plain(fixed(Decimal::from(q.trades % 2_000) / Decimal::ONE_HUNDRED, 2))
+                ),
+                format!(
+                    "\"mid_market_price\":\"\", \"approximate_quote_24h_volume\":\"{quote_volume}\", \"best_bid_price\":\"\", \"best_ask_price\":\"\", \"high_24h\":\"{}\", \"low_24h\":\"{}\"",
+                    plain(q.high),
+                    plain(q.low)
+                ),
+            )
+        }
+        None => (
+            "\"price\":\"\", \"price_percentage_change_24h\":\"\", \"volume_24h\":\"\", \"volume_percentage_change_24h\":\"\"".to_string(),
+            "\"mid_market_price\":\"\", \"approximate_quote_24h_volume\":\"0\", \"best_bid_price\":\"\", \"best_ask_price\":\"\", \"high_24h\":\"\", \"low_24h\":\"\"".to_string(),
+        ),
+    };
+    // raw = {"product_id":"X", <static fields>}
+    let head = format!("{{\"product_id\":\"{}\", ", p.id);
+    let rest = p
+        .raw
+        .strip_prefix(&head)
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or_default();
+    format!("{head}{live_head}, {rest}, {live_tail}}}")
+}

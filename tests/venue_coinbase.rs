@@ -1,0 +1,218 @@
+//! End to end over real sockets on 127.0.0.1: the Coinbase feed against the simulator playing
+//! Coinbase Advanced Trade (`/`, `ticker` + `heartbeats`, public products). Real time, every
+//! wait bounded.
+
+mod common;
+
+use common::{fast_config, has_reason, history, status, tcp_for};
+use pricewire::feed::command::Command;
+use pricewire::model::{ExchangeId, FeedStatus, Source};
+use pricewire::sim::Scenario;
+use pricewire::store::{Row, RowState, Snapshot};
+use pricewire::symbol::Symbol;
+
+const VENUE: ExchangeId = ExchangeId::Coinbase;
+
+fn updates(snap: &Snapshot, symbol: &str) -> u64 {
+    snap.row(VENUE, symbol).map_or(0, |r| r.updates)
+}
+
+fn source(snap: &Snapshot, symbol: &str) -> Option<Source> {
+    snap.row(VENUE, symbol).and_then(Row::source)
+}
+
+#[tokio::test]
+async fn tickers_arrive_with_exact_decimals() {
+    let rig = tcp_for(
+        VENUE,
+        Scenario::Steady,
+        fast_config(),
+        &["BTC/USD", "BTC-USDC", "ETH/BTC"],
+    )
+    .await;
+    let addr = rig.sim.addr().unwrap();
+    assert_eq!(rig.sim.ws_url(), format!("ws://{addr}/"));
+    let snap = rig
+        .until(8, "prices for both symbols", |s| {
+            updates(s, "BTC/USD") > 2 && updates(s, "ETH/BTC") > 2
+        })
+        .await;
+    assert_eq!(status(&snap), FeedStatus::Connected);
+    assert_eq!(
+        snap.rows.len(),
+        2,
+        "two spellings of one market make one row"
+    );
+    for (symbol, decimals) in [("BTC/USD", 2), ("ETH/BTC", 5)] {
+        let row = snap.row(VENUE, symbol).unwrap();
+        assert_eq!(
+            row.price_decimals,
+            Some(decimals),
+            "{symbol}: from tickSize"
+        );
+        let t = row.ticker.as_ref().unwrap();
+        for price in [t.last, t.bid, t.ask, t.high_24h, t.low_24h] {
+            let price = price.unwrap();
+            // Coinbase drops trailing zeros; the value sits on the market's tick.
+            assert_eq!(price, price.normalize(), "{symbol}: {price}");
+            assert!(price.scale() <= decimals, "{symbol}: {price}");
+        }
+        assert!(t.bid.unwrap() < t.ask.unwrap());
+        assert_eq!(t.source, Source::Stream);
+        let age = t.received_ts - t.exchange_ts.expect("the envelope timestamp");
+        assert!(age.num_seconds().abs() < 5, "{age:?}");
+    }
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn drop_then_reconnect_and_resubscribe() {
+    let rig = tcp_for(VENUE, Scenario::DropAfter(5), fast_config(), &["BTC/USD"]).await;
+    let snap = rig
+        .until(8, "a reconnect after an abrupt drop", |s| {
+            has_reason(s, "1006") && has_reason(s, "reconnected after")
+        })
+        .await;
+    let before = updates(&snap, "BTC/USD");
+    rig.until(8, "prices after the reconnect", |s| {
+        updates(s, "BTC/USD") > before + 2
+    })
+    .await;
+    assert!(rig.sim.stats().ws_sessions >= 2);
+    assert!(rig.sim.stats().subscribe_requests >= 2, "resubscribed");
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn silence_fires_the_watchdog() {
+    let rig = tcp_for(VENUE, Scenario::SilentAfter(3), fast_config(), &["BTC/USD"]).await;
+    let snap = rig
+        .until(8, "the silence watchdog", |s| {
+            has_reason(s, "no data for 1 s")
+        })
+        .await;
+    assert!(
+        history(&snap)
+            .iter()
+            .any(|l| l.starts_with("connected → reconnecting"))
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn refused_websocket_falls_back_to_rest_and_returns() {
+    let rig = tcp_for(
+        VENUE,
+        Scenario::RefuseWs,
+        fast_config(),
+        &["BTC/USD", "SOL/USD"],
+    )
+    .await;
+    let snap = rig
+        .until(8, "REST fallback with prices", |s| {
+            matches!(status(s), FeedStatus::Fallback { .. })
+                && source(s, "BTC/USD") == Some(Source::Rest)
+                && source(s, "SOL/USD") == Some(Source::Rest)
+        })
+        .await;
+    assert!(has_reason(&snap, "HTTP 503"), "{:#?}", history(&snap));
+    let t = snap.row(VENUE, "BTC/USD").unwrap().ticker.clone().unwrap();
+    // The public products list carries the last price and 24 h figures; its best bid/ask
+    // are empty strings, as on the real list.
+    assert!(t.last.is_some() && t.high_24h.is_some());
+    assert_eq!((t.bid, t.ask), (None, None));
+    rig.sim.set_scenario(Scenario::Steady);
+    let snap = rig
+        .until(8, "the WebSocket again", |s| {
+            status(s) == FeedStatus::Connected && source(s, "BTC/USD") == Some(Source::Stream)
+        })
+        .await;
+    assert!(has_reason(&snap, "leaving REST fallback"));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_symbol_is_reported_and_others_stream() {
+    let rig = tcp_for(
+        VENUE,
+        Scenario::Steady,
+        fast_config(),
+        &["BTC/USD", "NOPE/USD", "BTC/USX"],
+    )
+    .await;
+    let snap = rig
+        .until(8, "prices and errors", |s| updates(s, "BTC/USD") > 2)
+        .await;
+    let nope = snap.row(VENUE, "NOPE/USD").unwrap();
+    assert!(
+        matches!(&nope.state, RowState::Invalid(m) if m.contains("does not list NOPE/USD")),
+        "{:?}",
+        nope.state
+    );
+    let usd = snap.row(VENUE, "BTC/USX").unwrap();
+    assert!(
+        matches!(&usd.state, RowState::Invalid(m) if m.contains("did you mean") && m.contains("BTC/USD")),
+        "{:?}",
+        usd.state
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn add_and_remove_on_the_live_connection() {
+    let rig = tcp_for(VENUE, Scenario::Steady, fast_config(), &["BTC/USD"]).await;
+    rig.until(8, "first prices", |s| updates(s, "BTC/USD") > 0)
+        .await;
+    let sol = rig.handle.resolve("sol-usd").unwrap();
+    assert_eq!(sol, Symbol::new("SOL", "USD"));
+    rig.handle.send(Command::Add(sol.clone())).unwrap();
+    rig.until(8, "SOL/USDT prices", |s| updates(s, "SOL/USD") > 1)
+        .await;
+    rig.handle.send(Command::Remove(sol)).unwrap();
+    let snap = rig
+        .until(8, "SOL/USDT gone", |s| s.row(VENUE, "SOL/USD").is_none())
+        .await;
+    let before = updates(&snap, "BTC/USD");
+    rig.until(8, "BTC/USDT still streaming", |s| {
+        updates(s, "BTC/USD") > before + 2
+    })
+    .await;
+    assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn maintenance_closes_with_going_away() {
+    let rig = tcp_for(VENUE, Scenario::Maintenance, fast_config(), &["BTC/USD"]).await;
+    let snap = rig
+        .until(8, "a close and REST fallback", |s| {
+            has_reason(s, "1001 going away: maintenance")
+                && source(s, "BTC/USD") == Some(Source::Rest)
+        })
+        .await;
+    assert_eq!(rig.sim.stats().ticker_frames, 0, "{:#?}", history(&snap));
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn heartbeats_keep_a_quiet_connection_alive() {
+    // Acked but no ticker data: only the heartbeats channel speaks, once a second, which
+    // keeps a 1.5 s silence watchdog quiet.
+    let cfg = pricewire::config::FeedConfig {
+        silence_secs: 1.5,
+        symbol_silence_secs: 30.0,
+        ..fast_config()
+    };
+    let rig = tcp_for(VENUE, Scenario::AckedButSilent, cfg, &["BTC/USD"]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let snap = rig.store.snapshot();
+    assert_eq!(
+        status(&snap),
+        FeedStatus::Connected,
+        "{:#?}",
+        history(&snap)
+    );
+    assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
+    assert_eq!(updates(&snap, "BTC/USD"), 0);
+    rig.stop().await;
+}
