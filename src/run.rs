@@ -116,6 +116,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<ExitCode> {
                 SimConfig {
                     exchange: id,
                     scenario,
+                    // Each venue walks its own way, as real venues do.
+                    seed: u64::try_from(i).unwrap_or(0) + 1,
                     ..SimConfig::default()
                 },
             )
