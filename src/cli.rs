@@ -14,7 +14,7 @@ venue prefix (kraken:BTC/USD). Without symbols the config file's watchlist is us
 Config file: ~/.config/pricewire/config.toml (see config.example.toml)."
 )]
 pub struct Cli {
-    /// Exchange(s) to stream from, comma-separated (kraken).
+    /// Exchange(s) to stream from, comma-separated: kraken, binance, coinbase, bybit, okx, kucoin.
     #[arg(long, short = 'e', value_delimiter = ',')]
     pub exchange: Vec<String>,
     /// Config file (default: the platform config dir's pricewire/config.toml).
