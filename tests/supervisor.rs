@@ -165,3 +165,20 @@ async fn clean_close_is_reported_with_its_code() {
     .await;
     rig.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn pair_list_missing_at_start_is_fetched_once_the_venue_answers() {
+    let rig = memory(Scenario::Down, fast_config(), &["BTC/USD"]);
+    rig.until(60, "offline", |s| {
+        matches!(status(s), FeedStatus::Offline { .. })
+    })
+    .await;
+    // Without the list, spelling alone decides.
+    assert_eq!(rig.handle.resolve("xbt-usd").unwrap().as_str(), "XBT/USD");
+    rig.sim.set_scenario(Scenario::Steady);
+    rig.until(120, "streaming", |s| updates(s, "BTC/USD") > 0)
+        .await;
+    assert_eq!(rig.handle.resolve("xbt-usd").unwrap().as_str(), "BTC/USD");
+    assert!(rig.handle.resolve("NOPE/USD").is_err());
+    rig.stop().await;
+}

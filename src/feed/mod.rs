@@ -103,9 +103,8 @@ pub(crate) fn remove_symbol(ctx: &FeedCtx, subs: &mut Subs, symbol: &Symbol) -> 
     subs.remove(symbol)
 }
 
-/// Load the pair list and resolve what the user typed. Unknown symbols get an error row
-/// (with suggestions) and the rest go on.
-async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
+/// Fetch the venue's pair list into `ctx.pairs` (kept as it was when the fetch fails).
+pub(crate) async fn load_pairs(ctx: &FeedCtx) {
     let exchange = ctx.exchange.id();
     match rest::fetch_pairs(ctx).await {
         Ok(mut list) => {
@@ -123,6 +122,13 @@ async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
             tracing::warn!(%exchange, reason = %e.reason, "pair list unavailable");
         }
     }
+}
+
+/// Load the pair list and resolve what the user typed. Unknown symbols get an error row
+/// (with suggestions) and the rest go on.
+async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
+    let exchange = ctx.exchange.id();
+    load_pairs(ctx).await;
     let mut subs = Subs::default();
     for input in inputs {
         match command::resolve(&ctx.pairs, input) {

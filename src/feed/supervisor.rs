@@ -129,6 +129,12 @@ impl Supervisor {
                         (_, n) => format!("reconnected after {n} failed attempts"),
                     };
                     self.mode = Mode::Socket;
+                    // Started without the pair list (venue unreachable then): fetch it now
+                    // so that symbols added from here on are checked before subscribing.
+                    let missing = self.ctx.pairs.read().map_or(true, |p| p.is_none());
+                    if missing {
+                        super::load_pairs(&self.ctx).await;
+                    }
                     self.transition(FeedStatus::Connected, &why);
                     let started = Instant::now();
                     let end = socket::run(&self.ctx, ws, &mut self.subs, commands).await;
