@@ -235,3 +235,23 @@ fn rest_ticker_body() {
         vec!["/0/public/Ticker?pair=XBTUSD,ETHUSD".to_string()]
     );
 }
+
+#[test]
+fn ticker_data_before_channel_and_failed_frames() {
+    let ordered = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","last":65000.10,"bid":1e-08,"ask":"2.50","timestamp":"2026-11-21T10:00:00.123456Z"}]}"#;
+    let reversed = r#"{"data":[{"symbol":"BTC/USD","last":65000.10,"bid":1e-08,"ask":"2.50","timestamp":"2026-11-21T10:00:00.123456Z"}],"type":"update","channel":"ticker"}"#;
+    assert_eq!(parse(ordered), parse(reversed));
+    let t = one_ticker(ordered);
+    assert_eq!(s(t.last), "65000.10");
+    assert_eq!(s(t.bid), "0.00000001");
+    assert_eq!(s(t.ask), "2.50");
+    // The second element is malformed: the frame is an error and yields nothing.
+    let bad = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","last":1.5},{"symbol":"ETH/USD","last":"x"}]}"#;
+    let mut out = Vec::new();
+    assert!(Kraken::default().parse(bad, &mut out).is_err());
+    assert!(out.is_empty());
+    let twice = r#"{"channel":"ticker","channel":"ticker","data":[]}"#;
+    assert!(Kraken::default().parse(twice, &mut out).is_err());
+    let no_data = r#"{"channel":"ticker","type":"update"}"#;
+    assert!(Kraken::default().parse(no_data, &mut out).is_err());
+}
