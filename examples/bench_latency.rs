@@ -19,7 +19,11 @@
 //!   not drawn before records `now - exchange_ts`. Updates superseded within a frame
 //!   interval are not drawn (only the newest state of a row is), so they are not counted.
 //!
-//! Options: `--rate N` (default 10000), `--secs N` (default 10), `--draw`.
+//! * floor (`--bare`): a bare tokio-tungstenite client against the same simulator, recording
+//!   receive time minus the frame's `timestamp`: what the simulator, the kernel and the
+//!   scheduler cost before any client code runs.
+//!
+//! Options: `--rate N` (default 10000), `--secs N` (default 10), `--draw`, `--bare`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -149,6 +153,49 @@ impl Backend for Timed {
     }
 }
 
+/// Receive time minus `timestamp` for every ticker frame a bare client reads in `secs`.
+async fn bare(ws_url: &str, secs: f64) -> Histogram<u64> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
+        .await
+        .expect("connect");
+    let subscribe = serde_json::json!({
+        "method": "subscribe",
+        "params": {"channel": "ticker", "symbol": SYMBOLS, "event_trigger": "bbo"},
+        "req_id": 1
+    });
+    ws.send(Message::text(subscribe.to_string()))
+        .await
+        .expect("subscribe");
+    let from = Utc::now() + chrono::TimeDelta::milliseconds(1500);
+    let until = from + chrono::TimeDelta::milliseconds((secs * 1000.0) as i64);
+    let mut h = hist();
+    while let Some(Ok(msg)) = ws.next().await {
+        let now = Utc::now();
+        let Message::Text(text) = msg else { continue };
+        let Some(at) = text.as_str().split("\"timestamp\":\"").nth(1) else {
+            continue;
+        };
+        let Some(sent) = at
+            .split('"')
+            .next()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+        else {
+            continue;
+        };
+        if sent < from {
+            continue;
+        }
+        if sent > until {
+            break;
+        }
+        let _ = h.record(micros(sent, now).max(1));
+    }
+    h
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -201,6 +248,10 @@ async fn main() {
         })
     });
     let (ws_url, rest_url) = addr_rx.recv().expect("simulator address");
+    if args.iter().any(|a| a == "--bare") {
+        let floor = bare(&ws_url, secs).await;
+        report("floor (bare)", &floor);
+    }
 
     let store = Store::new(StoreLimits::default());
     let mut events = store.events();

@@ -508,3 +508,19 @@ async fn check_silent_symbols(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recycled_event_vectors_keep_their_allocation() {
+        let mut events: Vec<Event<'_>> = Vec::with_capacity(8);
+        events.push(Event::Heartbeat);
+        let ptr = events.as_ptr() as usize;
+        let recycled: Vec<Event<'static>> = recycle(events);
+        assert!(recycled.is_empty());
+        assert!(recycled.capacity() >= 8);
+        assert_eq!(recycled.as_ptr() as usize, ptr);
+    }
+}
