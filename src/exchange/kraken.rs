@@ -101,6 +101,10 @@ fn opt_cow<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str
     Option::<Borrowed<'de>>::deserialize(d).map(|o| o.map(|b| b.0))
 }
 
+/// An optional borrowed string field.
+#[derive(Deserialize)]
+struct Opt<'a>(#[serde(borrow, deserialize_with = "opt_cow")] Option<Cow<'a, str>>);
+
 /// Reads the envelope, decoding a ticker `data` array into `out` as it goes.
 struct Envelope<'o, 'a> {
     out: &'o mut Vec<Event<'a>>,
@@ -110,7 +114,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Envelope<'_, 'de> {
     type Value = KrakenMessage<'de>;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
+        d.deserialize_struct("KrakenMessage", &[], self)
     }
 }
 
@@ -121,9 +125,45 @@ impl<'de> serde::de::Visitor<'de> for Envelope<'_, 'de> {
         f.write_str("a Kraken v2 message object")
     }
 
+    /// The positional form derived structs also accept (`[]` is an empty message): the
+    /// fields in declaration order, `data` kept raw.
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut msg = KrakenMessage::default();
+        let Some(Opt(channel)) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.channel = channel;
+        let Some(data) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.data = data;
+        let Some(Opt(method)) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.method = method;
+        let Some(success) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.success = success;
+        let Some(Opt(error)) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.error = error;
+        let Some(Opt(symbol)) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.symbol = symbol;
+        let Some(result) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.result = result;
+        if let Some(req_id) = seq.next_element()? {
+            msg.req_id = req_id;
+        }
+        Ok(msg)
+    }
+
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        #[derive(Deserialize)]
-        struct Opt<'a>(#[serde(borrow, deserialize_with = "opt_cow")] Option<Cow<'a, str>>);
         const NAMES: [&str; 8] = [
             "channel", "data", "method", "success", "error", "symbol", "result", "req_id",
         ];

@@ -255,3 +255,21 @@ fn ticker_data_before_channel_and_failed_frames() {
     let no_data = r#"{"channel":"ticker","type":"update"}"#;
     assert!(Kraken::default().parse(no_data, &mut out).is_err());
 }
+
+#[test]
+fn positional_frames_read_as_derived_structs_read_them() {
+    // An empty array is a message with no fields: unknown, not an error.
+    assert_eq!(parse("[]"), vec![Event::Unknown]);
+    assert_eq!(parse(r#"["heartbeat"]"#), vec![Event::Heartbeat]);
+    // A v1 frame is not a v2 message.
+    let mut out = Vec::new();
+    assert!(
+        Kraken::default()
+            .parse(
+                r#"[340,{"a":["1.0",0,"1.0"]},"ticker","XBT/USD"]"#,
+                &mut out
+            )
+            .is_err()
+    );
+    assert!(out.is_empty());
+}
