@@ -2,11 +2,12 @@
 //! are strings carrying the venue's exact digits; times are RFC 3339 UTC. Ends cleanly when
 //! stdout is closed (`| head -5`) or on shutdown. Never draws anything.
 
+use std::fmt;
 use std::io::{self, Write};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
@@ -18,24 +19,117 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// RFC 3339 UTC with microseconds, written straight into the line: the text of [`ts`]
+/// without building a `String` (years outside 0..=9999 and leap seconds take [`ts`]).
+#[derive(Clone, Copy)]
+struct Ts(DateTime<Utc>);
+
+impl Ts {
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, or `None` where [`ts`] must decide.
+    fn ascii(self) -> Option<[u8; 27]> {
+        let t = self.0;
+        let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let nanos = t.nanosecond();
+        if nanos >= 1_000_000_000 {
+            return None;
+        }
+        let mut out = *b"0000-00-00T00:00:00.000000Z";
+        let mut put = |at: usize, digits: usize, mut v: u32| {
+            for i in (at..at + digits).rev() {
+                out[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, t.month());
+        put(8, 2, t.day());
+        put(11, 2, t.hour());
+        put(14, 2, t.minute());
+        put(17, 2, t.second());
+        put(20, 6, nanos / 1000);
+        Some(out)
+    }
+}
+
+impl fmt::Display for Ts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ascii() {
+            Some(text) => f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?),
+            None => f.write_str(&ts(self.0)),
+        }
+    }
+}
+
+impl Serialize for Ts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.ascii() {
+            Some(text) => s.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
+            None => s.serialize_str(&ts(self.0)),
+        }
+    }
+}
+
+/// A small text buffer on the stack, for formatting without allocating.
+struct StackText {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// A decimal as a JSON string of its exact digits (`null` when absent), written straight
+/// into the line.
+#[derive(Clone, Copy)]
+struct Dec(Option<Decimal>);
+
+impl Serialize for Dec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use fmt::Write as _;
+        let Some(d) = &self.0 else {
+            return s.serialize_none();
+        };
+        let mut text = StackText {
+            bytes: [0; 64],
+            len: 0,
+        };
+        match write!(text, "{d}") {
+            Ok(()) => {
+                s.serialize_str(std::str::from_utf8(&text.bytes[..text.len]).unwrap_or_default())
+            }
+            // Longer than any decimal prints; kept correct all the same.
+            Err(_) => s.collect_str(d),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct TickerLine<'a> {
     r#type: &'static str,
     exchange: &'static str,
     symbol: &'a str,
-    last: Option<String>,
-    bid: Option<String>,
-    ask: Option<String>,
-    open_24h: Option<String>,
-    change_24h: Option<String>,
-    change_pct_24h: Option<String>,
-    high_24h: Option<String>,
-    low_24h: Option<String>,
-    volume_24h: Option<String>,
-    vwap_24h: Option<String>,
+    last: Dec,
+    bid: Dec,
+    ask: Dec,
+    open_24h: Dec,
+    change_24h: Dec,
+    change_pct_24h: Dec,
+    high_24h: Dec,
+    low_24h: Dec,
+    volume_24h: Dec,
+    vwap_24h: Dec,
     source: Source,
-    exchange_ts: Option<String>,
-    received_ts: String,
+    exchange_ts: Option<Ts>,
+    received_ts: Ts,
 }
 
 #[derive(Serialize)]
@@ -63,13 +157,12 @@ struct GapLine {
     skipped: u64,
 }
 
-fn dec(d: Option<Decimal>) -> Option<String> {
-    d.map(|d| d.to_string())
+fn dec(d: Option<Decimal>) -> Dec {
+    Dec(d)
 }
 
-/// One JSON line for a ticker.
-pub fn ticker_line(t: &Ticker) -> String {
-    let line = TickerLine {
+fn ticker(t: &Ticker) -> TickerLine<'_> {
+    TickerLine {
         r#type: "ticker",
         exchange: t.exchange.as_str(),
         symbol: t.symbol.as_str(),
@@ -84,10 +177,14 @@ pub fn ticker_line(t: &Ticker) -> String {
         volume_24h: dec(t.volume_24h),
         vwap_24h: dec(t.vwap_24h),
         source: t.source,
-        exchange_ts: t.exchange_ts.map(ts),
-        received_ts: ts(t.received_ts),
-    };
-    serde_json::to_string(&line).unwrap_or_default()
+        exchange_ts: t.exchange_ts.map(Ts),
+        received_ts: Ts(t.received_ts),
+    }
+}
+
+/// One JSON line for a ticker.
+pub fn ticker_line(t: &Ticker) -> String {
+    serde_json::to_string(&ticker(t)).unwrap_or_default()
 }
 
 /// One JSON line for a state change.
@@ -104,22 +201,27 @@ pub fn status_line(t: &Transition) -> String {
     .unwrap_or_default()
 }
 
-fn event_line(event: &StoreEvent) -> String {
+/// Write one event's JSON line (with its newline) to `out`.
+fn write_event(out: &mut impl Write, event: &StoreEvent) -> io::Result<()> {
     match event {
-        StoreEvent::Ticker(t) => ticker_line(t),
-        StoreEvent::Status(t) => status_line(t),
+        // Serialised straight into the buffer: no line `String`, no decimal `String`s.
+        StoreEvent::Ticker(t) => serde_json::to_writer(&mut *out, &ticker(t))?,
+        StoreEvent::Status(t) => out.write_all(status_line(t).as_bytes())?,
         StoreEvent::Error {
             exchange,
             symbol,
             message,
-        } => serde_json::to_string(&ErrorLine {
-            r#type: "error",
-            exchange: exchange.as_str(),
-            symbol,
-            message,
-        })
-        .unwrap_or_default(),
+        } => serde_json::to_writer(
+            &mut *out,
+            &ErrorLine {
+                r#type: "error",
+                exchange: exchange.as_str(),
+                symbol,
+                message,
+            },
+        )?,
     }
+    out.write_all(b"\n")
 }
 
 /// Print events until shutdown or until stdout is closed. A reader that falls behind is
@@ -137,16 +239,20 @@ pub async fn run(
             () = shutdown.cancelled() => break,
             e = events.recv() => e,
         };
-        let line = match event {
-            Ok(e) => event_line(&e),
-            Err(RecvError::Lagged(n)) => serde_json::to_string(&GapLine {
-                r#type: "gap",
-                skipped: n,
-            })
-            .unwrap_or_default(),
+        let written = match event {
+            Ok(e) => write_event(&mut out, &e),
+            Err(RecvError::Lagged(n)) => serde_json::to_writer(
+                &mut out,
+                &GapLine {
+                    r#type: "gap",
+                    skipped: n,
+                },
+            )
+            .map_err(io::Error::from)
+            .and_then(|()| out.write_all(b"\n")),
             Err(RecvError::Closed) => break,
         };
-        let written = writeln!(out, "{line}").and_then(|()| {
+        let written = written.and_then(|()| {
             // Flush when nothing else is queued, so a quiet feed is not held back.
             if events.is_empty() {
                 out.flush()
@@ -192,6 +298,42 @@ mod tests {
         assert_eq!(v["source"], "stream");
         assert_eq!(v["exchange_ts"], serde_json::Value::Null);
         assert_eq!(v["received_ts"], "2023-11-14T22:13:20.000005Z");
+    }
+
+    #[test]
+    fn timestamps_match_rfc3339_micros() {
+        let times = [
+            (0, 0),
+            (1_700_000_000, 5_000),
+            (1_700_000_000, 999_999_999),
+            (1_700_000_000, 1_999_999),
+            (-62_167_219_200, 0),
+            (253_402_300_799, 999_999_000),
+            (253_402_300_800, 0),
+            (-62_167_219_201, 123_456_789),
+        ];
+        for (secs, nanos) in times {
+            let t = DateTime::from_timestamp(secs, nanos).unwrap();
+            assert_eq!(Ts(t).to_string(), ts(t), "{secs} {nanos}");
+        }
+    }
+
+    #[test]
+    fn written_events_are_the_lines() {
+        let mut t = Ticker::empty(
+            ExchangeId::Kraken,
+            Symbol::new("BTC", "USD"),
+            Source::Stream,
+            DateTime::from_timestamp(1_700_000_000, 5_000).unwrap(),
+        );
+        t.last = Some("65000.10".parse().unwrap());
+        t.exchange_ts = Some(DateTime::from_timestamp(1_700_000_000, 0).unwrap());
+        let mut out = Vec::new();
+        write_event(&mut out, &StoreEvent::Ticker(Box::new(t.clone()))).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("{}\n", ticker_line(&t))
+        );
     }
 
     #[test]

@@ -398,9 +398,43 @@ impl Store {
 
     /// Apply several tickers under one lock (all events of one frame).
     pub fn apply_all(&self, tickers: impl IntoIterator<Item = Ticker>) {
-        let mut applied = 0u64;
         let tap = self.tap.get().filter(|t| t.receiver_count() > 0);
         let mut inner = self.lock();
+        let applied = self.apply_locked(&mut inner, tickers, tap);
+        drop(inner);
+        if applied > 0 {
+            self.bump();
+        }
+    }
+
+    /// Count a received frame and apply its tickers under one lock: what
+    /// [`Store::count_frame`] then [`Store::apply_all`] do, with one lock instead of two.
+    pub fn apply_frame(
+        &self,
+        exchange: ExchangeId,
+        bytes: usize,
+        now: DateTime<Utc>,
+        tickers: impl IntoIterator<Item = Ticker>,
+    ) {
+        let tap = self.tap.get().filter(|t| t.receiver_count() > 0);
+        let mut inner = self.lock();
+        if let Some(feed) = inner.feeds.iter_mut().find(|f| f.exchange == exchange) {
+            count(&mut feed.counters, bytes, now);
+        }
+        let applied = self.apply_locked(&mut inner, tickers, tap);
+        drop(inner);
+        if applied > 0 {
+            self.bump();
+        }
+    }
+
+    fn apply_locked(
+        &self,
+        inner: &mut Inner,
+        tickers: impl IntoIterator<Item = Ticker>,
+        tap: Option<&broadcast::Sender<StoreEvent>>,
+    ) -> u64 {
+        let mut applied = 0u64;
         for ticker in tickers {
             let Some(&i) = inner.index.get(&(ticker.exchange, ticker.symbol.clone())) else {
                 continue;
@@ -419,19 +453,12 @@ impl Store {
                 feed.counters.tickers += 1;
             }
         }
-        drop(inner);
-        if applied > 0 {
-            self.bump();
-        }
+        applied
     }
 
     /// Count a received frame (before parsing).
     pub fn count_frame(&self, exchange: ExchangeId, bytes: usize, now: DateTime<Utc>) {
-        self.with_counters(exchange, |c| {
-            c.frames_in += 1;
-            c.bytes_in += bytes as u64;
-            c.last_frame_at = Some(now);
-        });
+        self.with_counters(exchange, |c| count(c, bytes, now));
     }
 
     /// Update a feed's counters with `f`.
@@ -451,6 +478,12 @@ impl Store {
             .map(|r| r.symbol.clone())
             .collect()
     }
+}
+
+fn count(c: &mut Counters, bytes: usize, now: DateTime<Utc>) {
+    c.frames_in += 1;
+    c.bytes_in += bytes as u64;
+    c.last_frame_at = Some(now);
 }
 
 fn feed_mut(inner: &mut Inner, exchange: ExchangeId, now: DateTime<Utc>) -> &mut Feed {

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Event, Exchange, ParseError, WireTicker, de, parse_decimal};
+use super::{Event, Exchange, ParseError, WireTicker, parse_decimal};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -57,29 +57,182 @@ impl Default for Kraken {
 
 /// Every v2 message, as one envelope of optional fields.
 /// See docs: <https://docs.kraken.com/api/docs/websocket-v2/ticker>
-#[derive(Deserialize)]
+///
+/// Read by [`Envelope`] in one pass: when `channel` is `ticker` and precedes `data` (as
+/// Kraken sends it), the ticker array is decoded straight into the output, so the hot path
+/// neither buffers `data` as raw text nor scans it twice. Otherwise `data` is kept raw and
+/// decoded afterwards. Strings are borrowed from the frame where it has no escapes.
+#[derive(Default)]
 struct KrakenMessage<'a> {
-    #[serde(borrow, default)]
     channel: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     data: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    /// Ticker elements already decoded into the output while reading `data`.
+    tickers_done: bool,
     method: Option<Cow<'a, str>>,
-    #[serde(default)]
     success: Option<bool>,
-    #[serde(borrow, default)]
     error: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     symbol: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     result: Option<KrakenResult<'a>>,
-    #[serde(default)]
     req_id: Option<u64>,
+}
+
+/// Envelope keys; anything else is skipped.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Key {
+    Channel,
+    Data,
+    Method,
+    Success,
+    Error,
+    Symbol,
+    Result,
+    ReqId,
+    #[serde(other)]
+    Other,
+}
+
+/// A string borrowed from the frame when it has no escapes (serde's `Option<Cow<str>>`
+/// always copies).
+#[derive(Deserialize)]
+struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
+
+fn opt_cow<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    Option::<Borrowed<'de>>::deserialize(d).map(|o| o.map(|b| b.0))
+}
+
+/// An optional borrowed string field.
+#[derive(Deserialize)]
+struct Opt<'a>(#[serde(borrow, deserialize_with = "opt_cow")] Option<Cow<'a, str>>);
+
+/// Reads the envelope, decoding a ticker `data` array into `out` as it goes.
+struct Envelope<'o, 'a> {
+    out: &'o mut Vec<Event<'a>>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Envelope<'_, 'de> {
+    type Value = KrakenMessage<'de>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_struct("KrakenMessage", &[], self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Envelope<'_, 'de> {
+    type Value = KrakenMessage<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a Kraken v2 message object")
+    }
+
+    /// The positional form derived structs also accept (`[]` is an empty message): the
+    /// fields in declaration order, `data` kept raw.
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut msg = KrakenMessage::default();
+        let Some(Opt(channel)) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.channel = channel;
+        let Some(data) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.data = data;
+        let Some(Opt(method)) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.method = method;
+        let Some(success) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.success = success;
+        let Some(Opt(error)) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.error = error;
+        let Some(Opt(symbol)) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.symbol = symbol;
+        let Some(result) = seq.next_element()? else {
+            return Ok(msg);
+        };
+        msg.result = result;
+        if let Some(req_id) = seq.next_element()? {
+            msg.req_id = req_id;
+        }
+        Ok(msg)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        const NAMES: [&str; 8] = [
+            "channel", "data", "method", "success", "error", "symbol", "result", "req_id",
+        ];
+        let mut msg = KrakenMessage::default();
+        let mut seen = 0u16;
+        while let Some(key) = map.next_key::<Key>()? {
+            if !matches!(key, Key::Other) {
+                // As derived structs do: a repeated field is an error.
+                let bit = 1u16 << (key as u16);
+                if seen & bit != 0 {
+                    return Err(serde::de::Error::duplicate_field(NAMES[key as usize]));
+                }
+                seen |= bit;
+            }
+            match key {
+                Key::Channel => msg.channel = map.next_value::<Opt<'de>>()?.0,
+                Key::Data if msg.channel.as_deref() == Some("ticker") => {
+                    map.next_value_seed(TickerArray {
+                        out: &mut *self.out,
+                    })?;
+                    msg.tickers_done = true;
+                }
+                Key::Data => msg.data = map.next_value()?,
+                Key::Method => msg.method = map.next_value::<Opt<'de>>()?.0,
+                Key::Success => msg.success = map.next_value()?,
+                Key::Error => msg.error = map.next_value::<Opt<'de>>()?.0,
+                Key::Symbol => msg.symbol = map.next_value::<Opt<'de>>()?.0,
+                Key::Result => msg.result = map.next_value()?,
+                Key::ReqId => msg.req_id = map.next_value()?,
+                Key::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(msg)
+    }
+}
+
+/// A ticker `data` array, each element pushed to `out` as an [`Event::Ticker`].
+struct TickerArray<'o, 'a> {
+    out: &'o mut Vec<Event<'a>>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for TickerArray<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for TickerArray<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of tickers")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(t) = seq.next_element::<KrakenTicker<'de>>()? {
+            self.out.push(Event::Ticker(t.into_wire()));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
 struct KrakenResult<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_cow")]
     symbol: Option<Cow<'a, str>>,
 }
 
@@ -89,26 +242,80 @@ struct KrakenResult<'a> {
 struct KrakenTicker<'a> {
     #[serde(borrow)]
     symbol: Cow<'a, str>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "opt_number")]
     bid: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "opt_number")]
     ask: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "opt_number")]
     last: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "opt_number")]
     volume: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "opt_number")]
     vwap: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "opt_number")]
     low: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "opt_number")]
     high: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "opt_number")]
     change: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
+    #[serde(default, deserialize_with = "opt_number")]
     change_pct: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_rfc3339")]
+    #[serde(default, deserialize_with = "opt_time")]
     timestamp: Option<DateTime<Utc>>,
+}
+
+/// `de::opt_decimal` with a fast path for the plain numbers Kraken sends (`97123.4`):
+/// digits, one sign and a point go straight to `Decimal::from_str_exact`; anything else
+/// (exponents, strings, overlong digits) takes the shared path. Same results either way.
+fn opt_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    let raw: Option<&'de RawValue> = Option::deserialize(d)?;
+    let Some(text) = raw.map(RawValue::get) else {
+        return Ok(None);
+    };
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
+    if plain {
+        if let Ok(d) = Decimal::from_str_exact(text) {
+            return Ok(Some(d));
+        }
+    }
+    match text {
+        "null" | "\"\"" => Ok(None),
+        _ => parse_decimal(text)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {text}"))),
+    }
+}
+
+/// `de::opt_rfc3339`, reading the text borrowed from the frame instead of a copy.
+fn opt_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    match opt_cow(d)? {
+        None => Ok(None),
+        Some(s) => DateTime::parse_from_rfc3339(&s)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+impl<'a> KrakenTicker<'a> {
+    fn into_wire(self) -> WireTicker<'a> {
+        WireTicker {
+            symbol: self.symbol,
+            last: self.last,
+            bid: self.bid,
+            ask: self.ask,
+            open_24h: None,
+            change_24h: self.change,
+            change_pct_24h: self.change_pct,
+            high_24h: self.high,
+            low_24h: self.low,
+            volume_24h: self.volume,
+            vwap_24h: self.vwap,
+            exchange_ts: self.timestamp,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -268,70 +475,13 @@ impl Exchange for Kraken {
     }
 
     fn parse<'a>(&self, frame: &'a str, out: &mut Vec<Event<'a>>) -> Result<(), ParseError> {
-        let msg: KrakenMessage<'a> = serde_json::from_str(frame)?;
-        if let Some(channel) = msg.channel.as_deref() {
-            match channel {
-                "ticker" => {
-                    let data = msg
-                        .data
-                        .ok_or_else(|| ParseError::Schema("ticker without data".into()))?;
-                    let tickers: Vec<KrakenTicker<'a>> = serde_json::from_str(data.get())?;
-                    out.extend(tickers.into_iter().map(|t| {
-                        Event::Ticker(WireTicker {
-                            symbol: t.symbol,
-                            last: t.last,
-                            bid: t.bid,
-                            ask: t.ask,
-                            open_24h: None,
-                            change_24h: t.change,
-                            change_pct_24h: t.change_pct,
-                            high_24h: t.high,
-                            low_24h: t.low,
-                            volume_24h: t.volume,
-                            vwap_24h: t.vwap,
-                            exchange_ts: t.timestamp,
-                        })
-                    }));
-                }
-                "heartbeat" => out.push(Event::Heartbeat),
-                "status" => {
-                    let data = msg
-                        .data
-                        .ok_or_else(|| ParseError::Schema("status without data".into()))?;
-                    let statuses: Vec<KrakenStatus<'_>> = serde_json::from_str(data.get())?;
-                    out.extend(statuses.into_iter().map(|s| Event::Status {
-                        healthy: s.system == "online",
-                        status: s.system.into_owned(),
-                    }));
-                }
-                c if OTHER_CHANNELS.contains(&c) => out.push(Event::Ignored),
-                _ => out.push(Event::Unknown),
-            }
-            return Ok(());
+        let start = out.len();
+        let result = parse_message(frame, out);
+        if result.is_err() {
+            // A frame that fails yields no events, even if some tickers were decoded.
+            out.truncate(start);
         }
-        let symbol = msg.symbol.or(msg.result.and_then(|r| r.symbol));
-        let event = match (msg.method.as_deref(), msg.success) {
-            (Some("pong"), _) => Event::Pong { req_id: msg.req_id },
-            (Some("subscribe"), Some(true)) => Event::Subscribed { symbol },
-            (Some("unsubscribe"), Some(true)) => Event::Unsubscribed { symbol },
-            (Some("subscribe" | "unsubscribe"), Some(false)) => Event::SubscribeError {
-                symbol,
-                message: msg.error.map_or_else(
-                    || "request rejected".to_string(),
-                    std::borrow::Cow::into_owned,
-                ),
-            },
-            (Some(_), Some(false)) => Event::SubscribeError {
-                symbol: None,
-                message: msg.error.map_or_else(
-                    || "request rejected".to_string(),
-                    std::borrow::Cow::into_owned,
-                ),
-            },
-            _ => Event::Unknown,
-        };
-        out.push(event);
-        Ok(())
+        result
     }
 
     fn rest_ticker_paths(&self, rest: &[&str]) -> Vec<String> {
@@ -374,6 +524,64 @@ impl Exchange for Kraken {
         out.sort_by(|a, b| a.symbol.cmp(&b.symbol));
         Ok(out)
     }
+}
+
+fn parse_message<'a>(frame: &'a str, out: &mut Vec<Event<'a>>) -> Result<(), ParseError> {
+    use serde::de::DeserializeSeed as _;
+    let mut de = serde_json::Deserializer::from_str(frame);
+    let msg = Envelope { out: &mut *out }.deserialize(&mut de)?;
+    de.end()?;
+    if let Some(channel) = msg.channel.as_deref() {
+        match channel {
+            "ticker" => {
+                if !msg.tickers_done {
+                    let data = msg
+                        .data
+                        .ok_or_else(|| ParseError::Schema("ticker without data".into()))?;
+                    let mut de = serde_json::Deserializer::from_str(data.get());
+                    TickerArray { out }.deserialize(&mut de)?;
+                    de.end()?;
+                }
+            }
+            "heartbeat" => out.push(Event::Heartbeat),
+            "status" => {
+                let data = msg
+                    .data
+                    .ok_or_else(|| ParseError::Schema("status without data".into()))?;
+                let statuses: Vec<KrakenStatus<'_>> = serde_json::from_str(data.get())?;
+                out.extend(statuses.into_iter().map(|s| Event::Status {
+                    healthy: s.system == "online",
+                    status: s.system.into_owned(),
+                }));
+            }
+            c if OTHER_CHANNELS.contains(&c) => out.push(Event::Ignored),
+            _ => out.push(Event::Unknown),
+        }
+        return Ok(());
+    }
+    let symbol = msg.symbol.or(msg.result.and_then(|r| r.symbol));
+    let event = match (msg.method.as_deref(), msg.success) {
+        (Some("pong"), _) => Event::Pong { req_id: msg.req_id },
+        (Some("subscribe"), Some(true)) => Event::Subscribed { symbol },
+        (Some("unsubscribe"), Some(true)) => Event::Unsubscribed { symbol },
+        (Some("subscribe" | "unsubscribe"), Some(false)) => Event::SubscribeError {
+            symbol,
+            message: msg.error.map_or_else(
+                || "request rejected".to_string(),
+                std::borrow::Cow::into_owned,
+            ),
+        },
+        (Some(_), Some(false)) => Event::SubscribeError {
+            symbol: None,
+            message: msg.error.map_or_else(
+                || "request rejected".to_string(),
+                std::borrow::Cow::into_owned,
+            ),
+        },
+        _ => Event::Unknown,
+    };
+    out.push(event);
+    Ok(())
 }
 
 #[cfg(test)]

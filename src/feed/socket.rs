@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
@@ -114,7 +115,16 @@ struct Session<'a> {
     /// Last status the venue announced (`online` until told otherwise).
     venue_status: String,
     tickers: Vec<Ticker>,
+    /// Events of the frame being handled; kept between frames for its allocation.
+    events: Vec<Event<'static>>,
     parse_errors_logged: u64,
+}
+
+/// An empty event vector for another frame's lifetime, keeping the allocation (the
+/// in-place `collect` reuses the buffer: same element type, nothing left to convert).
+fn recycle<'b>(mut events: Vec<Event<'_>>) -> Vec<Event<'b>> {
+    events.clear();
+    events.into_iter().map(|_| Event::Unknown).collect()
 }
 
 impl Session<'_> {
@@ -157,14 +167,18 @@ impl Session<'_> {
         self.send(frames).await
     }
 
-    /// Parse one text frame and apply it. Returns whether it was data for the watchdog
-    /// (anything but a lone pong) and, for a pong, the request id.
-    fn handle_text(&mut self, text: &str) -> Handled {
+    /// Count one text frame of `len` bytes, parse it and apply it. Returns whether it was
+    /// data for the watchdog (anything but a lone pong) and, for a pong, the request id.
+    fn handle_text(
+        &mut self,
+        text: &str,
+        len: usize,
+        now_utc: DateTime<Utc>,
+        now: Instant,
+    ) -> Handled {
         let ctx = self.ctx;
         let exchange = ctx.exchange.id();
-        let now_utc = (ctx.clock)();
-        let now = Instant::now();
-        let mut events: Vec<Event<'_>> = Vec::with_capacity(2);
+        let mut events: Vec<Event<'_>> = recycle(std::mem::take(&mut self.events));
         let mut handled = Handled::default();
         if let Err(e) = ctx.exchange.parse(text, &mut events) {
             ctx.store.with_counters(exchange, |c| c.parse_errors += 1);
@@ -241,8 +255,13 @@ impl Session<'_> {
                 }
             }
         }
-        if !self.tickers.is_empty() {
-            ctx.store.apply_all(self.tickers.drain(..));
+        self.events = recycle(events);
+        if self.tickers.is_empty() {
+            ctx.store.count_frame(exchange, len, now_utc);
+        } else {
+            // Counting and applying under one lock.
+            ctx.store
+                .apply_frame(exchange, len, now_utc, self.tickers.drain(..));
         }
         handled
     }
@@ -290,6 +309,7 @@ pub async fn run(
         req_id: 0,
         venue_status: "online".into(),
         tickers: Vec::new(),
+        events: Vec::new(),
         parse_errors_logged: 0,
     };
     let wires = s.subs.wires();
@@ -319,10 +339,13 @@ pub async fn run(
                     None => return SessionEnd::Closed("connection lost (1006): closed without a close frame".into()),
                 };
                 let len = msg.len();
-                ctx.store.count_frame(exchange, len, (ctx.clock)());
+                let now_utc = (ctx.clock)();
+                if !matches!(msg, Message::Text(_)) {
+                    ctx.store.count_frame(exchange, len, now_utc);
+                }
                 match msg {
                     Message::Text(text) => {
-                        let handled = s.handle_text(text.as_str());
+                        let handled = s.handle_text(text.as_str(), len, now_utc, now);
                         if handled.data {
                             silence_deadline = now + silence;
                         }
@@ -484,4 +507,20 @@ async fn check_silent_symbols(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recycled_event_vectors_keep_their_allocation() {
+        let mut events: Vec<Event<'_>> = Vec::with_capacity(8);
+        events.push(Event::Heartbeat);
+        let ptr = events.as_ptr() as usize;
+        let recycled: Vec<Event<'static>> = recycle(events);
+        assert!(recycled.is_empty());
+        assert!(recycled.capacity() >= 8);
+        assert_eq!(recycled.as_ptr() as usize, ptr);
+    }
 }

@@ -226,3 +226,41 @@ fn rest_ticker_body() {
         vec!["/0/public/Ticker?pair=XBTUSD,ETHUSD".to_string()]
     );
 }
+
+#[test]
+fn ticker_data_before_channel_and_failed_frames() {
+    let ordered = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","last":65000.10,"bid":1e-08,"ask":"2.50","timestamp":"2026-11-21T10:00:00.123456Z"}]}"#;
+    let reversed = r#"{"data":[{"symbol":"BTC/USD","last":65000.10,"bid":1e-08,"ask":"2.50","timestamp":"2026-11-21T10:00:00.123456Z"}],"type":"update","channel":"ticker"}"#;
+    assert_eq!(parse(ordered), parse(reversed));
+    let t = one_ticker(ordered);
+    assert_eq!(s(t.last), "65000.10");
+    assert_eq!(s(t.bid), "0.00000001");
+    assert_eq!(s(t.ask), "2.50");
+    // The second element is malformed: the frame is an error and yields nothing.
+    let bad = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","last":1.5},{"symbol":"ETH/USD","last":"x"}]}"#;
+    let mut out = Vec::new();
+    assert!(Kraken::default().parse(bad, &mut out).is_err());
+    assert!(out.is_empty());
+    let twice = r#"{"channel":"ticker","channel":"ticker","data":[]}"#;
+    assert!(Kraken::default().parse(twice, &mut out).is_err());
+    let no_data = r#"{"channel":"ticker","type":"update"}"#;
+    assert!(Kraken::default().parse(no_data, &mut out).is_err());
+}
+
+#[test]
+fn positional_frames_read_as_derived_structs_read_them() {
+    // An empty array is a message with no fields: unknown, not an error.
+    assert_eq!(parse("[]"), vec![Event::Unknown]);
+    assert_eq!(parse(r#"["heartbeat"]"#), vec![Event::Heartbeat]);
+    // A v1 frame is not a v2 message.
+    let mut out = Vec::new();
+    assert!(
+        Kraken::default()
+            .parse(
+                r#"[340,{"a":["1.0",0,"1.0"]},"ticker","XBT/USD"]"#,
+                &mut out
+            )
+            .is_err()
+    );
+    assert!(out.is_empty());
+}
