@@ -23,7 +23,7 @@ pub const FLASH: TimeDelta = TimeDelta::seconds(1);
 
 type Cells = [Vec<Span<'static>>; Col::COUNT];
 
-/// One line of the table body.
+/// One line of the table body, formatted.
 enum Entry<'a> {
     /// An exchange's heading, when several feeds run.
     Group(ExchangeId),
@@ -70,13 +70,33 @@ pub fn draw(
 
     let rows = ordered(snapshot, view.sort);
     let grouped = snapshot.feeds.len() > 1 || rows.iter().any(|r| r.exchange != rows[0].exchange);
-    let mut entries = Vec::with_capacity(rows.len() + snapshot.feeds.len());
+    // Lines first (cheap references), so that only the lines in view are formatted: the
+    // cost of a frame follows the screen's height, not the watchlist's length.
+    let mut slots: Vec<Slot<'_>> = Vec::with_capacity(rows.len() + snapshot.feeds.len());
     for row in rows {
-        if grouped && !matches!(entries.last(), Some(e) if entry_exchange(e) == row.exchange) {
-            entries.push(Entry::Group(row.exchange));
+        if grouped && !matches!(slots.last(), Some(s) if s.exchange() == row.exchange) {
+            slots.push(Slot::Group(row.exchange));
         }
-        entries.push(row_entry(row, view, now, theme));
+        slots.push(Slot::Row(row));
     }
+    let height = usize::from(inner.height - 1);
+    let selected = slots.iter().position(|s| match s {
+        Slot::Row(r) => view.selected.as_ref() == Some(&key(r)),
+        Slot::Group(_) => false,
+    });
+    let offset = match selected {
+        Some(s) if s >= height => s + 1 - height,
+        _ => 0,
+    };
+    let entries: Vec<Entry<'_>> = slots
+        .iter()
+        .skip(offset)
+        .take(height)
+        .map(|slot| match slot {
+            Slot::Group(ex) => Entry::Group(*ex),
+            Slot::Row(row) => row_entry(row, view, now, theme),
+        })
+        .collect();
 
     let mut widths = [0usize; Col::COUNT];
     for entry in &entries {
@@ -109,17 +129,8 @@ pub fn draw(
     buf.set_line(inner.x, inner.y, &join(&cols, heading), inner.width);
 
     let body = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
-    let height = usize::from(body.height);
-    let selected = entries.iter().position(|e| match e {
-        Entry::Data(r, _) | Entry::Message(r, _) => view.selected.as_ref() == Some(&key(r)),
-        Entry::Group(_) => false,
-    });
-    let offset = match selected {
-        Some(s) if s >= height => s + 1 - height,
-        _ => 0,
-    };
-    for (i, entry) in entries.iter().enumerate().skip(offset).take(height) {
-        let y = body.y + u16::try_from(i - offset).unwrap_or(0);
+    for (i, entry) in entries.iter().enumerate() {
+        let y = body.y + u16::try_from(i).unwrap_or(0);
         let line_area = Rect::new(body.x, y, body.width, 1);
         let line = match entry {
             Entry::Group(ex) => {
@@ -159,7 +170,7 @@ pub fn draw(
                 buf.set_style(line_area, theme.stale);
             }
         }
-        if Some(i) == selected {
+        if Some(i + offset) == selected {
             buf.set_style(line_area, theme.selected);
         }
     }
@@ -173,16 +184,24 @@ pub fn draw(
     if offset > 0 {
         marker(&format!(" ↑ {offset} more "), inner.y - 1, buf);
     }
-    let below = entries.len().saturating_sub(offset + height);
+    let below = slots.len().saturating_sub(offset + height);
     if below > 0 {
         marker(&format!(" ↓ {below} more "), area.bottom() - 1, buf);
     }
 }
 
-fn entry_exchange(entry: &Entry<'_>) -> ExchangeId {
-    match entry {
-        Entry::Group(ex) => *ex,
-        Entry::Data(r, _) | Entry::Message(r, _) => r.exchange,
+/// A line of the table before formatting: a venue heading or a row.
+enum Slot<'a> {
+    Group(ExchangeId),
+    Row(&'a Row),
+}
+
+impl Slot<'_> {
+    fn exchange(&self) -> ExchangeId {
+        match self {
+            Slot::Group(ex) => *ex,
+            Slot::Row(r) => r.exchange,
+        }
     }
 }
 
