@@ -41,6 +41,9 @@ pub struct Supervisor {
     failures: u32,
     mode: Mode,
     rest_ok: Option<bool>,
+    /// The next REST poll may not start before this: the poll interval, stretched to the
+    /// venue's `Retry-After`. WebSocket retries do not bring it forward.
+    rest_not_before: Option<Instant>,
 }
 
 /// What ended a wait between connection attempts.
@@ -66,6 +69,7 @@ impl Supervisor {
             failures: 0,
             mode: Mode::Socket,
             rest_ok: None,
+            rest_not_before: None,
         }
     }
 
@@ -191,9 +195,33 @@ impl Supervisor {
                 reason,
             ),
             Mode::Rest => {
-                let status = self.poll_rest(reason, next_try(retry_at)).await;
-                tracing::debug!(%exchange, ?status, "fallback poll");
-                poll_at = Some(Instant::now() + secs(self.ctx.cfg.rest_poll_secs));
+                let waiting = self
+                    .rest_not_before
+                    .filter(|at| *at > Instant::now() && self.rest_ok.is_some());
+                match (waiting, self.status()) {
+                    // Polled moments ago or told to wait (429): keep the REST pace.
+                    (Some(at), FeedStatus::Fallback { .. }) => {
+                        let next_ws_try = next_try(retry_at);
+                        self.transition(
+                            FeedStatus::Fallback { next_ws_try },
+                            &format!("{reason}; still on REST"),
+                        );
+                        poll_at = Some(at);
+                    }
+                    (Some(at), FeedStatus::Offline { .. }) => {
+                        let next_try = next_try(retry_at);
+                        self.transition(
+                            FeedStatus::Offline { next_try },
+                            &format!("WebSocket and REST both failing: {reason}"),
+                        );
+                        poll_at = Some(at);
+                    }
+                    _ => {
+                        let status = self.poll_rest(reason, next_try(retry_at)).await;
+                        tracing::debug!(%exchange, ?status, "fallback poll");
+                        poll_at = self.rest_not_before;
+                    }
+                }
             }
         }
         loop {
@@ -212,7 +240,7 @@ impl Supervisor {
                 () = sleep_until(poll_deadline), if poll_at.is_some() => {
                     let last = self.rest_ok;
                     let result = rest::poll(&self.ctx, &self.subs).await;
-                    let mut wait = secs(self.ctx.cfg.rest_poll_secs);
+                    let wait = self.pace_rest(result.as_ref().err());
                     match result {
                         Ok(_) => {
                             self.rest_ok = Some(true);
@@ -222,15 +250,12 @@ impl Supervisor {
                         }
                         Err(e) => {
                             self.rest_ok = Some(false);
-                            if let Some(after) = e.retry_after {
-                                wait = wait.max(after);
-                            }
                             if last != Some(false) {
                                 self.transition(FeedStatus::Offline { next_try: next_try(retry_at) }, &format!("WebSocket and REST both failing: {}", e.reason));
                             }
                         }
                     }
-                    poll_at = Some(Instant::now() + wait);
+                    poll_at = Some(wait);
                 }
                 cmd = commands.recv() => match cmd {
                     None | Some(Command::Shutdown) => return Wake::Shutdown,
@@ -251,6 +276,18 @@ impl Supervisor {
         }
     }
 
+    /// When the next REST poll may start after one that just ended: the poll interval, or
+    /// the venue's `Retry-After` when longer.
+    fn pace_rest(&mut self, error: Option<&rest::RestError>) -> Instant {
+        let mut wait = secs(self.ctx.cfg.rest_poll_secs);
+        if let Some(after) = error.and_then(|e| e.retry_after) {
+            wait = wait.max(after);
+        }
+        let at = Instant::now() + wait;
+        self.rest_not_before = Some(at);
+        at
+    }
+
     /// One REST poll on entering (or staying in) fallback; records fallback or offline.
     async fn poll_rest(
         &mut self,
@@ -262,6 +299,7 @@ impl Supervisor {
             FeedStatus::Fallback { .. } | FeedStatus::Offline { .. }
         );
         let result = rest::poll(&self.ctx, &self.subs).await;
+        self.pace_rest(result.as_ref().err());
         let poll_every = self.ctx.cfg.rest_poll_secs;
         let (status, why) = match result {
             Ok(_) => (
