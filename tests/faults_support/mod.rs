@@ -152,10 +152,12 @@ pub enum Step {
     Pause(Duration),
 }
 
-/// A WebSocket venue on 127.0.0.1 that plays `scripts[i]` on its i-th connection (the last
-/// script again for any later one), then keeps reading until the client leaves.
+/// A WebSocket venue on 127.0.0.1 that plays `scripts[i]` on its i-th WebSocket session
+/// (the last script again for any later one), then keeps reading until the client leaves.
+/// Anything that is not a WebSocket upgrade (a REST request) is dropped unanswered.
 pub struct ScriptedVenue {
     pub url: String,
+    /// WebSocket sessions so far.
     pub connections: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -176,12 +178,14 @@ pub async fn scripted_venue(scripts: Vec<Vec<Step>>) -> ScriptedVenue {
             let Ok((tcp, _)) = listener.accept().await else {
                 return;
             };
-            let i = count.fetch_add(1, Ordering::SeqCst) as usize;
-            let script = scripts[i.min(scripts.len() - 1)].clone();
+            let count = Arc::clone(&count);
+            let scripts = scripts.clone();
             tokio::spawn(async move {
                 let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
                     return;
                 };
+                let i = count.fetch_add(1, Ordering::SeqCst) as usize;
+                let script = scripts[i.min(scripts.len() - 1)].clone();
                 // Wait for the subscribe request.
                 let _ = ws.next().await;
                 for step in script {
