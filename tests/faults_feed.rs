@@ -86,6 +86,23 @@ async fn half_open_socket_recovers() {
     .await;
 }
 
+// Row 4: subscription acked, heartbeats flowing, never data: resubscribed, then one
+// reconnect for it; prices once the venue sends them.
+#[tokio::test(start_paused = true)]
+async fn acked_but_silent_recovers() {
+    let cfg = FeedConfig {
+        silence_secs: 3.0,
+        ..fast_config()
+    };
+    fails_then_recovers(
+        Scenario::AckedButSilent,
+        cfg,
+        "BTC/USD: subscription acked but no data; reconnecting",
+        Duration::from_secs(2),
+    )
+    .await;
+}
+
 // Row 5: pong never arrives.
 #[tokio::test(start_paused = true)]
 async fn missing_pong_recovers() {
@@ -156,6 +173,39 @@ async fn rejected_symbol_leaves_the_others_streaming() {
         nope.state
     );
     assert!(nope.ticker.is_none());
+    assert_eq!(status(&snap), FeedStatus::Connected);
+    assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
+    rig.stop().await;
+}
+
+// Row 13: venue status maintenance is shown while no data flows, then cleared, and prices
+// follow.
+#[tokio::test(start_paused = true)]
+async fn maintenance_is_shown_then_prices_follow() {
+    let cfg = FeedConfig {
+        silence_secs: 30.0,
+        ..fast_config()
+    };
+    let rig = memory(Scenario::Maintenance, cfg, &["BTC/USD"]);
+    let snap = rig
+        .until(30, "maintenance shown", |s| {
+            s.feeds[0].reason == "exchange status: maintenance"
+        })
+        .await;
+    assert_eq!(updates(&snap, "BTC/USD"), 0, "no prices during maintenance");
+    let shown = Instant::now();
+    let snap = rig
+        .until(30, "online and prices", |s| {
+            has_reason(s, "exchange status: online") && updates(s, "BTC/USD") > 2
+        })
+        .await;
+    // The simulator's maintenance lasts 5 s from the connection.
+    assert!(
+        shown.elapsed() <= Duration::from_secs(6),
+        "{:?} {:#?}",
+        shown.elapsed(),
+        history(&snap)
+    );
     assert_eq!(status(&snap), FeedStatus::Connected);
     assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
     rig.stop().await;
