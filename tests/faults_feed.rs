@@ -140,6 +140,23 @@ async fn refused_connection_recovers() {
     .await;
 }
 
+// Row 10: malformed frames are counted and skipped; the connection stays up throughout.
+#[tokio::test(start_paused = true)]
+async fn malformed_frames_are_skipped_without_a_reconnect() {
+    let rig = memory(Scenario::Garbage, fast_config(), &["BTC/USD", "ETH/USD"]);
+    let snap = rig
+        .until(60, "prices between bad frames", |s| {
+            s.feeds[0].counters.parse_errors >= 10
+                && updates(s, "BTC/USD") > 30
+                && updates(s, "ETH/USD") > 30
+        })
+        .await;
+    assert_eq!(status(&snap), FeedStatus::Connected);
+    assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
+    assert_eq!(history(&snap).len(), 1, "{:#?}", history(&snap));
+    rig.stop().await;
+}
+
 // Row 11: oversized frame.
 #[tokio::test(start_paused = true)]
 async fn oversized_frame_recovers() {
