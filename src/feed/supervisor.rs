@@ -198,29 +198,26 @@ impl Supervisor {
                 let waiting = self
                     .rest_not_before
                     .filter(|at| *at > Instant::now() && self.rest_ok.is_some());
-                match (waiting, self.status()) {
-                    // Polled moments ago or told to wait (429): keep the REST pace.
-                    (Some(at), FeedStatus::Fallback { .. }) => {
-                        let next_ws_try = next_try(retry_at);
+                // Polled moments ago or told to wait (429): keep the REST pace, and show
+                // what the last poll found.
+                if let Some(at) = waiting {
+                    let next = next_try(retry_at);
+                    if self.rest_ok == Some(true) {
                         self.transition(
-                            FeedStatus::Fallback { next_ws_try },
+                            FeedStatus::Fallback { next_ws_try: next },
                             &format!("{reason}; still on REST"),
                         );
-                        poll_at = Some(at);
-                    }
-                    (Some(at), FeedStatus::Offline { .. }) => {
-                        let next_try = next_try(retry_at);
+                    } else {
                         self.transition(
-                            FeedStatus::Offline { next_try },
+                            FeedStatus::Offline { next_try: next },
                             &format!("WebSocket and REST both failing: {reason}"),
                         );
-                        poll_at = Some(at);
                     }
-                    _ => {
-                        let status = self.poll_rest(reason, next_try(retry_at)).await;
-                        tracing::debug!(%exchange, ?status, "fallback poll");
-                        poll_at = self.rest_not_before;
-                    }
+                    poll_at = Some(at);
+                } else {
+                    let status = self.poll_rest(reason, next_try(retry_at)).await;
+                    tracing::debug!(%exchange, ?status, "fallback poll");
+                    poll_at = self.rest_not_before;
                 }
             }
         }
