@@ -156,14 +156,17 @@ impl Config {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        config.validate(path)?;
+        config.validate(text, path)?;
         Ok(config)
     }
 
-    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+    fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
         let bad = |key: &str, why: &str| ConfigError::Invalid {
             path: path.to_path_buf(),
-            message: format!("key `{key}`: {why}"),
+            message: match line_of(text, key) {
+                Some(line) => format!("line {line}, key `{key}`: {why}"),
+                None => format!("key `{key}`: {why}"),
+            },
         };
         for e in &self.exchanges {
             e.parse::<crate::model::ExchangeId>()
@@ -227,6 +230,17 @@ impl Config {
             }),
         }
     }
+}
+
+/// The 1-based line where the value of a dotted `key` is written, when it is written.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut item = doc.as_item();
+    for part in key.split('.') {
+        item = item.get(part)?;
+    }
+    let start = item.span()?.start;
+    Some(text.get(..start)?.matches('\n').count() + 1)
 }
 
 /// `~/.config/pricewire/config.toml` on Linux (the platform's config dir elsewhere).
@@ -315,7 +329,7 @@ mod tests {
         let err = Config::parse("[ui]\nfps = 0\n", Path::new("c.toml"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("ui.fps"), "{err}");
+        assert!(err.contains("line 2, key `ui.fps`"), "{err}");
     }
 
     #[test]

@@ -12,7 +12,9 @@ use serde::{Serialize, Serializer};
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Symbol {
     text: Arc<str>,
-    slash: u8,
+    /// Byte offset of the `/`. A full `usize`: a base longer than 255 bytes (a hostile
+    /// pair list) must still split on a character boundary.
+    slash: usize,
 }
 
 impl Symbol {
@@ -28,7 +30,7 @@ impl Symbol {
         };
         let base = clean(base);
         let quote = clean(quote);
-        let slash = u8::try_from(base.len()).unwrap_or(u8::MAX);
+        let slash = base.len();
         Symbol {
             text: Arc::from(format!("{base}/{quote}")),
             slash,
@@ -36,11 +38,11 @@ impl Symbol {
     }
 
     pub fn base(&self) -> &str {
-        &self.text[..usize::from(self.slash)]
+        &self.text[..self.slash]
     }
 
     pub fn quote(&self) -> &str {
-        &self.text[usize::from(self.slash) + 1..]
+        &self.text[self.slash + 1..]
     }
 
     pub fn as_str(&self) -> &str {

@@ -74,6 +74,26 @@ pub async fn poll(ctx: &FeedCtx, subs: &Subs) -> Result<usize, RestError> {
         return Ok(0);
     }
     let refs: Vec<&str> = rests.iter().map(String::as_str).collect();
+    // Names were guessed by the venue's naming rules when the pair list failed at start;
+    // the reply may key tickers differently (Kraken: `XXBTZUSD` for `XBTUSD`), so the
+    // list is fetched again to map them.
+    let missing = ctx
+        .pairs
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .is_none();
+    if missing {
+        match fetch_pairs(ctx).await {
+            Ok(list) => {
+                *ctx.pairs
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(list);
+            }
+            // Told to wait (429): no second request now.
+            Err(e) if e.retry_after.is_some() => return Err(e),
+            Err(_) => {}
+        }
+    }
     let mut applied = 0;
     for path in ctx.exchange.rest_ticker_paths(&refs) {
         let body = get(ctx, &path).await?;
@@ -90,8 +110,9 @@ pub async fn poll(ctx: &FeedCtx, subs: &Subs) -> Result<usize, RestError> {
             .filter_map(|w| {
                 let symbol = subs
                     .by_rest(&w.symbol)
-                    .or_else(|| subs.by_wire(&w.symbol))?
-                    .clone();
+                    .or_else(|| subs.by_wire(&w.symbol))
+                    .cloned()
+                    .or_else(|| listed(ctx, subs, &w.symbol))?;
                 Some(w.into_ticker(exchange, symbol, Source::Rest, now))
             })
             .collect();
@@ -103,4 +124,14 @@ pub async fn poll(ctx: &FeedCtx, subs: &Subs) -> Result<usize, RestError> {
         c.last_poll_at = Some((ctx.clock)());
     });
     Ok(applied)
+}
+
+/// A wanted symbol the pair list knows under `name`.
+fn listed(ctx: &FeedCtx, subs: &Subs, name: &str) -> Option<crate::symbol::Symbol> {
+    let guard = ctx
+        .pairs
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let symbol = guard.as_ref()?.resolve(name).ok()?.symbol.clone();
+    subs.iter().any(|(s, _)| *s == symbol).then_some(symbol)
 }

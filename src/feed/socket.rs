@@ -114,6 +114,9 @@ struct Session<'a> {
     req_id: u64,
     /// Last status the venue announced (`online` until told otherwise).
     venue_status: String,
+    /// Whether that status lets data flow. While it does not (maintenance), silent
+    /// subscriptions are expected: neither resubscribed nor reconnected for.
+    venue_healthy: bool,
     tickers: Vec<Ticker>,
     /// Events of the frame being handled; kept between frames for its allocation.
     events: Vec<Event<'static>>,
@@ -308,6 +311,7 @@ pub async fn run(
         subs,
         req_id: 0,
         venue_status: "online".into(),
+        venue_healthy: true,
         tickers: Vec::new(),
         events: Vec::new(),
         parse_errors_logged: 0,
@@ -358,7 +362,16 @@ pub async fn run(
                                 }
                             }
                         }
-                        if let Some((status, _)) = handled.status {
+                        if let Some((status, healthy)) = handled.status {
+                            if healthy && !s.venue_healthy {
+                                // Subscriptions get their full grace period from now.
+                                for (_, sub) in s.subs.iter_mut() {
+                                    if sub.last_data.is_none() {
+                                        sub.subscribed_at = Some(now);
+                                    }
+                                }
+                            }
+                            s.venue_healthy = healthy;
                             if status != s.venue_status {
                                 s.venue_status.clone_from(&status);
                                 let reason = format!("exchange status: {status}");
@@ -416,6 +429,9 @@ pub async fn run(
                     if jump > Duration::from_secs(5) {
                         return SessionEnd::ClockJump(jump);
                     }
+                }
+                if !s.venue_healthy {
+                    continue;
                 }
                 if let Some(end) = check_silent_symbols(&mut s, now, symbol_silence).await {
                     return end;

@@ -44,6 +44,9 @@ pub struct Supervisor {
     failures: u32,
     mode: Mode,
     rest_ok: Option<bool>,
+    /// The next REST poll may not start before this: the poll interval, stretched to the
+    /// venue's `Retry-After`. WebSocket retries do not bring it forward.
+    rest_not_before: Option<Instant>,
 }
 
 /// What ended a wait between connection attempts.
@@ -69,6 +72,7 @@ impl Supervisor {
             failures: 0,
             mode: Mode::Socket,
             rest_ok: None,
+            rest_not_before: None,
         }
     }
 
@@ -152,7 +156,7 @@ impl Supervisor {
                         // A planned reconnect right after connecting would loop without
                         // pause; such an end counts as a failure and waits out a backoff.
                         end if end.is_benign()
-                            && (end == socket::SessionEnd::Manual
+                            && (!matches!(end, socket::SessionEnd::Planned(_))
                                 || started.elapsed() >= MIN_PLANNED_SESSION) =>
                         {
                             if end == socket::SessionEnd::Manual {
@@ -211,9 +215,30 @@ impl Supervisor {
                 reason,
             ),
             Mode::Rest => {
-                let status = self.poll_rest(reason, next_try(retry_at)).await;
-                tracing::debug!(%exchange, ?status, "fallback poll");
-                poll_at = Some(Instant::now() + secs(self.ctx.cfg.rest_poll_secs));
+                let waiting = self
+                    .rest_not_before
+                    .filter(|at| *at > Instant::now() && self.rest_ok.is_some());
+                // Polled moments ago or told to wait (429): keep the REST pace, and show
+                // what the last poll found.
+                if let Some(at) = waiting {
+                    let next = next_try(retry_at);
+                    if self.rest_ok == Some(true) {
+                        self.settle(
+                            FeedStatus::Fallback { next_ws_try: next },
+                            &format!("{reason}; still on REST"),
+                        );
+                    } else {
+                        self.settle(
+                            FeedStatus::Offline { next_try: next },
+                            &format!("WebSocket and REST both failing: {reason}"),
+                        );
+                    }
+                    poll_at = Some(at);
+                } else {
+                    let status = self.poll_rest(reason, next_try(retry_at)).await;
+                    tracing::debug!(%exchange, ?status, "fallback poll");
+                    poll_at = self.rest_not_before;
+                }
             }
         }
         loop {
@@ -232,7 +257,7 @@ impl Supervisor {
                 () = sleep_until(poll_deadline), if poll_at.is_some() => {
                     let last = self.rest_ok;
                     let result = rest::poll(&self.ctx, &self.subs).await;
-                    let mut wait = secs(self.ctx.cfg.rest_poll_secs);
+                    let wait = self.pace_rest(result.as_ref().err());
                     match result {
                         Ok(_) => {
                             self.rest_ok = Some(true);
@@ -242,15 +267,12 @@ impl Supervisor {
                         }
                         Err(e) => {
                             self.rest_ok = Some(false);
-                            if let Some(after) = e.retry_after {
-                                wait = wait.max(after);
-                            }
                             if last != Some(false) {
                                 self.transition(FeedStatus::Offline { next_try: next_try(retry_at) }, &format!("WebSocket and REST both failing: {}", e.reason));
                             }
                         }
                     }
-                    poll_at = Some(Instant::now() + wait);
+                    poll_at = Some(wait);
                 }
                 cmd = commands.recv() => match cmd {
                     None | Some(Command::Shutdown) => return Wake::Shutdown,
@@ -271,6 +293,18 @@ impl Supervisor {
         }
     }
 
+    /// When the next REST poll may start after one that just ended: the poll interval, or
+    /// the venue's `Retry-After` when longer.
+    fn pace_rest(&mut self, error: Option<&rest::RestError>) -> Instant {
+        let mut wait = secs(self.ctx.cfg.rest_poll_secs);
+        if let Some(after) = error.and_then(|e| e.retry_after) {
+            wait = wait.max(after);
+        }
+        let at = Instant::now() + wait;
+        self.rest_not_before = Some(at);
+        at
+    }
+
     /// One REST poll on entering (or staying in) fallback. Entering fallback or offline,
     /// or moving between them, is recorded; staying in the same state only refreshes the
     /// next retry time (the WebSocket retry that failed is logged, not listed).
@@ -280,6 +314,7 @@ impl Supervisor {
         next_ws_try: chrono::DateTime<chrono::Utc>,
     ) -> FeedStatus {
         let result = rest::poll(&self.ctx, &self.subs).await;
+        self.pace_rest(result.as_ref().err());
         let poll_every = self.ctx.cfg.rest_poll_secs;
         let (status, why) = match result {
             Ok(_) => (
@@ -297,14 +332,20 @@ impl Supervisor {
             ),
         };
         self.rest_ok = Some(matches!(status, FeedStatus::Fallback { .. }));
+        self.settle(status.clone(), &why);
+        status
+    }
+
+    /// Record a move into `status`; staying in the same state (another failed WebSocket
+    /// retry while on REST or offline) only refreshes its countdown and is logged.
+    fn settle(&self, status: FeedStatus, why: &str) {
         if self.status().name() == status.name() {
             tracing::info!(exchange = %self.ctx.exchange.id(), reason = %why, "WebSocket retry failed");
             self.ctx
                 .store
-                .refresh_status(self.ctx.exchange.id(), status.clone());
+                .refresh_status(self.ctx.exchange.id(), status);
         } else {
-            self.transition(status.clone(), &why);
+            self.transition(status, why);
         }
-        status
     }
 }

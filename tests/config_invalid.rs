@@ -1,0 +1,110 @@
+//! Row 21 of the fault matrix: every broken config file under `tests/invalid_configs/` is
+//! refused with a message naming the file, the line and the key, by the library and by the
+//! real binary (non-zero exit, nothing drawn, nothing written), and the file is left as it was.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pricewire::config::Config;
+
+/// (fixture, line, key) — the key as the message spells it.
+const CASES: &[(&str, usize, &str)] = &[
+    ("bad_sort.toml", 2, "ui.sort"),
+    ("bad_trigger.toml", 2, "feed.event_trigger"),
+    ("duplicate_key.toml", 2, "symbols"),
+    ("missing_value.toml", 1, "log_file"),
+    ("negative_timeout.toml", 3, "feed.silence_secs"),
+    ("symbols_not_a_list.toml", 1, "symbols"),
+    ("tiny_frames.toml", 2, "feed.max_frame_bytes"),
+    ("unknown_endpoint_key.toml", 2, "ws"),
+    ("unknown_exchange.toml", 2, "exchanges"),
+    ("unknown_key.toml", 5, "silence_sec"),
+    ("unterminated_array.toml", 2, "symbols"),
+    ("wrong_type.toml", 3, "fps"),
+    ("zero_attempts.toml", 2, "feed.max_attempts"),
+    ("zero_fps.toml", 3, "ui.fps"),
+];
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs")
+}
+
+fn check_message(message: &str, path: &Path, line: usize, key: &str) {
+    assert!(
+        message.contains(&path.display().to_string()),
+        "no path in: {message}"
+    );
+    assert!(
+        message.contains(&format!("line {line}")),
+        "no line {line} in: {message}"
+    );
+    assert!(message.contains(key), "no key {key} in: {message}");
+}
+
+#[test]
+fn every_fixture_is_listed() {
+    let mut files: Vec<String> = std::fs::read_dir(dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let listed: Vec<&str> = CASES.iter().map(|c| c.0).collect();
+    assert_eq!(files, listed);
+}
+
+#[test]
+fn library_names_file_line_and_key() {
+    for &(file, line, key) in CASES {
+        let path = dir().join(file);
+        let err = Config::load(&path, true).expect_err(file).to_string();
+        check_message(&err, &path, line, key);
+    }
+}
+
+/// Run the binary on `path`, killed after `limit`.
+fn run_binary(path: &Path, limit: Duration) -> std::process::Output {
+    let log = std::env::temp_dir().join(format!("pricewire-invalid-{}.log", std::process::id()));
+    let child = Command::new(env!("CARGO_BIN_EXE_pricewire"))
+        .arg("--headless")
+        .arg("--config")
+        .arg(path)
+        .arg("--log-file")
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = child.id();
+    let started = Instant::now();
+    let out = std::thread::spawn(move || child.wait_with_output().unwrap());
+    while !out.is_finished() {
+        if started.elapsed() > limit {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(id.to_string())
+                .status();
+            panic!("{} still running after {limit:?}", path.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    out.join().unwrap()
+}
+
+#[test]
+fn binary_refuses_and_leaves_the_file_alone() {
+    for &(file, line, key) in CASES {
+        let path = dir().join(file);
+        let before = std::fs::read(&path).unwrap();
+        let out = run_binary(&path, Duration::from_secs(20));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{file}: {stderr}");
+        assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+        assert!(out.stdout.is_empty(), "{file} printed to stdout");
+        check_message(&stderr, &path, line, key);
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{file} changed");
+    }
+}
