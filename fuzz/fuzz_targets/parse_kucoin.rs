@@ -1,0 +1,6 @@
+//! KuCoin's parsers on arbitrary input.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    pricewire_fuzz::every_parser(pricewire::model::ExchangeId::Kucoin, data);
+});
