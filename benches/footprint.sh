@@ -8,7 +8,7 @@
 #   1. time from launch to the first price drawn (tmux capture-pane polled every 5 ms);
 #   2. CPU % of one core over SECS s idle (scenario acked-but-silent: acks and heartbeats,
 #      no prices; the dashboard still redraws ages once a second);
-#   3. CPU % of one core over SECS s at 1,000 updates/s (steady, 19 pairs every 19 ms);
+#   3. CPU % of one core over SECS s at 1,000 updates/s (steady, 100 pairs every 100 ms);
 #   4. RSS every 5 s while the simulator bursts as fast as the dashboard reads, with the
 #      updates received summed from the dashboard's own msg/s header, read every second.
 # Env: BIN (default target/release/pricewire), SECS (default 60), BURST_SECS (default 60).
@@ -18,7 +18,8 @@ BIN=${BIN:-target/release/pricewire}
 SECS=${SECS:-60}
 BURST_SECS=${BURST_SECS:-60}
 SESSION=pricewire-footprint
-SYMBOLS="ADA/USD ATOM/USD AVAX/USD DOT/USD LINK/USD MATIC/USD SOL/EUR SOL/USD USDT/USD BTC/USDT DOGE/USD ETH/BTC ETH/EUR ETH/USD LTC/USD BTC/EUR BTC/GBP BTC/USD XRP/USD"
+# 100 of the pairs the simulator lists.
+SYMBOLS="AAVE/EUR AAVE/USD AAVE/USDT ADA/USD ALGO/EUR ALGO/USD ALGO/USDT APE/EUR APE/USD APE/USDT ARB/EUR ARB/USD ARB/USDT ATOM/USD AVAX/USD BAT/EUR BAT/USD BAT/USDT BCH/EUR BCH/USD BCH/USDT BTC/EUR BTC/GBP BTC/USD BTC/USDT COMP/EUR COMP/USD COMP/USDT CRV/EUR CRV/USD CRV/USDT DOGE/USD DOT/USD ENJ/EUR ENJ/USD ENJ/USDT ETC/EUR ETC/USD ETC/USDT ETH/BTC ETH/EUR ETH/USD FET/EUR FET/USD FET/USDT FIL/EUR FIL/USD FIL/USDT GRT/EUR GRT/USD GRT/USDT ICP/EUR ICP/USD ICP/USDT INJ/EUR INJ/USD INJ/USDT KSM/EUR KSM/USD KSM/USDT LDO/EUR LDO/USD LDO/USDT LINK/USD LTC/USD MANA/EUR MANA/USD MANA/USDT MATIC/USD MKR/EUR MKR/USD MKR/USDT NEAR/EUR NEAR/USD NEAR/USDT OP/EUR OP/USD OP/USDT SAND/EUR SAND/USD SAND/USDT SNX/EUR SNX/USD SNX/USDT SOL/EUR SOL/USD SUSHI/EUR SUSHI/USD SUSHI/USDT TRX/EUR TRX/USD TRX/USDT UNI/EUR UNI/USD UNI/USDT USDT/USD XLM/EUR XLM/USD XLM/USDT XMR/EUR"
 CLK_TCK=$(getconf CLK_TCK)
 WORK=$(mktemp -d)
 CONFIG="$WORK/config.toml"
@@ -67,7 +68,7 @@ cpu_pct_over() { # pid secs
         'BEGIN { printf "%.2f %% of a core (%.2f s CPU in %.1f s)", 100 * c / hz / (b - a), c / hz, b - a }'
 }
 
-echo "footprint: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), 19 symbols (all the simulator lists)"
+echo "footprint: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), 100 symbols"
 
 # 1. Launch to first price drawn.
 start_sim steady 200
@@ -86,7 +87,7 @@ sleep 3
 echo "idle:              $(cpu_pct_over "$PID" "$SECS")   RSS $(rss_kb "$PID") kB   [load $(load)]"
 
 # 3. 1,000 updates/s.
-start_sim steady 19
+start_sim steady 100
 start_dashboard
 sleep 3
 echo "1,000 updates/s:   $(cpu_pct_over "$PID" "$SECS")   RSS $(rss_kb "$PID") kB   [load $(load)]"
