@@ -3,12 +3,11 @@
 
 mod common;
 
-use common::{fast_config, has_reason, history, last_of, status, tcp, updates};
+use common::{fast_config, has_reason, history, last_of, scenarios, status, tcp, updates};
 use pricewire::feed::command::Command;
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
 use pricewire::store::RowState;
-use pricewire::symbol::Symbol;
 
 #[tokio::test]
 async fn tickers_arrive_with_exact_decimals() {
@@ -41,35 +40,15 @@ async fn tickers_arrive_with_exact_decimals() {
 
 #[tokio::test]
 async fn drop_then_reconnect_and_resubscribe() {
-    let rig = tcp(Scenario::DropAfter(5), fast_config(), &["BTC/USD"]).await;
-    let snap = rig
-        .until(10, "a reconnect after an abrupt drop", |s| {
-            has_reason(s, "1006") && has_reason(s, "reconnected after")
-        })
+    scenarios::drop_then_reconnect(ExchangeId::Kraken, "BTC/USD")
+        .await
+        .stop()
         .await;
-    let before = updates(&snap, "BTC/USD");
-    rig.until(10, "prices after the reconnect", |s| {
-        updates(s, "BTC/USD") > before + 2
-    })
-    .await;
-    assert!(rig.sim.stats().ws_sessions >= 2);
-    rig.stop().await;
 }
 
 #[tokio::test]
 async fn silence_fires_the_watchdog() {
-    let rig = tcp(Scenario::SilentAfter(3), fast_config(), &["BTC/USD"]).await;
-    let snap = rig
-        .until(10, "the silence watchdog", |s| {
-            has_reason(s, "no data for 1 s")
-        })
-        .await;
-    assert!(
-        history(&snap)
-            .iter()
-            .any(|l| l.starts_with("connected → reconnecting"))
-    );
-    rig.stop().await;
+    scenarios::silence_fires_the_watchdog(ExchangeId::Kraken, "BTC/USD").await;
 }
 
 #[tokio::test]
@@ -150,22 +129,7 @@ async fn unknown_symbol_is_reported_and_others_stream() {
 
 #[tokio::test]
 async fn add_and_remove_on_the_live_connection() {
-    let rig = tcp(Scenario::Steady, fast_config(), &["BTC/USD"]).await;
-    rig.until(10, "first prices", |s| updates(s, "BTC/USD") > 0)
-        .await;
-    let sol = rig.handle.resolve("sol-usd").unwrap();
-    assert_eq!(sol, Symbol::new("SOL", "USD"));
-    rig.handle.send(Command::Add(sol.clone())).unwrap();
-    rig.until(10, "SOL/USD prices", |s| updates(s, "SOL/USD") > 1)
-        .await;
-    rig.handle.send(Command::Remove(sol)).unwrap();
-    let snap = rig
-        .until(10, "SOL/USD gone", |s| {
-            s.row(ExchangeId::Kraken, "SOL/USD").is_none()
-        })
-        .await;
-    // Same connection throughout: no reconnect was needed.
-    assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
+    let rig = scenarios::add_and_remove(ExchangeId::Kraken, "BTC/USD", "sol-usd", "SOL/USD").await;
     assert!(rig.handle.resolve("NOPE/USD").is_err());
     rig.stop().await;
 }

@@ -4,12 +4,10 @@
 
 mod common;
 
-use common::{fast_config, has_reason, history, status, tcp_for};
-use pricewire::feed::command::Command;
+use common::{fast_config, has_reason, history, scenarios, status, tcp_for};
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
 use pricewire::store::{Row, RowState, Snapshot};
-use pricewire::symbol::Symbol;
 
 const VENUE: ExchangeId = ExchangeId::Bybit;
 
@@ -70,121 +68,51 @@ async fn tickers_arrive_with_exact_decimals() {
 
 #[tokio::test]
 async fn drop_then_reconnect_and_resubscribe() {
-    let rig = tcp_for(VENUE, Scenario::DropAfter(5), fast_config(), &["BTC/USDT"]).await;
-    let snap = rig
-        .until(8, "a reconnect after an abrupt drop", |s| {
-            has_reason(s, "1006") && has_reason(s, "reconnected after")
-        })
+    scenarios::drop_then_reconnect(VENUE, "BTC/USDT")
+        .await
+        .stop()
         .await;
-    let before = updates(&snap, "BTC/USDT");
-    rig.until(8, "prices after the reconnect", |s| {
-        updates(s, "BTC/USDT") > before + 2
-    })
-    .await;
-    assert!(rig.sim.stats().ws_sessions >= 2);
-    assert!(rig.sim.stats().subscribe_requests >= 2, "resubscribed");
-    rig.stop().await;
 }
 
 #[tokio::test]
 async fn silence_fires_the_watchdog() {
-    let rig = tcp_for(
-        VENUE,
-        Scenario::SilentAfter(3),
-        fast_config(),
-        &["BTC/USDT"],
-    )
-    .await;
-    let snap = rig
-        .until(8, "the silence watchdog", |s| {
-            has_reason(s, "no data for 1 s")
-        })
-        .await;
-    assert!(
-        history(&snap)
-            .iter()
-            .any(|l| l.starts_with("connected → reconnecting"))
-    );
-    rig.stop().await;
+    scenarios::silence_fires_the_watchdog(VENUE, "BTC/USDT").await;
 }
 
 #[tokio::test]
 async fn refused_websocket_falls_back_to_rest_and_returns() {
-    let rig = tcp_for(
-        VENUE,
-        Scenario::RefuseWs,
-        fast_config(),
-        &["BTC/USDT", "SOL/USDT"],
-    )
-    .await;
-    let snap = rig
-        .until(8, "REST fallback with prices", |s| {
-            matches!(status(s), FeedStatus::Fallback { .. })
-                && source(s, "BTC/USDT") == Some(Source::Rest)
-                && source(s, "SOL/USDT") == Some(Source::Rest)
-        })
-        .await;
-    assert!(has_reason(&snap, "HTTP 503"), "{:#?}", history(&snap));
-    let t = snap.row(VENUE, "BTC/USDT").unwrap().ticker.clone().unwrap();
-    assert!(t.bid.unwrap() < t.ask.unwrap() && t.last.is_some());
-    rig.sim.set_scenario(Scenario::Steady);
-    let snap = rig
-        .until(8, "the WebSocket again", |s| {
-            status(s) == FeedStatus::Connected && source(s, "BTC/USDT") == Some(Source::Stream)
-        })
-        .await;
-    assert!(has_reason(&snap, "leaving REST fallback"));
+    let (on_rest, rig) =
+        scenarios::refused_websocket_falls_back_and_returns(VENUE, &["BTC/USDT", "SOL/USDT"]).await;
+    // The venue's REST ticker carries the best bid and ask.
+    let t = on_rest
+        .row(VENUE, "BTC/USDT")
+        .unwrap()
+        .ticker
+        .clone()
+        .unwrap();
+    assert!(t.bid.unwrap() < t.ask.unwrap());
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn unknown_symbol_is_reported_and_others_stream() {
-    let rig = tcp_for(
-        VENUE,
-        Scenario::Steady,
-        fast_config(),
-        &["BTC/USDT", "NOPE/USDT", "BTC/USD"],
-    )
-    .await;
-    let snap = rig
-        .until(8, "prices and errors", |s| updates(s, "BTC/USDT") > 2)
-        .await;
-    let nope = snap.row(VENUE, "NOPE/USDT").unwrap();
-    assert!(
-        matches!(&nope.state, RowState::Invalid(m) if m.contains("does not list NOPE/USDT")),
-        "{:?}",
-        nope.state
-    );
+    let snap =
+        scenarios::unknown_symbol_is_reported(VENUE, "BTC/USDT", "NOPE/USDT", &["BTC/USD"]).await;
+    // No USD book: not swapped for USDT, but named among the suggestions.
     let usd = snap.row(VENUE, "BTC/USD").unwrap();
     assert!(
         matches!(&usd.state, RowState::Invalid(m) if m.contains("did you mean") && m.contains("BTC/USDT")),
         "{:?}",
         usd.state
     );
-    rig.stop().await;
 }
 
 #[tokio::test]
 async fn add_and_remove_on_the_live_connection() {
-    let rig = tcp_for(VENUE, Scenario::Steady, fast_config(), &["BTC/USDT"]).await;
-    rig.until(8, "first prices", |s| updates(s, "BTC/USDT") > 0)
+    scenarios::add_and_remove(VENUE, "BTC/USDT", "sol-usdt", "SOL/USDT")
+        .await
+        .stop()
         .await;
-    let sol = rig.handle.resolve("sol-usdt").unwrap();
-    assert_eq!(sol, Symbol::new("SOL", "USDT"));
-    rig.handle.send(Command::Add(sol.clone())).unwrap();
-    rig.until(8, "SOL/USDT prices", |s| updates(s, "SOL/USDT") > 1)
-        .await;
-    rig.handle.send(Command::Remove(sol)).unwrap();
-    let snap = rig
-        .until(8, "SOL/USDT gone", |s| s.row(VENUE, "SOL/USDT").is_none())
-        .await;
-    let before = updates(&snap, "BTC/USDT");
-    rig.until(8, "BTC/USDT still streaming", |s| {
-        updates(s, "BTC/USDT") > before + 2
-    })
-    .await;
-    assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
-    rig.stop().await;
 }
 
 #[tokio::test]

@@ -4,12 +4,10 @@
 
 mod common;
 
-use common::{fast_config, has_reason, history, status, tcp_for};
-use pricewire::feed::command::Command;
+use common::{fast_config, has_reason, history, scenarios, status, tcp_for};
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
 use pricewire::store::{Row, RowState, Snapshot};
-use pricewire::symbol::Symbol;
 
 const VENUE: ExchangeId = ExchangeId::Coinbase;
 
@@ -67,118 +65,51 @@ async fn tickers_arrive_with_exact_decimals() {
 
 #[tokio::test]
 async fn drop_then_reconnect_and_resubscribe() {
-    let rig = tcp_for(VENUE, Scenario::DropAfter(5), fast_config(), &["BTC/USD"]).await;
-    let snap = rig
-        .until(8, "a reconnect after an abrupt drop", |s| {
-            has_reason(s, "1006") && has_reason(s, "reconnected after")
-        })
+    scenarios::drop_then_reconnect(VENUE, "BTC/USD")
+        .await
+        .stop()
         .await;
-    let before = updates(&snap, "BTC/USD");
-    rig.until(8, "prices after the reconnect", |s| {
-        updates(s, "BTC/USD") > before + 2
-    })
-    .await;
-    assert!(rig.sim.stats().ws_sessions >= 2);
-    assert!(rig.sim.stats().subscribe_requests >= 2, "resubscribed");
-    rig.stop().await;
 }
 
 #[tokio::test]
 async fn silence_fires_the_watchdog() {
-    let rig = tcp_for(VENUE, Scenario::SilentAfter(3), fast_config(), &["BTC/USD"]).await;
-    let snap = rig
-        .until(8, "the silence watchdog", |s| {
-            has_reason(s, "no data for 1 s")
-        })
-        .await;
-    assert!(
-        history(&snap)
-            .iter()
-            .any(|l| l.starts_with("connected → reconnecting"))
-    );
-    rig.stop().await;
+    scenarios::silence_fires_the_watchdog(VENUE, "BTC/USD").await;
 }
 
 #[tokio::test]
 async fn refused_websocket_falls_back_to_rest_and_returns() {
-    let rig = tcp_for(
-        VENUE,
-        Scenario::RefuseWs,
-        fast_config(),
-        &["BTC/USD", "SOL/USD"],
-    )
-    .await;
-    let snap = rig
-        .until(8, "REST fallback with prices", |s| {
-            matches!(status(s), FeedStatus::Fallback { .. })
-                && source(s, "BTC/USD") == Some(Source::Rest)
-                && source(s, "SOL/USD") == Some(Source::Rest)
-        })
-        .await;
-    assert!(has_reason(&snap, "HTTP 503"), "{:#?}", history(&snap));
-    let t = snap.row(VENUE, "BTC/USD").unwrap().ticker.clone().unwrap();
-    // The public products list carries the last price and 24 h figures; its best bid/ask
-    // are empty strings, as on the real list.
+    let (on_rest, rig) =
+        scenarios::refused_websocket_falls_back_and_returns(VENUE, &["BTC/USD", "SOL/USD"]).await;
+    // The products list carries last and 24 h figures but empty best bid/ask.
+    let t = on_rest
+        .row(VENUE, "BTC/USD")
+        .unwrap()
+        .ticker
+        .clone()
+        .unwrap();
     assert!(t.last.is_some() && t.high_24h.is_some());
     assert_eq!((t.bid, t.ask), (None, None));
-    rig.sim.set_scenario(Scenario::Steady);
-    let snap = rig
-        .until(8, "the WebSocket again", |s| {
-            status(s) == FeedStatus::Connected && source(s, "BTC/USD") == Some(Source::Stream)
-        })
-        .await;
-    assert!(has_reason(&snap, "leaving REST fallback"));
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn unknown_symbol_is_reported_and_others_stream() {
-    let rig = tcp_for(
-        VENUE,
-        Scenario::Steady,
-        fast_config(),
-        &["BTC/USD", "NOPE/USD", "BTC/USX"],
-    )
-    .await;
-    let snap = rig
-        .until(8, "prices and errors", |s| updates(s, "BTC/USD") > 2)
-        .await;
-    let nope = snap.row(VENUE, "NOPE/USD").unwrap();
+    let snap =
+        scenarios::unknown_symbol_is_reported(VENUE, "BTC/USD", "NOPE/USD", &["BTC/USX"]).await;
+    let usx = snap.row(VENUE, "BTC/USX").unwrap();
     assert!(
-        matches!(&nope.state, RowState::Invalid(m) if m.contains("does not list NOPE/USD")),
+        matches!(&usx.state, RowState::Invalid(m) if m.contains("did you mean") && m.contains("BTC/USD")),
         "{:?}",
-        nope.state
+        usx.state
     );
-    let usd = snap.row(VENUE, "BTC/USX").unwrap();
-    assert!(
-        matches!(&usd.state, RowState::Invalid(m) if m.contains("did you mean") && m.contains("BTC/USD")),
-        "{:?}",
-        usd.state
-    );
-    rig.stop().await;
 }
 
 #[tokio::test]
 async fn add_and_remove_on_the_live_connection() {
-    let rig = tcp_for(VENUE, Scenario::Steady, fast_config(), &["BTC/USD"]).await;
-    rig.until(8, "first prices", |s| updates(s, "BTC/USD") > 0)
+    scenarios::add_and_remove(VENUE, "BTC/USD", "sol-usd", "SOL/USD")
+        .await
+        .stop()
         .await;
-    let sol = rig.handle.resolve("sol-usd").unwrap();
-    assert_eq!(sol, Symbol::new("SOL", "USD"));
-    rig.handle.send(Command::Add(sol.clone())).unwrap();
-    rig.until(8, "SOL/USDT prices", |s| updates(s, "SOL/USD") > 1)
-        .await;
-    rig.handle.send(Command::Remove(sol)).unwrap();
-    let snap = rig
-        .until(8, "SOL/USDT gone", |s| s.row(VENUE, "SOL/USD").is_none())
-        .await;
-    let before = updates(&snap, "BTC/USD");
-    rig.until(8, "BTC/USDT still streaming", |s| {
-        updates(s, "BTC/USD") > before + 2
-    })
-    .await;
-    assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
-    rig.stop().await;
 }
 
 #[tokio::test]

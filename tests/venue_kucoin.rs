@@ -6,13 +6,15 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{fast_config, has_reason, history, memory_for, sim_config, status, tcp_for};
+use common::{
+    fast_config, has_reason, history, memory_for, scenarios, sim_config, status, tcp_for,
+};
 use pricewire::exchange::kucoin::Kucoin;
 use pricewire::feed::command::Command;
 use pricewire::feed::{self, FeedCtx};
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::{Scenario, SimServer};
-use pricewire::store::{Row, RowState, Snapshot, Store, StoreLimits};
+use pricewire::store::{RowState, Snapshot, Store, StoreLimits};
 use pricewire::symbol::Symbol;
 use tokio_util::sync::CancellationToken;
 
@@ -20,10 +22,6 @@ const KUCOIN: ExchangeId = ExchangeId::Kucoin;
 
 fn updates(snap: &Snapshot, symbol: &str) -> u64 {
     snap.row(KUCOIN, symbol).map_or(0, |r| r.updates)
-}
-
-fn source(snap: &Snapshot, symbol: &str) -> Option<Source> {
-    snap.row(KUCOIN, symbol).and_then(Row::source)
 }
 
 fn has_24h(snap: &Snapshot, symbol: &str) -> bool {
@@ -75,19 +73,8 @@ async fn tickers_and_snapshots_arrive_with_exact_decimals() {
 
 #[tokio::test]
 async fn drop_then_reconnect_with_a_new_token_and_resubscribe() {
-    let rig = tcp_for(KUCOIN, Scenario::DropAfter(5), fast_config(), &["BTC/USDT"]).await;
-    let snap = rig
-        .until(8, "a reconnect after an abrupt drop", |s| {
-            has_reason(s, "1006") && has_reason(s, "reconnected after")
-        })
-        .await;
-    let before = updates(&snap, "BTC/USDT");
-    rig.until(8, "prices after the reconnect", |s| {
-        updates(s, "BTC/USDT") > before + 2
-    })
-    .await;
+    let rig = scenarios::drop_then_reconnect(KUCOIN, "BTC/USDT").await;
     let stats = rig.sim.stats();
-    assert!(stats.ws_sessions >= 2, "{stats:?}");
     // Two topics per connection; a token (REST POST) before each, plus the symbol list.
     assert!(stats.subscribe_requests >= 4, "{stats:?}");
     assert!(stats.rest_requests >= 3, "{stats:?}");
@@ -96,39 +83,14 @@ async fn drop_then_reconnect_with_a_new_token_and_resubscribe() {
 
 #[tokio::test]
 async fn silence_fires_the_watchdog() {
-    let rig = tcp_for(
-        KUCOIN,
-        Scenario::SilentAfter(3),
-        fast_config(),
-        &["BTC/USDT"],
-    )
-    .await;
-    let snap = rig
-        .until(8, "the silence watchdog", |s| {
-            has_reason(s, "no data for 1 s")
-        })
-        .await;
-    assert!(
-        history(&snap)
-            .iter()
-            .any(|l| l.starts_with("connected → reconnecting")),
-        "{:#?}",
-        history(&snap)
-    );
-    rig.stop().await;
+    scenarios::silence_fires_the_watchdog(KUCOIN, "BTC/USDT").await;
 }
 
 #[tokio::test]
 async fn refused_websocket_falls_back_to_rest_and_returns() {
-    let rig = tcp_for(KUCOIN, Scenario::RefuseWs, fast_config(), &["BSV/USDT"]).await;
-    let snap = rig
-        .until(8, "REST fallback with prices", |s| {
-            matches!(status(s), FeedStatus::Fallback { .. })
-                && source(s, "BSV/USDT") == Some(Source::Rest)
-        })
-        .await;
-    assert!(has_reason(&snap, "HTTP 503"), "{:#?}", history(&snap));
-    let t = snap
+    let (on_rest, rig) =
+        scenarios::refused_websocket_falls_back_and_returns(KUCOIN, &["BSV/USDT"]).await;
+    let t = on_rest
         .row(KUCOIN, "BSV/USDT")
         .unwrap()
         .ticker
@@ -136,41 +98,19 @@ async fn refused_websocket_falls_back_to_rest_and_returns() {
         .unwrap();
     assert_eq!(t.last.unwrap().scale(), 3);
     assert!(t.high_24h.is_some() && t.exchange_ts.is_some());
-    rig.sim.set_scenario(Scenario::Steady);
-    let snap = rig
-        .until(8, "the WebSocket again", |s| {
-            status(s) == FeedStatus::Connected && source(s, "BSV/USDT") == Some(Source::Stream)
-        })
-        .await;
-    assert!(has_reason(&snap, "leaving REST fallback"));
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn unknown_symbol_is_reported_and_others_stream() {
-    let rig = tcp_for(
-        KUCOIN,
-        Scenario::Steady,
-        fast_config(),
-        &["BTC/USDT", "NOPE/USDT", "BTC/USX"],
-    )
-    .await;
-    let snap = rig
-        .until(8, "prices and errors", |s| updates(s, "BTC/USDT") > 2)
-        .await;
-    let nope = snap.row(KUCOIN, "NOPE/USDT").unwrap();
-    assert!(
-        matches!(&nope.state, RowState::Invalid(m) if m.contains("does not list NOPE/USDT")),
-        "{:?}",
-        nope.state
-    );
+    let snap =
+        scenarios::unknown_symbol_is_reported(KUCOIN, "BTC/USDT", "NOPE/USDT", &["BTC/USX"]).await;
     let usx = snap.row(KUCOIN, "BTC/USX").unwrap();
     assert!(
         matches!(&usx.state, RowState::Invalid(m) if m.contains("did you mean")),
         "{:?}",
         usx.state
     );
-    rig.stop().await;
 }
 
 #[tokio::test]

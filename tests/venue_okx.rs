@@ -3,21 +3,15 @@
 
 mod common;
 
-use common::{fast_config, has_reason, history, last_of, memory_for, status, tcp_for};
-use pricewire::feed::command::Command;
+use common::{fast_config, has_reason, history, last_of, memory_for, scenarios, status, tcp_for};
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
-use pricewire::store::{Row, RowState, Snapshot};
-use pricewire::symbol::Symbol;
+use pricewire::store::{RowState, Snapshot};
 
 const OKX: ExchangeId = ExchangeId::Okx;
 
 fn updates(snap: &Snapshot, symbol: &str) -> u64 {
     snap.row(OKX, symbol).map_or(0, |r| r.updates)
-}
-
-fn source(snap: &Snapshot, symbol: &str) -> Option<Source> {
-    snap.row(OKX, symbol).and_then(Row::source)
 }
 
 #[tokio::test]
@@ -60,91 +54,42 @@ async fn tickers_arrive_with_exact_decimals() {
 
 #[tokio::test]
 async fn drop_then_reconnect_and_resubscribe() {
-    let rig = tcp_for(OKX, Scenario::DropAfter(5), fast_config(), &["BTC/USDT"]).await;
-    let snap = rig
-        .until(8, "a reconnect after an abrupt drop", |s| {
-            has_reason(s, "1006") && has_reason(s, "reconnected after")
-        })
+    scenarios::drop_then_reconnect(OKX, "BTC/USDT")
+        .await
+        .stop()
         .await;
-    let before = updates(&snap, "BTC/USDT");
-    rig.until(8, "prices after the reconnect", |s| {
-        updates(s, "BTC/USDT") > before + 2
-    })
-    .await;
-    let stats = rig.sim.stats();
-    assert!(
-        stats.ws_sessions >= 2 && stats.subscribe_requests >= 2,
-        "{stats:?}"
-    );
-    rig.stop().await;
 }
 
 #[tokio::test]
 async fn silence_fires_the_watchdog() {
-    let rig = tcp_for(OKX, Scenario::SilentAfter(3), fast_config(), &["BTC/USDT"]).await;
-    let snap = rig
-        .until(8, "the silence watchdog", |s| {
-            has_reason(s, "no data for 1 s")
-        })
-        .await;
-    assert!(
-        history(&snap)
-            .iter()
-            .any(|l| l.starts_with("connected → reconnecting")),
-        "{:#?}",
-        history(&snap)
-    );
-    rig.stop().await;
+    scenarios::silence_fires_the_watchdog(OKX, "BTC/USDT").await;
 }
 
 #[tokio::test]
 async fn refused_websocket_falls_back_to_rest_and_returns() {
-    let rig = tcp_for(OKX, Scenario::RefuseWs, fast_config(), &["BTC/USDT"]).await;
-    let snap = rig
-        .until(8, "REST fallback with prices", |s| {
-            matches!(status(s), FeedStatus::Fallback { .. })
-                && source(s, "BTC/USDT") == Some(Source::Rest)
-        })
-        .await;
-    assert!(has_reason(&snap, "HTTP 503"), "{:#?}", history(&snap));
-    let t = snap.row(OKX, "BTC/USDT").unwrap().ticker.clone().unwrap();
+    let (on_rest, rig) =
+        scenarios::refused_websocket_falls_back_and_returns(OKX, &["BTC/USDT"]).await;
+    let t = on_rest
+        .row(OKX, "BTC/USDT")
+        .unwrap()
+        .ticker
+        .clone()
+        .unwrap();
     assert_eq!(t.last.unwrap().scale(), 1);
     assert!(t.exchange_ts.is_some());
-    rig.sim.set_scenario(Scenario::Steady);
-    let snap = rig
-        .until(8, "the WebSocket again", |s| {
-            status(s) == FeedStatus::Connected && source(s, "BTC/USDT") == Some(Source::Stream)
-        })
-        .await;
-    assert!(has_reason(&snap, "leaving REST fallback"));
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn unknown_symbol_is_reported_and_others_stream() {
-    let rig = tcp_for(
-        OKX,
-        Scenario::Steady,
-        fast_config(),
-        &["BTC/USDT", "NOPE/USDT", "BTC/USX"],
-    )
-    .await;
-    let snap = rig
-        .until(8, "prices and errors", |s| updates(s, "BTC/USDT") > 2)
-        .await;
-    let nope = snap.row(OKX, "NOPE/USDT").unwrap();
-    assert!(
-        matches!(&nope.state, RowState::Invalid(m) if m.contains("does not list NOPE/USDT")),
-        "{:?}",
-        nope.state
-    );
+    let snap =
+        scenarios::unknown_symbol_is_reported(OKX, "BTC/USDT", "NOPE/USDT", &["BTC/USX"]).await;
     let usx = snap.row(OKX, "BTC/USX").unwrap();
     assert!(
         matches!(&usx.state, RowState::Invalid(m) if m.contains("did you mean")),
         "{:?}",
         usx.state
     );
-    rig.stop().await;
 }
 
 /// Without the instrument list (REST failing at start) the client subscribes by naming
@@ -179,25 +124,8 @@ async fn venue_rejects_an_unlisted_instrument_on_the_socket() {
 
 #[tokio::test]
 async fn add_and_remove_on_the_live_connection() {
-    let rig = tcp_for(OKX, Scenario::Steady, fast_config(), &["BTC/USDT"]).await;
-    rig.until(8, "first prices", |s| updates(s, "BTC/USDT") > 0)
-        .await;
-    let sol = rig.handle.resolve("sol-usdt").unwrap();
-    assert_eq!(sol, Symbol::new("SOL", "USDT"));
-    rig.handle.send(Command::Add(sol.clone())).unwrap();
-    rig.until(8, "SOL/USDT prices", |s| updates(s, "SOL/USDT") > 1)
-        .await;
-    rig.handle.send(Command::Remove(sol)).unwrap();
-    let snap = rig
-        .until(8, "SOL/USDT gone", |s| s.row(OKX, "SOL/USDT").is_none())
-        .await;
-    let before = updates(&snap, "BTC/USDT");
-    rig.until(8, "BTC/USDT still streaming", |s| {
-        updates(s, "BTC/USDT") > before + 2
-    })
-    .await;
-    assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
-    assert!(last_of(&snap, "BTC/USDT").is_some());
+    let rig = scenarios::add_and_remove(OKX, "BTC/USDT", "sol-usdt", "SOL/USDT").await;
+    assert!(last_of(&rig.store.snapshot(), "BTC/USDT").is_some());
     assert!(rig.handle.resolve("NOPE/USDT").is_err());
     rig.stop().await;
 }

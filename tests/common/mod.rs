@@ -1,6 +1,8 @@
 //! Shared set-up for end-to-end tests: a simulator, a store, and a feed pointed at it.
 #![allow(dead_code)]
 
+pub mod scenarios;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -177,6 +179,5 @@ pub fn last_of(snap: &Snapshot, symbol: &str) -> Option<String> {
 }
 
 pub fn updates(snap: &Snapshot, symbol: &str) -> u64 {
-    snap.row(ExchangeId::Kraken, symbol)
-        .map_or(0, |r| r.updates)
+    any_row(snap, symbol).map_or(0, |r| r.updates)
 }

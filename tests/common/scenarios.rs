@@ -1,0 +1,139 @@
+//! The end-to-end checks every venue passes, written once: each takes the venue and its
+//! symbols, asserts what all venues share, and hands back the rig or snapshot so a venue's
+//! own test file can add what is particular to it.
+
+use pricewire::feed::command::Command;
+use pricewire::model::{ExchangeId, FeedStatus, Source};
+use pricewire::sim::Scenario;
+use pricewire::store::{Row, RowState, Snapshot};
+
+use super::{Rig, fast_config, has_reason, history, status, tcp_for, updates};
+
+fn source(snap: &Snapshot, venue: ExchangeId, symbol: &str) -> Option<Source> {
+    snap.row(venue, symbol).and_then(Row::source)
+}
+
+/// An abrupt drop (1006): reconnected, resubscribed, prices resume. The rig is still running.
+pub async fn drop_then_reconnect(venue: ExchangeId, main: &str) -> Rig {
+    let rig = tcp_for(venue, Scenario::DropAfter(5), fast_config(), &[main]).await;
+    let snap = rig
+        .until(8, "a reconnect after an abrupt drop", |s| {
+            has_reason(s, "1006") && has_reason(s, "reconnected after")
+        })
+        .await;
+    let before = updates(&snap, main);
+    rig.until(8, "prices after the reconnect", |s| {
+        updates(s, main) > before + 2
+    })
+    .await;
+    let stats = rig.sim.stats();
+    assert!(
+        stats.ws_sessions >= 2 && stats.subscribe_requests >= 2,
+        "reconnected and resubscribed: {stats:?}"
+    );
+    rig
+}
+
+/// Nothing arrives on an open socket: the silence watchdog reconnects.
+pub async fn silence_fires_the_watchdog(venue: ExchangeId, main: &str) {
+    let rig = tcp_for(venue, Scenario::SilentAfter(3), fast_config(), &[main]).await;
+    let snap = rig
+        .until(8, "the silence watchdog", |s| {
+            has_reason(s, "no data for 1 s")
+        })
+        .await;
+    assert!(
+        history(&snap)
+            .iter()
+            .any(|l| l.starts_with("connected → reconnecting")),
+        "{:#?}",
+        history(&snap)
+    );
+    rig.stop().await;
+}
+
+/// The WebSocket upgrade is refused (HTTP 503) while REST works: fallback with REST prices
+/// for every symbol, then back to streaming once the WebSocket returns. Returns the
+/// snapshot taken on REST (for venue-specific checks of polled values) and the rig.
+pub async fn refused_websocket_falls_back_and_returns(
+    venue: ExchangeId,
+    symbols: &[&str],
+) -> (Snapshot, Rig) {
+    let rig = tcp_for(venue, Scenario::RefuseWs, fast_config(), symbols).await;
+    let on_rest = rig
+        .until(8, "REST fallback with prices", |s| {
+            matches!(status(s), FeedStatus::Fallback { .. })
+                && symbols
+                    .iter()
+                    .all(|sym| source(s, venue, sym) == Some(Source::Rest))
+        })
+        .await;
+    assert!(has_reason(&on_rest, "HTTP 503"), "{:#?}", history(&on_rest));
+    for sym in symbols {
+        let t = on_rest.row(venue, sym).and_then(|r| r.ticker.clone());
+        assert!(t.is_some_and(|t| t.last.is_some()), "{sym}: a polled price");
+    }
+    rig.sim.set_scenario(Scenario::Steady);
+    let back = rig
+        .until(8, "the WebSocket again", |s| {
+            status(s) == FeedStatus::Connected
+                && source(s, venue, symbols[0]) == Some(Source::Stream)
+        })
+        .await;
+    assert!(has_reason(&back, "leaving REST fallback"));
+    (on_rest, rig)
+}
+
+/// A symbol the venue does not list gets an error row while `main` streams. `also` are
+/// further symbols to watch (e.g. misspellings whose suggestions the caller checks).
+pub async fn unknown_symbol_is_reported(
+    venue: ExchangeId,
+    main: &str,
+    unknown: &str,
+    also: &[&str],
+) -> Snapshot {
+    let mut symbols = vec![main, unknown];
+    symbols.extend_from_slice(also);
+    let rig = tcp_for(venue, Scenario::Steady, fast_config(), &symbols).await;
+    let snap = rig
+        .until(8, "prices and errors", |s| updates(s, main) > 2)
+        .await;
+    let row = snap
+        .row(venue, unknown)
+        .expect("a row for the unknown symbol");
+    let listed = format!("does not list {unknown}");
+    assert!(
+        matches!(&row.state, RowState::Invalid(m) if m.contains(&listed)),
+        "{:?}",
+        row.state
+    );
+    rig.stop().await;
+    snap
+}
+
+/// Add a symbol typed as `typed` (canonical `added`) on the live connection, see it stream,
+/// remove it, and see `main` keep streaming, all on one connection. The rig still runs.
+pub async fn add_and_remove(venue: ExchangeId, main: &str, typed: &str, added: &str) -> Rig {
+    let rig = tcp_for(venue, Scenario::Steady, fast_config(), &[main]).await;
+    rig.until(8, "first prices", |s| updates(s, main) > 0).await;
+    let symbol = rig.handle.resolve(typed).expect("a listed market");
+    assert_eq!(symbol.as_str(), added);
+    rig.handle
+        .send(Command::Add(symbol.clone()))
+        .expect("feed runs");
+    rig.until(8, "prices for the added symbol", |s| updates(s, added) > 1)
+        .await;
+    rig.handle.send(Command::Remove(symbol)).expect("feed runs");
+    let snap = rig
+        .until(8, "the added symbol gone", |s| {
+            s.row(venue, added).is_none()
+        })
+        .await;
+    let before = updates(&snap, main);
+    rig.until(8, "the first symbol still streaming", |s| {
+        updates(s, main) > before + 2
+    })
+    .await;
+    assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
+    rig
+}
