@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 
@@ -250,10 +250,7 @@ fn cells(row: &Row, view: &ViewState, now: DateTime<Utc>, theme: &Theme) -> Cell
             .is_some_and(|at| now >= at && now - at < FLASH);
         let text = format!("{} {arrow}", format::price(last, dp));
         cells[Col::Last as usize] = if flashing {
-            vec![Span::styled(
-                text,
-                dir_style.add_modifier(Modifier::REVERSED | Modifier::BOLD),
-            )]
+            vec![Span::styled(text, dir_style.add_modifier(theme.flash))]
         } else {
             vec![Span::styled(text, dir_style)]
         };

@@ -31,7 +31,7 @@ use ratatui::style::{Color, Modifier, Style};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorMode {
     Color,
-    /// `NO_COLOR` set: only bold, dim and reverse video are used.
+    /// `NO_COLOR` set: only bold, dim, underline and reverse video are used.
     NoColor,
 }
 
@@ -62,6 +62,9 @@ pub struct Theme {
     pub dim: Style,
     /// Key names in the footer and help.
     pub key: Style,
+    /// How a just-changed last price stands out: reversed colour, or (without colour,
+    /// where the selected row is already reversed) underlined.
+    pub flash: Modifier,
 }
 
 /// Every key the `[theme]` table accepts.
@@ -127,7 +130,12 @@ impl Theme {
             (ColorMode::Color, Some(c)) => Style::new().bg(c).add_modifier(Modifier::BOLD),
             _ => Style::new().add_modifier(Modifier::REVERSED),
         };
+        let flash = match mode {
+            ColorMode::Color => Modifier::REVERSED | Modifier::BOLD,
+            ColorMode::NoColor => Modifier::UNDERLINED | Modifier::BOLD,
+        };
         let theme = Theme {
+            flash,
             up,
             down,
             live,
