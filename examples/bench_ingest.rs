@@ -208,10 +208,10 @@ async fn bare(addr: &str, secs: f64) -> Window {
     let counted = Arc::clone(&frames);
     let reader = tokio::spawn(async move {
         while let Some(Ok(msg)) = ws.next().await {
-            if let Message::Text(text) = msg {
-                if text.as_str().starts_with(r#"{"channel":"ticker""#) {
-                    counted.fetch_add(1, Ordering::Relaxed);
-                }
+            if let Message::Text(text) = msg
+                && text.as_str().starts_with(r#"{"channel":"ticker""#)
+            {
+                counted.fetch_add(1, Ordering::Relaxed);
             }
         }
     });

@@ -193,10 +193,10 @@ impl Store {
     }
 
     fn emit(&self, event: impl FnOnce() -> StoreEvent) {
-        if let Some(tap) = self.tap.get() {
-            if tap.receiver_count() > 0 {
-                let _ = tap.send(event());
-            }
+        if let Some(tap) = self.tap.get()
+            && tap.receiver_count() > 0
+        {
+            let _ = tap.send(event());
         }
     }
 
@@ -514,16 +514,16 @@ fn apply_row(row: &mut Row, ticker: &Ticker, spark_limit: usize) {
         t.derive_24h();
     }
     if let Some(new) = new_last {
-        if let Some(old) = old_last {
-            if new != old {
-                row.prev_last = Some(old);
-                row.direction = if new > old {
-                    Direction::Up
-                } else {
-                    Direction::Down
-                };
-                row.last_change_at = Some(ticker.received_ts);
-            }
+        if let Some(old) = old_last
+            && new != old
+        {
+            row.prev_last = Some(old);
+            row.direction = if new > old {
+                Direction::Up
+            } else {
+                Direction::Down
+            };
+            row.last_change_at = Some(ticker.received_ts);
         }
         if row.sparkline.back() != Some(&new) {
             row.sparkline.push_back(new);

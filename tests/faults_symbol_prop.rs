@@ -47,10 +47,10 @@ fn load() -> Vec<PairList> {
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/fixtures/kraken/rest-AssetPairs.json"
     );
-    if let Ok(body) = std::fs::read_to_string(path) {
-        if let Ok(full) = Kraken::default().parse_pair_list(&body) {
-            out.push(full);
-        }
+    if let Ok(body) = std::fs::read_to_string(path)
+        && let Ok(full) = Kraken::default().parse_pair_list(&body)
+    {
+        out.push(full);
     }
     out
 }

@@ -276,10 +276,8 @@ fn opt_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Decimal>,
         && text
             .bytes()
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
-    if plain {
-        if let Ok(d) = Decimal::from_str_exact(text) {
-            return Ok(Some(d));
-        }
+    if plain && let Ok(d) = Decimal::from_str_exact(text) {
+        return Ok(Some(d));
     }
     match text {
         "null" | "\"\"" => Ok(None),

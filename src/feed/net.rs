@@ -147,10 +147,10 @@ pub fn tls_config() -> Arc<rustls::ClientConfig> {
 
 fn io_error(e: &std::io::Error) -> NetError {
     // rustls reports certificate problems as InvalidData io errors.
-    if e.kind() == std::io::ErrorKind::InvalidData {
-        if let Some(inner) = e.get_ref() {
-            return NetError::Tls(inner.to_string());
-        }
+    if e.kind() == std::io::ErrorKind::InvalidData
+        && let Some(inner) = e.get_ref()
+    {
+        return NetError::Tls(inner.to_string());
     }
     match e.kind() {
         std::io::ErrorKind::ConnectionRefused => NetError::Refused,

@@ -186,7 +186,7 @@ impl Session<'_> {
         if let Err(e) = ctx.exchange.parse(text, &mut events) {
             ctx.store.with_counters(exchange, |c| c.parse_errors += 1);
             self.parse_errors_logged += 1;
-            if self.parse_errors_logged <= 10 || self.parse_errors_logged % 1000 == 0 {
+            if self.parse_errors_logged <= 10 || self.parse_errors_logged.is_multiple_of(1000) {
                 let sample: String = text.chars().take(120).collect();
                 tracing::warn!(%exchange, error = %e, frame = %sample, "skipped a malformed frame");
             }
@@ -212,12 +212,12 @@ impl Session<'_> {
                         None => self.subs.iter().map(|(s, _)| s.clone()).collect(),
                     };
                     for s in symbols {
-                        if let Some(sub) = self.subs.get_mut(&s) {
-                            if sub.acked_at.is_none() {
-                                sub.acked_at = Some(now);
-                                if sub.last_data.is_none() {
-                                    ctx.store.set_row_state(exchange, &s, RowState::Pending);
-                                }
+                        if let Some(sub) = self.subs.get_mut(&s)
+                            && sub.acked_at.is_none()
+                        {
+                            sub.acked_at = Some(now);
+                            if sub.last_data.is_none() {
+                                ctx.store.set_row_state(exchange, &s, RowState::Pending);
                             }
                         }
                     }
@@ -353,14 +353,13 @@ pub async fn run(
                         if handled.data {
                             silence_deadline = now + silence;
                         }
-                        if handled.pong {
-                            if let Some((_, want, sent)) = pong_deadline {
-                                if handled.pong_id.is_none_or(|id| id == want) {
-                                    let rtt = now - sent;
-                                    ctx.store.with_counters(exchange, |c| c.ping_rtt = Some(rtt));
-                                    pong_deadline = None;
-                                }
-                            }
+                        if handled.pong
+                            && let Some((_, want, sent)) = pong_deadline
+                            && handled.pong_id.is_none_or(|id| id == want)
+                        {
+                            let rtt = now - sent;
+                            ctx.store.with_counters(exchange, |c| c.ping_rtt = Some(rtt));
+                            pong_deadline = None;
                         }
                         if let Some((status, healthy)) = handled.status {
                             if healthy && !s.venue_healthy {
@@ -425,10 +424,10 @@ pub async fn run(
                 let mono_elapsed = now - mono_at_tick;
                 wall_at_tick = wall;
                 mono_at_tick = now;
-                if let Some(jump) = wall_elapsed.checked_sub(mono_elapsed) {
-                    if jump > Duration::from_secs(5) {
-                        return SessionEnd::ClockJump(jump);
-                    }
+                if let Some(jump) = wall_elapsed.checked_sub(mono_elapsed)
+                    && jump > Duration::from_secs(5)
+                {
+                    return SessionEnd::ClockJump(jump);
                 }
                 if !s.venue_healthy {
                     continue;
@@ -457,10 +456,10 @@ pub async fn run(
                     }
                 }
                 Some(Command::Remove(symbol)) => {
-                    if let Some(sub) = super::remove_symbol(ctx, s.subs, &symbol) {
-                        if let Err(end) = s.unsubscribe(&[sub.wire]).await {
-                            return end;
-                        }
+                    if let Some(sub) = super::remove_symbol(ctx, s.subs, &symbol)
+                        && let Err(end) = s.unsubscribe(&[sub.wire]).await
+                    {
+                        return end;
                     }
                 }
             },

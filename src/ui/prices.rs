@@ -165,10 +165,10 @@ pub fn draw(
         };
         let line = format::fit(line, usize::from(line_area.width));
         buf.set_line(line_area.x, y, &line, line_area.width);
-        if let Entry::Data(row, _) = entry {
-            if is_stale(row, view, now) {
-                buf.set_style(line_area, theme.stale);
-            }
+        if let Entry::Data(row, _) = entry
+            && is_stale(row, view, now)
+        {
+            buf.set_style(line_area, theme.stale);
         }
         if Some(i + offset) == selected {
             buf.set_style(line_area, theme.selected);
