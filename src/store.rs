@@ -287,6 +287,15 @@ impl Store {
         transition
     }
 
+    /// A feed's current state, without copying the rest of the store.
+    pub fn feed_status(&self, exchange: ExchangeId) -> Option<FeedStatus> {
+        self.lock()
+            .feeds
+            .iter()
+            .find(|f| f.exchange == exchange)
+            .map(|f| f.status.clone())
+    }
+
     /// Refresh the current state's details (a new retry time) without recording a
     /// transition: the state itself did not change.
     pub fn refresh_status(&self, exchange: ExchangeId, status: FeedStatus) {

@@ -6,7 +6,7 @@ mod common;
 use common::{fast_config, has_reason, scenarios, status, tcp_for};
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
-use pricewire::store::{RowState, Snapshot};
+use pricewire::store::Snapshot;
 
 const VENUE: ExchangeId = ExchangeId::Binance;
 
@@ -90,12 +90,7 @@ async fn unknown_symbol_is_reported_and_others_stream() {
     let snap =
         scenarios::unknown_symbol_is_reported(VENUE, "BTC/USDT", "NOPE/USDT", &["BTC/USD"]).await;
     // No USD book: not swapped for USDT, but named among the suggestions.
-    let usd = snap.row(VENUE, "BTC/USD").unwrap();
-    assert!(
-        matches!(&usd.state, RowState::Invalid(m) if m.contains("did you mean") && m.contains("BTC/USDT")),
-        "{:?}",
-        usd.state
-    );
+    scenarios::assert_suggests(&snap, VENUE, "BTC/USD", Some("BTC/USDT"));
 }
 
 #[tokio::test]

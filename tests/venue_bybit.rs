@@ -4,19 +4,15 @@
 
 mod common;
 
-use common::{fast_config, has_reason, history, scenarios, status, tcp_for};
+use common::{fast_config, has_reason, scenarios, status, tcp_for};
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
-use pricewire::store::{Row, RowState, Snapshot};
+use pricewire::store::Snapshot;
 
 const VENUE: ExchangeId = ExchangeId::Bybit;
 
 fn updates(snap: &Snapshot, symbol: &str) -> u64 {
     snap.row(VENUE, symbol).map_or(0, |r| r.updates)
-}
-
-fn source(snap: &Snapshot, symbol: &str) -> Option<Source> {
-    snap.row(VENUE, symbol).and_then(Row::source)
 }
 
 #[tokio::test]
@@ -99,12 +95,7 @@ async fn unknown_symbol_is_reported_and_others_stream() {
     let snap =
         scenarios::unknown_symbol_is_reported(VENUE, "BTC/USDT", "NOPE/USDT", &["BTC/USD"]).await;
     // No USD book: not swapped for USDT, but named among the suggestions.
-    let usd = snap.row(VENUE, "BTC/USD").unwrap();
-    assert!(
-        matches!(&usd.state, RowState::Invalid(m) if m.contains("did you mean") && m.contains("BTC/USDT")),
-        "{:?}",
-        usd.state
-    );
+    scenarios::assert_suggests(&snap, VENUE, "BTC/USD", Some("BTC/USDT"));
 }
 
 #[tokio::test]
@@ -117,15 +108,7 @@ async fn add_and_remove_on_the_live_connection() {
 
 #[tokio::test]
 async fn maintenance_closes_with_going_away() {
-    let rig = tcp_for(VENUE, Scenario::Maintenance, fast_config(), &["BTC/USDT"]).await;
-    let snap = rig
-        .until(8, "a close and REST fallback", |s| {
-            has_reason(s, "1001 going away: maintenance")
-                && source(s, "BTC/USDT") == Some(Source::Rest)
-        })
-        .await;
-    assert_eq!(rig.sim.stats().ticker_frames, 0, "{:#?}", history(&snap));
-    rig.stop().await;
+    scenarios::maintenance_closes_with_going_away(VENUE, "BTC/USDT").await;
 }
 
 #[tokio::test]

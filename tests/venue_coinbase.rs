@@ -4,19 +4,15 @@
 
 mod common;
 
-use common::{fast_config, has_reason, history, scenarios, status, tcp_for};
+use common::{fast_config, history, scenarios, status, tcp_for};
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
-use pricewire::store::{Row, RowState, Snapshot};
+use pricewire::store::Snapshot;
 
 const VENUE: ExchangeId = ExchangeId::Coinbase;
 
 fn updates(snap: &Snapshot, symbol: &str) -> u64 {
     snap.row(VENUE, symbol).map_or(0, |r| r.updates)
-}
-
-fn source(snap: &Snapshot, symbol: &str) -> Option<Source> {
-    snap.row(VENUE, symbol).and_then(Row::source)
 }
 
 #[tokio::test]
@@ -96,12 +92,7 @@ async fn refused_websocket_falls_back_to_rest_and_returns() {
 async fn unknown_symbol_is_reported_and_others_stream() {
     let snap =
         scenarios::unknown_symbol_is_reported(VENUE, "BTC/USD", "NOPE/USD", &["BTC/USX"]).await;
-    let usx = snap.row(VENUE, "BTC/USX").unwrap();
-    assert!(
-        matches!(&usx.state, RowState::Invalid(m) if m.contains("did you mean") && m.contains("BTC/USD")),
-        "{:?}",
-        usx.state
-    );
+    scenarios::assert_suggests(&snap, VENUE, "BTC/USX", Some("BTC/USD"));
 }
 
 #[tokio::test]
@@ -114,15 +105,7 @@ async fn add_and_remove_on_the_live_connection() {
 
 #[tokio::test]
 async fn maintenance_closes_with_going_away() {
-    let rig = tcp_for(VENUE, Scenario::Maintenance, fast_config(), &["BTC/USD"]).await;
-    let snap = rig
-        .until(8, "a close and REST fallback", |s| {
-            has_reason(s, "1001 going away: maintenance")
-                && source(s, "BTC/USD") == Some(Source::Rest)
-        })
-        .await;
-    assert_eq!(rig.sim.stats().ticker_frames, 0, "{:#?}", history(&snap));
-    rig.stop().await;
+    scenarios::maintenance_closes_with_going_away(VENUE, "BTC/USD").await;
 }
 
 #[tokio::test]

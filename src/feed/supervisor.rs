@@ -85,9 +85,8 @@ impl Supervisor {
     fn status(&self) -> FeedStatus {
         self.ctx
             .store
-            .snapshot()
-            .feed(self.ctx.exchange.id())
-            .map_or(FeedStatus::Connecting, |f| f.status.clone())
+            .feed_status(self.ctx.exchange.id())
+            .unwrap_or(FeedStatus::Connecting)
     }
 
     async fn connect(&self) -> Result<Ws, NetError> {

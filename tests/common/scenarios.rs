@@ -137,3 +137,29 @@ pub async fn add_and_remove(venue: ExchangeId, main: &str, typed: &str, added: &
     assert_eq!(rig.sim.stats().ws_sessions, 1, "{:#?}", history(&snap));
     rig
 }
+
+/// The row for `symbol` is an error that suggests listed markets, naming `suggested` when
+/// given.
+pub fn assert_suggests(snap: &Snapshot, venue: ExchangeId, symbol: &str, suggested: Option<&str>) {
+    let row = snap.row(venue, symbol).expect("a row for the typed symbol");
+    assert!(
+        matches!(&row.state, RowState::Invalid(m)
+            if m.contains("did you mean") && suggested.is_none_or(|s| m.contains(s))),
+        "{symbol}: {:?}",
+        row.state
+    );
+}
+
+/// Maintenance announced by closing (1001 "maintenance") before any data: the feed falls
+/// back to REST for `main`.
+pub async fn maintenance_closes_with_going_away(venue: ExchangeId, main: &str) {
+    let rig = tcp_for(venue, Scenario::Maintenance, fast_config(), &[main]).await;
+    let snap = rig
+        .until(8, "a close and REST fallback", |s| {
+            has_reason(s, "1001 going away: maintenance")
+                && source(s, venue, main) == Some(Source::Rest)
+        })
+        .await;
+    assert_eq!(rig.sim.stats().ticker_frames, 0, "{:#?}", history(&snap));
+    rig.stop().await;
+}
