@@ -5,12 +5,13 @@
 //! A `std::sync::Mutex`, not tokio's: every critical section is a few field writes and is
 //! never held across an `.await`, so a blocking lock is cheaper and cannot deadlock a task.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use foldhash::HashMap;
 use rust_decimal::Decimal;
 use tokio::sync::{Notify, broadcast};
 

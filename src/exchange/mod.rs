@@ -20,6 +20,7 @@ pub mod coinbase;
 pub mod kraken;
 pub mod kucoin;
 pub mod okx;
+pub mod scan;
 #[cfg(test)]
 mod testkit;
 
@@ -234,7 +235,13 @@ fn named_instrument(symbol: &Symbol, name: String) -> Instrument {
 /// Parse decimal text exactly: `"1.00000"` keeps five places; `1e-08` is accepted.
 /// Quotes around the text (a JSON string) are removed first.
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
+    if let Some(d) = scan::plain_decimal(text) {
+        return Some(d);
+    }
     let t = text.trim().trim_matches('"');
+    if let Some(d) = scan::plain_decimal(t) {
+        return Some(d);
+    }
     if t.is_empty() {
         return None;
     }
@@ -244,6 +251,14 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     Decimal::from_str_exact(t)
         .or_else(|_| t.parse::<Decimal>())
         .ok()
+}
+
+/// An RFC 3339 timestamp in UTC; the `…Z` form venues send is read on the fast path.
+pub fn rfc3339(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    match scan::utc_timestamp(text) {
+        Some(t) => Ok(t),
+        None => DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)),
+    }
 }
 
 /// Serde helpers shared by the adapters' wire types.
@@ -277,12 +292,9 @@ pub mod de {
 
     /// An optional RFC 3339 timestamp.
     pub fn opt_rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
-        match s {
+        match opt_cow(d)? {
             None => Ok(None),
-            Some(s) => DateTime::parse_from_rfc3339(&s)
-                .map(|t| Some(t.with_timezone(&Utc)))
-                .map_err(D::Error::custom),
+            Some(s) => super::rfc3339(&s).map(Some).map_err(D::Error::custom),
         }
     }
 

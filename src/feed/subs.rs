@@ -2,7 +2,9 @@
 //! (when it was subscribed, acked, last delivered). Survives reconnects, so everything is
 //! resubscribed; never touches the network.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 
 use tokio::time::Instant;
 
