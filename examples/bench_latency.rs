@@ -6,7 +6,8 @@
 //!
 //! The simulator runs on its own thread and runtime in this process, `steady` scenario, with
 //! the tick interval that gives `--rate` ticker frames per second across the 19 pairs it
-//! lists; it stamps each tick's wall-clock time into the ticker `timestamp`. The real feed
+//! lists; it stamps each frame's wall-clock time into the ticker `timestamp` as it writes
+//! that frame, and sends it at once. The real feed
 //! (`feed::spawn`) streams them into a store. Same machine, same clock, so:
 //!
 //! * wire → read: `received_ts - exchange_ts` (the feed takes `received_ts` when it starts
@@ -15,7 +16,7 @@
 //!   `exchange_ts`. The tap is sent from inside `apply_all`, so this is an upper bound
 //!   (it adds one task wake-up).
 //! * wire → drawn (`--draw`): the dashboard's own run loop (`app::run_loop`, 30 fps cap)
-//!   draws into a `TestBackend`; at each frame's flush, every row whose newest ticker was
+//!   draws into a `TestBackend` on the main thread, as the binary does; at each frame's flush, every row whose newest ticker was
 //!   not drawn before records `now - exchange_ts`. Updates superseded within a frame
 //!   interval are not drawn (only the newest state of a row is), so they are not counted.
 //!
@@ -308,7 +309,8 @@ async fn main() {
         };
         let store = Arc::clone(&store);
         let stop = shutdown.clone();
-        tokio::spawn(async move {
+        // On this (the main) thread, not a worker, as the binary runs the dashboard.
+        async move {
             let config = Config::default();
             let (theme, _) = Theme::new(&config.theme, ColorMode::Color);
             let mut app = App::new(Feeds::new(vec![handle]), &config, None);
@@ -324,14 +326,20 @@ async fn main() {
                 stop,
             )
             .await
-        })
+        }
     });
 
-    let (read, stored, lagged) = recorder.await.expect("recorder");
-    shutdown.cancel();
-    if let Some(ui) = ui {
-        let _ = ui.await;
-    }
+    let recorded = async {
+        let recorded = recorder.await.expect("recorder");
+        shutdown.cancel();
+        recorded
+    };
+    let drawing = async {
+        if let Some(ui) = ui {
+            let _ = ui.await;
+        }
+    };
+    let ((read, stored, lagged), ()) = tokio::join!(recorded, drawing);
     let _ = tokio::time::timeout(Duration::from_secs(3), task).await;
     stop.cancel();
     let stats = sim_thread.join().expect("simulator thread");

@@ -168,7 +168,6 @@ impl Session {
                     None
                 }
                 Wake::Tick => {
-                    let ts = self.now();
                     let tick = self.ticks;
                     self.ticks += 1;
                     let due: Vec<usize> = self
@@ -178,11 +177,11 @@ impl Session {
                         .copied()
                         .filter(|&i| self.due(i, tick, tick_every))
                         .collect();
-                    let mut frames = Vec::with_capacity(due.len());
+                    let mut templates = Vec::with_capacity(due.len());
                     for i in due {
-                        frames.extend(self.frame(i, FrameKind::Update, &ts));
+                        templates.extend(self.templates(i, FrameKind::Update));
                     }
-                    self.send_tickers(frames).await?
+                    self.send_live(templates).await?
                 }
                 Wake::Burst => self.burst_batch().await?,
             };
@@ -194,15 +193,19 @@ impl Session {
 
     /// The frames of one ticker step of stream `stream`, ready to send.
     fn frame(&mut self, stream: usize, kind: FrameKind, ts: &str) -> Vec<String> {
+        self.templates(stream, kind)
+            .iter()
+            .map(|t| self.venue.stamp(t, ts, &mut self.conn))
+            .collect()
+    }
+
+    /// The same frames before they are stamped with a time.
+    fn templates(&self, stream: usize, kind: FrameKind) -> Vec<Template> {
         let market = &self.shared.market;
         let Some(quote) = market.quote(self.venue.market_of(stream)) else {
             return Vec::new();
         };
-        let templates = self.venue.tickers(market, stream, &quote, kind);
-        templates
-            .iter()
-            .map(|t| self.venue.stamp(t, ts, &mut self.conn))
-            .collect()
+        self.venue.tickers(market, stream, &quote, kind)
     }
 
     /// Whether `stream` sends on steady tick number `tick` (periodic streams skip ticks).
@@ -276,30 +279,61 @@ impl Session {
         self.send_tickers(frames).await
     }
 
-    /// Send ticker frames, applying the frame-count limit, garbage and oversized scenarios.
+    /// Send ticker frames stamped together (snapshots, bursts) in one flush, applying the
+    /// frame-count limit, garbage and oversized scenarios.
     async fn send_tickers(&mut self, frames: Vec<String>) -> Flow {
-        let limit = self.scenario.frame_limit();
         for frame in frames {
-            if limit.is_some_and(|n| self.sent >= n) {
+            if self.limit_reached() {
                 break;
             }
-            if self.scenario == Scenario::Garbage && self.rng.u8(0..5) == 0 {
-                let junk = self.garbage(&frame);
-                self.ws.feed(junk).await?;
-            }
-            if self.scenario == Scenario::Oversized
-                && !self.oversized_sent
-                && self.sent >= OVERSIZED_AFTER
-            {
-                self.oversized_sent = true;
-                self.ws.feed(Message::text(oversized())).await?;
-            }
-            self.ws.feed(Message::text(frame)).await?;
-            self.sent += 1;
-            bump(&self.shared.counters.ticker_frames, 1);
+            self.write_ticker(frame).await?;
         }
         self.ws.flush().await?;
-        if limit.is_none_or(|n| self.sent < n) {
+        self.after_tickers().await
+    }
+
+    /// Steady updates: each frame is stamped with the clock as it is written and sent on
+    /// its own, as a venue publishes events as they happen; the stamp is then the send time
+    /// to within the encoding of one timestamp (latency benchmarks rely on it).
+    async fn send_live(&mut self, templates: Vec<Template>) -> Flow {
+        for template in templates {
+            if self.limit_reached() {
+                break;
+            }
+            let now = self.now();
+            let frame = self.venue.stamp(&template, &now, &mut self.conn);
+            self.write_ticker(frame).await?;
+            self.ws.flush().await?;
+        }
+        self.after_tickers().await
+    }
+
+    fn limit_reached(&self) -> bool {
+        self.scenario.frame_limit().is_some_and(|n| self.sent >= n)
+    }
+
+    /// Queues one ticker frame (and any junk the scenario puts before it).
+    async fn write_ticker(&mut self, frame: String) -> Result<(), WsError> {
+        if self.scenario == Scenario::Garbage && self.rng.u8(0..5) == 0 {
+            let junk = self.garbage(&frame);
+            self.ws.feed(junk).await?;
+        }
+        if self.scenario == Scenario::Oversized
+            && !self.oversized_sent
+            && self.sent >= OVERSIZED_AFTER
+        {
+            self.oversized_sent = true;
+            self.ws.feed(Message::text(oversized())).await?;
+        }
+        self.ws.feed(Message::text(frame)).await?;
+        self.sent += 1;
+        bump(&self.shared.counters.ticker_frames, 1);
+        Ok(())
+    }
+
+    /// Ends the connection when the scenario's frame limit is reached.
+    async fn after_tickers(&mut self) -> Flow {
+        if !self.limit_reached() {
             return Ok(None);
         }
         Ok(Some(match self.scenario {
