@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::Source;
 
 fn t(last: &str, secs: i64) -> Ticker {
     let mut t = Ticker::empty(
