@@ -64,6 +64,9 @@ fn from_mantissa(mantissa: u64, scale: usize, negative: bool) -> Decimal {
     Decimal::from_parts(lo, mid, 0, negative, scale as u32)
 }
 
+/// The fixed digit positions of `YYYY-MM-DDTHH:MM:SS`.
+const TIME_DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+
 /// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`, as `DateTime::parse_from_rfc3339` reads it. Other
 /// offsets, separators, leap seconds and longer fractions are `None`.
 pub fn utc_timestamp(text: &str) -> Option<DateTime<Utc>> {
@@ -74,19 +77,22 @@ pub fn utc_timestamp(text: &str) -> Option<DateTime<Utc>> {
     if b[13] != b':' || b[16] != b':' || *b.last()? != b'Z' {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| -> Option<u32> {
-        b[range].iter().try_fold(0u32, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    };
-    let year = num(0..4)?;
-    let (month, day) = (num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let digit = |i: usize| u32::from(b[i].wrapping_sub(b'0'));
+    if TIME_DIGITS.iter().any(|&i| digit(i) > 9) {
+        return None;
+    }
+    let two = |i: usize| digit(i) * 10 + digit(i + 1);
+    let year = two(0) * 100 + two(2);
+    let (month, day) = (two(5), two(8));
+    let (hour, minute, second) = (two(11), two(14), two(17));
     let nanos = match &b[19..b.len() - 1] {
         [] => 0,
         [b'.', frac @ ..] if (1..=9).contains(&frac.len()) => {
-            let n = num(20..20 + frac.len())?;
-            n * 10u32.pow(9 - frac.len() as u32)
+            let (end, n) = accumulate(frac, 0, 0);
+            if end != frac.len() {
+                return None;
+            }
+            u32::try_from(n).ok()? * 10u32.pow(9 - frac.len() as u32)
         }
         _ => return None,
     };
