@@ -45,6 +45,7 @@ pub fn plain_decimal(text: &str) -> Option<Decimal> {
 
 /// Reads the ASCII digits from `i` on into `mantissa` (wrapping: callers discard more than
 /// [`MAX_DIGITS`]); gives the index after them.
+#[inline]
 fn accumulate(bytes: &[u8], mut i: usize, mut mantissa: u64) -> (usize, u64) {
     while let Some(d) = bytes
         .get(i)
@@ -58,14 +59,12 @@ fn accumulate(bytes: &[u8], mut i: usize, mut mantissa: u64) -> (usize, u64) {
 }
 
 /// A `u64` and a scale of at most 19 always fit a `Decimal`.
+#[inline]
 fn from_mantissa(mantissa: u64, scale: usize, negative: bool) -> Decimal {
     let lo = mantissa as u32;
     let mid = (mantissa >> 32) as u32;
     Decimal::from_parts(lo, mid, 0, negative, scale as u32)
 }
-
-/// The fixed digit positions of `YYYY-MM-DDTHH:MM:SS`.
-const TIME_DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 
 /// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`, as `DateTime::parse_from_rfc3339` reads it. Other
 /// offsets, separators, leap seconds and longer fractions are `None`.
@@ -77,14 +76,14 @@ pub fn utc_timestamp(text: &str) -> Option<DateTime<Utc>> {
     if b[13] != b':' || b[16] != b':' || *b.last()? != b'Z' {
         return None;
     }
-    let digit = |i: usize| u32::from(b[i].wrapping_sub(b'0'));
-    if TIME_DIGITS.iter().any(|&i| digit(i) > 9) {
-        return None;
-    }
-    let two = |i: usize| digit(i) * 10 + digit(i + 1);
-    let year = two(0) * 100 + two(2);
-    let (month, day) = (two(5), two(8));
-    let (hour, minute, second) = (two(11), two(14), two(17));
+    // Two digits at `i` as a number, or `None` if either is not a digit.
+    let two = |i: usize| {
+        let (hi, lo) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
+        (hi < 10 && lo < 10).then(|| u32::from(hi) * 10 + u32::from(lo))
+    };
+    let year = two(0)? * 100 + two(2)?;
+    let (month, day) = (two(5)?, two(8)?);
+    let (hour, minute, second) = (two(11)?, two(14)?, two(17)?);
     let nanos = match &b[19..b.len() - 1] {
         [] => 0,
         [b'.', frac @ ..] if (1..=9).contains(&frac.len()) => {
@@ -160,6 +159,7 @@ impl<'a> Json<'a> {
         Json { text, pos: 0 }
     }
 
+    #[inline]
     fn skip_ws(&mut self) {
         let bytes = self.text.as_bytes();
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(self.pos) {
@@ -168,18 +168,21 @@ impl<'a> Json<'a> {
     }
 
     /// The next byte after whitespace, not consumed.
+    #[inline]
     pub fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
         self.text.as_bytes().get(self.pos).copied()
     }
 
     /// Consumes `byte` (after whitespace) or declines.
+    #[inline]
     pub fn expect(&mut self, byte: u8) -> Option<()> {
         (self.peek()? == byte).then(|| self.pos += 1)
     }
 
     /// After a value inside an object or array: `true` if a `,` follows (consumed), `false`
     /// if `close` does (consumed).
+    #[inline]
     pub fn more(&mut self, close: u8) -> Option<bool> {
         match self.peek()? {
             b',' => {
@@ -195,6 +198,7 @@ impl<'a> Json<'a> {
     }
 
     /// An object key and its `:`.
+    #[inline]
     pub fn key(&mut self) -> Option<&'a str> {
         let key = self.string()?;
         self.expect(b':')?;
@@ -202,11 +206,22 @@ impl<'a> Json<'a> {
     }
 
     /// A string without escapes or control characters, borrowed from the text.
+    #[inline]
     pub fn string(&mut self) -> Option<&'a str> {
-        self.expect(b'"')?;
+        self.skip_ws();
+        self.string_here()
+    }
+
+    /// [`Self::string`] with no whitespace before it.
+    #[inline]
+    fn string_here(&mut self) -> Option<&'a str> {
+        if self.text.as_bytes().get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        self.pos += 1;
         let start = self.pos;
         let rest = self.text.as_bytes().get(start..)?;
-        let len = rest.iter().position(|&b| STRING_STOP[usize::from(b)])?;
+        let len = string_stop(rest)?;
         if rest[len] != b'"' {
             return None;
         }
@@ -217,8 +232,15 @@ impl<'a> Json<'a> {
 
     /// A number, checked against JSON's grammar:
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    #[inline]
     pub fn number(&mut self) -> Option<Number<'a>> {
         self.skip_ws();
+        self.number_here()
+    }
+
+    /// [`Self::number`] with no whitespace before it.
+    #[inline]
+    fn number_here(&mut self) -> Option<Number<'a>> {
         let start = self.pos;
         let bytes = self.text.as_bytes().get(start..)?;
         let negative = bytes.first() == Some(&b'-');
@@ -266,6 +288,7 @@ impl<'a> Json<'a> {
 
     /// One scalar: `null`, `true`, `false`, a number or an escape-free string. Objects and
     /// arrays decline.
+    #[inline]
     pub fn scalar(&mut self) -> Option<Scalar<'a>> {
         let word = |s: &mut Self, w: &str, v: Scalar<'a>| {
             let rest = s.text.get(s.pos..)?;
@@ -279,11 +302,11 @@ impl<'a> Json<'a> {
             })
         };
         match self.peek()? {
-            b'"' => self.string().map(Scalar::Str),
+            b'"' => self.string_here().map(Scalar::Str),
             b'n' => word(self, "null", Scalar::Null),
             b't' => word(self, "true", Scalar::Bool(true)),
             b'f' => word(self, "false", Scalar::Bool(false)),
-            _ => self.number().map(Scalar::Number),
+            _ => self.number_here().map(Scalar::Number),
         }
     }
 
@@ -291,6 +314,33 @@ impl<'a> Json<'a> {
     pub fn end(&mut self) -> Option<()> {
         self.peek().is_none().then_some(())
     }
+}
+
+/// Where the escape-free part of a string ends: the first `"`, `\\` or control character,
+/// looked for eight bytes at a time.
+#[inline]
+fn string_stop(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte below `n` (n ≤ 0x80); exact up to the lowest one flagged.
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH;
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let stop = below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1)
+            | below(w, 0x20);
+        if stop != 0 {
+            return Some(i + stop.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..)?;
+    tail.iter()
+        .position(|&b| STRING_STOP[usize::from(b)])
+        .map(|p| i + p)
 }
 
 /// Bytes that end the escape-free part of a string: `"`, `\\` and control characters.
@@ -307,6 +357,7 @@ static STRING_STOP: [bool; 256] = {
 };
 
 /// What may follow a number or a literal.
+#[inline]
 fn is_delimiter(b: u8) -> bool {
     matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
 }

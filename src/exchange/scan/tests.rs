@@ -186,13 +186,39 @@ proptest! {
     }
 
     #[test]
-    fn strings_are_what_serde_json_reads(text in "\"[a-z\\\\\"\t /é]{0,8}\"?") {
+    fn strings_are_what_serde_json_reads(text in "\"[a-z\\\\\"\t /é\u{1}\u{1f}\u{7f}]{0,24}\"?") {
         let mut j = Json::new(&text);
         if let Some(s) = j.string().filter(|_| j.end().is_some()) {
             prop_assert_eq!(Some(s.to_string()), serde_json::from_str::<String>(&text).ok());
         } else {
             // Declined: either not JSON or it has an escape.
             prop_assert!(serde_json::from_str::<String>(&text).is_err() || text.contains('\\'));
+        }
+    }
+
+    /// Valid JSON strings: read when they have no escape, declined when they have one,
+    /// wherever it sits (the first eight bytes are scanned as one word).
+    #[test]
+    fn escapes_are_always_declined(
+        pieces in proptest::collection::vec(
+            prop_oneof![
+                4 => "[a-zA-Z0-9 :./é-]{1,5}",
+                1 => prop_oneof![
+                    Just("\\\\"), Just("\\\""), Just("\\/"), Just("\\n"), Just("\\u00e9")
+                ].prop_map(str::to_string),
+            ],
+            0..8,
+        ),
+        after in prop_oneof![Just(""), Just(",\"k\":1}"), Just("   ")],
+    ) {
+        let body = pieces.concat();
+        let text = format!("\"{body}\"{after}");
+        let mut j = Json::new(&text);
+        let read = j.string();
+        if body.contains('\\') {
+            prop_assert_eq!(read, None, "{}", text);
+        } else {
+            prop_assert_eq!(read, Some(body.as_str()));
         }
     }
 }
