@@ -1,8 +1,8 @@
 //! Drawing cost: `cargo bench --bench render`. One whole dashboard frame (header, prices,
 //! history, footer) of 100 and of 1,000 live rows into a `TestBackend`, written to the
 //! buffer and diffed against the previous frame, as the run loop draws. Two screens: one as
-//! tall as the rows (every row drawn) and 200x60 (rows beyond the screen are still
-//! formatted, since column widths come from every row).
+//! tall as the rows (every row drawn) and 200x60 (rows beyond the screen are laid out but
+//! not formatted).
 
 use std::hint::black_box;
 
@@ -61,8 +61,7 @@ fn render(c: &mut Criterion) {
         let snapshots = [market(rows, now, 0), market(rows, now, 1)];
         let mut turn = 0usize;
         // Every row on screen (borders, header, history pane and footer on top), and the
-        // 200x60 terminal of the footprint runs (rows beyond the screen are still formatted,
-        // since column widths come from every row).
+        // 200x60 terminal of the footprint runs.
         let tall = u16::try_from(rows + 24).expect("height");
         for (name, height) in [("all_visible", tall), ("200x60", 60)] {
             let mut terminal = Terminal::new(TestBackend::new(200, height)).expect("terminal");

@@ -2,6 +2,8 @@
 //! per symbol, the best bid and best ask over all of them, where each is, and the spread
 //! between venues (negative when the books cross). Pure; reads the snapshot only.
 
+use std::collections::BTreeMap;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -33,7 +35,8 @@ impl Cross {
 
 /// Symbols with live bid and ask on two or more venues, in symbol order.
 pub fn crosses(snapshot: &Snapshot) -> Vec<Cross> {
-    let mut out: Vec<Cross> = Vec::new();
+    // Keyed by symbol: one pass over the rows, whatever the watchlist's length.
+    let mut by_symbol: BTreeMap<&Symbol, Cross> = BTreeMap::new();
     for row in &snapshot.rows {
         if !matches!(row.state, RowState::Subscribed) {
             continue;
@@ -42,8 +45,9 @@ pub fn crosses(snapshot: &Snapshot) -> Vec<Cross> {
         let (Some(bid), Some(ask)) = (t.bid, t.ask) else {
             continue;
         };
-        match out.iter_mut().find(|c| c.symbol == row.symbol) {
-            Some(c) => {
+        by_symbol
+            .entry(&row.symbol)
+            .and_modify(|c| {
                 c.venues += 1;
                 if bid > c.best_bid.0 {
                     c.best_bid = (bid, row.exchange);
@@ -52,19 +56,16 @@ pub fn crosses(snapshot: &Snapshot) -> Vec<Cross> {
                     c.best_ask = (ask, row.exchange);
                 }
                 c.decimals = c.decimals.max(row.price_decimals);
-            }
-            None => out.push(Cross {
+            })
+            .or_insert_with(|| Cross {
                 symbol: row.symbol.clone(),
                 venues: 1,
                 best_bid: (bid, row.exchange),
                 best_ask: (ask, row.exchange),
                 decimals: row.price_decimals,
-            }),
-        }
+            });
     }
-    out.retain(|c| c.venues > 1);
-    out.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-    out
+    by_symbol.into_values().filter(|c| c.venues > 1).collect()
 }
 
 /// Lines the pane needs (borders included), 0 when there is nothing to compare.
@@ -155,5 +156,15 @@ mod tests {
         assert_eq!(c.best_bid.1, ExchangeId::Okx);
         assert_eq!(c.spread().to_string(), "-0.2", "books cross across venues");
         assert_eq!(height(&store.snapshot()), 3);
+
+        // Several symbols on several venues: one entry each, in symbol order.
+        let ada = Symbol::new("ADA", "USD");
+        quote(&store, ExchangeId::Coinbase, &eth, "10.05", "10.2");
+        quote(&store, ExchangeId::Okx, &ada, "0.5", "0.6");
+        quote(&store, ExchangeId::Kraken, &ada, "0.51", "0.61");
+        let got = crosses(&store.snapshot());
+        let order: Vec<(&str, usize)> = got.iter().map(|c| (c.symbol.as_str(), c.venues)).collect();
+        assert_eq!(order, [("ADA/USD", 2), ("BTC/USD", 3), ("ETH/USD", 2)]);
+        assert_eq!(height(&store.snapshot()), 5);
     }
 }
