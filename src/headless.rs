@@ -102,6 +102,9 @@ impl Serialize for Dec {
             bytes: [0; 64],
             len: 0,
         };
+        if let Some(len) = plain_text(d, &mut text.bytes) {
+            return s.serialize_str(std::str::from_utf8(&text.bytes[..len]).unwrap_or_default());
+        }
         match write!(text, "{d}") {
             Ok(()) => {
                 s.serialize_str(std::str::from_utf8(&text.bytes[..text.len]).unwrap_or_default())
@@ -110,6 +113,50 @@ impl Serialize for Dec {
             Err(_) => s.collect_str(d),
         }
     }
+}
+
+/// A decimal's text as `Display` writes it (`-0.00500`: every digit of its scale), for
+/// nonzero mantissas that fit a `u64`; `None` sends the rest to `Display`. The digits come
+/// from one `u64` instead of `Decimal`'s 96-bit division, several times faster.
+fn plain_text(d: &Decimal, out: &mut [u8; 64]) -> Option<usize> {
+    let mut m = u64::try_from(d.mantissa().unsigned_abs()).ok()?;
+    if m == 0 {
+        return None;
+    }
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    while m > 0 {
+        digits[n] = b'0' + (m % 10) as u8;
+        m /= 10;
+        n += 1;
+    }
+    let scale = usize::try_from(d.scale()).ok()?;
+    let mut len = 0;
+    let mut push = |b: u8| {
+        out[len] = b;
+        len += 1;
+    };
+    if d.is_sign_negative() {
+        push(b'-');
+    }
+    if n <= scale {
+        push(b'0');
+        push(b'.');
+        for _ in n..scale {
+            push(b'0');
+        }
+        for i in (0..n).rev() {
+            push(digits[i]);
+        }
+    } else {
+        for i in (0..n).rev() {
+            push(digits[i]);
+            if i == scale && i > 0 {
+                push(b'.');
+            }
+        }
+    }
+    Some(len)
 }
 
 #[derive(Serialize)]
@@ -353,5 +400,40 @@ mod tests {
             status_line(&t),
             r#"{"type":"status","exchange":"kraken","from":"connected","to":"reconnecting","reason":"no data for 10 s","attempt":2,"ts":"1970-01-01T00:00:00.000000Z"}"#
         );
+    }
+
+    #[test]
+    fn decimal_text_is_what_display_writes() {
+        for (m, scale) in [
+            (100_000i64, 5u32),
+            (-5, 3),
+            (1, 0),
+            (-12_345, 2),
+            (7, 28),
+            (i64::MAX, 10),
+        ] {
+            let d = Decimal::new(m, scale);
+            let mut buf = [0u8; 64];
+            let len = plain_text(&d, &mut buf).expect("fits a u64");
+            assert_eq!(std::str::from_utf8(&buf[..len]).unwrap(), d.to_string());
+        }
+        // Zero and mantissas past a u64 are left to `Display`.
+        let mut buf = [0u8; 64];
+        assert_eq!(plain_text(&Decimal::new(0, 3), &mut buf), None);
+        let big = Decimal::from_i128_with_scale(i128::from(u64::MAX) + 1, 4);
+        assert_eq!(plain_text(&big, &mut buf), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decimal_text_agrees_with_display(m in proptest::num::i64::ANY, scale in 0u32..=28) {
+            let d = Decimal::new(m, scale);
+            let mut buf = [0u8; 64];
+            if let Some(len) = plain_text(&d, &mut buf) {
+                proptest::prop_assert_eq!(std::str::from_utf8(&buf[..len]).unwrap(), d.to_string());
+            } else {
+                proptest::prop_assert_eq!(m, 0);
+            }
+        }
     }
 }
