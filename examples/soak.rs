@@ -1,7 +1,7 @@
 //! Soak: the Kraken feed against the simulator on 127.0.0.1 for N minutes, with faults
 //! injected on a seeded schedule (scenario switches, dropped connections). Prints each fault
-//! and its recovery, then a summary: faults, recoveries, worst recovery time, ticks
-//! received vs sent, panics, resident memory at start and end.
+//! and its recovery, resident memory every ten minutes, then a summary: faults, recoveries,
+//! worst recovery time, ticks received vs sent, panics, resident memory at start and end.
 //!
 //! ```text
 //! cargo run --release --example soak -- --minutes 30 [--seed 1]
@@ -179,7 +179,14 @@ async fn main() -> Result<(), String> {
     let mut by_kind: BTreeMap<String, (u64, Duration)> = BTreeMap::new();
     // Let the first connection settle.
     tokio::time::sleep(Duration::from_secs(5)).await;
+    // Resident memory (client and simulator) every ten minutes: it should stay flat.
+    let rss_every = Duration::from_secs(600);
+    let mut next_rss = rss_every;
     loop {
+        if started.elapsed() >= next_rss {
+            println!("t={:>5}s RSS {} kB", started.elapsed().as_secs(), rss_kb());
+            next_rss += rss_every;
+        }
         let gap = Duration::from_secs(rng.u64(10..=40));
         if Instant::now() + gap >= end {
             break;
