@@ -7,12 +7,12 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use rust_decimal::Decimal;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{Source, Ticker, Transition};
+use crate::model::{Ticker, Transition};
 use crate::store::StoreEvent;
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -56,61 +56,6 @@ impl fmt::Display for Ts {
         match self.ascii() {
             Some(text) => f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?),
             None => f.write_str(&ts(self.0)),
-        }
-    }
-}
-
-impl Serialize for Ts {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.ascii() {
-            Some(text) => s.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
-            None => s.serialize_str(&ts(self.0)),
-        }
-    }
-}
-
-/// A small text buffer on the stack, for formatting without allocating.
-struct StackText {
-    bytes: [u8; 64],
-    len: usize,
-}
-
-impl fmt::Write for StackText {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        self.bytes
-            .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-/// A decimal as a JSON string of its exact digits (`null` when absent), written straight
-/// into the line.
-#[derive(Clone, Copy)]
-struct Dec(Option<Decimal>);
-
-impl Serialize for Dec {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use fmt::Write as _;
-        let Some(d) = &self.0 else {
-            return s.serialize_none();
-        };
-        let mut text = StackText {
-            bytes: [0; 64],
-            len: 0,
-        };
-        if let Some(len) = plain_text(d, &mut text.bytes) {
-            return s.serialize_str(std::str::from_utf8(&text.bytes[..len]).unwrap_or_default());
-        }
-        match write!(text, "{d}") {
-            Ok(()) => {
-                s.serialize_str(std::str::from_utf8(&text.bytes[..text.len]).unwrap_or_default())
-            }
-            // Longer than any decimal prints; kept correct all the same.
-            Err(_) => s.collect_str(d),
         }
     }
 }
@@ -160,26 +105,6 @@ fn plain_text(d: &Decimal, out: &mut [u8; 64]) -> Option<usize> {
 }
 
 #[derive(Serialize)]
-struct TickerLine<'a> {
-    r#type: &'static str,
-    exchange: &'static str,
-    symbol: &'a str,
-    last: Dec,
-    bid: Dec,
-    ask: Dec,
-    open_24h: Dec,
-    change_24h: Dec,
-    change_pct_24h: Dec,
-    high_24h: Dec,
-    low_24h: Dec,
-    volume_24h: Dec,
-    vwap_24h: Dec,
-    source: Source,
-    exchange_ts: Option<Ts>,
-    received_ts: Ts,
-}
-
-#[derive(Serialize)]
 struct StatusLine<'a> {
     r#type: &'static str,
     exchange: &'static str,
@@ -204,34 +129,72 @@ struct GapLine {
     skipped: u64,
 }
 
-fn dec(d: Option<Decimal>) -> Dec {
-    Dec(d)
+/// One ticker's JSON line (without the newline), written piece by piece: the keys are
+/// constants; the values are constants, decimal digits, timestamps, or the symbol, which
+/// is escaped. Key order and text are those of every other line type: `{"type":…}`.
+fn write_ticker(out: &mut impl Write, t: &Ticker) -> io::Result<()> {
+    out.write_all(b"{\"type\":\"ticker\",\"exchange\":")?;
+    serde_json::to_writer(&mut *out, t.exchange.as_str())?;
+    out.write_all(b",\"symbol\":")?;
+    serde_json::to_writer(&mut *out, t.symbol.as_str())?;
+    let decimals: [(&[u8], Option<Decimal>); 10] = [
+        (b",\"last\":", t.last),
+        (b",\"bid\":", t.bid),
+        (b",\"ask\":", t.ask),
+        (b",\"open_24h\":", t.open_24h),
+        (b",\"change_24h\":", t.change_24h),
+        (b",\"change_pct_24h\":", t.change_pct_24h),
+        (b",\"high_24h\":", t.high_24h),
+        (b",\"low_24h\":", t.low_24h),
+        (b",\"volume_24h\":", t.volume_24h),
+        (b",\"vwap_24h\":", t.vwap_24h),
+    ];
+    for (key, value) in decimals {
+        out.write_all(key)?;
+        write_decimal(out, value)?;
+    }
+    out.write_all(b",\"source\":")?;
+    serde_json::to_writer(&mut *out, &t.source)?;
+    out.write_all(b",\"exchange_ts\":")?;
+    write_time(out, t.exchange_ts)?;
+    out.write_all(b",\"received_ts\":")?;
+    write_time(out, Some(t.received_ts))?;
+    out.write_all(b"}")
 }
 
-fn ticker(t: &Ticker) -> TickerLine<'_> {
-    TickerLine {
-        r#type: "ticker",
-        exchange: t.exchange.as_str(),
-        symbol: t.symbol.as_str(),
-        last: dec(t.last),
-        bid: dec(t.bid),
-        ask: dec(t.ask),
-        open_24h: dec(t.open_24h),
-        change_24h: dec(t.change_24h),
-        change_pct_24h: dec(t.change_pct_24h),
-        high_24h: dec(t.high_24h),
-        low_24h: dec(t.low_24h),
-        volume_24h: dec(t.volume_24h),
-        vwap_24h: dec(t.vwap_24h),
-        source: t.source,
-        exchange_ts: t.exchange_ts.map(Ts),
-        received_ts: Ts(t.received_ts),
+/// A decimal as a JSON string of its exact digits, `null` when absent.
+fn write_decimal(out: &mut impl Write, d: Option<Decimal>) -> io::Result<()> {
+    let Some(d) = d else {
+        return out.write_all(b"null");
+    };
+    let mut text = [0u8; 64];
+    out.write_all(b"\"")?;
+    match plain_text(&d, &mut text) {
+        Some(len) => out.write_all(&text[..len])?,
+        None => write!(out, "{d}")?,
     }
+    out.write_all(b"\"")
+}
+
+/// A time as a JSON string in RFC 3339 UTC with microseconds, `null` when absent.
+fn write_time(out: &mut impl Write, t: Option<DateTime<Utc>>) -> io::Result<()> {
+    let Some(t) = t else {
+        return out.write_all(b"null");
+    };
+    out.write_all(b"\"")?;
+    match Ts(t).ascii() {
+        Some(text) => out.write_all(&text)?,
+        None => out.write_all(ts(t).as_bytes())?,
+    }
+    out.write_all(b"\"")
 }
 
 /// One JSON line for a ticker.
 pub fn ticker_line(t: &Ticker) -> String {
-    serde_json::to_string(&ticker(t)).unwrap_or_default()
+    let mut line = Vec::with_capacity(512);
+    // Writing to a `Vec` cannot fail, and every piece is UTF-8.
+    let _ = write_ticker(&mut line, t);
+    String::from_utf8(line).unwrap_or_default()
 }
 
 /// One JSON line for a state change.
@@ -251,8 +214,8 @@ pub fn status_line(t: &Transition) -> String {
 /// Write one event's JSON line (with its newline) to `out`.
 fn write_event(out: &mut impl Write, event: &StoreEvent) -> io::Result<()> {
     match event {
-        // Serialised straight into the buffer: no line `String`, no decimal `String`s.
-        StoreEvent::Ticker(t) => serde_json::to_writer(&mut *out, &ticker(t))?,
+        // Written straight into the buffer: no line `String`, no decimal `String`s.
+        StoreEvent::Ticker(t) => write_ticker(out, t)?,
         StoreEvent::Status(t) => out.write_all(status_line(t).as_bytes())?,
         StoreEvent::Error {
             exchange,
@@ -322,7 +285,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ExchangeId, FeedStatus};
+    use crate::model::{ExchangeId, FeedStatus, Source};
     use crate::symbol::Symbol;
 
     #[test]
@@ -434,6 +397,61 @@ mod tests {
             } else {
                 proptest::prop_assert_eq!(m, 0);
             }
+        }
+    }
+
+    fn any_decimal() -> impl proptest::strategy::Strategy<Value = Option<Decimal>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            1 => Just(None),
+            4 => (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Some(Decimal::new(m, s))),
+            1 => (any::<i128>(), 0u32..=28).prop_map(|(m, s)| {
+                Decimal::try_from_i128_with_scale(m >> 32, s).ok()
+            }),
+        ]
+    }
+
+    proptest::proptest! {
+        /// The hand-written ticker line is valid JSON with every field as `Display` and
+        /// the RFC 3339 formatter write it.
+        #[test]
+        fn ticker_lines_hold_every_field(
+            base in "[A-Z0-9]{1,6}",
+            decimals in proptest::collection::vec(any_decimal(), 10),
+            exchange_ts in proptest::option::of(-62_167_219_200i64..253_402_300_799),
+            received in 0i64..4_000_000_000,
+            rest in proptest::bool::ANY,
+        ) {
+            let source = if rest { Source::Rest } else { Source::Stream };
+            let received = DateTime::from_timestamp(received, 123_456_789).unwrap();
+            let mut t = Ticker::empty(ExchangeId::Okx, Symbol::new(&base, "USDT"), source, received);
+            let fields = [
+                &mut t.last, &mut t.bid, &mut t.ask, &mut t.open_24h, &mut t.change_24h,
+                &mut t.change_pct_24h, &mut t.high_24h, &mut t.low_24h, &mut t.volume_24h,
+                &mut t.vwap_24h,
+            ];
+            for (slot, d) in fields.into_iter().zip(&decimals) {
+                *slot = *d;
+            }
+            t.exchange_ts = exchange_ts.and_then(|s| DateTime::from_timestamp(s, 0));
+            let line = ticker_line(&t);
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            let text = |d: Option<Decimal>| d.map_or(serde_json::Value::Null, |d| d.to_string().into());
+            let keys = [
+                "last", "bid", "ask", "open_24h", "change_24h", "change_pct_24h", "high_24h",
+                "low_24h", "volume_24h", "vwap_24h",
+            ];
+            for (key, d) in keys.iter().zip(&decimals) {
+                proptest::prop_assert_eq!(&v[*key], &text(*d), "{}", key);
+            }
+            proptest::prop_assert_eq!(&v["type"], "ticker");
+            proptest::prop_assert_eq!(&v["exchange"], "okx");
+            proptest::prop_assert_eq!(v["symbol"].as_str(), Some(t.symbol.as_str()));
+            proptest::prop_assert_eq!(&v["source"], if rest { "rest" } else { "stream" });
+            let time = |t: Option<DateTime<Utc>>| t.map_or(serde_json::Value::Null, |t| ts(t).into());
+            proptest::prop_assert_eq!(&v["exchange_ts"], &time(t.exchange_ts));
+            proptest::prop_assert_eq!(&v["received_ts"], &time(Some(received)));
+            proptest::prop_assert_eq!(v.as_object().map(serde_json::Map::len), Some(16));
         }
     }
 }
