@@ -2,7 +2,6 @@
 //! are strings carrying the venue's exact digits; times are RFC 3339 UTC. Ends cleanly when
 //! stdout is closed (`| head -5`) or on shutdown. Never draws anything.
 
-use std::fmt;
 use std::io::{self, Write};
 
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
@@ -19,45 +18,29 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// RFC 3339 UTC with microseconds, written straight into the line: the text of [`ts`]
-/// without building a `String` (years outside 0..=9999 and leap seconds take [`ts`]).
-#[derive(Clone, Copy)]
-struct Ts(DateTime<Utc>);
-
-impl Ts {
-    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, or `None` where [`ts`] must decide.
-    fn ascii(self) -> Option<[u8; 27]> {
-        let t = self.0;
-        let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
-        let nanos = t.nanosecond();
-        if nanos >= 1_000_000_000 {
-            return None;
-        }
-        let mut out = *b"0000-00-00T00:00:00.000000Z";
-        let mut put = |at: usize, digits: usize, mut v: u32| {
-            for i in (at..at + digits).rev() {
-                out[i] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-        };
-        put(0, 4, year);
-        put(5, 2, t.month());
-        put(8, 2, t.day());
-        put(11, 2, t.hour());
-        put(14, 2, t.minute());
-        put(17, 2, t.second());
-        put(20, 6, nanos / 1000);
-        Some(out)
+/// The text of [`ts`] without building a `String`: `YYYY-MM-DDTHH:MM:SS.ffffffZ`, or `None`
+/// where [`ts`] must decide (years outside 0..=9999, leap seconds).
+fn ts_ascii(t: DateTime<Utc>) -> Option<[u8; 27]> {
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    let nanos = t.nanosecond();
+    if nanos >= 1_000_000_000 {
+        return None;
     }
-}
-
-impl fmt::Display for Ts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.ascii() {
-            Some(text) => f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?),
-            None => f.write_str(&ts(self.0)),
+    let mut out = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, digits: usize, mut v: u32| {
+        for i in (at..at + digits).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
         }
-    }
+    };
+    put(0, 4, year);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    put(20, 6, nanos / 1000);
+    Some(out)
 }
 
 /// A decimal's text as `Display` writes it (`-0.00500`: every digit of its scale), for
@@ -131,7 +114,7 @@ struct GapLine {
 
 /// One ticker's JSON line (without the newline), written piece by piece: the keys are
 /// constants; the values are constants, decimal digits, timestamps, or the symbol, which
-/// is escaped. Key order and text are those of every other line type: `{"type":…}`.
+/// is escaped. `type` comes first, as in every other line type.
 fn write_ticker(out: &mut impl Write, t: &Ticker) -> io::Result<()> {
     out.write_all(b"{\"type\":\"ticker\",\"exchange\":")?;
     serde_json::to_writer(&mut *out, t.exchange.as_str())?;
@@ -182,7 +165,7 @@ fn write_time(out: &mut impl Write, t: Option<DateTime<Utc>>) -> io::Result<()> 
         return out.write_all(b"null");
     };
     out.write_all(b"\"")?;
-    match Ts(t).ascii() {
+    match ts_ascii(t) {
         Some(text) => out.write_all(&text)?,
         None => out.write_all(ts(t).as_bytes())?,
     }
@@ -324,7 +307,9 @@ mod tests {
         ];
         for (secs, nanos) in times {
             let t = DateTime::from_timestamp(secs, nanos).unwrap();
-            assert_eq!(Ts(t).to_string(), ts(t), "{secs} {nanos}");
+            let text =
+                ts_ascii(t).map_or_else(|| ts(t), |b| String::from_utf8(b.to_vec()).unwrap());
+            assert_eq!(text, ts(t), "{secs} {nanos}");
         }
     }
 
