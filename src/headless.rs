@@ -271,8 +271,8 @@ mod tests {
     use crate::model::{ExchangeId, FeedStatus, Source};
     use crate::symbol::Symbol;
 
-    #[test]
-    fn ticker_lines_carry_exact_digits_and_nulls() {
+    /// BTC/USD on Kraken, streamed, last 65000.10.
+    fn btc_ticker() -> Ticker {
         let mut t = Ticker::empty(
             ExchangeId::Kraken,
             Symbol::new("BTC", "USD"),
@@ -280,6 +280,12 @@ mod tests {
             DateTime::from_timestamp(1_700_000_000, 5_000).unwrap(),
         );
         t.last = Some("65000.10".parse().unwrap());
+        t
+    }
+
+    #[test]
+    fn ticker_lines_carry_exact_digits_and_nulls() {
+        let mut t = btc_ticker();
         t.bid = Some("0.99980".parse().unwrap());
         let v: serde_json::Value = serde_json::from_str(&ticker_line(&t)).unwrap();
         assert_eq!(v["type"], "ticker");
@@ -315,13 +321,7 @@ mod tests {
 
     #[test]
     fn written_events_are_the_lines() {
-        let mut t = Ticker::empty(
-            ExchangeId::Kraken,
-            Symbol::new("BTC", "USD"),
-            Source::Stream,
-            DateTime::from_timestamp(1_700_000_000, 5_000).unwrap(),
-        );
-        t.last = Some("65000.10".parse().unwrap());
+        let mut t = btc_ticker();
         t.exchange_ts = Some(DateTime::from_timestamp(1_700_000_000, 0).unwrap());
         let mut out = Vec::new();
         write_event(&mut out, &StoreEvent::Ticker(Box::new(t.clone()))).unwrap();

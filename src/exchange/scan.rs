@@ -230,15 +230,8 @@ impl<'a> Json<'a> {
         self.text.get(start..start + len)
     }
 
-    /// A number, checked against JSON's grammar:
+    /// A number at the current position, checked against JSON's grammar:
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-    #[inline]
-    pub fn number(&mut self) -> Option<Number<'a>> {
-        self.skip_ws();
-        self.number_here()
-    }
-
-    /// [`Self::number`] with no whitespace before it.
     #[inline]
     fn number_here(&mut self) -> Option<Number<'a>> {
         let start = self.pos;
