@@ -42,18 +42,23 @@ pub struct LoopStats {
 /// hook that restores the terminal before chaining to the previous hook) and restores it on
 /// every way out, errors included; the caller prints any error afterwards. Nothing is
 /// printed while it runs. `NO_COLOR` (non-empty) turns colour off. When `config_path` is
-/// given, symbols added or dropped are saved to its `symbols` key at once. Quitting
-/// cancels `shutdown`, so whatever else watches that token (the feeds) stops too.
+/// given, symbols added or dropped are saved to its `symbols` key at once, unless
+/// `not_saved` says why this run leaves the saved watchlist alone. Quitting cancels
+/// `shutdown`, so whatever else watches that token (the feeds) stops too.
 pub async fn run(
     store: Arc<Store>,
     feeds: Feeds,
     config: &Config,
     config_path: Option<PathBuf>,
+    not_saved: Option<String>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let color = ColorMode::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
     let (theme, problems) = Theme::new(&config.theme, color);
     let mut app = App::new(feeds, config, config_path);
+    if let Some(why) = not_saved {
+        app = app.without_saving(why);
+    }
     app.view.utc_offset = *Local::now().offset();
     if !problems.is_empty() {
         app.view.status = Some(state::Status::Error(problems.join("; ")));

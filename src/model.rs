@@ -243,12 +243,29 @@ pub struct Transition {
     pub reason: String,
 }
 
+/// `1 symbol`, `2 symbols`: a count with its noun, for messages people read.
+pub fn plural(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn counts_read_as_words() {
+        assert_eq!(plural(1u32, "failed attempt"), "1 failed attempt");
+        assert_eq!(plural(0u32, "symbol"), "0 symbols");
+        assert_eq!(plural(2u32, "symbol"), "2 symbols");
     }
 
     fn ticker() -> Ticker {

@@ -158,6 +158,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<ExitCode> {
             feeds,
             cfg,
             settings.config_path.clone(),
+            // Symbols typed for this run are not the saved watchlist: edits to them must
+            // not overwrite it.
+            (!cli.symbols.is_empty())
+                .then(|| "this run's symbols came from the command line".to_string()),
             shutdown.clone(),
         )
         .await

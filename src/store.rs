@@ -262,16 +262,6 @@ impl Store {
         }
     }
 
-    /// Report an error about something the user typed that never became a row's symbol
-    /// (e.g. `!!`), for headless output; the caller shows it in the UI.
-    pub fn input_error(&self, exchange: ExchangeId, input: &str, message: &str) {
-        self.emit(|| StoreEvent::Error {
-            exchange,
-            symbol: sanitize::clean(input),
-            message: sanitize::clean(message),
-        });
-    }
-
     /// Apply one ticker (full or partial). Ignored if the row was removed.
     pub fn apply(&self, ticker: Ticker) {
         self.apply_all(std::iter::once(ticker));

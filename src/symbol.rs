@@ -37,6 +37,21 @@ impl Symbol {
         }
     }
 
+    /// A name for input that is no market at all (`💩/USD`, text with escape codes), so
+    /// that it can stand in an error row as the user typed it: escape sequences and
+    /// control characters removed, at most 24 characters. Never subscribed.
+    pub fn unparsed(input: &str) -> Self {
+        let text: String = crate::sanitize::clean(input.trim())
+            .chars()
+            .take(24)
+            .collect();
+        let slash = text.find('/').unwrap_or(text.len());
+        Symbol {
+            text: Arc::from(text),
+            slash,
+        }
+    }
+
     pub fn base(&self) -> &str {
         &self.text[..self.slash]
     }

@@ -106,7 +106,13 @@ async fn unknown_symbol_is_reported_and_others_stream() {
     let rig = tcp(
         Scenario::Steady,
         fast_config(),
-        &["BTC/USD", "NOPE/USD", "BTC/USX"],
+        &[
+            "BTC/USD",
+            "NOPE/USD",
+            "BTC/USX",
+            "💩/USD",
+            "\u{1b}[31mETH\u{7}",
+        ],
     )
     .await;
     let snap = rig
@@ -124,6 +130,19 @@ async fn unknown_symbol_is_reported_and_others_stream() {
         "{:?}",
         usx.state
     );
+    // Input that names no market keeps an error row under the text as typed, escape
+    // sequences and control characters removed, so the dashboard shows it too.
+    for typed in ["💩/USD", "ETH"] {
+        let row = snap
+            .row(ExchangeId::Kraken, typed)
+            .unwrap_or_else(|| panic!("no row for {typed}: {:?}", snap.rows));
+        assert!(
+            matches!(&row.state, RowState::Invalid(m)
+                if m.contains("not a market symbol") || m.contains("does not list")),
+            "{typed}: {:?}",
+            row.state
+        );
+    }
     rig.stop().await;
 }
 

@@ -183,7 +183,8 @@ async fn a_failed_save_is_shown_on_screen() {
     )
     .await;
     assert!(
-        screen_text(&term).contains("✕ dropped kraken:BTC/USD, but the watchlist was not saved")
+        screen_text(&term)
+            .contains("✕ dropped kraken:BTC/USD (u undoes), but the watchlist was not saved")
     );
     std::fs::remove_file(&blocker).unwrap();
     assert!(!Path::new(&blocker).exists());
@@ -295,4 +296,197 @@ async fn prompt_errors_keep_the_prompt_open_and_esc_cancels() {
     app.apply(Action::Cancel, &snap);
     assert_eq!(app.view.mode, Mode::Normal);
     assert!(commands.try_recv().is_err());
+}
+
+/// Feeds for kraken and binance with their pair lists: BTC/USD on both, BNB/USDT on
+/// binance only.
+fn two_venue_feeds() -> (Feeds, mpsc::Receiver<Command>, mpsc::Receiver<Command>) {
+    use pricewire::symbol::{Instrument, PairList};
+    let inst = |s: &str| Instrument {
+        symbol: sym(s),
+        wire: s.to_string(),
+        rest: s.to_string(),
+        price_decimals: Some(2),
+        aliases: Vec::new(),
+    };
+    let list = |venue: &str, names: &[&str]| {
+        Arc::new(RwLock::new(Some(PairList::new(
+            venue,
+            names.iter().map(|n| inst(n)).collect(),
+            &[],
+        ))))
+    };
+    let (ktx, krx) = mpsc::channel(8);
+    let (btx, brx) = mpsc::channel(8);
+    let feeds = Feeds::new(vec![
+        FeedHandle::new(ExchangeId::Kraken, ktx, list("kraken", &["BTC/USD"])),
+        FeedHandle::new(
+            ExchangeId::Binance,
+            btx,
+            list("binance", &["BTC/USD", "BNB/USDT"]),
+        ),
+    ]);
+    (feeds, krx, brx)
+}
+
+fn add(app: &mut App, snap: &pricewire::store::Snapshot, text: &str) {
+    app.apply(Action::OpenAdd, snap);
+    for c in text.chars() {
+        app.apply(Action::Type(c), snap);
+    }
+    app.apply(Action::Submit, snap);
+}
+
+fn status_text(app: &App) -> String {
+    match &app.view.status {
+        Some(Status::Info(s) | Status::Error(s)) => s.clone(),
+        None => String::new(),
+    }
+}
+
+#[tokio::test]
+async fn the_add_prompt_tries_every_running_venue_and_says_where() {
+    let (feeds, mut kraken, mut binance) = two_venue_feeds();
+    let store = Store::new(StoreLimits::default());
+    let mut app = App::new(feeds, &Config::default(), None);
+    let snap = store.snapshot();
+    add(&mut app, &snap, "bnb/usdt");
+    assert_eq!(app.view.mode, Mode::Normal, "{:?}", app.view.mode);
+    assert_eq!(binance.try_recv().unwrap(), Command::Add(sym("BNB/USDT")));
+    assert!(kraken.try_recv().is_err(), "kraken does not list BNB/USDT");
+    assert_eq!(status_text(&app), "added BNB/USDT on binance");
+    add(&mut app, &snap, "btc-usd");
+    assert_eq!(kraken.try_recv().unwrap(), Command::Add(sym("BTC/USD")));
+    assert_eq!(binance.try_recv().unwrap(), Command::Add(sym("BTC/USD")));
+    assert_eq!(status_text(&app), "added BTC/USD on kraken, binance");
+    // Listed nowhere: one message, the prompt stays open.
+    add(&mut app, &snap, "nope/usd");
+    let Mode::Adding(p) = &app.view.mode else {
+        panic!("prompt closed");
+    };
+    let e = p.error.as_deref().unwrap();
+    assert!(e.contains("kraken") && e.contains("binance"), "{e}");
+}
+
+#[tokio::test]
+async fn undo_takes_back_a_drop_and_an_add_and_saves_each() {
+    let (store, feeds, mut commands) = market();
+    let path = temp_config("undo");
+    let mut app = App::new(feeds, &Config::default(), Some(path.clone()));
+    let snap = store.snapshot();
+    app.sync(&snap);
+    app.apply(Action::RemoveSelected, &snap);
+    assert_eq!(
+        commands.try_recv().unwrap(),
+        Command::Remove(sym("BTC/USD"))
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("symbols = [\"ETH/USD\"]"), "{text}");
+    app.apply(Action::Undo, &snap);
+    assert_eq!(commands.try_recv().unwrap(), Command::Add(sym("BTC/USD")));
+    assert!(
+        status_text(&app).contains("undone"),
+        "{}",
+        status_text(&app)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"BTC/USD\""), "{text}");
+    assert!(text.contains("\"ETH/USD\""), "{text}");
+    add(&mut app, &snap, "sol/usd");
+    assert_eq!(commands.try_recv().unwrap(), Command::Add(sym("SOL/USD")));
+    app.apply(Action::Undo, &snap);
+    assert_eq!(
+        commands.try_recv().unwrap(),
+        Command::Remove(sym("SOL/USD"))
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("SOL/USD"), "{text}");
+    // The first undo took back the drop; nothing is left to undo.
+    app.apply(Action::Undo, &snap);
+    assert_eq!(status_text(&app), "nothing to undo");
+    assert!(commands.try_recv().is_err());
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn a_run_with_command_line_symbols_leaves_the_saved_watchlist_alone() {
+    let (store, feeds, mut commands) = market();
+    let path = temp_config("cli-symbols");
+    let before = std::fs::read_to_string(&path).unwrap();
+    let mut app = App::new(feeds, &Config::default(), Some(path.clone()))
+        .without_saving("this run's symbols came from the command line");
+    let snap = store.snapshot();
+    app.sync(&snap);
+    app.apply(Action::RemoveSelected, &snap);
+    add(&mut app, &snap, "sol/usd");
+    assert_eq!(
+        commands.try_recv().unwrap(),
+        Command::Remove(sym("BTC/USD"))
+    );
+    assert_eq!(commands.try_recv().unwrap(), Command::Add(sym("SOL/USD")));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    assert!(
+        status_text(&app).contains("not saved: this run's symbols came from the command line"),
+        "{}",
+        status_text(&app)
+    );
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn esc_closes_things_and_never_quits() {
+    let (store, feeds, _commands) = market();
+    let mut app = App::new(feeds, &Config::default(), None);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (keys, events) = key_stream();
+    for code in [
+        KeyCode::Char('?'),
+        KeyCode::Esc,
+        KeyCode::Char('a'),
+        KeyCode::Esc,
+        KeyCode::Esc,
+        KeyCode::Esc,
+    ] {
+        press(&keys, code);
+    }
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stop.cancel();
+    });
+    // Only the shutdown ends the loop: none of the Esc presses quit it.
+    drive(&mut term, events, &store, &mut app, 30, shutdown.clone()).await;
+    assert!(shutdown.is_cancelled());
+    assert_eq!(app.view.mode, Mode::Normal);
+    assert!(screen_text(&term).contains("q or Ctrl-C quits"));
+    drop(keys);
+}
+
+#[tokio::test]
+async fn a_reconnect_message_goes_once_the_feed_is_back() {
+    let (store, feeds, mut commands) = market();
+    let mut app = App::new(feeds, &Config::default(), None);
+    let snap = store.snapshot();
+    app.sync(&snap);
+    app.apply(Action::ReconnectSelected, &snap);
+    assert_eq!(commands.try_recv().unwrap(), Command::Reconnect);
+    assert_eq!(status_text(&app), "reconnecting kraken…");
+    let now = Utc::now();
+    store.transition(
+        ExchangeId::Kraken,
+        FeedStatus::Connecting,
+        "manual reconnect",
+        now,
+    );
+    app.sync(&store.snapshot());
+    assert_eq!(status_text(&app), "reconnecting kraken…", "still true");
+    store.transition(
+        ExchangeId::Kraken,
+        FeedStatus::Connected,
+        "subscribing",
+        now,
+    );
+    app.sync(&store.snapshot());
+    assert_eq!(app.view.status, None, "no longer true");
 }

@@ -89,14 +89,24 @@ fn history_scrolls_with_page_keys_80x18() {
     let mut app = App::new(feeds, &Config::default(), None);
     app.sync(&snap);
     app.view.rates = view_for(&snap).rates;
-    // Six transitions in a four-line pane: PgDn stops at the oldest page (scrolled by 2),
-    // so one line up shows entries 2-5 at once.
+    // Six transitions in a four-line pane: PgDn moves a page of the pane's height (four
+    // entries), the view stops at the oldest page (scrolled by 2); one line up picks the
+    // fourth entry, still in view, and draws it highlighted.
     app.view.history_rows = ui::history_rows(18);
     assert_eq!(app.view.history_rows, 4);
-    app.apply(Action::ScrollHistory(10), &snap);
+    app.apply(Action::PageHistory(1), &snap);
     assert_eq!(app.view.history_scroll, 2);
+    assert_eq!(app.view.history_cursor, Some(4));
     app.apply(Action::ScrollHistory(-1), &snap);
-    assert_eq!(app.view.history_scroll, 1);
+    assert_eq!(app.view.history_cursor, Some(3));
+    assert_eq!(app.view.history_scroll, 2);
+    // Past the newest entry the view follows the pick.
+    app.apply(Action::ScrollHistory(-3), &snap);
+    assert_eq!(app.view.history_cursor, Some(0));
+    assert_eq!(app.view.history_scroll, 0);
+    // The picked entry whose reason is cut off on one line is drawn in full, wrapped.
+    app.apply(Action::ScrollHistory(1), &snap);
+    assert_eq!(app.view.history_cursor, Some(1));
     let term = draw(&app.view, &snap, &Theme::default(), 80, 18);
     insta::assert_snapshot!(term.backend());
 }

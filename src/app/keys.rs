@@ -2,8 +2,9 @@
 //! an action does is `App::apply`'s business; nothing here touches state, feeds or files.
 //!
 //! `r` reconnects the selected row's feed (the one the trader is looking at); `R` reconnects
-//! every feed. History scrolls with PgUp/PgDn (a page) and J/K (a line) whenever the pane is
-//! shown, so it needs no focus.
+//! every feed. History entries are picked with PgUp/PgDn (a page: the pane's height) and
+//! J/K (a line) whenever the pane is shown, so it needs no focus. Esc only ever closes
+//! something (help, prompt, a picked history line); quitting is `q` or Ctrl-C.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -25,9 +26,17 @@ pub enum Action {
     /// Move the selection by this many rows (clamped at the ends).
     Select(isize),
     CycleSort,
+    /// The same sort the other way round.
+    ReverseSort,
+    /// Take back the last add or drop.
+    Undo,
     ToggleHistory,
-    /// Scroll the history pane by this many lines (positive = older).
+    /// Move the picked history entry by this many lines (positive = older).
     ScrollHistory(isize),
+    /// Move it by this many pages of the pane's height.
+    PageHistory(isize),
+    /// Esc on the dashboard: let go of a picked history line (never quits).
+    Back,
     OpenHelp,
     CloseHelp,
     /// Prompt editing.
@@ -38,15 +47,13 @@ pub enum Action {
     Cancel,
 }
 
-/// Lines PgUp/PgDn scroll the history by.
-pub const PAGE: isize = 10;
-
 /// The footer: the keys a trader needs most, short enough for 80 columns.
-pub const FOOTER: [(&str, &str); 8] = [
+pub const FOOTER: [(&str, &str); 9] = [
     ("q", "quit"),
     ("r", "reconnect"),
     ("a", "add"),
     ("d", "drop"),
+    ("u", "undo"),
     ("↑↓", "select"),
     ("s", "sort"),
     ("h", "history"),
@@ -54,22 +61,28 @@ pub const FOOTER: [(&str, &str); 8] = [
 ];
 
 /// Every key, as the help overlay lists them.
-pub const HELP: [(&str, &str); 15] = [
+pub const HELP: [(&str, &str); 18] = [
     ("↑ ↓  j k", "select a row (Home/End: first/last)"),
     ("r", "reconnect the selected row's feed now"),
     ("R", "reconnect every feed now"),
     ("a", "add a symbol: BTC/USD, btc-usd, binance:ETH/USDT"),
     ("d  Delete", "drop the selected symbol"),
+    ("u", "undo the last add or drop"),
     ("s", "sort: symbol → change % → volume"),
+    ("S", "reverse the sort"),
     ("h", "show / hide the state history"),
-    ("PgUp PgDn", "scroll the history a page"),
-    ("K J", "scroll the history a line (shift+k, shift+j)"),
+    ("PgUp PgDn", "pick a history line, a page at a time"),
+    (
+        "K J",
+        "pick a history line (shift+k, shift+j); shown in full",
+    ),
     ("?", "this help"),
-    ("q  Esc", "quit"),
-    ("Ctrl-C", "quit, from anywhere"),
+    ("Esc", "close help / prompt, let go of a history line"),
+    ("q  Ctrl-C", "quit (Esc never quits)"),
     ("In the add prompt", ""),
     ("Enter", "add (Esc cancels, Ctrl-U clears the line)"),
-    ("", "symbols added or dropped are saved to the config"),
+    ("", "adds and drops are saved to the config's watchlist"),
+    ("", "(not when symbols were given on the command line)"),
 ];
 
 /// The action for `key` in `mode`. Key releases (sent by some terminals) are ignored.
@@ -103,7 +116,10 @@ fn normal(code: KeyCode, ctrl: bool) -> Action {
         return Action::Ignore;
     }
     match code {
-        KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Esc => Action::Back,
+        KeyCode::Char('u') => Action::Undo,
+        KeyCode::Char('S') => Action::ReverseSort,
         KeyCode::Char('r') => Action::ReconnectSelected,
         KeyCode::Char('R') => Action::ReconnectAll,
         KeyCode::Char('a') => Action::OpenAdd,
@@ -114,8 +130,8 @@ fn normal(code: KeyCode, ctrl: bool) -> Action {
         KeyCode::End => Action::Select(isize::MAX),
         KeyCode::Char('s') => Action::CycleSort,
         KeyCode::Char('h') => Action::ToggleHistory,
-        KeyCode::PageUp => Action::ScrollHistory(-PAGE),
-        KeyCode::PageDown => Action::ScrollHistory(PAGE),
+        KeyCode::PageUp => Action::PageHistory(-1),
+        KeyCode::PageDown => Action::PageHistory(1),
         KeyCode::Char('K') => Action::ScrollHistory(-1),
         KeyCode::Char('J') => Action::ScrollHistory(1),
         KeyCode::Char('?') => Action::OpenHelp,
@@ -144,7 +160,9 @@ mod tests {
     fn normal_mode_keys() {
         let cases = [
             (KeyCode::Char('q'), Action::Quit),
-            (KeyCode::Esc, Action::Quit),
+            (KeyCode::Esc, Action::Back),
+            (KeyCode::Char('u'), Action::Undo),
+            (KeyCode::Char('S'), Action::ReverseSort),
             (KeyCode::Char('r'), Action::ReconnectSelected),
             (KeyCode::Char('R'), Action::ReconnectAll),
             (KeyCode::Char('a'), Action::OpenAdd),
@@ -157,7 +175,8 @@ mod tests {
             (KeyCode::Home, Action::Select(isize::MIN)),
             (KeyCode::Char('s'), Action::CycleSort),
             (KeyCode::Char('h'), Action::ToggleHistory),
-            (KeyCode::PageDown, Action::ScrollHistory(PAGE)),
+            (KeyCode::PageDown, Action::PageHistory(1)),
+            (KeyCode::PageUp, Action::PageHistory(-1)),
             (KeyCode::Char('K'), Action::ScrollHistory(-1)),
             (KeyCode::Char('?'), Action::OpenHelp),
             (KeyCode::Char('x'), Action::Ignore),
@@ -173,6 +192,15 @@ mod tests {
             assert_eq!(action(&mode, ctrl('c')), Action::Quit, "{mode:?}");
         }
         assert_eq!(action(&Mode::Normal, ctrl('r')), Action::Ignore);
+    }
+
+    #[test]
+    fn esc_never_quits() {
+        for mode in [Mode::Normal, Mode::Help, adding()] {
+            assert_ne!(action(&mode, press(KeyCode::Esc)), Action::Quit, "{mode:?}");
+        }
+        assert_eq!(action(&Mode::Help, press(KeyCode::Esc)), Action::CloseHelp);
+        assert_eq!(action(&adding(), press(KeyCode::Esc)), Action::Cancel);
     }
 
     #[test]

@@ -37,42 +37,79 @@ pub enum HistoryPane {
     Hidden,
 }
 
-/// Order of rows within an exchange's group.
+/// What rows are ordered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
-    /// Alphabetical.
+    /// Alphabetical, rows grouped by venue.
     Symbol,
-    /// 24 h change %, highest first.
+    /// 24 h change %, across every venue.
     Change,
-    /// 24 h volume, highest first.
+    /// 24 h volume, across every venue.
     Volume,
 }
 
-impl SortKey {
+/// The sort the table is drawn in: a key and a direction. `s` cycles the key, `S` turns
+/// the direction round. By symbol, rows stay grouped by venue; by change or volume they are
+/// ranked across every venue, so the biggest mover is on top wherever it trades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    /// Reversed from the key's natural order (A→Z for symbols, highest first otherwise).
+    pub reversed: bool,
+}
+
+impl Sort {
     /// From `ui.sort` in the config (already validated there).
     pub fn from_config(s: &str) -> Self {
-        match s {
+        let key = match s {
             "change" => SortKey::Change,
             "volume" => SortKey::Volume,
             _ => SortKey::Symbol,
+        };
+        Sort {
+            key,
+            reversed: false,
         }
     }
 
+    /// The next key, in its natural direction.
     #[must_use]
     pub fn next(self) -> Self {
-        match self {
+        let key = match self.key {
             SortKey::Symbol => SortKey::Change,
             SortKey::Change => SortKey::Volume,
             SortKey::Volume => SortKey::Symbol,
+        };
+        Sort {
+            key,
+            reversed: false,
+        }
+    }
+
+    /// The same key the other way round.
+    #[must_use]
+    pub fn reverse(self) -> Self {
+        Sort {
+            reversed: !self.reversed,
+            ..self
         }
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            SortKey::Symbol => "symbol",
-            SortKey::Change => "change % ▼",
-            SortKey::Volume => "volume ▼",
+        match (self.key, self.reversed) {
+            (SortKey::Symbol, false) => "symbol A→Z",
+            (SortKey::Symbol, true) => "symbol Z→A",
+            (SortKey::Change, false) => "change % ▼",
+            (SortKey::Change, true) => "change % ▲",
+            (SortKey::Volume, false) => "volume ▼",
+            (SortKey::Volume, true) => "volume ▲",
         }
+    }
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort::from_config("symbol")
     }
 }
 
@@ -93,10 +130,13 @@ pub struct ViewState {
     pub history: HistoryPane,
     /// Lines scrolled down from the newest history entry.
     pub history_scroll: usize,
+    /// The history entry picked with PgUp/PgDn or K/J (0 = newest), drawn highlighted and
+    /// in full however long its reason; Esc lets go of it.
+    pub history_cursor: Option<usize>,
     /// Entries the history pane showed in the last frame (set by the loop from the
     /// terminal's height), so scrolling stops at the oldest page.
     pub history_rows: usize,
-    pub sort: SortKey,
+    pub sort: Sort,
     pub selected: Option<RowKey>,
     pub status: Option<Status>,
     /// Frames per second received, per feed (from counter deltas between ticks).
@@ -113,8 +153,9 @@ impl Default for ViewState {
             mode: Mode::Normal,
             history: HistoryPane::Shown,
             history_scroll: 0,
+            history_cursor: None,
             history_rows: 0,
-            sort: SortKey::Symbol,
+            sort: Sort::default(),
             selected: None,
             status: None,
             rates: BTreeMap::new(),
@@ -179,10 +220,12 @@ pub fn key(row: &Row) -> RowKey {
     (row.exchange, row.symbol.clone())
 }
 
-/// Rows in display order: grouped by exchange (in the order the feeds were started, then
-/// any other venue), each group sorted by `sort`. Ties and missing values fall back to the
-/// symbol, so the order is stable from frame to frame.
-pub fn ordered(snapshot: &Snapshot, sort: SortKey) -> Vec<&Row> {
+/// Rows in display order. By symbol: grouped by exchange (in the order the feeds were
+/// started, then any other venue), A→Z or Z→A within each group. By change or volume:
+/// ranked across every venue, highest first (or lowest first when reversed); rows without
+/// a value go last either way. Ties fall back to the symbol, then the venue, so the order
+/// is stable from frame to frame.
+pub fn ordered(snapshot: &Snapshot, sort: Sort) -> Vec<&Row> {
     let group = |ex: ExchangeId| {
         snapshot
             .feeds
@@ -192,15 +235,18 @@ pub fn ordered(snapshot: &Snapshot, sort: SortKey) -> Vec<&Row> {
     };
     let mut rows: Vec<&Row> = snapshot.rows.iter().collect();
     rows.sort_by(|a, b| {
-        let by_value = match sort {
-            SortKey::Symbol => std::cmp::Ordering::Equal,
-            SortKey::Change => desc(pct(a), pct(b)),
-            SortKey::Volume => desc(vol(a), vol(b)),
-        };
-        (group(a.exchange), a.exchange)
-            .cmp(&(group(b.exchange), b.exchange))
-            .then(by_value)
-            .then_with(|| a.symbol.cmp(&b.symbol))
+        let venue = || (group(a.exchange), a.exchange).cmp(&(group(b.exchange), b.exchange));
+        let symbol = || a.symbol.cmp(&b.symbol);
+        match sort.key {
+            SortKey::Symbol if sort.reversed => venue().then_with(|| symbol().reverse()),
+            SortKey::Symbol => venue().then_with(symbol),
+            SortKey::Change => ranked(pct(a), pct(b), sort.reversed)
+                .then_with(symbol)
+                .then_with(venue),
+            SortKey::Volume => ranked(vol(a), vol(b), sort.reversed)
+                .then_with(symbol)
+                .then_with(venue),
+        }
     });
     rows
 }
@@ -213,9 +259,10 @@ fn vol(r: &Row) -> Option<rust_decimal::Decimal> {
     r.ticker.as_ref()?.volume_24h
 }
 
-/// Highest first; rows without a value last.
-fn desc<T: Ord>(a: Option<T>, b: Option<T>) -> std::cmp::Ordering {
+/// Highest first (lowest first when `reversed`); rows without a value last either way.
+fn ranked<T: Ord>(a: Option<T>, b: Option<T>, reversed: bool) -> std::cmp::Ordering {
     match (a, b) {
+        (Some(a), Some(b)) if reversed => a.cmp(&b),
         (Some(a), Some(b)) => b.cmp(&a),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
@@ -279,15 +326,19 @@ mod tests {
     }
 
     #[test]
-    fn rows_group_by_feed_then_sort() {
+    fn symbol_sort_groups_by_feed_and_ranked_sorts_cross_venues_both_ways() {
         let snap = store_with(&[
             (ExchangeId::Binance, "ETH/USDT", "5", "10"),
             (ExchangeId::Kraken, "SOL/USD", "-2", "300"),
             (ExchangeId::Kraken, "BTC/USD", "1", "20"),
             (ExchangeId::Kraken, "ETH/USD", "3", "100"),
         ]);
+        let by = |key| Sort {
+            key,
+            reversed: false,
+        };
         assert_eq!(
-            names(&ordered(&snap, SortKey::Symbol)),
+            names(&ordered(&snap, by(SortKey::Symbol))),
             [
                 "kraken:BTC/USD",
                 "kraken:ETH/USD",
@@ -296,16 +347,35 @@ mod tests {
             ]
         );
         assert_eq!(
-            names(&ordered(&snap, SortKey::Change)),
+            names(&ordered(&snap, by(SortKey::Symbol).reverse())),
             [
+                "kraken:SOL/USD",
                 "kraken:ETH/USD",
                 "kraken:BTC/USD",
+                "binance:ETH/USDT"
+            ]
+        );
+        // Ranked across venues: Binance's +5 % is the top mover, above every Kraken row.
+        assert_eq!(
+            names(&ordered(&snap, by(SortKey::Change))),
+            [
+                "binance:ETH/USDT",
+                "kraken:ETH/USD",
+                "kraken:BTC/USD",
+                "kraken:SOL/USD"
+            ]
+        );
+        assert_eq!(
+            names(&ordered(&snap, by(SortKey::Change).reverse())),
+            [
                 "kraken:SOL/USD",
+                "kraken:BTC/USD",
+                "kraken:ETH/USD",
                 "binance:ETH/USDT"
             ]
         );
         assert_eq!(
-            names(&ordered(&snap, SortKey::Volume)),
+            names(&ordered(&snap, by(SortKey::Volume))),
             [
                 "kraken:SOL/USD",
                 "kraken:ETH/USD",
@@ -313,6 +383,17 @@ mod tests {
                 "binance:ETH/USDT"
             ]
         );
+        assert_eq!(
+            names(&ordered(&snap, by(SortKey::Volume).reverse())),
+            [
+                "binance:ETH/USDT",
+                "kraken:BTC/USD",
+                "kraken:ETH/USD",
+                "kraken:SOL/USD"
+            ]
+        );
+        assert_eq!(by(SortKey::Volume).reverse().label(), "volume ▲");
+        assert_eq!(by(SortKey::Volume).reverse().next(), by(SortKey::Symbol));
     }
 
     #[test]

@@ -101,22 +101,46 @@ impl Feeds {
         self.handles.iter().find(|h| h.exchange == exchange)
     }
 
-    /// Resolve `SYMBOL` (first feed) or `exchange:SYMBOL`.
-    pub fn resolve(&self, input: &str) -> Result<(ExchangeId, Symbol), InputError> {
+    /// Resolve `exchange:SYMBOL` on that venue, or a plain `SYMBOL` on every running venue
+    /// that lists it (as symbols on the command line are). An error only when no venue
+    /// takes it: one venue's message as it is, several venues' joined (identical messages
+    /// once).
+    pub fn resolve(&self, input: &str) -> Result<Vec<(ExchangeId, Symbol)>, InputError> {
         let input = input.trim();
-        let (handle, rest) = match input.split_once(':') {
-            Some((venue, rest)) if venue.parse::<ExchangeId>().is_ok() => {
-                let id: ExchangeId = venue.parse().map_err(InputError::Exchange)?;
-                (self.get(id).ok_or(InputError::NoFeed(id))?, rest)
+        if let Some((venue, rest)) = input.split_once(':')
+            && let Ok(id) = venue.parse::<ExchangeId>()
+        {
+            let handle = self.get(id).ok_or(InputError::NoFeed(id))?;
+            return Ok(vec![(id, handle.resolve(rest)?)]);
+        }
+        let first = self
+            .handles
+            .first()
+            .ok_or_else(|| InputError::Exchange("no feed is running".into()))?;
+        if self.handles.len() == 1 {
+            return Ok(vec![(first.exchange, first.resolve(input)?)]);
+        }
+        let mut found = Vec::new();
+        let mut errors: Vec<(ExchangeId, String)> = Vec::new();
+        for h in &self.handles {
+            match h.resolve(input) {
+                Ok(sym) => found.push((h.exchange, sym)),
+                Err(e) => errors.push((h.exchange, e.to_string())),
             }
-            _ => (
-                self.handles
-                    .first()
-                    .ok_or_else(|| InputError::Exchange("no feed is running".into()))?,
-                input,
-            ),
-        };
-        Ok((handle.exchange, handle.resolve(rest)?))
+        }
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        let same = errors.windows(2).all(|w| w[0].1 == w[1].1);
+        Err(InputError::Exchange(if same {
+            errors.swap_remove(0).1
+        } else {
+            errors
+                .iter()
+                .map(|(ex, e)| format!("{ex}: {e}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }))
     }
 
     /// Send to one feed.

@@ -130,18 +130,21 @@ async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
     let exchange = ctx.exchange.id();
     load_pairs(ctx).await;
     let mut subs = Subs::default();
-    for input in inputs {
+    for typed in inputs {
+        // Escape sequences in typed text are removed before it is read as a symbol, so
+        // `ESC[31mETH` is the `ETH` it shows as, not a market made of its letters.
+        let input = &crate::sanitize::clean(typed);
         match command::resolve(&ctx.pairs, input) {
             Ok(symbol) => {
                 add_symbol(ctx, &mut subs, &symbol);
             }
             Err(e) => {
-                if let Ok(symbol) = crate::symbol::parse_without_list(input) {
-                    let error = RowState::Invalid(e.to_string());
-                    ctx.store.set_row_state(exchange, &symbol, error);
-                } else {
-                    ctx.store.input_error(exchange, input, &e.to_string());
-                }
+                // Input that names no market at all still gets its error row, under the
+                // text as typed (cleaned), so the dashboard never drops it silently.
+                let symbol = crate::symbol::parse_without_list(input)
+                    .unwrap_or_else(|_| Symbol::unparsed(input));
+                ctx.store
+                    .set_row_state(exchange, &symbol, RowState::Invalid(e.to_string()));
             }
         }
     }

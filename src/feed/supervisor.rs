@@ -21,7 +21,7 @@ use super::net::{self, NetError, Ws};
 use super::subs::Subs;
 use super::{FeedCtx, rest, socket};
 use crate::config::secs;
-use crate::model::FeedStatus;
+use crate::model::{FeedStatus, plural};
 
 /// A session shorter than this that ends "as planned" is treated as a failure.
 const MIN_PLANNED_SESSION: std::time::Duration = std::time::Duration::from_secs(5);
@@ -124,12 +124,14 @@ impl Supervisor {
                         (Mode::Rest, _) if self.rest_ok == Some(true) => {
                             "WebSocket back; leaving REST fallback".to_string()
                         }
-                        (Mode::Rest, n) => format!("WebSocket back after {n} failed attempts"),
-                        (_, 0) => match self.subs.len() {
-                            1 => "subscribing 1 symbol".to_string(),
-                            n => format!("subscribing {n} symbols"),
-                        },
-                        (_, n) => format!("reconnected after {n} failed attempts"),
+                        (Mode::Rest, n) => {
+                            format!("WebSocket back after {}", plural(n, "failed attempt"))
+                        }
+                        (_, 0) => format!(
+                            "subscribing {}",
+                            plural(u64::try_from(self.subs.len()).unwrap_or(u64::MAX), "symbol")
+                        ),
+                        (_, n) => format!("reconnected after {}", plural(n, "failed attempt")),
                     };
                     self.mode = Mode::Socket;
                     // Started without the pair list (venue unreachable then): fetch it now

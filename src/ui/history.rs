@@ -6,10 +6,11 @@ use chrono::{DateTime, FixedOffset, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Block;
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::theme::Theme;
 use super::{format, status};
+use crate::app::state::ViewState;
 use crate::model::{FeedStatus, Transition};
 use crate::store::Snapshot;
 
@@ -29,17 +30,12 @@ pub fn clamp_scroll(scroll: usize, total: usize, height: usize) -> usize {
     scroll.min(total.saturating_sub(height))
 }
 
-pub fn draw(
-    frame: &mut Frame,
-    area: Rect,
-    snapshot: &Snapshot,
-    scroll: usize,
-    offset: FixedOffset,
-    theme: &Theme,
-) {
+/// The pane for `view`'s scroll; the entry picked with PgUp/PgDn or K/J is highlighted and,
+/// when its line is wider than the pane, wrapped so it reads in full.
+pub fn draw(frame: &mut Frame, area: Rect, snapshot: &Snapshot, view: &ViewState, theme: &Theme) {
     let all = entries(snapshot);
     let inner_height = usize::from(area.height.saturating_sub(2));
-    let scroll = clamp_scroll(scroll, all.len(), inner_height);
+    let scroll = clamp_scroll(view.history_scroll, all.len(), inner_height);
     let position = if all.len() > inner_height {
         format!(
             "· {}-{} of {} · PgUp/PgDn ",
@@ -57,25 +53,57 @@ pub fn draw(
     let block = Block::bordered().border_style(theme.border).title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let buf = frame.buffer_mut();
     if all.is_empty() {
         let line = Line::from(Span::styled("no state changes yet", theme.dim));
-        buf.set_line(inner.x, inner.y, &line, inner.width);
+        frame
+            .buffer_mut()
+            .set_line(inner.x, inner.y, &line, inner.width);
         return;
     }
-    for (y, t) in (inner.y..inner.bottom()).zip(all.iter().skip(scroll)) {
-        let line = format::fit(line(t, offset, theme), usize::from(inner.width));
-        buf.set_line(inner.x, y, &line, inner.width);
+    let width = usize::from(inner.width);
+    let mut y = inner.y;
+    for (i, t) in all.iter().enumerate().skip(scroll) {
+        if y >= inner.bottom() {
+            break;
+        }
+        let line = line(t, view.utc_offset, theme);
+        if view.history_cursor == Some(i) {
+            // In full: as many lines as the text needs, as far as the pane reaches.
+            let need = line.width().div_ceil(width.max(1)).max(1);
+            let height = u16::try_from(need)
+                .unwrap_or(u16::MAX)
+                .min(inner.bottom() - y);
+            let at = Rect::new(inner.x, y, inner.width, height);
+            frame.render_widget(
+                Paragraph::new(line)
+                    .wrap(Wrap { trim: false })
+                    .style(theme.selected),
+                at,
+            );
+            y += height;
+        } else {
+            let line = format::fit(line, width);
+            frame.buffer_mut().set_line(inner.x, y, &line, inner.width);
+            y += 1;
+        }
     }
 }
 
 /// `12:03:04  [kraken] connecting → connected  subscribed BTC/USD`
 pub fn line(t: &Transition, offset: FixedOffset, theme: &Theme) -> Line<'static> {
     let style = status::badge(&t.to, theme).style;
+    let (to, change) = (name(&t.to), name(&t.from));
+    // A new reason within one state (the breaker opening while offline) is not a change
+    // of state, and does not read as one.
+    let from = if change == to {
+        "still ".to_string()
+    } else {
+        format!("{change} → ")
+    };
     Line::from(vec![
         Span::styled(time(t.at, offset), theme.dim),
-        Span::raw(format!("  [{}] {} → ", t.exchange, name(&t.from))),
-        Span::styled(name(&t.to), style),
+        Span::raw(format!("  [{}] {from}", t.exchange)),
+        Span::styled(to, style),
         Span::raw("  "),
         Span::raw(t.reason.clone()),
     ])
@@ -136,6 +164,27 @@ mod tests {
         .map(|s| s.content.as_ref())
         .collect();
         assert_eq!(text, "23:13:23  [kraken] connected → offline  REST failing");
+        // A new reason within one state does not read as a change of state.
+        store.transition(
+            ExchangeId::Kraken,
+            FeedStatus::Offline { next_try: at(90) },
+            "circuit breaker open",
+            at(4),
+        );
+        let snap = store.snapshot();
+        let text: String = line(
+            entries(&snap)[0],
+            FixedOffset::east_opt(0).unwrap(),
+            &Theme::default(),
+        )
+        .spans
+        .iter()
+        .map(|s| s.content.as_ref())
+        .collect();
+        assert_eq!(
+            text,
+            "22:13:24  [kraken] still offline  circuit breaker open"
+        );
         assert_eq!(clamp_scroll(10, 3, 2), 1);
         assert_eq!(clamp_scroll(10, 3, 5), 0);
         assert_eq!(clamp_scroll(1, 30, 5), 1);

@@ -94,14 +94,7 @@ pub fn draw(
         cross::draw(frame, cross_area, snapshot, theme);
     }
     if history > 0 {
-        history::draw(
-            frame,
-            history_area,
-            snapshot,
-            view.history_scroll,
-            view.utc_offset,
-            theme,
-        );
+        history::draw(frame, history_area, snapshot, view, theme);
     }
     // On a very short terminal the layout squeezes these lines to nothing.
     let message_area = (!message_area.is_empty()).then_some(message_area);
