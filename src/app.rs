@@ -43,7 +43,8 @@ pub struct LoopStats {
 /// every way out, errors included; the caller prints any error afterwards. Nothing is
 /// printed while it runs. `NO_COLOR` (non-empty) turns colour off. When `config_path` is
 /// given, symbols added or dropped are saved to its `symbols` key at once, unless
-/// `not_saved` says why this run leaves the saved watchlist alone. Quitting cancels
+/// `not_saved` says why this run leaves the saved watchlist alone. `log_file` is named in
+/// the help overlay. Quitting cancels
 /// `shutdown`, so whatever else watches that token (the feeds) stops too.
 pub async fn run(
     store: Arc<Store>,
@@ -51,6 +52,7 @@ pub async fn run(
     config: &Config,
     config_path: Option<PathBuf>,
     not_saved: Option<String>,
+    log_file: Option<PathBuf>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let color = ColorMode::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
@@ -60,6 +62,7 @@ pub async fn run(
         app = app.without_saving(why);
     }
     app.view.utc_offset = *Local::now().offset();
+    app.view.log_file = log_file;
     if !problems.is_empty() {
         app.view.status = Some(state::Status::Error(problems.join("; ")));
     }

@@ -19,10 +19,12 @@ async fn main() -> ExitCode {
         .log_file
         .clone()
         .or_else(|| settings.config.log_file.clone());
-    let _guard = logging::init(log_path.as_deref())
+    let log_path = log_path.or_else(logging::default_path);
+    let guard = logging::init(log_path.as_deref())
         .map_err(|e| eprintln!("pricewire: logging disabled: {e}"))
         .ok();
-    report(run::run(cli, settings).await)
+    let log_path = log_path.filter(|_| guard.is_some());
+    report(run::run(cli, settings, log_path).await)
 }
 
 fn report(result: anyhow::Result<ExitCode>) -> ExitCode {

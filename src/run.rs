@@ -86,8 +86,13 @@ pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     })
 }
 
-/// Everything after argument parsing and logging.
-pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<ExitCode> {
+/// Everything after argument parsing and logging; `log_file` is where the log goes (`None`:
+/// logging is off), for the help overlay.
+pub async fn run(
+    cli: Cli,
+    settings: Settings,
+    log_file: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let shutdown = CancellationToken::new();
     watch_signals(shutdown.clone());
     let cfg = &settings.config;
@@ -162,6 +167,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<ExitCode> {
             // not overwrite it.
             (!cli.symbols.is_empty())
                 .then(|| "this run's symbols came from the command line".to_string()),
+            log_file,
             shutdown.clone(),
         )
         .await

@@ -21,6 +21,7 @@ fn help_overlay_80x24() {
     let snap = live();
     let mut view = view_for(&snap);
     view.mode = Mode::Help;
+    view.log_file = Some("/home/trader/.local/share/pricewire/pricewire.log".into());
     let term = draw(&view, &snap, &Theme::default(), 80, 24);
     insta::assert_snapshot!(term.backend());
 }

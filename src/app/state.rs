@@ -145,6 +145,8 @@ pub struct ViewState {
     pub stale_after: Duration,
     /// History times are shown in this offset (local time in the app, UTC in tests).
     pub utc_offset: FixedOffset,
+    /// Where the log is written (named in the help overlay); `None`: logging is off.
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ViewState {
@@ -161,6 +163,7 @@ impl Default for ViewState {
             rates: BTreeMap::new(),
             stale_after: Duration::from_secs(30),
             utc_offset: FixedOffset::east_opt(0).expect("zero offset"),
+            log_file: None,
         }
     }
 }

@@ -113,6 +113,6 @@ pub fn draw(
         }
     }
     if view.mode == Mode::Help {
-        prompt::help(frame, area, theme);
+        prompt::help(frame, area, view.log_file.as_deref(), theme);
     }
 }

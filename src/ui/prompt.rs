@@ -85,22 +85,29 @@ pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Promp
     }
 }
 
-/// The help overlay, centred over `area`, listing every key.
-pub fn help(frame: &mut Frame, area: Rect, theme: &Theme) {
+/// The help overlay, centred over `area`, listing every key and, last, where the log is.
+pub fn help(frame: &mut Frame, area: Rect, log_file: Option<&std::path::Path>, theme: &Theme) {
+    let log = log_file.map_or_else(|| "off".to_string(), |p| p.display().to_string());
+    let log = crate::sanitize::clean(&log);
+    let rows: Vec<(&str, &str)> = HELP
+        .iter()
+        .copied()
+        .chain([("log file", log.as_str())])
+        .collect();
     // Headings (a key with no text) do not widen the key column.
-    let key_w = HELP
+    let key_w = rows
         .iter()
         .filter(|(_, t)| !t.is_empty())
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(0);
-    let text_w = HELP
+    let text_w = rows
         .iter()
         .map(|(_, t)| t.chars().count())
         .max()
         .unwrap_or(0);
     let want_w = u16::try_from(key_w + text_w + 6).unwrap_or(u16::MAX);
-    let want_h = u16::try_from(HELP.len() + 2).unwrap_or(u16::MAX);
+    let want_h = u16::try_from(rows.len() + 2).unwrap_or(u16::MAX);
     let w = want_w.min(area.width);
     let h = want_h.min(area.height);
     let popup = Rect::new(
@@ -116,7 +123,7 @@ pub fn help(frame: &mut Frame, area: Rect, theme: &Theme) {
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let buf = frame.buffer_mut();
-    for (y, (key, text)) in (inner.y..inner.bottom()).zip(HELP) {
+    for (y, (key, text)) in (inner.y..inner.bottom()).zip(rows) {
         let line = if text.is_empty() {
             Line::from(vec![Span::raw(" "), Span::styled(key, theme.header)])
         } else {
