@@ -1,7 +1,7 @@
 //! Parser and store throughput: `cargo bench --bench parse`.
 //!
 //! Each venue's parser runs over ticker frames in that venue's real wire format: the
-//! recorded frames under `$PRICEWIRE_FIXTURES` (default `/work/shared/fixtures`) when that
+//! recorded frames under `$PRICEWIRE_FIXTURES` (default `tests/fixtures/recorded`) when that
 //! folder exists, else the inline frames below. Only frames that parse into at least one
 //! ticker are kept, so the numbers are per ticker frame. One iteration parses one frame,
 //! cycling through the set: the time per iteration is ns/frame, the throughput MB/s.
@@ -60,8 +60,10 @@ fn inline(id: ExchangeId) -> Vec<String> {
 }
 
 fn fixtures_dir() -> PathBuf {
-    std::env::var_os("PRICEWIRE_FIXTURES")
-        .map_or_else(|| PathBuf::from("/work/shared/fixtures"), PathBuf::from)
+    std::env::var_os("PRICEWIRE_FIXTURES").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/recorded"),
+        PathBuf::from,
+    )
 }
 
 /// Frames that parse into at least one ticker.

@@ -40,16 +40,20 @@ fn seeds() -> &'static [String] {
     static SEEDS: OnceLock<Vec<String>> = OnceLock::new();
     SEEDS.get_or_init(|| {
         let mut out: Vec<String> = INLINE.iter().map(ToString::to_string).collect();
+        // The recorded frames must be there: a seed list that shrinks silently would fuzz
+        // less than it claims.
+        let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/recorded");
         let roots = [
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"),
+            recorded.clone(),
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
         ];
+        let mut recorded_files = 0;
         for root in roots {
-            let Ok(venues) = std::fs::read_dir(root) else {
-                continue;
-            };
+            let venues = std::fs::read_dir(&root)
+                .unwrap_or_else(|e| panic!("fixtures folder {}: {e}", root.display()));
             for venue in venues.flatten() {
                 let Ok(files) = std::fs::read_dir(venue.path()) else {
+                    // A file beside the venue folders (README.md), not a folder.
                     continue;
                 };
                 for file in files.flatten() {
@@ -57,6 +61,9 @@ fn seeds() -> &'static [String] {
                     let Ok(text) = std::fs::read_to_string(&path) else {
                         continue;
                     };
+                    if root == recorded {
+                        recorded_files += 1;
+                    }
                     match path.extension().and_then(|e| e.to_str()) {
                         Some("frames") => out.extend(
                             text.lines()
@@ -70,6 +77,11 @@ fn seeds() -> &'static [String] {
                 }
             }
         }
+        assert!(
+            recorded_files >= 40,
+            "only {recorded_files} recorded fixture files under {}",
+            recorded.display()
+        );
         out
     })
 }

@@ -1,22 +1,25 @@
-//! Helpers shared by the venue parse tests: recorded frames from `../shared/fixtures`
-//! (skipped with a note when that folder is not beside the repository), exact decimal text,
-//! and a parse that fails the test on error.
+//! Helpers shared by the venue parse tests: recorded frames from `tests/fixtures/recorded`
+//! (a missing file fails the test, naming it), exact decimal text, and a parse that fails
+//! the test on error.
 
 use rust_decimal::Decimal;
 
 use super::{Event, Exchange};
 
-/// A recorded file of `venue`, or `None` (with a note) when the shared fixtures are absent.
-pub fn recorded(venue: &str, file: &str) -> Option<String> {
-    let path = format!(
-        "{}/../shared/fixtures/{venue}/{file}",
+/// The folder of `venue`'s recorded frames and bodies.
+pub fn recorded_dir(venue: &str) -> String {
+    format!(
+        "{}/tests/fixtures/recorded/{venue}",
         env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).ok();
-    if text.is_none() {
-        eprintln!("skipping: {path} not present");
-    }
-    text
+    )
+}
+
+/// A recorded file of `venue`. A missing or unreadable file fails the test with its path:
+/// a test over recordings never passes without reading them.
+pub fn recorded(venue: &str, file: &str) -> String {
+    let path = format!("{}/{file}", recorded_dir(venue));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("recorded fixture {path} cannot be read: {e}"))
 }
 
 /// Line `n` (1-based) of a recorded file.

@@ -1,5 +1,5 @@
 //! Table tests of the simulator's Kraken encoder and request handling against the shapes
-//! of recorded v2 frames (`shared/fixtures/kraken/ws-v2-ticker-excerpt.frames`).
+//! of recorded v2 frames (`tests/fixtures/recorded/kraken/ws-v2-ticker-excerpt.frames`).
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Table tests of the simulator's `KuCoin` encoder and request handling: the frames it sends
 //! are read back with the client's own `KuCoin` adapter, and compared with the shapes of
-//! recorded frames (`shared/fixtures/kucoin/ws-spot.frames`, `ws-*-excerpt.frames`).
+//! recorded frames (`tests/fixtures/recorded/kucoin/ws-spot.frames`, `ws-*-excerpt.frames`).
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Table tests of the simulator's OKX encoder and request handling: the frames it sends are
 //! read back with the client's own OKX adapter, and compared with the shapes of recorded
-//! frames (`shared/fixtures/okx/ws-v5-public.frames`, `ws-error-excerpt.frames`).
+//! frames (`tests/fixtures/recorded/okx/ws-v5-public.frames`, `ws-error-excerpt.frames`).
 
 use std::time::Duration;
 

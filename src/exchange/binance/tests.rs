@@ -10,9 +10,7 @@ use crate::symbol::SymbolError;
 
 use crate::exchange::testkit::{self, line, text};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/binance");
-
-fn recorded(file: &str) -> Option<String> {
+fn recorded(file: &str) -> String {
     testkit::recorded("binance", file)
 }
 
@@ -33,10 +31,8 @@ fn millis(ms: i64) -> Option<DateTime<Utc>> {
 
 #[test]
 fn every_recorded_frame_parses_to_a_known_event() {
-    let Ok(dir) = fs::read_dir(FIXTURES) else {
-        eprintln!("skipping: {FIXTURES} not found");
-        return;
-    };
+    let fixtures = testkit::recorded_dir("binance");
+    let dir = fs::read_dir(&fixtures).unwrap_or_else(|e| panic!("{fixtures}: {e}"));
     let mut frames = 0;
     for entry in dir.flatten() {
         let path = entry.path();
@@ -56,14 +52,12 @@ fn every_recorded_frame_parses_to_a_known_event() {
             frames += 1;
         }
     }
-    assert!(frames > 0, "no frames found in {FIXTURES}");
+    assert!(frames > 0, "no frames found in {fixtures}");
 }
 
 #[test]
 fn recorded_session_splits_into_book_tickers_and_ignored_streams() {
-    let Some(body) = recorded("ws-combined-bookticker.frames") else {
-        return;
-    };
+    let body = recorded("ws-combined-bookticker.frames");
     let (mut tickers, mut ignored) = (0, 0);
     for frame in body.lines() {
         match parse(frame).as_slice() {
@@ -84,9 +78,7 @@ fn recorded_session_splits_into_book_tickers_and_ignored_streams() {
 
 #[test]
 fn book_ticker_lines_keep_exact_decimals() {
-    let Some(body) = recorded("ws-combined-bookticker.frames") else {
-        return;
-    };
+    let body = recorded("ws-combined-bookticker.frames");
     let cases = [
         (8, "NKNUSDT", "0.35210000", "0.35260000"),
         (9, "NKNUSDT", "0.35210000", "0.35250000"),
@@ -106,9 +98,7 @@ fn book_ticker_lines_keep_exact_decimals() {
 
 #[test]
 fn ticker_24h_carries_every_field_exactly() {
-    let Some(body) = recorded("ws-24hrticker-excerpt.frames") else {
-        return;
-    };
+    let body = recorded("ws-24hrticker-excerpt.frames");
     let t = only_ticker(line(&body, 1));
     let got = [
         ("last", text(t.last)),
@@ -256,9 +246,7 @@ fn endpoints_and_keep_alive() {
 
 #[test]
 fn pair_list_keeps_trading_markets_only() {
-    let Some(body) = recorded("rest-exchangeInfo.subset.json") else {
-        return;
-    };
+    let body = recorded("rest-exchangeInfo.subset.json");
     let list = Binance.parse_pair_list(&body).expect("pair list parses");
     // 11 symbols recorded, BCCBTC and HSRBTC are in BREAK.
     assert_eq!(list.len(), 9);
@@ -293,9 +281,7 @@ fn pair_list_keeps_trading_markets_only() {
 
 #[test]
 fn usd_does_not_silently_become_usdt() {
-    let Some(body) = recorded("rest-exchangeInfo.subset.json") else {
-        return;
-    };
+    let body = recorded("rest-exchangeInfo.subset.json");
     let list = Binance.parse_pair_list(&body).expect("pair list parses");
     match list.resolve("BTC/USD") {
         Err(SymbolError::Unknown { suggestions, .. }) => {

@@ -11,9 +11,7 @@ use crate::symbol::SymbolError;
 
 use crate::exchange::testkit::{self, line, text};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/bybit");
-
-fn recorded(file: &str) -> Option<String> {
+fn recorded(file: &str) -> String {
     testkit::recorded("bybit", file)
 }
 
@@ -34,10 +32,8 @@ fn millis(ms: i64) -> Option<DateTime<Utc>> {
 
 #[test]
 fn every_recorded_frame_parses_to_a_known_event() {
-    let Ok(dir) = fs::read_dir(FIXTURES) else {
-        eprintln!("skipping: {FIXTURES} not found");
-        return;
-    };
+    let fixtures = testkit::recorded_dir("bybit");
+    let dir = fs::read_dir(&fixtures).unwrap_or_else(|e| panic!("{fixtures}: {e}"));
     let mut frames = 0;
     for entry in dir.flatten() {
         let path = entry.path();
@@ -52,14 +48,12 @@ fn every_recorded_frame_parses_to_a_known_event() {
             frames += 1;
         }
     }
-    assert!(frames > 0, "no frames found in {FIXTURES}");
+    assert!(frames > 0, "no frames found in {fixtures}");
 }
 
 #[test]
 fn spot_session_yields_the_recorded_mix() {
-    let Some(body) = recorded("v5-public-spot.frames") else {
-        return;
-    };
+    let body = recorded("v5-public-spot.frames");
     let (mut tickers, mut acks, mut ignored) = (0, 0, 0);
     for frame in body.lines() {
         match parse(frame).as_slice() {
@@ -81,9 +75,7 @@ fn spot_session_yields_the_recorded_mix() {
 
 #[test]
 fn spot_tickers_keep_exact_decimals_and_percent_units() {
-    let Some(body) = recorded("v5-public-spot.frames") else {
-        return;
-    };
+    let body = recorded("v5-public-spot.frames");
     #[rustfmt::skip]
     let cases = [
         (2, "BTCUSDT", ["65140.5", "65045.3", "0.15", "65305.6", "64727.9", "2953.835931"], 1_786_310_819_126),
@@ -113,9 +105,7 @@ fn spot_tickers_keep_exact_decimals_and_percent_units() {
 
 #[test]
 fn linear_deltas_carry_only_their_fields() {
-    let Some(body) = recorded("v5-public-linear.frames") else {
-        return;
-    };
+    let body = recorded("v5-public-linear.frames");
     let delta = only_ticker(line(&body, 2));
     assert_eq!(
         (
@@ -290,9 +280,7 @@ fn endpoints_and_keep_alive() {
 
 #[test]
 fn pair_list_from_instruments_info() {
-    let Some(body) = recorded("rest-v5-instruments-info-spot.subset.json") else {
-        return;
-    };
+    let body = recorded("rest-v5-instruments-info-spot.subset.json");
     let list = Bybit.parse_pair_list(&body).expect("pair list parses");
     assert_eq!(list.len(), 5);
     let cases = [

@@ -9,9 +9,7 @@ use crate::symbol::SymbolError;
 
 use crate::exchange::testkit::{self, line, text};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/coinbase");
-
-fn recorded(file: &str) -> Option<String> {
+fn recorded(file: &str) -> String {
     testkit::recorded("coinbase", file)
 }
 
@@ -33,10 +31,8 @@ fn subscribed(product: &str) -> Event<'_> {
 
 #[test]
 fn every_recorded_frame_parses() {
-    let Ok(dir) = fs::read_dir(FIXTURES) else {
-        eprintln!("skipping: {FIXTURES} not found");
-        return;
-    };
+    let fixtures = testkit::recorded_dir("coinbase");
+    let dir = fs::read_dir(&fixtures).unwrap_or_else(|e| panic!("{fixtures}: {e}"));
     let mut frames = 0;
     for entry in dir.flatten() {
         let path = entry.path();
@@ -49,14 +45,12 @@ fn every_recorded_frame_parses() {
             frames += 1;
         }
     }
-    assert!(frames > 0, "no frames found in {FIXTURES}");
+    assert!(frames > 0, "no frames found in {fixtures}");
 }
 
 #[test]
 fn advanced_trade_session_yields_the_recorded_mix() {
-    let Some(body) = recorded("advanced-trade-ws.frames") else {
-        return;
-    };
+    let body = recorded("advanced-trade-ws.frames");
     let (mut tickers, mut heartbeats, mut acks, mut ignored) = (0, 0, 0, 0);
     for frame in body.lines() {
         for event in parse(frame) {
@@ -80,9 +74,7 @@ fn advanced_trade_session_yields_the_recorded_mix() {
 
 #[test]
 fn ticker_lines_keep_exact_decimals_and_nanosecond_time() {
-    let Some(body) = recorded("advanced-trade-ws.frames") else {
-        return;
-    };
+    let body = recorded("advanced-trade-ws.frames");
     #[rustfmt::skip]
     let cases = [
         (3, "BTC-USD", ["65086.18", "65083.66", "65083.67", "0.09601107287722", "65252.99", "64675.22", "2867.54532609"], "2026-08-09T21:05:48.229198328Z"),
@@ -118,9 +110,7 @@ fn ticker_lines_keep_exact_decimals_and_nanosecond_time() {
 
 #[test]
 fn acks_heartbeats_and_other_channels() {
-    let Some(body) = recorded("advanced-trade-ws.frames") else {
-        return;
-    };
+    let body = recorded("advanced-trade-ws.frames");
     let cases: [(usize, Vec<Event>); 4] = [
         (1, vec![Event::Ignored]),
         (5, vec![subscribed("BTC-USD"), subscribed("ETH-USD")]),
@@ -138,9 +128,8 @@ fn error_frames_become_subscribe_errors() {
         symbol: None,
         message: "Failed to subscribe: LOOM-USDC is delisted".into(),
     };
-    if let Some(body) = recorded("exchange-ws-error-excerpt.frames") {
-        assert_eq!(parse(line(&body, 1)), vec![want.clone()]);
-    }
+    let body = recorded("exchange-ws-error-excerpt.frames");
+    assert_eq!(parse(line(&body, 1)), vec![want.clone()]);
     let cases = [
         (
             r#"{"type":"error","message":"Failed to subscribe","reason":"LOOM-USDC is delisted"}"#,
@@ -161,9 +150,7 @@ fn error_frames_become_subscribe_errors() {
 
 #[test]
 fn legacy_exchange_feed_frames_are_unknown_not_errors() {
-    let Some(body) = recorded("exchange-ws-legacy-pro.frames") else {
-        return;
-    };
+    let body = recorded("exchange-ws-legacy-pro.frames");
     for frame in body.lines() {
         assert_eq!(parse(frame), vec![Event::Unknown], "{frame}");
     }
@@ -255,9 +242,7 @@ fn subscribe_pairs_ticker_with_heartbeats() {
 
 #[test]
 fn pair_list_skips_delisted_and_folds_usdc_aliases() {
-    let Some(body) = recorded("rest-advanced-trade-market-products.subset.json") else {
-        return;
-    };
+    let body = recorded("rest-advanced-trade-market-products.subset.json");
     let list = Coinbase.parse_pair_list(&body).expect("pair list parses");
     // 7 products: DAI-USD is delisted, BTC-USDC is an alias of BTC-USD.
     assert_eq!(list.len(), 5);
@@ -304,9 +289,7 @@ fn rest_ticker_paths_and_bodies() {
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     assert_eq!(Coinbase.rest_ticker_paths(&refs).len(), 3);
 
-    let Some(body) = recorded("rest-advanced-trade-market-products.subset.json") else {
-        return;
-    };
+    let body = recorded("rest-advanced-trade-market-products.subset.json");
     let tickers = Coinbase.parse_rest_ticker(&body).expect("products body");
     let got: Vec<[String; 6]> = tickers
         .iter()

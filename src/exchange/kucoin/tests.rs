@@ -1,5 +1,5 @@
-//! `KuCoin` adapter tests: every recorded frame in `shared/fixtures/kucoin` (skipped when
-//! that folder is absent), plus frames and bodies in the real formats for what was never
+//! `KuCoin` adapter tests: every recorded frame in `tests/fixtures/recorded/kucoin` (a
+//! missing file fails the test), plus frames and bodies in the real formats for what was never
 //! recorded (pong, errors, bullet-public, REST stats) from `tests/fixtures/kucoin`.
 
 use std::time::Duration;
@@ -13,7 +13,7 @@ use crate::exchange::testkit::{self, text};
 
 const OWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kucoin");
 
-fn recorded(file: &str) -> Option<String> {
+fn recorded(file: &str) -> String {
     testkit::recorded("kucoin", file)
 }
 
@@ -34,9 +34,7 @@ fn one_ticker<'a>(events: &'a [Event<'a>], what: &str) -> &'a WireTicker<'a> {
 
 #[test]
 fn recorded_session_yields_expected_events() {
-    let Some(frames) = recorded("ws-spot.frames") else {
-        return;
-    };
+    let frames = recorded("ws-spot.frames");
     let (mut tickers, mut acks, mut welcome, mut ignored, mut other) = (0, 0, 0, 0, 0);
     for line in frames.lines() {
         for ev in parse(line) {
@@ -62,12 +60,8 @@ fn recorded_session_yields_expected_events() {
 
 #[test]
 fn recorded_tickers_keep_exact_decimals() {
-    let (Some(session), Some(excerpt)) = (
-        recorded("ws-spot.frames"),
-        recorded("ws-ticker-excerpt.frames"),
-    ) else {
-        return;
-    };
+    let session = recorded("ws-spot.frames");
+    let excerpt = recorded("ws-ticker-excerpt.frames");
     let session: Vec<&str> = session.lines().collect();
     let excerpt: Vec<&str> = excerpt.lines().collect();
     // frame, symbol, last, bid, ask, time ms
@@ -99,9 +93,7 @@ fn recorded_tickers_keep_exact_decimals() {
 
 #[test]
 fn recorded_snapshots_carry_exact_24h_stats() {
-    let Some(frames) = recorded("ws-market-snapshot-excerpt.frames") else {
-        return;
-    };
+    let frames = recorded("ws-market-snapshot-excerpt.frames");
     let lines: Vec<&str> = frames.lines().collect();
     // line, symbol, last, bid, ask, open, high, change, change %, volume
     #[rustfmt::skip]
@@ -244,10 +236,9 @@ fn subscribe_frames_match_the_recorded_request() {
     ];
     let frames = Kucoin.subscribe(&wire, 1);
     assert_eq!(frames.len(), 2);
-    if let Some(sent) = recorded("ws-spot.sent") {
-        let ticker_line = sent.lines().find(|l| l.contains("/market/ticker:"));
-        assert_eq!(Some(frames[0].as_str()), ticker_line);
-    }
+    let sent = recorded("ws-spot.sent");
+    let ticker_line = sent.lines().find(|l| l.contains("/market/ticker:"));
+    assert_eq!(Some(frames[0].as_str()), ticker_line);
     assert_eq!(
         frames[1],
         r#"{"id":2,"type":"subscribe","topic":"/market/snapshot:EQZ-BTC,ANKR-BTC,SNX-BTC,FET-BTC,BCHSV-USDT,NRG-BTC,CAPP-BTC,DAPPT-BTC,COV-BTC,LTX-USDT","privateChannel":false,"response":true}"#
@@ -328,9 +319,7 @@ fn bootstrap_builds_the_url_with_and_without_override() {
 
 #[test]
 fn pair_list_resolves_both_spellings() {
-    let Some(body) = recorded("rest-v1-symbols.subset.json") else {
-        return;
-    };
+    let body = recorded("rest-v1-symbols.subset.json");
     assert_eq!(Kucoin.pair_list_path(), "/api/v2/symbols");
     let list = Kucoin.parse_pair_list(&body).expect("pair list");
     assert_eq!(list.len(), 7);

@@ -1,5 +1,5 @@
-//! OKX adapter tests: every recorded frame in `shared/fixtures/okx` (skipped when that
-//! folder is absent), plus hand-written frames in the real formats for what was never
+//! OKX adapter tests: every recorded frame in `tests/fixtures/recorded/okx` (a missing file
+//! fails the test), plus hand-written frames in the real formats for what was never
 //! recorded (pong, notices, newer error texts, REST bodies).
 
 use std::time::Duration;
@@ -12,7 +12,7 @@ use crate::symbol::SymbolError;
 
 use crate::exchange::testkit::{self, text};
 
-fn fixture(file: &str) -> Option<String> {
+fn fixture(file: &str) -> String {
     testkit::recorded("okx", file)
 }
 
@@ -26,9 +26,7 @@ fn ms(t: Option<DateTime<Utc>>) -> i64 {
 
 #[test]
 fn recorded_session_yields_expected_events() {
-    let Some(frames) = fixture("ws-v5-public.frames") else {
-        return;
-    };
+    let frames = fixture("ws-v5-public.frames");
     let (mut tickers, mut acks, mut ignored, mut other) = (0, 0, 0, 0);
     for line in frames.lines() {
         for ev in parse(line) {
@@ -50,9 +48,7 @@ fn recorded_session_yields_expected_events() {
 
 #[test]
 fn recorded_tickers_keep_exact_decimals() {
-    let Some(frames) = fixture("ws-v5-public.frames") else {
-        return;
-    };
+    let frames = fixture("ws-v5-public.frames");
     let lines: Vec<&str> = frames.lines().collect();
     // line, instId, last, bid, ask, open24h, high, low, base volume, ts
     #[rustfmt::skip]
@@ -104,9 +100,7 @@ fn recorded_tickers_keep_exact_decimals() {
 
 #[test]
 fn recorded_acks_and_error() {
-    let Some(frames) = fixture("ws-v5-public.frames") else {
-        return;
-    };
+    let frames = fixture("ws-v5-public.frames");
     let lines: Vec<&str> = frames.lines().collect();
     assert_eq!(
         parse(lines[2]),
@@ -116,9 +110,7 @@ fn recorded_acks_and_error() {
     );
     assert_eq!(parse(lines[21]), [Event::Ignored], "trades");
     assert_eq!(parse(lines[24]), [Event::Ignored], "books");
-    let Some(error) = fixture("ws-error-excerpt.frames") else {
-        return;
-    };
+    let error = fixture("ws-error-excerpt.frames");
     let events = parse(error.trim_end());
     let [Event::SubscribeError { symbol, message }] = events.as_slice() else {
         panic!("{events:?}");
@@ -175,9 +167,8 @@ fn control_frames() {
 fn subscribe_batches_all_symbols_in_one_request() {
     let wire = ["BTC-USD-220527", "UNI-USD-SWAP", "BTC-USDT"];
     let frames = Okx.subscribe(&wire, 1);
-    if let Some(sent) = fixture("ws-v5-public.sent") {
-        assert_eq!(frames, [sent.lines().next().expect("a sent line")]);
-    }
+    let sent = fixture("ws-v5-public.sent");
+    assert_eq!(frames, [sent.lines().next().expect("a sent line")]);
     assert_eq!(
         Okx.unsubscribe(&["ETH-USDT"], 9),
         [r#"{"op":"unsubscribe","args":[{"channel":"tickers","instId":"ETH-USDT"}]}"#]
@@ -207,9 +198,7 @@ fn keep_alive_is_text_ping_every_20s() {
 
 #[test]
 fn pair_list_from_recorded_instruments() {
-    let Some(body) = fixture("rest-v5-public-instruments-SPOT.subset.json") else {
-        return;
-    };
+    let body = fixture("rest-v5-public-instruments-SPOT.subset.json");
     assert_eq!(
         Okx.pair_list_path(),
         "/api/v5/public/instruments?instType=SPOT"
