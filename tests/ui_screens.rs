@@ -177,10 +177,57 @@ fn invalid_and_silent_symbols_80x24() {
 }
 
 #[test]
+fn offline_venue_rows_dimmed_and_no_phantom_cross_80x30() {
+    let snap = kraken_live_binance_offline(2.0);
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 80, 30);
+    insta::assert_snapshot!(term.backend());
+    let buf = term.backend().buffer();
+    let line = |y: u16| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>();
+    let screen: Vec<String> = (0..30).map(line).collect();
+    assert!(
+        !screen.iter().any(|l| l.contains("crossed")),
+        "an offline venue's last bid makes no cross"
+    );
+    let heading = screen
+        .iter()
+        .position(|l| l.contains("│binance ✕ OFFLINE"))
+        .unwrap();
+    for y in heading + 1..heading + 3 {
+        let y = u16::try_from(y).unwrap();
+        assert!(line(y).contains("offline 2s"), "{}", line(y));
+        for x in 1..79 {
+            let cell = &buf[(x, y)];
+            assert!(
+                cell.fg != Color::Green && cell.fg != Color::Red,
+                "no up/down colour on a dead venue's row: {}",
+                line(y)
+            );
+            assert!(cell.modifier.contains(Modifier::DIM), "{}", line(y));
+        }
+    }
+}
+
+#[test]
 fn two_venues_160x40() {
     let snap = two_venues();
     let term = draw(&view_for(&snap), &snap, &Theme::default(), 160, 40);
     insta::assert_snapshot!(term.backend());
+}
+
+#[test]
+fn spread_of_a_reconnecting_venue_is_dimmed_with_its_row() {
+    let snap = two_venues();
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 160, 40);
+    let buf = term.backend().buffer();
+    let line = |y: u16| (0..160).map(|x| buf[(x, y)].symbol()).collect::<String>();
+    let heading = (0..40).find(|&y| line(y).contains("Spread")).unwrap();
+    let spread_end = line(heading).find("Spread").unwrap() + "Spread".len();
+    let x = u16::try_from(line(heading)[..spread_end].chars().count() - 1).unwrap();
+    let kraken = (0..40).find(|&y| line(y).contains("ETH/USD ")).unwrap();
+    let binance = (0..40).find(|&y| line(y).contains("ETH/USDT")).unwrap();
+    assert_eq!(buf[(x, binance)].symbol(), "1", "{}", line(binance));
+    assert!(buf[(x, binance)].modifier.contains(Modifier::DIM));
+    assert!(!buf[(x, kraken)].modifier.contains(Modifier::DIM));
 }
 
 #[test]

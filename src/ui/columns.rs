@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 /// Blank columns between cells.
 pub const GAP: usize = 2;
 pub const TREND_MIN: usize = 6;
-/// Wide enough for `stale 1m35s` and `polled 59s`: fixed, so the columns do not jump
-/// about as ages grow or rows go stale.
-pub const AGE_WIDTH: usize = 11;
+/// Wide enough for `offline 1m35s`, `reconn 12m03s` and `polled 59s`: fixed, so the
+/// columns do not jump about as ages grow, rows go stale or feeds drop.
+pub const AGE_WIDTH: usize = 13;
 pub const TREND_MAX: usize = 30;
 
 /// A table column. Display order is the declaration order.

@@ -67,7 +67,7 @@ pub fn draw(
         HistoryPane::Hidden => 0,
     };
     let cross = if area.height >= 20 {
-        cross::height(snapshot)
+        cross::height(snapshot, view.stale_after, now)
     } else {
         0
     };
@@ -91,7 +91,7 @@ pub fn draw(
     status::draw(frame, header, snapshot, &view.rates, now, theme);
     prices::draw(frame, prices, view, snapshot, now, theme);
     if cross > 0 {
-        cross::draw(frame, cross_area, snapshot, theme);
+        cross::draw(frame, cross_area, snapshot, view.stale_after, now, theme);
     }
     if history > 0 {
         history::draw(

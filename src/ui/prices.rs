@@ -3,6 +3,8 @@
 //! garbled. Reads a [`Snapshot`] copy and the view state; formats through [`super::format`]
 //! (decimals only, no floats).
 
+use std::time::Duration;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -16,7 +18,7 @@ use super::status;
 use super::theme::Theme;
 use crate::app::state::{ViewState, key, ordered};
 use crate::model::{ExchangeId, Source};
-use crate::store::{Direction, Row, RowState, Snapshot};
+use crate::store::{Direction, Feed, Row, RowState, Snapshot};
 
 /// How long a changed last price stays highlighted.
 pub const FLASH: TimeDelta = TimeDelta::seconds(1);
@@ -94,7 +96,7 @@ pub fn draw(
         .take(height)
         .map(|slot| match slot {
             Slot::Group(ex) => Entry::Group(*ex),
-            Slot::Row(row) => row_entry(row, view, now, theme),
+            Slot::Row(row) => row_entry(row, view, snapshot, now, theme),
         })
         .collect();
 
@@ -145,7 +147,11 @@ pub fn draw(
                     .iter()
                     .map(|(c, w)| {
                         let spans = if *c == Col::Trend {
-                            trend(row, *w, theme)
+                            let dead = matches!(
+                                mark(row, snapshot.feed(row.exchange), view.stale_after, now),
+                                Mark::Dead(_)
+                            );
+                            trend(row, *w, !dead, theme)
                         } else {
                             cells[*c as usize].clone()
                         };
@@ -165,8 +171,13 @@ pub fn draw(
         };
         let line = format::fit(line, usize::from(line_area.width));
         buf.set_line(line_area.x, y, &line, line_area.width);
+        // Stale rows and every row of a feed that is not live are dimmed across the line,
+        // their derived figures (spread, change) included.
         if let Entry::Data(row, _) = entry
-            && is_stale(row, view, now)
+            && (matches!(
+                mark(row, snapshot.feed(row.exchange), view.stale_after, now),
+                Mark::Stale | Mark::Dead(_)
+            ) || is_older(row, view.stale_after, now))
         {
             buf.set_style(line_area, theme.stale);
         }
@@ -205,23 +216,85 @@ impl Slot<'_> {
     }
 }
 
-fn is_stale(row: &Row, view: &ViewState, now: DateTime<Utc>) -> bool {
+fn is_older(row: &Row, stale_after: Duration, now: DateTime<Utc>) -> bool {
     row.updated_at()
-        .is_some_and(|at| format::delta(at, now) > view.stale_after)
+        .is_some_and(|at| format::delta(at, now) > stale_after)
 }
 
-fn row_entry<'a>(row: &'a Row, view: &ViewState, now: DateTime<Utc>, theme: &Theme) -> Entry<'a> {
+/// How far a row's data can be trusted at `now`. Everything derived from a row (its
+/// colours, its spread, the across-venues figures) follows this one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// Streamed, subscribed, recent.
+    Fresh,
+    /// Recent, from REST polling while the feed is in fallback.
+    Polled,
+    /// The feed is live but this row's data is older than the stale threshold.
+    Stale,
+    /// Confirmed, but no data arrives.
+    Silent,
+    /// The feed is not live (the word says how): the data is what it was when it went.
+    Dead(&'static str),
+}
+
+impl Mark {
+    /// Whether the row's quotes may take part in figures across venues.
+    pub fn is_fresh(self) -> bool {
+        matches!(self, Mark::Fresh | Mark::Polled)
+    }
+
+    /// The Age cell's text: the plain age when fresh, else the mark and the age.
+    pub fn age_text(self, age: &str) -> String {
+        match self {
+            Mark::Fresh => age.to_string(),
+            Mark::Polled => format!("polled {age}"),
+            Mark::Stale => format!("stale {age}"),
+            Mark::Silent => format!("silent {age}"),
+            Mark::Dead(word) => format!("{word} {age}"),
+        }
+    }
+}
+
+/// The [`Mark`] of `row`, whose feed (if the snapshot has it) is `feed`. A row without a
+/// feed has nobody updating it and counts as stopped.
+pub fn mark(row: &Row, feed: Option<&Feed>, stale_after: Duration, now: DateTime<Utc>) -> Mark {
+    let dead = feed.map_or(Some("stopped"), |f| status::dead_word(&f.status));
+    if let Some(word) = dead {
+        Mark::Dead(word)
+    } else if let RowState::Silent(_) = row.state {
+        Mark::Silent
+    } else if is_older(row, stale_after, now) {
+        Mark::Stale
+    } else if row.source() == Some(Source::Rest) {
+        Mark::Polled
+    } else {
+        Mark::Fresh
+    }
+}
+
+fn row_entry<'a>(
+    row: &'a Row,
+    view: &ViewState,
+    snapshot: &Snapshot,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) -> Entry<'a> {
     let message = |text: String, style: Style| Entry::Message(row, Span::styled(text, style));
     match (&row.state, &row.ticker) {
         (RowState::Invalid(why), _) => message(format!("✕ invalid: {why}"), theme.offline),
         (RowState::Silent(why), None) => message(format!("◌ no data: {why}"), theme.connecting),
         (RowState::Pending, None) => message("waiting for data…".into(), theme.dim),
         (RowState::Subscribed, None) => message("subscribed · waiting for data…".into(), theme.dim),
-        (_, Some(_)) => Entry::Data(row, Box::new(cells(row, view, now, theme))),
+        (_, Some(_)) => {
+            let mark = mark(row, snapshot.feed(row.exchange), view.stale_after, now);
+            Entry::Data(row, Box::new(cells(row, mark, now, theme)))
+        }
     }
 }
 
-fn cells(row: &Row, view: &ViewState, now: DateTime<Utc>, theme: &Theme) -> Cells {
+fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
+    // Up/down colours and the flash say "this is moving now": only while the feed is live.
+    let live = !matches!(mark, Mark::Dead(_));
     let mut cells: Cells = Default::default();
     let Some(t) = &row.ticker else { return cells };
     let dp = row.price_decimals;
@@ -230,7 +303,9 @@ fn cells(row: &Row, view: &ViewState, now: DateTime<Utc>, theme: &Theme) -> Cell
             .unwrap_or_default()
     };
     let signed = |v: rust_decimal::Decimal| {
-        if v.is_sign_negative() && !v.is_zero() {
+        if !live {
+            Style::new()
+        } else if v.is_sign_negative() && !v.is_zero() {
             theme.down
         } else if v.is_zero() {
             Style::new()
@@ -245,9 +320,11 @@ fn cells(row: &Row, view: &ViewState, now: DateTime<Utc>, theme: &Theme) -> Cell
             Direction::Down => ("▼", theme.down),
             Direction::Flat => (" ", Style::new()),
         };
-        let flashing = row
-            .last_change_at
-            .is_some_and(|at| now >= at && now - at < FLASH);
+        let dir_style = if live { dir_style } else { Style::new() };
+        let flashing = live
+            && row
+                .last_change_at
+                .is_some_and(|at| now >= at && now - at < FLASH);
         let text = format!("{} {arrow}", format::price(last, dp));
         cells[Col::Last as usize] = if flashing {
             vec![Span::styled(text, dir_style.add_modifier(theme.flash))]
@@ -270,25 +347,23 @@ fn cells(row: &Row, view: &ViewState, now: DateTime<Utc>, theme: &Theme) -> Cell
         cells[Col::Volume as usize] = vec![Span::raw(format::volume(v))];
     }
     let age = format::age(t.received_ts, now);
-    cells[Col::Age as usize] = vec![if let RowState::Silent(_) = row.state {
-        Span::styled(format!("silent {age}"), theme.connecting)
-    } else if is_stale(row, view, now) {
-        Span::styled(format!("stale {age}"), theme.stale)
-    } else if t.source == Source::Rest {
-        Span::styled(format!("polled {age}"), theme.fallback)
-    } else {
-        Span::styled(age, theme.dim)
-    }];
+    let age_style = match mark {
+        Mark::Fresh => theme.dim,
+        Mark::Polled => theme.fallback,
+        Mark::Silent => theme.connecting,
+        Mark::Stale | Mark::Dead(_) => theme.stale,
+    };
+    cells[Col::Age as usize] = vec![Span::styled(mark.age_text(&age), age_style)];
     cells
 }
 
-fn trend(row: &Row, width: usize, theme: &Theme) -> Vec<Span<'static>> {
+fn trend(row: &Row, width: usize, live: bool, theme: &Theme) -> Vec<Span<'static>> {
     let bars = format::sparkline(row.sparkline.iter(), width);
     let first = row.sparkline.get(row.sparkline.len().saturating_sub(width));
     let last = row.sparkline.back();
     let style = match (first, last) {
-        (Some(a), Some(b)) if b > a => theme.up,
-        (Some(a), Some(b)) if b < a => theme.down,
+        (Some(a), Some(b)) if live && b > a => theme.up,
+        (Some(a), Some(b)) if live && b < a => theme.down,
         _ => Style::new(),
     };
     vec![Span::styled(bars, style)]

@@ -86,6 +86,23 @@ pub fn badge(status: &FeedStatus, theme: &Theme) -> Span<'static> {
     Span::styled(text, style)
 }
 
+/// Whether a feed's data counts as current: streamed (`Connected`) or polled (`Fallback`).
+/// Any other state means the last quotes are leftovers of a connection that is gone.
+pub fn is_live(status: &FeedStatus) -> bool {
+    matches!(status, FeedStatus::Connected | FeedStatus::Fallback { .. })
+}
+
+/// The short word a row's Age cell shows when its feed is not live (`offline 3s`).
+pub fn dead_word(status: &FeedStatus) -> Option<&'static str> {
+    match status {
+        FeedStatus::Connected | FeedStatus::Fallback { .. } => None,
+        FeedStatus::Connecting => Some("connect"),
+        FeedStatus::Reconnecting { .. } => Some("reconn"),
+        FeedStatus::Offline { .. } => Some("offline"),
+        FeedStatus::Stopped => Some("stopped"),
+    }
+}
+
 /// A feed's status with its details: how long it has been live, ping and message rate when
 /// live; the countdown and the reason otherwise.
 pub fn feed_spans(

@@ -243,3 +243,47 @@ pub fn kraken_feeds() -> (Feeds, mpsc::Receiver<Command>) {
     let handle = FeedHandle::new(KRAKEN, tx, Arc::new(RwLock::new(Some(list))));
     (Feeds::new(vec![handle]), rx)
 }
+
+/// Kraken live as in [`live`], and binance quoting BTC/USD and ETH/USD until it went
+/// offline `offline_secs` ago. Its last BTC/USD bid is above kraken's ask: a cross that
+/// is not there.
+pub fn kraken_live_binance_offline(offline_secs: f64) -> Snapshot {
+    let store = Store::new(StoreLimits::default());
+    kraken_market(&store, Source::Stream, 0.4);
+    store.add_feed(BINANCE, ago(600.0));
+    store.transition(
+        BINANCE,
+        FeedStatus::Connected,
+        "subscribed 2 symbols",
+        ago(590.0),
+    );
+    store.add_symbol(BINANCE, &sym("BTC/USD"), Some(2));
+    store.add_symbol(BINANCE, &sym("ETH/USD"), Some(2));
+    series(
+        &store,
+        BINANCE,
+        "BTC/USD",
+        Source::Stream,
+        offline_secs + 0.5,
+        &["97150.00", "97200.05"],
+        "bid=97200.00 ask=97200.10 open=95901.20 vol=18234.50631",
+    );
+    series(
+        &store,
+        BINANCE,
+        "ETH/USD",
+        Source::Stream,
+        offline_secs + 0.5,
+        &["3430.00", "3420.51"],
+        "bid=3420.50 ask=3420.52 open=3498.00 vol=301234.7781",
+    );
+    store.transition(
+        BINANCE,
+        FeedStatus::Offline {
+            next_try: now() + TimeDelta::seconds(20),
+        },
+        "REST: connection refused",
+        ago(offline_secs),
+    );
+    store.snapshot()
+}
