@@ -7,6 +7,7 @@ mod ui_support;
 use chrono::TimeDelta;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
 
 use pricewire::model::{FeedStatus, Source};
@@ -205,6 +206,44 @@ fn offline_venue_rows_dimmed_and_no_phantom_cross_80x30() {
             assert!(cell.modifier.contains(Modifier::DIM), "{}", line(y));
         }
     }
+}
+
+/// Price rows (not venue headings, not borders) on a drawn screen.
+fn price_rows(term: &Terminal<TestBackend>) -> usize {
+    let buf = term.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .filter(|l| (l.starts_with("│BTC/USD") || l.starts_with("│ETH/USD")) && l.contains('%'))
+        .count()
+}
+
+#[test]
+fn six_venues_keep_ten_price_rows_80x24() {
+    let snap = six_venues();
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 80, 24);
+    insta::assert_snapshot!(term.backend());
+    assert!(price_rows(&term) >= 10, "{} price rows", price_rows(&term));
+    assert_eq!(
+        ui::history_rows_for(Rect::new(0, 0, 80, 24), &view_for(&snap), &snap),
+        0,
+        "the history gives way to the prices"
+    );
+}
+
+#[test]
+fn six_venues_tall_terminal_keeps_every_pane_160x50() {
+    let snap = six_venues();
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 160, 50);
+    insta::assert_snapshot!(term.backend());
+    assert_eq!(price_rows(&term), 12);
+    assert_eq!(
+        ui::history_rows_for(Rect::new(0, 0, 160, 50), &view_for(&snap), &snap),
+        ui::history_rows(50)
+    );
 }
 
 #[test]

@@ -19,7 +19,7 @@ use super::format;
 use super::prices::{self, Mark};
 use super::theme::Theme;
 use crate::model::ExchangeId;
-use crate::store::{RowState, Snapshot};
+use crate::store::{Row, RowState, Snapshot};
 use crate::symbol::Symbol;
 
 /// One venue's quote and whether it came from REST polling.
@@ -64,7 +64,7 @@ pub fn crosses(snapshot: &Snapshot, stale_after: Duration, now: DateTime<Utc>) -
     // Keyed by symbol: one pass over the rows, whatever the watchlist's length.
     let mut by_symbol: BTreeMap<&Symbol, Cross> = BTreeMap::new();
     for row in &snapshot.rows {
-        if matches!(row.state, RowState::Invalid(_) | RowState::Pending) {
+        if !quoted(row) {
             continue;
         }
         let Some(t) = &row.ticker else { continue };
@@ -111,12 +111,26 @@ pub fn crosses(snapshot: &Snapshot, stale_after: Duration, now: DateTime<Utc>) -
         .collect()
 }
 
-/// Lines the pane would like (borders included), 0 when there is nothing to compare.
-pub fn height(snapshot: &Snapshot, stale_after: Duration, now: DateTime<Utc>) -> u16 {
-    match crosses(snapshot, stale_after, now).len() {
+/// Lines the pane would like (borders included), 0 when there is nothing to compare. The
+/// same symbols as [`crosses`] lists, whatever their freshness.
+pub fn height(snapshot: &Snapshot) -> u16 {
+    let mut venues: BTreeMap<&Symbol, usize> = BTreeMap::new();
+    for row in snapshot.rows.iter().filter(|r| quoted(r)) {
+        *venues.entry(&row.symbol).or_default() += 1;
+    }
+    match venues.values().filter(|n| **n > 1).count() {
         0 => 0,
         n => u16::try_from(n.min(5)).unwrap_or(5) + 2,
     }
+}
+
+/// Whether a row has a bid and an ask to compare (fresh or not).
+fn quoted(row: &Row) -> bool {
+    !matches!(row.state, RowState::Invalid(_) | RowState::Pending)
+        && row
+            .ticker
+            .as_ref()
+            .is_some_and(|t| t.bid.is_some() && t.ask.is_some())
 }
 
 pub fn draw(
@@ -279,7 +293,7 @@ mod tests {
         assert_eq!(c.best.unwrap().0.exchange, ExchangeId::Okx);
         assert_eq!(c.spread().unwrap().to_string(), "-0.2", "books cross");
         assert!(c.crossed());
-        assert_eq!(height(&store.snapshot(), STALE, now()), 3);
+        assert_eq!(height(&store.snapshot()), 3);
 
         // Several symbols on several venues: one entry each, in symbol order.
         let ada = Symbol::new("ADA", "USD");
@@ -292,7 +306,7 @@ mod tests {
             .map(|c| (c.symbol.as_str(), c.fresh.len()))
             .collect();
         assert_eq!(order, [("ADA/USD", 2), ("BTC/USD", 3), ("ETH/USD", 2)]);
-        assert_eq!(height(&store.snapshot(), STALE, now()), 5);
+        assert_eq!(height(&store.snapshot()), 5);
     }
 
     #[test]

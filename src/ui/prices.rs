@@ -70,17 +70,9 @@ pub fn draw(
         return;
     }
 
-    let rows = ordered(snapshot, view.sort);
-    let grouped = snapshot.feeds.len() > 1 || rows.iter().any(|r| r.exchange != rows[0].exchange);
     // Lines first (cheap references), so that only the lines in view are formatted: the
     // cost of a frame follows the screen's height, not the watchlist's length.
-    let mut slots: Vec<Slot<'_>> = Vec::with_capacity(rows.len() + snapshot.feeds.len());
-    for row in rows {
-        if grouped && !matches!(slots.last(), Some(s) if s.exchange() == row.exchange) {
-            slots.push(Slot::Group(row.exchange));
-        }
-        slots.push(Slot::Row(row));
-    }
+    let slots = slots(view, snapshot);
     let height = usize::from(inner.height - 1);
     let selected = slots.iter().position(|s| match s {
         Slot::Row(r) => view.selected.as_ref() == Some(&key(r)),
@@ -199,6 +191,37 @@ pub fn draw(
     if below > 0 {
         marker(&format!(" ↓ {below} more "), area.bottom() - 1, buf);
     }
+}
+
+/// The table's body lines in display order, before formatting.
+fn slots<'a>(view: &ViewState, snapshot: &'a Snapshot) -> Vec<Slot<'a>> {
+    let rows = ordered(snapshot, view.sort);
+    let grouped = snapshot.feeds.len() > 1 || rows.iter().any(|r| r.exchange != rows[0].exchange);
+    let mut slots: Vec<Slot<'_>> = Vec::with_capacity(rows.len() + snapshot.feeds.len());
+    for row in rows {
+        if grouped && !matches!(slots.last(), Some(s) if s.exchange() == row.exchange) {
+            slots.push(Slot::Group(row.exchange));
+        }
+        slots.push(Slot::Row(row));
+    }
+    slots
+}
+
+/// Body lines the table would like, and how many of its first `body` lines are rows
+/// (venue headings take lines too): the layout sizes the panes around the table by it.
+pub fn fill(view: &ViewState, snapshot: &Snapshot, body: usize) -> (usize, usize) {
+    let slots = slots(view, snapshot);
+    let rows = slots
+        .iter()
+        .take(body)
+        .filter(|s| !matches!(s, Slot::Group(_)))
+        .count();
+    (slots.len(), rows)
+}
+
+/// Rows the table has (each line that is not a venue heading).
+pub fn row_lines(view: &ViewState, snapshot: &Snapshot) -> usize {
+    fill(view, snapshot, usize::MAX).1
 }
 
 /// A line of the table before formatting: a venue heading or a row.
