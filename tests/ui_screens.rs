@@ -10,8 +10,9 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
 
-use pricewire::model::{FeedStatus, Source};
+use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::store::{RowState, Store, StoreLimits};
+use pricewire::symbol::SymbolError;
 use pricewire::ui;
 use pricewire::ui::theme::Theme;
 use ui_support::*;
@@ -243,6 +244,70 @@ fn six_venues_tall_terminal_keeps_every_pane_160x50() {
     assert_eq!(
         ui::history_rows_for(Rect::new(0, 0, 160, 50), &view_for(&snap), &snap),
         ui::history_rows(50)
+    );
+}
+
+#[test]
+fn symbol_several_venues_do_not_list_is_one_line_80x30() {
+    let store = Store::new(StoreLimits::default());
+    kraken_market(&store, Source::Stream, 0.4);
+    let unknown = |venue: &str, input: &str, suggestions: &[&str]| {
+        RowState::Invalid(
+            SymbolError::Unknown {
+                input: input.into(),
+                venue: venue.into(),
+                suggestions: suggestions.iter().map(ToString::to_string).collect(),
+            }
+            .to_string(),
+        )
+    };
+    for ex in [
+        BINANCE,
+        ExchangeId::Bybit,
+        ExchangeId::Okx,
+        ExchangeId::Kucoin,
+    ] {
+        store.add_feed(ex, ago(600.0));
+        store.transition(ex, FeedStatus::Connected, "subscribed", ago(590.0));
+        store.set_row_state(ex, &sym("BTC/USD"), unknown(ex.as_str(), "BTC/USD", &[]));
+    }
+    store.add_symbol(BINANCE, &sym("ETH/USDT"), Some(2));
+    store.apply(ticker(
+        BINANCE,
+        "ETH/USDT",
+        Source::Stream,
+        ago(1.0),
+        "last=3420.51 bid=3420.50 ask=3420.52",
+    ));
+    // One venue only: its own row, with the suggestion.
+    store.set_row_state(
+        KRAKEN,
+        &sym("XBT/EUR"),
+        unknown("kraken", "XBT/EUR", &["BTC/EUR"]),
+    );
+    // Another reason than "not listed" keeps its row on every venue.
+    store.set_row_state(
+        ExchangeId::Okx,
+        &sym("LUNA/USD"),
+        RowState::Invalid("instrument suspended".into()),
+    );
+    let snap = store.snapshot();
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 80, 30);
+    insta::assert_snapshot!(term.backend());
+    let buf = term.backend().buffer();
+    let screen: Vec<String> = (0..30)
+        .map(|y| (0..80).map(|x| buf[(x, y)].symbol()).collect())
+        .collect();
+    let btc: Vec<&String> = screen.iter().filter(|l| l.contains("│BTC/USD ")).collect();
+    assert_eq!(
+        btc.len(),
+        2,
+        "kraken's row and one line for the rest: {btc:?}"
+    );
+    assert!(
+        btc[1].contains("not listed on binance, bybit, okx, kucoin"),
+        "{}",
+        btc[1]
     );
 }
 

@@ -3,6 +3,7 @@
 //! garbled. Reads a [`Snapshot`] copy and the view state; formats through [`super::format`]
 //! (decimals only, no floats).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -19,6 +20,7 @@ use super::theme::Theme;
 use crate::app::state::{ViewState, key, ordered};
 use crate::model::{ExchangeId, Source};
 use crate::store::{Direction, Feed, Row, RowState, Snapshot};
+use crate::symbol::Symbol;
 
 /// How long a changed last price stays highlighted.
 pub const FLASH: TimeDelta = TimeDelta::seconds(1);
@@ -30,8 +32,9 @@ enum Entry<'a> {
     /// An exchange's heading, when several feeds run.
     Group(ExchangeId),
     Data(&'a Row, Box<Cells>),
-    /// A row without prices: pending, silent or invalid, with what to say about it.
-    Message(&'a Row, Span<'static>),
+    /// A line without prices: a row pending, silent or invalid, or a symbol no venue
+    /// lists, with what to say about it.
+    Message(&'a Symbol, Span<'static>),
 }
 
 /// The earliest moment a flash now showing ends, so the loop can redraw then.
@@ -76,7 +79,7 @@ pub fn draw(
     let height = usize::from(inner.height - 1);
     let selected = slots.iter().position(|s| match s {
         Slot::Row(r) => view.selected.as_ref() == Some(&key(r)),
-        Slot::Group(_) => false,
+        Slot::Group(_) | Slot::NotListed(..) => false,
     });
     let offset = match selected {
         Some(s) if s >= height => s + 1 - height,
@@ -89,15 +92,22 @@ pub fn draw(
         .map(|slot| match slot {
             Slot::Group(ex) => Entry::Group(*ex),
             Slot::Row(row) => row_entry(row, view, snapshot, now, theme),
+            Slot::NotListed(symbol, venues) => {
+                let names: Vec<&str> = venues.iter().map(|ex| ex.as_str()).collect();
+                let text = format!("✕ not listed on {}", names.join(", "));
+                Entry::Message(symbol, Span::styled(text, theme.offline))
+            }
         })
         .collect();
 
     let mut widths = [0usize; Col::COUNT];
     for entry in &entries {
-        let (Entry::Data(row, _) | Entry::Message(row, _)) = entry else {
-            continue;
+        let symbol = match entry {
+            Entry::Data(row, _) => &row.symbol,
+            Entry::Message(symbol, _) => *symbol,
+            Entry::Group(_) => continue,
         };
-        widths[Col::Symbol as usize] = widths[Col::Symbol as usize].max(row.symbol.as_str().len());
+        widths[Col::Symbol as usize] = widths[Col::Symbol as usize].max(symbol.as_str().len());
         if let Entry::Data(row, cells) = entry {
             for (i, cell) in cells.iter().enumerate() {
                 widths[i] = widths[i].max(span_width(cell));
@@ -152,10 +162,10 @@ pub fn draw(
                     .collect();
                 join(&cols, picked)
             }
-            Entry::Message(row, message) => {
+            Entry::Message(symbol, message) => {
                 let sym_w = cols.first().map_or(0, |(_, w)| *w);
                 Line::from(vec![
-                    Span::raw(format!("{:<sym_w$}", row.symbol.as_str())),
+                    Span::raw(format!("{:<sym_w$}", symbol.as_str())),
                     Span::raw(" ".repeat(GAP)),
                     message.clone(),
                 ])
@@ -193,18 +203,43 @@ pub fn draw(
     }
 }
 
-/// The table's body lines in display order, before formatting.
+/// The table's body lines in display order, before formatting. A symbol that several
+/// venues do not list is one line at the end ("not listed on binance, okx") rather than a
+/// red row per venue; a symbol one venue does not list keeps its row and its suggestions.
 fn slots<'a>(view: &ViewState, snapshot: &'a Snapshot) -> Vec<Slot<'a>> {
     let rows = ordered(snapshot, view.sort);
     let grouped = snapshot.feeds.len() > 1 || rows.iter().any(|r| r.exchange != rows[0].exchange);
+    let mut unlisted: BTreeMap<&Symbol, Vec<ExchangeId>> = BTreeMap::new();
+    for row in rows.iter().filter(|r| not_listed(r)) {
+        unlisted.entry(&row.symbol).or_default().push(row.exchange);
+    }
+    unlisted.retain(|_, venues| venues.len() > 1);
     let mut slots: Vec<Slot<'_>> = Vec::with_capacity(rows.len() + snapshot.feeds.len());
+    let mut last: Option<ExchangeId> = None;
     for row in rows {
-        if grouped && !matches!(slots.last(), Some(s) if s.exchange() == row.exchange) {
+        if not_listed(row) && unlisted.contains_key(&row.symbol) {
+            continue;
+        }
+        if grouped && last != Some(row.exchange) {
             slots.push(Slot::Group(row.exchange));
         }
+        last = Some(row.exchange);
         slots.push(Slot::Row(row));
     }
+    slots.extend(unlisted.into_iter().map(|(s, v)| Slot::NotListed(s, v)));
     slots
+}
+
+/// Whether a row is invalid because its venue does not list the symbol. The store keeps
+/// only the message, so this reads the wording of [`crate::symbol::SymbolError::Unknown`]
+/// (a test pins it).
+fn not_listed(row: &Row) -> bool {
+    match &row.state {
+        RowState::Invalid(why) => why
+            .strip_prefix(row.exchange.as_str())
+            .is_some_and(|rest| rest.starts_with(" does not list ")),
+        _ => false,
+    }
 }
 
 /// Body lines the table would like, and how many of its first `body` lines are rows
@@ -224,19 +259,12 @@ pub fn row_lines(view: &ViewState, snapshot: &Snapshot) -> usize {
     fill(view, snapshot, usize::MAX).1
 }
 
-/// A line of the table before formatting: a venue heading or a row.
+/// A line of the table before formatting: a venue heading, a row, or a symbol several
+/// venues do not list.
 enum Slot<'a> {
     Group(ExchangeId),
     Row(&'a Row),
-}
-
-impl Slot<'_> {
-    fn exchange(&self) -> ExchangeId {
-        match self {
-            Slot::Group(ex) => *ex,
-            Slot::Row(r) => r.exchange,
-        }
-    }
+    NotListed(&'a Symbol, Vec<ExchangeId>),
 }
 
 fn is_older(row: &Row, stale_after: Duration, now: DateTime<Utc>) -> bool {
@@ -302,7 +330,8 @@ fn row_entry<'a>(
     now: DateTime<Utc>,
     theme: &Theme,
 ) -> Entry<'a> {
-    let message = |text: String, style: Style| Entry::Message(row, Span::styled(text, style));
+    let message =
+        |text: String, style: Style| Entry::Message(&row.symbol, Span::styled(text, style));
     match (&row.state, &row.ticker) {
         (RowState::Invalid(why), _) => message(format!("✕ invalid: {why}"), theme.offline),
         (RowState::Silent(why), None) => message(format!("◌ no data: {why}"), theme.connecting),
@@ -390,4 +419,40 @@ fn trend(row: &Row, width: usize, live: bool, theme: &Theme) -> Vec<Span<'static
         _ => Style::new(),
     };
     vec![Span::styled(bars, style)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, StoreLimits};
+    use crate::symbol::SymbolError;
+
+    #[test]
+    fn not_listed_reads_the_unknown_symbol_message() {
+        let store = Store::new(StoreLimits::default());
+        let nope = Symbol::new("NOPE", "USD");
+        let unknown = |venue: &str, suggestions: &[&str]| SymbolError::Unknown {
+            input: "nope-usd".into(),
+            venue: venue.into(),
+            suggestions: suggestions.iter().map(ToString::to_string).collect(),
+        };
+        let cases = [
+            (ExchangeId::Kraken, unknown("kraken", &[]).to_string(), true),
+            (
+                ExchangeId::Okx,
+                unknown("okx", &["NEO/USD"]).to_string(),
+                true,
+            ),
+            (ExchangeId::Bybit, unknown("okx", &[]).to_string(), false),
+            (ExchangeId::Binance, "Invalid symbol".to_string(), false),
+        ];
+        for (ex, message, _) in &cases {
+            store.set_row_state(*ex, &nope, RowState::Invalid(message.clone()));
+        }
+        let snap = store.snapshot();
+        for (ex, message, want) in cases {
+            let row = snap.row(ex, "NOPE/USD").unwrap();
+            assert_eq!(not_listed(row), want, "{ex}: {message}");
+        }
+    }
 }
