@@ -1,5 +1,6 @@
-//! The price table: one line per (exchange, symbol), grouped by exchange when several feeds
-//! run. Columns drop out by priority as the terminal narrows, so a line is never wrapped or
+//! The price table: one line per (exchange, symbol), grouped under venue headings when
+//! several feeds run, or with a Venue column when the order mixes venues (a sort across
+//! all of them). Columns drop out by priority as the terminal narrows, so a line is never wrapped or
 //! garbled. Reads a [`Snapshot`] copy and the view state; formats through [`super::format`]
 //! (decimals only, no floats).
 
@@ -32,9 +33,9 @@ enum Entry<'a> {
     /// An exchange's heading, when several feeds run.
     Group(ExchangeId),
     Data(&'a Row, Box<Cells>),
-    /// A line without prices: a row pending, silent or invalid, or a symbol no venue
-    /// lists, with what to say about it.
-    Message(&'a Symbol, Span<'static>),
+    /// A line without prices: a row pending, silent or invalid (with its venue), or a
+    /// symbol several venues do not list, with what to say about it.
+    Message(&'a Symbol, Option<ExchangeId>, Span<'static>),
 }
 
 /// The earliest moment a flash now showing ends, so the loop can redraw then.
@@ -52,6 +53,20 @@ pub fn draw(
     area: Rect,
     view: &ViewState,
     snapshot: &Snapshot,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) {
+    let rows = ordered(snapshot, view.sort);
+    draw_rows(frame, area, view, snapshot, &rows, now, theme);
+}
+
+/// The table for `rows` in the order given.
+fn draw_rows(
+    frame: &mut Frame,
+    area: Rect,
+    view: &ViewState,
+    snapshot: &Snapshot,
+    rows: &[&Row],
     now: DateTime<Utc>,
     theme: &Theme,
 ) {
@@ -75,7 +90,7 @@ pub fn draw(
 
     // Lines first (cheap references), so that only the lines in view are formatted: the
     // cost of a frame follows the screen's height, not the watchlist's length.
-    let slots = slots(view, snapshot);
+    let (slots, interleaved) = slots(rows, snapshot);
     let height = usize::from(inner.height - 1);
     let selected = slots.iter().position(|s| match s {
         Slot::Row(r) => view.selected.as_ref() == Some(&key(r)),
@@ -95,7 +110,7 @@ pub fn draw(
             Slot::NotListed(symbol, venues) => {
                 let names: Vec<&str> = venues.iter().map(|ex| ex.as_str()).collect();
                 let text = format!("✕ not listed on {}", names.join(", "));
-                Entry::Message(symbol, Span::styled(text, theme.offline))
+                Entry::Message(symbol, None, Span::styled(text, theme.offline))
             }
         })
         .collect();
@@ -104,7 +119,7 @@ pub fn draw(
     for entry in &entries {
         let symbol = match entry {
             Entry::Data(row, _) => &row.symbol,
-            Entry::Message(symbol, _) => *symbol,
+            Entry::Message(symbol, ..) => *symbol,
             Entry::Group(_) => continue,
         };
         widths[Col::Symbol as usize] = widths[Col::Symbol as usize].max(symbol.as_str().len());
@@ -118,17 +133,36 @@ pub fn draw(
             widths[Col::Age as usize] = AGE_WIDTH;
         }
     }
-    for col in Col::PRIORITY {
-        let w = &mut widths[col as usize];
-        if *w > 0 {
-            *w = (*w).max(col.title().len());
-        }
+    if !interleaved {
+        // Venue headings say where each row is.
+        widths[Col::Venue as usize] = 0;
     }
-    let cols = choose_columns(&widths, usize::from(inner.width));
-
+    let titled = |title: fn(Col) -> &'static str| {
+        let mut w = widths;
+        for col in Col::PRIORITY {
+            if w[col as usize] > 0 {
+                w[col as usize] = w[col as usize].max(title(col).len());
+            }
+        }
+        w
+    };
+    let mut cols = choose_columns(&titled(Col::title), usize::from(inner.width));
+    let volume_dropped =
+        widths[Col::Volume as usize] > 0 && !cols.iter().any(|(c, _)| *c == Col::Volume);
+    if volume_dropped {
+        // The short volume title may let the column in.
+        cols = choose_columns(&titled(Col::short_title), usize::from(inner.width));
+    }
     let heading: Vec<(Col, Vec<Span<'static>>)> = cols
         .iter()
-        .map(|(c, _)| (*c, vec![Span::styled(c.title(), theme.header)]))
+        .map(|(c, w)| {
+            let title = if *w < c.title().len() {
+                c.short_title()
+            } else {
+                c.title()
+            };
+            (*c, vec![Span::styled(title, theme.header)])
+        })
         .collect();
     buf.set_line(inner.x, inner.y, &join(&cols, heading), inner.width);
 
@@ -162,13 +196,19 @@ pub fn draw(
                     .collect();
                 join(&cols, picked)
             }
-            Entry::Message(symbol, message) => {
+            Entry::Message(symbol, venue, message) => {
                 let sym_w = cols.first().map_or(0, |(_, w)| *w);
-                Line::from(vec![
+                let mut spans = vec![
                     Span::raw(format!("{:<sym_w$}", symbol.as_str())),
                     Span::raw(" ".repeat(GAP)),
-                    message.clone(),
-                ])
+                ];
+                if let Some(&(Col::Venue, w)) = cols.get(1) {
+                    let name = venue.map_or("", ExchangeId::as_str);
+                    spans.push(Span::raw(format!("{name:<w$}")));
+                    spans.push(Span::raw(" ".repeat(GAP)));
+                }
+                spans.push(message.clone());
+                Line::from(spans)
             }
         };
         let line = format::fit(line, usize::from(line_area.width));
@@ -206,9 +246,14 @@ pub fn draw(
 /// The table's body lines in display order, before formatting. A symbol that several
 /// venues do not list is one line at the end ("not listed on binance, okx") rather than a
 /// red row per venue; a symbol one venue does not list keeps its row and its suggestions.
-fn slots<'a>(view: &ViewState, snapshot: &'a Snapshot) -> Vec<Slot<'a>> {
-    let rows = ordered(snapshot, view.sort);
-    let grouped = snapshot.feeds.len() > 1 || rows.iter().any(|r| r.exchange != rows[0].exchange);
+///
+/// When the order interleaves venues (a venue's rows are not one run, as when sorting by
+/// change across all venues), there are no venue headings and the second value is true:
+/// each row then names its venue in a column of its own.
+fn slots<'a>(rows: &[&'a Row], snapshot: &Snapshot) -> (Vec<Slot<'a>>, bool) {
+    let interleaved = interleaved(rows);
+    let grouped = !interleaved
+        && (snapshot.feeds.len() > 1 || rows.iter().any(|r| r.exchange != rows[0].exchange));
     let mut unlisted: BTreeMap<&Symbol, Vec<ExchangeId>> = BTreeMap::new();
     for row in rows.iter().filter(|r| not_listed(r)) {
         unlisted.entry(&row.symbol).or_default().push(row.exchange);
@@ -216,7 +261,7 @@ fn slots<'a>(view: &ViewState, snapshot: &'a Snapshot) -> Vec<Slot<'a>> {
     unlisted.retain(|_, venues| venues.len() > 1);
     let mut slots: Vec<Slot<'_>> = Vec::with_capacity(rows.len() + snapshot.feeds.len());
     let mut last: Option<ExchangeId> = None;
-    for row in rows {
+    for &row in rows {
         if not_listed(row) && unlisted.contains_key(&row.symbol) {
             continue;
         }
@@ -227,7 +272,22 @@ fn slots<'a>(view: &ViewState, snapshot: &'a Snapshot) -> Vec<Slot<'a>> {
         slots.push(Slot::Row(row));
     }
     slots.extend(unlisted.into_iter().map(|(s, v)| Slot::NotListed(s, v)));
-    slots
+    (slots, interleaved)
+}
+
+/// Whether some venue's rows are not consecutive in `rows`.
+fn interleaved(rows: &[&Row]) -> bool {
+    let mut seen: Vec<ExchangeId> = Vec::new();
+    for pair in rows.windows(2) {
+        let (a, b) = (pair[0].exchange, pair[1].exchange);
+        if a != b {
+            if seen.contains(&b) {
+                return true;
+            }
+            seen.push(a);
+        }
+    }
+    false
 }
 
 /// Whether a row is invalid because its venue does not list the symbol. The store keeps
@@ -245,7 +305,7 @@ fn not_listed(row: &Row) -> bool {
 /// Body lines the table would like, and how many of its first `body` lines are rows
 /// (venue headings take lines too): the layout sizes the panes around the table by it.
 pub fn fill(view: &ViewState, snapshot: &Snapshot, body: usize) -> (usize, usize) {
-    let slots = slots(view, snapshot);
+    let (slots, _) = slots(&ordered(snapshot, view.sort), snapshot);
     let rows = slots
         .iter()
         .take(body)
@@ -330,8 +390,9 @@ fn row_entry<'a>(
     now: DateTime<Utc>,
     theme: &Theme,
 ) -> Entry<'a> {
-    let message =
-        |text: String, style: Style| Entry::Message(&row.symbol, Span::styled(text, style));
+    let message = |text: String, style: Style| {
+        Entry::Message(&row.symbol, Some(row.exchange), Span::styled(text, style))
+    };
     match (&row.state, &row.ticker) {
         (RowState::Invalid(why), _) => message(format!("✕ invalid: {why}"), theme.offline),
         (RowState::Silent(why), None) => message(format!("◌ no data: {why}"), theme.connecting),
@@ -366,6 +427,7 @@ fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
         }
     };
     cells[Col::Symbol as usize] = vec![Span::raw(row.symbol.to_string())];
+    cells[Col::Venue as usize] = vec![Span::raw(row.exchange.as_str())];
     if let Some(last) = t.last {
         let (arrow, dir_style) = match row.direction {
             Direction::Up => ("▲", theme.up),
@@ -422,37 +484,4 @@ fn trend(row: &Row, width: usize, live: bool, theme: &Theme) -> Vec<Span<'static
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::{Store, StoreLimits};
-    use crate::symbol::SymbolError;
-
-    #[test]
-    fn not_listed_reads_the_unknown_symbol_message() {
-        let store = Store::new(StoreLimits::default());
-        let nope = Symbol::new("NOPE", "USD");
-        let unknown = |venue: &str, suggestions: &[&str]| SymbolError::Unknown {
-            input: "nope-usd".into(),
-            venue: venue.into(),
-            suggestions: suggestions.iter().map(ToString::to_string).collect(),
-        };
-        let cases = [
-            (ExchangeId::Kraken, unknown("kraken", &[]).to_string(), true),
-            (
-                ExchangeId::Okx,
-                unknown("okx", &["NEO/USD"]).to_string(),
-                true,
-            ),
-            (ExchangeId::Bybit, unknown("okx", &[]).to_string(), false),
-            (ExchangeId::Binance, "Invalid symbol".to_string(), false),
-        ];
-        for (ex, message, _) in &cases {
-            store.set_row_state(*ex, &nope, RowState::Invalid(message.clone()));
-        }
-        let snap = store.snapshot();
-        for (ex, message, want) in cases {
-            let row = snap.row(ex, "NOPE/USD").unwrap();
-            assert_eq!(not_listed(row), want, "{ex}: {message}");
-        }
-    }
-}
+mod tests;
