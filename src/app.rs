@@ -142,7 +142,7 @@ where
             let drawn = terminal
                 .draw(|frame| ui::draw(frame, &app.view, &snapshot, now, theme))
                 .context("drawing the screen")?;
-            app.view.history_rows = ui::history_rows(drawn.area.height);
+            app.view.history_rows = ui::history_rows_for(drawn.area, &app.view, &snapshot);
             stats.frames += 1;
             dirty = false;
             drawn_version = Some(snapshot.version);

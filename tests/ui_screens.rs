@@ -7,10 +7,12 @@ mod ui_support;
 use chrono::TimeDelta;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
 
-use pricewire::model::{FeedStatus, Source};
+use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::store::{RowState, Store, StoreLimits};
+use pricewire::symbol::SymbolError;
 use pricewire::ui;
 use pricewire::ui::theme::Theme;
 use ui_support::*;
@@ -177,10 +179,159 @@ fn invalid_and_silent_symbols_80x24() {
 }
 
 #[test]
+fn offline_venue_rows_dimmed_and_no_phantom_cross_80x30() {
+    let snap = kraken_live_binance_offline(2.0);
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 80, 30);
+    insta::assert_snapshot!(term.backend());
+    let buf = term.backend().buffer();
+    let line = |y: u16| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>();
+    let screen: Vec<String> = (0..30).map(line).collect();
+    assert!(
+        !screen.iter().any(|l| l.contains("crossed")),
+        "an offline venue's last bid makes no cross"
+    );
+    let heading = screen
+        .iter()
+        .position(|l| l.contains("│binance ✕ OFFLINE"))
+        .unwrap();
+    for y in heading + 1..heading + 3 {
+        let y = u16::try_from(y).unwrap();
+        assert!(line(y).contains("offline 2s"), "{}", line(y));
+        for x in 1..79 {
+            let cell = &buf[(x, y)];
+            assert!(
+                cell.fg != Color::Green && cell.fg != Color::Red,
+                "no up/down colour on a dead venue's row: {}",
+                line(y)
+            );
+            assert!(cell.modifier.contains(Modifier::DIM), "{}", line(y));
+        }
+    }
+}
+
+/// Price rows (not venue headings, not borders) on a drawn screen.
+fn price_rows(term: &Terminal<TestBackend>) -> usize {
+    let buf = term.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .filter(|l| (l.starts_with("│BTC/USD") || l.starts_with("│ETH/USD")) && l.contains('%'))
+        .count()
+}
+
+#[test]
+fn six_venues_keep_ten_price_rows_80x24() {
+    let snap = six_venues();
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 80, 24);
+    insta::assert_snapshot!(term.backend());
+    assert!(price_rows(&term) >= 10, "{} price rows", price_rows(&term));
+    assert_eq!(
+        ui::history_rows_for(Rect::new(0, 0, 80, 24), &view_for(&snap), &snap),
+        0,
+        "the history gives way to the prices"
+    );
+}
+
+#[test]
+fn six_venues_tall_terminal_keeps_every_pane_160x50() {
+    let snap = six_venues();
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 160, 50);
+    insta::assert_snapshot!(term.backend());
+    assert_eq!(price_rows(&term), 12);
+    assert_eq!(
+        ui::history_rows_for(Rect::new(0, 0, 160, 50), &view_for(&snap), &snap),
+        ui::history_rows(50)
+    );
+}
+
+#[test]
+fn symbol_several_venues_do_not_list_is_one_line_80x30() {
+    let store = Store::new(StoreLimits::default());
+    kraken_market(&store, Source::Stream, 0.4);
+    let unknown = |venue: &str, input: &str, suggestions: &[&str]| {
+        RowState::Invalid(
+            SymbolError::Unknown {
+                input: input.into(),
+                venue: venue.into(),
+                suggestions: suggestions.iter().map(ToString::to_string).collect(),
+            }
+            .to_string(),
+        )
+    };
+    for ex in [
+        BINANCE,
+        ExchangeId::Bybit,
+        ExchangeId::Okx,
+        ExchangeId::Kucoin,
+    ] {
+        store.add_feed(ex, ago(600.0));
+        store.transition(ex, FeedStatus::Connected, "subscribed", ago(590.0));
+        store.set_row_state(ex, &sym("BTC/USD"), unknown(ex.as_str(), "BTC/USD", &[]));
+    }
+    store.add_symbol(BINANCE, &sym("ETH/USDT"), Some(2));
+    store.apply(ticker(
+        BINANCE,
+        "ETH/USDT",
+        Source::Stream,
+        ago(1.0),
+        "last=3420.51 bid=3420.50 ask=3420.52",
+    ));
+    // One venue only: its own row, with the suggestion.
+    store.set_row_state(
+        KRAKEN,
+        &sym("XBT/EUR"),
+        unknown("kraken", "XBT/EUR", &["BTC/EUR"]),
+    );
+    // Another reason than "not listed" keeps its row on every venue.
+    store.set_row_state(
+        ExchangeId::Okx,
+        &sym("LUNA/USD"),
+        RowState::Invalid("instrument suspended".into()),
+    );
+    let snap = store.snapshot();
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 80, 30);
+    insta::assert_snapshot!(term.backend());
+    let buf = term.backend().buffer();
+    let screen: Vec<String> = (0..30)
+        .map(|y| (0..80).map(|x| buf[(x, y)].symbol()).collect())
+        .collect();
+    let btc: Vec<&String> = screen.iter().filter(|l| l.contains("│BTC/USD ")).collect();
+    assert_eq!(
+        btc.len(),
+        2,
+        "kraken's row and one line for the rest: {btc:?}"
+    );
+    assert!(
+        btc[1].contains("not listed on binance, bybit, okx, kucoin"),
+        "{}",
+        btc[1]
+    );
+}
+
+#[test]
 fn two_venues_160x40() {
     let snap = two_venues();
     let term = draw(&view_for(&snap), &snap, &Theme::default(), 160, 40);
     insta::assert_snapshot!(term.backend());
+}
+
+#[test]
+fn spread_of_a_reconnecting_venue_is_dimmed_with_its_row() {
+    let snap = two_venues();
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 160, 40);
+    let buf = term.backend().buffer();
+    let line = |y: u16| (0..160).map(|x| buf[(x, y)].symbol()).collect::<String>();
+    let heading = (0..40).find(|&y| line(y).contains("Spread")).unwrap();
+    let spread_end = line(heading).find("Spread").unwrap() + "Spread".len();
+    let x = u16::try_from(line(heading)[..spread_end].chars().count() - 1).unwrap();
+    let kraken = (0..40).find(|&y| line(y).contains("ETH/USD ")).unwrap();
+    let binance = (0..40).find(|&y| line(y).contains("ETH/USDT")).unwrap();
+    assert_eq!(buf[(x, binance)].symbol(), "1", "{}", line(binance));
+    assert!(buf[(x, binance)].modifier.contains(Modifier::DIM));
+    assert!(!buf[(x, kraken)].modifier.contains(Modifier::DIM));
 }
 
 #[test]

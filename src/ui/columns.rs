@@ -7,15 +7,17 @@ use ratatui::text::{Line, Span};
 /// Blank columns between cells.
 pub const GAP: usize = 2;
 pub const TREND_MIN: usize = 6;
-/// Wide enough for `stale 1m35s` and `polled 59s`: fixed, so the columns do not jump
-/// about as ages grow or rows go stale.
-pub const AGE_WIDTH: usize = 11;
+/// Wide enough for `offline 1m35s`, `reconn 12m03s` and `polled 59s`: fixed, so the
+/// columns do not jump about as ages grow, rows go stale or feeds drop.
+pub const AGE_WIDTH: usize = 13;
 pub const TREND_MAX: usize = 30;
 
 /// A table column. Display order is the declaration order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Col {
     Symbol,
+    /// Only when rows of different venues are interleaved (no venue headings).
+    Venue,
     Last,
     Change,
     Pct,
@@ -30,10 +32,11 @@ pub enum Col {
 }
 
 impl Col {
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 13;
     /// Most important first: the last ones drop out first on a narrow terminal.
     pub const PRIORITY: [Col; Col::COUNT] = [
         Col::Symbol,
+        Col::Venue,
         Col::Last,
         Col::Pct,
         Col::Age,
@@ -50,6 +53,7 @@ impl Col {
     pub fn title(self) -> &'static str {
         match self {
             Col::Symbol => "Symbol",
+            Col::Venue => "Venue",
             Col::Last => "Last",
             Col::Change => "Chg 24h",
             Col::Pct => "%24h",
@@ -58,14 +62,23 @@ impl Col {
             Col::Spread => "Spread",
             Col::High => "High 24h",
             Col::Low => "Low 24h",
-            Col::Volume => "Vol 24h",
+            // Every venue's `volume_24h` is in the base currency (BTC for BTC/USD).
+            Col::Volume => "Vol 24h (base)",
             Col::Trend => "Trend",
             Col::Age => "Age",
         }
     }
 
+    /// The title when room is short: only the volume has a shorter one.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Col::Volume => "Vol (base)",
+            other => other.title(),
+        }
+    }
+
     pub fn left_aligned(self) -> bool {
-        matches!(self, Col::Symbol | Col::Trend)
+        matches!(self, Col::Symbol | Col::Venue | Col::Trend)
     }
 }
 

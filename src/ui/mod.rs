@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! pricewire  kraken ● LIVE · for 12m03s · ping 42ms · 15.2 msg/s      header (status.rs):
-//!            binance ↻ RECONNECTING 2/5 · next 4s · connect failed…   one line per feed
+//!            binance ↻ RECONNECTING 2/5 · next 4s · connect failed…   one line per feed, or
+//!                                                                  per state when short
 //! ┌ Prices · 6 symbols · sort: symbol ─────────────────────────────┐
 //! │Symbol           Last    %24h        Bid        Ask  Trend   Age│  prices.rs; columns
 //! │kraken ● LIVE                                                   │  drop by priority
@@ -12,7 +13,7 @@
 //! │XRP/USD   waiting for data…                                     │  group headings when
 //! │binance ↻ RECONNECTING 2/5                                      │  several feeds run
 //! └──────────────────────────────────────────────────── ↓ 2 more ─┘
-//! ┌ Across venues · best bid/ask ──────────────────────────────────┐  cross.rs, only when a
+//! ┌ Across venues · best fresh bid/ask ────────────────────────────┐  cross.rs, only when a
 //! │BTC/USD   best bid 97,123.5 coinbase · best ask 97,123.6 kraken │  symbol streams from
 //! └────────────────────────────────────────────────────────────────┘  several venues
 //! ┌ State history · newest first · 1-4 of 6 · PgUp/PgDn ───────────┐  history.rs, h toggles
@@ -23,6 +24,9 @@
 //!
 //!        ? opens the key list centred over everything (prompt.rs)
 //! ```
+//!
+//! When lines are short, the panes around the table give way first ([`plan`]), so that
+//! at least ten price rows stay in view.
 
 pub mod columns;
 pub mod cross;
@@ -35,10 +39,11 @@ pub mod theme;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::app::state::{HistoryPane, Mode, ViewState};
 use crate::store::Snapshot;
+use status::HeaderMode;
 use theme::Theme;
 
 /// Lines of the history pane (with its borders) for a screen `height` lines tall.
@@ -46,9 +51,97 @@ fn history_height(height: u16) -> u16 {
     (height / 3).clamp(4, 14)
 }
 
-/// Entries the history pane shows on a screen `height` lines tall.
+/// Entries the history pane shows on a screen `height` lines tall when it has its full
+/// size; see [`history_rows_for`] for what a given screen and snapshot really show.
 pub fn history_rows(height: u16) -> usize {
     usize::from(history_height(height).saturating_sub(2))
+}
+
+/// Entries the history pane shows on a screen of `area` for `snapshot`: 0 when the layout
+/// hides it to keep price rows in view. The loop pages the history by it.
+pub fn history_rows_for(area: Rect, view: &ViewState, snapshot: &Snapshot) -> usize {
+    usize::from(plan(area, view, snapshot).history.saturating_sub(2))
+}
+
+/// Price rows the table keeps in view before a secondary pane gives up lines.
+const MIN_PRICE_ROWS: usize = 10;
+
+/// How the screen's lines are shared out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Plan {
+    header: HeaderMode,
+    header_lines: u16,
+    cross: u16,
+    history: u16,
+    message: u16,
+}
+
+/// Share the screen out. Everything at full size when the table still shows at least
+/// [`MIN_PRICE_ROWS`] rows (or has fewer); otherwise, step by step, the history shrinks to two
+/// entries, the header says one line per state and then one line in all, the across-venues
+/// pane shrinks to one symbol, the history goes, and last the across-venues pane goes.
+fn plan(area: Rect, view: &ViewState, snapshot: &Snapshot) -> Plan {
+    let prompt_error = matches!(&view.mode, Mode::Adding(p) if p.error.is_some());
+    let message = prompt_error || (view.status.is_some() && !matches!(view.mode, Mode::Adding(_)));
+    let message = u16::from(message);
+    let history = match view.history {
+        HistoryPane::Shown => history_height(area.height),
+        HistoryPane::Hidden => 0,
+    };
+    let cross = cross::height(snapshot);
+    let header = |mode| status::height(snapshot, mode, area.width);
+    let per_feed = header(HeaderMode::PerFeed).unwrap_or(1);
+    let per_state = header(HeaderMode::PerState).unwrap_or(per_feed);
+    // A shorter mode only when it saves lines: with one feed, its details stay.
+    let shorter = |mode, lines: u16, than: (HeaderMode, u16)| {
+        if lines < than.1 { (mode, lines) } else { than }
+    };
+    let per_state = shorter(
+        HeaderMode::PerState,
+        per_state,
+        (HeaderMode::PerFeed, per_feed),
+    );
+    let lean = match header(HeaderMode::OneLine) {
+        Some(n) => shorter(HeaderMode::OneLine, n, per_state),
+        None => per_state,
+    };
+    let short_history = history.min(4);
+    let candidates = [
+        (HeaderMode::PerFeed, per_feed, cross, history),
+        (HeaderMode::PerFeed, per_feed, cross, short_history),
+        (per_state.0, per_state.1, cross, short_history),
+        (lean.0, lean.1, cross, short_history),
+        (lean.0, lean.1, cross.min(3), short_history),
+        (lean.0, lean.1, cross.min(3), 0),
+        (lean.0, lean.1, 0, 0),
+    ];
+    // A watchlist shorter than that scrolls in the full layout rather than reshaping the
+    // screen: the panes give way only for a table of MIN_PRICE_ROWS rows or more.
+    let rows = prices::row_lines(view, snapshot);
+    let wanted = if rows >= MIN_PRICE_ROWS {
+        MIN_PRICE_ROWS
+    } else {
+        0
+    };
+    let fits = |(_, header, cross, history): (HeaderMode, u16, u16, u16)| {
+        let table = area
+            .height
+            .saturating_sub(header + cross + history + message + 1);
+        // A table's borders and column headings take three lines.
+        let body = usize::from(table.saturating_sub(3));
+        table >= 3 && prices::fill(view, snapshot, body).1 >= wanted
+    };
+    let (header, header_lines, cross, history) = candidates
+        .into_iter()
+        .find(|c| fits(*c))
+        .unwrap_or(candidates[candidates.len() - 1]);
+    Plan {
+        header,
+        header_lines,
+        cross,
+        history,
+        message,
+    }
 }
 
 /// Draw the whole screen for `snapshot` as it stands at `now`.
@@ -60,17 +153,7 @@ pub fn draw(
     theme: &Theme,
 ) {
     let area = frame.area();
-    let prompt_error = matches!(&view.mode, Mode::Adding(p) if p.error.is_some());
-    let message = prompt_error || (view.status.is_some() && !matches!(view.mode, Mode::Adding(_)));
-    let history = match view.history {
-        HistoryPane::Shown => history_height(area.height),
-        HistoryPane::Hidden => 0,
-    };
-    let cross = if area.height >= 20 {
-        cross::height(snapshot)
-    } else {
-        0
-    };
+    let plan = plan(area, view, snapshot);
     let [
         header,
         prices,
@@ -79,21 +162,29 @@ pub fn draw(
         message_area,
         footer,
     ] = Layout::vertical([
-        Constraint::Length(status::height(snapshot)),
+        Constraint::Length(plan.header_lines),
         Constraint::Min(3),
-        Constraint::Length(cross),
-        Constraint::Length(history),
-        Constraint::Length(u16::from(message)),
+        Constraint::Length(plan.cross),
+        Constraint::Length(plan.history),
+        Constraint::Length(plan.message),
         Constraint::Length(1),
     ])
     .areas(area);
 
-    status::draw(frame, header, snapshot, &view.rates, now, theme);
+    status::draw(
+        frame,
+        header,
+        snapshot,
+        plan.header,
+        &view.rates,
+        now,
+        theme,
+    );
     prices::draw(frame, prices, view, snapshot, now, theme);
-    if cross > 0 {
-        cross::draw(frame, cross_area, snapshot, theme);
+    if plan.cross > 0 {
+        cross::draw(frame, cross_area, snapshot, view.stale_after, now, theme);
     }
-    if history > 0 {
+    if plan.history > 0 {
         history::draw(frame, history_area, snapshot, view, theme);
     }
     // On a very short terminal the layout squeezes these lines to nothing.

@@ -1,7 +1,11 @@
-//! The price table: one line per (exchange, symbol), grouped by exchange when several feeds
-//! run. Columns drop out by priority as the terminal narrows, so a line is never wrapped or
+//! The price table: one line per (exchange, symbol), grouped under venue headings when
+//! several feeds run, or with a Venue column when the order mixes venues (a sort across
+//! all of them). Columns drop out by priority as the terminal narrows, so a line is never wrapped or
 //! garbled. Reads a [`Snapshot`] copy and the view state; formats through [`super::format`]
 //! (decimals only, no floats).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use ratatui::Frame;
@@ -16,7 +20,8 @@ use super::status;
 use super::theme::Theme;
 use crate::app::state::{ViewState, key, ordered};
 use crate::model::{ExchangeId, Source};
-use crate::store::{Direction, Row, RowState, Snapshot};
+use crate::store::{Direction, Feed, Row, RowState, Snapshot};
+use crate::symbol::Symbol;
 
 /// How long a changed last price stays highlighted.
 pub const FLASH: TimeDelta = TimeDelta::seconds(1);
@@ -28,8 +33,9 @@ enum Entry<'a> {
     /// An exchange's heading, when several feeds run.
     Group(ExchangeId),
     Data(&'a Row, Box<Cells>),
-    /// A row without prices: pending, silent or invalid, with what to say about it.
-    Message(&'a Row, Span<'static>),
+    /// A line without prices: a row pending, silent or invalid (with its venue), or a
+    /// symbol several venues do not list, with what to say about it.
+    Message(&'a Symbol, Option<ExchangeId>, Span<'static>),
 }
 
 /// The earliest moment a flash now showing ends, so the loop can redraw then.
@@ -47,6 +53,20 @@ pub fn draw(
     area: Rect,
     view: &ViewState,
     snapshot: &Snapshot,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) {
+    let rows = ordered(snapshot, view.sort);
+    draw_rows(frame, area, view, snapshot, &rows, now, theme);
+}
+
+/// The table for `rows` in the order given.
+fn draw_rows(
+    frame: &mut Frame,
+    area: Rect,
+    view: &ViewState,
+    snapshot: &Snapshot,
+    rows: &[&Row],
     now: DateTime<Utc>,
     theme: &Theme,
 ) {
@@ -68,21 +88,13 @@ pub fn draw(
         return;
     }
 
-    let rows = ordered(snapshot, view.sort);
-    let grouped = snapshot.feeds.len() > 1 || rows.iter().any(|r| r.exchange != rows[0].exchange);
     // Lines first (cheap references), so that only the lines in view are formatted: the
     // cost of a frame follows the screen's height, not the watchlist's length.
-    let mut slots: Vec<Slot<'_>> = Vec::with_capacity(rows.len() + snapshot.feeds.len());
-    for row in rows {
-        if grouped && !matches!(slots.last(), Some(s) if s.exchange() == row.exchange) {
-            slots.push(Slot::Group(row.exchange));
-        }
-        slots.push(Slot::Row(row));
-    }
+    let (slots, interleaved) = slots(rows, snapshot);
     let height = usize::from(inner.height - 1);
     let selected = slots.iter().position(|s| match s {
         Slot::Row(r) => view.selected.as_ref() == Some(&key(r)),
-        Slot::Group(_) => false,
+        Slot::Group(_) | Slot::NotListed(..) => false,
     });
     let offset = match selected {
         Some(s) if s >= height => s + 1 - height,
@@ -94,16 +106,23 @@ pub fn draw(
         .take(height)
         .map(|slot| match slot {
             Slot::Group(ex) => Entry::Group(*ex),
-            Slot::Row(row) => row_entry(row, view, now, theme),
+            Slot::Row(row) => row_entry(row, view, snapshot, now, theme),
+            Slot::NotListed(symbol, venues) => {
+                let names: Vec<&str> = venues.iter().map(|ex| ex.as_str()).collect();
+                let text = format!("✕ not listed on {}", names.join(", "));
+                Entry::Message(symbol, None, Span::styled(text, theme.offline))
+            }
         })
         .collect();
 
     let mut widths = [0usize; Col::COUNT];
     for entry in &entries {
-        let (Entry::Data(row, _) | Entry::Message(row, _)) = entry else {
-            continue;
+        let symbol = match entry {
+            Entry::Data(row, _) => &row.symbol,
+            Entry::Message(symbol, ..) => *symbol,
+            Entry::Group(_) => continue,
         };
-        widths[Col::Symbol as usize] = widths[Col::Symbol as usize].max(row.symbol.as_str().len());
+        widths[Col::Symbol as usize] = widths[Col::Symbol as usize].max(symbol.as_str().len());
         if let Entry::Data(row, cells) = entry {
             for (i, cell) in cells.iter().enumerate() {
                 widths[i] = widths[i].max(span_width(cell));
@@ -114,17 +133,36 @@ pub fn draw(
             widths[Col::Age as usize] = AGE_WIDTH;
         }
     }
-    for col in Col::PRIORITY {
-        let w = &mut widths[col as usize];
-        if *w > 0 {
-            *w = (*w).max(col.title().len());
-        }
+    if !interleaved {
+        // Venue headings say where each row is.
+        widths[Col::Venue as usize] = 0;
     }
-    let cols = choose_columns(&widths, usize::from(inner.width));
-
+    let titled = |title: fn(Col) -> &'static str| {
+        let mut w = widths;
+        for col in Col::PRIORITY {
+            if w[col as usize] > 0 {
+                w[col as usize] = w[col as usize].max(title(col).len());
+            }
+        }
+        w
+    };
+    let mut cols = choose_columns(&titled(Col::title), usize::from(inner.width));
+    let volume_dropped =
+        widths[Col::Volume as usize] > 0 && !cols.iter().any(|(c, _)| *c == Col::Volume);
+    if volume_dropped {
+        // The short volume title may let the column in.
+        cols = choose_columns(&titled(Col::short_title), usize::from(inner.width));
+    }
     let heading: Vec<(Col, Vec<Span<'static>>)> = cols
         .iter()
-        .map(|(c, _)| (*c, vec![Span::styled(c.title(), theme.header)]))
+        .map(|(c, w)| {
+            let title = if *w < c.title().len() {
+                c.short_title()
+            } else {
+                c.title()
+            };
+            (*c, vec![Span::styled(title, theme.header)])
+        })
         .collect();
     buf.set_line(inner.x, inner.y, &join(&cols, heading), inner.width);
 
@@ -145,7 +183,11 @@ pub fn draw(
                     .iter()
                     .map(|(c, w)| {
                         let spans = if *c == Col::Trend {
-                            trend(row, *w, theme)
+                            let dead = matches!(
+                                mark(row, snapshot.feed(row.exchange), view.stale_after, now),
+                                Mark::Dead(_)
+                            );
+                            trend(row, *w, !dead, theme)
                         } else {
                             cells[*c as usize].clone()
                         };
@@ -154,19 +196,30 @@ pub fn draw(
                     .collect();
                 join(&cols, picked)
             }
-            Entry::Message(row, message) => {
+            Entry::Message(symbol, venue, message) => {
                 let sym_w = cols.first().map_or(0, |(_, w)| *w);
-                Line::from(vec![
-                    Span::raw(format!("{:<sym_w$}", row.symbol.as_str())),
+                let mut spans = vec![
+                    Span::raw(format!("{:<sym_w$}", symbol.as_str())),
                     Span::raw(" ".repeat(GAP)),
-                    message.clone(),
-                ])
+                ];
+                if let Some(&(Col::Venue, w)) = cols.get(1) {
+                    let name = venue.map_or("", ExchangeId::as_str);
+                    spans.push(Span::raw(format!("{name:<w$}")));
+                    spans.push(Span::raw(" ".repeat(GAP)));
+                }
+                spans.push(message.clone());
+                Line::from(spans)
             }
         };
         let line = format::fit(line, usize::from(line_area.width));
         buf.set_line(line_area.x, y, &line, line_area.width);
+        // Stale rows and every row of a feed that is not live are dimmed across the line,
+        // their derived figures (spread, change) included.
         if let Entry::Data(row, _) = entry
-            && is_stale(row, view, now)
+            && (matches!(
+                mark(row, snapshot.feed(row.exchange), view.stale_after, now),
+                Mark::Stale | Mark::Dead(_)
+            ) || is_older(row, view.stale_after, now))
         {
             buf.set_style(line_area, theme.stale);
         }
@@ -190,38 +243,171 @@ pub fn draw(
     }
 }
 
-/// A line of the table before formatting: a venue heading or a row.
+/// The table's body lines in display order, before formatting. A symbol that several
+/// venues do not list is one line at the end ("not listed on binance, okx") rather than a
+/// red row per venue; a symbol one venue does not list keeps its row and its suggestions.
+///
+/// When the order interleaves venues (a venue's rows are not one run, as when sorting by
+/// change across all venues), there are no venue headings and the second value is true:
+/// each row then names its venue in a column of its own.
+fn slots<'a>(rows: &[&'a Row], snapshot: &Snapshot) -> (Vec<Slot<'a>>, bool) {
+    let interleaved = interleaved(rows);
+    let grouped = !interleaved
+        && (snapshot.feeds.len() > 1 || rows.iter().any(|r| r.exchange != rows[0].exchange));
+    let mut unlisted: BTreeMap<&Symbol, Vec<ExchangeId>> = BTreeMap::new();
+    for row in rows.iter().filter(|r| not_listed(r)) {
+        unlisted.entry(&row.symbol).or_default().push(row.exchange);
+    }
+    unlisted.retain(|_, venues| venues.len() > 1);
+    let mut slots: Vec<Slot<'_>> = Vec::with_capacity(rows.len() + snapshot.feeds.len());
+    let mut last: Option<ExchangeId> = None;
+    for &row in rows {
+        if not_listed(row) && unlisted.contains_key(&row.symbol) {
+            continue;
+        }
+        if grouped && last != Some(row.exchange) {
+            slots.push(Slot::Group(row.exchange));
+        }
+        last = Some(row.exchange);
+        slots.push(Slot::Row(row));
+    }
+    slots.extend(unlisted.into_iter().map(|(s, v)| Slot::NotListed(s, v)));
+    (slots, interleaved)
+}
+
+/// Whether some venue's rows are not consecutive in `rows`.
+fn interleaved(rows: &[&Row]) -> bool {
+    let mut seen: Vec<ExchangeId> = Vec::new();
+    for pair in rows.windows(2) {
+        let (a, b) = (pair[0].exchange, pair[1].exchange);
+        if a != b {
+            if seen.contains(&b) {
+                return true;
+            }
+            seen.push(a);
+        }
+    }
+    false
+}
+
+/// Whether a row is invalid because its venue does not list the symbol. The store keeps
+/// only the message, so this reads the wording of [`crate::symbol::SymbolError::Unknown`]
+/// (a test pins it).
+fn not_listed(row: &Row) -> bool {
+    match &row.state {
+        RowState::Invalid(why) => why
+            .strip_prefix(row.exchange.as_str())
+            .is_some_and(|rest| rest.starts_with(" does not list ")),
+        _ => false,
+    }
+}
+
+/// Body lines the table would like, and how many of its first `body` lines are rows
+/// (venue headings take lines too): the layout sizes the panes around the table by it.
+pub fn fill(view: &ViewState, snapshot: &Snapshot, body: usize) -> (usize, usize) {
+    let (slots, _) = slots(&ordered(snapshot, view.sort), snapshot);
+    let rows = slots
+        .iter()
+        .take(body)
+        .filter(|s| !matches!(s, Slot::Group(_)))
+        .count();
+    (slots.len(), rows)
+}
+
+/// Rows the table has (each line that is not a venue heading).
+pub fn row_lines(view: &ViewState, snapshot: &Snapshot) -> usize {
+    fill(view, snapshot, usize::MAX).1
+}
+
+/// A line of the table before formatting: a venue heading, a row, or a symbol several
+/// venues do not list.
 enum Slot<'a> {
     Group(ExchangeId),
     Row(&'a Row),
+    NotListed(&'a Symbol, Vec<ExchangeId>),
 }
 
-impl Slot<'_> {
-    fn exchange(&self) -> ExchangeId {
+fn is_older(row: &Row, stale_after: Duration, now: DateTime<Utc>) -> bool {
+    row.updated_at()
+        .is_some_and(|at| format::delta(at, now) > stale_after)
+}
+
+/// How far a row's data can be trusted at `now`. Everything derived from a row (its
+/// colours, its spread, the across-venues figures) follows this one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// Streamed, subscribed, recent.
+    Fresh,
+    /// Recent, from REST polling while the feed is in fallback.
+    Polled,
+    /// The feed is live but this row's data is older than the stale threshold.
+    Stale,
+    /// Confirmed, but no data arrives.
+    Silent,
+    /// The feed is not live (the word says how): the data is what it was when it went.
+    Dead(&'static str),
+}
+
+impl Mark {
+    /// Whether the row's quotes may take part in figures across venues.
+    pub fn is_fresh(self) -> bool {
+        matches!(self, Mark::Fresh | Mark::Polled)
+    }
+
+    /// The Age cell's text: the plain age when fresh, else the mark and the age.
+    pub fn age_text(self, age: &str) -> String {
         match self {
-            Slot::Group(ex) => *ex,
-            Slot::Row(r) => r.exchange,
+            Mark::Fresh => age.to_string(),
+            Mark::Polled => format!("polled {age}"),
+            Mark::Stale => format!("stale {age}"),
+            Mark::Silent => format!("silent {age}"),
+            Mark::Dead(word) => format!("{word} {age}"),
         }
     }
 }
 
-fn is_stale(row: &Row, view: &ViewState, now: DateTime<Utc>) -> bool {
-    row.updated_at()
-        .is_some_and(|at| format::delta(at, now) > view.stale_after)
+/// The [`Mark`] of `row`, whose feed (if the snapshot has it) is `feed`. A row without a
+/// feed has nobody updating it and counts as stopped.
+pub fn mark(row: &Row, feed: Option<&Feed>, stale_after: Duration, now: DateTime<Utc>) -> Mark {
+    let dead = feed.map_or(Some("stopped"), |f| status::dead_word(&f.status));
+    if let Some(word) = dead {
+        Mark::Dead(word)
+    } else if let RowState::Silent(_) = row.state {
+        Mark::Silent
+    } else if is_older(row, stale_after, now) {
+        Mark::Stale
+    } else if row.source() == Some(Source::Rest) {
+        Mark::Polled
+    } else {
+        Mark::Fresh
+    }
 }
 
-fn row_entry<'a>(row: &'a Row, view: &ViewState, now: DateTime<Utc>, theme: &Theme) -> Entry<'a> {
-    let message = |text: String, style: Style| Entry::Message(row, Span::styled(text, style));
+fn row_entry<'a>(
+    row: &'a Row,
+    view: &ViewState,
+    snapshot: &Snapshot,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) -> Entry<'a> {
+    let message = |text: String, style: Style| {
+        Entry::Message(&row.symbol, Some(row.exchange), Span::styled(text, style))
+    };
     match (&row.state, &row.ticker) {
         (RowState::Invalid(why), _) => message(format!("✕ invalid: {why}"), theme.offline),
         (RowState::Silent(why), None) => message(format!("◌ no data: {why}"), theme.connecting),
         (RowState::Pending, None) => message("waiting for data…".into(), theme.dim),
         (RowState::Subscribed, None) => message("subscribed · waiting for data…".into(), theme.dim),
-        (_, Some(_)) => Entry::Data(row, Box::new(cells(row, view, now, theme))),
+        (_, Some(_)) => {
+            let mark = mark(row, snapshot.feed(row.exchange), view.stale_after, now);
+            Entry::Data(row, Box::new(cells(row, mark, now, theme)))
+        }
     }
 }
 
-fn cells(row: &Row, view: &ViewState, now: DateTime<Utc>, theme: &Theme) -> Cells {
+fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
+    // Up/down colours and the flash say "this is moving now": only while the feed is live.
+    let live = !matches!(mark, Mark::Dead(_));
     let mut cells: Cells = Default::default();
     let Some(t) = &row.ticker else { return cells };
     let dp = row.price_decimals;
@@ -230,7 +416,9 @@ fn cells(row: &Row, view: &ViewState, now: DateTime<Utc>, theme: &Theme) -> Cell
             .unwrap_or_default()
     };
     let signed = |v: rust_decimal::Decimal| {
-        if v.is_sign_negative() && !v.is_zero() {
+        if !live {
+            Style::new()
+        } else if v.is_sign_negative() && !v.is_zero() {
             theme.down
         } else if v.is_zero() {
             Style::new()
@@ -239,15 +427,18 @@ fn cells(row: &Row, view: &ViewState, now: DateTime<Utc>, theme: &Theme) -> Cell
         }
     };
     cells[Col::Symbol as usize] = vec![Span::raw(row.symbol.to_string())];
+    cells[Col::Venue as usize] = vec![Span::raw(row.exchange.as_str())];
     if let Some(last) = t.last {
         let (arrow, dir_style) = match row.direction {
             Direction::Up => ("▲", theme.up),
             Direction::Down => ("▼", theme.down),
             Direction::Flat => (" ", Style::new()),
         };
-        let flashing = row
-            .last_change_at
-            .is_some_and(|at| now >= at && now - at < FLASH);
+        let dir_style = if live { dir_style } else { Style::new() };
+        let flashing = live
+            && row
+                .last_change_at
+                .is_some_and(|at| now >= at && now - at < FLASH);
         let text = format!("{} {arrow}", format::price(last, dp));
         cells[Col::Last as usize] = if flashing {
             vec![Span::styled(text, dir_style.add_modifier(theme.flash))]
@@ -270,26 +461,27 @@ fn cells(row: &Row, view: &ViewState, now: DateTime<Utc>, theme: &Theme) -> Cell
         cells[Col::Volume as usize] = vec![Span::raw(format::volume(v))];
     }
     let age = format::age(t.received_ts, now);
-    cells[Col::Age as usize] = vec![if let RowState::Silent(_) = row.state {
-        Span::styled(format!("silent {age}"), theme.connecting)
-    } else if is_stale(row, view, now) {
-        Span::styled(format!("stale {age}"), theme.stale)
-    } else if t.source == Source::Rest {
-        Span::styled(format!("polled {age}"), theme.fallback)
-    } else {
-        Span::styled(age, theme.dim)
-    }];
+    let age_style = match mark {
+        Mark::Fresh => theme.dim,
+        Mark::Polled => theme.fallback,
+        Mark::Silent => theme.connecting,
+        Mark::Stale | Mark::Dead(_) => theme.stale,
+    };
+    cells[Col::Age as usize] = vec![Span::styled(mark.age_text(&age), age_style)];
     cells
 }
 
-fn trend(row: &Row, width: usize, theme: &Theme) -> Vec<Span<'static>> {
+fn trend(row: &Row, width: usize, live: bool, theme: &Theme) -> Vec<Span<'static>> {
     let bars = format::sparkline(row.sparkline.iter(), width);
     let first = row.sparkline.get(row.sparkline.len().saturating_sub(width));
     let last = row.sparkline.back();
     let style = match (first, last) {
-        (Some(a), Some(b)) if b > a => theme.up,
-        (Some(a), Some(b)) if b < a => theme.down,
+        (Some(a), Some(b)) if live && b > a => theme.up,
+        (Some(a), Some(b)) if live && b < a => theme.down,
         _ => Style::new(),
     };
     vec![Span::styled(bars, style)]
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,6 @@
 //! The header: app name and one line per feed saying how its connection stands, as a glyph,
-//! a word and a colour, so it reads with colour off. Reads a [`Feed`] copy; never touches
+//! a word and a colour, so it reads with colour off. When the screen is short of lines it
+//! says less: one line per state, or all states on one line ([`HeaderMode`]). Reads a [`Feed`] copy; never touches
 //! the feed itself.
 
 use std::collections::BTreeMap;
@@ -17,43 +18,110 @@ use crate::store::{Feed, Snapshot};
 
 const APP: &str = "pricewire";
 
-/// Lines the header needs: one per feed, at least one.
-pub fn height(snapshot: &Snapshot) -> u16 {
-    u16::try_from(snapshot.feeds.len().clamp(1, 8)).unwrap_or(1)
+/// How much the header says, from most to least room taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderMode {
+    /// One line per feed with its details (duration, ping, countdown, reason).
+    PerFeed,
+    /// One line per state: `● LIVE kraken binance`, `✕ OFFLINE kucoin`.
+    PerState,
+    /// The state groups on one line, when they fit the width.
+    OneLine,
+}
+
+/// Lines the header takes in `mode` at `width`; `None` when the mode does not fit.
+pub fn height(snapshot: &Snapshot, mode: HeaderMode, width: u16) -> Option<u16> {
+    let lines = match mode {
+        HeaderMode::PerFeed => snapshot.feeds.len().clamp(1, 8),
+        HeaderMode::PerState => groups(snapshot, &Theme::default()).len().max(1),
+        HeaderMode::OneLine => {
+            return (one_line(snapshot, &Theme::default()).width() <= usize::from(width))
+                .then_some(1);
+        }
+    };
+    Some(u16::try_from(lines).unwrap_or(1))
+}
+
+/// Feeds grouped by the state they are in (`● LIVE`, `↻ RECONNECTING 2/5`, ...), in the
+/// order the states first appear: each group is the badge and the venue names.
+fn groups(snapshot: &Snapshot, theme: &Theme) -> Vec<(Span<'static>, Vec<ExchangeId>)> {
+    let mut groups: Vec<(Span<'static>, Vec<ExchangeId>)> = Vec::new();
+    for feed in &snapshot.feeds {
+        let b = badge(&feed.status, theme);
+        match groups.iter_mut().find(|(g, _)| g.content == b.content) {
+            Some((_, venues)) => venues.push(feed.exchange),
+            None => groups.push((b, vec![feed.exchange])),
+        }
+    }
+    groups
+}
+
+fn group_spans(badge: Span<'static>, venues: &[ExchangeId], theme: &Theme) -> Vec<Span<'static>> {
+    let mut spans = vec![badge];
+    for ex in venues {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(ex.as_str(), theme.header));
+    }
+    spans
+}
+
+fn one_line(snapshot: &Snapshot, theme: &Theme) -> Line<'static> {
+    let mut spans = vec![Span::styled(APP, theme.header), Span::raw("  ")];
+    for (i, (b, venues)) in groups(snapshot, theme).into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.dim));
+        }
+        spans.extend(group_spans(b, &venues, theme));
+    }
+    Line::from(spans)
 }
 
 pub fn draw(
     frame: &mut Frame,
     area: Rect,
     snapshot: &Snapshot,
+    mode: HeaderMode,
     rates: &BTreeMap<ExchangeId, f64>,
     now: DateTime<Utc>,
     theme: &Theme,
 ) {
     let pad = " ".repeat(APP.len() + 2);
-    let mut lines = Vec::new();
-    if snapshot.feeds.is_empty() {
-        lines.push(Line::from(vec![
-            Span::styled(APP, theme.header),
-            Span::raw("  "),
-            Span::styled("no feed is running", theme.dim),
-        ]));
-    }
-    for (i, feed) in snapshot.feeds.iter().enumerate() {
-        let mut spans = if i == 0 {
+    let lead = |i: usize| {
+        if i == 0 {
             vec![Span::styled(APP, theme.header), Span::raw("  ")]
         } else {
             vec![Span::raw(pad.clone())]
-        };
-        spans.push(Span::styled(feed.exchange.as_str(), theme.header));
-        spans.push(Span::raw(" "));
-        spans.extend(feed_spans(
-            feed,
-            rates.get(&feed.exchange).copied(),
-            now,
-            theme,
-        ));
-        lines.push(Line::from(spans));
+        }
+    };
+    let mut lines = Vec::new();
+    match mode {
+        _ if snapshot.feeds.is_empty() => lines.push(Line::from(vec![
+            Span::styled(APP, theme.header),
+            Span::raw("  "),
+            Span::styled("no feed is running", theme.dim),
+        ])),
+        HeaderMode::PerFeed => {
+            for (i, feed) in snapshot.feeds.iter().enumerate() {
+                let mut spans = lead(i);
+                spans.push(Span::styled(feed.exchange.as_str(), theme.header));
+                spans.push(Span::raw(" "));
+                spans.extend(feed_spans(
+                    feed,
+                    rates.get(&feed.exchange).copied(),
+                    now,
+                    theme,
+                ));
+                lines.push(Line::from(spans));
+            }
+        }
+        HeaderMode::PerState => {
+            for (i, (b, venues)) in groups(snapshot, theme).into_iter().enumerate() {
+                let mut spans = lead(i);
+                spans.extend(group_spans(b, &venues, theme));
+                lines.push(Line::from(spans));
+            }
+        }
+        HeaderMode::OneLine => lines.push(one_line(snapshot, theme)),
     }
     let buf = frame.buffer_mut();
     for (y, line) in (area.y..area.bottom()).zip(lines) {
@@ -84,6 +152,23 @@ pub fn badge(status: &FeedStatus, theme: &Theme) -> Span<'static> {
         FeedStatus::Stopped => ("■ STOPPED".to_string(), theme.dim),
     };
     Span::styled(text, style)
+}
+
+/// Whether a feed's data counts as current: streamed (`Connected`) or polled (`Fallback`).
+/// Any other state means the last quotes are leftovers of a connection that is gone.
+pub fn is_live(status: &FeedStatus) -> bool {
+    matches!(status, FeedStatus::Connected | FeedStatus::Fallback { .. })
+}
+
+/// The short word a row's Age cell shows when its feed is not live (`offline 3s`).
+pub fn dead_word(status: &FeedStatus) -> Option<&'static str> {
+    match status {
+        FeedStatus::Connected | FeedStatus::Fallback { .. } => None,
+        FeedStatus::Connecting => Some("connect"),
+        FeedStatus::Reconnecting { .. } => Some("reconn"),
+        FeedStatus::Offline { .. } => Some("offline"),
+        FeedStatus::Stopped => Some("stopped"),
+    }
 }
 
 /// A feed's status with its details: how long it has been live, ping and message rate when
@@ -255,5 +340,37 @@ mod tests {
             Style::new().add_modifier(Modifier::DIM),
         );
         assert_eq!(buf, want);
+    }
+
+    #[test]
+    fn short_header_groups_feeds_by_state() {
+        let store = Store::new(StoreLimits::default());
+        let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        for ex in ExchangeId::ALL {
+            store.add_feed(ex, t0);
+            store.transition(ex, FeedStatus::Connected, "", t0);
+        }
+        let reconnecting = FeedStatus::Reconnecting {
+            attempt: 2,
+            max_attempts: 5,
+            next_try: now(),
+        };
+        store.transition(ExchangeId::Okx, reconnecting, "", t0);
+        let offline = FeedStatus::Offline { next_try: now() };
+        store.transition(ExchangeId::Kucoin, offline, "", t0);
+        let snap = store.snapshot();
+        let text: String = one_line(&snap, &Theme::default())
+            .spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(
+            text,
+            "pricewire  ● LIVE kraken binance coinbase bybit · ↻ RECONNECTING 2/5 okx · ✕ OFFLINE kucoin"
+        );
+        assert_eq!(height(&snap, HeaderMode::PerFeed, 80), Some(6));
+        assert_eq!(height(&snap, HeaderMode::PerState, 80), Some(3));
+        assert_eq!(height(&snap, HeaderMode::OneLine, 80), None, "too wide");
+        assert_eq!(height(&snap, HeaderMode::OneLine, 100), Some(1));
     }
 }

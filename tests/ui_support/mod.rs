@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use rust_decimal::Decimal;
 use tokio::sync::mpsc;
 
 use pricewire::app::state::ViewState;
@@ -242,4 +243,103 @@ pub fn kraken_feeds() -> (Feeds, mpsc::Receiver<Command>) {
     );
     let handle = FeedHandle::new(KRAKEN, tx, Arc::new(RwLock::new(Some(list))));
     (Feeds::new(vec![handle]), rx)
+}
+
+/// Kraken live as in [`live`], and binance quoting BTC/USD and ETH/USD until it went
+/// offline `offline_secs` ago. Its last BTC/USD bid is above kraken's ask: a cross that
+/// is not there.
+pub fn kraken_live_binance_offline(offline_secs: f64) -> Snapshot {
+    let store = Store::new(StoreLimits::default());
+    kraken_market(&store, Source::Stream, 0.4);
+    store.add_feed(BINANCE, ago(600.0));
+    store.transition(
+        BINANCE,
+        FeedStatus::Connected,
+        "subscribed 2 symbols",
+        ago(590.0),
+    );
+    store.add_symbol(BINANCE, &sym("BTC/USD"), Some(2));
+    store.add_symbol(BINANCE, &sym("ETH/USD"), Some(2));
+    series(
+        &store,
+        BINANCE,
+        "BTC/USD",
+        Source::Stream,
+        offline_secs + 0.5,
+        &["97150.00", "97200.05"],
+        "bid=97200.00 ask=97200.10 open=95901.20 vol=18234.50631",
+    );
+    series(
+        &store,
+        BINANCE,
+        "ETH/USD",
+        Source::Stream,
+        offline_secs + 0.5,
+        &["3430.00", "3420.51"],
+        "bid=3420.50 ask=3420.52 open=3498.00 vol=301234.7781",
+    );
+    store.transition(
+        BINANCE,
+        FeedStatus::Offline {
+            next_try: now() + TimeDelta::seconds(20),
+        },
+        "REST: connection refused",
+        ago(offline_secs),
+    );
+    store.snapshot()
+}
+
+/// Six venues quoting BTC/USD and ETH/USD: four live, okx reconnecting (attempt 2 of 5),
+/// kucoin offline with 40 s old data.
+pub fn six_venues() -> Snapshot {
+    let store = Store::new(StoreLimits::default());
+    for (i, ex) in ExchangeId::ALL.into_iter().enumerate() {
+        let offset = Decimal::from(i64::try_from(i).unwrap());
+        store.add_feed(ex, ago(900.0));
+        store.transition(
+            ex,
+            FeedStatus::Connected,
+            "subscribed 2 symbols",
+            ago(800.0),
+        );
+        store.with_counters(ex, |c| c.ping_rtt = Some(Duration::from_millis(40)));
+        let age = if ex == ExchangeId::Kucoin { 40.0 } else { 1.0 };
+        for (s, base) in [("BTC/USD", "97100.00"), ("ETH/USD", "3420.00")] {
+            store.add_symbol(ex, &sym(s), Some(2));
+            let mid = base.parse::<Decimal>().unwrap() + offset;
+            let fields = format!(
+                "bid={} ask={} open={base} vol=1234.5",
+                mid - Decimal::new(5, 2),
+                mid + Decimal::new(5, 2)
+            );
+            series(
+                &store,
+                ex,
+                s,
+                Source::Stream,
+                age,
+                &[base, &mid.to_string()],
+                &fields,
+            );
+        }
+    }
+    store.transition(
+        ExchangeId::Okx,
+        FeedStatus::Reconnecting {
+            attempt: 2,
+            max_attempts: 5,
+            next_try: now() + TimeDelta::seconds(4),
+        },
+        "connect failed: connection refused",
+        ago(3.0),
+    );
+    store.transition(
+        ExchangeId::Kucoin,
+        FeedStatus::Offline {
+            next_try: now() + TimeDelta::seconds(20),
+        },
+        "REST: connection refused",
+        ago(30.0),
+    );
+    store.snapshot()
 }
