@@ -4,11 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+
+mod save;
+pub use save::save_watchlist;
 
 /// A config file that could not be used. The message names the file, line and key.
 #[derive(Debug, thiserror::Error)]
@@ -246,56 +248,6 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
 /// `~/.config/pricewire/config.toml` on Linux (the platform's config dir elsewhere).
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "pricewire").map(|d| d.config_dir().join("config.toml"))
-}
-
-/// Replace the `symbols` array in the config file, keeping every comment and the layout of
-/// the rest. Written to a temporary file beside it, flushed, then renamed over it, so a
-/// full or read-only disk leaves the old file as it was.
-pub fn save_watchlist(path: &Path, symbols: &[String]) -> Result<(), ConfigError> {
-    let fail = |message: String| ConfigError::Save {
-        path: path.to_path_buf(),
-        message,
-    };
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(fail(e.to_string())),
-    };
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| fail(format!("the file is not valid TOML: {e}")))?;
-    let mut array = toml_edit::Array::new();
-    for s in symbols {
-        array.push(s.as_str());
-    }
-    match doc
-        .get_mut("symbols")
-        .and_then(toml_edit::Item::as_value_mut)
-    {
-        Some(value) => {
-            // Keep the comments around the old value.
-            let decor = value.decor().clone();
-            *value = toml_edit::Value::Array(array);
-            *value.decor_mut() = decor;
-        }
-        None => {
-            doc.insert("symbols", toml_edit::value(array));
-        }
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
-    }
-    let tmp = path.with_extension("toml.tmp");
-    let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(doc.to_string().as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        fail(e.to_string())
-    })
 }
 
 #[cfg(test)]
