@@ -52,12 +52,9 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let color = ColorMode::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
-    let (theme, problems) = Theme::new(&config.theme, color);
+    let theme = Theme::new(&config.theme, color);
     let mut app = App::new(feeds, config, config_path);
     app.view.utc_offset = *Local::now().offset();
-    if !problems.is_empty() {
-        app.view.status = Some(state::Status::Error(problems.join("; ")));
-    }
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
         Err(e) => {
