@@ -1,12 +1,12 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
 use pricewire::cli::{Cli, Command};
 use pricewire::{logging, run, sim};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_env();
     if let Some(Command::Sim(args)) = cli.command {
         return report(sim::run_cli(args).await.map(|()| ExitCode::SUCCESS));
     }
@@ -15,13 +15,12 @@ async fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return report(Err(e)),
     };
-    let log_path = cli
-        .log_file
-        .clone()
-        .or_else(|| settings.config.log_file.clone());
-    let _guard = logging::init(log_path.as_deref())
-        .map_err(|e| eprintln!("pricewire: logging disabled: {e}"))
-        .ok();
+    let term = std::env::var("TERM").ok();
+    if let Some(why) = cli.dashboard_refusal(term.as_deref(), std::io::stdout().is_terminal()) {
+        eprintln!("pricewire: {why}");
+        return ExitCode::from(2);
+    }
+    let _guard = logging::start(&cli, &settings);
     report(run::run(cli, settings).await)
 }
 
