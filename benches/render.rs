@@ -52,7 +52,7 @@ fn market(rows: usize, now: DateTime<Utc>, shift: i64) -> Snapshot {
 
 fn render(c: &mut Criterion) {
     let now = Utc::now();
-    let (theme, _) = Theme::new(&std::collections::BTreeMap::new(), ColorMode::Color);
+    let theme = Theme::new(&std::collections::BTreeMap::new(), ColorMode::Color);
     let view = ViewState::default();
     let mut group = c.benchmark_group("render");
     for rows in [100usize, 1000] {

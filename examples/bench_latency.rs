@@ -312,7 +312,7 @@ async fn main() {
         // On this (the main) thread, not a worker, as the binary runs the dashboard.
         async move {
             let config = Config::default();
-            let (theme, _) = Theme::new(&config.theme, ColorMode::Color);
+            let theme = Theme::new(&config.theme, ColorMode::Color);
             let mut app = App::new(Feeds::new(vec![handle]), &config, None);
             let mut terminal = Terminal::new(backend).expect("terminal");
             let keys = futures_util::stream::pending();

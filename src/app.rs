@@ -56,16 +56,13 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let color = ColorMode::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
-    let (theme, problems) = Theme::new(&config.theme, color);
+    let theme = Theme::new(&config.theme, color);
     let mut app = App::new(feeds, config, config_path);
     if let Some(why) = not_saved {
         app = app.without_saving(why);
     }
     app.view.utc_offset = *Local::now().offset();
     app.view.log_file = log_file;
-    if !problems.is_empty() {
-        app.view.status = Some(state::Status::Error(problems.join("; ")));
-    }
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
         Err(e) => {

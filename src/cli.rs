@@ -3,16 +3,13 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::config::{self, REST_SCHEMES, WS_SCHEMES};
 
 /// Live crypto prices from real exchanges, honest about how fresh they are.
 #[derive(Debug, Parser)]
 #[command(name = "pricewire", version, args_conflicts_with_subcommands = true)]
-#[command(
-    after_help = "Symbols take any spelling (BTC/USD, btc-usd, XBTUSD) and an optional \
-venue prefix (kraken:BTC/USD). Without symbols the config file's watchlist is used.\n\
-Config file: ~/.config/pricewire/config.toml (see config.example.toml)."
-)]
 pub struct Cli {
     /// Exchange(s) to stream from, comma-separated: kraken, binance, coinbase, bybit, okx, kucoin.
     #[arg(long, short = 'e', value_delimiter = ',')]
@@ -24,24 +21,77 @@ pub struct Cli {
     #[arg(long)]
     pub headless: bool,
     /// Run against the built-in exchange simulator on 127.0.0.1 (no network needed).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["ws_url", "rest_url"])]
     pub demo: bool,
     /// Simulator scenario for --demo (steady, burst, drop-after:N, flapping, ...).
     #[arg(long, default_value = "steady", requires = "demo")]
     pub scenario: String,
-    /// WebSocket URL override (first exchange).
-    #[arg(long)]
+    /// WebSocket URL override (first exchange): ws:// or wss://.
+    #[arg(long, value_parser = ws_url)]
     pub ws_url: Option<String>,
-    /// REST base URL override (first exchange).
-    #[arg(long)]
+    /// REST base URL override (first exchange): http:// or https://.
+    #[arg(long, value_parser = rest_url)]
     pub rest_url: Option<String>,
-    /// Log file (default: the platform data dir's pricewire/pricewire.log).
+    /// Log file (default: the platform data dir's pricewire/pricewire.log; ~/ is expanded).
     #[arg(long)]
     pub log_file: Option<PathBuf>,
     /// Symbols to watch (replace the config's watchlist for this run).
     pub symbols: Vec<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The process's arguments; `--help` names this machine's config and log file paths.
+    pub fn from_env() -> Cli {
+        let matches = Cli::command().after_help(after_help()).get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+
+    /// Why the dashboard cannot be drawn here, given `TERM` and whether stdout is a
+    /// terminal; `None` when it can (or when `--headless` needs no terminal).
+    pub fn dashboard_refusal(
+        &self,
+        term: Option<&str>,
+        stdout_is_terminal: bool,
+    ) -> Option<&'static str> {
+        if self.headless || self.command.is_some() {
+            None
+        } else if term == Some("dumb") {
+            Some(
+                "TERM=dumb cannot draw the dashboard; use --headless for JSON lines, or a terminal that supports cursor movement",
+            )
+        } else if !stdout_is_terminal {
+            Some("stdout is not a terminal; use --headless for JSON lines")
+        } else {
+            None
+        }
+    }
+}
+
+/// Paths as this machine has them (the documented Linux ones when there is no home).
+pub fn after_help() -> String {
+    let config = config::default_path().map_or("~/.config/pricewire/config.toml".into(), |p| {
+        p.display().to_string()
+    });
+    let log = crate::logging::default_path()
+        .map_or("~/.local/share/pricewire/pricewire.log".into(), |p| {
+            p.display().to_string()
+        });
+    format!(
+        "Symbols take any spelling (BTC/USD, btc-usd, XBTUSD) and an optional venue prefix \
+(kraken:BTC/USD). Without symbols the config file's watchlist is used.\n\
+Config file: {config} (see config.example.toml).\n\
+Log file: {log} (RUST_LOG sets the level)."
+    )
+}
+
+fn ws_url(text: &str) -> Result<String, String> {
+    config::check_url(text, WS_SCHEMES).map(|()| text.to_string())
+}
+
+fn rest_url(text: &str) -> Result<String, String> {
+    config::check_url(text, REST_SCHEMES).map(|()| text.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,5 +122,76 @@ mod tests {
         let cli = Cli::try_parse_from(["pricewire", "sim", "--listen", "127.0.0.1:0"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Sim(_))));
         assert!(Cli::try_parse_from(["pricewire", "--scenario", "burst"]).is_err());
+    }
+
+    #[test]
+    fn malformed_urls_are_refused() {
+        for args in [
+            ["pricewire", "--ws-url", "notaurl"],
+            ["pricewire", "--ws-url", "https://ws.kraken.com"],
+            ["pricewire", "--rest-url", "ws://127.0.0.1:1"],
+            ["pricewire", "--rest-url", "http://"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{args:?}"
+            );
+            assert_eq!(err.exit_code(), 2);
+        }
+        let cli = Cli::try_parse_from([
+            "pricewire",
+            "--ws-url",
+            "ws://127.0.0.1:9000/v2",
+            "--rest-url",
+            "http://127.0.0.1:9000",
+        ])
+        .unwrap();
+        assert_eq!(cli.ws_url.as_deref(), Some("ws://127.0.0.1:9000/v2"));
+    }
+
+    #[test]
+    fn demo_refuses_url_overrides() {
+        for flag in [
+            "--ws-url=ws://127.0.0.1:1/v2",
+            "--rest-url=http://127.0.0.1:1",
+        ] {
+            let err = Cli::try_parse_from(["pricewire", "--demo", flag]).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{flag}"
+            );
+        }
+    }
+
+    #[test]
+    fn dashboard_needs_a_capable_terminal() {
+        let cli = Cli::try_parse_from(["pricewire", "--demo"]).unwrap();
+        assert_eq!(cli.dashboard_refusal(Some("xterm-256color"), true), None);
+        assert!(
+            cli.dashboard_refusal(Some("xterm"), false)
+                .unwrap()
+                .contains("not a terminal")
+        );
+        assert!(
+            cli.dashboard_refusal(Some("dumb"), true)
+                .unwrap()
+                .contains("--headless")
+        );
+        let cli = Cli::try_parse_from(["pricewire", "--demo", "--headless"]).unwrap();
+        assert_eq!(cli.dashboard_refusal(Some("dumb"), false), None);
+    }
+
+    #[test]
+    fn help_names_the_log_file() {
+        let help = Cli::command()
+            .after_help(after_help())
+            .render_long_help()
+            .to_string();
+        let log = crate::logging::default_path().expect("a home directory for the tests");
+        assert!(help.contains(&log.display().to_string()), "{help}");
+        assert!(help.contains("Config file: "), "{help}");
     }
 }

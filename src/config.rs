@@ -4,11 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+
+mod save;
+pub use save::save_watchlist;
 
 /// A config file that could not be used. The message names the file, line and key.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +38,8 @@ pub struct Config {
     pub log_file: Option<PathBuf>,
     pub feed: FeedConfig,
     pub ui: UiConfig,
-    pub theme: BTreeMap<String, String>,
+    /// Colours by meaning, checked when the file is read (see `ui::theme`).
+    pub theme: BTreeMap<String, crate::ui::theme::ThemeValue>,
     /// Per-venue URL overrides.
     pub endpoints: BTreeMap<String, Endpoint>,
     /// Per-venue quote mapping, e.g. `binance = { USD = "USDT" }`.
@@ -150,49 +153,75 @@ impl Default for UiConfig {
 }
 
 impl Config {
-    /// Parse config text; errors name the file, line and key.
+    /// Parse config text; errors name the file, line and key. A TOML syntax or type error
+    /// stops at the first one; every other problem is listed, one per line.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        let invalid = |message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
-        })?;
-        config.validate(text, path)?;
-        Ok(config)
+            message,
+        };
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| invalid(plain_words(e.to_string().trim_end())))?;
+        let problems = config.validate(text, home().as_deref());
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(invalid(problems.join("\n")))
+        }
     }
 
-    fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
-        let bad = |key: &str, why: &str| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message: match line_of(text, key) {
-                Some(line) => format!("line {line}, key `{key}`: {why}"),
-                None => format!("key `{key}`: {why}"),
-            },
+    /// Every problem, in file order, each naming its line and key; `~/` in `log_file` is
+    /// expanded on the way.
+    fn validate(&mut self, text: &str, home: Option<&Path>) -> Vec<String> {
+        let mut problems: Vec<(usize, String)> = Vec::new();
+        let mut bad = |key: &str, why: &str| {
+            problems.push(match line_of(text, key) {
+                Some(line) => (line, format!("line {line}, key `{key}`: {why}")),
+                None => (0, format!("key `{key}`: {why}")),
+            });
         };
         for e in &self.exchanges {
-            e.parse::<crate::model::ExchangeId>()
-                .map_err(|m| bad("exchanges", &m))?;
+            if let Err(m) = e.parse::<crate::model::ExchangeId>() {
+                bad("exchanges", &m);
+            }
         }
-        for venue in self.endpoints.keys() {
-            venue
-                .parse::<crate::model::ExchangeId>()
-                .map_err(|m| bad(&format!("endpoints.{venue}"), &m))?;
+        for (venue, endpoint) in &self.endpoints {
+            if let Err(m) = venue.parse::<crate::model::ExchangeId>() {
+                bad(&format!("endpoints.{venue}"), &m);
+            }
+            for (key, url, schemes) in [
+                ("ws_url", &endpoint.ws_url, WS_SCHEMES),
+                ("rest_url", &endpoint.rest_url, REST_SCHEMES),
+            ] {
+                if let Some(Err(m)) = url.as_deref().map(|u| check_url(u, schemes)) {
+                    bad(&format!("endpoints.{venue}.{key}"), &m);
+                }
+            }
         }
         for venue in self.quote_aliases.keys() {
-            venue
-                .parse::<crate::model::ExchangeId>()
-                .map_err(|m| bad(&format!("quote_aliases.{venue}"), &m))?;
+            if let Err(m) = venue.parse::<crate::model::ExchangeId>() {
+                bad(&format!("quote_aliases.{venue}"), &m);
+            }
+        }
+        for (key, value) in &self.theme {
+            if let Err(m) = crate::ui::theme::check(key, value) {
+                bad(&format!("theme.{key}"), &m);
+            }
+        }
+        if let Some(p) = &self.log_file {
+            match expand_home(p, home) {
+                Ok(p) => self.log_file = Some(p),
+                Err(m) => bad("log_file", &m),
+            }
         }
         if self.ui.fps == 0 || self.ui.fps > 240 {
-            return Err(bad("ui.fps", "must be between 1 and 240"));
+            bad("ui.fps", "must be between 1 and 240");
         }
         if !["symbol", "change", "volume"].contains(&self.ui.sort.as_str()) {
-            return Err(bad(
-                "ui.sort",
-                "must be \"symbol\", \"change\" or \"volume\"",
-            ));
+            bad("ui.sort", "must be \"symbol\", \"change\" or \"volume\"");
         }
         if !["bbo", "trades"].contains(&self.feed.event_trigger.as_str()) {
-            return Err(bad("feed.event_trigger", "must be \"bbo\" or \"trades\""));
+            bad("feed.event_trigger", "must be \"bbo\" or \"trades\"");
         }
         let f = &self.feed;
         for (key, v) in [
@@ -205,16 +234,17 @@ impl Config {
             ("feed.rest_timeout_secs", f.rest_timeout_secs),
         ] {
             if !(v.is_finite() && v > 0.0) {
-                return Err(bad(key, "must be a positive number of seconds"));
+                bad(key, "must be a positive number of seconds");
             }
         }
         if f.max_attempts == 0 {
-            return Err(bad("feed.max_attempts", "must be at least 1"));
+            bad("feed.max_attempts", "must be at least 1");
         }
         if f.max_frame_bytes < 1024 {
-            return Err(bad("feed.max_frame_bytes", "must be at least 1024"));
+            bad("feed.max_frame_bytes", "must be at least 1024");
         }
-        Ok(())
+        problems.sort_by_key(|p| p.0);
+        problems.into_iter().map(|p| p.1).collect()
     }
 
     /// Load from `path`; a missing file at the default location is not an error.
@@ -243,59 +273,90 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
     Some(text.get(..start)?.matches('\n').count() + 1)
 }
 
+/// Schemes a WebSocket URL may use.
+pub const WS_SCHEMES: &[&str] = &["ws", "wss"];
+/// Schemes a REST base URL may use.
+pub const REST_SCHEMES: &[&str] = &["http", "https"];
+
+/// A URL the feeds can connect to: well formed, one of `schemes`, with a host.
+pub fn check_url(text: &str, schemes: &[&str]) -> Result<(), String> {
+    let want = schemes
+        .iter()
+        .map(|s| format!("{s}://"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let url = url::Url::parse(text)
+        .map_err(|e| format!("\"{text}\" is not a URL ({e}); expected {want}"))?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(format!("\"{text}\" must start with {want}"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("\"{text}\" has no host; expected {want}HOST"));
+    }
+    Ok(())
+}
+
+/// `$HOME`, for `~/` in paths.
+pub fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+/// A leading `~/` (or a bare `~`) becomes `home`, as a shell would do it; `~user/` is
+/// refused rather than guessed at.
+pub fn expand_home(path: &Path, home: Option<&Path>) -> Result<PathBuf, String> {
+    let mut parts = path.components();
+    let Some(std::path::Component::Normal(first)) = parts.next() else {
+        return Ok(path.to_path_buf());
+    };
+    let Some(first) = first.to_str().filter(|f| f.starts_with('~')) else {
+        return Ok(path.to_path_buf());
+    };
+    if first != "~" {
+        return Err(format!(
+            "`{}`: only ~/ (your own home) is expanded, not {first}; write the full path",
+            path.display()
+        ));
+    }
+    let home = home.ok_or_else(|| format!("`{}`: HOME is not set", path.display()))?;
+    Ok(home.join(parts.as_path()))
+}
+
+/// Words a user knows instead of serde's type names.
+fn plain_words(message: &str) -> String {
+    const WORDS: &[(&str, &str)] = &[
+        ("invalid type: floating point ", "found the number "),
+        ("invalid type: integer ", "found the whole number "),
+        ("invalid type: string ", "found text "),
+        ("invalid type: boolean ", "found "),
+        ("invalid type: sequence", "found a list"),
+        ("invalid type: map", "found a table"),
+        ("invalid value: integer ", "found the whole number "),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected u8", "expected a whole number"),
+        ("expected u16", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected an integer", "expected a whole number"),
+        ("expected a string", "expected text in quotes"),
+        ("expected path string", "expected a path in quotes"),
+        ("expected a sequence", "expected a list like [\"BTC/USD\"]"),
+        ("expected a boolean", "expected true or false"),
+    ];
+    let mut out = message.to_string();
+    for (from, to) in WORDS {
+        out = out.replace(from, to);
+    }
+    out
+}
+
 /// `~/.config/pricewire/config.toml` on Linux (the platform's config dir elsewhere).
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "pricewire").map(|d| d.config_dir().join("config.toml"))
-}
-
-/// Replace the `symbols` array in the config file, keeping every comment and the layout of
-/// the rest. Written to a temporary file beside it, flushed, then renamed over it, so a
-/// full or read-only disk leaves the old file as it was.
-pub fn save_watchlist(path: &Path, symbols: &[String]) -> Result<(), ConfigError> {
-    let fail = |message: String| ConfigError::Save {
-        path: path.to_path_buf(),
-        message,
-    };
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(fail(e.to_string())),
-    };
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| fail(format!("the file is not valid TOML: {e}")))?;
-    let mut array = toml_edit::Array::new();
-    for s in symbols {
-        array.push(s.as_str());
-    }
-    match doc
-        .get_mut("symbols")
-        .and_then(toml_edit::Item::as_value_mut)
-    {
-        Some(value) => {
-            // Keep the comments around the old value.
-            let decor = value.decor().clone();
-            *value = toml_edit::Value::Array(array);
-            *value.decor_mut() = decor;
-        }
-        None => {
-            doc.insert("symbols", toml_edit::value(array));
-        }
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
-    }
-    let tmp = path.with_extension("toml.tmp");
-    let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(doc.to_string().as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        fail(e.to_string())
-    })
 }
 
 #[cfg(test)]
@@ -352,6 +413,112 @@ mod tests {
         assert_eq!(c.symbols, vec!["BTC/USD", "SOL/USD"]);
         assert_eq!(c.ui.fps, 20);
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn every_problem_is_listed_in_file_order() {
+        let text = "[ui]\nfps = 0\nsort = \"price\"\n\n[theme]\nlive = \"grene\"\nup = \"#zzzzzz\"\nupp = 1\ndown = 208\n";
+        let err = Config::parse(text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        let lines: Vec<&str> = err.lines().skip(1).collect();
+        assert_eq!(lines.len(), 5, "{err}");
+        assert!(lines[0].starts_with("line 2, key `ui.fps`"), "{err}");
+        assert!(lines[1].starts_with("line 3, key `ui.sort`"), "{err}");
+        assert_eq!(
+            lines[2],
+            "line 6, key `theme.live`: \"grene\" is not a colour; use a name like green, an ANSI index 0-255 or #rrggbb"
+        );
+        assert!(lines[3].starts_with("line 7, key `theme.up`"), "{err}");
+        assert!(
+            lines[4].starts_with("line 8, key `theme.upp`: unknown theme key"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn theme_takes_indexes_names_and_a_preset() {
+        let text = "[theme]\npreset = \"light\"\nlive = 208\nup = \"green\"\n";
+        let c = Config::parse(text, Path::new("c.toml")).unwrap();
+        assert_eq!(c.theme["live"], crate::ui::theme::ThemeValue::Index(208));
+        let err = Config::parse("[theme]\nlive = 1.5\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("an ANSI index 0-255"), "{err}");
+    }
+
+    #[test]
+    fn type_errors_use_plain_words() {
+        for (text, want) in [
+            ("[feed]\nsilence_secs = \"x\"\n", "expected a number"),
+            ("[ui]\nfps = 1.5\n", "expected a whole number"),
+            ("log_file = 3\n", "expected a path in quotes"),
+            ("exchanges = [3]\n", "expected text in quotes"),
+            (
+                "symbols = \"BTC/USD\"\n",
+                "expected a list like [\"BTC/USD\"]",
+            ),
+            ("[ui]\nhistory_pane = 1\n", "expected true or false"),
+        ] {
+            let err = Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{text}: {err}");
+            assert!(!err.contains("invalid type"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn home_is_expanded_in_log_file() {
+        let home = home().expect("HOME is set for the tests");
+        let c = Config::parse("log_file = \"~/pw.log\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(c.log_file, Some(home.join("pw.log")));
+        let h = Path::new("/h");
+        assert_eq!(expand_home(Path::new("~"), Some(h)).unwrap(), h);
+        assert_eq!(
+            expand_home(Path::new("~/a/b"), Some(h)).unwrap(),
+            h.join("a/b")
+        );
+        assert_eq!(
+            expand_home(Path::new("/x/~/y"), Some(h)).unwrap(),
+            Path::new("/x/~/y")
+        );
+        assert_eq!(
+            expand_home(Path::new("a~"), Some(h)).unwrap(),
+            Path::new("a~")
+        );
+        assert!(expand_home(Path::new("~/x"), None).is_err());
+        let err = Config::parse("\nlog_file = \"~bob/pw.log\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2, key `log_file`"), "{err}");
+        assert!(err.contains("only ~/"), "{err}");
+    }
+
+    #[test]
+    fn endpoint_urls_are_checked() {
+        assert!(check_url("wss://ws.kraken.com/v2", WS_SCHEMES).is_ok());
+        assert!(check_url("ws://127.0.0.1:9000/v2", WS_SCHEMES).is_ok());
+        assert!(check_url("https://api.kraken.com", REST_SCHEMES).is_ok());
+        assert!(
+            check_url("notaurl", WS_SCHEMES)
+                .unwrap_err()
+                .contains("not a URL")
+        );
+        assert!(
+            check_url("https://api.kraken.com", WS_SCHEMES)
+                .unwrap_err()
+                .contains("ws:// or wss://")
+        );
+        assert!(check_url("wss://x", REST_SCHEMES).is_err());
+        assert!(check_url("http://", REST_SCHEMES).is_err());
+        let text = "[endpoints]\nkraken = { ws_url = \"notaurl\", rest_url = \"ftp://x\" }\n";
+        let err = Config::parse(text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key `endpoints.kraken.ws_url`"), "{err}");
+        assert!(err.contains("key `endpoints.kraken.rest_url`"), "{err}");
     }
 
     #[test]

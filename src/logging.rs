@@ -11,6 +11,28 @@ pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "pricewire").map(|d| d.data_dir().join("pricewire.log"))
 }
 
+/// Start logging where the settings say (`--log-file` over the config's `log_file`, both
+/// with `~/` expanded, else [`default_path`]) and write the start-up line: version, the
+/// config file read (or none), venues, the log file. A failure is printed, not fatal.
+pub fn start(cli: &crate::cli::Cli, settings: &crate::run::Settings) -> Option<WorkerGuard> {
+    let log = settings.config.log_file.clone().or_else(default_path);
+    let guard = init(log.as_deref())
+        .map_err(|e| eprintln!("pricewire: logging disabled: {e}"))
+        .ok()?;
+    let config = cli.config.clone().or_else(crate::config::default_path);
+    let venues: Vec<&str> = settings.exchanges.iter().map(|v| v.as_str()).collect();
+    tracing::info!(
+        "starting pricewire {}: config {}, venues {}, log {}",
+        env!("CARGO_PKG_VERSION"),
+        config
+            .filter(|p| p.exists())
+            .map_or("none".into(), |p| p.display().to_string()),
+        venues.join(", "),
+        log.map_or("none".into(), |p| p.display().to_string()),
+    );
+    Some(guard)
+}
+
 /// Start logging to `path`. A log file that cannot be opened is reported and logging is
 /// off; it never stops the program.
 pub fn init(path: Option<&Path>) -> Result<WorkerGuard, String> {

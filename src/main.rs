@@ -1,12 +1,12 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
 use pricewire::cli::{Cli, Command};
 use pricewire::{logging, run, sim};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_env();
     if let Some(Command::Sim(args)) = cli.command {
         return report(sim::run_cli(args).await.map(|()| ExitCode::SUCCESS));
     }
@@ -15,15 +15,22 @@ async fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return report(Err(e)),
     };
-    let log_path = cli
-        .log_file
-        .clone()
-        .or_else(|| settings.config.log_file.clone());
-    let log_path = log_path.or_else(logging::default_path);
-    let guard = logging::init(log_path.as_deref())
-        .map_err(|e| eprintln!("pricewire: logging disabled: {e}"))
-        .ok();
-    let log_path = log_path.filter(|_| guard.is_some());
+    let term = std::env::var("TERM").ok();
+    if let Some(why) = cli.dashboard_refusal(term.as_deref(), std::io::stdout().is_terminal()) {
+        eprintln!("pricewire: {why}");
+        return ExitCode::from(2);
+    }
+    let guard = logging::start(&cli, &settings);
+    let log_path = guard
+        .is_some()
+        .then(|| {
+            settings
+                .config
+                .log_file
+                .clone()
+                .or_else(logging::default_path)
+        })
+        .flatten();
     report(run::run(cli, settings, log_path).await)
 }
 

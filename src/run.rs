@@ -36,10 +36,16 @@ pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
         Some(p) => (Some(p.clone()), true),
         None => (config::default_path(), false),
     };
-    let config = match &path {
+    let mut config = match &path {
         Some(p) => Config::load(p, must_exist)?,
         None => Config::default(),
     };
+    // The flag wins over the config's `log_file` (already expanded when the file was read).
+    if let Some(p) = &cli.log_file {
+        let p = config::expand_home(p, config::home().as_deref())
+            .map_err(|m| anyhow::anyhow!("--log-file {m}"))?;
+        config.log_file = Some(p);
+    }
     let names = if cli.exchange.is_empty() {
         config.exchanges.clone()
     } else {

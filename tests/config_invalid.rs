@@ -16,6 +16,7 @@ const CASES: &[(&str, usize, &str)] = &[
     ("missing_value.toml", 1, "log_file"),
     ("negative_timeout.toml", 3, "feed.silence_secs"),
     ("symbols_not_a_list.toml", 1, "symbols"),
+    ("three_errors.toml", 3, "ui.fps"),
     ("tiny_frames.toml", 2, "feed.max_frame_bytes"),
     ("unknown_endpoint_key.toml", 2, "ws"),
     ("unknown_exchange.toml", 2, "exchanges"),
@@ -61,6 +62,21 @@ fn library_names_file_line_and_key() {
         let path = dir().join(file);
         let err = Config::load(&path, true).expect_err(file).to_string();
         check_message(&err, &path, line, key);
+    }
+}
+
+#[test]
+fn every_error_in_a_file_is_reported() {
+    let path = dir().join("three_errors.toml");
+    let err = Config::load(&path, true)
+        .expect_err("three errors")
+        .to_string();
+    for (line, key) in [(3, "ui.fps"), (4, "ui.sort"), (7, "feed.max_attempts")] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("line {line}, key `{key}`"))),
+            "no line {line} key {key} in: {err}"
+        );
     }
 }
 

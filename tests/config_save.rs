@@ -118,3 +118,72 @@ fn a_good_save_still_works_after_a_failed_one() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_config_stays_a_symlink() {
+    let dir = scratch("symlink");
+    fs::create_dir(dir.join("dotfiles")).unwrap();
+    let target = dir.join("dotfiles/pricewire.toml");
+    fs::write(&target, OLD).unwrap();
+    let link = dir.join("config.toml");
+    std::os::unix::fs::symlink("dotfiles/pricewire.toml", &link).unwrap();
+    save_watchlist(&link, &new_list()).unwrap();
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the symlink was replaced by a file"
+    );
+    let text = fs::read_to_string(&target).unwrap();
+    assert!(
+        text.contains("\"SOL/USD\"") && text.contains("# keep"),
+        "{text}"
+    );
+    assert!(!dir.join("dotfiles/pricewire.toml.tmp").exists());
+    assert!(!dir.join("config.toml.tmp").exists());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn file_mode_is_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("mode");
+    let path = dir.join("config.toml");
+    fs::write(&path, OLD).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    save_watchlist(&path, &new_list()).unwrap();
+    let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o600, "mode became {mode:o}");
+    assert!(fs::read_to_string(&path).unwrap().contains("\"SOL/USD\""));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn multi_line_array_keeps_item_comments_and_layout() {
+    let dir = scratch("multiline");
+    let path = dir.join("config.toml");
+    let before = "symbols = [ # my list\n    # majors\n    \"BTC/USD\", # bitcoin\n    \"ETH/USD\", # ether\n    \"DOGE/USD\", # for fun\n    # end of list\n]\n\n[ui]\nfps = 20\n";
+    fs::write(&path, before).unwrap();
+    let list: Vec<String> = vec!["BTC/USD".into(), "DOGE/USD".into(), "SOL/USD".into()];
+    save_watchlist(&path, &list).unwrap();
+    let text = fs::read_to_string(&path).unwrap();
+    let want = "symbols = [ # my list\n    # majors\n    \"BTC/USD\", # bitcoin\n    \"DOGE/USD\", # for fun\n    \"SOL/USD\",\n    # end of list\n]\n\n[ui]\nfps = 20\n";
+    assert_eq!(text, want);
+    let c = pricewire::config::Config::parse(&text, &path).unwrap();
+    assert_eq!(c.symbols, list);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn one_line_array_stays_on_one_line() {
+    let dir = scratch("oneline");
+    let path = dir.join("config.toml");
+    fs::write(&path, "symbols = [\"BTC/USD\", \"ETH/USD\"] # two\n").unwrap();
+    save_watchlist(&path, &["ETH/USD".into(), "SOL/USD".into()]).unwrap();
+    let text = fs::read_to_string(&path).unwrap();
+    assert_eq!(text, "symbols = [\"ETH/USD\", \"SOL/USD\"] # two\n");
+    fs::remove_dir_all(&dir).unwrap();
+}

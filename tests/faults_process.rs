@@ -133,3 +133,127 @@ fn reader_hanging_up_ends_with_success() {
     assert!(status.success(), "{status:?}");
     std::fs::remove_dir_all(&run.dir).unwrap();
 }
+
+/// Run the binary to its end (bounded), stdout and stderr piped, with `TERM` set.
+fn run_to_end(args: &[&str], term: &str) -> std::process::Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_pricewire"))
+        .args(args)
+        .env("TERM", term)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = child.id();
+    let out = std::thread::spawn(move || child.wait_with_output().unwrap());
+    let started = Instant::now();
+    while !out.is_finished() {
+        if started.elapsed() > Duration::from_secs(15) {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(id.to_string())
+                .status();
+            panic!("{args:?} still running after 15 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    out.join().unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pricewire-proc-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+// `pricewire --demo | head`: no escape codes into the pipe, a reason and exit 2 instead.
+#[test]
+fn dashboard_into_a_pipe_is_refused() {
+    let dir = scratch("pipe");
+    let log = dir.join("pricewire.log");
+    let out = run_to_end(
+        &["--demo", "--log-file", log.to_str().unwrap()],
+        "xterm-256color",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty(), "wrote to the pipe");
+    assert!(
+        stderr.contains("pricewire: stdout is not a terminal; use --headless for JSON lines"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn dumb_terminal_is_refused() {
+    let dir = scratch("dumb");
+    let log = dir.join("pricewire.log");
+    let out = run_to_end(&["--demo", "--log-file", log.to_str().unwrap()], "dumb");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(stderr.contains("TERM=dumb"), "{stderr}");
+    assert!(stderr.contains("--headless"), "{stderr}");
+    assert!(stderr.contains("cursor movement"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn malformed_ws_url_is_refused_at_start() {
+    let out = run_to_end(&["--headless", "--ws-url", "notaurl"], "dumb");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("notaurl") && stderr.contains("not a URL"),
+        "{stderr}"
+    );
+    let out = run_to_end(
+        &["--headless", "--demo", "--rest-url", "http://127.0.0.1:1"],
+        "dumb",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--demo") && stderr.contains("--rest-url"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_names_the_log_file() {
+    let out = run_to_end(&["--help"], "dumb");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    let log = pricewire::logging::default_path().expect("a home directory for the tests");
+    assert!(
+        help.contains(&format!("Log file: {}", log.display())),
+        "{help}"
+    );
+}
+
+#[test]
+fn start_up_line_is_logged() {
+    let mut run = start("startup", None);
+    check_json(&run.next_line());
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(run.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(run.wait(Duration::from_secs(10)).success());
+    let log = std::fs::read_to_string(run.dir.join("pricewire.log")).unwrap();
+    let want = format!("starting pricewire {}", env!("CARGO_PKG_VERSION"));
+    let line = log
+        .lines()
+        .find(|l| l.contains(&want))
+        .unwrap_or_else(|| panic!("no {want:?} in: {log}"));
+    assert!(
+        line.contains("config.toml") && line.contains("venues kraken"),
+        "{line}"
+    );
+    assert!(line.contains("pricewire.log"), "{line}");
+    std::fs::remove_dir_all(&run.dir).unwrap();
+}

@@ -70,7 +70,7 @@ fn add_prompt_with_error_80x24() {
 #[test]
 fn no_color_80x24() {
     let snap = live();
-    let theme = Theme::new(&BTreeMap::new(), ColorMode::NoColor).0;
+    let theme = Theme::new(&BTreeMap::new(), ColorMode::NoColor);
     let term = draw(&view_for(&snap), &snap, &theme, 80, 24);
     let buf = term.backend().buffer();
     assert!(

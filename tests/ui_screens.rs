@@ -47,10 +47,10 @@ fn live_colours_flash_and_states() {
     assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
     // ETH ticked down 2.4 s ago: flash over, arrow and change stay red.
     let (x, y) = find("3,421.07 ▼");
-    assert_eq!(buf[(x, y)].fg, Color::Red);
+    assert_eq!(buf[(x, y)].fg, Color::LightRed);
     assert!(!buf[(x, y)].modifier.contains(Modifier::REVERSED));
     let (x, y) = find("-2.26%");
-    assert_eq!(buf[(x, y)].fg, Color::Red);
+    assert_eq!(buf[(x, y)].fg, Color::LightRed);
     let (x, y) = find("+1.29%");
     assert_eq!(buf[(x, y)].fg, Color::Green);
 }

@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn fallback_and_offline_read_without_colour() {
-        let theme = Theme::new(&BTreeMap::new(), ColorMode::NoColor).0;
+        let theme = Theme::new(&BTreeMap::new(), ColorMode::NoColor);
         let f = feed(
             FeedStatus::Fallback {
                 next_ws_try: now() + TimeDelta::seconds(40),
