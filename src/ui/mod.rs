@@ -115,14 +115,10 @@ fn plan(area: Rect, view: &ViewState, snapshot: &Snapshot) -> Plan {
         (lean.0, lean.1, cross.min(3), 0),
         (lean.0, lean.1, 0, 0),
     ];
-    // A watchlist shorter than that scrolls in the full layout rather than reshaping the
-    // screen: the panes give way only for a table of MIN_PRICE_ROWS rows or more.
+    // The panes give way until the table shows every row, or MIN_PRICE_ROWS of a longer
+    // one: a watchlist must never shrink to one visible row behind the panes.
     let rows = prices::row_lines(view, snapshot);
-    let wanted = if rows >= MIN_PRICE_ROWS {
-        MIN_PRICE_ROWS
-    } else {
-        0
-    };
+    let wanted = rows.min(MIN_PRICE_ROWS);
     let fits = |(_, header, cross, history): (HeaderMode, u16, u16, u16)| {
         let table = area
             .height

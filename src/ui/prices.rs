@@ -73,7 +73,11 @@ fn draw_rows(
     let count = snapshot.rows.len();
     let title = Line::from(vec![
         Span::styled(" Prices ", theme.header),
-        Span::raw(format!("· {count} symbols · sort: {} ", view.sort.label())),
+        Span::raw(format!(
+            "· {} · sort: {} ",
+            crate::model::plural(u64::try_from(count).unwrap_or(u64::MAX), "symbol"),
+            view.sort.label()
+        )),
     ]);
     let block = Block::bordered().border_style(theme.border).title(title);
     let inner = block.inner(area);
