@@ -355,3 +355,25 @@ fn resize_redraws_the_whole_screen() {
     let fresh = draw(&view, &snap, &theme, 80, 24);
     assert_eq!(term.backend().buffer(), fresh.backend().buffer());
 }
+
+#[test]
+fn a_long_save_error_reads_in_full_80x24() {
+    let snap = live();
+    let mut view = view_for(&snap);
+    let why = "dropped kraken:ETH/USD, but the watchlist was not saved: cannot save watchlist \
+               to /home/trader/.config/pricewire/config.toml: Permission denied (os error 13) \
+               (the previous file is unchanged)";
+    view.status = Some(pricewire::app::state::Status::Error(why.into()));
+    let term = draw(&view, &snap, &Theme::default(), 80, 24);
+    let buf = term.backend().buffer();
+    let lines: Vec<String> = (0..24)
+        .map(|y| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        .collect();
+    // The message sits over the footer, wrapped, every word of it on screen.
+    let message = lines[20..23].join(" ");
+    for word in why.split(' ') {
+        assert!(message.contains(word), "{word:?} missing from {lines:#?}");
+    }
+    assert!(!message.contains('…'), "{lines:#?}");
+    insta::assert_snapshot!(term.backend());
+}

@@ -173,6 +173,34 @@ pub fn fit(line: Line<'static>, width: usize) -> Line<'static> {
     Line::from(spans).style(line.style)
 }
 
+/// `text` broken into lines of at most `width` columns, at spaces where a word fits and
+/// inside a word only when it is wider than a line, so a long message reads in full.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let cols = |s: &str| Span::raw(s.to_string()).width();
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let sep = usize::from(!line.is_empty());
+        if !line.is_empty() && cols(&line) + sep + cols(word) <= width {
+            line.push(' ');
+            line.push_str(word);
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        for c in word.chars() {
+            if cols(&line) + cols(&c.to_string()) > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    lines.push(line);
+    lines
+}
+
 fn is_zero_text(text: &str) -> bool {
     text.chars().all(|c| matches!(c, '0' | '.' | ',' | '-'))
 }
@@ -208,6 +236,27 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_inside_long_words() {
+        assert_eq!(
+            wrap("cannot save watchlist", 10),
+            ["cannot", "save", "watchlist"]
+        );
+        assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
+        assert_eq!(
+            wrap("/very/long/path/x ok", 8),
+            ["/very/lo", "ng/path/", "x ok"]
+        );
+        assert_eq!(wrap("", 5), [""]);
+        let text = "cannot save watchlist to /home/u/.config/pricewire/config.toml: \
+                    permission denied (the previous file is unchanged)";
+        let lines = wrap(text, 30);
+        assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
+        let squeeze = |s: &str| s.replace(' ', "");
+        assert_eq!(squeeze(&lines.concat()), squeeze(text), "nothing is lost");
+        assert!(lines.len() >= 4);
     }
 
     #[test]

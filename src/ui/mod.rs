@@ -81,9 +81,12 @@ struct Plan {
 /// entries, the header says one line per state and then one line in all, the across-venues
 /// pane shrinks to one symbol, the history goes, and last the across-venues pane goes.
 fn plan(area: Rect, view: &ViewState, snapshot: &Snapshot) -> Plan {
-    let prompt_error = matches!(&view.mode, Mode::Adding(p) if p.error.is_some());
-    let message = prompt_error || (view.status.is_some() && !matches!(view.mode, Mode::Adding(_)));
-    let message = u16::from(message);
+    let prompt = match &view.mode {
+        Mode::Adding(p) => Some(p),
+        Mode::Normal | Mode::Help => None,
+    };
+    let message = prompt::message(view.status.as_ref(), prompt)
+        .map_or(0, |text| prompt::message_height(&text, area.width));
     let history = match view.history {
         HistoryPane::Shown => history_height(area.height),
         HistoryPane::Hidden => 0,

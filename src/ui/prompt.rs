@@ -45,16 +45,63 @@ pub fn footer(frame: &mut Frame, area: Rect, theme: &Theme) {
         .set_line(area.x, area.y, &Line::from(spans), area.width);
 }
 
+/// Lines the message area takes at most; a longer message ends in `…` (the log has it all).
+pub const MESSAGE_LINES: u16 = 3;
+
+/// The text of the message line for the view: the add prompt's error while the prompt is
+/// open, else the outcome of the last action.
+pub fn message(status: Option<&Status>, prompt: Option<&Prompt>) -> Option<String> {
+    match prompt {
+        Some(p) => p.error.as_ref().map(|e| format!("✕ {e}")),
+        None => status.map(|s| match s {
+            Status::Info(text) => text.clone(),
+            Status::Error(text) => format!("✕ {text}"),
+        }),
+    }
+}
+
+/// Lines `text` needs at `width`, up to [`MESSAGE_LINES`].
+pub fn message_height(text: &str, width: u16) -> u16 {
+    let n = format::wrap(text, usize::from(width)).len();
+    u16::try_from(n).unwrap_or(u16::MAX).min(MESSAGE_LINES)
+}
+
+/// The message wrapped over `area`, so a long error (a save failure with its path) reads
+/// in full; errors in the offline colour.
+fn draw_message(frame: &mut Frame, area: Rect, text: &str, error: bool, theme: &Theme) {
+    let style = if error {
+        theme.offline
+    } else {
+        ratatui::style::Style::default()
+    };
+    let lines = format::wrap(text, usize::from(area.width));
+    let rows = usize::from(area.height);
+    for (i, text) in lines.iter().take(rows).enumerate() {
+        let mut line = Line::from(Span::styled(text.clone(), style));
+        if i + 1 == rows && lines.len() > rows {
+            // Cut: say so rather than look complete.
+            let more = format!("{text} {}", lines[rows..].join(" "));
+            line = format::fit(
+                Line::from(Span::styled(more, style)),
+                usize::from(area.width),
+            );
+        }
+        let y = area.y + u16::try_from(i).unwrap_or(u16::MAX);
+        frame.buffer_mut().set_line(area.x, y, &line, area.width);
+    }
+}
+
 /// The outcome of the last action.
 pub fn status_line(frame: &mut Frame, area: Rect, status: &Status, theme: &Theme) {
-    let line = match status {
-        Status::Info(text) => Line::from(Span::raw(text.clone())),
-        Status::Error(text) => Line::from(Span::styled(format!("✕ {text}"), theme.offline)),
-    };
-    let line = format::fit(line, usize::from(area.width));
-    frame
-        .buffer_mut()
-        .set_line(area.x, area.y, &line, area.width);
+    if let Some(text) = message(Some(status), None) {
+        draw_message(
+            frame,
+            area,
+            &text,
+            matches!(status, Status::Error(_)),
+            theme,
+        );
+    }
 }
 
 /// The prompt on the footer line; the error, when any, on the line above (`error_area`).
@@ -76,12 +123,8 @@ pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Promp
             .unwrap_or(u16::MAX)
             .min(area.width.saturating_sub(1));
     frame.set_cursor_position(Position::new(x, area.y));
-    if let (Some(err_area), Some(err)) = (error_area, &p.error) {
-        let line = Line::from(Span::styled(format!("✕ {err}"), theme.offline));
-        let line = format::fit(line, usize::from(err_area.width));
-        frame
-            .buffer_mut()
-            .set_line(err_area.x, err_area.y, &line, err_area.width);
+    if let (Some(err_area), Some(text)) = (error_area, message(None, Some(p))) {
+        draw_message(frame, err_area, &text, true, theme);
     }
 }
 
