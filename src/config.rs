@@ -73,10 +73,12 @@ pub struct Endpoint {
 #[serde(default, deny_unknown_fields)]
 pub struct FeedConfig {
     pub connect_timeout_secs: f64,
-    /// No data frame (heartbeats count) for this long → reconnect.
+    /// No frame at all (data, heartbeats and pongs all count) for this long → reconnect
+    /// (0 = one ping period plus the pong timeout).
     pub silence_secs: f64,
-    /// Application-level ping period (0 = the venue's own default).
+    /// Ping period (0 = what the venue prescribes or documents).
     pub ping_interval_secs: f64,
+    /// A ping unanswered this long → reconnect (0 = the venue's own limit, else 10 s).
     pub pong_timeout_secs: f64,
     pub backoff_initial_secs: f64,
     pub backoff_max_secs: f64,
@@ -104,9 +106,9 @@ impl Default for FeedConfig {
     fn default() -> Self {
         FeedConfig {
             connect_timeout_secs: 10.0,
-            silence_secs: 10.0,
+            silence_secs: 0.0,
             ping_interval_secs: 0.0,
-            pong_timeout_secs: 10.0,
+            pong_timeout_secs: 0.0,
             backoff_initial_secs: 1.0,
             backoff_max_secs: 30.0,
             max_attempts: 5,
@@ -225,9 +227,19 @@ impl Config {
         }
         let f = &self.feed;
         for (key, v) in [
-            ("feed.connect_timeout_secs", f.connect_timeout_secs),
             ("feed.silence_secs", f.silence_secs),
+            ("feed.ping_interval_secs", f.ping_interval_secs),
             ("feed.pong_timeout_secs", f.pong_timeout_secs),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                bad(
+                    key,
+                    "must be 0 (the venue's own) or a positive number of seconds",
+                );
+            }
+        }
+        for (key, v) in [
+            ("feed.connect_timeout_secs", f.connect_timeout_secs),
             ("feed.backoff_initial_secs", f.backoff_initial_secs),
             ("feed.backoff_max_secs", f.backoff_max_secs),
             ("feed.rest_poll_secs", f.rest_poll_secs),

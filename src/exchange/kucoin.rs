@@ -11,7 +11,7 @@ use self::wire::{
     KucoinBullet, KucoinFrame, KucoinRequest, KucoinSnapshot, KucoinSnapshotEnvelope, KucoinStats,
     KucoinSymbol, KucoinTicker, rest_data,
 };
-use super::{Event, Exchange, ParseError, WireTicker, parse_decimal};
+use super::{Bootstrap, Event, Exchange, ParseError, WireTicker, parse_decimal};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -211,7 +211,7 @@ impl Exchange for Kucoin {
         &self,
         body: &str,
         ws_override: Option<&str>,
-    ) -> Result<(String, Option<Duration>), ParseError> {
+    ) -> Result<Bootstrap, ParseError> {
         let bullet: KucoinBullet<'_> = rest_data(body)?;
         let server = bullet
             .instance_servers
@@ -224,7 +224,11 @@ impl Exchange for Kucoin {
             url_encode(&bullet.token),
             connect_id(&bullet.token)
         );
-        Ok((url, server.ping_interval.map(Duration::from_millis)))
+        Ok(Bootstrap {
+            url,
+            ping_interval: server.ping_interval.map(Duration::from_millis),
+            pong_timeout: server.ping_timeout.map(Duration::from_millis),
+        })
     }
 
     fn parse<'a>(&self, frame: &'a str, out: &mut Vec<Event<'a>>) -> Result<(), ParseError> {

@@ -121,6 +121,17 @@ pub enum Event<'a> {
     Unknown,
 }
 
+/// What a venue's bootstrap reply (KuCoin's `bullet-public`) says about the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bootstrap {
+    /// The address to dial, token included.
+    pub url: String,
+    /// The ping period the venue prescribes, if it does.
+    pub ping_interval: Option<Duration>,
+    /// How long the venue waits for a ping before it drops the connection, if it says.
+    pub pong_timeout: Option<Duration>,
+}
+
 /// One venue's protocol, as pure functions. Implementations are cheap, stateless values.
 pub trait Exchange: Send + Sync + 'static {
     fn id(&self) -> ExchangeId;
@@ -168,19 +179,24 @@ pub trait Exchange: Send + Sync + 'static {
         Duration::from_secs(15)
     }
 
+    /// How long a ping may go unanswered before the connection is given up.
+    fn pong_timeout(&self) -> Duration {
+        Duration::from_secs(10)
+    }
+
     /// Venues that hand out the WebSocket address over REST first (KuCoin's
     /// `bullet-public`): the path to POST to before every connect.
     fn ws_bootstrap_path(&self) -> Option<&'static str> {
         None
     }
 
-    /// Turn the bootstrap reply into the URL to dial and the ping interval it prescribes.
+    /// Turn the bootstrap reply into the URL to dial and the keep-alive it prescribes.
     /// `ws_override` is the user's `--ws-url`, which replaces the host the reply names.
     fn ws_url_from_bootstrap(
         &self,
         _body: &str,
         _ws_override: Option<&str>,
-    ) -> Result<(String, Option<Duration>), ParseError> {
+    ) -> Result<Bootstrap, ParseError> {
         Err(ParseError::Schema("this venue needs no bootstrap".into()))
     }
 

@@ -13,8 +13,8 @@ use super::FeedCtx;
 use super::command::Command;
 use super::net::Ws;
 use super::subs::Subs;
-use crate::config::secs;
-use crate::exchange::Event;
+use crate::config::{FeedConfig, secs};
+use crate::exchange::{Bootstrap, Event, Exchange};
 use crate::model::Ticker;
 use crate::store::RowState;
 
@@ -27,6 +27,40 @@ use read::Watch;
 
 /// Frames read back to back before timers and commands are looked at again.
 const READ_BATCH: u32 = 64;
+
+/// How one session keeps its connection alive and decides it is dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepAlive {
+    /// How often a ping goes out (application-level where the venue has one).
+    pub ping_every: Duration,
+    /// How long a ping may go unanswered.
+    pub pong_timeout: Duration,
+    /// How long the connection may carry no frame at all (pongs, heartbeats and data all
+    /// count) before it is given up. A quiet *market* is a matter for each symbol, not this.
+    pub silence: Duration,
+}
+
+impl KeepAlive {
+    /// The config's values where set (non-zero); else what the venue's bootstrap prescribed
+    /// (KuCoin's `pingInterval` / `pingTimeout`); else the venue's documented defaults. The
+    /// silence limit defaults to one ping period plus its pong timeout: a live connection
+    /// always answers within that.
+    pub fn new(cfg: &FeedConfig, exchange: &dyn Exchange, boot: Option<&Bootstrap>) -> Self {
+        let set = |v: f64| (v > 0.0).then(|| secs(v));
+        let ping_every = set(cfg.ping_interval_secs)
+            .or(boot.and_then(|b| b.ping_interval))
+            .unwrap_or_else(|| exchange.ping_interval());
+        let pong_timeout = set(cfg.pong_timeout_secs)
+            .or(boot.and_then(|b| b.pong_timeout))
+            .unwrap_or_else(|| exchange.pong_timeout());
+        let silence = set(cfg.silence_secs).unwrap_or(ping_every + pong_timeout);
+        KeepAlive {
+            ping_every,
+            pong_timeout,
+            silence,
+        }
+    }
+}
 
 /// Per-session bookkeeping.
 struct Session<'a> {
@@ -90,18 +124,17 @@ impl Session<'_> {
 pub async fn run(
     ctx: &FeedCtx,
     ws: Ws,
+    keep: KeepAlive,
     subs: &mut Subs,
     commands: &mut mpsc::Receiver<Command>,
 ) -> SessionEnd {
     let cfg = &ctx.cfg;
-    let silence = secs(cfg.silence_secs);
-    let pong_timeout = secs(cfg.pong_timeout_secs);
+    let KeepAlive {
+        ping_every,
+        pong_timeout,
+        silence,
+    } = keep;
     let symbol_silence = secs(cfg.symbol_silence_secs);
-    let ping_every = if cfg.ping_interval_secs > 0.0 {
-        secs(cfg.ping_interval_secs)
-    } else {
-        ctx.exchange.ping_interval()
-    };
     let started = Instant::now();
     let age_limit = ctx
         .exchange

@@ -18,6 +18,7 @@ use super::backoff::Backoff;
 use super::breaker::Breaker;
 use super::command::Command;
 use super::net::{self, NetError, Ws};
+use super::socket::KeepAlive;
 use super::subs::Subs;
 use super::{FeedCtx, rest, socket};
 use crate::config::secs;
@@ -89,28 +90,33 @@ impl Supervisor {
             .unwrap_or(FeedStatus::Connecting)
     }
 
-    async fn connect(&self) -> Result<Ws, NetError> {
+    /// Dial the WebSocket (after the venue's bootstrap, if it has one); with the
+    /// keep-alive the session is to follow.
+    async fn connect(&self) -> Result<(Ws, KeepAlive), NetError> {
         let ctx = &self.ctx;
         let timeout = secs(ctx.cfg.connect_timeout_secs);
-        let url = match ctx.exchange.ws_bootstrap_path() {
-            None => ctx.ws_url.clone(),
+        let (url, boot) = match ctx.exchange.ws_bootstrap_path() {
+            None => (ctx.ws_url.clone(), None),
             Some(path) => {
                 let body = rest::post(ctx, path)
                     .await
                     .map_err(|e| NetError::Io(format!("WebSocket token: {}", e.reason)))?;
-                ctx.exchange
+                let boot = ctx
+                    .exchange
                     .ws_url_from_bootstrap(&body, ctx.ws_override.as_deref())
-                    .map_err(|e| NetError::Io(format!("WebSocket token: {e}")))?
-                    .0
+                    .map_err(|e| NetError::Io(format!("WebSocket token: {e}")))?;
+                (boot.url.clone(), Some(boot))
             }
         };
-        net::connect_ws(
+        let keep = KeepAlive::new(&ctx.cfg, ctx.exchange.as_ref(), boot.as_ref());
+        let ws = net::connect_ws(
             ctx.connector.as_ref(),
             &url,
             ctx.cfg.max_frame_bytes,
             timeout,
         )
-        .await
+        .await?;
+        Ok((ws, keep))
     }
 
     /// Run until shut down.
@@ -119,7 +125,7 @@ impl Supervisor {
         let stable = secs(self.ctx.cfg.stable_secs);
         loop {
             let reason = match self.connect().await {
-                Ok(ws) => {
+                Ok((ws, keep)) => {
                     let why = match (self.mode, self.failures) {
                         (Mode::Rest, _) if self.rest_ok == Some(true) => {
                             "WebSocket back; leaving REST fallback".to_string()
@@ -142,7 +148,7 @@ impl Supervisor {
                     }
                     self.transition(FeedStatus::Connected, &why);
                     let started = Instant::now();
-                    let end = socket::run(&self.ctx, ws, &mut self.subs, commands).await;
+                    let end = socket::run(&self.ctx, ws, keep, &mut self.subs, commands).await;
                     if started.elapsed() >= stable {
                         self.failures = 0;
                         if let Some(change) = self.breaker.on_success() {

@@ -89,7 +89,7 @@ async fn handle(
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("127.0.0.1");
-        match venue.rest_post(req.uri().path(), host) {
+        match venue.rest_post(req.uri().path(), host, shared.cfg.prescribed_ping) {
             Some(r) => Some(r),
             None => return reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "GET only"),
         }

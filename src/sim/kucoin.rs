@@ -354,7 +354,7 @@ impl Venue for Kucoin {
         Maintenance::Restart
     }
 
-    fn rest_post(&self, path: &str, host: &str) -> Option<RestReply> {
-        super::kucoin_rest::post(path, host)
+    fn rest_post(&self, path: &str, host: &str, ping: Duration) -> Option<RestReply> {
+        super::kucoin_rest::post(path, host, ping)
     }
 }

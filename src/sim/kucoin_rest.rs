@@ -17,8 +17,7 @@ use super::okx::fixed;
 use super::okx_rest::query_param;
 use super::venue::RestReply;
 
-/// The keep-alive the token reply prescribes, in milliseconds (the documented values).
-const PING_INTERVAL_MS: u64 = 18_000;
+/// The pong timeout the token reply prescribes, in milliseconds (the documented value).
 const PING_TIMEOUT_MS: u64 = 10_000;
 const TOKEN_LEN: usize = 120;
 
@@ -44,8 +43,8 @@ pub(super) fn route(
 }
 
 /// `POST /api/v1/bullet-public`: a fresh token and one server, the simulator itself as
-/// the client reached it (`host`), over plain `ws://`.
-pub(super) fn post(path: &str, host: &str) -> Option<RestReply> {
+/// the client reached it (`host`), over plain `ws://`, prescribing pings every `ping`.
+pub(super) fn post(path: &str, host: &str, ping: std::time::Duration) -> Option<RestReply> {
     if path != "/api/v1/bullet-public" {
         return None;
     }
@@ -54,8 +53,9 @@ pub(super) fn post(path: &str, host: &str) -> Option<RestReply> {
         .take(TOKEN_LEN)
         .collect();
     let endpoint = format!("ws://{host}/");
+    let ping_ms = ping.as_millis();
     let body = format!(
-        "{{\"code\":\"200000\",\"data\":{{\"token\":\"{token}\",\"instanceServers\":[{{\"endpoint\":{},\"encrypt\":false,\"protocol\":\"websocket\",\"pingInterval\":{PING_INTERVAL_MS},\"pingTimeout\":{PING_TIMEOUT_MS}}}]}}}}",
+        "{{\"code\":\"200000\",\"data\":{{\"token\":\"{token}\",\"instanceServers\":[{{\"endpoint\":{},\"encrypt\":false,\"protocol\":\"websocket\",\"pingInterval\":{ping_ms},\"pingTimeout\":{PING_TIMEOUT_MS}}}]}}}}",
         js(&endpoint)
     );
     Some(RestReply { status: 200, body })

@@ -80,13 +80,30 @@ fn symbol_list_reads_with_the_adapter() {
 #[test]
 fn token_reply_leads_back_to_the_simulator() {
     let (k, _) = setup();
-    assert!(k.rest_post("/api/v1/bullet-private", "h:1").is_none());
-    let r = k.rest_post("/api/v1/bullet-public", "127.0.0.1:9").unwrap();
-    let (url, ping) = KucoinAdapter.ws_url_from_bootstrap(&r.body, None).unwrap();
+    assert!(
+        k.rest_post("/api/v1/bullet-private", "h:1", Duration::from_secs(18))
+            .is_none()
+    );
+    let r = k
+        .rest_post(
+            "/api/v1/bullet-public",
+            "127.0.0.1:9",
+            Duration::from_secs(18),
+        )
+        .unwrap();
+    let boot = KucoinAdapter.ws_url_from_bootstrap(&r.body, None).unwrap();
+    let url = boot.url;
     assert!(url.starts_with("ws://127.0.0.1:9/?token="), "{url}");
     assert!(url.contains("&connectId="), "{url}");
-    assert_eq!(ping, Some(Duration::from_secs(18)));
-    let other = k.rest_post("/api/v1/bullet-public", "127.0.0.1:9").unwrap();
+    assert_eq!(boot.ping_interval, Some(Duration::from_secs(18)));
+    assert_eq!(boot.pong_timeout, Some(Duration::from_secs(10)));
+    let other = k
+        .rest_post(
+            "/api/v1/bullet-public",
+            "127.0.0.1:9",
+            Duration::from_secs(18),
+        )
+        .unwrap();
     assert_ne!(r.body, other.body, "a fresh token each time");
 
     let query = url.split_once('?').unwrap().1;

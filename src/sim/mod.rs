@@ -76,6 +76,9 @@ pub struct SimConfig {
     /// Per-symbol update period in the steady scenario, and the random walk's step.
     pub tick_interval: Duration,
     pub heartbeat_interval: Duration,
+    /// The ping period a token reply prescribes (KuCoin's `bullet-public` `pingInterval`;
+    /// documented value 18 s). Clients that follow it ping at this pace.
+    pub prescribed_ping: Duration,
     /// Seeds the random walk and the garbage scenario: same seed, same prices.
     pub seed: u64,
 }
@@ -87,6 +90,7 @@ impl Default for SimConfig {
             scenario: Scenario::Steady,
             tick_interval: Duration::from_millis(200),
             heartbeat_interval: Duration::from_secs(1),
+            prescribed_ping: Duration::from_secs(18),
             seed: 1,
         }
     }

@@ -241,9 +241,10 @@ pub trait Venue: Send + Sync + 'static {
     }
 
     /// Answer a REST POST (`KuCoin`'s `bullet-public`). `host` is the request's `Host`
-    /// header, for replies that name the simulator's own address. `None`: HTTP 405.
-    fn rest_post(&self, path: &str, host: &str) -> Option<RestReply> {
-        let _ = (path, host);
+    /// header, for replies that name the simulator's own address; `ping` the ping period
+    /// the reply prescribes. `None`: HTTP 405.
+    fn rest_post(&self, path: &str, host: &str, ping: Duration) -> Option<RestReply> {
+        let _ = (path, host, ping);
         None
     }
 }

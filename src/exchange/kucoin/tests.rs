@@ -279,34 +279,39 @@ fn bootstrap_builds_the_url_with_and_without_override() {
     assert_eq!(Kucoin.ws_bootstrap_path(), Some("/api/v1/bullet-public"));
     let body = own("bullet-public.json");
     let token = "2neAiuYvAU61ZDXANAGAsiL4-iAExhsBXZxftpOeh_55i3Ysy2q2LEsEWU64mdzUOPusi34M_wGoSf7iNyEWJ4aBZXpWhrmY9jAtqVVDfbVpd6MXMmFCvRUnHPCGOqbZBbXMZAhwTDrlMx-w_yuA%3D%3D.Zq8%2FkQ%2BtRBm7gE3V8Xw1Pw%3D%3D";
-    let (url, ping) = Kucoin
+    let boot = Kucoin
         .ws_url_from_bootstrap(&body, None)
         .expect("bootstrap");
+    let url = boot.url;
     let prefix = format!("wss://ws-api-spot.kucoin.com/?token={token}&connectId=");
     assert!(url.starts_with(&prefix), "{url}");
     let connect_id = &url[prefix.len()..];
     assert_eq!(connect_id.len(), 16, "{url}");
-    assert_eq!(ping, Some(Duration::from_secs(18)));
+    assert_eq!(boot.ping_interval, Some(Duration::from_secs(18)));
+    assert_eq!(boot.pong_timeout, Some(Duration::from_secs(10)));
     // --ws-url replaces the host, keeps the token and the connection id.
-    let (local, _) = Kucoin
+    let local = Kucoin
         .ws_url_from_bootstrap(&body, Some("ws://127.0.0.1:9001/kucoin"))
-        .expect("bootstrap");
+        .expect("bootstrap")
+        .url;
     assert_eq!(
         local,
         format!("ws://127.0.0.1:9001/kucoin?token={token}&connectId={connect_id}")
     );
-    let (with_query, _) = Kucoin
+    let with_query = Kucoin
         .ws_url_from_bootstrap(&body, Some("ws://127.0.0.1:9001/?v=1"))
-        .expect("bootstrap");
+        .expect("bootstrap")
+        .url;
     assert!(
         with_query.starts_with("ws://127.0.0.1:9001/?v=1&token=2neA"),
         "{with_query}"
     );
     // A new token means a new connection id.
     let other = body.replace("2neA", "3xyz");
-    let (url2, _) = Kucoin
+    let url2 = Kucoin
         .ws_url_from_bootstrap(&other, None)
-        .expect("bootstrap");
+        .expect("bootstrap")
+        .url;
     assert!(!url2.ends_with(connect_id));
     for bad in [
         r#"{"code":"200000","data":{"token":"t","instanceServers":[]}}"#,

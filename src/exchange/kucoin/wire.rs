@@ -200,6 +200,8 @@ pub(super) struct KucoinServer<'a> {
     pub(super) endpoint: Cow<'a, str>,
     #[serde(default)]
     pub(super) ping_interval: Option<u64>,
+    #[serde(default)]
+    pub(super) ping_timeout: Option<u64>,
 }
 
 /// REST envelope: `code` `"200000"` is success; errors carry `msg`.

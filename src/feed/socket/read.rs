@@ -29,7 +29,6 @@ fn recycle<'b>(mut events: Vec<Event<'_>>) -> Vec<Event<'b>> {
 
 #[derive(Default)]
 struct Handled {
-    data: bool,
     /// A pong arrived; with the request id it echoed, if any.
     pong: bool,
     pong_id: Option<u64>,
@@ -63,6 +62,8 @@ impl Session<'_> {
             }
         };
         let len = msg.len();
+        // Any frame at all, a lone pong included, shows the connection is alive.
+        watch.silence_deadline = now + watch.silence;
         let now_utc = (ctx.clock)();
         if !matches!(msg, Message::Text(_)) {
             ctx.store.count_frame(exchange, len, now_utc);
@@ -70,9 +71,6 @@ impl Session<'_> {
         match msg {
             Message::Text(text) => {
                 let handled = self.handle_text(text.as_str(), len, now_utc, now);
-                if handled.data {
-                    watch.silence_deadline = now + watch.silence;
-                }
                 if handled.pong
                     && let Some((_, want, sent)) = watch.pong
                     && handled.pong_id.is_none_or(|id| id == want)
@@ -120,14 +118,15 @@ impl Session<'_> {
             }
             Message::Close(frame) => return Some(SessionEnd::Closed(close_text(frame.as_ref()))),
             // Binary frames carry nothing from these venues; pings are answered
-            // by the library. Both count as life on the wire.
-            _ => watch.silence_deadline = now + watch.silence,
+            // by the library.
+            _ => {}
         }
         None
     }
 
-    /// Count one text frame of `len` bytes, parse it and apply it. Returns whether it was
-    /// data for the watchdog (anything but a lone pong) and, for a pong, the request id.
+    /// Count one text frame of `len` bytes, parse it and apply it. Returns what it meant
+    /// beyond its tickers: a pong (with the request id it echoed), a venue status, a
+    /// planned close, a rejected request.
     fn handle_text(
         &mut self,
         text: &str,
@@ -146,12 +145,10 @@ impl Session<'_> {
                 let sample: String = text.chars().take(120).collect();
                 tracing::warn!(%exchange, error = %e, frame = %sample, "skipped a malformed frame");
             }
-            handled.data = true;
         }
         for event in events.drain(..) {
             match event {
                 Event::Ticker(w) => {
-                    handled.data = true;
                     let Some(symbol) = self.subs.by_wire(&w.symbol).cloned() else {
                         continue;
                     };
@@ -162,7 +159,6 @@ impl Session<'_> {
                         .push(w.into_ticker(exchange, symbol, Source::Stream, now_utc));
                 }
                 Event::Subscribed { symbol } => {
-                    handled.data = true;
                     let symbols: Vec<Symbol> = match symbol {
                         Some(w) => self.subs.by_wire(&w).cloned().into_iter().collect(),
                         None => self.subs.iter().map(|(s, _)| s.clone()).collect(),
@@ -179,7 +175,6 @@ impl Session<'_> {
                     }
                 }
                 Event::SubscribeError { symbol, message } => {
-                    handled.data = true;
                     let target = symbol
                         .as_deref()
                         .and_then(|w| self.subs.by_wire(w).cloned());
@@ -193,7 +188,6 @@ impl Session<'_> {
                     }
                 }
                 Event::Status { status, healthy } => {
-                    handled.data = true;
                     handled.status = Some((status, healthy));
                 }
                 Event::Pong { req_id } => {
@@ -201,14 +195,10 @@ impl Session<'_> {
                     handled.pong_id = req_id;
                 }
                 Event::ReconnectSoon { reason } => {
-                    handled.data = true;
                     handled.planned = Some(reason);
                 }
-                Event::Heartbeat | Event::Ignored | Event::Unsubscribed { .. } => {
-                    handled.data = true;
-                }
+                Event::Heartbeat | Event::Ignored | Event::Unsubscribed { .. } => {}
                 Event::Unknown => {
-                    handled.data = true;
                     ctx.store.with_counters(exchange, |c| c.unknown_frames += 1);
                     tracing::debug!(%exchange, frame = %text.chars().take(120).collect::<String>(), "unknown message type");
                 }
