@@ -208,6 +208,8 @@ pub enum FeedStatus {
     Fallback { next_ws_try: DateTime<Utc> },
     /// WebSocket and REST both failing; still retrying.
     Offline { next_try: DateTime<Utc> },
+    /// Nothing to watch: no connection is open until a symbol is added.
+    Idle,
     /// Shut down on request.
     Stopped,
 }
@@ -221,6 +223,7 @@ impl FeedStatus {
             FeedStatus::Reconnecting { .. } => "reconnecting",
             FeedStatus::Fallback { .. } => "fallback",
             FeedStatus::Offline { .. } => "offline",
+            FeedStatus::Idle => "idle",
             FeedStatus::Stopped => "stopped",
         }
     }

@@ -241,7 +241,13 @@ pub async fn run(
                     }
                 }
                 Some(Command::Remove(symbol)) => {
-                    if let Some(sub) = super::remove_symbol(ctx, s.subs, &symbol)
+                    let removed = super::remove_symbol(ctx, s.subs, &symbol);
+                    if removed.is_some() && s.subs.is_empty() {
+                        // Nothing left: close rather than keep a connection for no one.
+                        let _ = s.ws.close(None).await;
+                        return SessionEnd::Idle;
+                    }
+                    if let Some(sub) = removed
                         && let Err(end) = s.unsubscribe(&[sub.wire]).await
                     {
                         return end;

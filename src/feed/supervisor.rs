@@ -51,6 +51,7 @@ pub struct Supervisor {
 }
 
 /// What ended a wait between connection attempts.
+#[derive(PartialEq, Eq)]
 enum Wake {
     Connect,
     Shutdown,
@@ -123,7 +124,12 @@ impl Supervisor {
     pub async fn run(mut self, commands: &mut mpsc::Receiver<Command>) {
         let max = self.ctx.cfg.max_attempts;
         let stable = secs(self.ctx.cfg.stable_secs);
+        let mut idle_why = "nothing to watch";
         loop {
+            if self.subs.is_empty() && self.idle(idle_why, commands).await == Wake::Shutdown {
+                self.transition(FeedStatus::Stopped, "shutdown");
+                return;
+            }
             let reason = match self.connect().await {
                 Ok((ws, keep)) => {
                     let why = match (self.mode, self.failures) {
@@ -160,6 +166,11 @@ impl Supervisor {
                             self.transition(FeedStatus::Stopped, "shutdown");
                             return;
                         }
+                        // Back to the top, which waits idle for a symbol.
+                        socket::SessionEnd::Idle => {
+                            idle_why = "nothing left to watch";
+                            continue;
+                        }
                         // A planned reconnect right after connecting would loop without
                         // pause; such an end counts as a failure and waits out a backoff.
                         end if end.is_benign()
@@ -191,6 +202,31 @@ impl Supervisor {
                 Wake::Shutdown => {
                     self.transition(FeedStatus::Stopped, "shutdown");
                     return;
+                }
+            }
+        }
+    }
+
+    /// No symbol to watch: open no connection, show `idle`, and wait for one to be added.
+    async fn idle(&mut self, why: &str, commands: &mut mpsc::Receiver<Command>) -> Wake {
+        if self.status() != FeedStatus::Idle {
+            self.transition(FeedStatus::Idle, why);
+        }
+        loop {
+            match commands.recv().await {
+                None | Some(Command::Shutdown) => return Wake::Shutdown,
+                // Nothing to reconnect: the feed stays idle.
+                Some(Command::Reconnect) => {}
+                Some(Command::Add(symbol)) => {
+                    super::add_symbol(&self.ctx, &mut self.subs, &symbol);
+                    if !self.subs.is_empty() {
+                        self.failures = 0;
+                        self.transition(FeedStatus::Connecting, &format!("{symbol} added"));
+                        return Wake::Connect;
+                    }
+                }
+                Some(Command::Remove(symbol)) => {
+                    super::remove_symbol(&self.ctx, &mut self.subs, &symbol);
                 }
             }
         }

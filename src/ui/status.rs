@@ -149,6 +149,7 @@ pub fn badge(status: &FeedStatus, theme: &Theme) -> Span<'static> {
         ),
         FeedStatus::Fallback { .. } => ("⇄ FALLBACK".to_string(), theme.fallback),
         FeedStatus::Offline { .. } => ("✕ OFFLINE".to_string(), theme.offline),
+        FeedStatus::Idle => ("○ IDLE".to_string(), theme.dim),
         FeedStatus::Stopped => ("■ STOPPED".to_string(), theme.dim),
     };
     Span::styled(text, style)
@@ -167,6 +168,7 @@ pub fn dead_word(status: &FeedStatus) -> Option<&'static str> {
         FeedStatus::Connecting => Some("connect"),
         FeedStatus::Reconnecting { .. } => Some("reconn"),
         FeedStatus::Offline { .. } => Some("offline"),
+        FeedStatus::Idle => Some("idle"),
         FeedStatus::Stopped => Some("stopped"),
     }
 }
@@ -216,7 +218,7 @@ pub fn feed_spans(
         FeedStatus::Offline { next_try } => {
             details.push(format!("retry in {}", format::until(*next_try, now)));
         }
-        FeedStatus::Stopped => {}
+        FeedStatus::Idle | FeedStatus::Stopped => {}
     }
     for d in details {
         spans.push(Span::styled(format!(" · {d}"), Style::new()));

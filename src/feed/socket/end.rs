@@ -19,6 +19,8 @@ pub enum SessionEnd {
     /// Wall clock moved far more than the monotonic clock (sleep/resume, clock jump).
     ClockJump(Duration),
     Manual,
+    /// The last symbol was removed: the connection is closed until one is added.
+    Idle,
     Shutdown,
 }
 
@@ -39,6 +41,7 @@ impl SessionEnd {
                 )
             }
             SessionEnd::Manual => "manual reconnect".into(),
+            SessionEnd::Idle => "nothing left to watch".into(),
             SessionEnd::Shutdown => "shutdown".into(),
         }
     }
@@ -48,6 +51,7 @@ impl SessionEnd {
         matches!(
             self,
             SessionEnd::Manual
+                | SessionEnd::Idle
                 | SessionEnd::Planned(_)
                 | SessionEnd::Shutdown
                 | SessionEnd::ClockJump(_)
