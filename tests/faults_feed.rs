@@ -16,13 +16,19 @@ use faults_support::{PanickyKraken, ctx, sim, start, store};
 use pricewire::config::FeedConfig;
 use pricewire::exchange::kraken::Kraken;
 use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::Scenario;
+use pricewire::sim::{Scenario, SimStats};
 use pricewire::store::RowState;
 use tokio::time::Instant;
 
 /// Start on `scenario`, wait for `reason`, switch the simulator to steady and require a
-/// connected feed with new prices within `bound` of the failure being recorded.
-async fn fails_then_recovers(scenario: Scenario, cfg: FeedConfig, reason: &str, bound: Duration) {
+/// connected feed with new prices within `bound` of the failure being recorded. Returns
+/// what the simulator counted, for the row's own claims about sessions and subscribes.
+async fn fails_then_recovers(
+    scenario: Scenario,
+    cfg: FeedConfig,
+    reason: &str,
+    bound: Duration,
+) -> SimStats {
     let rig = memory(scenario, cfg, &["BTC/USD"]);
     let snap = rig
         .until(120, reason, |s| {
@@ -47,43 +53,56 @@ async fn fails_then_recovers(scenario: Scenario, cfg: FeedConfig, reason: &str, 
         took <= bound,
         "{reason}: recovery took {took:?} > {bound:?}"
     );
+    let stats = rig.sim.stats();
     rig.stop().await;
+    stats
+}
+
+/// A fault that ends a WebSocket session: recovery is a second session, resubscribed.
+fn reconnected(stats: SimStats) {
+    assert!(
+        stats.ws_sessions >= 2 && stats.subscribe_requests >= 2,
+        "a new session, resubscribed: {stats:?}"
+    );
 }
 
 // Row 1: clean close 1001 (1000 is in faults_endpoints.rs, against a scripted venue).
 #[tokio::test(start_paused = true)]
 async fn clean_close_recovers() {
-    fails_then_recovers(
+    let stats = fails_then_recovers(
         Scenario::CloseAfter(3),
         fast_config(),
         "closed by server (1001 going away",
         Duration::from_secs(2),
     )
     .await;
+    reconnected(stats);
 }
 
 // Row 2: abrupt close, no close frame (1006).
 #[tokio::test(start_paused = true)]
 async fn abrupt_close_recovers() {
-    fails_then_recovers(
+    let stats = fails_then_recovers(
         Scenario::DropAfter(3),
         fast_config(),
         "connection lost (1006)",
         Duration::from_secs(2),
     )
     .await;
+    reconnected(stats);
 }
 
 // Row 3: half-open socket: nothing arrives, not even heartbeats.
 #[tokio::test(start_paused = true)]
 async fn half_open_socket_recovers() {
-    fails_then_recovers(
+    let stats = fails_then_recovers(
         Scenario::SilentAfter(3),
         fast_config(),
         "no data for 1 s",
         Duration::from_secs(2),
     )
     .await;
+    reconnected(stats);
 }
 
 // Row 4: subscription acked, heartbeats flowing, never data: resubscribed, then one
@@ -94,50 +113,60 @@ async fn acked_but_silent_recovers() {
         silence_secs: 3.0,
         ..fast_config()
     };
-    fails_then_recovers(
+    let stats = fails_then_recovers(
         Scenario::AckedButSilent,
         cfg,
         "BTC/USD: subscription acked but no data; reconnecting",
         Duration::from_secs(2),
     )
     .await;
+    // Subscribed, resubscribed on the same connection, then one reconnect, subscribed again.
+    assert_eq!(
+        (stats.ws_sessions, stats.subscribe_requests),
+        (2, 3),
+        "{stats:?}"
+    );
 }
 
 // Row 5: pong never arrives.
 #[tokio::test(start_paused = true)]
 async fn missing_pong_recovers() {
-    fails_then_recovers(
+    let stats = fails_then_recovers(
         Scenario::PongNever,
         fast_config(),
         "pong not received within 1 s",
         Duration::from_secs(2),
     )
     .await;
+    reconnected(stats);
 }
 
 // Row 6: the handshake hangs beyond the connect timeout.
 #[tokio::test(start_paused = true)]
 async fn slow_connect_recovers() {
     // The attempt in flight still waits out its 2 s timeout after the switch.
-    fails_then_recovers(
+    let stats = fails_then_recovers(
         Scenario::SlowConnect,
         fast_config(),
         "connect timeout",
         Duration::from_secs(4),
     )
     .await;
+    // No handshake completed before the switch: the first session is the recovery.
+    assert_eq!(stats.ws_sessions, 1, "{stats:?}");
 }
 
 // Row 7: connection refused.
 #[tokio::test(start_paused = true)]
 async fn refused_connection_recovers() {
-    fails_then_recovers(
+    let stats = fails_then_recovers(
         Scenario::Down,
         fast_config(),
         "connection refused",
         Duration::from_secs(2),
     )
     .await;
+    assert_eq!(stats.ws_sessions, 1, "{stats:?}");
 }
 
 // Row 10: malformed frames are counted and skipped; the connection stays up throughout.
@@ -160,13 +189,14 @@ async fn malformed_frames_are_skipped_without_a_reconnect() {
 // Row 11: oversized frame.
 #[tokio::test(start_paused = true)]
 async fn oversized_frame_recovers() {
-    fails_then_recovers(
+    let stats = fails_then_recovers(
         Scenario::Oversized,
         fast_config(),
         "frame larger than the 1048576-byte limit; connection dropped",
         Duration::from_secs(2),
     )
     .await;
+    reconnected(stats);
 }
 
 // Row 12: the venue rejects one symbol (the pair list could not be fetched, so nothing

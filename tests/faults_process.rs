@@ -1,6 +1,10 @@
-//! The fault matrix against the real binary in `--headless --demo` mode: row 20 (SIGTERM,
-//! SIGINT, SIGHUP end it cleanly: exit 0, well-formed JSON lines, config untouched) and a
-//! reader that hangs up early (`| head -5`). Real processes and time, every wait bounded.
+//! The fault matrix against the real binary in `--headless` mode: row 20 (SIGTERM, SIGINT,
+//! SIGHUP end it cleanly: exit 0, well-formed JSON lines, config untouched) and a reader
+//! that hangs up early (`| head -5`). Real processes and time, every wait bounded.
+//!
+//! Row 20 runs with a config file the program may write (`--config`, not `--demo`, which
+//! never saves) against a simulator this test starts on 127.0.0.1 (`--ws-url`,
+//! `--rest-url`), so a shutdown that rewrote or truncated the file would be seen.
 #![cfg(unix)]
 
 use std::io::{BufRead, BufReader};
@@ -8,6 +12,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use pricewire::sim::{SimConfig, SimServer};
 
 const CONFIG: &str =
     "# mine: do not touch\nsymbols = [\"BTC/USD\", \"ETH/USD\"] # two\n\n[ui]\nfps = 10\n";
@@ -18,14 +24,47 @@ struct Run {
     dir: PathBuf,
 }
 
+/// A Kraken simulator on 127.0.0.1 for the binary to dial, on a runtime of its own (the
+/// tests here are plain threads); both live as long as the returned pair.
+fn simulator() -> (tokio::runtime::Runtime, SimServer) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = rt
+        .block_on(SimServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            SimConfig::default(),
+        ))
+        .expect("simulator starts");
+    (rt, sim)
+}
+
+/// How the binary finds a venue: its own `--demo` simulator, or the given one by URL.
+enum Venue<'a> {
+    Demo,
+    At(&'a SimServer),
+}
+
 /// Start the binary; the stdout reader hangs up after `take` lines when given.
-fn start(name: &str, take: Option<usize>) -> Run {
+fn start(name: &str, venue: &Venue<'_>, take: Option<usize>) -> Run {
     let dir = std::env::temp_dir().join(format!("pricewire-proc-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("config.toml"), CONFIG).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pricewire"))
-        .args(["--headless", "--demo", "--config"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pricewire"));
+    cmd.arg("--headless");
+    match venue {
+        Venue::Demo => cmd.arg("--demo"),
+        Venue::At(sim) => cmd
+            .arg("--ws-url")
+            .arg(sim.ws_url())
+            .arg("--rest-url")
+            .arg(sim.rest_url()),
+    };
+    let mut child = cmd
+        .arg("--config")
         .arg(dir.join("config.toml"))
         .arg("--log-file")
         .arg(dir.join("pricewire.log"))
@@ -80,11 +119,37 @@ fn check_json(line: &str) {
     assert!(v["type"].is_string(), "{line}");
 }
 
+/// The config file's bytes and identity (inode, modification time): a rewrite with the
+/// same text still changes the latter.
+fn config_state(path: &std::path::Path) -> (String, u64, std::time::SystemTime) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).unwrap();
+    (
+        std::fs::read_to_string(path).unwrap(),
+        meta.ino(),
+        meta.modified().unwrap(),
+    )
+}
+
 fn signal_ends_cleanly(signal: &str) {
-    let mut run = start(signal, None);
+    let (_rt, sim) = simulator();
+    let mut run = start(signal, &Venue::At(&sim), None);
+    let config = run.dir.join("config.toml");
+    let before = config_state(&config);
+    assert_eq!(before.0, CONFIG);
+    let mut ticks = 0;
     for _ in 0..5 {
-        check_json(&run.next_line());
+        let line = run.next_line();
+        check_json(&line);
+        ticks += usize::from(line.contains("\"type\":\"ticker\""));
     }
+    // Streaming from the simulator given by URL, not from a demo of its own.
+    while ticks == 0 {
+        let line = run.next_line();
+        check_json(&line);
+        ticks += usize::from(line.contains("\"type\":\"ticker\""));
+    }
+    assert!(sim.stats().ws_sessions >= 1, "{:?}", sim.stats());
     let sent = Instant::now();
     let killed = Command::new("kill")
         .arg(format!("-{signal}"))
@@ -99,11 +164,13 @@ fn signal_ends_cleanly(signal: &str) {
     while let Ok(line) = run.lines.recv_timeout(Duration::from_secs(5)) {
         check_json(&line);
     }
-    assert_eq!(
-        std::fs::read_to_string(run.dir.join("config.toml")).unwrap(),
-        CONFIG
-    );
-    assert!(!run.dir.join("config.toml.tmp").exists());
+    assert_eq!(config_state(&config), before, "config untouched");
+    let left: Vec<_> = std::fs::read_dir(&run.dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "config.toml" && n != "pricewire.log")
+        .collect();
+    assert!(left.is_empty(), "no temporary file left: {left:?}");
     std::fs::remove_dir_all(&run.dir).unwrap();
 }
 
@@ -125,7 +192,7 @@ fn sighup_exits_zero() {
 // `pricewire --headless --demo | head -5`: the reader leaves, the writer ends quietly.
 #[test]
 fn reader_hanging_up_ends_with_success() {
-    let mut run = start("head", Some(5));
+    let mut run = start("head", &Venue::Demo, Some(5));
     for _ in 0..5 {
         check_json(&run.next_line());
     }
@@ -235,7 +302,7 @@ fn help_names_the_log_file() {
 
 #[test]
 fn start_up_line_is_logged() {
-    let mut run = start("startup", None);
+    let mut run = start("startup", &Venue::Demo, None);
     check_json(&run.next_line());
     let killed = Command::new("kill")
         .arg("-TERM")

@@ -1,9 +1,12 @@
 //! End to end over real sockets on 127.0.0.1: the Kraken feed against the simulator.
-//! Real time, every wait bounded.
+//! Real time, every wait bounded. Tests that count sessions either run in memory on paused
+//! time (adding and removing a symbol) or give the watchdogs 30 s (garbage frames).
 
 mod common;
 
-use common::{fast_config, has_reason, history, last_of, scenarios, status, tcp, updates};
+use common::{
+    fast_config, has_reason, history, last_of, patient_config, scenarios, status, tcp, updates,
+};
 use pricewire::feed::command::Command;
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
@@ -83,21 +86,25 @@ async fn both_down_is_offline_then_recovers() {
     rig.until(10, "connected", |s| updates(s, "BTC/USD") > 0)
         .await;
     rig.sim.set_scenario(Scenario::Down);
-    let snap = rig
+    let offline = rig
         .until(10, "offline", |s| {
             matches!(status(s), FeedStatus::Offline { .. })
         })
         .await;
     assert!(
-        has_reason(&snap, "connection refused"),
+        has_reason(&offline, "connection refused"),
         "{:#?}",
-        history(&snap)
+        history(&offline)
     );
+    assert!(
+        has_reason(&offline, "WebSocket and REST both failing"),
+        "{:#?}",
+        history(&offline)
+    );
+    let sessions = rig.sim.stats().ws_sessions;
     rig.sim.set_scenario(Scenario::Steady);
-    rig.until(10, "connected again", |s| {
-        status(s) == FeedStatus::Connected
-    })
-    .await;
+    rig.recovered(10, &offline, "BTC/USD", 2).await;
+    assert!(rig.sim.stats().ws_sessions > sessions, "a new session");
     rig.stop().await;
 }
 
@@ -146,22 +153,35 @@ async fn unknown_symbol_is_reported_and_others_stream() {
     rig.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn add_and_remove_on_the_live_connection() {
     let rig = scenarios::add_and_remove(ExchangeId::Kraken, "BTC/USD", "sol-usd", "SOL/USD").await;
     assert!(rig.handle.resolve("NOPE/USD").is_err());
     rig.stop().await;
 }
 
+// Over a real socket, with 30 s watchdogs: "one connection, no transition" then fails only
+// when a bad frame really cost the connection.
 #[tokio::test]
 async fn garbage_frames_are_counted_and_skipped() {
-    let rig = tcp(Scenario::Garbage, fast_config(), &["BTC/USD"]).await;
+    let rig = tcp(Scenario::Garbage, patient_config(), &["BTC/USD"]).await;
+    let first = rig
+        .until(10, "a bad frame", |s| s.feeds[0].counters.parse_errors > 0)
+        .await;
+    let errors = first.feeds[0].counters.parse_errors;
+    let before = updates(&first, "BTC/USD");
     let snap = rig
-        .until(10, "prices despite garbage", |s| {
-            updates(s, "BTC/USD") > 5 && s.feeds[0].counters.parse_errors > 0
+        .until(10, "prices and more bad frames after the first", |s| {
+            updates(s, "BTC/USD") > before + 5 && s.feeds[0].counters.parse_errors > errors
         })
         .await;
     assert_eq!(status(&snap), FeedStatus::Connected);
+    assert_eq!(
+        history(&snap),
+        ["connecting → connected: subscribing 1 symbol"],
+        "no transition"
+    );
+    assert_eq!(rig.sim.stats().ws_sessions, 1, "the same connection");
     rig.stop().await;
 }
 

@@ -1,5 +1,6 @@
 //! End to end over real sockets on 127.0.0.1: the Binance feed against the simulator playing
-//! Binance (`/ws` raw streams, `exchangeInfo`, `ticker/24hr`). Real time, every wait bounded.
+//! Binance (`/ws` raw streams, `exchangeInfo`, `ticker/24hr`). Real time, every wait bounded;
+//! adding and removing a symbol (one session throughout) runs in memory on paused time.
 
 mod common;
 
@@ -93,7 +94,7 @@ async fn unknown_symbol_is_reported_and_others_stream() {
     scenarios::assert_suggests(&snap, VENUE, "BTC/USD", Some("BTC/USDT"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn add_and_remove_on_the_live_connection() {
     scenarios::add_and_remove(VENUE, "BTC/USDT", "sol-usdt", "SOL/USDT")
         .await

@@ -1,10 +1,11 @@
 //! End to end over real sockets on 127.0.0.1: the Bybit feed against the simulator playing
 //! Bybit v5 spot (`/v5/public/spot`, `instruments-info`, `tickers`). Real time, every wait
-//! bounded.
+//! bounded; the tests that count one session (add and remove, answered pings) run in memory
+//! on paused time.
 
 mod common;
 
-use common::{fast_config, has_reason, scenarios, status, tcp_for};
+use common::{fast_config, has_reason, memory_for, scenarios, status, tcp_for};
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
 use pricewire::store::Snapshot;
@@ -98,7 +99,7 @@ async fn unknown_symbol_is_reported_and_others_stream() {
     scenarios::assert_suggests(&snap, VENUE, "BTC/USD", Some("BTC/USDT"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn add_and_remove_on_the_live_connection() {
     scenarios::add_and_remove(VENUE, "BTC/USDT", "sol-usdt", "SOL/USDT")
         .await
@@ -122,9 +123,10 @@ async fn unanswered_pings_fire_the_pong_timeout() {
     rig.stop().await;
 }
 
-#[tokio::test]
+// In memory on paused time: "one session" must not depend on the machine's load.
+#[tokio::test(start_paused = true)]
 async fn answered_pings_keep_the_connection() {
-    let rig = tcp_for(VENUE, Scenario::Steady, fast_config(), &["BTC/USDT"]).await;
+    let rig = memory_for(VENUE, Scenario::Steady, fast_config(), &["BTC/USDT"]);
     rig.until(8, "pongs", |_| rig.sim.stats().pings_answered >= 2)
         .await;
     assert_eq!(rig.sim.stats().ws_sessions, 1);

@@ -1,10 +1,11 @@
 //! End to end over real sockets on 127.0.0.1: the Coinbase feed against the simulator playing
 //! Coinbase Advanced Trade (`/`, `ticker` + `heartbeats`, public products). Real time, every
-//! wait bounded.
+//! wait bounded; the tests that count one session (add and remove, heartbeats) run in memory
+//! on paused time.
 
 mod common;
 
-use common::{fast_config, history, scenarios, status, tcp_for};
+use common::{fast_config, history, memory_for, scenarios, status, tcp_for};
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
 use pricewire::store::Snapshot;
@@ -95,7 +96,7 @@ async fn unknown_symbol_is_reported_and_others_stream() {
     scenarios::assert_suggests(&snap, VENUE, "BTC/USX", Some("BTC/USD"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn add_and_remove_on_the_live_connection() {
     scenarios::add_and_remove(VENUE, "BTC/USD", "sol-usd", "SOL/USD")
         .await
@@ -108,7 +109,9 @@ async fn maintenance_closes_with_going_away() {
     scenarios::maintenance_closes_with_going_away(VENUE, "BTC/USD").await;
 }
 
-#[tokio::test]
+// In memory on paused time: the 3.5 s are simulated, so a loaded machine cannot stretch a
+// heartbeat gap past the watchdog.
+#[tokio::test(start_paused = true)]
 async fn heartbeats_keep_a_quiet_connection_alive() {
     // Acked but no ticker data: only the heartbeats channel speaks, once a second, which
     // keeps a 1.5 s silence watchdog quiet.
@@ -117,7 +120,7 @@ async fn heartbeats_keep_a_quiet_connection_alive() {
         symbol_silence_secs: 30.0,
         ..fast_config()
     };
-    let rig = tcp_for(VENUE, Scenario::AckedButSilent, cfg, &["BTC/USD"]).await;
+    let rig = memory_for(VENUE, Scenario::AckedButSilent, cfg, &["BTC/USD"]);
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
     let snap = rig.store.snapshot();
     assert_eq!(

@@ -1,13 +1,14 @@
 //! End to end over real sockets on 127.0.0.1: the `KuCoin` feed against the simulator
 //! playing `KuCoin` spot, `bullet-public` token request included. Real time, every wait
-//! bounded; the pong test runs in memory on paused time.
+//! bounded; the pong test and adding and removing a symbol run in memory on paused time.
 
 mod common;
 
 use std::sync::Arc;
 
 use common::{
-    fast_config, has_reason, history, memory_for, scenarios, sim_config, status, tcp_for,
+    fast_config, has_reason, history, memory_for, patient_config, scenarios, sim_config, status,
+    tcp_for,
 };
 use pricewire::exchange::kucoin::Kucoin;
 use pricewire::feed::command::Command;
@@ -108,9 +109,9 @@ async fn unknown_symbol_is_reported_and_others_stream() {
     scenarios::assert_suggests(&snap, KUCOIN, "BTC/USX", None);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn add_and_remove_on_the_live_connection() {
-    let rig = tcp_for(KUCOIN, Scenario::Steady, fast_config(), &["BTC/USDT"]).await;
+    let rig = memory_for(KUCOIN, Scenario::Steady, fast_config(), &["BTC/USDT"]);
     rig.until(8, "first prices", |s| updates(s, "BTC/USDT") > 0)
         .await;
     let sol = rig.handle.resolve("sol-usdt").unwrap();
@@ -150,7 +151,8 @@ async fn maintenance_closes_with_going_away() {
 }
 
 /// Without `--ws-url` the client dials the endpoint the token reply names: the simulator
-/// must name itself there.
+/// must name itself there. Real sockets are the point here, so the watchdogs are patient
+/// (30 s) and "one session" cannot be broken by a stalled scheduler.
 #[tokio::test]
 async fn token_endpoint_leads_back_to_the_simulator() {
     let sim = SimServer::start(
@@ -163,7 +165,7 @@ async fn token_endpoint_leads_back_to_the_simulator() {
     let ctx = FeedCtx::new(
         Arc::new(Kucoin),
         Arc::clone(&store),
-        fast_config(),
+        patient_config(),
         None,
         Some(sim.rest_url()),
     );
@@ -186,14 +188,7 @@ async fn token_endpoint_leads_back_to_the_simulator() {
 
 #[tokio::test(start_paused = true)]
 async fn unanswered_ping_reconnects() {
-    let rig = memory_for(KUCOIN, Scenario::PongNever, fast_config(), &["BTC/USDT"]);
-    let snap = rig
-        .until(60, "pong timeout", |s| {
-            has_reason(s, "pong not received within 1 s")
-        })
-        .await;
-    assert!(updates(&snap, "BTC/USDT") > 0);
-    rig.stop().await;
+    scenarios::pong_timeout_reconnects(KUCOIN, "BTC/USDT").await;
 }
 
 #[tokio::test]

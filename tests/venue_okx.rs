@@ -1,5 +1,6 @@
 //! End to end over real sockets on 127.0.0.1: the OKX feed against the simulator playing
-//! OKX v5. Real time, every wait bounded; the pong test runs in memory on paused time.
+//! OKX v5. Real time, every wait bounded; the pong test, the upgrade notice and adding and
+//! removing a symbol run in memory on paused time.
 
 mod common;
 
@@ -117,7 +118,7 @@ async fn venue_rejects_an_unlisted_instrument_on_the_socket() {
     rig.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn add_and_remove_on_the_live_connection() {
     let rig = scenarios::add_and_remove(OKX, "BTC/USDT", "sol-usdt", "SOL/USDT").await;
     assert!(last_of(&rig.store.snapshot(), "BTC/USDT").is_some());
@@ -126,10 +127,11 @@ async fn add_and_remove_on_the_live_connection() {
 }
 
 /// OKX's maintenance is a service upgrade: the 64008 notice, on which the client
-/// reconnects at once without counting a failure.
-#[tokio::test]
+/// reconnects at once without counting a failure. In memory on paused time, so that no
+/// scheduler stall fires a watchdog and adds a reconnect of its own.
+#[tokio::test(start_paused = true)]
 async fn upgrade_notice_is_a_planned_reconnect() {
-    let rig = tcp_for(OKX, Scenario::Maintenance, fast_config(), &["BTC/USDT"]).await;
+    let rig = memory_for(OKX, Scenario::Maintenance, fast_config(), &["BTC/USDT"]);
     let snap = rig
         .until(9, "a planned reconnect", |s| {
             has_reason(s, "planned reconnect") && rig.sim.stats().ws_sessions >= 2
@@ -150,14 +152,7 @@ async fn upgrade_notice_is_a_planned_reconnect() {
 
 #[tokio::test(start_paused = true)]
 async fn unanswered_ping_reconnects() {
-    let rig = memory_for(OKX, Scenario::PongNever, fast_config(), &["BTC/USDT"]);
-    let snap = rig
-        .until(60, "pong timeout", |s| {
-            has_reason(s, "pong not received within 1 s")
-        })
-        .await;
-    assert!(updates(&snap, "BTC/USDT") > 0);
-    rig.stop().await;
+    scenarios::pong_timeout_reconnects(OKX, "BTC/USDT").await;
 }
 
 #[tokio::test]

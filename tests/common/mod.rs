@@ -36,6 +36,20 @@ pub fn fast_config() -> FeedConfig {
     }
 }
 
+/// For tests over real sockets that count sessions: watchdogs (silence, pong, per-symbol
+/// silence, connect timeout) of 30 s, far beyond any scheduler stall on a loaded machine, so
+/// that "exactly one session" fails only when the feed really reconnected. Such tests end
+/// on events, never on a sleep.
+pub fn patient_config() -> FeedConfig {
+    FeedConfig {
+        connect_timeout_secs: 30.0,
+        silence_secs: 30.0,
+        pong_timeout_secs: 30.0,
+        symbol_silence_secs: 30.0,
+        ..fast_config()
+    }
+}
+
 pub struct Rig {
     pub sim: Arc<SimServer>,
     pub store: Arc<Store>,
@@ -144,6 +158,37 @@ impl Rig {
         }
     }
 
+    /// Wait (bounded) for the fault: a transition whose reason contains `reason`. The snapshot returned marks the fault point for
+    /// [`Rig::recovered`].
+    pub async fn fault(&self, secs: u64, reason: &str) -> Snapshot {
+        self.until(secs, reason, |s| fault_at(s, reason).is_some())
+            .await
+    }
+
+    /// Wait (bounded) for recovery from the fault marked by `fault` (see [`Rig::fault`]): a
+    /// transition into `connected` recorded after the fault, the feed connected now, and
+    /// more than `more` price updates on `symbol` counted from the fault point.
+    pub async fn recovered(
+        &self,
+        secs: u64,
+        fault: &Snapshot,
+        symbol: &str,
+        more: u64,
+    ) -> Snapshot {
+        let marks = fault.feeds[0].history.len();
+        let before = updates(fault, symbol);
+        self.until(secs, "connected again with new prices", |s| {
+            status(s) == FeedStatus::Connected
+                && s.feeds[0]
+                    .history
+                    .iter()
+                    .skip(marks)
+                    .any(|t| t.to == FeedStatus::Connected)
+                && updates(s, symbol) > before + more
+        })
+        .await
+    }
+
     pub async fn stop(self) {
         self.shutdown.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
@@ -161,6 +206,15 @@ pub fn history(snap: &Snapshot) -> Vec<String> {
 
 pub fn status(snap: &Snapshot) -> FeedStatus {
     snap.feeds[0].status.clone()
+}
+
+/// Index in the history of the first transition whose reason contains `reason` (the fault
+/// itself: a later "reconnected after …" may repeat the reason).
+pub fn fault_at(snap: &Snapshot, reason: &str) -> Option<usize> {
+    snap.feeds[0]
+        .history
+        .iter()
+        .position(|t| t.reason.contains(reason))
 }
 
 pub fn has_reason(snap: &Snapshot, needle: &str) -> bool {

@@ -7,7 +7,7 @@ use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
 use pricewire::store::{Row, RowState, Snapshot};
 
-use super::{Rig, fast_config, has_reason, history, status, tcp_for, updates};
+use super::{Rig, fast_config, has_reason, history, memory_for, status, tcp_for, updates};
 
 fn source(snap: &Snapshot, venue: ExchangeId, symbol: &str) -> Option<Source> {
     snap.row(venue, symbol).and_then(Row::source)
@@ -34,21 +34,35 @@ pub async fn drop_then_reconnect(venue: ExchangeId, main: &str) -> Rig {
     rig
 }
 
-/// Nothing arrives on an open socket: the silence watchdog reconnects.
+/// Nothing arrives on an open socket: the silence watchdog reconnects, and once the venue
+/// speaks again a new session streams.
 pub async fn silence_fires_the_watchdog(venue: ExchangeId, main: &str) {
     let rig = tcp_for(venue, Scenario::SilentAfter(3), fast_config(), &[main]).await;
-    let snap = rig
-        .until(8, "the silence watchdog", |s| {
-            has_reason(s, "no data for 1 s")
-        })
-        .await;
+    let fault = rig.fault(8, "no data for 1 s").await;
     assert!(
-        history(&snap)
+        history(&fault)
             .iter()
-            .any(|l| l.starts_with("connected → reconnecting")),
+            .any(|l| l.starts_with("connected → reconnecting: no data for 1 s")),
         "{:#?}",
-        history(&snap)
+        history(&fault)
     );
+    rig.sim.set_scenario(Scenario::Steady);
+    rig.recovered(8, &fault, main, 2).await;
+    assert!(rig.sim.stats().ws_sessions >= 2, "{:?}", rig.sim.stats());
+    rig.stop().await;
+}
+
+/// The venue never answers application pings (in memory, on paused time): the pong
+/// timeout ends the session, and the reconnect brings a connected feed with new prices.
+/// Each session streams until its own pong timeout, so recovery needs no change of scenario.
+pub async fn pong_timeout_reconnects(venue: ExchangeId, main: &str) {
+    let rig = memory_for(venue, Scenario::PongNever, fast_config(), &[main]);
+    let fault = rig.fault(60, "pong not received within 1 s").await;
+    assert!(updates(&fault, main) > 0, "data flows without pongs");
+    let snap = rig.recovered(2, &fault, main, 2).await;
+    let stats = rig.sim.stats();
+    assert!(stats.ws_sessions >= 2, "a second session: {stats:?}");
+    assert_eq!(stats.pings_answered, 0, "{:#?}", history(&snap));
     rig.stop().await;
 }
 
@@ -112,9 +126,11 @@ pub async fn unknown_symbol_is_reported(
 }
 
 /// Add a symbol typed as `typed` (canonical `added`) on the live connection, see it stream,
-/// remove it, and see `main` keep streaming, all on one connection. The rig still runs.
+/// remove it, and see `main` keep streaming, all on one connection. In memory: call it
+/// from a test on paused time, where no scheduler stall can fire a watchdog. The rig still
+/// runs.
 pub async fn add_and_remove(venue: ExchangeId, main: &str, typed: &str, added: &str) -> Rig {
-    let rig = tcp_for(venue, Scenario::Steady, fast_config(), &[main]).await;
+    let rig = memory_for(venue, Scenario::Steady, fast_config(), &[main]);
     rig.until(8, "first prices", |s| updates(s, main) > 0).await;
     let symbol = rig.handle.resolve(typed).expect("a listed market");
     assert_eq!(symbol.as_str(), added);
