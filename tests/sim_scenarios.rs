@@ -91,7 +91,7 @@ async fn refuse_ws_answers_503_while_rest_works() {
         Err(WsError::Http(resp)) => assert_eq!(resp.status(), 503),
         other => panic!("expected HTTP 503, got {other:?}"),
     }
-    let resp = reqwest::get(format!("{}/0/public/AssetPairs", sim.rest_url()))
+    let resp = get(format!("{}/0/public/AssetPairs", sim.rest_url()))
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
@@ -112,7 +112,7 @@ async fn down_refuses_then_comes_back_on_the_same_port() {
     let err = tokio::net::TcpStream::connect(addr).await.unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
     assert!(
-        reqwest::get(format!("{}/0/public/AssetPairs", sim.rest_url()))
+        get(format!("{}/0/public/AssetPairs", sim.rest_url()))
             .await
             .is_err()
     );
@@ -282,7 +282,7 @@ async fn flapping_drops_every_connection_after_three_frames() {
 async fn rest_429_and_500() {
     let sim = start(Scenario::Rest429, 50).await;
     let url = format!("{}/0/public/Ticker?pair=XBTUSD", sim.rest_url());
-    let resp = reqwest::get(&url).await.unwrap();
+    let resp = get(&url).await.unwrap();
     assert_eq!(resp.status(), 429);
     assert_eq!(resp.headers()["retry-after"], "2");
     // The WebSocket side is unaffected.
@@ -290,9 +290,9 @@ async fn rest_429_and_500() {
     assert_eq!(json(&next_text(&mut ws).await)["channel"], "status");
 
     sim.set_scenario(Scenario::Rest500);
-    assert_eq!(reqwest::get(&url).await.unwrap().status(), 500);
+    assert_eq!(get(&url).await.unwrap().status(), 500);
     sim.set_scenario(Scenario::Steady);
-    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    assert_eq!(get(&url).await.unwrap().status(), 200);
     sim.shutdown().await;
 }
 
@@ -372,7 +372,7 @@ async fn every_venue_starts_and_serves_its_pair_list() {
             .unwrap_or_else(|e| panic!("{exchange}: {e}"));
         let adapter = pricewire::exchange::adapter(exchange).unwrap();
         let url = format!("{}{}", sim.rest_url(), adapter.pair_list_path());
-        let resp = reqwest::get(&url).await.unwrap();
+        let resp = get(&url).await.unwrap();
         assert_eq!(resp.status(), 200, "{exchange}: {url}");
         let list = adapter
             .parse_pair_list(&resp.text().await.unwrap())
