@@ -248,7 +248,9 @@ pub struct HttpReply {
     pub body: String,
 }
 
-/// One HTTP/1.1 request over a fresh connection, bounded in time and size.
+/// One HTTP/1.1 request over a fresh connection, bounded in time and size. It goes
+/// straight to the URL's host through the feed's connector: no proxy variable is read, so
+/// a request to the simulator on 127.0.0.1 can never be sent to an `HTTP_PROXY`.
 pub async fn http(
     connector: &dyn Connector,
     method: hyper::Method,
