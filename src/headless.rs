@@ -301,21 +301,50 @@ mod tests {
 
     #[test]
     fn timestamps_match_rfc3339_micros() {
+        // (seconds, nanoseconds, the RFC 3339 text, whether the digit writer takes it).
         let times = [
-            (0, 0),
-            (1_700_000_000, 5_000),
-            (1_700_000_000, 999_999_999),
-            (1_700_000_000, 1_999_999),
-            (-62_167_219_200, 0),
-            (253_402_300_799, 999_999_000),
-            (253_402_300_800, 0),
-            (-62_167_219_201, 123_456_789),
+            (0, 0, "1970-01-01T00:00:00.000000Z", true),
+            (1_700_000_000, 5_000, "2023-11-14T22:13:20.000005Z", true),
+            (
+                1_700_000_000,
+                999_999_999,
+                "2023-11-14T22:13:20.999999Z",
+                true,
+            ),
+            (
+                1_700_000_000,
+                1_999_999,
+                "2023-11-14T22:13:20.001999Z",
+                true,
+            ),
+            (-62_167_219_200, 0, "0000-01-01T00:00:00.000000Z", true),
+            (
+                253_402_300_799,
+                999_999_000,
+                "9999-12-31T23:59:59.999999Z",
+                true,
+            ),
+            // Outside 0..=9999 and a leap second: left to the RFC 3339 formatter.
+            (253_402_300_800, 0, "+10000-01-01T00:00:00.000000Z", false),
+            (
+                -62_167_219_201,
+                123_456_789,
+                "-0001-12-31T23:59:59.123456Z",
+                false,
+            ),
+            (
+                1_483_228_799,
+                1_000_000_000,
+                "2016-12-31T23:59:60.000000Z",
+                false,
+            ),
         ];
-        for (secs, nanos) in times {
+        for (secs, nanos, want, digits) in times {
             let t = DateTime::from_timestamp(secs, nanos).unwrap();
-            let text =
-                ts_ascii(t).map_or_else(|| ts(t), |b| String::from_utf8(b.to_vec()).unwrap());
-            assert_eq!(text, ts(t), "{secs} {nanos}");
+            let fast = ts_ascii(t).map(|b| String::from_utf8(b.to_vec()).unwrap());
+            assert_eq!(fast.is_some(), digits, "{secs} {nanos}");
+            assert_eq!(fast.unwrap_or_else(|| ts(t)), want, "{secs} {nanos}");
+            assert_eq!(ts(t), want, "{secs} {nanos}");
         }
     }
 

@@ -1,11 +1,12 @@
 //! Row 22 of the fault matrix: saving the watchlist where the disk will not take it returns
 //! an error naming the file, and the previous file stays byte-identical.
 //!
-//! A read-only directory only refuses writes to an unprivileged user: as root (CI
-//! containers often are) permissions do not bite, so that case is checked only where a
-//! probe shows they do. The other failures bite everyone: the temporary file's name taken by
-//! a directory, the temporary file landing on a full device (`/dev/full` answers every write
-//! with ENOSPC), and a parent that is a file.
+//! A directory's permissions stop only an unprivileged user, and CI runs as root, so the
+//! read-only directory that runs everywhere is `/proc`, where no one, root included, can
+//! create a file; the `chmod 0555` version, which also shows the old file kept, is an
+//! ignored test for an ordinary user. The other failures bite everyone: the temporary
+//! file's name taken by a directory, the temporary file landing on a full device
+//! (`/dev/full` answers every write with ENOSPC), and a parent that is a file.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -34,25 +35,60 @@ fn assert_refused(result: Result<(), ConfigError>, path: &Path) {
     assert_eq!(fs::read_to_string(path).unwrap(), OLD, "old file changed");
 }
 
-#[cfg(unix)]
+/// A directory no one can create a file in, whoever runs the tests: procfs refuses every
+/// new name. The config is reached through a symlink, as a dotfile often is, so the save
+/// must write beside the link's target and leave the link alone.
+#[cfg(target_os = "linux")]
 #[test]
 fn read_only_directory() {
-    use std::os::unix::fs::PermissionsExt;
+    let proc = Path::new("/proc");
+    assert!(proc.join("self/status").exists(), "/proc is not mounted");
+    let target = proc.join(format!("pricewire-save-{}.toml", std::process::id()));
     let dir = scratch("ro");
+    let link = dir.join("config.toml");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let err = save_watchlist(&link, &new_list())
+        .expect_err("the save must fail: no one can create a file in /proc");
+    let text = err.to_string();
+    assert!(matches!(err, ConfigError::Save { .. }), "{text}");
+    assert!(
+        text.starts_with(&format!("cannot save watchlist to {}: ", link.display())),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(" (the previous file is unchanged)"),
+        "{text}"
+    );
+    assert!(!target.exists());
+    assert!(!PathBuf::from(format!("{}.tmp", target.display())).exists());
+    assert_eq!(
+        fs::read_link(&link).unwrap(),
+        target,
+        "the symlink was replaced"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The same refusal from a directory's permissions, with a previous file that must stay
+/// byte-identical. Permissions do not stop root, so this runs only when asked for.
+#[cfg(unix)]
+#[test]
+#[ignore = "chmod 0555 does not stop root (CI runs as root); as an ordinary user run `cargo test --test config_save -- --ignored`"]
+fn read_only_directory_for_an_unprivileged_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("ro-perm");
     let path = dir.join("config.toml");
     fs::write(&path, OLD).unwrap();
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
-    let probe = dir.join("probe");
-    let bites = fs::write(&probe, "x").is_err();
-    if bites {
-        assert_refused(save_watchlist(&path, &new_list()), &path);
-        assert!(!dir.join("config.toml.tmp").exists());
-    } else {
-        // Running as root: the directory is writable anyway. The cases below cover it.
-        let _ = fs::remove_file(&probe);
-        eprintln!("read-only directory not enforced for this user; case skipped");
-    }
+    let probe = fs::write(dir.join("probe"), "x");
+    let result = save_watchlist(&path, &new_list());
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(
+        probe.is_err(),
+        "this user can write into a 0555 directory (root?): the case cannot be shown"
+    );
+    assert_refused(result, &path);
+    assert!(!dir.join("config.toml.tmp").exists());
     fs::remove_dir_all(&dir).unwrap();
 }
 

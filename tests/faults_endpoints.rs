@@ -13,6 +13,7 @@ use common::{Rig, fast_config, has_reason, history, status, updates};
 use faults_support::{Step, kraken_ticker, scripted_venue};
 use pricewire::config::FeedConfig;
 use pricewire::exchange::kraken::Kraken;
+use pricewire::feed::net::{Resolver, TcpConnector};
 use pricewire::feed::{self, FeedCtx};
 use pricewire::model::{ExchangeId, FeedStatus};
 use pricewire::sim::{Scenario, SimServer};
@@ -23,6 +24,17 @@ use tokio_util::sync::CancellationToken;
 /// A Kraken feed over real TCP to the given URLs. The simulator in the rig is idle: it
 /// only satisfies the rig's shape.
 fn feed_to(ws_url: &str, rest_url: &str, cfg: FeedConfig, symbols: &[&str]) -> Rig {
+    feed_over(TcpConnector::default(), ws_url, rest_url, cfg, symbols)
+}
+
+/// As [`feed_to`], dialling through `connector`.
+fn feed_over(
+    connector: TcpConnector,
+    ws_url: &str,
+    rest_url: &str,
+    cfg: FeedConfig,
+    symbols: &[&str],
+) -> Rig {
     let store = Store::new(StoreLimits::default());
     let mut ctx = FeedCtx::new(
         Arc::new(Kraken::default()),
@@ -32,6 +44,7 @@ fn feed_to(ws_url: &str, rest_url: &str, cfg: FeedConfig, symbols: &[&str]) -> R
         Some(rest_url.to_string()),
     );
     ctx.seed = 7;
+    ctx.connector = Arc::new(connector);
     let shutdown = CancellationToken::new();
     let symbols = symbols.iter().map(ToString::to_string).collect();
     let (handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
@@ -52,10 +65,26 @@ fn never_connected(snap: &Snapshot) -> bool {
     !history(snap).iter().any(|l| l.contains("→ connected"))
 }
 
-// Row 8: an unresolvable host is a DNS failure, told apart from a refusal.
+/// A resolver that answers every name as DNS answers an `.invalid` one (RFC 6761: never
+/// resolves), without asking the network; it counts the questions.
+fn nxdomain(asked: Arc<AtomicU64>) -> Resolver {
+    Arc::new(move |_, _| {
+        asked.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async {
+            Err(std::io::Error::other(
+                "failed to lookup address information: Name or service not known",
+            ))
+        })
+    })
+}
+
+// Row 8: an unresolvable host is a DNS failure, told apart from a refusal. The real TCP
+// dialler runs with a resolver that fails as DNS does, so no network is needed.
 #[tokio::test]
 async fn unresolvable_host_is_reported_as_dns() {
-    let rig = feed_to(
+    let asked = Arc::new(AtomicU64::new(0));
+    let rig = feed_over(
+        TcpConnector::with_resolver(nxdomain(Arc::clone(&asked))),
         "ws://nonexistent.invalid/v2",
         "http://nonexistent.invalid",
         fast_config(),
@@ -74,6 +103,10 @@ async fn unresolvable_host_is_reported_as_dns() {
         status(&snap),
         FeedStatus::Reconnecting { .. } | FeedStatus::Offline { .. }
     ));
+    assert!(
+        asked.load(Ordering::SeqCst) >= 1,
+        "the resolver was never asked"
+    );
     rig.stop().await;
 }
 
@@ -109,12 +142,19 @@ async fn untrusted_tls_server() -> (u16, Arc<AtomicU64>, Arc<AtomicU64>) {
     (port, tried, done)
 }
 
+/// A resolver that sends every name to 127.0.0.1, so a URL can carry the host name a
+/// certificate is checked against without a lookup.
+fn loopback() -> Resolver {
+    Arc::new(|_, port| Box::pin(async move { Ok(vec![([127, 0, 0, 1], port).into()]) }))
+}
+
 // Row 9: a certificate no trusted root signed is refused with a TLS reason, never accepted,
 // for the WebSocket and for REST alike.
 #[tokio::test]
 async fn untrusted_certificate_is_refused() {
     let (port, tried, done) = untrusted_tls_server().await;
-    let rig = feed_to(
+    let rig = feed_over(
+        TcpConnector::with_resolver(loopback()),
         &format!("wss://localhost:{port}/v2"),
         &format!("https://localhost:{port}"),
         fast_config(),

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use pricewire::exchange::{self, Exchange};
 use pricewire::model::ExchangeId;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 /// Shapes that exist even without the recorded fixtures.
 const INLINE: &[&str] = &[
@@ -215,8 +216,21 @@ fn mutate(seed: &str, mutations: &[Mutation]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// `cases` cases; a failing case is kept in this file's tracked regression file under
+/// `proptest-regressions/` (beside those of the unit tests), never in a new file.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/proptest-regressions/tests/faults_parse_fuzz.txt"
+        )))),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+    #![proptest_config(config(1500))]
 
     #[test]
     fn mutated_real_frames_never_panic(
@@ -229,7 +243,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+    #![proptest_config(config(600))]
 
     #[test]
     fn arbitrary_text_never_panics(text in prop_oneof![

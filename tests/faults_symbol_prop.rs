@@ -7,6 +7,7 @@ use pricewire::exchange::Exchange;
 use pricewire::exchange::kraken::Kraken;
 use pricewire::symbol::{Instrument, PairList, Symbol, parse_without_list};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 fn inst(base: &str, quote: &str, rest: &str, aliases: &[&str]) -> Instrument {
     let symbol = Symbol::new(base, quote);
@@ -92,8 +93,21 @@ fn spell(symbol: &Symbol, style: u8, mask: u64) -> String {
         .collect()
 }
 
+/// `cases` cases; a failing case is kept in this file's tracked regression file under
+/// `proptest-regressions/` (beside those of the unit tests), never in a new file.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/proptest-regressions/tests/faults_symbol_prop.txt"
+        )))),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(config(400))]
 
     #[test]
     fn resolve_never_panics(input in typed()) {

@@ -224,7 +224,7 @@ async fn in_memory_connection_speaks_the_same_protocol() {
 async fn rest_asset_pairs_is_kraken_shaped() {
     let sim = start(Scenario::Steady, 50).await;
     let url = format!("{}/0/public/AssetPairs", sim.rest_url());
-    let resp = reqwest::get(&url).await.unwrap();
+    let resp = get(&url).await.unwrap();
     assert_eq!(resp.status(), 200);
     let body = resp.text().await.unwrap();
     assert!(
@@ -244,7 +244,7 @@ async fn rest_asset_pairs_is_kraken_shaped() {
     assert!(dark.get("wsname").is_none());
 
     let one = json(
-        &reqwest::get(format!("{url}?pair=XBTUSD"))
+        &get(format!("{url}?pair=XBTUSD"))
             .await
             .unwrap()
             .text()
@@ -263,7 +263,7 @@ async fn rest_ticker_is_v1_shaped_and_agrees_with_the_stream() {
     // snapshot and price_of must agree exactly.
     let sim = start(Scenario::Steady, 3_600_000).await;
     let base = format!("{}/0/public/Ticker", sim.rest_url());
-    let body = reqwest::get(format!("{base}?pair=XBTUSD,ETHUSD"))
+    let body = get(format!("{base}?pair=XBTUSD,ETHUSD"))
         .await
         .unwrap()
         .text()
@@ -299,7 +299,7 @@ async fn rest_ticker_is_v1_shaped_and_agrees_with_the_stream() {
 
     for name in ["BTC/USD", "XXBTZUSD", "BTC%2FUSD"] {
         let v = json(
-            &reqwest::get(format!("{base}?pair={name}"))
+            &get(format!("{base}?pair={name}"))
                 .await
                 .unwrap()
                 .text()
@@ -308,7 +308,7 @@ async fn rest_ticker_is_v1_shaped_and_agrees_with_the_stream() {
         );
         assert!(v["result"]["XXBTZUSD"].is_object(), "{name}: {v}");
     }
-    let resp = reqwest::get(format!("{base}?pair=NOPEUSD")).await.unwrap();
+    let resp = get(format!("{base}?pair=NOPEUSD")).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(
         json(&resp.text().await.unwrap()),

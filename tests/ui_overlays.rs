@@ -5,6 +5,7 @@
 mod ui_support;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use ratatui::style::Color;
 
@@ -142,21 +143,67 @@ fn selection_scrolls_the_price_table() {
     );
 }
 
+/// A screen's text, one string per line.
+fn screen_lines(term: &ratatui::Terminal<ratatui::backend::TestBackend>) -> Vec<String> {
+    let buf = term.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect())
+        .collect()
+}
+
+/// Down to a single cell, every mode draws a screen of exactly the terminal's size, and
+/// what fits is what matters: the table's frame first, then the header, a price row and
+/// the footer; the help box over everything; the prompt's error and input on the last two
+/// lines. The whole screens are in one snapshot.
 #[test]
-fn tiny_terminals_draw_without_panicking() {
+fn tiny_terminals_draw_what_fits() {
     let snap = two_venues();
-    for mode in [
-        Mode::Normal,
-        Mode::Help,
-        Mode::Adding(pricewire::app::state::Prompt {
-            input: "a-very-long-symbol-typed-into-the-prompt".into(),
-            error: Some("not a market symbol".into()),
-        }),
-    ] {
+    let prompt = pricewire::app::state::Prompt {
+        input: "a-very-long-symbol-typed-into-the-prompt".into(),
+        error: Some("not a market symbol".into()),
+    };
+    // (mode, width, height, text that must be on screen).
+    #[rustfmt::skip]
+    let cases: [(Mode, u16, u16, &[&str]); 18] = [
+        (Mode::Normal, 1, 1, &["┌"]),
+        (Mode::Normal, 2, 2, &["┌┐", "└┘"]),
+        (Mode::Normal, 10, 3, &["┌ Prices ┐", "└────────┘"]),
+        (Mode::Normal, 20, 5, &["pricewire  kraken ●…", "↓ 6 more"]),
+        (Mode::Normal, 30, 8, &["pricewire", "│BTC/USD  97,123.4 ▲  +1.29% │", "q quit  r reconnect  ? help"]),
+        (Mode::Normal, 80, 6, &["● LIVE kraken · ↻ RECONNECTING 2/5 binance", "│BTC/USD  97,123.4 ▲  +1.29%  97,123.3  97,123.4", "q quit  r reconnect  a add"]),
+        (Mode::Help, 1, 1, &["┌"]),
+        (Mode::Help, 2, 2, &["┌┐", "└┘"]),
+        (Mode::Help, 10, 3, &["┌ Keys · ┐"]),
+        (Mode::Help, 20, 5, &["┌ Keys · ? or Esc t┐", "│ r          reconn│"]),
+        (Mode::Help, 30, 8, &["┌ Keys · ? or Esc to close ──┐", "│ a          add a symbol: BT│"]),
+        (Mode::Help, 80, 6, &["┌ Keys · ? or Esc to close ", "│ a          add a symbol: BTC/USD, btc-usd, binance:ETH/USDT      │", "q quit└"]),
+        (Mode::Adding(prompt.clone()), 1, 1, &["┌"]),
+        (Mode::Adding(prompt.clone()), 2, 2, &["┌┐", "└┘"]),
+        (Mode::Adding(prompt.clone()), 10, 3, &["┌ Prices ┐"]),
+        (Mode::Adding(prompt.clone()), 20, 5, &["pricewire  kraken ●…", "↓ 6 more"]),
+        (Mode::Adding(prompt.clone()), 30, 8, &["✕ not a market symbol", "Add symbol › a-very-long-symbo"]),
+        (Mode::Adding(prompt), 80, 6, &["✕ not a market symbol", "Add symbol › a-very-long-symbol-typed-into-the-prompt  Enter add · Esc cancel"]),
+    ];
+    let mut all = String::new();
+    for (mode, w, h, wanted) in cases {
+        let name = format!("{mode:?}").split('(').next().unwrap().to_string();
         let mut view = view_for(&snap);
         view.mode = mode;
-        for (w, h) in [(1, 1), (2, 2), (10, 3), (20, 5), (30, 8), (80, 6)] {
-            draw(&view, &snap, &Theme::default(), w, h);
+        let term = draw(&view, &snap, &Theme::default(), w, h);
+        assert_eq!(
+            term.backend().buffer().area,
+            ratatui::layout::Rect::new(0, 0, w, h),
+            "{name} {w}x{h}"
+        );
+        let lines = screen_lines(&term);
+        for text in wanted {
+            assert!(
+                lines.iter().any(|l| l.contains(text)),
+                "{name} {w}x{h}: {text:?} not on screen:\n{}",
+                lines.join("\n")
+            );
         }
+        writeln!(all, "{name} {w}x{h}\n{}\n", lines.join("\n")).unwrap();
     }
+    insta::assert_snapshot!(all);
 }

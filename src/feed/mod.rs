@@ -67,7 +67,7 @@ impl FeedCtx {
             exchange,
             store,
             cfg,
-            connector: Arc::new(net::TcpConnector),
+            connector: Arc::new(net::TcpConnector::default()),
             pairs: Arc::new(RwLock::new(None)),
             clock: Arc::new(Utc::now),
             seed: fastrand::u64(..),

@@ -4,6 +4,7 @@
 //! type whose text is the reason shown in the state history.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -53,17 +54,48 @@ pub trait Connector: Send + Sync + 'static {
     fn dial<'a>(&'a self, host: &'a str, port: u16) -> BoxFuture<'a, Result<BoxIo, NetError>>;
 }
 
+/// Turns a host name and port into addresses. Production has one, [`system_resolver`];
+/// tests pass their own so that a DNS failure is shown without asking the network.
+pub type Resolver =
+    Arc<dyn Fn(String, u16) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> + Send + Sync>;
+
+/// The system resolver (`getaddrinfo`, through tokio); IP literals are returned as they are.
+pub fn system_resolver() -> Resolver {
+    Arc::new(|host, port| {
+        Box::pin(async move {
+            Ok(tokio::net::lookup_host((host.as_str(), port))
+                .await?
+                .collect())
+        })
+    })
+}
+
 /// Real TCP, resolving names first so a DNS failure is told apart from a refusal.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TcpConnector;
+#[derive(Clone)]
+pub struct TcpConnector {
+    resolve: Resolver,
+}
+
+impl Default for TcpConnector {
+    /// Names resolved by the system resolver.
+    fn default() -> Self {
+        TcpConnector::with_resolver(system_resolver())
+    }
+}
+
+impl TcpConnector {
+    /// TCP with names resolved by `resolve`.
+    pub fn with_resolver(resolve: Resolver) -> Self {
+        TcpConnector { resolve }
+    }
+}
 
 impl Connector for TcpConnector {
     fn dial<'a>(&'a self, host: &'a str, port: u16) -> BoxFuture<'a, Result<BoxIo, NetError>> {
         Box::pin(async move {
-            let addrs: Vec<_> = tokio::net::lookup_host((host, port))
+            let addrs = (self.resolve)(host.to_string(), port)
                 .await
-                .map_err(|e| NetError::Dns(format!("{host}: {e}")))?
-                .collect();
+                .map_err(|e| NetError::Dns(format!("{host}: {e}")))?;
             if addrs.is_empty() {
                 return Err(NetError::Dns(format!("{host}: no addresses")));
             }
@@ -216,7 +248,9 @@ pub struct HttpReply {
     pub body: String,
 }
 
-/// One HTTP/1.1 request over a fresh connection, bounded in time and size.
+/// One HTTP/1.1 request over a fresh connection, bounded in time and size. It goes
+/// straight to the URL's host through the feed's connector: no proxy variable is read, so
+/// a request to the simulator on 127.0.0.1 can never be sent to an `HTTP_PROXY`.
 pub async fn http(
     connector: &dyn Connector,
     method: hyper::Method,
@@ -312,15 +346,53 @@ mod tests {
         );
     }
 
+    /// A resolver that answers as DNS does for an `.invalid` name (RFC 6761: never
+    /// resolves) without asking the network, and records each question.
+    fn nxdomain(asked: Arc<std::sync::Mutex<Vec<(String, u16)>>>) -> Resolver {
+        Arc::new(move |host, port| {
+            asked.lock().unwrap().push((host, port));
+            Box::pin(async {
+                Err(std::io::Error::other(
+                    "failed to lookup address information: Name or service not known",
+                ))
+            })
+        })
+    }
+
     #[tokio::test]
     async fn unresolvable_host_is_a_dns_error() {
-        let err = TcpConnector
+        let asked = Arc::default();
+        let err = TcpConnector::with_resolver(nxdomain(Arc::clone(&asked)))
             .dial("nonexistent.invalid", 443)
             .await
             .err()
             .unwrap();
         assert!(matches!(err, NetError::Dns(_)), "{err}");
-        assert!(err.to_string().starts_with("DNS: nonexistent.invalid"));
+        assert_eq!(
+            err.to_string(),
+            "DNS: nonexistent.invalid: failed to lookup address information: Name or service not known"
+        );
+        assert_eq!(
+            *asked.lock().unwrap(),
+            [("nonexistent.invalid".to_string(), 443)]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_name_with_no_addresses_is_a_dns_error() {
+        let none: Resolver = Arc::new(|_, _| Box::pin(async { Ok(Vec::new()) }));
+        let err = TcpConnector::with_resolver(none)
+            .dial("empty.invalid", 80)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(err, NetError::Dns("empty.invalid: no addresses".into()));
+    }
+
+    #[tokio::test]
+    async fn the_system_resolver_takes_ip_literals_without_dns() {
+        let addrs = system_resolver()("127.0.0.1".into(), 8080).await.unwrap();
+        assert_eq!(addrs, ["127.0.0.1:8080".parse::<SocketAddr>().unwrap()]);
     }
 
     #[tokio::test]
@@ -328,7 +400,11 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
-        let err = TcpConnector.dial("127.0.0.1", port).await.err().unwrap();
+        let err = TcpConnector::default()
+            .dial("127.0.0.1", port)
+            .await
+            .err()
+            .unwrap();
         assert_eq!(err, NetError::Refused);
     }
 }

@@ -18,6 +18,23 @@ use tokio_tungstenite::tungstenite::Message;
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// The HTTP client of the simulator tests, which never goes through a proxy. Every request
+/// here is to the simulator on 127.0.0.1, and reqwest would otherwise send it to the proxy
+/// in `HTTP_PROXY`/`ALL_PROXY` when one is set, which cannot reach this machine's loopback.
+/// The dashboard's own REST fallback is not reqwest: it dials through the feed's connector
+/// (`feed/net.rs`) and reads no proxy variable, so the choice is needed here only.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("HTTP client")
+}
+
+/// `GET url` with [`http_client`].
+pub async fn get(url: impl reqwest::IntoUrl) -> reqwest::Result<reqwest::Response> {
+    http_client().get(url).send().await
+}
+
 pub fn config(scenario: Scenario, tick_ms: u64) -> SimConfig {
     SimConfig {
         scenario,

@@ -4,7 +4,8 @@
 //! The scanner reads the form Kraken sends (escape-free strings, plain numbers, scalar
 //! fields) and declines anything else, so the general reader in `envelope.rs` sees those
 //! frames: it gives the same tickers or the error message. A frame either reader accepts
-//! gives the same events; `tests.rs` checks that on generated frames.
+//! gives the same events; `tests.rs` checks that on generated frames, and that every
+//! generated frame in Kraken's own form is read by the scanner rather than declined.
 
 use std::borrow::Cow;
 
