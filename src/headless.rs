@@ -11,8 +11,8 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{Ticker, Transition};
-use crate::store::StoreEvent;
+use crate::model::{FeedStatus, Ticker, Transition};
+use crate::store::{Store, StoreEvent};
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -221,10 +221,15 @@ fn write_event(out: &mut impl Write, event: &StoreEvent) -> io::Result<()> {
 /// told how many events it missed (`{"type":"gap","skipped":N}`) instead of blocking feeds.
 /// Take `events` from [`crate::store::Store::events`] before the feeds start, so the first state
 /// changes and symbol errors are printed too.
+///
+/// Ends with [`Ended::NothingToWatch`] once every feed is idle with nothing to watch (every
+/// symbol unknown, or none given): the errors have been printed by then, and waiting would
+/// print nothing more.
 pub async fn run(
     mut events: broadcast::Receiver<StoreEvent>,
+    store: &Store,
     shutdown: CancellationToken,
-) -> io::Result<()> {
+) -> io::Result<Ended> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     loop {
@@ -232,6 +237,7 @@ pub async fn run(
             () = shutdown.cancelled() => break,
             e = events.recv() => e,
         };
+        let went_idle = matches!(&event, Ok(StoreEvent::Status(t)) if t.to == FeedStatus::Idle);
         let written = match event {
             Ok(e) => write_event(&mut out, &e),
             Err(RecvError::Lagged(n)) => serde_json::to_writer(
@@ -255,14 +261,32 @@ pub async fn run(
         });
         match written {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Ended::Done),
             Err(e) => return Err(e),
+        }
+        if went_idle {
+            let snap = store.snapshot();
+            if snap.feeds.iter().all(|f| f.status == FeedStatus::Idle) {
+                return match out.flush() {
+                    Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e),
+                    _ => Ok(Ended::NothingToWatch),
+                };
+            }
         }
     }
     match out.flush() {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e),
-        _ => Ok(()),
+        _ => Ok(Ended::Done),
     }
+}
+
+/// How a headless run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Shut down, or the reader hung up.
+    Done,
+    /// Every feed is idle: no venue has a symbol to watch.
+    NothingToWatch,
 }
 
 #[cfg(test)]

@@ -160,9 +160,17 @@ pub async fn run(
     let feeds = Feeds::new(handles);
 
     let result = if let Some(events) = events {
-        headless::run(events, shutdown.clone())
-            .await
-            .context("writing to stdout")
+        match headless::run(events, &store, shutdown.clone()).await {
+            Ok(headless::Ended::Done) => Ok(ExitCode::SUCCESS),
+            Ok(headless::Ended::NothingToWatch) => {
+                eprintln!(
+                    "pricewire: nothing to watch: no venue lists any of the symbols asked for \
+                     (the errors above say why)"
+                );
+                Ok(ExitCode::from(2))
+            }
+            Err(e) => Err(e).context("writing to stdout"),
+        }
     } else {
         app::run(
             Arc::clone(&store),
@@ -177,6 +185,7 @@ pub async fn run(
             shutdown.clone(),
         )
         .await
+        .map(|()| ExitCode::SUCCESS)
     };
     shutdown.cancel();
     // Feeds close their sockets politely; don't hang on a venue that does not answer.
@@ -189,7 +198,7 @@ pub async fn run(
     for sim in sims {
         sim.shutdown().await;
     }
-    result.map(|()| ExitCode::SUCCESS)
+    result
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP all end the program cleanly (terminal restored, config

@@ -328,3 +328,44 @@ fn start_up_line_is_logged() {
     assert!(line.contains("pricewire.log"), "{line}");
     std::fs::remove_dir_all(&run.dir).unwrap();
 }
+
+// Headless with nothing any venue lists: the errors, then exit 2, instead of waiting forever.
+#[test]
+fn headless_with_nothing_to_watch_prints_the_errors_and_exits_2() {
+    let dir = scratch("nothing");
+    let log = dir.join("pricewire.log");
+    let out = run_to_end(
+        &[
+            "--headless",
+            "--demo",
+            "--exchange",
+            "binance",
+            "--log-file",
+            log.to_str().unwrap(),
+            "BTC/USD",
+            "NOPE/USDT",
+        ],
+        "dumb",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let errors: Vec<&str> = lines
+        .iter()
+        .filter(|v| v["type"] == "error")
+        .map(|v| v["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors, ["BTC/USD", "NOPE/USDT"], "{stdout}");
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["type"] == "status" && v["to"] == "idle"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("nothing to watch"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
