@@ -44,10 +44,21 @@ pub struct FeedHandle {
     pairs: SharedPairs,
 }
 
-/// The feed task is gone (shut down or crashed beyond restart).
-#[derive(Debug, thiserror::Error)]
-#[error("the {0} feed is not running")]
-pub struct FeedGone(pub ExchangeId);
+/// Why a command did not reach a feed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FeedGone {
+    /// The feed task is gone (shut down or crashed beyond restart).
+    #[error("the {0} feed is not running")]
+    Stopped(ExchangeId),
+    /// Its command queue is full: the feed has not taken a command for a while.
+    #[error(
+        "the {0} feed is busy: {QUEUE} commands are still waiting for it; try again in a moment"
+    )]
+    Busy(ExchangeId),
+}
+
+/// Commands a feed's queue holds.
+pub const QUEUE: usize = 64;
 
 impl FeedHandle {
     pub fn new(exchange: ExchangeId, tx: mpsc::Sender<Command>, pairs: SharedPairs) -> Self {
@@ -67,7 +78,10 @@ impl FeedHandle {
     /// Queue a command without waiting. Commands are few and the queue is short; a full
     /// queue means the task is wedged, which is reported rather than waited on.
     pub fn send(&self, cmd: Command) -> Result<(), FeedGone> {
-        self.tx.try_send(cmd).map_err(|_| FeedGone(self.exchange))
+        self.tx.try_send(cmd).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => FeedGone::Busy(self.exchange),
+            mpsc::error::TrySendError::Closed(_) => FeedGone::Stopped(self.exchange),
+        })
     }
 }
 
@@ -145,7 +159,9 @@ impl Feeds {
 
     /// Send to one feed.
     pub fn send(&self, exchange: ExchangeId, cmd: Command) -> Result<(), FeedGone> {
-        self.get(exchange).ok_or(FeedGone(exchange))?.send(cmd)
+        self.get(exchange)
+            .ok_or(FeedGone::Stopped(exchange))?
+            .send(cmd)
     }
 
     /// Send to every feed (reconnect all, shut down all).
@@ -153,5 +169,29 @@ impl Feeds {
         for h in &self.handles {
             let _ = h.send(cmd.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_is_busy_and_a_closed_one_is_stopped() {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let pairs: SharedPairs = Arc::new(std::sync::RwLock::new(None));
+        let handle = FeedHandle::new(ExchangeId::Kraken, tx, pairs);
+        for _ in 0..QUEUE {
+            handle.send(Command::Reconnect).unwrap();
+        }
+        let busy = handle.send(Command::Reconnect).unwrap_err();
+        assert_eq!(busy, FeedGone::Busy(ExchangeId::Kraken));
+        assert_eq!(
+            busy.to_string(),
+            "the kraken feed is busy: 64 commands are still waiting for it; try again in a moment"
+        );
+        drop(rx);
+        let gone = handle.send(Command::Reconnect).unwrap_err();
+        assert_eq!(gone.to_string(), "the kraken feed is not running");
     }
 }

@@ -159,7 +159,7 @@ pub fn spawn(
     shutdown: CancellationToken,
 ) -> (FeedHandle, JoinHandle<()>) {
     let exchange = ctx.exchange.id();
-    let (tx, rx) = mpsc::channel(64);
+    let (tx, rx) = mpsc::channel(command::QUEUE);
     let handle = FeedHandle::new(exchange, tx.clone(), Arc::clone(&ctx.pairs));
     ctx.store.add_feed(exchange, (ctx.clock)());
     let task = tokio::spawn(async move {
