@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Event, Exchange, ParseError, WireTicker};
-use crate::model::ExchangeId;
+use crate::model::{ExchangeId, Field};
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::BybitTickerList;
 use wire::{BybitInstruments, BybitMessage, BybitOrderbook, BybitResponse, BybitTicker};
@@ -178,16 +178,14 @@ fn topic_event<'a>(topic: &str, msg: &BybitMessage<'a>) -> Result<Event<'a>, Par
     }
     if topic.starts_with("orderbook.1.") {
         let book: BybitOrderbook<'a> = serde_json::from_str(data()?)?;
-        if book.bid.is_none() && book.ask.is_none() {
-            return Ok(Event::Ignored);
-        }
-        return Ok(Event::Ticker(WireTicker {
-            symbol: book.symbol,
-            bid: book.bid,
-            ask: book.ask,
-            exchange_ts: msg.ts,
-            ..WireTicker::default()
-        }));
+        return Ok(Event::Ticker(
+            WireTicker {
+                symbol: book.symbol,
+                exchange_ts: msg.ts,
+                ..WireTicker::default()
+            }
+            .quotes(Field::Absent, book.bid, book.ask),
+        ));
     }
     if OTHER_TOPICS.iter().any(|p| topic.starts_with(p)) {
         return Ok(Event::Ignored);

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{Event, Exchange, ParseError, WireTicker, parse_decimal};
-use crate::model::ExchangeId;
+use crate::model::{Cleared, ExchangeId};
 use crate::symbol::{Instrument, PairList, Symbol};
 
 /// Kraken's own asset codes for assets everyone else names differently.
@@ -253,6 +253,7 @@ impl Exchange for Kraken {
                 volume_24h: nth(&t.v, 1),
                 vwap_24h: nth(&t.p, 1),
                 exchange_ts: None,
+                cleared: Cleared::default(),
             })
             .collect();
         out.sort_by(|a, b| a.symbol.cmp(&b.symbol));

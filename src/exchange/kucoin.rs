@@ -94,14 +94,14 @@ impl<'a> KucoinFrame<'a> {
         match channel {
             "/market/ticker" => {
                 let t: KucoinTicker = serde_json::from_str(data.get())?;
-                out.push(Event::Ticker(WireTicker {
-                    symbol: ticker_symbol(topic, self.subject),
-                    last: t.price,
-                    bid: t.best_bid,
-                    ask: t.best_ask,
-                    exchange_ts: t.time,
-                    ..WireTicker::default()
-                }));
+                out.push(Event::Ticker(
+                    WireTicker {
+                        symbol: ticker_symbol(topic, self.subject),
+                        exchange_ts: t.time,
+                        ..WireTicker::default()
+                    }
+                    .quotes(t.price, t.best_bid, t.best_ask),
+                ));
             }
             "/market/snapshot" => {
                 // The symbol is inside: `/market/snapshot:BTC` pushes every BTC market.
@@ -266,7 +266,7 @@ impl Exchange for Kucoin {
     fn parse_rest_ticker<'a>(&self, body: &'a str) -> Result<Vec<WireTicker<'a>>, ParseError> {
         let s: KucoinStats<'a> = rest_data(body)?;
         // An unknown symbol answers 200000 with every figure null: no ticker, not an error.
-        if s.last.is_none() && s.buy.is_none() && s.sell.is_none() {
+        if !(s.last.is_value() || s.buy.is_value() || s.sell.is_value()) {
             return Ok(Vec::new());
         }
         Ok(vec![s.into_wire()])

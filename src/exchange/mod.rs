@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::model::{ExchangeId, Source, Ticker};
+use crate::model::{Cleared, ExchangeId, Field, Source, Ticker};
 use crate::symbol::{Instrument, PairList, Symbol};
 
 pub mod binance;
@@ -34,7 +34,9 @@ pub enum ParseError {
 }
 
 /// A venue's ticker fields, still keyed by the venue's wire name. Decimals carry the exact
-/// digits sent; `None` where the venue sent nothing.
+/// digits sent; `None` where the venue sent nothing, or, for a field named in `cleared`,
+/// sent it empty (see [`Field`]: adapters read such fields as `Field` and split them with
+/// [`WireTicker::quotes`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WireTicker<'a> {
     pub symbol: Cow<'a, str>,
@@ -50,9 +52,26 @@ pub struct WireTicker<'a> {
     pub volume_24h: Option<Decimal>,
     pub vwap_24h: Option<Decimal>,
     pub exchange_ts: Option<DateTime<Utc>>,
+    /// Quote fields the venue sent empty: they clear the row's value.
+    pub cleared: Cleared,
 }
 
 impl WireTicker<'_> {
+    /// Set last, bid and ask from what the venue sent, remembering which were empty.
+    #[must_use]
+    pub fn quotes(
+        mut self,
+        last: Field<Decimal>,
+        bid: Field<Decimal>,
+        ask: Field<Decimal>,
+    ) -> Self {
+        self.cleared = Cleared::of(&last, &bid, &ask);
+        self.last = last.value();
+        self.bid = bid.value();
+        self.ask = ask.value();
+        self
+    }
+
     /// Normalise into a [`Ticker`] for the canonical `symbol`, filling derived 24 h fields.
     pub fn into_ticker(
         self,
@@ -77,6 +96,7 @@ impl WireTicker<'_> {
             source,
             exchange_ts: self.exchange_ts,
             received_ts,
+            cleared: self.cleared,
         };
         t.derive_24h();
         t
@@ -263,7 +283,7 @@ pub fn rfc3339(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
 
 /// Serde helpers shared by the adapters' wire types.
 pub mod de {
-    use super::{Decimal, Deserialize, RawValue, parse_decimal};
+    use super::{Decimal, Deserialize, Field, RawValue, parse_decimal};
     use chrono::{DateTime, Utc};
     use serde::Deserializer;
     use serde::de::Error;
@@ -278,6 +298,16 @@ pub mod de {
                 .map(Some)
                 .ok_or_else(|| D::Error::custom(format!("not a decimal: {text}"))),
         }
+    }
+
+    /// A decimal in three states: a missing key is [`Field::Absent`] (with
+    /// `#[serde(default)]`), `null` and `""` are [`Field::Cleared`], text is a value. For
+    /// fields a venue sends empty when there is nothing (an empty book side).
+    pub fn field_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Field<Decimal>, D::Error> {
+        Ok(match opt_decimal(d)? {
+            Some(v) => Field::Value(v),
+            None => Field::Cleared,
+        })
     }
 
     /// An optional string borrowed from the frame where it has no escapes (serde's own

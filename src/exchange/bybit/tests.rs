@@ -174,7 +174,12 @@ fn level_one_book_becomes_a_bid_ask_ticker() {
     let t = only_ticker(one_side);
     assert_eq!((text(t.bid), text(t.ask)), ("-".into(), "1923.28".into()));
     let empty = r#"{"topic":"orderbook.1.ETHUSDT","ts":1786310819200,"type":"snapshot","data":{"s":"ETHUSDT","b":[],"a":[],"u":7,"seq":8}}"#;
-    assert_eq!(parse(empty), vec![Event::Ignored]);
+    // Both sides empty: a ticker that clears both.
+    let t = only_ticker(empty);
+    assert_eq!(
+        (t.bid, t.ask, t.cleared.bid, t.cleared.ask),
+        (None, None, true, true)
+    );
 }
 
 #[test]
@@ -377,4 +382,21 @@ fn rest_tickers_include_bid_ask() {
         r#"{"retCode":10001,"retMsg":"Not supported symbols","result":{},"retExtInfo":{},"time":1}"#,
     );
     assert!(err.is_err());
+}
+
+#[test]
+fn an_empty_book_side_clears_the_price() {
+    let both = r#"{"topic":"orderbook.1.ETHUSDT","ts":1786310819200,"type":"snapshot","data":{"s":"ETHUSDT","b":[["1923.27","1.0"]],"a":[["1923.28","2.1"]],"u":7,"seq":8}}"#;
+    let no_bids = r#"{"topic":"orderbook.1.ETHUSDT","ts":1786310819300,"type":"snapshot","data":{"s":"ETHUSDT","b":[],"a":[["1923.28","2.1"]],"u":8,"seq":9}}"#;
+    let empty = r#"{"topic":"orderbook.1.ETHUSDT","ts":1786310819400,"type":"snapshot","data":{"s":"ETHUSDT","b":[],"a":[],"u":9,"seq":10}}"#;
+    let eth = crate::symbol::Symbol::new("ETH", "USDT");
+    let (t, line) = crate::exchange::testkit::merged(&Bybit, &eth, &[both, no_bids]);
+    assert_eq!((text(t.bid), text(t.ask)), ("-".into(), "1923.28".into()));
+    assert_eq!(line["bid"], serde_json::Value::Null);
+    let (t, line) = crate::exchange::testkit::merged(&Bybit, &eth, &[both, empty]);
+    assert_eq!((t.bid, t.ask), (None, None));
+    assert_eq!(
+        (&line["bid"], &line["ask"]),
+        (&serde_json::Value::Null, &serde_json::Value::Null)
+    );
 }

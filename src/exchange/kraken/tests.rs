@@ -260,3 +260,19 @@ fn positional_frames_read_as_derived_structs_read_them() {
     );
     assert!(out.is_empty());
 }
+
+#[test]
+fn exchange_time_belongs_to_the_frame() {
+    let stamped = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":65000.1,"ask":65000.2,"last":65000.10,"timestamp":"2026-11-21T10:00:00.123456Z"}]}"#;
+    let unstamped = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":65000.3,"ask":65000.4,"last":65000.30}]}"#;
+    let btc = Symbol::new("BTC", "USD");
+    let (t, line) = testkit::merged(&Kraken::default(), &btc, &[stamped, unstamped]);
+    assert_eq!(s(t.bid), "65000.3");
+    assert_eq!(t.exchange_ts, None);
+    assert_eq!(line["exchange_ts"], serde_json::Value::Null);
+    let (t, _) = testkit::merged(&Kraken::default(), &btc, &[unstamped, stamped]);
+    assert_eq!(
+        t.exchange_ts.map(|t| t.to_rfc3339()),
+        Some("2026-11-21T10:00:00.123456+00:00".into())
+    );
+}

@@ -282,3 +282,21 @@ fn rest_ticker_one_request_per_instrument() {
         Okx.parse_rest_ticker(r#"{"code":"51001","msg":"Instrument ID does not exist","data":[]}"#);
     assert!(matches!(err, Err(ParseError::Schema(m)) if m.contains("51001")));
 }
+
+#[test]
+fn an_empty_book_side_clears_the_price() {
+    let full = r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT","last":"30236","askPx":"30228.7","askSz":"1.5","bidPx":"30228.6","bidSz":"0.2","open24h":"29700.4","ts":"1652459224956"}]}"#;
+    let no_bids = r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT","last":"30236","askPx":"30228.7","askSz":"1.5","bidPx":"","bidSz":"","open24h":"29700.4","ts":"1652459225000"}]}"#;
+    let btc = crate::symbol::Symbol::new("BTC", "USDT");
+    let (t, line) = testkit::merged(&Okx, &btc, &[full, no_bids]);
+    assert_eq!((text(t.bid), text(t.ask)), ("-".into(), "30228.7".into()));
+    assert_eq!(line["bid"], serde_json::Value::Null);
+    assert_eq!(line["ask"], "30228.7");
+    // A field that is not sent at all keeps the row's value.
+    let ask_only = r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","askPx":"30229.1"}]}"#;
+    let (t, _) = testkit::merged(&Okx, &btc, &[full, ask_only]);
+    assert_eq!(
+        (text(t.bid), text(t.ask)),
+        ("30228.6".into(), "30229.1".into())
+    );
+}
