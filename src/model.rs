@@ -255,7 +255,11 @@ impl Ticker {
     /// Fill the 24 h open / change / percent that a venue leaves out, from the ones it sent.
     /// Venues send different subsets (open only, change only, percent only); this is the
     /// one place that derives the rest, so every venue shows the same columns.
-    pub fn derive_24h(&mut self) {
+    ///
+    /// An open derived from a percentage is rounded to `price_decimals`, the market's price
+    /// increment from the pair list, because a venue may print the last price without its
+    /// trailing zeros (Coinbase: `97010`); without it, to the last price's own digits.
+    pub fn derive_24h(&mut self, price_decimals: Option<u32>) {
         let Some(last) = self.last else { return };
         if self.open_24h.is_none() {
             if let Some(change) = self.change_24h {
@@ -263,8 +267,9 @@ impl Ticker {
             } else if let Some(pct) = self.change_pct_24h {
                 let factor = Decimal::ONE + pct / Decimal::ONE_HUNDRED;
                 if !factor.is_zero() {
+                    let scale = price_decimals.unwrap_or(last.scale());
                     self.open_24h = last.checked_div(factor).map(|mut d| {
-                        d.rescale(last.scale());
+                        d.rescale(scale);
                         d
                     });
                 }
@@ -379,7 +384,7 @@ mod tests {
         let mut t = ticker();
         t.last = Some(d("100.50"));
         t.change_24h = Some(d("0.50"));
-        t.derive_24h();
+        t.derive_24h(None);
         assert_eq!(t.open_24h, Some(d("100.00")));
         assert_eq!(t.change_pct_24h, Some(d("0.50")));
     }
@@ -389,7 +394,7 @@ mod tests {
         let mut t = ticker();
         t.last = Some(d("9338.96000000"));
         t.open_24h = Some(d("8917.99000000"));
-        t.derive_24h();
+        t.derive_24h(None);
         assert_eq!(t.change_24h, Some(d("420.97000000")));
         assert_eq!(t.change_pct_24h, Some(d("4.72")));
     }
@@ -399,9 +404,18 @@ mod tests {
         let mut t = ticker();
         t.last = Some(d("110.00"));
         t.change_pct_24h = Some(d("10"));
-        t.derive_24h();
+        t.derive_24h(None);
         assert_eq!(t.open_24h.unwrap().to_string(), "100.00");
         assert_eq!(t.change_24h.unwrap().to_string(), "10.00");
+    }
+
+    #[test]
+    fn open_from_percent_takes_the_markets_decimals() {
+        let mut t = ticker();
+        t.last = Some(d("110"));
+        t.change_pct_24h = Some(d("10"));
+        t.derive_24h(Some(2));
+        assert_eq!(t.open_24h.unwrap().to_string(), "100.00");
     }
 
     #[test]

@@ -72,11 +72,13 @@ impl WireTicker<'_> {
         self
     }
 
-    /// Normalise into a [`Ticker`] for the canonical `symbol`, filling derived 24 h fields.
+    /// Normalise into a [`Ticker`] for the canonical `symbol`, filling derived 24 h fields
+    /// (rounded to the market's `price_decimals` where known, see [`Ticker::derive_24h`]).
     pub fn into_ticker(
         self,
         exchange: ExchangeId,
         symbol: Symbol,
+        price_decimals: Option<u32>,
         source: Source,
         received_ts: DateTime<Utc>,
     ) -> Ticker {
@@ -98,7 +100,7 @@ impl WireTicker<'_> {
             received_ts,
             cleared: self.cleared,
         };
-        t.derive_24h();
+        t.derive_24h(price_decimals);
         t
     }
 }

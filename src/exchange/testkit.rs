@@ -48,15 +48,31 @@ pub fn merged(
     symbol: &crate::symbol::Symbol,
     frames: &[&str],
 ) -> (crate::model::Ticker, serde_json::Value) {
+    merged_with(exchange, symbol, None, frames)
+}
+
+/// [`merged`] for a row whose pair list gave it `price_decimals`.
+pub fn merged_with(
+    exchange: &dyn Exchange,
+    symbol: &crate::symbol::Symbol,
+    price_decimals: Option<u32>,
+    frames: &[&str],
+) -> (crate::model::Ticker, serde_json::Value) {
     use crate::model::Source;
     use crate::store::{Store, StoreLimits};
     let store = Store::new(StoreLimits::default());
-    store.add_symbol(exchange.id(), symbol, None);
+    store.add_symbol(exchange.id(), symbol, price_decimals);
     for (i, frame) in (0i64..).zip(frames) {
         let at = chrono::DateTime::from_timestamp(1_800_000_000 + i, 0).expect("time");
         for event in parse(exchange, frame) {
             if let Event::Ticker(w) = event {
-                store.apply(w.into_ticker(exchange.id(), symbol.clone(), Source::Stream, at));
+                store.apply(w.into_ticker(
+                    exchange.id(),
+                    symbol.clone(),
+                    price_decimals,
+                    Source::Stream,
+                    at,
+                ));
             }
         }
     }

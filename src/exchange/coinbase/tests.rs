@@ -323,3 +323,16 @@ fn rest_ticker_paths_and_bodies() {
             .is_err()
     );
 }
+
+#[test]
+fn derived_open_keeps_the_products_price_increment() {
+    // Coinbase drops trailing zeros (`97010`, not `97010.00`): the open derived from the
+    // percentage is rounded to the product's price increment (0.01), not to the last
+    // price's digits.
+    let frame = r#"{"channel":"ticker","timestamp":"2026-08-09T21:05:48.229198328Z","sequence_num":6,"events":[{"type":"update","tickers":[{"type":"ticker","product_id":"BTC-USD","price":"97010","price_percent_chg_24_h":"-1.23711684","best_bid":"97009.99","best_ask":"97010.00"}]}]}"#;
+    let btc = crate::symbol::Symbol::new("BTC", "USD");
+    let (t, line) = crate::exchange::testkit::merged_with(&Coinbase, &btc, Some(2), &[frame]);
+    assert_eq!(text(t.open_24h), "98225.16");
+    assert_eq!(text(t.change_24h), "-1215.16");
+    assert_eq!(line["open_24h"], "98225.16");
+}

@@ -155,11 +155,18 @@ impl Session<'_> {
                     let Some(symbol) = self.subs.by_wire(&w.symbol).cloned() else {
                         continue;
                     };
+                    let mut decimals = None;
                     if let Some(sub) = self.subs.get_mut(&symbol) {
                         sub.last_data = Some(now);
+                        decimals = sub.price_decimals;
                     }
-                    self.tickers
-                        .push(w.into_ticker(exchange, symbol, Source::Stream, now_utc));
+                    self.tickers.push(w.into_ticker(
+                        exchange,
+                        symbol,
+                        decimals,
+                        Source::Stream,
+                        now_utc,
+                    ));
                 }
                 Event::Subscribed { symbol } => {
                     handled.data = true;
