@@ -68,8 +68,18 @@ pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     } else {
         cli.symbols.clone()
     };
-    let mut symbols: BTreeMap<ExchangeId, Vec<String>> =
-        exchanges.iter().map(|e| (*e, Vec::new())).collect();
+    // No symbol typed and none saved: each venue starts with markets it lists.
+    let mut symbols: BTreeMap<ExchangeId, Vec<String>> = exchanges
+        .iter()
+        .map(|e| {
+            let defaults = if typed.is_empty() {
+                config::default_watchlist(*e)
+            } else {
+                &[]
+            };
+            (*e, defaults.iter().map(ToString::to_string).collect())
+        })
+        .collect();
     for s in typed {
         match s
             .split_once(':')
