@@ -234,8 +234,12 @@ impl Config {
         if !["symbol", "change", "volume"].contains(&self.ui.sort.as_str()) {
             bad("ui.sort", "must be \"symbol\", \"change\" or \"volume\"");
         }
-        if !["bbo", "trades"].contains(&self.feed.event_trigger.as_str()) {
-            bad("feed.event_trigger", "must be \"bbo\" or \"trades\"");
+        if let Err(m) = self
+            .feed
+            .event_trigger
+            .parse::<crate::exchange::kraken::EventTrigger>()
+        {
+            bad("feed.event_trigger", &m);
         }
         let f = &self.feed;
         for (key, v) in [

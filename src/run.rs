@@ -54,7 +54,7 @@ pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     let mut exchanges = Vec::new();
     for name in &names {
         let id: ExchangeId = name.parse().map_err(anyhow::Error::msg)?;
-        exchange::adapter(id).map_err(anyhow::Error::msg)?;
+        exchange::adapter_with(id, &config.feed).map_err(anyhow::Error::msg)?;
         if !exchanges.contains(&id) {
             exchanges.push(id);
         }
@@ -148,7 +148,7 @@ pub async fn run(
             rest_url = Some(sim.rest_url());
             sims.push(sim);
         }
-        let adapter = exchange::adapter(id).map_err(anyhow::Error::msg)?;
+        let adapter = exchange::adapter_with(id, &cfg.feed).map_err(anyhow::Error::msg)?;
         let mut ctx = FeedCtx::new(
             Arc::from(adapter),
             Arc::clone(&store),

@@ -46,6 +46,19 @@ pub struct Kraken {
     pub event_trigger: EventTrigger,
 }
 
+impl std::str::FromStr for EventTrigger {
+    type Err = String;
+
+    /// The config's spelling, which is Kraken's: `bbo` or `trades`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "bbo" => Ok(EventTrigger::Bbo),
+            "trades" => Ok(EventTrigger::Trades),
+            _ => Err("must be \"bbo\" or \"trades\"".to_string()),
+        }
+    }
+}
+
 impl Default for Kraken {
     fn default() -> Self {
         Kraken {

@@ -222,10 +222,21 @@ pub trait Exchange: Send + Sync + 'static {
     fn parse_rest_ticker<'a>(&self, body: &'a str) -> Result<Vec<WireTicker<'a>>, ParseError>;
 }
 
-/// Build the adapter for a venue.
+/// Build the adapter for a venue with its default options (for parsing alone).
 pub fn adapter(id: ExchangeId) -> Result<Box<dyn Exchange>, String> {
+    adapter_with(id, &crate::config::FeedConfig::default())
+}
+
+/// Build the adapter a feed uses, with the options the config sets
+/// (`feed.event_trigger` for Kraken).
+pub fn adapter_with(
+    id: ExchangeId,
+    cfg: &crate::config::FeedConfig,
+) -> Result<Box<dyn Exchange>, String> {
     match id {
-        ExchangeId::Kraken => Ok(Box::new(kraken::Kraken::default())),
+        ExchangeId::Kraken => Ok(Box::new(kraken::Kraken {
+            event_trigger: cfg.event_trigger.parse()?,
+        })),
         ExchangeId::Binance => Ok(Box::new(binance::Binance)),
         ExchangeId::Coinbase => Ok(Box::new(coinbase::Coinbase)),
         ExchangeId::Bybit => Ok(Box::new(bybit::Bybit)),

@@ -140,7 +140,12 @@ struct Shared {
     generations: Mutex<Generations>,
     tracker: TaskTracker,
     next_connection: AtomicU64,
+    /// The newest text frames clients sent, oldest first, for tests to read back.
+    client_frames: Mutex<std::collections::VecDeque<String>>,
 }
+
+/// Client frames kept by [`SimServer::client_frames`].
+const CLIENT_FRAMES_KEPT: usize = 256;
 
 impl Shared {
     fn new(cfg: SimConfig, venue: Option<Arc<dyn Venue>>) -> Arc<Shared> {
@@ -159,7 +164,20 @@ impl Shared {
             counters: Counters::default(),
             tracker: TaskTracker::new(),
             next_connection: AtomicU64::new(0),
+            client_frames: Mutex::new(std::collections::VecDeque::new()),
         })
+    }
+
+    /// Keep a text frame a client sent (the newest [`CLIENT_FRAMES_KEPT`]).
+    fn record_client_frame(&self, text: &str) {
+        let mut frames = self
+            .client_frames
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if frames.len() == CLIENT_FRAMES_KEPT {
+            frames.pop_front();
+        }
+        frames.push_back(text.to_string());
     }
 
     fn scenario(&self) -> Scenario {
@@ -355,6 +373,18 @@ impl SimServer {
             .index_of(symbol)
             .and_then(|i| market.quote(i))
             .map(|q| q.last)
+    }
+
+    /// The newest text frames clients sent on any connection (up to 256), oldest first:
+    /// what a feed really put on the wire.
+    pub fn client_frames(&self) -> Vec<String> {
+        self.shared
+            .client_frames
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Canonical symbols this simulator streams.

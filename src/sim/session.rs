@@ -222,6 +222,7 @@ impl Session {
         let Message::Text(text) = msg else {
             return Ok(None);
         };
+        self.shared.record_client_frame(text.as_str());
         let now = self.now();
         let inbound = self.venue.handle(
             text.as_str(),

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use pricewire::config::FeedConfig;
 use pricewire::exchange::Exchange;
-use pricewire::exchange::kraken::Kraken;
 use pricewire::feed::command::FeedHandle;
 use pricewire::feed::{self, FeedCtx};
 use pricewire::model::{ExchangeId, FeedStatus};
@@ -61,10 +60,9 @@ fn feed(
     in_memory: bool,
 ) -> Rig {
     let store = Store::new(StoreLimits::default());
-    let adapter: Arc<dyn Exchange> = match exchange {
-        ExchangeId::Kraken => Arc::new(Kraken::default()),
-        other => Arc::from(pricewire::exchange::adapter(other).expect("adapter")),
-    };
+    // Built as the program builds it, so the config's adapter options apply.
+    let adapter: Arc<dyn Exchange> =
+        Arc::from(pricewire::exchange::adapter_with(exchange, &cfg).expect("adapter"));
     let mut ctx = FeedCtx::new(
         adapter,
         Arc::clone(&store),
