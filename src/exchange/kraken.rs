@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Event, Exchange, ParseError, WireTicker, parse_decimal};
+use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker, parse_decimal};
 use crate::model::{Cleared, ExchangeId};
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -196,17 +196,17 @@ impl Exchange for Kraken {
         }
     }
 
-    fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        vec![Self::request(
-            "subscribe",
-            wire,
-            req_id,
-            Some(self.event_trigger),
-        )]
+    /// One request for every symbol: Kraken acks each symbol by name.
+    fn subscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        let id = ids.next_id();
+        let text = Self::request("subscribe", wire, id, Some(self.event_trigger));
+        vec![Request::new(Some(id), wire, text)]
     }
 
-    fn unsubscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        vec![Self::request("unsubscribe", wire, req_id, None)]
+    fn unsubscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        let id = ids.next_id();
+        let text = Self::request("unsubscribe", wire, id, None);
+        vec![Request::new(Some(id), wire, text)]
     }
 
     fn ping(&self, req_id: u64) -> Option<String> {

@@ -109,16 +109,21 @@ impl WireTicker<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<'a> {
     Ticker(WireTicker<'a>),
-    /// The venue confirmed a subscription (wire name when the ack names one).
+    /// The venue confirmed a subscription: the wire name when the ack names one, the id
+    /// of the request it answers when it echoes one (the feed knows what each id asked for).
     Subscribed {
         symbol: Option<Cow<'a, str>>,
+        req_id: Option<u64>,
     },
     Unsubscribed {
         symbol: Option<Cow<'a, str>>,
+        req_id: Option<u64>,
     },
-    /// The venue refused a subscription; the connection stays up.
+    /// The venue refused a subscription; the connection stays up. Named as in
+    /// [`Event::Subscribed`]: by wire name, by request id, or neither.
     SubscribeError {
         symbol: Option<Cow<'a, str>>,
+        req_id: Option<u64>,
         message: String,
     },
     /// Venue-wide status (`online`, `maintenance`, ...). `healthy` false means data will
@@ -141,6 +146,52 @@ pub enum Event<'a> {
     Ignored,
     /// A well-formed frame of a kind this adapter does not know: counted and logged.
     Unknown,
+}
+
+/// One request frame to send: its text, the request id it carries (`None` where the venue
+/// takes none) and the wire names it asks for, so that the venue's answer to that id lands
+/// on exactly those rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub id: Option<u64>,
+    pub wires: Vec<String>,
+    pub text: String,
+}
+
+impl Request {
+    pub fn new(id: Option<u64>, wires: &[&str], text: String) -> Self {
+        Request {
+            id,
+            wires: wires.iter().map(ToString::to_string).collect(),
+            text,
+        }
+    }
+}
+
+/// Request ids of one connection: each frame takes its own, so no two requests (or pings)
+/// share one, however a venue splits a subscribe into chunks.
+#[derive(Debug, Clone)]
+pub struct RequestIds {
+    next: u64,
+}
+
+impl RequestIds {
+    /// Ids from `first` on.
+    pub fn starting_at(first: u64) -> Self {
+        RequestIds { next: first }
+    }
+
+    pub fn next_id(&mut self) -> u64 {
+        let id = self.next;
+        self.next = self.next.wrapping_add(1);
+        id
+    }
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        RequestIds::starting_at(1)
+    }
 }
 
 /// One venue's protocol, as pure functions. Implementations are cheap, stateless values.
@@ -176,11 +227,24 @@ pub trait Exchange: Send + Sync + 'static {
         }
     }
 
-    /// Frames that subscribe the given wire names (split where the venue caps a request).
-    fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String>;
+    /// Requests that subscribe the given wire names (split where the venue caps a request),
+    /// each with its own id from `ids` where the venue takes one.
+    fn subscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request>;
 
-    /// Frames that unsubscribe the given wire names.
-    fn unsubscribe(&self, wire: &[&str], req_id: u64) -> Vec<String>;
+    /// Requests that unsubscribe the given wire names.
+    fn unsubscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request>;
+
+    /// The texts of [`Exchange::subscribe_requests`], ids counted from `first_id`.
+    fn subscribe(&self, wire: &[&str], first_id: u64) -> Vec<String> {
+        let mut ids = RequestIds::starting_at(first_id);
+        texts(self.subscribe_requests(wire, &mut ids))
+    }
+
+    /// The texts of [`Exchange::unsubscribe_requests`], ids counted from `first_id`.
+    fn unsubscribe(&self, wire: &[&str], first_id: u64) -> Vec<String> {
+        let mut ids = RequestIds::starting_at(first_id);
+        texts(self.unsubscribe_requests(wire, &mut ids))
+    }
 
     /// An application-level ping, if the venue has one.
     fn ping(&self, req_id: u64) -> Option<String>;
@@ -220,6 +284,10 @@ pub trait Exchange: Send + Sync + 'static {
 
     /// Parse a REST ticker body. `symbol` in each result is a name the pair list resolves.
     fn parse_rest_ticker<'a>(&self, body: &'a str) -> Result<Vec<WireTicker<'a>>, ParseError>;
+}
+
+fn texts(requests: Vec<Request>) -> Vec<String> {
+    requests.into_iter().map(|r| r.text).collect()
 }
 
 /// Build the adapter for a venue with its default options (for parsing alone).

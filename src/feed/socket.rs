@@ -2,6 +2,7 @@
 //! watching for silence, unanswered pings, silent subscriptions and commands. Returns why it
 //! ended; the supervisor decides what happens next. Never sleeps between sessions.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -14,7 +15,7 @@ use super::command::Command;
 use super::net::Ws;
 use super::subs::Subs;
 use crate::config::secs;
-use crate::exchange::Event;
+use crate::exchange::{Event, Request, RequestIds};
 use crate::model::Ticker;
 use crate::store::RowState;
 
@@ -28,12 +29,18 @@ use read::Watch;
 /// Frames read back to back before timers and commands are looked at again.
 const READ_BATCH: u32 = 64;
 
+/// Request ids remembered while their answer is awaited.
+const MAX_OPEN_REQUESTS: usize = 1024;
+
 /// Per-session bookkeeping.
 struct Session<'a> {
     ctx: &'a FeedCtx,
     ws: Ws,
     subs: &'a mut Subs,
-    req_id: u64,
+    /// Ids for requests and pings: one per frame, never shared.
+    ids: RequestIds,
+    /// Wire names each request id asked for, until the venue answers it.
+    requests: BTreeMap<u64, Vec<String>>,
     /// Last status the venue announced (`online` until told otherwise).
     venue_status: String,
     /// Whether that status lets data flow. While it does not (maintenance), silent
@@ -64,8 +71,23 @@ impl Session<'_> {
     }
 
     fn next_id(&mut self) -> u64 {
-        self.req_id += 1;
-        self.req_id
+        self.ids.next_id()
+    }
+
+    /// Send requests, remembering what each id asked for.
+    async fn send_requests(&mut self, requests: Vec<Request>) -> Result<(), SessionEnd> {
+        let mut frames = Vec::with_capacity(requests.len());
+        for r in requests {
+            if let Some(id) = r.id {
+                self.requests.insert(id, r.wires);
+                // Venues that answer per symbol never close an id: keep the newest.
+                while self.requests.len() > MAX_OPEN_REQUESTS {
+                    self.requests.pop_first();
+                }
+            }
+            frames.push(r.text);
+        }
+        self.send(frames).await
     }
 
     async fn subscribe(&mut self, wires: &[String]) -> Result<(), SessionEnd> {
@@ -73,16 +95,14 @@ impl Session<'_> {
             return Ok(());
         }
         let refs: Vec<&str> = wires.iter().map(String::as_str).collect();
-        let id = self.next_id();
-        let frames = self.ctx.exchange.subscribe(&refs, id);
-        self.send(frames).await
+        let requests = self.ctx.exchange.subscribe_requests(&refs, &mut self.ids);
+        self.send_requests(requests).await
     }
 
     async fn unsubscribe(&mut self, wires: &[String]) -> Result<(), SessionEnd> {
         let refs: Vec<&str> = wires.iter().map(String::as_str).collect();
-        let id = self.next_id();
-        let frames = self.ctx.exchange.unsubscribe(&refs, id);
-        self.send(frames).await
+        let requests = self.ctx.exchange.unsubscribe_requests(&refs, &mut self.ids);
+        self.send_requests(requests).await
     }
 }
 
@@ -113,7 +133,8 @@ pub async fn run(
         ctx,
         ws,
         subs,
-        req_id: 0,
+        ids: RequestIds::default(),
+        requests: BTreeMap::new(),
         venue_status: "online".into(),
         venue_healthy: true,
         tickers: Vec::new(),

@@ -72,7 +72,8 @@ fn subscriptions_listings_heartbeats_and_errors() {
     assert_eq!(
         events(&Adapter, &replies[0]),
         [Event::Subscribed {
-            symbol: Some("BTC-USD".into())
+            symbol: Some("BTC-USD".into()),
+            req_id: None,
         }]
     );
     let subs = Subscriptions { active: vec![btc] };
@@ -116,7 +117,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
             panic!("{bad}");
         };
         assert!(
-            matches!(&events(&Adapter, &reply)[..], [Event::SubscribeError { symbol: None, message }] if message.starts_with("Failed to subscribe")),
+            matches!(&events(&Adapter, &reply)[..], [Event::SubscribeError { message, .. }] if message.starts_with("Failed to subscribe")),
             "{reply}"
         );
     }

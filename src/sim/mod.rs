@@ -78,6 +78,10 @@ pub struct SimConfig {
     pub heartbeat_interval: Duration,
     /// Seeds the random walk and the garbage scenario: same seed, same prices.
     pub seed: u64,
+    /// Wire names (`ETH-USDT`) whose subscribe requests are refused as a whole: a request
+    /// frame naming one gets the venue's error for a refused request, echoing the request
+    /// id where the venue does, and subscribes nothing (Binance, Bybit, `KuCoin`).
+    pub refuse: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -88,6 +92,7 @@ impl Default for SimConfig {
             tick_interval: Duration::from_millis(200),
             heartbeat_interval: Duration::from_secs(1),
             seed: 1,
+            refuse: Vec::new(),
         }
     }
 }

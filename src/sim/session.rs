@@ -223,6 +223,18 @@ impl Session {
             return Ok(None);
         };
         self.shared.record_client_frame(text.as_str());
+        let refused = self
+            .shared
+            .cfg
+            .refuse
+            .iter()
+            .any(|name| text.as_str().contains(name.as_str()))
+            .then(|| self.venue.refuse(text.as_str(), &self.conn))
+            .flatten();
+        if let Some(reply) = refused {
+            self.ws.send(Message::text(reply)).await?;
+            return Ok(None);
+        }
         let now = self.now();
         let inbound = self.venue.handle(
             text.as_str(),

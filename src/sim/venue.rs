@@ -160,6 +160,14 @@ pub trait Venue: Send + Sync + 'static {
     /// One ticker frame for stream `stream`, split around its timestamp.
     fn ticker(&self, market: &Market, stream: usize, quote: &Quote, kind: FrameKind) -> Template;
 
+    /// The error this venue answers a subscribe request `text` with when it refuses the
+    /// whole request (see `SimConfig::refuse`); `None` for other requests, or when the
+    /// venue has no such answer.
+    fn refuse(&self, text: &str, conn: &Conn) -> Option<String> {
+        let _ = (text, conn);
+        None
+    }
+
     /// A frame that is valid JSON but not in the venue's schema.
     fn wrong_schema(&self) -> String;
 

@@ -107,6 +107,15 @@ pub async fn tcp_for(
     feed(exchange, Arc::new(sim), cfg, symbols, false)
 }
 
+/// A feed over real sockets on 127.0.0.1 against a simulator set up as `sim_cfg` says.
+pub async fn tcp_with(sim_cfg: SimConfig, cfg: FeedConfig, symbols: &[&str]) -> Rig {
+    let exchange = sim_cfg.exchange;
+    let sim = SimServer::start("127.0.0.1:0".parse().unwrap(), sim_cfg)
+        .await
+        .expect("simulator starts");
+    feed(exchange, Arc::new(sim), cfg, symbols, false)
+}
+
 /// A Kraken feed over in-memory pipes (for tests on paused time).
 pub fn memory(scenario: Scenario, cfg: FeedConfig, symbols: &[&str]) -> Rig {
     memory_for(ExchangeId::Kraken, scenario, cfg, symbols)

@@ -162,12 +162,16 @@ fn control_frames_map_to_events() {
     let cases: [(&str, Event); 10] = [
         (
             r#"{"result":null,"id":1}"#,
-            Event::Subscribed { symbol: None },
+            Event::Subscribed {
+                symbol: None,
+                req_id: Some(1),
+            },
         ),
         (
             r#"{"code":2,"msg":"Invalid request: unknown variant SUBSCRIBEX"}"#,
             Event::SubscribeError {
                 symbol: None,
+                req_id: None,
                 message: "Invalid request: unknown variant SUBSCRIBEX (code 2)".into(),
             },
         ),
@@ -175,6 +179,7 @@ fn control_frames_map_to_events() {
             r#"{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":1}"#,
             Event::SubscribeError {
                 symbol: None,
+                req_id: Some(1),
                 message: "Invalid request: invalid stream (code 2)".into(),
             },
         ),

@@ -64,7 +64,12 @@ fn spot_session_yields_the_recorded_mix() {
                 );
                 tickers += 1;
             }
-            [Event::Subscribed { symbol: None }] => acks += 1,
+            [
+                Event::Subscribed {
+                    symbol: None,
+                    req_id: None,
+                },
+            ] => acks += 1,
             [Event::Ignored] => ignored += 1,
             other => panic!("{frame}: {other:?}"),
         }
@@ -203,6 +208,7 @@ fn replies_map_to_events() {
             r#"{"success":false,"ret_msg":"Invalid symbol :[tickers.NOPEUSDT]","conn_id":"d9avt8shteepr00gfc1g-4zd1x","req_id":"3","op":"subscribe"}"#,
             Event::SubscribeError {
                 symbol: Some(Cow::Borrowed("NOPEUSDT")),
+                req_id: Some(3),
                 message: "Invalid symbol :[tickers.NOPEUSDT]".into(),
             },
         ),
@@ -210,12 +216,16 @@ fn replies_map_to_events() {
             r#"{"success":false,"ret_msg":"error:handler not found,topic:orderbook.1.NOTASYMBOL","conn_id":"x","op":"subscribe"}"#,
             Event::SubscribeError {
                 symbol: Some(Cow::Borrowed("NOTASYMBOL")),
+                req_id: None,
                 message: "error:handler not found,topic:orderbook.1.NOTASYMBOL".into(),
             },
         ),
         (
             r#"{"success":true,"ret_msg":"","conn_id":"x","req_id":"9","op":"unsubscribe"}"#,
-            Event::Unsubscribed { symbol: None },
+            Event::Unsubscribed {
+                symbol: None,
+                req_id: Some(9),
+            },
         ),
         (
             r#"{"success":true,"ret_msg":"","conn_id":"x","op":"auth"}"#,
@@ -262,7 +272,15 @@ fn subscribe_pairs_tickers_with_level_one_book_in_batches_of_ten() {
     assert_eq!(frames.len(), 2);
     let args: Vec<usize> = frames.iter().map(|f| f.matches("USDT\"").count()).collect();
     assert_eq!(args, [10, 2]);
-    assert!(frames[1].starts_with(r#"{"req_id":"6","op":"unsubscribe","args":["#));
+    // Each chunk has its own id: the venue's answer to a chunk names only that.
+    assert!(frames[0].starts_with(r#"{"req_id":"6","op":"unsubscribe","args":["#));
+    assert!(frames[1].starts_with(r#"{"req_id":"7","op":"unsubscribe","args":["#));
+    let mut ids = crate::exchange::RequestIds::starting_at(1);
+    let requests = Bybit.subscribe_requests(&wire, &mut ids);
+    let chunks: Vec<(Option<u64>, usize)> =
+        requests.iter().map(|r| (r.id, r.wires.len())).collect();
+    assert_eq!(chunks, [(Some(1), 5), (Some(2), 1)]);
+    assert_eq!(requests[1].wires, ["A6USDT"]);
     assert!(Bybit.subscribe(&[], 7).is_empty());
 }
 

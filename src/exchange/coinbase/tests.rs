@@ -26,6 +26,7 @@ fn rfc3339(s: &str) -> DateTime<Utc> {
 fn subscribed(product: &str) -> Event<'_> {
     Event::Subscribed {
         symbol: Some(Cow::Borrowed(product)),
+        req_id: None,
     }
 }
 
@@ -124,8 +125,10 @@ fn acks_heartbeats_and_other_channels() {
 
 #[test]
 fn error_frames_become_subscribe_errors() {
+    // No request id on Coinbase: the reason names the product.
     let want = Event::SubscribeError {
-        symbol: None,
+        symbol: Some("LOOM-USDC".into()),
+        req_id: None,
         message: "Failed to subscribe: LOOM-USDC is delisted".into(),
     };
     let body = recorded("exchange-ws-error-excerpt.frames");
@@ -139,6 +142,7 @@ fn error_frames_become_subscribe_errors() {
             r#"{"type":"error","message":"failure to subscribe"}"#,
             Event::SubscribeError {
                 symbol: None,
+                req_id: None,
                 message: "failure to subscribe".into(),
             },
         ),

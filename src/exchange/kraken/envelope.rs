@@ -278,12 +278,15 @@ pub(super) fn parse_message<'a>(
         return Ok(());
     }
     let symbol = msg.symbol.or(msg.result.and_then(|r| r.symbol));
+    // Acks and errors echo the request's `req_id`.
+    let req_id = msg.req_id;
     let event = match (msg.method.as_deref(), msg.success) {
-        (Some("pong"), _) => Event::Pong { req_id: msg.req_id },
-        (Some("subscribe"), Some(true)) => Event::Subscribed { symbol },
-        (Some("unsubscribe"), Some(true)) => Event::Unsubscribed { symbol },
+        (Some("pong"), _) => Event::Pong { req_id },
+        (Some("subscribe"), Some(true)) => Event::Subscribed { symbol, req_id },
+        (Some("unsubscribe"), Some(true)) => Event::Unsubscribed { symbol, req_id },
         (Some("subscribe" | "unsubscribe"), Some(false)) => Event::SubscribeError {
             symbol,
+            req_id,
             message: msg.error.map_or_else(
                 || "request rejected".to_string(),
                 std::borrow::Cow::into_owned,
@@ -291,6 +294,7 @@ pub(super) fn parse_message<'a>(
         },
         (Some(_), Some(false)) => Event::SubscribeError {
             symbol: None,
+            req_id,
             message: msg.error.map_or_else(
                 || "request rejected".to_string(),
                 std::borrow::Cow::into_owned,

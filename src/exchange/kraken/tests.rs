@@ -35,13 +35,15 @@ fn recorded_v2_frames() {
     assert_eq!(
         parse(lines[1]),
         vec![Event::Subscribed {
-            symbol: Some("USDT/USD".into())
+            symbol: Some("USDT/USD".into()),
+            req_id: None,
         }]
     );
     assert_eq!(
         parse(lines[2]),
         vec![Event::SubscribeError {
             symbol: Some("NOPE/USD".into()),
+            req_id: None,
             message: "Currency pair not supported NOPE/USD".into()
         }]
     );
@@ -87,6 +89,7 @@ fn own_frames_for_every_message_type() {
             r#"{"method":"unsubscribe","result":{"channel":"ticker","symbol":"ETH/USD"},"success":true,"time_in":"x","time_out":"y"}"#,
             Event::Unsubscribed {
                 symbol: Some("ETH/USD".into()),
+                req_id: None,
             },
         ),
         (
@@ -106,6 +109,7 @@ fn own_frames_for_every_message_type() {
             r#"{"error":"EGeneral:Invalid arguments","method":"subscribe","success":false,"time_in":"x","time_out":"y"}"#,
             Event::SubscribeError {
                 symbol: None,
+                req_id: None,
                 message: "EGeneral:Invalid arguments".into(),
             },
         ),

@@ -44,7 +44,7 @@ fn recorded_session_yields_expected_events() {
                     assert!(t.exchange_ts.is_some() && !t.symbol.is_empty());
                     tickers += 1;
                 }
-                Event::Subscribed { symbol: None } => acks += 1,
+                Event::Subscribed { symbol: None, .. } => acks += 1,
                 Event::Status { healthy: true, .. } => welcome += 1,
                 Event::Ignored => ignored += 1,
                 _ => other += 1,
@@ -147,12 +147,16 @@ fn control_and_other_frames() {
         ),
         (
             r#"{"id":"1","type":"ack"}"#,
-            Event::Subscribed { symbol: None },
+            Event::Subscribed {
+                symbol: None,
+                req_id: Some(1),
+            },
         ),
         (
             r#"{"id":"1665514264414","type":"error","code":404,"data":"topic /market/match:ETH-UrSDT is not found"}"#,
             Event::SubscribeError {
                 symbol: Some("ETH-UrSDT".into()),
+                req_id: Some(1_665_514_264_414),
                 message: "kucoin error 404: topic /market/match:ETH-UrSDT is not found".into(),
             },
         ),
@@ -160,6 +164,7 @@ fn control_and_other_frames() {
             r#"{"id":"9","type":"error","code":509,"data":"exceed max subscription count limitation of 100 per time"}"#,
             Event::SubscribeError {
                 symbol: None,
+                req_id: Some(9),
                 message:
                     "kucoin error 509: exceed max subscription count limitation of 100 per time"
                         .into(),
@@ -167,8 +172,10 @@ fn control_and_other_frames() {
         ),
         (
             r#"{"id":"9","type":"error","code":"404","data":"topic /market/ticker:AAA-USDT,BBB-USDT is not found"}"#,
+            // Several symbols: the request id says which (all of the chunk it answers).
             Event::SubscribeError {
                 symbol: None,
+                req_id: Some(9),
                 message: "kucoin error 404: topic /market/ticker:AAA-USDT,BBB-USDT is not found"
                     .into(),
             },

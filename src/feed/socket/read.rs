@@ -39,6 +39,21 @@ struct Handled {
 }
 
 impl Session<'_> {
+    /// The rows a reply concerns: the one whose wire name it gives, else those its request
+    /// id asked for (an answered id is forgotten). `None` when it names neither.
+    fn rows_named(&mut self, wire: Option<&str>, req_id: Option<u64>) -> Option<Vec<Symbol>> {
+        if let Some(w) = wire {
+            return Some(self.subs.by_wire(w).cloned().into_iter().collect());
+        }
+        let wires = self.requests.remove(&req_id?)?;
+        Some(
+            wires
+                .iter()
+                .filter_map(|w| self.subs.by_wire(w).cloned())
+                .collect(),
+        )
+    }
+
     /// One item from the socket: `None` when the session goes on, or why it ended.
     pub(super) fn on_frame(
         &mut self,
@@ -168,12 +183,12 @@ impl Session<'_> {
                         now_utc,
                     ));
                 }
-                Event::Subscribed { symbol } => {
+                Event::Subscribed { symbol, req_id } => {
                     handled.data = true;
-                    let symbols: Vec<Symbol> = match symbol {
-                        Some(w) => self.subs.by_wire(&w).cloned().into_iter().collect(),
-                        None => self.subs.iter().map(|(s, _)| s.clone()).collect(),
-                    };
+                    // An ack naming nothing is about everything subscribed.
+                    let symbols: Vec<Symbol> = self
+                        .rows_named(symbol.as_deref(), req_id)
+                        .unwrap_or_else(|| self.subs.iter().map(|(s, _)| s.clone()).collect());
                     for s in symbols {
                         if let Some(sub) = self.subs.get_mut(&s)
                             && sub.acked_at.is_none()
@@ -185,18 +200,27 @@ impl Session<'_> {
                         }
                     }
                 }
-                Event::SubscribeError { symbol, message } => {
+                Event::SubscribeError {
+                    symbol,
+                    req_id,
+                    message,
+                } => {
                     handled.data = true;
-                    let target = symbol
-                        .as_deref()
-                        .and_then(|w| self.subs.by_wire(w).cloned());
-                    if let Some(s) = target {
-                        self.subs.remove(&s);
-                        ctx.store
-                            .set_row_state(exchange, &s, RowState::Invalid(message));
-                    } else {
+                    let targets = self
+                        .rows_named(symbol.as_deref(), req_id)
+                        .unwrap_or_default();
+                    if targets.is_empty() {
                         tracing::warn!(%exchange, %message, "request rejected by the venue");
                         handled.rejected = Some(message);
+                    } else {
+                        for s in targets {
+                            self.subs.remove(&s);
+                            ctx.store.set_row_state(
+                                exchange,
+                                &s,
+                                RowState::Invalid(message.clone()),
+                            );
+                        }
                     }
                 }
                 Event::Status { status, healthy } => {
