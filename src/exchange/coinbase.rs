@@ -161,6 +161,9 @@ impl Exchange for Coinbase {
             return Ok(());
         }
         let msg: CoinbaseMessage<'a> = serde_json::from_str(frame)?;
+        if let Some(n) = msg.sequence_num {
+            out.push(Event::Sequence(n));
+        }
         let start = out.len();
         match msg.channel.as_deref() {
             Some("ticker" | "ticker_batch") => {

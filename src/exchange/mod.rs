@@ -134,6 +134,10 @@ pub enum Event<'a> {
     },
     /// A keep-alive frame from the venue: counts as data for the silence watchdog.
     Heartbeat,
+    /// The number a venue gives each message of a connection (Coinbase's `sequence_num`,
+    /// one counter across all channels). A number skipped means a message was lost; the
+    /// feed counts the gap and asks for a fresh snapshot.
+    Sequence(u64),
     /// Reply to our application-level ping.
     Pong {
         req_id: Option<u64>,

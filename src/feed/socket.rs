@@ -41,6 +41,10 @@ struct Session<'a> {
     ids: RequestIds,
     /// Wire names each request id asked for, until the venue answers it.
     requests: BTreeMap<u64, Vec<String>>,
+    /// The newest message number the venue gave (see `Event::Sequence`).
+    last_sequence: Option<u64>,
+    /// Messages were lost: resubscribe everything for a fresh snapshot.
+    resync: bool,
     /// Last status the venue announced (`online` until told otherwise).
     venue_status: String,
     /// Whether that status lets data flow. While it does not (maintenance), silent
@@ -135,6 +139,8 @@ pub async fn run(
         subs,
         ids: RequestIds::default(),
         requests: BTreeMap::new(),
+        last_sequence: None,
+        resync: false,
         venue_status: "online".into(),
         venue_healthy: true,
         tickers: Vec::new(),
@@ -253,6 +259,16 @@ pub async fn run(
             } else {
                 s.ws.next().now_or_never()
             };
+        }
+        if std::mem::take(&mut s.resync) {
+            // The ticker channel opens with a snapshot of every product subscribed.
+            let wires = s.subs.wires();
+            if let Err(end) = s.unsubscribe(&wires).await {
+                return end;
+            }
+            if let Err(end) = s.subscribe(&wires).await {
+                return end;
+            }
         }
     }
 }

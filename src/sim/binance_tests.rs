@@ -71,6 +71,7 @@ fn owned(e: Event<'_>) -> Event<'static> {
         },
         Event::Status { status, healthy } => Event::Status { status, healthy },
         Event::Heartbeat => Event::Heartbeat,
+        Event::Sequence(n) => Event::Sequence(n),
         Event::Pong { req_id } => Event::Pong { req_id },
         Event::ReconnectSoon { reason } => Event::ReconnectSoon { reason },
         Event::Ignored => Event::Ignored,

@@ -82,6 +82,9 @@ pub struct SimConfig {
     /// frame naming one gets the venue's error for a refused request, echoing the request
     /// id where the venue does, and subscribes nothing (Binance, Bybit, `KuCoin`).
     pub refuse: Vec<String>,
+    /// Message numbers every connection skips (Coinbase's `sequence_num`), as if those
+    /// messages were lost on the way.
+    pub lose_sequence: Vec<u64>,
 }
 
 impl Default for SimConfig {
@@ -93,6 +96,7 @@ impl Default for SimConfig {
             heartbeat_interval: Duration::from_secs(1),
             seed: 1,
             refuse: Vec::new(),
+            lose_sequence: Vec::new(),
         }
     }
 }

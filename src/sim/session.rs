@@ -61,13 +61,17 @@ pub(super) async fn run(
         .next_connection
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let rng = fastrand::Rng::with_seed(shared.cfg.seed ^ n.wrapping_mul(0xA076_1D64_78BD_642F));
+    let conn = Conn {
+        lose: shared.cfg.lose_sequence.clone(),
+        ..Conn::default()
+    };
     let mut s = Session {
         shared,
         venue,
         ws,
         scenario,
         subs: Subscriptions::default(),
-        conn: Conn::default(),
+        conn,
         online: true,
         sent: 0,
         rng,

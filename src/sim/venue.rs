@@ -97,11 +97,17 @@ pub struct Conn {
     pub keep_alives: u64,
     /// Whether the client subscribed the venue's keep-alive channel.
     pub keep_alive_subscribed: bool,
+    /// Message numbers skipped, as if the message was lost: each one in this list
+    /// (`SimConfig::lose_sequence`).
+    pub lose: Vec<u64>,
 }
 
 impl Conn {
     /// The next message number on this connection.
     pub fn next_sequence(&mut self) -> u64 {
+        while self.lose.contains(&self.sequence) {
+            self.sequence += 1;
+        }
         let n = self.sequence;
         self.sequence += 1;
         n

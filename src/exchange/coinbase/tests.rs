@@ -13,8 +13,26 @@ fn recorded(file: &str) -> String {
     testkit::recorded("coinbase", file)
 }
 
+/// The events of a frame, without the message number every frame carries (see
+/// `every_frame_gives_its_message_number_first`).
 fn parse(frame: &str) -> Vec<Event<'_>> {
-    testkit::parse(&Coinbase, frame)
+    let mut events = testkit::parse(&Coinbase, frame);
+    events.retain(|e| !matches!(e, Event::Sequence(_)));
+    events
+}
+
+#[test]
+fn every_frame_gives_its_message_number_first() {
+    let frames = recorded("advanced-trade-ws.frames");
+    let numbers: Vec<u64> = frames
+        .lines()
+        .filter_map(|l| match testkit::parse(&Coinbase, l).first() {
+            Some(Event::Sequence(n)) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(numbers.len(), frames.lines().count());
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
 }
 
 fn rfc3339(s: &str) -> DateTime<Utc> {

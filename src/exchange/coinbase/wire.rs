@@ -21,6 +21,9 @@ pub(super) struct CoinbaseMessage<'a> {
     pub channel: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "de::opt_rfc3339")]
     pub timestamp: Option<DateTime<Utc>>,
+    /// One counter per connection, across every channel.
+    #[serde(default)]
+    pub sequence_num: Option<u64>,
     /// Read once the channel says what is inside.
     #[serde(borrow, default)]
     pub events: Option<&'a RawValue>,

@@ -235,6 +235,16 @@ impl Session<'_> {
                     handled.data = true;
                     handled.planned = Some(reason);
                 }
+                Event::Sequence(n) => {
+                    if let Some(last) = self.last_sequence
+                        && n > last.saturating_add(1)
+                    {
+                        ctx.store.with_counters(exchange, |c| c.sequence_gaps += 1);
+                        tracing::warn!(%exchange, after = last, got = n, "messages lost; resubscribing for a snapshot");
+                        self.resync = true;
+                    }
+                    self.last_sequence = Some(self.last_sequence.map_or(n, |last| last.max(n)));
+                }
                 Event::Heartbeat | Event::Ignored | Event::Unsubscribed { .. } => {
                     handled.data = true;
                 }
