@@ -261,7 +261,7 @@ pub async fn run(
             };
         }
         if std::mem::take(&mut s.resync) {
-            // The ticker channel opens with a snapshot of every product subscribed.
+            // Messages were lost: a fresh subscription starts again from a snapshot.
             let wires = s.subs.wires();
             if let Err(end) = s.unsubscribe(&wires).await {
                 return end;

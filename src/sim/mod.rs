@@ -80,7 +80,8 @@ pub struct SimConfig {
     pub seed: u64,
     /// Wire names (`ETH-USDT`) whose subscribe requests are refused as a whole: a request
     /// frame naming one gets the venue's error for a refused request, echoing the request
-    /// id where the venue does, and subscribes nothing (Binance, Bybit, `KuCoin`).
+    /// id where the venue does, and subscribes nothing (venues that model it: Bybit and
+    /// `KuCoin`).
     pub refuse: Vec<String>,
     /// Message numbers every connection skips (Coinbase's `sequence_num`), as if those
     /// messages were lost on the way.

@@ -280,3 +280,21 @@ fn exchange_time_belongs_to_the_frame() {
         Some("2026-11-21T10:00:00.123456+00:00".into())
     );
 }
+
+#[test]
+fn a_null_book_side_clears_the_price() {
+    let both = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":65000.1,"ask":65000.2,"last":65000.10}]}"#;
+    let no_asks = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":65000.1,"ask":null,"last":65000.10}]}"#;
+    // The same frame in the spelling only the general reader takes (a quoted number).
+    let no_asks_quoted = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":"65000.1","ask":null,"last":65000.10}]}"#;
+    let btc = Symbol::new("BTC", "USD");
+    for second in [no_asks, no_asks_quoted] {
+        let (t, line) = testkit::merged(&Kraken::default(), &btc, &[both, second]);
+        assert_eq!(
+            (s(t.bid), s(t.ask)),
+            ("65000.1".into(), "-".into()),
+            "{second}"
+        );
+        assert_eq!(line["ask"], serde_json::Value::Null);
+    }
+}
