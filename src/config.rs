@@ -33,7 +33,8 @@ pub enum ConfigError {
 pub struct Config {
     /// Venues to stream from.
     pub exchanges: Vec<String>,
-    /// The watchlist: symbols in any spelling, optionally `venue:SYMBOL`.
+    /// The watchlist: symbols in any spelling, optionally `venue:SYMBOL`. Empty (the
+    /// default): each venue watches [`default_watchlist`].
     pub symbols: Vec<String>,
     pub log_file: Option<PathBuf>,
     pub feed: FeedConfig,
@@ -50,13 +51,26 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             exchanges: vec!["kraken".into()],
-            symbols: vec!["BTC/USD".into(), "ETH/USD".into()],
+            symbols: Vec::new(),
             log_file: None,
             feed: FeedConfig::default(),
             ui: UiConfig::default(),
             theme: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             quote_aliases: BTreeMap::new(),
+        }
+    }
+}
+
+/// What a venue watches when no symbol is given (none typed, none saved): two markets it
+/// lists, so a first start never shows an empty screen nor a market the venue lacks. Kraken
+/// and Coinbase quote in USD; the others list no USD books, only USDT.
+pub fn default_watchlist(exchange: crate::model::ExchangeId) -> &'static [&'static str] {
+    use crate::model::ExchangeId;
+    match exchange {
+        ExchangeId::Kraken | ExchangeId::Coinbase => &["BTC/USD", "ETH/USD"],
+        ExchangeId::Binance | ExchangeId::Bybit | ExchangeId::Okx | ExchangeId::Kucoin => {
+            &["BTC/USDT", "ETH/USDT"]
         }
     }
 }
@@ -222,8 +236,12 @@ impl Config {
         if !["symbol", "change", "volume"].contains(&self.ui.sort.as_str()) {
             bad("ui.sort", "must be \"symbol\", \"change\" or \"volume\"");
         }
-        if !["bbo", "trades"].contains(&self.feed.event_trigger.as_str()) {
-            bad("feed.event_trigger", "must be \"bbo\" or \"trades\"");
+        if let Err(m) = self
+            .feed
+            .event_trigger
+            .parse::<crate::exchange::kraken::EventTrigger>()
+        {
+            bad("feed.event_trigger", &m);
         }
         let f = &self.feed;
         for (key, v) in [
@@ -531,6 +549,21 @@ mod tests {
             .to_string();
         assert!(err.contains("key `endpoints.kraken.ws_url`"), "{err}");
         assert!(err.contains("key `endpoints.kraken.rest_url`"), "{err}");
+    }
+
+    #[test]
+    fn default_watchlists_name_markets_each_venue_lists() {
+        for id in crate::model::ExchangeId::ALL {
+            // The simulator lists what the venue's recorded pair list holds.
+            let sim = crate::sim::SimServer::in_memory(crate::sim::SimConfig {
+                exchange: id,
+                ..crate::sim::SimConfig::default()
+            });
+            let listed = sim.symbols();
+            for symbol in default_watchlist(id) {
+                assert!(listed.iter().any(|s| s == symbol), "{id} lacks {symbol}");
+            }
+        }
     }
 
     #[test]

@@ -73,11 +73,87 @@ pub enum Source {
     Rest,
 }
 
+/// One field of an update, as the venue sent it. Two of the three states look alike on
+/// the wire only at first sight: a field left out says nothing (the row keeps its value),
+/// while a field sent empty (`"bidPx":""`, a book side `[]`, `null`) says the venue has no
+/// value now: an empty book side clears the row's bid or ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Field<T> {
+    /// Not sent: keep the old value.
+    #[default]
+    Absent,
+    /// Sent empty: there is no value now.
+    Cleared,
+    Value(T),
+}
+
+impl<T> Field<T> {
+    /// The value, if one was sent.
+    pub fn value(self) -> Option<T> {
+        match self {
+            Field::Value(v) => Some(v),
+            Field::Absent | Field::Cleared => None,
+        }
+    }
+
+    pub fn is_value(&self) -> bool {
+        matches!(self, Field::Value(_))
+    }
+
+    /// What the venue said, given a value slot and whether the update cleared it.
+    pub fn of(value: Option<T>, cleared: bool) -> Self {
+        match value {
+            Some(v) => Field::Value(v),
+            None if cleared => Field::Cleared,
+            None => Field::Absent,
+        }
+    }
+
+    /// Merge into a row's slot: a value replaces it, cleared empties it, absent keeps it.
+    pub fn merge_into(self, slot: &mut Option<T>) {
+        match self {
+            Field::Absent => {}
+            Field::Cleared => *slot = None,
+            Field::Value(v) => *slot = Some(v),
+        }
+    }
+}
+
+impl<T> From<Option<T>> for Field<T> {
+    /// `None` is a field not sent.
+    fn from(value: Option<T>) -> Self {
+        Field::of(value, false)
+    }
+}
+
+/// The fields an update sent empty ([`Field::Cleared`]); every other `None` in the update
+/// is a field not sent. Only the quote fields can be empty on a venue's wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cleared {
+    pub last: bool,
+    pub bid: bool,
+    pub ask: bool,
+}
+
+impl Cleared {
+    /// Which of the three quote fields were sent empty.
+    pub fn of<T>(last: &Field<T>, bid: &Field<T>, ask: &Field<T>) -> Self {
+        let empty = |f: &Field<T>| matches!(f, Field::Cleared);
+        Cleared {
+            last: empty(last),
+            bid: empty(bid),
+            ask: empty(ask),
+        }
+    }
+}
+
 /// One venue's view of one market. Every price is the exact decimal the venue sent
-/// (scale kept, so `1.00000` prints as `1.00000`). `None` means the venue did not send it.
+/// (scale kept, so `1.00000` prints as `1.00000`). `None` means there is no value: the venue
+/// did not send it, or (with the field set in `cleared`) sent it empty.
 ///
 /// The same type carries partial updates: [`Ticker::merge`] overwrites only the fields an
-/// update carries, so a best-bid/offer-only message keeps the 24 h statistics.
+/// update carries, so a best-bid/offer-only message keeps the 24 h statistics, and empties
+/// the ones it cleared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticker {
     pub exchange: ExchangeId,
@@ -95,8 +171,12 @@ pub struct Ticker {
     pub volume_24h: Option<Decimal>,
     pub vwap_24h: Option<Decimal>,
     pub source: Source,
+    /// The venue's time of the frame this ticker was last updated by; `None` when that
+    /// frame carried none (an older frame's time is never kept in its place).
     pub exchange_ts: Option<DateTime<Utc>>,
     pub received_ts: DateTime<Utc>,
+    /// In an update: the fields it sent empty.
+    pub cleared: Cleared,
 }
 
 impl Ticker {
@@ -122,10 +202,26 @@ impl Ticker {
             source,
             exchange_ts: None,
             received_ts,
+            cleared: Cleared::default(),
         }
     }
 
-    /// Overwrite the fields `update` carries; keep the rest.
+    /// The last price of an update as the venue sent it.
+    pub fn last_field(&self) -> Field<Decimal> {
+        Field::of(self.last, self.cleared.last)
+    }
+
+    pub fn bid_field(&self) -> Field<Decimal> {
+        Field::of(self.bid, self.cleared.bid)
+    }
+
+    pub fn ask_field(&self) -> Field<Decimal> {
+        Field::of(self.ask, self.cleared.ask)
+    }
+
+    /// Overwrite the fields `update` carries, empty the ones it cleared, keep the rest. The
+    /// exchange time is the update's own, or none: a frame without one does not inherit
+    /// the time of an older frame.
     pub fn merge(&mut self, update: &Ticker) {
         fn take(dst: &mut Option<Decimal>, src: Option<Decimal>) {
             if src.is_some() {
@@ -134,13 +230,16 @@ impl Ticker {
         }
         // A new last price without a new change makes the stored change stale: drop it so
         // `derive_24h` recomputes it from the 24 h open.
-        if update.last.is_some() && update.change_24h.is_none() && update.change_pct_24h.is_none() {
+        if update.last_field() != Field::Absent
+            && update.change_24h.is_none()
+            && update.change_pct_24h.is_none()
+        {
             self.change_24h = None;
             self.change_pct_24h = None;
         }
-        take(&mut self.last, update.last);
-        take(&mut self.bid, update.bid);
-        take(&mut self.ask, update.ask);
+        update.last_field().merge_into(&mut self.last);
+        update.bid_field().merge_into(&mut self.bid);
+        update.ask_field().merge_into(&mut self.ask);
         take(&mut self.open_24h, update.open_24h);
         take(&mut self.change_24h, update.change_24h);
         take(&mut self.change_pct_24h, update.change_pct_24h);
@@ -148,9 +247,7 @@ impl Ticker {
         take(&mut self.low_24h, update.low_24h);
         take(&mut self.volume_24h, update.volume_24h);
         take(&mut self.vwap_24h, update.vwap_24h);
-        if update.exchange_ts.is_some() {
-            self.exchange_ts = update.exchange_ts;
-        }
+        self.exchange_ts = update.exchange_ts;
         self.source = update.source;
         self.received_ts = update.received_ts;
     }
@@ -158,7 +255,11 @@ impl Ticker {
     /// Fill the 24 h open / change / percent that a venue leaves out, from the ones it sent.
     /// Venues send different subsets (open only, change only, percent only); this is the
     /// one place that derives the rest, so every venue shows the same columns.
-    pub fn derive_24h(&mut self) {
+    ///
+    /// An open derived from a percentage is rounded to `price_decimals`, the market's price
+    /// increment from the pair list, because a venue may print the last price without its
+    /// trailing zeros (Coinbase: `97010`); without it, to the last price's own digits.
+    pub fn derive_24h(&mut self, price_decimals: Option<u32>) {
         let Some(last) = self.last else { return };
         if self.open_24h.is_none() {
             if let Some(change) = self.change_24h {
@@ -166,8 +267,9 @@ impl Ticker {
             } else if let Some(pct) = self.change_pct_24h {
                 let factor = Decimal::ONE + pct / Decimal::ONE_HUNDRED;
                 if !factor.is_zero() {
+                    let scale = price_decimals.unwrap_or(last.scale());
                     self.open_24h = last.checked_div(factor).map(|mut d| {
-                        d.rescale(last.scale());
+                        d.rescale(scale);
                         d
                     });
                 }
@@ -285,7 +387,7 @@ mod tests {
         let mut t = ticker();
         t.last = Some(d("100.50"));
         t.change_24h = Some(d("0.50"));
-        t.derive_24h();
+        t.derive_24h(None);
         assert_eq!(t.open_24h, Some(d("100.00")));
         assert_eq!(t.change_pct_24h, Some(d("0.50")));
     }
@@ -295,7 +397,7 @@ mod tests {
         let mut t = ticker();
         t.last = Some(d("9338.96000000"));
         t.open_24h = Some(d("8917.99000000"));
-        t.derive_24h();
+        t.derive_24h(None);
         assert_eq!(t.change_24h, Some(d("420.97000000")));
         assert_eq!(t.change_pct_24h, Some(d("4.72")));
     }
@@ -305,9 +407,18 @@ mod tests {
         let mut t = ticker();
         t.last = Some(d("110.00"));
         t.change_pct_24h = Some(d("10"));
-        t.derive_24h();
+        t.derive_24h(None);
         assert_eq!(t.open_24h.unwrap().to_string(), "100.00");
         assert_eq!(t.change_24h.unwrap().to_string(), "10.00");
+    }
+
+    #[test]
+    fn open_from_percent_takes_the_markets_decimals() {
+        let mut t = ticker();
+        t.last = Some(d("110"));
+        t.change_pct_24h = Some(d("10"));
+        t.derive_24h(Some(2));
+        assert_eq!(t.open_24h.unwrap().to_string(), "100.00");
     }
 
     #[test]
@@ -323,6 +434,22 @@ mod tests {
         assert_eq!(t.bid, Some(d("0.9")));
         assert_eq!(t.high_24h, Some(d("2.0")));
         assert_eq!(t.source, Source::Rest);
+    }
+
+    #[test]
+    fn merge_tells_a_cleared_field_from_one_not_sent() {
+        let mut t = ticker();
+        t.bid = Some(d("0.9"));
+        t.ask = Some(d("1.1"));
+        t.exchange_ts = Some(DateTime::UNIX_EPOCH);
+        let mut u = ticker();
+        u.cleared.bid = true;
+        t.merge(&u);
+        assert_eq!((t.bid, t.ask), (None, Some(d("1.1"))));
+        assert_eq!(t.exchange_ts, None);
+        assert_eq!(Field::of(Some(1), true), Field::Value(1));
+        assert_eq!(Field::<u8>::of(None, true), Field::Cleared);
+        assert_eq!(Field::<u8>::from(None), Field::Absent);
     }
 
     #[test]

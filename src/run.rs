@@ -54,7 +54,7 @@ pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     let mut exchanges = Vec::new();
     for name in &names {
         let id: ExchangeId = name.parse().map_err(anyhow::Error::msg)?;
-        exchange::adapter(id).map_err(anyhow::Error::msg)?;
+        exchange::adapter_with(id, &config.feed).map_err(anyhow::Error::msg)?;
         if !exchanges.contains(&id) {
             exchanges.push(id);
         }
@@ -68,8 +68,18 @@ pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     } else {
         cli.symbols.clone()
     };
-    let mut symbols: BTreeMap<ExchangeId, Vec<String>> =
-        exchanges.iter().map(|e| (*e, Vec::new())).collect();
+    // No symbol typed and none saved: each venue starts with markets it lists.
+    let mut symbols: BTreeMap<ExchangeId, Vec<String>> = exchanges
+        .iter()
+        .map(|e| {
+            let defaults = if typed.is_empty() {
+                config::default_watchlist(*e)
+            } else {
+                &[]
+            };
+            (*e, defaults.iter().map(ToString::to_string).collect())
+        })
+        .collect();
     for s in typed {
         match s
             .split_once(':')
@@ -138,7 +148,7 @@ pub async fn run(
             rest_url = Some(sim.rest_url());
             sims.push(sim);
         }
-        let adapter = exchange::adapter(id).map_err(anyhow::Error::msg)?;
+        let adapter = exchange::adapter_with(id, &cfg.feed).map_err(anyhow::Error::msg)?;
         let mut ctx = FeedCtx::new(
             Arc::from(adapter),
             Arc::clone(&store),

@@ -382,7 +382,7 @@ fn apply_row(row: &mut Row, ticker: &Ticker, spark_limit: usize) {
         None => row.ticker = Some(ticker.clone()),
     }
     if let Some(t) = &mut row.ticker {
-        t.derive_24h();
+        t.derive_24h(row.price_decimals);
     }
     if let Some(new) = new_last {
         if let Some(old) = old_last

@@ -51,3 +51,40 @@ fn home_is_expanded_from_the_config_and_the_flag() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn without_symbols_each_venue_watches_pairs_it_lists() {
+    let dir = scratch("defaults");
+    let config = dir.join("config.toml");
+    fs::write(&config, "[ui]\nfps = 20\n").unwrap();
+    let config = config.to_str().unwrap();
+    let venues = "kraken,binance,coinbase,bybit,okx,kucoin";
+    let cli = Cli::try_parse_from(["pricewire", "--config", config, "-e", venues]).unwrap();
+    let s = run::settings(&cli).unwrap();
+    let got: Vec<(String, Vec<String>)> = s
+        .symbols
+        .iter()
+        .map(|(id, list)| (id.to_string(), list.clone()))
+        .collect();
+    let usd = vec!["BTC/USD".to_string(), "ETH/USD".to_string()];
+    let usdt = vec!["BTC/USDT".to_string(), "ETH/USDT".to_string()];
+    assert_eq!(
+        got,
+        vec![
+            ("kraken".into(), usd.clone()),
+            ("binance".into(), usdt.clone()),
+            ("coinbase".into(), usd),
+            ("bybit".into(), usdt.clone()),
+            ("okx".into(), usdt.clone()),
+            ("kucoin".into(), usdt),
+        ]
+    );
+    // A saved watchlist or typed symbols replace the defaults.
+    let cli = Cli::try_parse_from(["pricewire", "--config", config, "-e", "binance", "SOL/USDT"])
+        .unwrap();
+    let s = run::settings(&cli).unwrap();
+    assert_eq!(
+        s.symbols.values().collect::<Vec<_>>(),
+        vec![&vec!["SOL/USDT".to_string()]]
+    );
+}

@@ -7,6 +7,7 @@ mod common;
 use common::{
     fast_config, has_reason, history, last_of, patient_config, scenarios, status, tcp, updates,
 };
+use pricewire::config::FeedConfig;
 use pricewire::feed::command::Command;
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::Scenario;
@@ -199,6 +200,27 @@ async fn manual_reconnect_is_recorded() {
         history(&snap)
             .iter()
             .any(|l| l == "connected → connecting: manual reconnect")
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn the_configured_event_trigger_is_sent() {
+    let cfg = FeedConfig {
+        event_trigger: "trades".into(),
+        ..fast_config()
+    };
+    let rig = tcp(Scenario::Steady, cfg, &["BTC/USD"]).await;
+    rig.until(10, "a price", |s| last_of(s, "BTC/USD").is_some())
+        .await;
+    let frames = rig.sim.client_frames();
+    let subscribe = frames
+        .iter()
+        .find(|f| f.contains(r#""method":"subscribe""#))
+        .expect("a subscribe frame was sent");
+    assert!(
+        subscribe.contains(r#""event_trigger":"trades""#),
+        "{subscribe}"
     );
     rig.stop().await;
 }

@@ -132,3 +132,38 @@ async fn answered_pings_keep_the_connection() {
     assert_eq!(rig.sim.stats().ws_sessions, 1);
     rig.stop().await;
 }
+
+#[tokio::test]
+async fn a_refused_request_marks_the_rows_of_its_own_chunk() {
+    // Seven symbols are fourteen topics: two requests of at most ten. The second
+    // (LINK, LTC) is refused as a whole; the first streams.
+    let sim_cfg = pricewire::sim::SimConfig {
+        refuse: vec!["LTCUSDT".into()],
+        ..common::sim_config(VENUE, Scenario::Steady)
+    };
+    let symbols = [
+        "ADA/USDT",
+        "BTC/USDT",
+        "DOGE/USDT",
+        "DOT/USDT",
+        "ETH/USDT",
+        "LINK/USDT",
+        "LTC/USDT",
+    ];
+    let rig = common::tcp_with(sim_cfg, fast_config(), &symbols).await;
+    let invalid = |s: &Snapshot, sym: &str| {
+        s.row(VENUE, sym)
+            .is_some_and(|r| matches!(r.state, pricewire::store::RowState::Invalid(_)))
+    };
+    let snap = rig
+        .until(8, "the refused chunk marked, the other streaming", |s| {
+            invalid(s, "LINK/USDT")
+                && invalid(s, "LTC/USDT")
+                && symbols[..5].iter().all(|sym| updates(s, sym) > 1)
+        })
+        .await;
+    for sym in &symbols[..5] {
+        assert!(!invalid(&snap, sym), "{sym}: {:#?}", snap.rows);
+    }
+    rig.stop().await;
+}

@@ -133,3 +133,33 @@ async fn heartbeats_keep_a_quiet_connection_alive() {
     assert_eq!(updates(&snap, "BTC/USD"), 0);
     rig.stop().await;
 }
+
+#[tokio::test]
+async fn a_lost_message_is_counted_and_answered_with_a_fresh_snapshot() {
+    // Message 12 of every connection never arrives: a gap in `sequence_num`.
+    let sim_cfg = pricewire::sim::SimConfig {
+        lose_sequence: vec![12],
+        ..common::sim_config(VENUE, Scenario::Steady)
+    };
+    let rig = common::tcp_with(sim_cfg, fast_config(), &["BTC/USD", "ETH/USD"]).await;
+    let snap = rig
+        .until(8, "the gap counted", |s| {
+            s.feeds[0].counters.sequence_gaps == 1
+        })
+        .await;
+    assert_eq!(status(&snap), FeedStatus::Connected);
+    // Recovered by resubscribing the ticker channel, whose first message is a snapshot.
+    let before = updates(&snap, "BTC/USD");
+    rig.until(8, "prices again", |s| updates(s, "BTC/USD") > before + 2)
+        .await;
+    let frames = rig.sim.client_frames();
+    let ticker_subscribes = frames
+        .iter()
+        .filter(|f| f.contains(r#""type":"subscribe""#) && f.contains(r#""channel":"ticker""#))
+        .count();
+    assert!(
+        frames.iter().any(|f| f.contains(r#""type":"unsubscribe""#)) && ticker_subscribes == 2,
+        "{frames:#?}"
+    );
+    rig.stop().await;
+}

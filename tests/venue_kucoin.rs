@@ -202,3 +202,32 @@ async fn garbage_frames_are_counted_and_skipped() {
     assert_eq!(status(&snap), FeedStatus::Connected);
     rig.stop().await;
 }
+
+#[tokio::test]
+async fn a_refused_comma_list_topic_marks_every_symbol_it_names() {
+    let sim_cfg = pricewire::sim::SimConfig {
+        refuse: vec!["ETH-USDT".into()],
+        ..sim_config(KUCOIN, Scenario::Steady)
+    };
+    let rig = common::tcp_with(sim_cfg, fast_config(), &["BTC/USDT", "ETH/USDT"]).await;
+    let invalid = |s: &Snapshot, sym: &str| {
+        s.row(KUCOIN, sym)
+            .is_some_and(|r| matches!(&r.state, pricewire::store::RowState::Invalid(m) if m.contains("/market/ticker:BTC-USDT,ETH-USDT")))
+    };
+    rig.until(8, "both symbols of the refused topic marked", |s| {
+        invalid(s, "BTC/USDT") && invalid(s, "ETH/USDT")
+    })
+    .await;
+    // A later request has an id of its own: its ack and data land on its row only.
+    let sol = rig.handle.resolve("sol-usdt").unwrap();
+    rig.handle.send(Command::Add(sol)).unwrap();
+    let snap = rig
+        .until(8, "SOL/USDT streaming", |s| updates(s, "SOL/USDT") > 1)
+        .await;
+    assert!(
+        invalid(&snap, "BTC/USDT") && invalid(&snap, "ETH/USDT"),
+        "{:#?}",
+        snap.rows
+    );
+    rig.stop().await;
+}

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Event, Exchange, ParseError, WireTicker};
+use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::{BinanceApiError, BinanceBookTicker, BinanceExchangeInfo, BinanceHeader};
@@ -53,10 +53,11 @@ struct BinanceRequest<'a> {
 }
 
 impl Binance {
-    fn request(method: &str, wire: &[&str], req_id: u64) -> Vec<String> {
+    fn request(method: &str, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
         if wire.is_empty() {
             return Vec::new();
         }
+        let req_id = ids.next_id();
         let req = BinanceRequest {
             method,
             // Stream names take the payload symbol in lower case.
@@ -66,7 +67,10 @@ impl Binance {
                 .collect(),
             id: req_id,
         };
-        serde_json::to_string(&req).into_iter().collect()
+        serde_json::to_string(&req)
+            .into_iter()
+            .map(|text| Request::new(Some(req_id), wire, text))
+            .collect()
     }
 }
 
@@ -124,12 +128,12 @@ impl Exchange for Binance {
         super::joined_instrument(symbol)
     }
 
-    fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        Self::request("SUBSCRIBE", wire, req_id)
+    fn subscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        Self::request("SUBSCRIBE", wire, ids)
     }
 
-    fn unsubscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        Self::request("UNSUBSCRIBE", wire, req_id)
+    fn unsubscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        Self::request("UNSUBSCRIBE", wire, ids)
     }
 
     fn ping(&self, _req_id: u64) -> Option<String> {
@@ -211,25 +215,33 @@ fn parse_event<'a>(
 /// Replies to our requests: `{"result":null,"id":1}`, and both error forms
 /// (`{"code":2,"msg":..}` and `{"error":{"code":2,"msg":..},"id":1}`).
 fn control_event<'a>(header: &BinanceHeader<'a>) -> Event<'a> {
+    // Ids are echoed as sent; ours are integers.
+    let req_id = header
+        .id
+        .and_then(|id| id.get().trim_matches('"').parse().ok());
     if let Some(err) = &header.error {
-        return subscribe_error(err.code, err.msg.as_deref());
+        return subscribe_error(err.code, err.msg.as_deref(), req_id);
     }
     if header.code.is_some() || header.msg.is_some() {
-        return subscribe_error(header.code, header.msg.as_deref());
+        return subscribe_error(header.code, header.msg.as_deref(), req_id);
     }
     match (header.result, header.id) {
-        // The ack does not name the streams; the request id is the feed's to match.
-        (Some(result), Some(_)) if result.get() == "null" => Event::Subscribed { symbol: None },
+        // The ack does not name the streams; the request id says which they were.
+        (Some(result), Some(_)) if result.get() == "null" => Event::Subscribed {
+            symbol: None,
+            req_id,
+        },
         // LIST_SUBSCRIPTIONS / GET_PROPERTY replies: nothing we asked for.
         (Some(_), Some(_)) => Event::Ignored,
         _ => Event::Unknown,
     }
 }
 
-fn subscribe_error<'a>(code: Option<i64>, msg: Option<&str>) -> Event<'a> {
+fn subscribe_error<'a>(code: Option<i64>, msg: Option<&str>, req_id: Option<u64>) -> Event<'a> {
     let msg = msg.unwrap_or("request rejected");
     Event::SubscribeError {
         symbol: None,
+        req_id,
         message: match code {
             Some(code) => format!("{msg} (code {code})"),
             None => msg.to_string(),

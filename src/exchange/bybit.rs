@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Event, Exchange, ParseError, WireTicker};
-use crate::model::ExchangeId;
+use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
+use crate::model::{ExchangeId, Field};
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::BybitTickerList;
 use wire::{BybitInstruments, BybitMessage, BybitOrderbook, BybitResponse, BybitTicker};
@@ -29,8 +29,9 @@ use wire::{BybitInstruments, BybitMessage, BybitOrderbook, BybitResponse, BybitT
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Bybit;
 
-/// Spot accepts at most 10 topics per subscribe request.
+/// Spot accepts at most 10 topics per subscribe request: 5 symbols of 2 topics each.
 const ARGS_PER_REQUEST: usize = 10;
+const TOPICS_PER_SYMBOL: usize = 2;
 
 /// Topic prefixes that carry nothing for a ticker row.
 const OTHER_TOPICS: [&str; 6] = [
@@ -51,20 +52,23 @@ struct BybitRequest<'a> {
     args: &'a [String],
 }
 
-fn requests(op: &str, wire: &[&str], req_id: u64) -> Vec<String> {
-    let topics: Vec<String> = wire
-        .iter()
-        .flat_map(|w| [format!("tickers.{w}"), format!("orderbook.1.{w}")])
-        .collect();
-    topics
-        .chunks(ARGS_PER_REQUEST)
-        .filter_map(|args| {
+/// One request per chunk of symbols, each with its own `req_id`: the ack or error of a
+/// chunk names no topic, only that id.
+fn requests(op: &str, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+    wire.chunks(ARGS_PER_REQUEST / TOPICS_PER_SYMBOL)
+        .filter_map(|chunk| {
+            let args: Vec<String> = chunk
+                .iter()
+                .flat_map(|w| [format!("tickers.{w}"), format!("orderbook.1.{w}")])
+                .collect();
+            let id = ids.next_id();
             serde_json::to_string(&BybitRequest {
-                req_id: req_id.to_string(),
+                req_id: id.to_string(),
                 op,
-                args,
+                args: &args,
             })
             .ok()
+            .map(|text| Request::new(Some(id), chunk, text))
         })
         .collect()
 }
@@ -115,12 +119,12 @@ impl Exchange for Bybit {
         super::joined_instrument(symbol)
     }
 
-    fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        requests("subscribe", wire, req_id)
+    fn subscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        requests("subscribe", wire, ids)
     }
 
-    fn unsubscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        requests("unsubscribe", wire, req_id)
+    fn unsubscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        requests("unsubscribe", wire, ids)
     }
 
     fn ping(&self, req_id: u64) -> Option<String> {
@@ -178,16 +182,14 @@ fn topic_event<'a>(topic: &str, msg: &BybitMessage<'a>) -> Result<Event<'a>, Par
     }
     if topic.starts_with("orderbook.1.") {
         let book: BybitOrderbook<'a> = serde_json::from_str(data()?)?;
-        if book.bid.is_none() && book.ask.is_none() {
-            return Ok(Event::Ignored);
-        }
-        return Ok(Event::Ticker(WireTicker {
-            symbol: book.symbol,
-            bid: book.bid,
-            ask: book.ask,
-            exchange_ts: msg.ts,
-            ..WireTicker::default()
-        }));
+        return Ok(Event::Ticker(
+            WireTicker {
+                symbol: book.symbol,
+                exchange_ts: msg.ts,
+                ..WireTicker::default()
+            }
+            .quotes(Field::Absent, book.bid, book.ask),
+        ));
     }
     if OTHER_TOPICS.iter().any(|p| topic.starts_with(p)) {
         return Ok(Event::Ignored);
@@ -198,11 +200,19 @@ fn topic_event<'a>(topic: &str, msg: &BybitMessage<'a>) -> Result<Event<'a>, Par
 /// A reply to one of our requests (subscribe, unsubscribe, ping).
 fn op_event<'a>(op: &str, msg: &BybitMessage<'a>) -> Event<'a> {
     let ret_msg = msg.ret_msg.as_deref().unwrap_or_default();
+    let req_id = msg.req_id.as_deref().and_then(|id| id.parse().ok());
     match (op, msg.success) {
-        ("subscribe", Some(true)) => Event::Subscribed { symbol: None },
-        ("unsubscribe", Some(true)) => Event::Unsubscribed { symbol: None },
+        ("subscribe", Some(true)) => Event::Subscribed {
+            symbol: None,
+            req_id,
+        },
+        ("unsubscribe", Some(true)) => Event::Unsubscribed {
+            symbol: None,
+            req_id,
+        },
         ("subscribe" | "unsubscribe", Some(false)) => Event::SubscribeError {
             symbol: rejected_symbol(ret_msg).map(Cow::Owned),
+            req_id,
             message: if op == "subscribe" {
                 ret_msg.to_string()
             } else {

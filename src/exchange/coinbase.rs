@@ -22,7 +22,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{Event, Exchange, ParseError, WireTicker};
+use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::{CoinbaseMessage, CoinbaseProduct, CoinbaseProductList};
@@ -56,13 +56,28 @@ struct CoinbaseRequest<'a> {
     channel: &'a str,
 }
 
-fn request(kind: &str, channel: &str, wire: &[&str]) -> Option<String> {
-    serde_json::to_string(&CoinbaseRequest {
+/// Coinbase takes no request id; its errors name the product in `reason` instead.
+fn request(kind: &str, channel: &str, wire: &[&str]) -> Option<Request> {
+    let text = serde_json::to_string(&CoinbaseRequest {
         kind,
         product_ids: wire,
         channel,
     })
-    .ok()
+    .ok()?;
+    // Heartbeats are per connection: a refusal of them concerns no row.
+    let rows: &[&str] = if channel == "heartbeats" { &[] } else { wire };
+    Some(Request::new(None, rows, text))
+}
+
+/// The product an error reason names (`LOOM-USDC is delisted`, `NOPE-USD is not a valid
+/// product`): the first word spelled like a product id.
+fn product_in(reason: &str) -> Option<&str> {
+    reason.split_whitespace().find(|w| {
+        w.split_once('-').is_some_and(|(base, quote)| {
+            let part = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric());
+            part(base) && part(quote)
+        })
+    })
 }
 
 impl Exchange for Coinbase {
@@ -117,7 +132,7 @@ impl Exchange for Coinbase {
         super::dashed_instrument(symbol)
     }
 
-    fn subscribe(&self, wire: &[&str], _req_id: u64) -> Vec<String> {
+    fn subscribe_requests(&self, wire: &[&str], _ids: &mut RequestIds) -> Vec<Request> {
         if wire.is_empty() {
             return Vec::new();
         }
@@ -128,7 +143,7 @@ impl Exchange for Coinbase {
     }
 
     /// Only the ticker channel: heartbeats are per connection and keep the rest alive.
-    fn unsubscribe(&self, wire: &[&str], _req_id: u64) -> Vec<String> {
+    fn unsubscribe_requests(&self, wire: &[&str], _ids: &mut RequestIds) -> Vec<Request> {
         if wire.is_empty() {
             return Vec::new();
         }
@@ -146,6 +161,9 @@ impl Exchange for Coinbase {
             return Ok(());
         }
         let msg: CoinbaseMessage<'a> = serde_json::from_str(frame)?;
+        if let Some(n) = msg.sequence_num {
+            out.push(Event::Sequence(n));
+        }
         let start = out.len();
         match msg.channel.as_deref() {
             Some("ticker" | "ticker_batch") => {
@@ -162,6 +180,7 @@ impl Exchange for Coinbase {
                 for product in events.into_iter().flat_map(|e| e.subscriptions.ticker) {
                     out.push(Event::Subscribed {
                         symbol: Some(product),
+                        req_id: None,
                     });
                 }
             }
@@ -170,8 +189,10 @@ impl Exchange for Coinbase {
             // (with an optional `reason`) is the form Coinbase's Exchange feed uses.
             None if msg.kind.as_deref() == Some("error") => {
                 let message = msg.message.as_deref().unwrap_or("error");
+                let named = msg.reason.as_deref().and_then(product_in);
                 out.push(Event::SubscribeError {
-                    symbol: None,
+                    symbol: named.map(|p| std::borrow::Cow::Owned(p.to_string())),
+                    req_id: None,
                     message: match msg.reason.as_deref() {
                         Some(reason) if !reason.is_empty() => format!("{message}: {reason}"),
                         _ => message.to_string(),

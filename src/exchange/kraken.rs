@@ -13,8 +13,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Event, Exchange, ParseError, WireTicker, parse_decimal};
-use crate::model::ExchangeId;
+use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker, parse_decimal};
+use crate::model::{Cleared, ExchangeId};
 use crate::symbol::{Instrument, PairList, Symbol};
 
 /// Kraken's own asset codes for assets everyone else names differently.
@@ -44,6 +44,19 @@ pub enum EventTrigger {
 #[derive(Debug, Clone, Copy)]
 pub struct Kraken {
     pub event_trigger: EventTrigger,
+}
+
+impl std::str::FromStr for EventTrigger {
+    type Err = String;
+
+    /// The config's spelling, which is Kraken's: `bbo` or `trades`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "bbo" => Ok(EventTrigger::Bbo),
+            "trades" => Ok(EventTrigger::Trades),
+            _ => Err("must be \"bbo\" or \"trades\"".to_string()),
+        }
+    }
 }
 
 impl Default for Kraken {
@@ -183,17 +196,17 @@ impl Exchange for Kraken {
         }
     }
 
-    fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        vec![Self::request(
-            "subscribe",
-            wire,
-            req_id,
-            Some(self.event_trigger),
-        )]
+    /// One request for every symbol: Kraken acks each symbol by name.
+    fn subscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        let id = ids.next_id();
+        let text = Self::request("subscribe", wire, id, Some(self.event_trigger));
+        vec![Request::new(Some(id), wire, text)]
     }
 
-    fn unsubscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        vec![Self::request("unsubscribe", wire, req_id, None)]
+    fn unsubscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        let id = ids.next_id();
+        let text = Self::request("unsubscribe", wire, id, None);
+        vec![Request::new(Some(id), wire, text)]
     }
 
     fn ping(&self, req_id: u64) -> Option<String> {
@@ -253,6 +266,7 @@ impl Exchange for Kraken {
                 volume_24h: nth(&t.v, 1),
                 vwap_24h: nth(&t.p, 1),
                 exchange_ts: None,
+                cleared: Cleared::default(),
             })
             .collect();
         out.sort_by(|a, b| a.symbol.cmp(&b.symbol));

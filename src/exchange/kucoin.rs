@@ -11,7 +11,9 @@ use self::wire::{
     KucoinBullet, KucoinFrame, KucoinRequest, KucoinSnapshot, KucoinSnapshotEnvelope, KucoinStats,
     KucoinSymbol, KucoinTicker, rest_data,
 };
-use super::{Bootstrap, Event, Exchange, ParseError, WireTicker, parse_decimal};
+use super::{
+    Bootstrap, Event, Exchange, ParseError, Request, RequestIds, WireTicker, parse_decimal,
+};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -62,12 +64,12 @@ fn url_encode(text: &str) -> String {
     out
 }
 
-fn requests(kind: &'static str, wire: &[&str], req_id: u64) -> Vec<String> {
+fn requests(kind: &'static str, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
     let mut frames = Vec::new();
-    let mut id = req_id;
     for chunk in wire.chunks(MAX_TOPICS_PER_REQUEST) {
         let symbols = chunk.join(",");
         for channel in ["/market/ticker", "/market/snapshot"] {
+            let id = ids.next_id();
             let topic = format!("{channel}:{symbols}");
             let request = KucoinRequest {
                 id,
@@ -77,8 +79,8 @@ fn requests(kind: &'static str, wire: &[&str], req_id: u64) -> Vec<String> {
                 response: true,
             };
             // Serialising plain strings and numbers into a String cannot fail.
-            frames.push(serde_json::to_string(&request).unwrap_or_default());
-            id = id.wrapping_add(1);
+            let text = serde_json::to_string(&request).unwrap_or_default();
+            frames.push(Request::new(Some(id), chunk, text));
         }
     }
     frames
@@ -94,14 +96,14 @@ impl<'a> KucoinFrame<'a> {
         match channel {
             "/market/ticker" => {
                 let t: KucoinTicker = serde_json::from_str(data.get())?;
-                out.push(Event::Ticker(WireTicker {
-                    symbol: ticker_symbol(topic, self.subject),
-                    last: t.price,
-                    bid: t.best_bid,
-                    ask: t.best_ask,
-                    exchange_ts: t.time,
-                    ..WireTicker::default()
-                }));
+                out.push(Event::Ticker(
+                    WireTicker {
+                        symbol: ticker_symbol(topic, self.subject),
+                        exchange_ts: t.time,
+                        ..WireTicker::default()
+                    }
+                    .quotes(t.price, t.best_bid, t.best_ask),
+                ));
             }
             "/market/snapshot" => {
                 // The symbol is inside: `/market/snapshot:BTC` pushes every BTC market.
@@ -178,19 +180,20 @@ impl Exchange for Kucoin {
         Ok(PairList::new(self.id().as_str(), instruments, &[]))
     }
 
-    /// Each chunk of up to 100 symbols takes two requests, ticker and snapshot, with ids
-    /// `req_id`, `req_id + 1`, ... The venue allows 300 topics per connection (2023 docs),
-    /// so one connection carries up to 150 symbols.
     fn instrument_for(&self, symbol: &Symbol) -> Instrument {
         super::dashed_instrument(symbol)
     }
 
-    fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        requests("subscribe", wire, req_id)
+    /// Each chunk of up to 100 symbols takes two requests, ticker and snapshot, each with
+    /// an id of its own: acks and errors carry only the id, and an error for a comma-list
+    /// topic concerns every symbol of that chunk. The venue allows 300 topics per
+    /// connection (2023 docs), so one connection carries up to 150 symbols.
+    fn subscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        requests("subscribe", wire, ids)
     }
 
-    fn unsubscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        requests("unsubscribe", wire, req_id)
+    fn unsubscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        requests("unsubscribe", wire, ids)
     }
 
     /// The venue ignores WebSocket-level pings: only this JSON ping keeps a connection alive.
@@ -233,6 +236,8 @@ impl Exchange for Kucoin {
 
     fn parse<'a>(&self, frame: &'a str, out: &mut Vec<Event<'a>>) -> Result<(), ParseError> {
         let f: KucoinFrame<'a> = serde_json::from_str(frame)?;
+        // Acks and errors echo the request id, as a string.
+        let req_id = f.id.and_then(|id| id.get().trim_matches('"').parse().ok());
         match f.kind.as_deref() {
             Some("message") => f.message(out)?,
             // The connection is usable from the welcome on.
@@ -241,10 +246,11 @@ impl Exchange for Kucoin {
                 healthy: true,
             }),
             // Acks echo the request id only; subscribe and unsubscribe acks look the same.
-            Some("ack") => out.push(Event::Subscribed { symbol: None }),
-            Some("pong") => out.push(Event::Pong {
-                req_id: f.id.and_then(|id| id.get().trim_matches('"').parse().ok()),
+            Some("ack") => out.push(Event::Subscribed {
+                symbol: None,
+                req_id,
             }),
+            Some("pong") => out.push(Event::Pong { req_id }),
             Some("error") => {
                 let text: Cow<'a, str> = match f.data {
                     Some(raw) => serde_json::from_str(raw.get()).unwrap_or(Cow::Borrowed("")),
@@ -253,6 +259,7 @@ impl Exchange for Kucoin {
                 let code = f.code.map_or("", |c| c.get().trim_matches('"'));
                 out.push(Event::SubscribeError {
                     symbol: symbol_in_error(&text).map(|s| Cow::Owned(s.to_string())),
+                    req_id,
                     message: format!("kucoin error {code}: {text}"),
                 });
             }
@@ -270,7 +277,7 @@ impl Exchange for Kucoin {
     fn parse_rest_ticker<'a>(&self, body: &'a str) -> Result<Vec<WireTicker<'a>>, ParseError> {
         let s: KucoinStats<'a> = rest_data(body)?;
         // An unknown symbol answers 200000 with every figure null: no ticker, not an error.
-        if s.last.is_none() && s.buy.is_none() && s.sell.is_none() {
+        if !(s.last.is_value() || s.buy.is_value() || s.sell.is_value()) {
             return Ok(Vec::new());
         }
         Ok(vec![s.into_wire()])

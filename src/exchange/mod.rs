@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::model::{ExchangeId, Source, Ticker};
+use crate::model::{Cleared, ExchangeId, Field, Source, Ticker};
 use crate::symbol::{Instrument, PairList, Symbol};
 
 pub mod binance;
@@ -34,7 +34,9 @@ pub enum ParseError {
 }
 
 /// A venue's ticker fields, still keyed by the venue's wire name. Decimals carry the exact
-/// digits sent; `None` where the venue sent nothing.
+/// digits sent; `None` where the venue sent nothing, or, for a field named in `cleared`,
+/// sent it empty (see [`Field`]: adapters read such fields as `Field` and split them with
+/// [`WireTicker::quotes`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WireTicker<'a> {
     pub symbol: Cow<'a, str>,
@@ -50,14 +52,33 @@ pub struct WireTicker<'a> {
     pub volume_24h: Option<Decimal>,
     pub vwap_24h: Option<Decimal>,
     pub exchange_ts: Option<DateTime<Utc>>,
+    /// Quote fields the venue sent empty: they clear the row's value.
+    pub cleared: Cleared,
 }
 
 impl WireTicker<'_> {
-    /// Normalise into a [`Ticker`] for the canonical `symbol`, filling derived 24 h fields.
+    /// Set last, bid and ask from what the venue sent, remembering which were empty.
+    #[must_use]
+    pub fn quotes(
+        mut self,
+        last: Field<Decimal>,
+        bid: Field<Decimal>,
+        ask: Field<Decimal>,
+    ) -> Self {
+        self.cleared = Cleared::of(&last, &bid, &ask);
+        self.last = last.value();
+        self.bid = bid.value();
+        self.ask = ask.value();
+        self
+    }
+
+    /// Normalise into a [`Ticker`] for the canonical `symbol`, filling derived 24 h fields
+    /// (rounded to the market's `price_decimals` where known, see [`Ticker::derive_24h`]).
     pub fn into_ticker(
         self,
         exchange: ExchangeId,
         symbol: Symbol,
+        price_decimals: Option<u32>,
         source: Source,
         received_ts: DateTime<Utc>,
     ) -> Ticker {
@@ -77,8 +98,9 @@ impl WireTicker<'_> {
             source,
             exchange_ts: self.exchange_ts,
             received_ts,
+            cleared: self.cleared,
         };
-        t.derive_24h();
+        t.derive_24h(price_decimals);
         t
     }
 }
@@ -87,16 +109,21 @@ impl WireTicker<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<'a> {
     Ticker(WireTicker<'a>),
-    /// The venue confirmed a subscription (wire name when the ack names one).
+    /// The venue confirmed a subscription: the wire name when the ack names one, the id
+    /// of the request it answers when it echoes one (the feed knows what each id asked for).
     Subscribed {
         symbol: Option<Cow<'a, str>>,
+        req_id: Option<u64>,
     },
     Unsubscribed {
         symbol: Option<Cow<'a, str>>,
+        req_id: Option<u64>,
     },
-    /// The venue refused a subscription; the connection stays up.
+    /// The venue refused a subscription; the connection stays up. Named as in
+    /// [`Event::Subscribed`]: by wire name, by request id, or neither.
     SubscribeError {
         symbol: Option<Cow<'a, str>>,
+        req_id: Option<u64>,
         message: String,
     },
     /// Venue-wide status (`online`, `maintenance`, ...). `healthy` false means data will
@@ -107,6 +134,10 @@ pub enum Event<'a> {
     },
     /// A keep-alive frame from the venue: counts as data for the silence watchdog.
     Heartbeat,
+    /// The number a venue gives each message of a connection (Coinbase's `sequence_num`,
+    /// one counter across all channels). A number skipped means a message was lost; the
+    /// feed counts the gap and asks for a fresh snapshot.
+    Sequence(u64),
     /// Reply to our application-level ping.
     Pong {
         req_id: Option<u64>,
@@ -130,6 +161,52 @@ pub struct Bootstrap {
     pub ping_interval: Option<Duration>,
     /// How long the venue waits for a ping before it drops the connection, if it says.
     pub pong_timeout: Option<Duration>,
+}
+
+/// One request frame to send: its text, the request id it carries (`None` where the venue
+/// takes none) and the wire names it asks for, so that the venue's answer to that id lands
+/// on exactly those rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub id: Option<u64>,
+    pub wires: Vec<String>,
+    pub text: String,
+}
+
+impl Request {
+    pub fn new(id: Option<u64>, wires: &[&str], text: String) -> Self {
+        Request {
+            id,
+            wires: wires.iter().map(ToString::to_string).collect(),
+            text,
+        }
+    }
+}
+
+/// Request ids of one connection: each frame takes its own, so no two requests (or pings)
+/// share one, however a venue splits a subscribe into chunks.
+#[derive(Debug, Clone)]
+pub struct RequestIds {
+    next: u64,
+}
+
+impl RequestIds {
+    /// Ids from `first` on.
+    pub fn starting_at(first: u64) -> Self {
+        RequestIds { next: first }
+    }
+
+    pub fn next_id(&mut self) -> u64 {
+        let id = self.next;
+        self.next = self.next.wrapping_add(1);
+        id
+    }
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        RequestIds::starting_at(1)
+    }
 }
 
 /// One venue's protocol, as pure functions. Implementations are cheap, stateless values.
@@ -165,11 +242,24 @@ pub trait Exchange: Send + Sync + 'static {
         }
     }
 
-    /// Frames that subscribe the given wire names (split where the venue caps a request).
-    fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String>;
+    /// Requests that subscribe the given wire names (split where the venue caps a request),
+    /// each with its own id from `ids` where the venue takes one.
+    fn subscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request>;
 
-    /// Frames that unsubscribe the given wire names.
-    fn unsubscribe(&self, wire: &[&str], req_id: u64) -> Vec<String>;
+    /// Requests that unsubscribe the given wire names.
+    fn unsubscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request>;
+
+    /// The texts of [`Exchange::subscribe_requests`], ids counted from `first_id`.
+    fn subscribe(&self, wire: &[&str], first_id: u64) -> Vec<String> {
+        let mut ids = RequestIds::starting_at(first_id);
+        texts(self.subscribe_requests(wire, &mut ids))
+    }
+
+    /// The texts of [`Exchange::unsubscribe_requests`], ids counted from `first_id`.
+    fn unsubscribe(&self, wire: &[&str], first_id: u64) -> Vec<String> {
+        let mut ids = RequestIds::starting_at(first_id);
+        texts(self.unsubscribe_requests(wire, &mut ids))
+    }
 
     /// An application-level ping, if the venue has one.
     fn ping(&self, req_id: u64) -> Option<String>;
@@ -216,10 +306,25 @@ pub trait Exchange: Send + Sync + 'static {
     fn parse_rest_ticker<'a>(&self, body: &'a str) -> Result<Vec<WireTicker<'a>>, ParseError>;
 }
 
-/// Build the adapter for a venue.
+fn texts(requests: Vec<Request>) -> Vec<String> {
+    requests.into_iter().map(|r| r.text).collect()
+}
+
+/// Build the adapter for a venue with its default options (for parsing alone).
 pub fn adapter(id: ExchangeId) -> Result<Box<dyn Exchange>, String> {
+    adapter_with(id, &crate::config::FeedConfig::default())
+}
+
+/// Build the adapter a feed uses, with the options the config sets
+/// (`feed.event_trigger` for Kraken).
+pub fn adapter_with(
+    id: ExchangeId,
+    cfg: &crate::config::FeedConfig,
+) -> Result<Box<dyn Exchange>, String> {
     match id {
-        ExchangeId::Kraken => Ok(Box::new(kraken::Kraken::default())),
+        ExchangeId::Kraken => Ok(Box::new(kraken::Kraken {
+            event_trigger: cfg.event_trigger.parse()?,
+        })),
         ExchangeId::Binance => Ok(Box::new(binance::Binance)),
         ExchangeId::Coinbase => Ok(Box::new(coinbase::Coinbase)),
         ExchangeId::Bybit => Ok(Box::new(bybit::Bybit)),
@@ -279,7 +384,7 @@ pub fn rfc3339(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
 
 /// Serde helpers shared by the adapters' wire types.
 pub mod de {
-    use super::{Decimal, Deserialize, RawValue, parse_decimal};
+    use super::{Decimal, Deserialize, Field, RawValue, parse_decimal};
     use chrono::{DateTime, Utc};
     use serde::Deserializer;
     use serde::de::Error;
@@ -294,6 +399,16 @@ pub mod de {
                 .map(Some)
                 .ok_or_else(|| D::Error::custom(format!("not a decimal: {text}"))),
         }
+    }
+
+    /// A decimal in three states: a missing key is [`Field::Absent`] (with
+    /// `#[serde(default)]`), `null` and `""` are [`Field::Cleared`], text is a value. For
+    /// fields a venue sends empty when there is nothing (an empty book side).
+    pub fn field_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Field<Decimal>, D::Error> {
+        Ok(match opt_decimal(d)? {
+            Some(v) => Field::Value(v),
+            None => Field::Cleared,
+        })
     }
 
     /// An optional string borrowed from the frame where it has no escapes (serde's own

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use self::wire::{OkxArg, OkxFrame, OkxInstrument, OkxRequest, OkxTicker, rest_body};
-use super::{Event, Exchange, ParseError, WireTicker, parse_decimal};
+use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker, parse_decimal};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -47,15 +47,19 @@ fn inst_id_in(msg: &str) -> Option<&str> {
     (end > 0).then(|| &rest[..end])
 }
 
-/// `tickers` args for every name, as few requests as the size cap allows.
-fn requests(op: &'static str, wire: &[&str]) -> Vec<String> {
+/// `tickers` args for every name, as few requests as the size cap allows. OKX acks and
+/// refuses each arg by its `instId`, so the requests carry no id.
+fn requests(op: &'static str, wire: &[&str]) -> Vec<Request> {
     let mut frames = Vec::new();
     let mut args: Vec<OkxArg<'_>> = Vec::new();
     let mut size = REQUEST_OVERHEAD;
-    for w in wire {
+    let mut start = 0;
+    for (i, w) in wire.iter().enumerate() {
         let arg_size = ARG_OVERHEAD + w.len();
         if !args.is_empty() && size + arg_size > MAX_REQUEST_BYTES {
-            frames.push(request_text(op, std::mem::take(&mut args)));
+            let text = request_text(op, std::mem::take(&mut args));
+            frames.push(Request::new(None, &wire[start..i], text));
+            start = i;
             size = REQUEST_OVERHEAD;
         }
         size += arg_size;
@@ -65,7 +69,7 @@ fn requests(op: &'static str, wire: &[&str]) -> Vec<String> {
         });
     }
     if !args.is_empty() {
-        frames.push(request_text(op, args));
+        frames.push(Request::new(None, &wire[start..], request_text(op, args)));
     }
     frames
 }
@@ -112,11 +116,11 @@ impl Exchange for Okx {
         super::dashed_instrument(symbol)
     }
 
-    fn subscribe(&self, wire: &[&str], _req_id: u64) -> Vec<String> {
+    fn subscribe_requests(&self, wire: &[&str], _ids: &mut RequestIds) -> Vec<Request> {
         requests("subscribe", wire)
     }
 
-    fn unsubscribe(&self, wire: &[&str], _req_id: u64) -> Vec<String> {
+    fn unsubscribe_requests(&self, wire: &[&str], _ids: &mut RequestIds) -> Vec<Request> {
         requests("unsubscribe", wire)
     }
 
@@ -151,9 +155,11 @@ impl Exchange for Okx {
             }
             Some("subscribe") => Event::Subscribed {
                 symbol: inst_id(f.arg),
+                req_id: None,
             },
             Some("unsubscribe") => Event::Unsubscribed {
                 symbol: inst_id(f.arg),
+                req_id: None,
             },
             Some("error") => {
                 let msg = f.msg.unwrap_or_default();
@@ -161,6 +167,7 @@ impl Exchange for Okx {
                     inst_id(f.arg).or_else(|| inst_id_in(&msg).map(|s| Cow::Owned(s.to_string())));
                 Event::SubscribeError {
                     symbol,
+                    req_id: None,
                     message: format!("okx error {}: {msg}", f.code.unwrap_or_default()),
                 }
             }
@@ -172,6 +179,7 @@ impl Exchange for Okx {
             Some("channel-conn-count") => Event::Ignored,
             Some("channel-conn-count-error") => Event::SubscribeError {
                 symbol: None,
+                req_id: None,
                 message: format!(
                     "okx connection limit reached for channel {}",
                     f.channel.unwrap_or_default()

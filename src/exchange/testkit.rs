@@ -40,3 +40,47 @@ pub fn parse<'a>(exchange: &dyn Exchange, frame: &'a str) -> Vec<Event<'a>> {
         .unwrap_or_else(|e| panic!("{frame}: {e}"));
     out
 }
+
+/// The row a fresh store holds after `frames` of one market were applied in order, the
+/// way the feed applies them (parse, normalise, merge), and its headless JSON line.
+pub fn merged(
+    exchange: &dyn Exchange,
+    symbol: &crate::symbol::Symbol,
+    frames: &[&str],
+) -> (crate::model::Ticker, serde_json::Value) {
+    merged_with(exchange, symbol, None, frames)
+}
+
+/// [`merged`] for a row whose pair list gave it `price_decimals`.
+pub fn merged_with(
+    exchange: &dyn Exchange,
+    symbol: &crate::symbol::Symbol,
+    price_decimals: Option<u32>,
+    frames: &[&str],
+) -> (crate::model::Ticker, serde_json::Value) {
+    use crate::model::Source;
+    use crate::store::{Store, StoreLimits};
+    let store = Store::new(StoreLimits::default());
+    store.add_symbol(exchange.id(), symbol, price_decimals);
+    for (i, frame) in (0i64..).zip(frames) {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000 + i, 0).expect("time");
+        for event in parse(exchange, frame) {
+            if let Event::Ticker(w) = event {
+                store.apply(w.into_ticker(
+                    exchange.id(),
+                    symbol.clone(),
+                    price_decimals,
+                    Source::Stream,
+                    at,
+                ));
+            }
+        }
+    }
+    let snap = store.snapshot();
+    let ticker = snap
+        .row(exchange.id(), symbol.as_str())
+        .and_then(|r| r.ticker.clone())
+        .expect("the frames reached the row");
+    let line = serde_json::from_str(&crate::headless::ticker_line(&ticker)).expect("JSON");
+    (ticker, line)
+}

@@ -113,7 +113,8 @@ pub async fn poll(ctx: &FeedCtx, subs: &Subs) -> Result<usize, RestError> {
                     .or_else(|| subs.by_wire(&w.symbol))
                     .cloned()
                     .or_else(|| listed(ctx, subs, &w.symbol))?;
-                Some(w.into_ticker(exchange, symbol, Source::Rest, now))
+                let decimals = subs.price_decimals(&symbol);
+                Some(w.into_ticker(exchange, symbol, decimals, Source::Rest, now))
             })
             .collect();
         applied += resolved.len();

@@ -2,6 +2,7 @@
 //! watching for silence, unanswered pings, silent subscriptions and commands. Returns why it
 //! ended; the supervisor decides what happens next. Never sleeps between sessions.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -14,7 +15,7 @@ use super::command::Command;
 use super::net::Ws;
 use super::subs::Subs;
 use crate::config::{FeedConfig, secs};
-use crate::exchange::{Bootstrap, Event, Exchange};
+use crate::exchange::{Bootstrap, Event, Exchange, Request, RequestIds};
 use crate::model::Ticker;
 use crate::store::RowState;
 
@@ -62,12 +63,22 @@ impl KeepAlive {
     }
 }
 
+/// Request ids remembered while their answer is awaited.
+const MAX_OPEN_REQUESTS: usize = 1024;
+
 /// Per-session bookkeeping.
 struct Session<'a> {
     ctx: &'a FeedCtx,
     ws: Ws,
     subs: &'a mut Subs,
-    req_id: u64,
+    /// Ids for requests and pings: one per frame, never shared.
+    ids: RequestIds,
+    /// Wire names each request id asked for, until the venue answers it.
+    requests: BTreeMap<u64, Vec<String>>,
+    /// The newest message number the venue gave (see `Event::Sequence`).
+    last_sequence: Option<u64>,
+    /// Messages were lost: resubscribe everything for a fresh snapshot.
+    resync: bool,
     /// Last status the venue announced (`online` until told otherwise).
     venue_status: String,
     /// Whether that status lets data flow. While it does not (maintenance), silent
@@ -98,8 +109,23 @@ impl Session<'_> {
     }
 
     fn next_id(&mut self) -> u64 {
-        self.req_id += 1;
-        self.req_id
+        self.ids.next_id()
+    }
+
+    /// Send requests, remembering what each id asked for.
+    async fn send_requests(&mut self, requests: Vec<Request>) -> Result<(), SessionEnd> {
+        let mut frames = Vec::with_capacity(requests.len());
+        for r in requests {
+            if let Some(id) = r.id {
+                self.requests.insert(id, r.wires);
+                // Venues that answer per symbol never close an id: keep the newest.
+                while self.requests.len() > MAX_OPEN_REQUESTS {
+                    self.requests.pop_first();
+                }
+            }
+            frames.push(r.text);
+        }
+        self.send(frames).await
     }
 
     async fn subscribe(&mut self, wires: &[String]) -> Result<(), SessionEnd> {
@@ -107,16 +133,14 @@ impl Session<'_> {
             return Ok(());
         }
         let refs: Vec<&str> = wires.iter().map(String::as_str).collect();
-        let id = self.next_id();
-        let frames = self.ctx.exchange.subscribe(&refs, id);
-        self.send(frames).await
+        let requests = self.ctx.exchange.subscribe_requests(&refs, &mut self.ids);
+        self.send_requests(requests).await
     }
 
     async fn unsubscribe(&mut self, wires: &[String]) -> Result<(), SessionEnd> {
         let refs: Vec<&str> = wires.iter().map(String::as_str).collect();
-        let id = self.next_id();
-        let frames = self.ctx.exchange.unsubscribe(&refs, id);
-        self.send(frames).await
+        let requests = self.ctx.exchange.unsubscribe_requests(&refs, &mut self.ids);
+        self.send_requests(requests).await
     }
 }
 
@@ -146,7 +170,10 @@ pub async fn run(
         ctx,
         ws,
         subs,
-        req_id: 0,
+        ids: RequestIds::default(),
+        requests: BTreeMap::new(),
+        last_sequence: None,
+        resync: false,
         venue_status: "online".into(),
         venue_healthy: true,
         tickers: Vec::new(),
@@ -271,6 +298,16 @@ pub async fn run(
             } else {
                 s.ws.next().now_or_never()
             };
+        }
+        if std::mem::take(&mut s.resync) {
+            // Messages were lost: a fresh subscription starts again from a snapshot.
+            let wires = s.subs.wires();
+            if let Err(end) = s.unsubscribe(&wires).await {
+                return end;
+            }
+            if let Err(end) = s.subscribe(&wires).await {
+                return end;
+            }
         }
     }
 }

@@ -70,6 +70,11 @@ impl Subs {
         self.entries.get_mut(symbol)
     }
 
+    /// The price decimals the pair list gave `symbol`.
+    pub fn price_decimals(&self, symbol: &Symbol) -> Option<u32> {
+        self.entries.get(symbol).and_then(|s| s.price_decimals)
+    }
+
     pub fn by_wire(&self, wire: &str) -> Option<&Symbol> {
         self.by_wire.get(wire)
     }

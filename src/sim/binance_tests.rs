@@ -52,18 +52,26 @@ fn owned(e: Event<'_>) -> Event<'static> {
             symbol: t.symbol.into_owned().into(),
             ..t
         }),
-        Event::Subscribed { symbol } => Event::Subscribed {
+        Event::Subscribed { symbol, req_id } => Event::Subscribed {
             symbol: own(symbol),
+            req_id,
         },
-        Event::Unsubscribed { symbol } => Event::Unsubscribed {
+        Event::Unsubscribed { symbol, req_id } => Event::Unsubscribed {
             symbol: own(symbol),
+            req_id,
         },
-        Event::SubscribeError { symbol, message } => Event::SubscribeError {
+        Event::SubscribeError {
+            symbol,
+            req_id,
+            message,
+        } => Event::SubscribeError {
             symbol: own(symbol),
+            req_id,
             message,
         },
         Event::Status { status, healthy } => Event::Status { status, healthy },
         Event::Heartbeat => Event::Heartbeat,
+        Event::Sequence(n) => Event::Sequence(n),
         Event::Pong { req_id } => Event::Pong { req_id },
         Event::ReconnectSoon { reason } => Event::ReconnectSoon { reason },
         Event::Ignored => Event::Ignored,
@@ -136,7 +144,10 @@ fn requests_from_the_adapter_get_the_real_acks() {
     assert_eq!(add, [(btc, true), (eth, true)]);
     assert_eq!(
         events(&Adapter, &replies[0]),
-        [Event::Subscribed { symbol: None }]
+        [Event::Subscribed {
+            symbol: None,
+            req_id: Some(7),
+        }]
     );
     let subs = Subscriptions {
         active: vec![btc, eth],

@@ -261,6 +261,16 @@ impl Venue for Bybit {
         }
     }
 
+    /// `success:false` for the whole request, with its `req_id`, naming no topic.
+    fn refuse(&self, text: &str, conn: &Conn) -> Option<String> {
+        let req: Value = serde_json::from_str(text).ok()?;
+        let op = req.get("op").and_then(Value::as_str)?;
+        (op == "subscribe").then(|| {
+            let req_id = req.get("req_id").and_then(Value::as_str);
+            Self::reply(false, "error:subscribe refused", conn, req_id, op)
+        })
+    }
+
     fn ticker(&self, _market: &Market, index: usize, q: &Quote, _kind: FrameKind) -> Template {
         let Some(m) = self.streamed(index) else {
             return Template {

@@ -100,7 +100,10 @@ fn requests_from_the_adapter_get_per_request_acks() {
     );
     assert_eq!(
         events(&Adapter, &replies[0]),
-        [Event::Subscribed { symbol: None }]
+        [Event::Subscribed {
+            symbol: None,
+            req_id: Some(3),
+        }]
     );
 
     let req = &Adapter.subscribe(&["NOPE"], 4)[0];
@@ -125,7 +128,10 @@ fn requests_from_the_adapter_get_per_request_acks() {
     assert_eq!(remove, [eth]);
     assert_eq!(
         events(&Adapter, &replies[0]),
-        [Event::Unsubscribed { symbol: None }]
+        [Event::Unsubscribed {
+            symbol: None,
+            req_id: Some(5),
+        }]
     );
 
     let ping = Adapter.ping(9).unwrap();

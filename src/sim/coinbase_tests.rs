@@ -5,13 +5,21 @@ use std::time::Duration;
 
 use chrono::DateTime;
 
-use super::binance_tests::{d, events, quote, split};
+use super::binance_tests::{d, quote, split};
 use super::coinbase::Coinbase;
 use super::market::Market;
 use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Subscriptions, Venue};
 use crate::exchange::coinbase::Coinbase as Adapter;
 use crate::exchange::{Event, Exchange};
 use crate::symbol::Symbol;
+
+/// The events of a frame, without the message number every Coinbase frame carries (read
+/// on its own in `ticker_envelopes_number_every_message_of_a_connection`).
+fn events(adapter: &dyn Exchange, frame: &str) -> Vec<Event<'static>> {
+    let mut all = super::binance_tests::events(adapter, frame);
+    all.retain(|e| !matches!(e, Event::Sequence(_)));
+    all
+}
 
 fn setup() -> (Coinbase, Market) {
     let c = Coinbase::new().unwrap();
@@ -37,6 +45,12 @@ fn ticker_envelopes_number_every_message_of_a_connection() {
         )
     );
     assert!(second.contains(r#""sequence_num":1,"events":[{"type":"update""#));
+    let numbers: Vec<Event> = [&first, &second]
+        .iter()
+        .flat_map(|f| super::binance_tests::events(&Adapter, f))
+        .filter(|e| matches!(e, Event::Sequence(_)))
+        .collect();
+    assert_eq!(numbers, [Event::Sequence(0), Event::Sequence(1)]);
     let [Event::Ticker(t)] = &events(&Adapter, &first)[..] else {
         panic!("{first}");
     };
@@ -72,7 +86,8 @@ fn subscriptions_listings_heartbeats_and_errors() {
     assert_eq!(
         events(&Adapter, &replies[0]),
         [Event::Subscribed {
-            symbol: Some("BTC-USD".into())
+            symbol: Some("BTC-USD".into()),
+            req_id: None,
         }]
     );
     let subs = Subscriptions { active: vec![btc] };
@@ -116,7 +131,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
             panic!("{bad}");
         };
         assert!(
-            matches!(&events(&Adapter, &reply)[..], [Event::SubscribeError { symbol: None, message }] if message.starts_with("Failed to subscribe")),
+            matches!(&events(&Adapter, &reply)[..], [Event::SubscribeError { message, .. }] if message.starts_with("Failed to subscribe")),
             "{reply}"
         );
     }

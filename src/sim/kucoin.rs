@@ -304,6 +304,21 @@ impl Venue for Kucoin {
         }
     }
 
+    /// `{"id":"7","type":"error","code":404,"data":"topic /market/ticker:A,B is not found"}`:
+    /// the whole topic, comma list and all.
+    fn refuse(&self, text: &str, _conn: &Conn) -> Option<String> {
+        let req: Value = serde_json::from_str(text).ok()?;
+        if req.get("type").and_then(Value::as_str) != Some("subscribe") {
+            return None;
+        }
+        let topic = req.get("topic").and_then(Value::as_str)?;
+        Some(error(
+            &id_text(&req),
+            404,
+            &format!("topic {topic} is not found"),
+        ))
+    }
+
     fn ticker(&self, _market: &Market, stream: usize, q: &Quote, _kind: FrameKind) -> Template {
         let Some(m) = self.symbols.get(self.market_of(stream)) else {
             return Template {

@@ -141,7 +141,10 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
     assert_eq!(add, vec![(2 * btc, false), (2 * eth, false)]);
     assert_eq!(
         events(&replies[0]),
-        vec![Event::Subscribed { symbol: None }]
+        vec![Event::Subscribed {
+            symbol: None,
+            req_id: Some(7),
+        }]
     );
     let Inbound::Subscribe { replies, add } =
         k.handle(&frames[1], &none, &mut Conn::default(), &market, "")
@@ -168,7 +171,10 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
         replies[0],
         r#"{"id":"x1","type":"error","code":404,"data":"topic /market/ticker:NOPE-USDT is not found"}"#
     );
-    let Event::SubscribeError { symbol, message } = &events(&replies[0])[0] else {
+    let Event::SubscribeError {
+        symbol, message, ..
+    } = &events(&replies[0])[0]
+    else {
         panic!("{}", replies[0]);
     };
     assert_eq!(symbol.as_deref(), Some("NOPE-USDT"));

@@ -81,6 +81,14 @@ pub struct SimConfig {
     pub prescribed_ping: Duration,
     /// Seeds the random walk and the garbage scenario: same seed, same prices.
     pub seed: u64,
+    /// Wire names (`ETH-USDT`) whose subscribe requests are refused as a whole: a request
+    /// frame naming one gets the venue's error for a refused request, echoing the request
+    /// id where the venue does, and subscribes nothing (venues that model it: Bybit and
+    /// `KuCoin`).
+    pub refuse: Vec<String>,
+    /// Message numbers every connection skips (Coinbase's `sequence_num`), as if those
+    /// messages were lost on the way.
+    pub lose_sequence: Vec<u64>,
 }
 
 impl Default for SimConfig {
@@ -92,6 +100,8 @@ impl Default for SimConfig {
             heartbeat_interval: Duration::from_secs(1),
             prescribed_ping: Duration::from_secs(18),
             seed: 1,
+            refuse: Vec::new(),
+            lose_sequence: Vec::new(),
         }
     }
 }
@@ -144,7 +154,12 @@ struct Shared {
     generations: Mutex<Generations>,
     tracker: TaskTracker,
     next_connection: AtomicU64,
+    /// The newest text frames clients sent, oldest first, for tests to read back.
+    client_frames: Mutex<std::collections::VecDeque<String>>,
 }
+
+/// Client frames kept by [`SimServer::client_frames`].
+const CLIENT_FRAMES_KEPT: usize = 256;
 
 impl Shared {
     fn new(cfg: SimConfig, venue: Option<Arc<dyn Venue>>) -> Arc<Shared> {
@@ -163,7 +178,20 @@ impl Shared {
             counters: Counters::default(),
             tracker: TaskTracker::new(),
             next_connection: AtomicU64::new(0),
+            client_frames: Mutex::new(std::collections::VecDeque::new()),
         })
+    }
+
+    /// Keep a text frame a client sent (the newest [`CLIENT_FRAMES_KEPT`]).
+    fn record_client_frame(&self, text: &str) {
+        let mut frames = self
+            .client_frames
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if frames.len() == CLIENT_FRAMES_KEPT {
+            frames.pop_front();
+        }
+        frames.push_back(text.to_string());
     }
 
     fn scenario(&self) -> Scenario {
@@ -359,6 +387,18 @@ impl SimServer {
             .index_of(symbol)
             .and_then(|i| market.quote(i))
             .map(|q| q.last)
+    }
+
+    /// The newest text frames clients sent on any connection (up to 256), oldest first:
+    /// what a feed really put on the wire.
+    pub fn client_frames(&self) -> Vec<String> {
+        self.shared
+            .client_frames
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Canonical symbols this simulator streams.

@@ -132,10 +132,14 @@ fn subscribe_acks_each_arg_and_rejects_unknown_instruments() {
     assert_eq!(
         events(&replies[0]),
         vec![Event::Subscribed {
-            symbol: Some("BTC-USDT".into())
+            symbol: Some("BTC-USDT".into()),
+            req_id: None,
         }]
     );
-    let Event::SubscribeError { symbol, message } = &events(&replies[1])[0] else {
+    let Event::SubscribeError {
+        symbol, message, ..
+    } = &events(&replies[1])[0]
+    else {
         panic!("{}", replies[1]);
     };
     assert_eq!(symbol.as_deref(), Some("NOPE-USDT"));
@@ -156,7 +160,8 @@ fn subscribe_acks_each_arg_and_rejects_unknown_instruments() {
     assert_eq!(
         events(&replies[0]),
         vec![Event::Unsubscribed {
-            symbol: Some("BTC-USDT".into())
+            symbol: Some("BTC-USDT".into()),
+            req_id: None,
         }]
     );
 }

@@ -61,13 +61,17 @@ pub(super) async fn run(
         .next_connection
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let rng = fastrand::Rng::with_seed(shared.cfg.seed ^ n.wrapping_mul(0xA076_1D64_78BD_642F));
+    let conn = Conn {
+        lose: shared.cfg.lose_sequence.clone(),
+        ..Conn::default()
+    };
     let mut s = Session {
         shared,
         venue,
         ws,
         scenario,
         subs: Subscriptions::default(),
-        conn: Conn::default(),
+        conn,
         online: true,
         sent: 0,
         rng,
@@ -222,6 +226,19 @@ impl Session {
         let Message::Text(text) = msg else {
             return Ok(None);
         };
+        self.shared.record_client_frame(text.as_str());
+        let refused = self
+            .shared
+            .cfg
+            .refuse
+            .iter()
+            .any(|name| text.as_str().contains(name.as_str()))
+            .then(|| self.venue.refuse(text.as_str(), &self.conn))
+            .flatten();
+        if let Some(reply) = refused {
+            self.ws.send(Message::text(reply)).await?;
+            return Ok(None);
+        }
         let now = self.now();
         let inbound = self.venue.handle(
             text.as_str(),

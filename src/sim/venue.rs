@@ -97,11 +97,17 @@ pub struct Conn {
     pub keep_alives: u64,
     /// Whether the client subscribed the venue's keep-alive channel.
     pub keep_alive_subscribed: bool,
+    /// Message numbers skipped, as if the message was lost: each one in this list
+    /// (`SimConfig::lose_sequence`).
+    pub lose: Vec<u64>,
 }
 
 impl Conn {
     /// The next message number on this connection.
     pub fn next_sequence(&mut self) -> u64 {
+        while self.lose.contains(&self.sequence) {
+            self.sequence += 1;
+        }
         let n = self.sequence;
         self.sequence += 1;
         n
@@ -159,6 +165,14 @@ pub trait Venue: Send + Sync + 'static {
 
     /// One ticker frame for stream `stream`, split around its timestamp.
     fn ticker(&self, market: &Market, stream: usize, quote: &Quote, kind: FrameKind) -> Template;
+
+    /// The error this venue answers a subscribe request `text` with when it refuses the
+    /// whole request (see `SimConfig::refuse`); `None` for other requests, or when the
+    /// venue has no such answer.
+    fn refuse(&self, text: &str, conn: &Conn) -> Option<String> {
+        let _ = (text, conn);
+        None
+    }
 
     /// A frame that is valid JSON but not in the venue's schema.
     fn wrong_schema(&self) -> String;

@@ -90,6 +90,9 @@ pub struct Counters {
     pub tickers: u64,
     pub reconnects: u64,
     pub parse_errors: u64,
+    /// Gaps in a venue's message numbering (Coinbase `sequence_num`): messages lost on
+    /// the way, each answered with a fresh snapshot.
+    pub sequence_gaps: u64,
     pub unknown_frames: u64,
     pub rest_polls: u64,
     pub last_frame_at: Option<DateTime<Utc>>,

@@ -128,8 +128,11 @@ fn draw_rows(
         };
         widths[Col::Symbol as usize] = widths[Col::Symbol as usize].max(symbol.as_str().len());
         if let Entry::Data(row, cells) = entry {
+            // A dash alone does not open a column: one no row has a figure for stays out.
             for (i, cell) in cells.iter().enumerate() {
-                widths[i] = widths[i].max(span_width(cell));
+                if !is_missing(cell) {
+                    widths[i] = widths[i].max(span_width(cell));
+                }
             }
             if !row.sparkline.is_empty() {
                 widths[Col::Trend as usize] = TREND_MIN;
@@ -409,15 +412,24 @@ fn row_entry<'a>(
     }
 }
 
+/// What a cell holds when its figure is missing.
+const MISSING: &str = "—";
+
+fn is_missing(cell: &[Span<'_>]) -> bool {
+    matches!(cell, [only] if only.content == MISSING)
+}
+
 fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
     // Up/down colours and the flash say "this is moving now": only while the feed is live.
     let live = !matches!(mark, Mark::Dead(_));
     let mut cells: Cells = Default::default();
     let Some(t) = &row.ticker else { return cells };
     let dp = row.price_decimals;
+    // A figure the venue does not give (or gave as empty: a book side with nothing on
+    // it) reads as a dash, so "no value" never looks like a value not drawn yet.
+    let none = || vec![Span::styled(MISSING, theme.dim)];
     let px = |v: Option<rust_decimal::Decimal>| {
-        v.map(|v| vec![Span::raw(format::price(v, dp))])
-            .unwrap_or_default()
+        v.map_or_else(none, |v| vec![Span::raw(format::price(v, dp))])
     };
     let signed = |v: rust_decimal::Decimal| {
         if !live {
@@ -432,6 +444,10 @@ fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
     };
     cells[Col::Symbol as usize] = vec![Span::raw(row.symbol.to_string())];
     cells[Col::Venue as usize] = vec![Span::raw(row.exchange.as_str())];
+    cells[Col::Last as usize] = none();
+    cells[Col::Change as usize] = none();
+    cells[Col::Pct as usize] = none();
+    cells[Col::Volume as usize] = none();
     if let Some(last) = t.last {
         let (arrow, dir_style) = match row.direction {
             Direction::Up => ("▲", theme.up),

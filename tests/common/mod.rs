@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use pricewire::config::FeedConfig;
 use pricewire::exchange::Exchange;
-use pricewire::exchange::kraken::Kraken;
 use pricewire::feed::command::FeedHandle;
 use pricewire::feed::{self, FeedCtx};
 use pricewire::model::{ExchangeId, FeedStatus};
@@ -75,10 +74,9 @@ fn feed(
     in_memory: bool,
 ) -> Rig {
     let store = Store::new(StoreLimits::default());
-    let adapter: Arc<dyn Exchange> = match exchange {
-        ExchangeId::Kraken => Arc::new(Kraken::default()),
-        other => Arc::from(pricewire::exchange::adapter(other).expect("adapter")),
-    };
+    // Built as the program builds it, so the config's adapter options apply.
+    let adapter: Arc<dyn Exchange> =
+        Arc::from(pricewire::exchange::adapter_with(exchange, &cfg).expect("adapter"));
     let mut ctx = FeedCtx::new(
         adapter,
         Arc::clone(&store),
@@ -120,6 +118,15 @@ pub async fn tcp_for(
     )
     .await
     .expect("simulator starts");
+    feed(exchange, Arc::new(sim), cfg, symbols, false)
+}
+
+/// A feed over real sockets on 127.0.0.1 against a simulator set up as `sim_cfg` says.
+pub async fn tcp_with(sim_cfg: SimConfig, cfg: FeedConfig, symbols: &[&str]) -> Rig {
+    let exchange = sim_cfg.exchange;
+    let sim = SimServer::start("127.0.0.1:0".parse().unwrap(), sim_cfg)
+        .await
+        .expect("simulator starts");
     feed(exchange, Arc::new(sim), cfg, symbols, false)
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use pricewire::config::FeedConfig;
 use pricewire::exchange::kraken::Kraken;
-use pricewire::exchange::{Event, Exchange, ParseError, WireTicker};
+use pricewire::exchange::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
 use pricewire::feed::net::{BoxFuture, BoxIo, Connector, NetError};
 use pricewire::feed::{self, FeedCtx};
 use pricewire::model::ExchangeId;
@@ -119,11 +119,11 @@ impl Exchange for PanickyKraken {
     fn instrument_for(&self, symbol: &Symbol) -> Instrument {
         self.inner.instrument_for(symbol)
     }
-    fn subscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        self.inner.subscribe(wire, req_id)
+    fn subscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        self.inner.subscribe_requests(wire, ids)
     }
-    fn unsubscribe(&self, wire: &[&str], req_id: u64) -> Vec<String> {
-        self.inner.unsubscribe(wire, req_id)
+    fn unsubscribe_requests(&self, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
+        self.inner.unsubscribe_requests(wire, ids)
     }
     fn ping(&self, req_id: u64) -> Option<String> {
         self.inner.ping(req_id)

@@ -162,12 +162,16 @@ fn control_frames_map_to_events() {
     let cases: [(&str, Event); 10] = [
         (
             r#"{"result":null,"id":1}"#,
-            Event::Subscribed { symbol: None },
+            Event::Subscribed {
+                symbol: None,
+                req_id: Some(1),
+            },
         ),
         (
             r#"{"code":2,"msg":"Invalid request: unknown variant SUBSCRIBEX"}"#,
             Event::SubscribeError {
                 symbol: None,
+                req_id: None,
                 message: "Invalid request: unknown variant SUBSCRIBEX (code 2)".into(),
             },
         ),
@@ -175,6 +179,7 @@ fn control_frames_map_to_events() {
             r#"{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":1}"#,
             Event::SubscribeError {
                 symbol: None,
+                req_id: Some(1),
                 message: "Invalid request: invalid stream (code 2)".into(),
             },
         ),
@@ -363,4 +368,18 @@ fn rest_ticker_bodies_parse_exactly() {
             .is_err()
     );
     assert!(Binance.parse_rest_ticker("<html>").is_err());
+}
+
+#[test]
+fn an_empty_book_side_clears_the_price() {
+    // Binance prints an empty side as price and size zero.
+    let both = r#"{"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}"#;
+    let no_asks = r#"{"u":400900218,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"0.00000000","A":"0.00000000"}"#;
+    let bnb = crate::symbol::Symbol::new("BNB", "USDT");
+    let (t, line) = testkit::merged(&Binance, &bnb, &[both, no_asks]);
+    assert_eq!(
+        (text(t.bid), text(t.ask)),
+        ("25.35190000".into(), "-".into())
+    );
+    assert_eq!(line["ask"], serde_json::Value::Null);
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::exchange::{WireTicker, de};
+use crate::model::Field;
 
 /// The fields that say what a frame is, read before the typed body. Every event shape
 /// (`24hrTicker`, `depthUpdate`, `@bookTicker`, replies, errors) fits it; `b`/`a` are not
@@ -97,13 +98,19 @@ pub(super) struct BinanceTicker<'a> {
     vwap: Option<Decimal>,
 }
 
+/// A best bid or ask: Binance prints an empty book side as price `0.00000000` (with size
+/// zero), which is no price at all, so it clears the row's value.
+fn side(price: Option<Decimal>) -> Field<Decimal> {
+    match price {
+        Some(p) if p.is_zero() => Field::Cleared,
+        other => other.into(),
+    }
+}
+
 impl<'a> BinanceTicker<'a> {
     pub fn into_wire(self) -> WireTicker<'a> {
         WireTicker {
             symbol: self.symbol,
-            last: self.last,
-            bid: self.bid,
-            ask: self.ask,
             open_24h: self.open,
             change_24h: self.change,
             change_pct_24h: self.change_pct,
@@ -112,7 +119,9 @@ impl<'a> BinanceTicker<'a> {
             volume_24h: self.volume,
             vwap_24h: self.vwap,
             exchange_ts: self.event_time,
+            ..WireTicker::default()
         }
+        .quotes(self.last.into(), side(self.bid), side(self.ask))
     }
 }
 
@@ -133,10 +142,9 @@ impl<'a> BinanceBookTicker<'a> {
     pub fn into_wire(self) -> WireTicker<'a> {
         WireTicker {
             symbol: self.symbol,
-            bid: self.bid,
-            ask: self.ask,
             ..WireTicker::default()
         }
+        .quotes(Field::Absent, side(self.bid), side(self.ask))
     }
 }
 
@@ -176,9 +184,6 @@ impl<'a> BinanceRestTicker<'a> {
     pub fn into_wire(self) -> WireTicker<'a> {
         WireTicker {
             symbol: self.symbol,
-            last: self.last_price,
-            bid: self.bid_price,
-            ask: self.ask_price,
             open_24h: self.open_price,
             change_24h: self.price_change,
             change_pct_24h: self.price_change_percent,
@@ -187,7 +192,13 @@ impl<'a> BinanceRestTicker<'a> {
             volume_24h: self.volume,
             vwap_24h: self.weighted_avg_price,
             exchange_ts: self.close_time,
+            ..WireTicker::default()
         }
+        .quotes(
+            self.last_price.into(),
+            side(self.bid_price),
+            side(self.ask_price),
+        )
     }
 }
 

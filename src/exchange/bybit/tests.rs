@@ -64,7 +64,12 @@ fn spot_session_yields_the_recorded_mix() {
                 );
                 tickers += 1;
             }
-            [Event::Subscribed { symbol: None }] => acks += 1,
+            [
+                Event::Subscribed {
+                    symbol: None,
+                    req_id: None,
+                },
+            ] => acks += 1,
             [Event::Ignored] => ignored += 1,
             other => panic!("{frame}: {other:?}"),
         }
@@ -174,7 +179,12 @@ fn level_one_book_becomes_a_bid_ask_ticker() {
     let t = only_ticker(one_side);
     assert_eq!((text(t.bid), text(t.ask)), ("-".into(), "1923.28".into()));
     let empty = r#"{"topic":"orderbook.1.ETHUSDT","ts":1786310819200,"type":"snapshot","data":{"s":"ETHUSDT","b":[],"a":[],"u":7,"seq":8}}"#;
-    assert_eq!(parse(empty), vec![Event::Ignored]);
+    // Both sides empty: a ticker that clears both.
+    let t = only_ticker(empty);
+    assert_eq!(
+        (t.bid, t.ask, t.cleared.bid, t.cleared.ask),
+        (None, None, true, true)
+    );
 }
 
 #[test]
@@ -198,6 +208,7 @@ fn replies_map_to_events() {
             r#"{"success":false,"ret_msg":"Invalid symbol :[tickers.NOPEUSDT]","conn_id":"d9avt8shteepr00gfc1g-4zd1x","req_id":"3","op":"subscribe"}"#,
             Event::SubscribeError {
                 symbol: Some(Cow::Borrowed("NOPEUSDT")),
+                req_id: Some(3),
                 message: "Invalid symbol :[tickers.NOPEUSDT]".into(),
             },
         ),
@@ -205,12 +216,16 @@ fn replies_map_to_events() {
             r#"{"success":false,"ret_msg":"error:handler not found,topic:orderbook.1.NOTASYMBOL","conn_id":"x","op":"subscribe"}"#,
             Event::SubscribeError {
                 symbol: Some(Cow::Borrowed("NOTASYMBOL")),
+                req_id: None,
                 message: "error:handler not found,topic:orderbook.1.NOTASYMBOL".into(),
             },
         ),
         (
             r#"{"success":true,"ret_msg":"","conn_id":"x","req_id":"9","op":"unsubscribe"}"#,
-            Event::Unsubscribed { symbol: None },
+            Event::Unsubscribed {
+                symbol: None,
+                req_id: Some(9),
+            },
         ),
         (
             r#"{"success":true,"ret_msg":"","conn_id":"x","op":"auth"}"#,
@@ -257,7 +272,15 @@ fn subscribe_pairs_tickers_with_level_one_book_in_batches_of_ten() {
     assert_eq!(frames.len(), 2);
     let args: Vec<usize> = frames.iter().map(|f| f.matches("USDT\"").count()).collect();
     assert_eq!(args, [10, 2]);
-    assert!(frames[1].starts_with(r#"{"req_id":"6","op":"unsubscribe","args":["#));
+    // Each chunk has its own id: the venue's answer to a chunk names only that.
+    assert!(frames[0].starts_with(r#"{"req_id":"6","op":"unsubscribe","args":["#));
+    assert!(frames[1].starts_with(r#"{"req_id":"7","op":"unsubscribe","args":["#));
+    let mut ids = crate::exchange::RequestIds::starting_at(1);
+    let requests = Bybit.subscribe_requests(&wire, &mut ids);
+    let chunks: Vec<(Option<u64>, usize)> =
+        requests.iter().map(|r| (r.id, r.wires.len())).collect();
+    assert_eq!(chunks, [(Some(1), 5), (Some(2), 1)]);
+    assert_eq!(requests[1].wires, ["A6USDT"]);
     assert!(Bybit.subscribe(&[], 7).is_empty());
 }
 
@@ -377,4 +400,21 @@ fn rest_tickers_include_bid_ask() {
         r#"{"retCode":10001,"retMsg":"Not supported symbols","result":{},"retExtInfo":{},"time":1}"#,
     );
     assert!(err.is_err());
+}
+
+#[test]
+fn an_empty_book_side_clears_the_price() {
+    let both = r#"{"topic":"orderbook.1.ETHUSDT","ts":1786310819200,"type":"snapshot","data":{"s":"ETHUSDT","b":[["1923.27","1.0"]],"a":[["1923.28","2.1"]],"u":7,"seq":8}}"#;
+    let no_bids = r#"{"topic":"orderbook.1.ETHUSDT","ts":1786310819300,"type":"snapshot","data":{"s":"ETHUSDT","b":[],"a":[["1923.28","2.1"]],"u":8,"seq":9}}"#;
+    let empty = r#"{"topic":"orderbook.1.ETHUSDT","ts":1786310819400,"type":"snapshot","data":{"s":"ETHUSDT","b":[],"a":[],"u":9,"seq":10}}"#;
+    let eth = crate::symbol::Symbol::new("ETH", "USDT");
+    let (t, line) = crate::exchange::testkit::merged(&Bybit, &eth, &[both, no_bids]);
+    assert_eq!((text(t.bid), text(t.ask)), ("-".into(), "1923.28".into()));
+    assert_eq!(line["bid"], serde_json::Value::Null);
+    let (t, line) = crate::exchange::testkit::merged(&Bybit, &eth, &[both, empty]);
+    assert_eq!((t.bid, t.ask), (None, None));
+    assert_eq!(
+        (&line["bid"], &line["ask"]),
+        (&serde_json::Value::Null, &serde_json::Value::Null)
+    );
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::exchange::{ParseError, WireTicker, de};
+use crate::model::Field;
 
 /// Every public-stream message: data pushes (`topic`, `ts`, `type`, `data`) and replies to
 /// requests (`op`, `success`, `ret_msg`, `req_id`, `conn_id`).
@@ -42,12 +43,13 @@ pub(super) struct BybitMessage<'a> {
 pub(super) struct BybitTicker<'a> {
     #[serde(borrow)]
     symbol: Cow<'a, str>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    last_price: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    bid1_price: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    ask1_price: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    last_price: Field<Decimal>,
+    /// REST only; `""` when that side of the book is empty.
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    bid1_price: Field<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    ask1_price: Field<Decimal>,
     /// The price 24 h ago: the rolling 24 h open.
     #[serde(default, deserialize_with = "de::opt_decimal")]
     prev_price24h: Option<Decimal>,
@@ -67,9 +69,6 @@ impl<'a> BybitTicker<'a> {
     pub fn into_wire(self, ts: Option<DateTime<Utc>>) -> WireTicker<'a> {
         WireTicker {
             symbol: self.symbol,
-            last: self.last_price,
-            bid: self.bid1_price,
-            ask: self.ask1_price,
             open_24h: self.prev_price24h,
             change_pct_24h: self.price24h_pcnt.and_then(fraction_to_percent),
             high_24h: self.high_price24h,
@@ -78,6 +77,7 @@ impl<'a> BybitTicker<'a> {
             exchange_ts: ts,
             ..WireTicker::default()
         }
+        .quotes(self.last_price, self.bid1_price, self.ask1_price)
     }
 }
 
@@ -90,16 +90,18 @@ pub(super) fn fraction_to_percent(fraction: Decimal) -> Option<Decimal> {
     fraction.checked_mul(Decimal::ONE_HUNDRED)
 }
 
-/// `orderbook.<depth>.<SYMBOL>` data; only the first level of each side is read.
+/// `orderbook.<depth>.<SYMBOL>` data; only the first level of each side is read. Level 1
+/// pushes are whole snapshots of the top level, so an empty side (`"b":[]`) is a side with
+/// nothing resting on it: [`Field::Cleared`].
 /// See docs: <https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook>
 #[derive(Debug, Deserialize)]
 pub(super) struct BybitOrderbook<'a> {
     #[serde(rename = "s", borrow)]
     pub symbol: Cow<'a, str>,
     #[serde(rename = "b", default, deserialize_with = "first_price")]
-    pub bid: Option<Decimal>,
+    pub bid: Field<Decimal>,
     #[serde(rename = "a", default, deserialize_with = "first_price")]
-    pub ask: Option<Decimal>,
+    pub ask: Field<Decimal>,
 }
 
 /// One `[price, size]` level.
@@ -109,12 +111,12 @@ struct BybitLevel(
     IgnoredAny,
 );
 
-/// The price of the first level of a `[[price, size], ...]` list; the rest is skipped
-/// without being stored.
-fn first_price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+/// The price of the first level of a `[[price, size], ...]` list (cleared when the list is
+/// empty); the rest is skipped without being stored.
+fn first_price<'de, D: Deserializer<'de>>(d: D) -> Result<Field<Decimal>, D::Error> {
     struct FirstPrice;
     impl<'de> Visitor<'de> for FirstPrice {
-        type Value = Option<Decimal>;
+        type Value = Field<Decimal>;
 
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a list of [price, size] levels")
@@ -123,7 +125,10 @@ fn first_price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Er
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
             let first: Option<BybitLevel> = seq.next_element()?;
             while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(first.and_then(|level| level.0))
+            Ok(match first.and_then(|level| level.0) {
+                Some(price) => Field::Value(price),
+                None => Field::Cleared,
+            })
         }
     }
     d.deserialize_seq(FirstPrice)

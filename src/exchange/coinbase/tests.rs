@@ -13,8 +13,26 @@ fn recorded(file: &str) -> String {
     testkit::recorded("coinbase", file)
 }
 
+/// The events of a frame, without the message number every frame carries (see
+/// `every_frame_gives_its_message_number_first`).
 fn parse(frame: &str) -> Vec<Event<'_>> {
-    testkit::parse(&Coinbase, frame)
+    let mut events = testkit::parse(&Coinbase, frame);
+    events.retain(|e| !matches!(e, Event::Sequence(_)));
+    events
+}
+
+#[test]
+fn every_frame_gives_its_message_number_first() {
+    let frames = recorded("advanced-trade-ws.frames");
+    let numbers: Vec<u64> = frames
+        .lines()
+        .filter_map(|l| match testkit::parse(&Coinbase, l).first() {
+            Some(Event::Sequence(n)) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(numbers.len(), frames.lines().count());
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
 }
 
 fn rfc3339(s: &str) -> DateTime<Utc> {
@@ -26,6 +44,7 @@ fn rfc3339(s: &str) -> DateTime<Utc> {
 fn subscribed(product: &str) -> Event<'_> {
     Event::Subscribed {
         symbol: Some(Cow::Borrowed(product)),
+        req_id: None,
     }
 }
 
@@ -180,8 +199,10 @@ fn acks_heartbeats_and_other_channels() {
 
 #[test]
 fn error_frames_become_subscribe_errors() {
+    // No request id on Coinbase: the reason names the product.
     let want = Event::SubscribeError {
-        symbol: None,
+        symbol: Some("LOOM-USDC".into()),
+        req_id: None,
         message: "Failed to subscribe: LOOM-USDC is delisted".into(),
     };
     let body = recorded("exchange-ws-error-excerpt.frames");
@@ -195,6 +216,7 @@ fn error_frames_become_subscribe_errors() {
             r#"{"type":"error","message":"failure to subscribe"}"#,
             Event::SubscribeError {
                 symbol: None,
+                req_id: None,
                 message: "failure to subscribe".into(),
             },
         ),
@@ -378,4 +400,17 @@ fn rest_ticker_paths_and_bodies() {
             .parse_rest_ticker(r#"{"error":"NOT_FOUND"}"#)
             .is_err()
     );
+}
+
+#[test]
+fn derived_open_keeps_the_products_price_increment() {
+    // Coinbase drops trailing zeros (`97010`, not `97010.00`): the open derived from the
+    // percentage is rounded to the product's price increment (0.01), not to the last
+    // price's digits.
+    let frame = r#"{"channel":"ticker","timestamp":"2026-08-09T21:05:48.229198328Z","sequence_num":6,"events":[{"type":"update","tickers":[{"type":"ticker","product_id":"BTC-USD","price":"97010","price_percent_chg_24_h":"-1.23711684","best_bid":"97009.99","best_ask":"97010.00"}]}]}"#;
+    let btc = crate::symbol::Symbol::new("BTC", "USD");
+    let (t, line) = crate::exchange::testkit::merged_with(&Coinbase, &btc, Some(2), &[frame]);
+    assert_eq!(text(t.open_24h), "98225.16");
+    assert_eq!(text(t.change_24h), "-1215.16");
+    assert_eq!(line["open_24h"], "98225.16");
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::exchange::{WireTicker, de};
+use crate::model::Field;
 use crate::symbol::Symbol;
 
 /// The envelope every Advanced Trade message shares: `channel`, `timestamp` (RFC 3339 with
@@ -20,6 +21,9 @@ pub(super) struct CoinbaseMessage<'a> {
     pub channel: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "de::opt_rfc3339")]
     pub timestamp: Option<DateTime<Utc>>,
+    /// One counter per connection, across every channel.
+    #[serde(default)]
+    pub sequence_num: Option<u64>,
     /// Read once the channel says what is inside.
     #[serde(borrow, default)]
     pub events: Option<&'a RawValue>,
@@ -44,12 +48,13 @@ pub(super) struct CoinbaseTickerEvent<'a> {
 pub(super) struct CoinbaseTicker<'a> {
     #[serde(borrow)]
     product_id: Cow<'a, str>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    price: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    best_bid: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    best_ask: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    price: Field<Decimal>,
+    /// `""` when that side of the book is empty.
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    best_bid: Field<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    best_ask: Field<Decimal>,
     /// Percent already (`0.096` = 0.096 %).
     #[serde(default, deserialize_with = "de::opt_decimal")]
     price_percent_chg_24_h: Option<Decimal>,
@@ -66,9 +71,6 @@ impl<'a> CoinbaseTicker<'a> {
     pub fn into_wire(self, timestamp: Option<DateTime<Utc>>) -> WireTicker<'a> {
         WireTicker {
             symbol: self.product_id,
-            last: self.price,
-            bid: self.best_bid,
-            ask: self.best_ask,
             change_pct_24h: self.price_percent_chg_24_h,
             high_24h: self.high_24_h,
             low_24h: self.low_24_h,
@@ -76,6 +78,7 @@ impl<'a> CoinbaseTicker<'a> {
             exchange_ts: timestamp,
             ..WireTicker::default()
         }
+        .quotes(self.price, self.best_bid, self.best_ask)
     }
 }
 

@@ -13,6 +13,8 @@ use crate::exchange::{Event, ParseError, WireTicker};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use crate::model::Field;
+
 /// Every v2 message, as one envelope of optional fields.
 /// See docs: <https://docs.kraken.com/api/docs/websocket-v2/ticker>
 ///
@@ -191,12 +193,14 @@ struct KrakenResult<'a> {
 struct KrakenTicker<'a> {
     #[serde(borrow)]
     symbol: Cow<'a, str>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    bid: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    ask: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    last: Option<Decimal>,
+    /// `null` when that side of the book is empty.
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    bid: Field<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    ask: Field<Decimal>,
+    /// `null` when the pair has not traded in 24 h.
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    last: Field<Decimal>,
     #[serde(default, deserialize_with = "de::opt_decimal")]
     volume: Option<Decimal>,
     #[serde(default, deserialize_with = "de::opt_decimal")]
@@ -217,9 +221,6 @@ impl<'a> KrakenTicker<'a> {
     fn into_wire(self) -> WireTicker<'a> {
         WireTicker {
             symbol: self.symbol,
-            last: self.last,
-            bid: self.bid,
-            ask: self.ask,
             open_24h: None,
             change_24h: self.change,
             change_pct_24h: self.change_pct,
@@ -228,7 +229,9 @@ impl<'a> KrakenTicker<'a> {
             volume_24h: self.volume,
             vwap_24h: self.vwap,
             exchange_ts: self.timestamp,
+            ..WireTicker::default()
         }
+        .quotes(self.last, self.bid, self.ask)
     }
 }
 
@@ -275,12 +278,15 @@ pub(super) fn parse_message<'a>(
         return Ok(());
     }
     let symbol = msg.symbol.or(msg.result.and_then(|r| r.symbol));
+    // Acks and errors echo the request's `req_id`.
+    let req_id = msg.req_id;
     let event = match (msg.method.as_deref(), msg.success) {
-        (Some("pong"), _) => Event::Pong { req_id: msg.req_id },
-        (Some("subscribe"), Some(true)) => Event::Subscribed { symbol },
-        (Some("unsubscribe"), Some(true)) => Event::Unsubscribed { symbol },
+        (Some("pong"), _) => Event::Pong { req_id },
+        (Some("subscribe"), Some(true)) => Event::Subscribed { symbol, req_id },
+        (Some("unsubscribe"), Some(true)) => Event::Unsubscribed { symbol, req_id },
         (Some("subscribe" | "unsubscribe"), Some(false)) => Event::SubscribeError {
             symbol,
+            req_id,
             message: msg.error.map_or_else(
                 || "request rejected".to_string(),
                 std::borrow::Cow::into_owned,
@@ -288,6 +294,7 @@ pub(super) fn parse_message<'a>(
         },
         (Some(_), Some(false)) => Event::SubscribeError {
             symbol: None,
+            req_id,
             message: msg.error.map_or_else(
                 || "request rejected".to_string(),
                 std::borrow::Cow::into_owned,

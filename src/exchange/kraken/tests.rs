@@ -35,13 +35,15 @@ fn recorded_v2_frames() {
     assert_eq!(
         parse(lines[1]),
         vec![Event::Subscribed {
-            symbol: Some("USDT/USD".into())
+            symbol: Some("USDT/USD".into()),
+            req_id: None,
         }]
     );
     assert_eq!(
         parse(lines[2]),
         vec![Event::SubscribeError {
             symbol: Some("NOPE/USD".into()),
+            req_id: None,
             message: "Currency pair not supported NOPE/USD".into()
         }]
     );
@@ -87,6 +89,7 @@ fn own_frames_for_every_message_type() {
             r#"{"method":"unsubscribe","result":{"channel":"ticker","symbol":"ETH/USD"},"success":true,"time_in":"x","time_out":"y"}"#,
             Event::Unsubscribed {
                 symbol: Some("ETH/USD".into()),
+                req_id: None,
             },
         ),
         (
@@ -106,6 +109,7 @@ fn own_frames_for_every_message_type() {
             r#"{"error":"EGeneral:Invalid arguments","method":"subscribe","success":false,"time_in":"x","time_out":"y"}"#,
             Event::SubscribeError {
                 symbol: None,
+                req_id: None,
                 message: "EGeneral:Invalid arguments".into(),
             },
         ),
@@ -259,4 +263,38 @@ fn positional_frames_read_as_derived_structs_read_them() {
             .is_err()
     );
     assert!(out.is_empty());
+}
+
+#[test]
+fn exchange_time_belongs_to_the_frame() {
+    let stamped = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":65000.1,"ask":65000.2,"last":65000.10,"timestamp":"2026-11-21T10:00:00.123456Z"}]}"#;
+    let unstamped = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":65000.3,"ask":65000.4,"last":65000.30}]}"#;
+    let btc = Symbol::new("BTC", "USD");
+    let (t, line) = testkit::merged(&Kraken::default(), &btc, &[stamped, unstamped]);
+    assert_eq!(s(t.bid), "65000.3");
+    assert_eq!(t.exchange_ts, None);
+    assert_eq!(line["exchange_ts"], serde_json::Value::Null);
+    let (t, _) = testkit::merged(&Kraken::default(), &btc, &[unstamped, stamped]);
+    assert_eq!(
+        t.exchange_ts.map(|t| t.to_rfc3339()),
+        Some("2026-11-21T10:00:00.123456+00:00".into())
+    );
+}
+
+#[test]
+fn a_null_book_side_clears_the_price() {
+    let both = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":65000.1,"ask":65000.2,"last":65000.10}]}"#;
+    let no_asks = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":65000.1,"ask":null,"last":65000.10}]}"#;
+    // The same frame in the spelling only the general reader takes (a quoted number).
+    let no_asks_quoted = r#"{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":"65000.1","ask":null,"last":65000.10}]}"#;
+    let btc = Symbol::new("BTC", "USD");
+    for second in [no_asks, no_asks_quoted] {
+        let (t, line) = testkit::merged(&Kraken::default(), &btc, &[both, second]);
+        assert_eq!(
+            (s(t.bid), s(t.ask)),
+            ("65000.1".into(), "-".into()),
+            "{second}"
+        );
+        assert_eq!(line["ask"], serde_json::Value::Null);
+    }
 }

@@ -75,15 +75,15 @@ fn ticker<'a>(j: &mut Json<'a>) -> Option<WireTicker<'a>> {
                 1
             }
             "bid" => {
-                decimal(value, &mut t.bid)?;
+                quote(value, &mut t.bid, &mut t.cleared.bid)?;
                 2
             }
             "ask" => {
-                decimal(value, &mut t.ask)?;
+                quote(value, &mut t.ask, &mut t.cleared.ask)?;
                 3
             }
             "last" => {
-                decimal(value, &mut t.last)?;
+                quote(value, &mut t.last, &mut t.cleared.last)?;
                 4
             }
             "volume" => {
@@ -142,6 +142,14 @@ fn decimal(value: Scalar<'_>, slot: &mut Option<Decimal>) -> Option<()> {
         Scalar::Number(n) => Some(n.decimal()?),
         _ => return None,
     };
+    Some(())
+}
+
+/// A quote field: `null` says there is none now (an empty book side), which clears the
+/// row's value, as the general reader's `Field` does.
+fn quote(value: Scalar<'_>, slot: &mut Option<Decimal>, cleared: &mut bool) -> Option<()> {
+    decimal(value, slot)?;
+    *cleared = slot.is_none();
     Some(())
 }
 

@@ -44,7 +44,7 @@ fn recorded_session_yields_expected_events() {
                     assert!(t.exchange_ts.is_some() && !t.symbol.is_empty());
                     tickers += 1;
                 }
-                Event::Subscribed { symbol: None } => acks += 1,
+                Event::Subscribed { symbol: None, .. } => acks += 1,
                 Event::Status { healthy: true, .. } => welcome += 1,
                 Event::Ignored => ignored += 1,
                 _ => other += 1,
@@ -147,12 +147,16 @@ fn control_and_other_frames() {
         ),
         (
             r#"{"id":"1","type":"ack"}"#,
-            Event::Subscribed { symbol: None },
+            Event::Subscribed {
+                symbol: None,
+                req_id: Some(1),
+            },
         ),
         (
             r#"{"id":"1665514264414","type":"error","code":404,"data":"topic /market/match:ETH-UrSDT is not found"}"#,
             Event::SubscribeError {
                 symbol: Some("ETH-UrSDT".into()),
+                req_id: Some(1_665_514_264_414),
                 message: "kucoin error 404: topic /market/match:ETH-UrSDT is not found".into(),
             },
         ),
@@ -160,6 +164,7 @@ fn control_and_other_frames() {
             r#"{"id":"9","type":"error","code":509,"data":"exceed max subscription count limitation of 100 per time"}"#,
             Event::SubscribeError {
                 symbol: None,
+                req_id: Some(9),
                 message:
                     "kucoin error 509: exceed max subscription count limitation of 100 per time"
                         .into(),
@@ -167,8 +172,10 @@ fn control_and_other_frames() {
         ),
         (
             r#"{"id":"9","type":"error","code":"404","data":"topic /market/ticker:AAA-USDT,BBB-USDT is not found"}"#,
+            // Several symbols: the request id says which (all of the chunk it answers).
             Event::SubscribeError {
                 symbol: None,
+                req_id: Some(9),
                 message: "kucoin error 404: topic /market/ticker:AAA-USDT,BBB-USDT is not found"
                     .into(),
             },
@@ -421,4 +428,14 @@ fn rest_stats_ticker() {
     );
     let err = Kucoin.parse_rest_ticker(r#"{"code":"429000","msg":"Too Many Requests"}"#);
     assert!(matches!(err, Err(ParseError::Schema(m)) if m.contains("429000")));
+}
+
+#[test]
+fn an_empty_book_side_clears_the_price() {
+    let both = r#"{"type":"message","topic":"/market/ticker:BTC-USDT","subject":"trade.ticker","data":{"sequence":"1","price":"67000.1","size":"0.01","bestBid":"67000.0","bestBidSize":"1","bestAsk":"67000.2","bestAskSize":"1","time":1700000000000}}"#;
+    let no_bids = r#"{"type":"message","topic":"/market/ticker:BTC-USDT","subject":"trade.ticker","data":{"sequence":"2","price":"67000.1","size":"0.01","bestBid":null,"bestBidSize":null,"bestAsk":"67000.3","bestAskSize":"1","time":1700000000100}}"#;
+    let btc = crate::symbol::Symbol::new("BTC", "USDT");
+    let (t, line) = testkit::merged(&Kucoin, &btc, &[both, no_bids]);
+    assert_eq!((text(t.bid), text(t.ask)), ("-".into(), "67000.3".into()));
+    assert_eq!(line["bid"], serde_json::Value::Null);
 }

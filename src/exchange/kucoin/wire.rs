@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::exchange::{ParseError, WireTicker, de};
+use crate::model::Field;
 
 /// The REST success code.
 const OK: &str = "200000";
@@ -49,12 +50,13 @@ pub(super) struct KucoinFrame<'a> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct KucoinTicker {
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    pub(super) price: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    pub(super) best_bid: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    pub(super) best_ask: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    pub(super) price: Field<Decimal>,
+    /// `null` when that side of the book is empty.
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    pub(super) best_bid: Field<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    pub(super) best_ask: Field<Decimal>,
     #[serde(default, deserialize_with = "de::opt_millis")]
     pub(super) time: Option<DateTime<Utc>>,
 }
@@ -79,10 +81,11 @@ pub(super) struct KucoinSnapshot<'a> {
     pub(super) last_traded_price: Option<Decimal>,
     #[serde(default, deserialize_with = "de::opt_decimal")]
     pub(super) close: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    pub(super) buy: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    pub(super) sell: Option<Decimal>,
+    /// Best bid; `null` when that side of the book is empty.
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    pub(super) buy: Field<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    pub(super) sell: Field<Decimal>,
     #[serde(default, deserialize_with = "de::opt_decimal")]
     pub(super) open: Option<Decimal>,
     #[serde(default, deserialize_with = "de::opt_decimal")]
@@ -103,9 +106,6 @@ impl<'a> KucoinSnapshot<'a> {
     pub(super) fn into_wire(self) -> WireTicker<'a> {
         WireTicker {
             symbol: self.symbol,
-            last: self.last_traded_price.or(self.close),
-            bid: self.buy,
-            ask: self.sell,
             open_24h: self.open,
             change_24h: self.change_price,
             change_pct_24h: self.change_rate.and_then(fraction_to_percent),
@@ -115,6 +115,11 @@ impl<'a> KucoinSnapshot<'a> {
             exchange_ts: self.datetime,
             ..WireTicker::default()
         }
+        .quotes(
+            self.last_traded_price.or(self.close).into(),
+            self.buy,
+            self.sell,
+        )
     }
 }
 
@@ -125,12 +130,12 @@ impl<'a> KucoinSnapshot<'a> {
 pub(super) struct KucoinStats<'a> {
     #[serde(borrow)]
     pub(super) symbol: Cow<'a, str>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    pub(super) last: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    pub(super) buy: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    pub(super) sell: Option<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    pub(super) last: Field<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    pub(super) buy: Field<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    pub(super) sell: Field<Decimal>,
     #[serde(default, deserialize_with = "de::opt_decimal")]
     pub(super) high: Option<Decimal>,
     #[serde(default, deserialize_with = "de::opt_decimal")]
@@ -149,9 +154,6 @@ impl<'a> KucoinStats<'a> {
     pub(super) fn into_wire(self) -> WireTicker<'a> {
         WireTicker {
             symbol: self.symbol,
-            last: self.last,
-            bid: self.buy,
-            ask: self.sell,
             change_24h: self.change_price,
             change_pct_24h: self.change_rate.and_then(fraction_to_percent),
             high_24h: self.high,
@@ -160,6 +162,7 @@ impl<'a> KucoinStats<'a> {
             exchange_ts: self.time,
             ..WireTicker::default()
         }
+        .quotes(self.last, self.buy, self.sell)
     }
 }
 

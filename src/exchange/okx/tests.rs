@@ -36,7 +36,10 @@ fn recorded_session_yields_expected_events() {
                     assert!(t.open_24h.is_some() && t.exchange_ts.is_some());
                     tickers += 1;
                 }
-                Event::Subscribed { symbol: Some(_) } => acks += 1,
+                Event::Subscribed {
+                    symbol: Some(_),
+                    req_id: None,
+                } => acks += 1,
                 Event::Ignored => ignored += 1,
                 _ => other += 1,
             }
@@ -105,14 +108,20 @@ fn recorded_acks_and_error() {
     assert_eq!(
         parse(lines[2]),
         [Event::Subscribed {
-            symbol: Some("BTC-USDT".into())
+            symbol: Some("BTC-USDT".into()),
+            req_id: None,
         }]
     );
     assert_eq!(parse(lines[21]), [Event::Ignored], "trades");
     assert_eq!(parse(lines[24]), [Event::Ignored], "books");
     let error = fixture("ws-error-excerpt.frames");
     let events = parse(error.trim_end());
-    let [Event::SubscribeError { symbol, message }] = events.as_slice() else {
+    let [
+        Event::SubscribeError {
+            symbol, message, ..
+        },
+    ] = events.as_slice()
+    else {
         panic!("{events:?}");
     };
     assert_eq!(symbol.as_deref(), Some("NMR-USDT"));
@@ -134,20 +143,23 @@ fn control_frames() {
         (r#"{"event":"error","code":"60018","msg":"Subscribe failed, Wrong URL or channel:tickers,instId:FOO-USDT doesn't exist.","connId":"a4d3ae55"}"#,
          Event::SubscribeError {
             symbol: Some("FOO-USDT".into()),
+            req_id: None,
             message: "okx error 60018: Subscribe failed, Wrong URL or channel:tickers,instId:FOO-USDT doesn't exist.".into(),
         }),
         (r#"{"event":"error","code":"60012","msg":"Invalid request: {\"op\": \"subscribe\"}","connId":"a4d3ae55"}"#,
          Event::SubscribeError {
             symbol: None,
+            req_id: None,
             message: r#"okx error 60012: Invalid request: {"op": "subscribe"}"#.into(),
         }),
         (r#"{"connId":"a4d3ae55","event":"unsubscribe","arg":{"instId":"ETH-USDT","channel":"tickers"}}"#,
-         Event::Unsubscribed { symbol: Some("ETH-USDT".into()) }),
+         Event::Unsubscribed { symbol: Some("ETH-USDT".into()), req_id: None, }),
         (r#"{"event":"channel-conn-count","channel":"tickers","connCount":"2","connId":"a4d3ae55"}"#,
          Event::Ignored),
         (r#"{"event":"channel-conn-count-error","channel":"tickers","connCount":"30","connId":"a4d3ae55"}"#,
          Event::SubscribeError {
             symbol: None,
+            req_id: None,
             message: "okx connection limit reached for channel tickers".into(),
         }),
         (r#"{"event":"notice","code":"64009","msg":"something new"}"#, Event::Unknown),
@@ -281,4 +293,22 @@ fn rest_ticker_one_request_per_instrument() {
     let err =
         Okx.parse_rest_ticker(r#"{"code":"51001","msg":"Instrument ID does not exist","data":[]}"#);
     assert!(matches!(err, Err(ParseError::Schema(m)) if m.contains("51001")));
+}
+
+#[test]
+fn an_empty_book_side_clears_the_price() {
+    let full = r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT","last":"30236","askPx":"30228.7","askSz":"1.5","bidPx":"30228.6","bidSz":"0.2","open24h":"29700.4","ts":"1652459224956"}]}"#;
+    let no_bids = r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT","last":"30236","askPx":"30228.7","askSz":"1.5","bidPx":"","bidSz":"","open24h":"29700.4","ts":"1652459225000"}]}"#;
+    let btc = crate::symbol::Symbol::new("BTC", "USDT");
+    let (t, line) = testkit::merged(&Okx, &btc, &[full, no_bids]);
+    assert_eq!((text(t.bid), text(t.ask)), ("-".into(), "30228.7".into()));
+    assert_eq!(line["bid"], serde_json::Value::Null);
+    assert_eq!(line["ask"], "30228.7");
+    // A field that is not sent at all keeps the row's value.
+    let ask_only = r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","askPx":"30229.1"}]}"#;
+    let (t, _) = testkit::merged(&Okx, &btc, &[full, ask_only]);
+    assert_eq!(
+        (text(t.bid), text(t.ask)),
+        ("30228.6".into(), "30229.1".into())
+    );
 }

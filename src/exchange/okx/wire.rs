@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::exchange::{ParseError, WireTicker, de};
+use crate::model::Field;
 
 /// One subscribe/unsubscribe request.
 /// See docs: <https://www.okx.com/docs-v5/en/#overview-websocket-subscribe>
@@ -58,12 +59,14 @@ pub(super) struct OkxTicker<'a> {
     pub(super) inst_id: Cow<'a, str>,
     #[serde(borrow, default)]
     pub(super) inst_type: Option<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    pub(super) last: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    pub(super) bid_px: Option<Decimal>,
-    #[serde(default, deserialize_with = "de::opt_decimal")]
-    pub(super) ask_px: Option<Decimal>,
+    /// `""` before the first trade.
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    pub(super) last: Field<Decimal>,
+    /// `""` when nothing rests on that side of the book.
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    pub(super) bid_px: Field<Decimal>,
+    #[serde(default, deserialize_with = "de::field_decimal")]
+    pub(super) ask_px: Field<Decimal>,
     #[serde(default, deserialize_with = "de::opt_decimal")]
     pub(super) open24h: Option<Decimal>,
     #[serde(default, deserialize_with = "de::opt_decimal")]
@@ -88,9 +91,6 @@ impl<'a> OkxTicker<'a> {
         };
         WireTicker {
             symbol: self.inst_id,
-            last: self.last,
-            bid: self.bid_px,
-            ask: self.ask_px,
             // No change field on OKX: `Ticker::derive_24h` computes change and percent.
             open_24h: self.open24h,
             high_24h: self.high24h,
@@ -99,6 +99,7 @@ impl<'a> OkxTicker<'a> {
             exchange_ts: self.ts,
             ..WireTicker::default()
         }
+        .quotes(self.last, self.bid_px, self.ask_px)
     }
 }
 

@@ -38,6 +38,21 @@ struct Handled {
 }
 
 impl Session<'_> {
+    /// The rows a reply concerns: the one whose wire name it gives, else those its request
+    /// id asked for (an answered id is forgotten). `None` when it names neither.
+    fn rows_named(&mut self, wire: Option<&str>, req_id: Option<u64>) -> Option<Vec<Symbol>> {
+        if let Some(w) = wire {
+            return Some(self.subs.by_wire(w).cloned().into_iter().collect());
+        }
+        let wires = self.requests.remove(&req_id?)?;
+        Some(
+            wires
+                .iter()
+                .filter_map(|w| self.subs.by_wire(w).cloned())
+                .collect(),
+        )
+    }
+
     /// One item from the socket: `None` when the session goes on, or why it ended.
     pub(super) fn on_frame(
         &mut self,
@@ -152,17 +167,24 @@ impl Session<'_> {
                     let Some(symbol) = self.subs.by_wire(&w.symbol).cloned() else {
                         continue;
                     };
+                    let mut decimals = None;
                     if let Some(sub) = self.subs.get_mut(&symbol) {
                         sub.last_data = Some(now);
+                        decimals = sub.price_decimals;
                     }
-                    self.tickers
-                        .push(w.into_ticker(exchange, symbol, Source::Stream, now_utc));
+                    self.tickers.push(w.into_ticker(
+                        exchange,
+                        symbol,
+                        decimals,
+                        Source::Stream,
+                        now_utc,
+                    ));
                 }
-                Event::Subscribed { symbol } => {
-                    let symbols: Vec<Symbol> = match symbol {
-                        Some(w) => self.subs.by_wire(&w).cloned().into_iter().collect(),
-                        None => self.subs.iter().map(|(s, _)| s.clone()).collect(),
-                    };
+                Event::Subscribed { symbol, req_id } => {
+                    // An ack naming nothing is about everything subscribed.
+                    let symbols: Vec<Symbol> = self
+                        .rows_named(symbol.as_deref(), req_id)
+                        .unwrap_or_else(|| self.subs.iter().map(|(s, _)| s.clone()).collect());
                     for s in symbols {
                         if let Some(sub) = self.subs.get_mut(&s)
                             && sub.acked_at.is_none()
@@ -174,17 +196,26 @@ impl Session<'_> {
                         }
                     }
                 }
-                Event::SubscribeError { symbol, message } => {
-                    let target = symbol
-                        .as_deref()
-                        .and_then(|w| self.subs.by_wire(w).cloned());
-                    if let Some(s) = target {
-                        self.subs.remove(&s);
-                        ctx.store
-                            .set_row_state(exchange, &s, RowState::Invalid(message));
-                    } else {
+                Event::SubscribeError {
+                    symbol,
+                    req_id,
+                    message,
+                } => {
+                    let targets = self
+                        .rows_named(symbol.as_deref(), req_id)
+                        .unwrap_or_default();
+                    if targets.is_empty() {
                         tracing::warn!(%exchange, %message, "request rejected by the venue");
                         handled.rejected = Some(message);
+                    } else {
+                        for s in targets {
+                            self.subs.remove(&s);
+                            ctx.store.set_row_state(
+                                exchange,
+                                &s,
+                                RowState::Invalid(message.clone()),
+                            );
+                        }
                     }
                 }
                 Event::Status { status, healthy } => {
@@ -196,6 +227,16 @@ impl Session<'_> {
                 }
                 Event::ReconnectSoon { reason } => {
                     handled.planned = Some(reason);
+                }
+                Event::Sequence(n) => {
+                    if let Some(last) = self.last_sequence
+                        && n > last.saturating_add(1)
+                    {
+                        ctx.store.with_counters(exchange, |c| c.sequence_gaps += 1);
+                        tracing::warn!(%exchange, after = last, got = n, "messages lost; resubscribing for a snapshot");
+                        self.resync = true;
+                    }
+                    self.last_sequence = Some(self.last_sequence.map_or(n, |last| last.max(n)));
                 }
                 Event::Heartbeat | Event::Ignored | Event::Unsubscribed { .. } => {}
                 Event::Unknown => {

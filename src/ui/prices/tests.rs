@@ -106,3 +106,22 @@ fn volume_heading_names_its_unit_and_shortens_when_tight() {
     assert!(narrow[1].contains("Vol (base)"), "{}", narrow[1]);
     assert!(narrow[2].contains("5.00"), "{}", narrow[2]);
 }
+
+#[test]
+fn a_missing_figure_reads_as_a_dash() {
+    // A Kraken row polled over REST before it ever streamed: no 24 h change (REST `o` is
+    // today's open, not the price 24 h ago), and here no bid either (an empty book side).
+    let snap = market(&[(ExchangeId::Kraken, "BTC/USD", "last=100")]);
+    let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
+    let cells = cells(row, Mark::Fresh, DateTime::UNIX_EPOCH, &Theme::default());
+    let text = |c: Col| -> String {
+        cells[c as usize]
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect()
+    };
+    for col in [Col::Change, Col::Pct, Col::Bid, Col::Ask, Col::Spread] {
+        assert_eq!(text(col), "—", "{col:?}");
+    }
+    assert_eq!(text(Col::Last).trim(), "100.00");
+}
