@@ -298,8 +298,13 @@ impl Ticker {
 pub enum FeedStatus {
     /// First connection attempt under way.
     Connecting,
-    /// WebSocket up and subscribed.
+    /// WebSocket up and subscribed, data arriving.
     Connected,
+    /// WebSocket up, but no subscribed symbol has delivered data for longer than its own
+    /// pace allows: connected, not live.
+    Quiet,
+    /// WebSocket up; the venue announced maintenance, so no data is expected.
+    Maintenance,
     /// WebSocket down; waiting to try again.
     Reconnecting {
         attempt: u32,
@@ -322,6 +327,8 @@ impl FeedStatus {
         match self {
             FeedStatus::Connecting => "connecting",
             FeedStatus::Connected => "connected",
+            FeedStatus::Quiet => "quiet",
+            FeedStatus::Maintenance => "maintenance",
             FeedStatus::Reconnecting { .. } => "reconnecting",
             FeedStatus::Fallback { .. } => "fallback",
             FeedStatus::Offline { .. } => "offline",

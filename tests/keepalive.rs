@@ -70,7 +70,12 @@ async fn okx_quiet_market_keeps_one_connection() {
     let stats = rig.sim.stats();
     assert_eq!(stats.ws_sessions, 1, "{:#?}", history(&snap));
     assert_eq!(connects(&snap), 1, "{:#?}", history(&snap));
-    assert!(!has_reason(&snap, "no data"), "{:#?}", history(&snap));
+    assert!(!has_reason(&snap, "no data for"), "{:#?}", history(&snap));
+    assert!(
+        !has_reason(&snap, "→ reconnecting"),
+        "{:#?}",
+        history(&snap)
+    );
     assert_eq!(status(&snap), FeedStatus::Connected);
     // One ping every 20 s, each answered: the pongs are what keeps the connection.
     assert!(

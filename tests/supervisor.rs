@@ -103,10 +103,15 @@ async fn acked_but_silent_subscription_is_resubscribed() {
             )
         })
         .await;
-    assert_eq!(
-        status(&snap),
-        FeedStatus::Connected,
-        "heartbeats keep it up"
+    // Heartbeats keep the connection up, but nothing is live: the header must not say LIVE.
+    assert_eq!(status(&snap), FeedStatus::Quiet, "{:#?}", history(&snap));
+    assert!(
+        has_reason(
+            &snap,
+            "connected → quiet: connected, but no data from any symbol for"
+        ),
+        "{:#?}",
+        history(&snap)
     );
     // The resubscribe reaches the venue on the first connection.
     rig.until(5, "the resubscribe at the simulator", |_| {

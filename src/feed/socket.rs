@@ -13,9 +13,10 @@ use tokio_tungstenite::tungstenite::Message;
 use super::FeedCtx;
 use super::command::Command;
 use super::net::Ws;
-use super::subs::Subs;
+use super::subs::{Stall, Subs};
 use crate::config::{FeedConfig, secs};
 use crate::exchange::{Bootstrap, Event, Exchange, Request, RequestIds};
+use crate::model::FeedStatus;
 use crate::model::Ticker;
 use crate::store::RowState;
 
@@ -81,6 +82,8 @@ struct Session<'a> {
     resync: bool,
     /// Last status the venue announced (`online` until told otherwise).
     venue_status: String,
+    /// The state this session last put the feed in: connected, quiet or maintenance.
+    shown: FeedStatus,
     /// Whether that status lets data flow. While it does not (maintenance), silent
     /// subscriptions are expected: neither resubscribed nor reconnected for.
     venue_healthy: bool,
@@ -175,6 +178,7 @@ pub async fn run(
         last_sequence: None,
         resync: false,
         venue_status: "online".into(),
+        shown: FeedStatus::Connected,
         venue_healthy: true,
         tickers: Vec::new(),
         events: Vec::new(),
@@ -245,6 +249,10 @@ pub async fn run(
                 if let Some(end) = check_silent_symbols(&mut s, now, symbol_silence).await {
                     return end;
                 }
+                if let Some(end) = check_stalled_symbols(&mut s, now).await {
+                    return end;
+                }
+                show_quiet(&mut s, now, started, symbol_silence);
                 continue;
             }
             cmd = commands.recv() => {
@@ -309,6 +317,129 @@ pub async fn run(
                 return end;
             }
         }
+    }
+}
+
+/// Symbols that streamed and then stopped while the connection lives: each is suspect once
+/// silent for longer than its own pace allows ([`Sub::patience`]); it is resubscribed
+/// (within the venue's hourly budget of requests) and marked; if a resubscribe does not
+/// bring it back within the same patience, the connection is renewed once.
+async fn check_stalled_symbols(s: &mut Session<'_>, now: Instant) -> Option<SessionEnd> {
+    let exchange = s.ctx.exchange.id();
+    let mut resubscribe = Vec::new();
+    let mut reconnect = None;
+    for (symbol, sub) in s.subs.iter_mut() {
+        let Some(last) = sub.last_data else {
+            continue;
+        };
+        let silent = now.saturating_duration_since(last);
+        let patience = sub.patience();
+        if silent < patience {
+            continue;
+        }
+        let usual = sub
+            .usual_gap()
+            .map(|g| format!(" (usually every {})", human(g)))
+            .unwrap_or_default();
+        match sub.stall {
+            Stall::None | Stall::Waiting => {
+                resubscribe.push((symbol.clone(), sub.wire.clone(), silent, usual));
+            }
+            Stall::Resubscribed(at) if now.saturating_duration_since(at) >= patience => {
+                reconnect = Some(format!(
+                    "{symbol}: no update for {}{usual}, not even after a resubscribe; reconnecting",
+                    human(silent)
+                ));
+            }
+            Stall::Resubscribed(_) => {}
+        }
+    }
+    if let Some(why) = reconnect {
+        return Some(SessionEnd::Planned(why));
+    }
+    for (symbol, wire, silent, usual) in resubscribe {
+        let took = s.subs.budget.take(now);
+        if let Some(sub) = s.subs.get_mut(&symbol) {
+            if !took && sub.stall == Stall::Waiting {
+                continue;
+            }
+            sub.stall = if took {
+                Stall::Resubscribed(now)
+            } else {
+                Stall::Waiting
+            };
+        }
+        let what = if took {
+            "resubscribing"
+        } else {
+            "the hour's resubscribe budget is spent; waiting"
+        };
+        s.ctx.store.set_row_state(
+            exchange,
+            &symbol,
+            RowState::Silent(format!("no update for {}{usual}; {what}", human(silent))),
+        );
+        tracing::warn!(%exchange, %symbol, silent_s = silent.as_secs(), took, "symbol stalled");
+        if took {
+            let wires = [wire];
+            if let Err(end) = s.unsubscribe(&wires).await {
+                return Some(end);
+            }
+            if let Err(end) = s.subscribe(&wires).await {
+                return Some(end);
+            }
+        }
+    }
+    None
+}
+
+/// `45 s`, `2 min`, `0.5 s`.
+fn human(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs >= 120.0 {
+        format!("{} min", (secs / 60.0).round())
+    } else if secs >= 10.0 {
+        format!("{} s", secs.round())
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
+/// Connected is not live when nothing arrives: once every subscribed symbol is silent past
+/// its own patience (or, never having delivered on this connection, `never_limit` after it
+/// opened at `started`), the feed shows
+/// `quiet` with how long; the first data after that shows `connected` again. The
+/// thresholds adapt to each symbol's pace, so a slow pair does not flap.
+fn show_quiet(s: &mut Session<'_>, now: Instant, started: Instant, never_limit: Duration) {
+    if !s.venue_healthy || s.subs.is_empty() {
+        return;
+    }
+    let mut newest = started;
+    let all_silent = s.subs.iter().all(|(_, sub)| match sub.last_data {
+        Some(last) => {
+            newest = newest.max(last);
+            now.saturating_duration_since(last) >= sub.patience()
+        }
+        None => now.saturating_duration_since(started) >= never_limit,
+    });
+    let ctx = s.ctx;
+    let exchange = ctx.exchange.id();
+    if all_silent && s.shown == FeedStatus::Connected {
+        let quiet_for = now.saturating_duration_since(newest);
+        s.shown = FeedStatus::Quiet;
+        ctx.store.transition(
+            exchange,
+            FeedStatus::Quiet,
+            &format!(
+                "connected, but no data from any symbol for {}",
+                human(quiet_for)
+            ),
+            (ctx.clock)(),
+        );
+    } else if !all_silent && s.shown == FeedStatus::Quiet {
+        s.shown = FeedStatus::Connected;
+        ctx.store
+            .transition(exchange, FeedStatus::Connected, "data again", (ctx.clock)());
     }
 }
 

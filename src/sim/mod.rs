@@ -156,6 +156,10 @@ struct Shared {
     next_connection: AtomicU64,
     /// The newest text frames clients sent, oldest first, for tests to read back.
     client_frames: Mutex<std::collections::VecDeque<String>>,
+    /// Bumped by [`SimServer::stall_streams`]: open sessions stop updating what they stream.
+    stalls: AtomicU64,
+    /// Whether the last stall survives a resubscribe.
+    stall_sticky: std::sync::atomic::AtomicBool,
 }
 
 /// Client frames kept by [`SimServer::client_frames`].
@@ -179,6 +183,8 @@ impl Shared {
             tracker: TaskTracker::new(),
             next_connection: AtomicU64::new(0),
             client_frames: Mutex::new(std::collections::VecDeque::new()),
+            stalls: AtomicU64::new(0),
+            stall_sticky: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -330,6 +336,21 @@ impl SimServer {
 
     pub fn scenario(&self) -> Scenario {
         self.shared.scenario()
+    }
+
+    /// Every open session stops sending updates for the symbols it streams, keeping its
+    /// heartbeats and pong answers: a subscription that dies while the connection lives.
+    /// A symbol resumes on that session when the client subscribes it again.
+    pub fn stall_streams(&self) {
+        self.shared.stall_sticky.store(false, Ordering::SeqCst);
+        self.shared.stalls.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// As [`SimServer::stall_streams`], but subscribing again does not help: only a new
+    /// connection streams again.
+    pub fn stall_streams_until_reconnect(&self) {
+        self.shared.stall_sticky.store(true, Ordering::SeqCst);
+        self.shared.stalls.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Switch scenario for new connections. Entering `Down` closes the listener and every

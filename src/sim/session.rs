@@ -47,6 +47,9 @@ struct Session {
     oversized_sent: bool,
     /// Steady ticks so far, for streams with their own period.
     ticks: u64,
+    /// Stalls seen ([`super::SimServer::stall_streams`]) and the streams they silenced.
+    stalls_seen: u64,
+    stalled: Vec<usize>,
 }
 
 pub(super) async fn run(
@@ -65,6 +68,8 @@ pub(super) async fn run(
         lose: shared.cfg.lose_sequence.clone(),
         ..Conn::default()
     };
+    // Stalls before this connection opened do not touch it.
+    let stalls_seen = shared.stalls.load(std::sync::atomic::Ordering::SeqCst);
     let mut s = Session {
         shared,
         venue,
@@ -79,6 +84,8 @@ pub(super) async fn run(
         ring_pos: 0,
         oversized_sent: false,
         ticks: 0,
+        stalls_seen,
+        stalled: Vec::new(),
     };
     let end = tokio::select! {
         r = s.serve(query.as_deref()) => r.unwrap_or(End::Drop),
@@ -174,12 +181,17 @@ impl Session {
                 Wake::Tick => {
                     let tick = self.ticks;
                     self.ticks += 1;
+                    let stalls = self.shared.stalls.load(std::sync::atomic::Ordering::SeqCst);
+                    if stalls != self.stalls_seen {
+                        self.stalls_seen = stalls;
+                        self.stalled.clone_from(&self.subs.active);
+                    }
                     let due: Vec<usize> = self
                         .subs
                         .active
                         .iter()
                         .copied()
-                        .filter(|&i| self.due(i, tick, tick_every))
+                        .filter(|&i| self.due(i, tick, tick_every) && !self.stalled.contains(&i))
                         .collect();
                     let mut templates = Vec::with_capacity(due.len());
                     for i in due {
@@ -254,7 +266,19 @@ impl Session {
                     self.ws.feed(Message::text(r)).await?;
                 }
                 self.subs.active.extend(add.iter().map(|(i, _)| *i));
+                let sticky = self
+                    .shared
+                    .stall_sticky
+                    .load(std::sync::atomic::Ordering::SeqCst);
+                if !sticky {
+                    self.stalled.retain(|i| add.iter().all(|(a, _)| a != i));
+                }
                 self.ring.clear();
+                // A stream stalled for good sends no snapshot either.
+                let add: Vec<(usize, bool)> = add
+                    .into_iter()
+                    .filter(|(i, _)| !self.stalled.contains(i))
+                    .collect();
                 self.snapshots(&add).await
             }
             Inbound::Unsubscribe { replies, remove } => {

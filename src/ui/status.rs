@@ -139,6 +139,8 @@ pub fn badge(status: &FeedStatus, theme: &Theme) -> Span<'static> {
     let (text, style) = match status {
         FeedStatus::Connecting => ("◌ CONNECTING".to_string(), theme.connecting),
         FeedStatus::Connected => ("● LIVE".to_string(), theme.live),
+        FeedStatus::Quiet => ("◐ CONNECTED · no data".to_string(), theme.connecting),
+        FeedStatus::Maintenance => ("⚠ MAINTENANCE".to_string(), theme.fallback),
         FeedStatus::Reconnecting {
             attempt,
             max_attempts,
@@ -156,7 +158,8 @@ pub fn badge(status: &FeedStatus, theme: &Theme) -> Span<'static> {
 }
 
 /// Whether a feed's data counts as current: streamed (`Connected`) or polled (`Fallback`).
-/// Any other state means the last quotes are leftovers of a connection that is gone.
+/// Any other state means the last quotes are leftovers: of a connection that is gone, or
+/// of one that carries no data now (quiet, maintenance).
 pub fn is_live(status: &FeedStatus) -> bool {
     matches!(status, FeedStatus::Connected | FeedStatus::Fallback { .. })
 }
@@ -166,6 +169,8 @@ pub fn dead_word(status: &FeedStatus) -> Option<&'static str> {
     match status {
         FeedStatus::Connected | FeedStatus::Fallback { .. } => None,
         FeedStatus::Connecting => Some("connect"),
+        FeedStatus::Quiet => Some("no data"),
+        FeedStatus::Maintenance => Some("maint"),
         FeedStatus::Reconnecting { .. } => Some("reconn"),
         FeedStatus::Offline { .. } => Some("offline"),
         FeedStatus::Idle => Some("idle"),
@@ -200,6 +205,9 @@ pub fn feed_spans(
         }
         FeedStatus::Connecting => {
             details.push(format::age(feed.status_since, now));
+        }
+        FeedStatus::Quiet | FeedStatus::Maintenance => {
+            details.push(format!("for {}", format::age(feed.status_since, now)));
         }
         FeedStatus::Reconnecting { next_try, .. } => {
             details.push(format!("next {}", format::until(*next_try, now)));

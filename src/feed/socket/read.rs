@@ -108,12 +108,13 @@ impl Session<'_> {
                     if status != self.venue_status {
                         self.venue_status.clone_from(&status);
                         let reason = format!("exchange status: {status}");
-                        ctx.store.transition(
-                            exchange,
-                            FeedStatus::Connected,
-                            &reason,
-                            (ctx.clock)(),
-                        );
+                        self.shown = if healthy {
+                            FeedStatus::Connected
+                        } else {
+                            FeedStatus::Maintenance
+                        };
+                        ctx.store
+                            .transition(exchange, self.shown.clone(), &reason, (ctx.clock)());
                     }
                 }
                 if let Some(reason) = handled.planned {
@@ -122,7 +123,7 @@ impl Session<'_> {
                 if let Some(message) = handled.rejected {
                     let reason = format!("subscribe rejected: {message}");
                     ctx.store
-                        .transition(exchange, FeedStatus::Connected, &reason, (ctx.clock)());
+                        .transition(exchange, self.shown.clone(), &reason, (ctx.clock)());
                 }
             }
             Message::Pong(_) => {
@@ -169,7 +170,7 @@ impl Session<'_> {
                     };
                     let mut decimals = None;
                     if let Some(sub) = self.subs.get_mut(&symbol) {
-                        sub.last_data = Some(now);
+                        sub.on_data(now);
                         decimals = sub.price_decimals;
                     }
                     self.tickers.push(w.into_ticker(
