@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{fast_config, memory};
 use faults_support::rss_kb;
-use pricewire::model::Ticker;
+use pricewire::model::{FeedStatus, Ticker};
 use pricewire::sim::Scenario;
 use pricewire::store::{StoreEvent, StoreLimits};
 use tokio::sync::broadcast::error::TryRecvError;
@@ -68,9 +68,14 @@ async fn burst_of_frames_stays_bounded_and_ends_on_the_latest() {
     }
 
     // Stop the source, then the feed: the rows hold the last tick delivered.
+    // The feed applies every frame it read before it records the lost connection, so once
+    // it is no longer connected no tick can follow the snapshot.
     rig.sim.set_scenario(Scenario::Down);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let snap = rig.store.snapshot();
+    let snap = rig
+        .until(60, "the lost connection (a hang guard)", |s| {
+            common::status(s) != FeedStatus::Connected
+        })
+        .await;
     rig.stop().await;
     let last = tokio::time::timeout(Duration::from_secs(10), last)
         .await

@@ -244,21 +244,47 @@ async fn oversized_sends_one_four_mebibyte_frame() {
     sim.shutdown().await;
 }
 
-#[tokio::test]
+/// On the paused clock: two pings, one before the data starts and one once it flows, are
+/// never answered, while a ticker keeps arriving on every 200 ms tick. The subscribe sent
+/// after each ping is acknowledged, so the simulator has read the ping before the test
+/// counts what came back.
+#[tokio::test(start_paused = true)]
 async fn pong_never_ignores_pings_while_data_flows() {
-    let sim = start(Scenario::PongNever, 20).await;
-    let mut ws = connect(&sim).await;
+    let sim = SimServer::in_memory(config(Scenario::PongNever, 200));
+    let mut ws = connect_mem(&sim).await;
     next_text(&mut ws).await;
-    subscribe(&mut ws, &["BTC/USD"]).await;
-    send_json(&mut ws, &json!({"method":"ping","req_id":5})).await;
-    let begin = std::time::Instant::now();
+    let begin = Instant::now();
     let mut data = 0;
-    while begin.elapsed() < Duration::from_millis(500) {
-        let text = next_text(&mut ws).await;
-        assert_ne!(json(&text)["method"], "pong");
-        data += usize::from(is_ticker(&text));
+    for (ping, symbol) in [(5, "BTC/USD"), (6, "ETH/USD")] {
+        send_json(&mut ws, &json!({"method":"ping","req_id":ping})).await;
+        subscribe(&mut ws, &[symbol]).await;
+        let guard = Instant::now() + Duration::from_secs(30);
+        loop {
+            assert!(
+                Instant::now() < guard,
+                "hang guard: {symbol} was never acknowledged"
+            );
+            let text = next_text(&mut ws).await;
+            let v = json(&text);
+            assert_ne!(v["method"], "pong", "{text}");
+            data += usize::from(is_ticker(&text));
+            if v["method"] == "subscribe" && v["result"]["symbol"] == symbol {
+                break;
+            }
+        }
+        // Five seconds of ticks after each ping, and still no pong.
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until {
+            let text = next_text(&mut ws).await;
+            assert_ne!(json(&text)["method"], "pong", "{text}");
+            data += usize::from(is_ticker(&text));
+        }
     }
-    assert!(data >= 5, "{data}");
+    let spanned = begin.elapsed();
+    assert!(
+        data >= 50,
+        "{data} tickers in {spanned:?}, one a tick at least"
+    );
     assert_eq!(sim.stats().pings_answered, 0);
     sim.shutdown().await;
 }

@@ -191,7 +191,10 @@ async fn a_failed_save_is_shown_on_screen() {
     assert!(!Path::new(&blocker).exists());
 }
 
-#[tokio::test]
+/// On the paused clock: with nothing changing, the loop draws a first frame and then one
+/// per 1 s tick for the ages and countdowns, however high the frame cap. Stopped at 10.5 s,
+/// that is the first frame and the ticks at 1 s, 2 s, … 10 s: eleven frames.
+#[tokio::test(start_paused = true)]
 async fn idle_dashboard_draws_only_on_the_tick() {
     let (store, feeds, _commands) = market();
     let mut app = App::new(feeds, &Config::default(), None);
@@ -199,13 +202,14 @@ async fn idle_dashboard_draws_only_on_the_tick() {
     let (_keys, events) = key_stream();
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
+    let begin = tokio::time::Instant::now();
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        tokio::time::sleep(Duration::from_millis(10_500)).await;
         stop.cancel();
     });
     let stats = drive(&mut term, events, &store, &mut app, 30, shutdown).await;
-    // A first frame, then one a second for the ages and countdowns (ticks at 1 s and 2 s).
-    assert!((2..=3).contains(&stats.frames), "{stats:?}");
+    assert_eq!(begin.elapsed(), Duration::from_millis(10_500));
+    assert_eq!(stats.frames, 11, "{stats:?}");
     assert!(screen_text(&term).contains("● LIVE"));
 }
 
@@ -444,7 +448,9 @@ async fn a_run_with_command_line_symbols_leaves_the_saved_watchlist_alone() {
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
-#[tokio::test]
+/// On the paused clock, so that the shutdown 300 ms in comes only after every key was
+/// read, however slowly the loop is scheduled.
+#[tokio::test(start_paused = true)]
 async fn esc_closes_things_and_never_quits() {
     let (store, feeds, _commands) = market();
     let mut app = App::new(feeds, &Config::default(), None);

@@ -153,8 +153,9 @@ fn screen_lines(term: &ratatui::Terminal<ratatui::backend::TestBackend>) -> Vec<
 
 /// Down to a single cell, every mode draws a screen of exactly the terminal's size, and
 /// what fits is what matters: the table's frame first, then the header, a price row and
-/// the footer; the help box over everything; the prompt's error and input on the last two
-/// lines. The whole screens are in one snapshot.
+/// the footer; the help box over everything; the prompt's input on the last line whatever
+/// the height, its error above it when there is room. Titles too long for their border are
+/// cut between their parts. The whole screens are in one snapshot.
 #[test]
 fn tiny_terminals_draw_what_fits() {
     let snap = two_venues();
@@ -168,20 +169,20 @@ fn tiny_terminals_draw_what_fits() {
         (Mode::Normal, 1, 1, &["┌"]),
         (Mode::Normal, 2, 2, &["┌┐", "└┘"]),
         (Mode::Normal, 10, 3, &["┌ Prices ┐", "└────────┘"]),
-        (Mode::Normal, 20, 5, &["pricewire  kraken ●…", "↓ 6 more"]),
-        (Mode::Normal, 30, 8, &["pricewire", "│BTC/USD  97,123.4 ▲  +1.29% │", "q quit  r reconnect  ? help"]),
+        (Mode::Normal, 20, 5, &["pricewire  kraken ●…", "┌ Prices ↑ 2 more ─┐", "↓ 6 more"]),
+        (Mode::Normal, 30, 8, &["pricewire", "┌ Prices · 6 symbols ────────┐", "│BTC/USD  97,123.4 ▲  +1.29% │", "q quit  r reconnect  ? help"]),
         (Mode::Normal, 80, 6, &["● LIVE kraken · ↻ RECONNECTING 2/5 binance", "│BTC/USD  97,123.4 ▲  +1.29%  97,123.3  97,123.4", "q quit  r reconnect  a add"]),
         (Mode::Help, 1, 1, &["┌"]),
         (Mode::Help, 2, 2, &["┌┐", "└┘"]),
-        (Mode::Help, 10, 3, &["┌ Keys · ┐"]),
-        (Mode::Help, 20, 5, &["┌ Keys · ? or Esc t┐", "│ r          reconn│"]),
+        (Mode::Help, 10, 3, &["┌ Keys ──┐"]),
+        (Mode::Help, 20, 5, &["┌ Keys ────────────┐", "│ r          reconn│"]),
         (Mode::Help, 30, 8, &["┌ Keys · ? or Esc to close ──┐", "│ a          add a symbol: BT│"]),
         (Mode::Help, 80, 6, &["┌ Keys · ? or Esc to close ", "│ a          add a symbol: BTC/USD, btc-usd, binance:ETH/USDT      │", "q quit└"]),
-        (Mode::Adding(prompt.clone()), 1, 1, &["┌"]),
-        (Mode::Adding(prompt.clone()), 2, 2, &["┌┐", "└┘"]),
-        (Mode::Adding(prompt.clone()), 10, 3, &["┌ Prices ┐"]),
-        (Mode::Adding(prompt.clone()), 20, 5, &["pricewire  kraken ●…", "↓ 6 more"]),
-        (Mode::Adding(prompt.clone()), 30, 8, &["✕ not a market symbol", "Add symbol › a-very-long-symbo"]),
+        (Mode::Adding(prompt.clone()), 1, 1, &["A"]),
+        (Mode::Adding(prompt.clone()), 2, 2, &["┌┐", "Ad"]),
+        (Mode::Adding(prompt.clone()), 10, 3, &["┌ Prices ┐", "Add symbol"]),
+        (Mode::Adding(prompt.clone()), 20, 5, &["pricewire  kraken ●…", "┌ Prices ↑ 2 more ─┐", "Add symbol › a-very-"]),
+        (Mode::Adding(prompt.clone()), 30, 8, &["┌ Prices ───────── ↑ 1 more ─┐", "✕ not a market symbol", "Add symbol › a-very-long-symbo"]),
         (Mode::Adding(prompt), 80, 6, &["✕ not a market symbol", "Add symbol › a-very-long-symbol-typed-into-the-prompt  Enter add · Esc cancel"]),
     ];
     let mut all = String::new();
@@ -196,6 +197,24 @@ fn tiny_terminals_draw_what_fits() {
             "{name} {w}x{h}"
         );
         let lines = screen_lines(&term);
+        // The line being typed on is always the last one, whatever else gave way.
+        if matches!(view.mode, Mode::Adding(_)) {
+            let last = lines.last().unwrap();
+            let label: String = "Add symbol › ".chars().take(usize::from(w)).collect();
+            assert!(
+                last.starts_with(&label),
+                "{name} {w}x{h}: prompt not on the last line:\n{}",
+                lines.join("\n")
+            );
+        }
+        // A cut title ends between its parts: no letter left against the corner.
+        for line in lines.iter().filter(|l| l.starts_with('┌')) {
+            let cut = line
+                .chars()
+                .zip(line.chars().skip(1))
+                .any(|(a, b)| a.is_alphanumeric() && b == '┐');
+            assert!(!cut, "{name} {w}x{h}: title cut inside a word: {line:?}");
+        }
         for text in wanted {
             assert!(
                 lines.iter().any(|l| l.contains(text)),

@@ -106,7 +106,7 @@ async fn add_and_remove_on_the_live_connection() {
 async fn maintenance_is_a_server_shutdown_notice_then_a_planned_reconnect() {
     let rig = tcp_for(VENUE, Scenario::Maintenance, fast_config(), &["BTC/USDT"]).await;
     let snap = rig
-        .until(9, "a planned reconnect", |s| {
+        .until(60, "a planned reconnect (a hang guard)", |s| {
             has_reason(s, "planned reconnect: binance announced a server shutdown")
         })
         .await;
@@ -114,7 +114,9 @@ async fn maintenance_is_a_server_shutdown_notice_then_a_planned_reconnect() {
         updates(&snap, "BTC/USDT") > 0,
         "data flows until the restart"
     );
-    rig.until(4, "connected again", |s| status(s) == FeedStatus::Connected)
-        .await;
+    rig.until(60, "connected again (a hang guard)", |s| {
+        status(s) == FeedStatus::Connected
+    })
+    .await;
     rig.stop().await;
 }

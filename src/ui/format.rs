@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -171,6 +172,42 @@ pub fn fit(line: Line<'static>, width: usize) -> Line<'static> {
         spans.push(Span::raw("…"));
     }
     Line::from(spans).style(line.style)
+}
+
+/// A block title of at most `width` columns: `head` (padded by the caller, as
+/// `" Prices "`), then each of `tail` as `"· {part} "` in `tail_style` while whole parts
+/// fit. A title is cut between its parts, never inside one, so it ends in a space that the
+/// border or a marker on it follows cleanly; only a head wider than `width` is cut, with
+/// `…`.
+pub fn title(
+    head: Span<'static>,
+    tail: &[String],
+    tail_style: Style,
+    width: usize,
+) -> Line<'static> {
+    if head.width() > width {
+        let mut line = fit(Line::from(head), width.saturating_sub(1));
+        if width > 0 {
+            line.spans.push(Span::raw(" "));
+        }
+        return line;
+    }
+    let mut used = head.width();
+    let mut rest = String::new();
+    for part in tail {
+        let piece = format!("· {part} ");
+        let w = Span::raw(piece.as_str()).width();
+        if used + w > width {
+            break;
+        }
+        used += w;
+        rest.push_str(&piece);
+    }
+    let mut spans = vec![head];
+    if !rest.is_empty() {
+        spans.push(Span::styled(rest, tail_style));
+    }
+    Line::from(spans)
 }
 
 /// `text` broken into lines of at most `width` columns, at spaces where a word fits and
@@ -342,6 +379,27 @@ mod tests {
         assert_eq!(text(fit(line(), 7)), "kraken…");
         assert_eq!(text(fit(Line::from("日本語テキスト"), 6)), "日本…");
         assert_eq!(fit(line(), 22).width(), 22);
+    }
+
+    #[test]
+    fn titles_are_cut_between_their_parts() {
+        let text = |l: Line<'_>| {
+            l.spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        let tail = ["6 symbols".to_string(), "sort: symbol A→Z".to_string()];
+        let title = |w| text(title(Span::raw(" Prices "), &tail, Style::new(), w));
+        assert_eq!(title(80), " Prices · 6 symbols · sort: symbol A→Z ");
+        assert_eq!(title(39), " Prices · 6 symbols · sort: symbol A→Z ");
+        assert_eq!(title(38), " Prices · 6 symbols ");
+        assert_eq!(title(20), " Prices · 6 symbols ");
+        assert_eq!(title(19), " Prices ");
+        assert_eq!(title(8), " Prices ");
+        assert_eq!(title(7), " Pric… ");
+        assert_eq!(title(1), " ");
+        assert_eq!(title(0), "");
     }
 
     #[test]

@@ -153,6 +153,16 @@ pub fn draw(
 ) {
     let area = frame.area();
     let plan = plan(area, view, snapshot);
+    // The add prompt is the line being typed on: it keeps the last line whatever the
+    // height, and the panes share the rest. The key footer gives way to them instead.
+    let (panes, prompt_line) = match &view.mode {
+        Mode::Adding(_) if area.height > 0 => {
+            let [panes, line] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+            (panes, Some(line))
+        }
+        Mode::Adding(_) | Mode::Normal | Mode::Help => (area, None),
+    };
     let [
         header,
         prices,
@@ -166,9 +176,10 @@ pub fn draw(
         Constraint::Length(plan.cross),
         Constraint::Length(plan.history),
         Constraint::Length(plan.message),
-        Constraint::Length(1),
+        Constraint::Length(u16::from(prompt_line.is_none())),
     ])
-    .areas(area);
+    .areas(panes);
+    let footer = prompt_line.unwrap_or(footer);
 
     status::draw(
         frame,

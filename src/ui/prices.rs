@@ -71,31 +71,12 @@ fn draw_rows(
     theme: &Theme,
 ) {
     let count = snapshot.rows.len();
-    let title = Line::from(vec![
-        Span::styled(" Prices ", theme.header),
-        Span::raw(format!(
-            "· {} · sort: {} ",
-            crate::model::plural(u64::try_from(count).unwrap_or(u64::MAX), "symbol"),
-            view.sort.label()
-        )),
-    ]);
-    let block = Block::bordered().border_style(theme.border).title(title);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    if inner.height == 0 || inner.width == 0 {
-        return;
-    }
-    let buf = frame.buffer_mut();
-    if count == 0 {
-        let hint = Line::from(Span::styled("No symbols. Press a to add one.", theme.dim));
-        buf.set_line(inner.x, inner.y, &hint, inner.width);
-        return;
-    }
-
     // Lines first (cheap references), so that only the lines in view are formatted: the
     // cost of a frame follows the screen's height, not the watchlist's length.
     let (slots, interleaved) = slots(rows, snapshot);
-    let height = usize::from(inner.height - 1);
+    let block = Block::bordered().border_style(theme.border);
+    let inner = block.inner(area);
+    let height = usize::from(inner.height.saturating_sub(1));
     let selected = slots.iter().position(|s| match s {
         Slot::Row(r) => view.selected.as_ref() == Some(&key(r)),
         Slot::Group(_) | Slot::NotListed(..) => false,
@@ -104,6 +85,45 @@ fn draw_rows(
         Some(s) if s >= height => s + 1 - height,
         _ => 0,
     };
+    // Say so on the border when lines are out of view, above or below; the title gives
+    // way to the marker above, cut between its parts.
+    let marker_at = |text: &str| {
+        let w = u16::try_from(text.chars().count()).unwrap_or(u16::MAX);
+        (inner.height > 0 && area.width > w.saturating_add(4)).then(|| area.right() - w - 2)
+    };
+    let above = (offset > 0).then(|| format!(" ↑ {offset} more "));
+    let below = slots.len().saturating_sub(offset + height);
+    let below = (below > 0).then(|| format!(" ↓ {below} more "));
+    let room = match above.as_deref().and_then(marker_at) {
+        // The title's closing space may lie under the marker's opening one.
+        Some(x) => x - area.x,
+        None => area.width.saturating_sub(2),
+    };
+    let title = format::title(
+        Span::styled(" Prices ", theme.header),
+        &[
+            crate::model::plural(u64::try_from(count).unwrap_or(u64::MAX), "symbol"),
+            format!("sort: {}", view.sort.label()),
+        ],
+        Style::new(),
+        usize::from(room),
+    );
+    frame.render_widget(block.title(title), area);
+    let buf = frame.buffer_mut();
+    for (text, y) in [(above, area.y), (below, area.bottom().saturating_sub(1))] {
+        if let Some((text, x)) = text.as_deref().and_then(|t| Some((t, marker_at(t)?))) {
+            buf.set_string(x, y, text, theme.border);
+        }
+    }
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    if count == 0 {
+        let hint = Line::from(Span::styled("No symbols. Press a to add one.", theme.dim));
+        buf.set_line(inner.x, inner.y, &hint, inner.width);
+        return;
+    }
+
     let entries: Vec<Entry<'_>> = slots
         .iter()
         .skip(offset)
@@ -233,20 +253,6 @@ fn draw_rows(
         if Some(i + offset) == selected {
             buf.set_style(line_area, theme.selected);
         }
-    }
-    // Say so on the border when lines are out of view, above or below.
-    let marker = |text: &str, y: u16, buf: &mut ratatui::buffer::Buffer| {
-        let w = u16::try_from(text.chars().count()).unwrap_or(0);
-        if area.width > w + 4 {
-            buf.set_string(area.right() - w - 2, y, text, theme.border);
-        }
-    };
-    if offset > 0 {
-        marker(&format!(" ↑ {offset} more "), inner.y - 1, buf);
-    }
-    let below = slots.len().saturating_sub(offset + height);
-    if below > 0 {
-        marker(&format!(" ↓ {below} more "), area.bottom() - 1, buf);
     }
 }
 

@@ -162,7 +162,12 @@ pub fn help(frame: &mut Frame, area: Rect, log_file: Option<&std::path::Path>, t
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .border_style(theme.border)
-        .title(Span::styled(" Keys · ? or Esc to close ", theme.header));
+        .title(format::title(
+            Span::styled(" Keys ", theme.header),
+            &["? or Esc to close".to_string()],
+            theme.header,
+            usize::from(w.saturating_sub(2)),
+        ));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let buf = frame.buffer_mut();
