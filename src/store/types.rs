@@ -148,3 +148,14 @@ pub enum StoreEvent {
         message: String,
     },
 }
+
+impl StoreEvent {
+    /// The feed the event belongs to.
+    pub fn exchange(&self) -> ExchangeId {
+        match self {
+            StoreEvent::Ticker(t) => t.exchange,
+            StoreEvent::Status(t) => t.exchange,
+            StoreEvent::Error { exchange, .. } => *exchange,
+        }
+    }
+}
