@@ -2,11 +2,13 @@
 //! store's change signal, a 1 s tick (ages, countdowns, message rates), the end of a price
 //! flash, and the shutdown token. Changes only mark the screen dirty; a frame is drawn at
 //! most once per `1/ui.fps`, from one `store.snapshot()` and one `now`, and never when
-//! nothing changed, so an idle dashboard sleeps. Keys become commands on the feeds'
+//! nothing changed, so an idle dashboard sleeps. After each frame the window title follows
+//! the venues (`app/title.rs`). Keys become commands on the feeds'
 //! channels (`feed::command` is all it knows of feeds); it never writes to the store.
 
 pub mod keys;
 pub mod state;
+pub mod title;
 pub mod update;
 
 use std::io;
@@ -57,7 +59,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let color = ColorMode::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
     let theme = Theme::new(&config.theme, color);
-    let mut app = App::new(feeds, config, config_path);
+    let mut app = App::new(feeds, config, config_path).with_title(title::WindowTitle::terminal());
     if let Some(why) = not_saved {
         app = app.without_saving(why);
     }
@@ -140,6 +142,7 @@ where
                 .draw(|frame| ui::draw(frame, &app.view, &snapshot, now, theme))
                 .context("drawing the screen")?;
             app.view.history_rows = ui::history_rows_for(drawn.area, &app.view, &snapshot);
+            app.show_title(&snapshot);
             stats.frames += 1;
             dirty = false;
             drawn_version = Some(snapshot.version);

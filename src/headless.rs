@@ -1,6 +1,10 @@
 //! `--headless`: the store's events as JSON lines on stdout, one object per line. Decimals
 //! are strings carrying the venue's exact digits; times are RFC 3339 UTC. Ends cleanly when
 //! stdout is closed (`| head -5`) or on shutdown. Never draws anything.
+//!
+//! Every line of a feed whose peer announced itself as the simulator
+//! ([`crate::store::Feed::simulated`]) carries `"simulated":true` right after `exchange`;
+//! lines of real venues carry no such key, so they read as they always have.
 
 use std::io::{self, Write};
 
@@ -91,6 +95,8 @@ fn plain_text(d: &Decimal, out: &mut [u8; 64]) -> Option<usize> {
 struct StatusLine<'a> {
     r#type: &'static str,
     exchange: &'static str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    simulated: bool,
     from: &'static str,
     to: &'static str,
     reason: &'a str,
@@ -102,6 +108,8 @@ struct StatusLine<'a> {
 struct ErrorLine<'a> {
     r#type: &'static str,
     exchange: &'static str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    simulated: bool,
     symbol: &'a str,
     message: &'a str,
 }
@@ -114,10 +122,14 @@ struct GapLine {
 
 /// One ticker's JSON line (without the newline), written piece by piece: the keys are
 /// constants; the values are constants, decimal digits, timestamps, or the symbol, which
-/// is escaped. `type` comes first, as in every other line type.
-fn write_ticker(out: &mut impl Write, t: &Ticker) -> io::Result<()> {
+/// is escaped. `type` comes first, as in every other line type, and `simulated` (only when
+/// true) right after `exchange`.
+fn write_ticker(out: &mut impl Write, t: &Ticker, simulated: bool) -> io::Result<()> {
     out.write_all(b"{\"type\":\"ticker\",\"exchange\":")?;
     serde_json::to_writer(&mut *out, t.exchange.as_str())?;
+    if simulated {
+        out.write_all(SIMULATED)?;
+    }
     out.write_all(b",\"symbol\":")?;
     serde_json::to_writer(&mut *out, t.symbol.as_str())?;
     let decimals: [(&[u8], Option<Decimal>); 10] = [
@@ -172,19 +184,23 @@ fn write_time(out: &mut impl Write, t: Option<DateTime<Utc>>) -> io::Result<()> 
     out.write_all(b"\"")
 }
 
-/// One JSON line for a ticker.
-pub fn ticker_line(t: &Ticker) -> String {
+/// The key a simulated feed's lines carry after `exchange`.
+const SIMULATED: &[u8] = b",\"simulated\":true";
+
+/// One JSON line for a ticker (`simulated`: its feed is the simulator's).
+pub fn ticker_line(t: &Ticker, simulated: bool) -> String {
     let mut line = Vec::with_capacity(512);
     // Writing to a `Vec` cannot fail, and every piece is UTF-8.
-    let _ = write_ticker(&mut line, t);
+    let _ = write_ticker(&mut line, t, simulated);
     String::from_utf8(line).unwrap_or_default()
 }
 
-/// One JSON line for a state change.
-pub fn status_line(t: &Transition) -> String {
+/// One JSON line for a state change (`simulated`: its feed is the simulator's).
+pub fn status_line(t: &Transition, simulated: bool) -> String {
     serde_json::to_string(&StatusLine {
         r#type: "status",
         exchange: t.exchange.as_str(),
+        simulated,
         from: t.from.name(),
         to: t.to.name(),
         reason: &t.reason,
@@ -194,12 +210,13 @@ pub fn status_line(t: &Transition) -> String {
     .unwrap_or_default()
 }
 
-/// Write one event's JSON line (with its newline) to `out`.
-fn write_event(out: &mut impl Write, event: &StoreEvent) -> io::Result<()> {
+/// Write one event's JSON line (with its newline) to `out`; `simulated` says whether the
+/// event's feed is the simulator's.
+fn write_event(out: &mut impl Write, event: &StoreEvent, simulated: bool) -> io::Result<()> {
     match event {
         // Written straight into the buffer: no line `String`, no decimal `String`s.
-        StoreEvent::Ticker(t) => write_ticker(out, t)?,
-        StoreEvent::Status(t) => out.write_all(status_line(t).as_bytes())?,
+        StoreEvent::Ticker(t) => write_ticker(out, t, simulated)?,
+        StoreEvent::Status(t) => out.write_all(status_line(t, simulated).as_bytes())?,
         StoreEvent::Error {
             exchange,
             symbol,
@@ -209,6 +226,7 @@ fn write_event(out: &mut impl Write, event: &StoreEvent) -> io::Result<()> {
             &ErrorLine {
                 r#type: "error",
                 exchange: exchange.as_str(),
+                simulated,
                 symbol,
                 message,
             },
@@ -239,7 +257,8 @@ pub async fn run(
         };
         let went_idle = matches!(&event, Ok(StoreEvent::Status(t)) if t.to == FeedStatus::Idle);
         let written = match event {
-            Ok(e) => write_event(&mut out, &e),
+            // One atomic load per line: the store keeps the simulated feeds as bits.
+            Ok(e) => write_event(&mut out, &e, store.is_simulated(e.exchange())),
             Err(RecvError::Lagged(n)) => serde_json::to_writer(
                 &mut out,
                 &GapLine {
@@ -311,7 +330,7 @@ mod tests {
     fn ticker_lines_carry_exact_digits_and_nulls() {
         let mut t = btc_ticker();
         t.bid = Some("0.99980".parse().unwrap());
-        let v: serde_json::Value = serde_json::from_str(&ticker_line(&t)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&ticker_line(&t, false)).unwrap();
         assert_eq!(v["type"], "ticker");
         assert_eq!(v["exchange"], "kraken");
         assert_eq!(v["symbol"], "BTC/USD");
@@ -377,10 +396,10 @@ mod tests {
         let mut t = btc_ticker();
         t.exchange_ts = Some(DateTime::from_timestamp(1_700_000_000, 0).unwrap());
         let mut out = Vec::new();
-        write_event(&mut out, &StoreEvent::Ticker(Box::new(t.clone()))).unwrap();
+        write_event(&mut out, &StoreEvent::Ticker(Box::new(t.clone())), false).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            format!("{}\n", ticker_line(&t))
+            format!("{}\n", ticker_line(&t, false))
         );
     }
 
@@ -398,9 +417,55 @@ mod tests {
             reason: "no data for 10 s".into(),
         };
         assert_eq!(
-            status_line(&t),
+            status_line(&t, false),
             r#"{"type":"status","exchange":"kraken","from":"connected","to":"reconnecting","reason":"no data for 10 s","attempt":2,"ts":"1970-01-01T00:00:00.000000Z"}"#
         );
+    }
+
+    #[test]
+    fn lines_of_a_simulated_feed_say_so_right_after_the_exchange() {
+        let t = btc_ticker();
+        let real = ticker_line(&t, false);
+        let sim = ticker_line(&t, true);
+        assert!(!real.contains("simulated"), "{real}");
+        assert!(
+            sim.starts_with(r#"{"type":"ticker","exchange":"kraken","simulated":true,"symbol":"#),
+            "{sim}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&sim).unwrap();
+        assert_eq!(v["simulated"], true);
+        assert_eq!(sim.replace(r#","simulated":true"#, ""), real);
+
+        let change = Transition {
+            exchange: ExchangeId::Kraken,
+            from: FeedStatus::Connecting,
+            to: FeedStatus::Connected,
+            at: DateTime::UNIX_EPOCH,
+            reason: "subscribing 1 symbol".into(),
+        };
+        assert_eq!(
+            status_line(&change, true),
+            r#"{"type":"status","exchange":"kraken","simulated":true,"from":"connecting","to":"connected","reason":"subscribing 1 symbol","attempt":0,"ts":"1970-01-01T00:00:00.000000Z"}"#
+        );
+        let error = StoreEvent::Error {
+            exchange: ExchangeId::Kraken,
+            symbol: "NOPE/USD".into(),
+            message: "unknown symbol".into(),
+        };
+        for (simulated, want) in [
+            (
+                true,
+                r#"{"type":"error","exchange":"kraken","simulated":true,"symbol":"NOPE/USD","message":"unknown symbol"}"#,
+            ),
+            (
+                false,
+                r#"{"type":"error","exchange":"kraken","symbol":"NOPE/USD","message":"unknown symbol"}"#,
+            ),
+        ] {
+            let mut out = Vec::new();
+            write_event(&mut out, &error, simulated).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), format!("{want}\n"));
+        }
     }
 
     #[test]
@@ -472,7 +537,7 @@ mod tests {
                 *slot = *d;
             }
             t.exchange_ts = exchange_ts.and_then(|s| DateTime::from_timestamp(s, 0));
-            let line = ticker_line(&t);
+            let line = ticker_line(&t, false);
             let v: serde_json::Value = serde_json::from_str(&line).unwrap();
             let text = |d: Option<Decimal>| d.map_or(serde_json::Value::Null, |d| d.to_string().into());
             let keys = [

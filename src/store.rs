@@ -6,7 +6,7 @@
 //! never held across an `.await`, so a blocking lock is cheaper and cannot deadlock a task.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chrono::{DateTime, Utc};
@@ -35,6 +35,9 @@ pub struct Store {
     version: AtomicU64,
     changed: Notify,
     tap: OnceLock<broadcast::Sender<StoreEvent>>,
+    /// One bit per exchange whose feed is [`Feed::simulated`], readable without the lock
+    /// (headless asks for every line it prints).
+    simulated: AtomicU32,
 }
 
 /// Events buffered for a slow headless reader before it is told how many it missed.
@@ -48,6 +51,7 @@ impl Store {
             version: AtomicU64::new(0),
             changed: Notify::new(),
             tap: OnceLock::new(),
+            simulated: AtomicU32::new(0),
         })
     }
 
@@ -112,9 +116,27 @@ impl Store {
             reason: "starting".to_string(),
             history: VecDeque::new(),
             counters: Counters::default(),
+            simulated: false,
         });
         drop(inner);
         self.bump();
+    }
+
+    /// Mark a feed as fed by the simulator (its peer announced itself so). Kept for the
+    /// rest of the run.
+    pub fn mark_simulated(&self, exchange: ExchangeId, now: DateTime<Utc>) {
+        let bit = simulated_bit(exchange);
+        if self.simulated.fetch_or(bit, Ordering::AcqRel) & bit != 0 {
+            return;
+        }
+        feed_mut(&mut self.lock(), exchange, now).simulated = true;
+        tracing::warn!(%exchange, "the peer is the pricewire simulator: prices are made up");
+        self.bump();
+    }
+
+    /// Whether a feed is [`Feed::simulated`], without taking the lock.
+    pub fn is_simulated(&self, exchange: ExchangeId) -> bool {
+        self.simulated.load(Ordering::Acquire) & simulated_bit(exchange) != 0
     }
 
     /// Record a status change with its reason. Returns the transition recorded.
@@ -351,6 +373,10 @@ impl Store {
     }
 }
 
+fn simulated_bit(exchange: ExchangeId) -> u32 {
+    1 << (exchange as u32)
+}
+
 fn count(c: &mut Counters, bytes: usize, now: DateTime<Utc>) {
     c.frames_in += 1;
     c.bytes_in += bytes as u64;
@@ -368,6 +394,7 @@ fn feed_mut(inner: &mut Inner, exchange: ExchangeId, now: DateTime<Utc>) -> &mut
             reason: String::new(),
             history: VecDeque::new(),
             counters: Counters::default(),
+            simulated: false,
         });
         inner.feeds.len() - 1
     };

@@ -205,6 +205,33 @@ fn reader_hanging_up_ends_with_success() {
     std::fs::remove_dir_all(&run.dir).unwrap();
 }
 
+// Every line a simulated feed prints says so, whether the simulator is the binary's own
+// (`--demo`) or one reached by URL: the peer decides, not the flag.
+#[test]
+fn every_headless_line_of_a_simulated_feed_says_so() {
+    let (_rt, sim) = simulator();
+    for (name, venue) in [("sim-demo", Venue::Demo), ("sim-url", Venue::At(&sim))] {
+        let mut run = start(name, &venue, Some(12));
+        let mut types = Vec::new();
+        for _ in 0..12 {
+            let line = run.next_line();
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(v["simulated"], true, "{name}: {line}");
+            // Right after the exchange, where a reader's eye is.
+            assert!(
+                line.contains(r#""exchange":"kraken","simulated":true,"#),
+                "{name}: {line}"
+            );
+            types.push(v["type"].as_str().unwrap().to_string());
+        }
+        assert!(types.iter().any(|t| t == "status"), "{name}: {types:?}");
+        assert!(types.iter().any(|t| t == "ticker"), "{name}: {types:?}");
+        let status = run.wait();
+        assert!(status.success(), "{name}: {status:?}");
+        std::fs::remove_dir_all(&run.dir).unwrap();
+    }
+}
+
 /// Run the binary to its end (bounded), stdout and stderr piped, with `TERM` set.
 fn run_to_end(args: &[&str], term: &str) -> std::process::Output {
     let child = Command::new(env!("CARGO_BIN_EXE_pricewire"))

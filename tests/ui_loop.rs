@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use pricewire::app::keys::Action;
 use pricewire::app::state::{Mode, Status};
+use pricewire::app::title::WindowTitle;
 use pricewire::app::{App, LoopStats, run_loop};
 use pricewire::config::Config;
 use pricewire::feed::command::{Command, FeedHandle, Feeds};
@@ -506,4 +507,37 @@ async fn a_reconnect_message_goes_once_the_feed_is_back() {
     );
     app.sync(&store.snapshot());
     assert_eq!(app.view.status, None, "no longer true");
+}
+
+#[tokio::test]
+async fn the_window_title_says_which_venues_are_simulated() {
+    let (store, feeds, _commands) = market();
+    let titles = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&titles);
+    let mut app =
+        App::new(feeds, &Config::default(), None).with_title(WindowTitle::new(move |t: &str| {
+            seen.lock().unwrap().push(t.to_string());
+        }));
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    for simulated in [false, true] {
+        if simulated {
+            store.mark_simulated(ExchangeId::Kraken, Utc::now());
+        }
+        let (keys, events) = key_stream();
+        press(&keys, KeyCode::Char('q'));
+        drive(
+            &mut term,
+            events,
+            &store,
+            &mut app,
+            30,
+            CancellationToken::new(),
+        )
+        .await;
+    }
+    assert_eq!(
+        *titles.lock().unwrap(),
+        ["pricewire — kraken", "pricewire — kraken (SIMULATED)"]
+    );
+    assert!(screen_text(&term).contains("kraken ◇ SIMULATED ● LIVE"));
 }

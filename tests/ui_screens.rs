@@ -377,3 +377,73 @@ fn a_long_save_error_reads_in_full_80x24() {
     assert!(!message.contains('…'), "{lines:#?}");
     insta::assert_snapshot!(term.backend());
 }
+
+/// The simulator's kraken feed: `◇ SIMULATED` after the venue in the header, in a colour
+/// that is not LIVE's green.
+#[test]
+fn simulated_feed_80x24() {
+    let store = Store::new(StoreLimits::default());
+    kraken_market(&store, Source::Stream, 0.4);
+    store.mark_simulated(KRAKEN, ago(600.0));
+    let snap = store.snapshot();
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 80, 24);
+    insta::assert_snapshot!(term.backend());
+    let buf = term.backend().buffer();
+    let top: String = (0..80).map(|x| buf[(x, 0)].symbol()).collect();
+    let x = top.find("◇ SIMULATED").expect("the mark in the header");
+    let x = u16::try_from(top[..x].chars().count()).unwrap();
+    assert_eq!(buf[(x, 0)].fg, Color::LightMagenta);
+    assert!(
+        top.starts_with("pricewire  kraken ◇ SIMULATED ● LIVE"),
+        "{top}"
+    );
+}
+
+/// A simulated venue beside a real one: the header marks only the simulated one, and the
+/// across-venues figure built on its quote is marked too.
+#[test]
+fn simulated_beside_real_venue_100x30() {
+    let store = Store::new(StoreLimits::default());
+    kraken_market(&store, Source::Stream, 0.4);
+    store.mark_simulated(KRAKEN, ago(600.0));
+    store.add_feed(BINANCE, ago(600.0));
+    store.transition(
+        BINANCE,
+        FeedStatus::Connected,
+        "subscribed 1 symbol",
+        ago(590.0),
+    );
+    store.add_symbol(BINANCE, &sym("BTC/USD"), Some(2));
+    series(
+        &store,
+        BINANCE,
+        "BTC/USD",
+        Source::Stream,
+        1.0,
+        &["97100.00", "97122.95"],
+        "bid=97122.90 ask=97123.95 open=95901.20 vol=18234.50631",
+    );
+    let snap = store.snapshot();
+    let term = draw(&view_for(&snap), &snap, &Theme::default(), 100, 30);
+    insta::assert_snapshot!(term.backend());
+    let buf = term.backend().buffer();
+    let screen: Vec<String> = (0..30)
+        .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect())
+        .collect();
+    assert!(
+        screen[0].contains("kraken ◇ SIMULATED ● LIVE"),
+        "{}",
+        screen[0]
+    );
+    assert!(
+        screen[1].contains("binance ● LIVE") && !screen[1].contains("SIMULATED"),
+        "{}",
+        screen[1]
+    );
+    assert!(
+        screen
+            .iter()
+            .any(|l| l.contains("│BTC/USD   ◇ SIMULATED best bid")),
+        "{screen:#?}"
+    );
+}

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::keys::Action;
 use super::state::{HistoryPane, Mode, Prompt, RateMeter, RowKey, Sort, Status, ViewState, key};
+use super::title::WindowTitle;
 use crate::config::{self, Config};
 use crate::feed::command::{Command, Feeds};
 use crate::model::{ExchangeId, FeedStatus, Transition};
@@ -57,6 +58,7 @@ pub struct App {
     removed: Vec<RowKey>,
     undo: Vec<Edit>,
     reconnecting: Option<PendingReconnect>,
+    title: Option<WindowTitle>,
 }
 
 impl App {
@@ -83,6 +85,21 @@ impl App {
             removed: Vec::new(),
             undo: Vec::new(),
             reconnecting: None,
+            title: None,
+        }
+    }
+
+    /// Keep the window title saying which venues are shown and which are simulated.
+    #[must_use]
+    pub fn with_title(mut self, title: WindowTitle) -> Self {
+        self.title = Some(title);
+        self
+    }
+
+    /// After drawing `snapshot`: the window title for it, if a title is kept.
+    pub fn show_title(&mut self, snapshot: &Snapshot) {
+        if let Some(title) = &mut self.title {
+            title.show(snapshot);
         }
     }
 

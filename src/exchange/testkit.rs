@@ -81,6 +81,6 @@ pub fn merged_with(
         .row(exchange.id(), symbol.as_str())
         .and_then(|r| r.ticker.clone())
         .expect("the frames reached the row");
-    let line = serde_json::from_str(&crate::headless::ticker_line(&ticker)).expect("JSON");
+    let line = serde_json::from_str(&crate::headless::ticker_line(&ticker, false)).expect("JSON");
     (ticker, line)
 }

@@ -17,6 +17,19 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+/// The header the built-in simulator puts on every reply, the WebSocket upgrade included,
+/// so that a client learns on every connection, without asking, that the market behind it
+/// is made up. A real venue never sends it.
+pub const SIMULATOR_HEADER: &str = "x-pricewire-simulator";
+
+/// Whether a reply's headers announce the simulator ([`SIMULATOR_HEADER`] with any value).
+pub fn announces_simulator(headers: &hyper::HeaderMap) -> bool {
+    headers.contains_key(SIMULATOR_HEADER)
+}
+
+/// The upgrade response a WebSocket handshake ended with (status 101 and its headers).
+pub type Upgrade = tokio_tungstenite::tungstenite::handshake::client::Response;
+
 /// Any bidirectional byte stream.
 pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
@@ -217,12 +230,14 @@ fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
 
 /// Dial and complete the WebSocket handshake (TLS included for `wss://`), all within
 /// `timeout`. Frames and messages above `max_frame` bytes are refused by the reader.
+/// Returns the upgrade response too: its headers say who answered
+/// ([`announces_simulator`]).
 pub async fn connect_ws(
     connector: &dyn Connector,
     url: &str,
     max_frame: usize,
     timeout: Duration,
-) -> Result<Ws, NetError> {
+) -> Result<(Ws, Upgrade), NetError> {
     let t = target(url)?;
     let config = WebSocketConfig::default()
         .max_frame_size(Some(max_frame))
@@ -232,7 +247,6 @@ pub async fn connect_ws(
         let tls = tokio_tungstenite::Connector::Rustls(tls_config());
         tokio_tungstenite::client_async_tls_with_config(url, io, Some(config), Some(tls))
             .await
-            .map(|(ws, _)| ws)
             .map_err(ws_error)
     };
     tokio::time::timeout(timeout, attempt)
@@ -246,6 +260,8 @@ pub struct HttpReply {
     pub status: u16,
     pub retry_after: Option<Duration>,
     pub body: String,
+    /// The reply carried [`SIMULATOR_HEADER`].
+    pub simulated: bool,
 }
 
 /// One HTTP/1.1 request over a fresh connection, bounded in time and size. It goes
@@ -295,6 +311,7 @@ pub async fn http(
             .map_err(|e| NetError::Io(e.to_string()))?;
         let status = resp.status().as_u16();
         let retry_after = retry_after(resp.headers());
+        let simulated = announces_simulator(resp.headers());
         let body = Limited::new(resp.into_body(), max_body)
             .collect()
             .await
@@ -305,6 +322,7 @@ pub async fn http(
             status,
             retry_after,
             body: String::from_utf8_lossy(&body).into_owned(),
+            simulated,
         })
     };
     tokio::time::timeout(timeout, attempt)

@@ -1,5 +1,6 @@
 //! REST: the venue's pair list (for validation) and the ticker poller used while the
-//! WebSocket is down. Writes polled tickers to the store marked `Source::Rest`.
+//! WebSocket is down. Writes polled tickers to the store marked `Source::Rest`, and marks
+//! the feed simulated when a reply announces the simulator.
 
 use std::time::Duration;
 
@@ -37,6 +38,10 @@ async fn request(ctx: &FeedCtx, method: hyper::Method, path: &str) -> Result<Str
     let url = format!("{}{path}", ctx.rest_url.trim_end_matches('/'));
     let timeout = secs(ctx.cfg.rest_timeout_secs);
     let reply = net::http(ctx.connector.as_ref(), method, &url, MAX_BODY, timeout).await?;
+    // Whatever the status: a refusal from the simulator is still the simulator.
+    if reply.simulated {
+        ctx.store.mark_simulated(ctx.exchange.id(), (ctx.clock)());
+    }
     if reply.status == 200 {
         Ok(reply.body)
     } else {

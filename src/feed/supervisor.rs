@@ -110,13 +110,16 @@ impl Supervisor {
             }
         };
         let keep = KeepAlive::new(&ctx.cfg, ctx.exchange.as_ref(), boot.as_ref());
-        let ws = net::connect_ws(
+        let (ws, upgrade) = net::connect_ws(
             ctx.connector.as_ref(),
             &url,
             ctx.cfg.max_frame_bytes,
             timeout,
         )
         .await?;
+        if net::announces_simulator(upgrade.headers()) {
+            ctx.store.mark_simulated(ctx.exchange.id(), (ctx.clock)());
+        }
         Ok((ws, keep))
     }
 

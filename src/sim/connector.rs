@@ -1,6 +1,7 @@
 //! Dials the simulator over an in-memory pipe, for tests on tokio's paused time (real
 //! sockets would let paused time race ahead while they wait). The feed speaks to it with
-//! exactly the code it uses over TCP.
+//! exactly the code it uses over TCP, and the simulator answers with its TCP code too, so
+//! its replies announce it (`X-Pricewire-Simulator`) here as well.
 
 use std::sync::Arc;
 

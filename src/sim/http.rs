@@ -2,6 +2,7 @@
 //! on a venue WebSocket path becomes a session (`session.rs`), every other request is
 //! REST, answered by the venue's routes. Applies the handshake and REST scenarios
 //! (`refuse-ws`, `slow-connect`, `rest-429`, `rest-500`); never reads or writes frames.
+//! Every reply carries `X-Pricewire-Simulator: 1` ([`SIMULATOR_HEADER`]).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{self, HeaderValue};
+use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::venue::Venue;
 use super::{Scenario, Shared, bump, session};
+use crate::feed::net::SIMULATOR_HEADER;
 
 /// How long `slow-connect` holds the upgrade response.
 pub(super) const SLOW_CONNECT: Duration = Duration::from_secs(60);
@@ -41,7 +43,11 @@ pub(super) async fn serve_connection<I>(
     let service = service_fn(move |req| {
         let shared = Arc::clone(&shared);
         let venue = Arc::clone(&venue);
-        async move { Ok::<_, Infallible>(handle(shared, venue, req).await) }
+        async move {
+            let mut resp = handle(shared, venue, req).await;
+            announce(&mut resp);
+            Ok::<_, Infallible>(resp)
+        }
     });
     let conn = http1::Builder::new()
         .serve_connection(TokioIo::new(io), service)
@@ -51,6 +57,15 @@ pub(super) async fn serve_connection<I>(
         _ = conn => {}
         () = token.cancelled() => {}
     }
+}
+
+/// Every reply, REST or upgrade, error or not, says that it comes from the simulator, so
+/// no client can take its prices for a real market's.
+fn announce(resp: &mut Response<Body>) {
+    resp.headers_mut().insert(
+        HeaderName::from_static(SIMULATOR_HEADER),
+        HeaderValue::from_static("1"),
+    );
 }
 
 fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Body> {

@@ -111,6 +111,10 @@ pub struct Feed {
     /// Newest last.
     pub history: VecDeque<Arc<Transition>>,
     pub counters: Counters,
+    /// The peer announced itself as the built-in simulator (on a WebSocket upgrade or a
+    /// REST reply): the prices are made up. Set by what answered, never by a flag, and
+    /// kept for the rest of the run, since the rows may still hold its prices.
+    pub simulated: bool,
 }
 
 /// A consistent copy of the whole store, taken under one lock.
@@ -143,4 +147,15 @@ pub enum StoreEvent {
         symbol: String,
         message: String,
     },
+}
+
+impl StoreEvent {
+    /// The feed the event belongs to.
+    pub fn exchange(&self) -> ExchangeId {
+        match self {
+            StoreEvent::Ticker(t) => t.exchange,
+            StoreEvent::Status(t) => t.exchange,
+            StoreEvent::Error { exchange, .. } => *exchange,
+        }
+    }
 }

@@ -3,7 +3,9 @@
 //! is, and the spread between venues (negative when the books cross). A quote from a feed
 //! that is not live, or older than the stale threshold, never takes part: a dead venue's
 //! last price is not an opportunity. Such quotes are named on the line with why they are
-//! left out. Pure; reads the snapshot only.
+//! left out. A figure built on a simulated feed's quote says so (`◇ SIMULATED` after the
+//! symbol, `◇` after each such venue), so a made-up spread never passes for a real one.
+//! Pure; reads the snapshot only.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,17 +19,20 @@ use rust_decimal::Decimal;
 
 use super::format;
 use super::prices::{self, Mark};
+use super::status;
 use super::theme::Theme;
 use crate::model::ExchangeId;
 use crate::store::{Row, RowState, Snapshot};
 use crate::symbol::Symbol;
 
-/// One venue's quote and whether it came from REST polling.
+/// One venue's quote, whether it came from REST polling, and whether its feed is the
+/// simulator's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quote {
     pub price: Decimal,
     pub exchange: ExchangeId,
     pub polled: bool,
+    pub simulated: bool,
 }
 
 /// Best fresh quotes for one symbol quoted by several venues.
@@ -48,6 +53,11 @@ impl Cross {
     /// Best ask minus best bid; negative when one venue bids above another's ask.
     pub fn spread(&self) -> Option<Decimal> {
         self.best.map(|(bid, ask)| ask.price - bid.price)
+    }
+
+    /// Whether the best bid or ask comes from a simulated feed.
+    pub fn simulated(&self) -> bool {
+        self.best.is_some_and(|(b, a)| b.simulated || a.simulated)
     }
 
     /// Whether a fresh bid is above a fresh ask elsewhere.
@@ -79,7 +89,8 @@ pub fn crosses(snapshot: &Snapshot, stale_after: Duration, now: DateTime<Utc>) -
             decimals: None,
         });
         cross.decimals = cross.decimals.max(row.price_decimals);
-        let mark = prices::mark(row, snapshot.feed(row.exchange), stale_after, now);
+        let feed = snapshot.feed(row.exchange);
+        let mark = prices::mark(row, feed, stale_after, now);
         if !mark.is_fresh() {
             let age = format::age(t.received_ts, now);
             cross.excluded.push((row.exchange, mark.age_text(&age)));
@@ -89,6 +100,7 @@ pub fn crosses(snapshot: &Snapshot, stale_after: Duration, now: DateTime<Utc>) -
             price,
             exchange: row.exchange,
             polled: mark == Mark::Polled,
+            simulated: feed.is_some_and(|f| f.simulated),
         };
         cross.fresh.push(row.exchange);
         let (b, a) = cross.best.get_or_insert((quote(bid), quote(ask)));
@@ -152,14 +164,16 @@ pub fn draw(
 }
 
 /// `BTC/USD   best bid 100.2 coinbase · best ask 100.3 kraken polled · spread 0.1 ·
-/// binance stale 37s`
+/// binance stale 37s`; with a simulated quote in the figures,
+/// `BTC/USD   ◇ SIMULATED best bid 100.2 coinbase ◇ · best ask 100.3 kraken · spread 0.1`.
 pub fn line(c: &Cross, theme: &Theme) -> Line<'static> {
     let venue = |q: &Quote| {
-        if q.polled {
-            format!("{} polled", q.exchange)
-        } else {
-            q.exchange.to_string()
+        let polled = if q.polled { " polled" } else { "" };
+        let mut spans = vec![Span::raw(format!("{}{polled}", q.exchange))];
+        if q.simulated {
+            spans.push(Span::styled(" ◇", theme.simulated));
         }
+        spans
     };
     let mut spans = vec![Span::styled(
         format!("{:<10}", c.symbol.as_str()),
@@ -167,13 +181,22 @@ pub fn line(c: &Cross, theme: &Theme) -> Line<'static> {
     )];
     if let Some((bid, ask)) = c.best {
         let spread = ask.price - bid.price;
+        if c.simulated() {
+            // First, where the pane's width never cuts it off.
+            spans.push(Span::styled(status::SIMULATED, theme.simulated));
+            spans.push(Span::raw(" "));
+        }
         spans.push(Span::raw(format!(
-            "best bid {} {} · best ask {} {} · ",
-            format::price(bid.price, c.decimals),
-            venue(&bid),
-            format::price(ask.price, c.decimals),
-            venue(&ask),
+            "best bid {} ",
+            format::price(bid.price, c.decimals)
         )));
+        spans.extend(venue(&bid));
+        spans.push(Span::raw(format!(
+            " · best ask {} ",
+            format::price(ask.price, c.decimals)
+        )));
+        spans.extend(venue(&ask));
+        spans.push(Span::raw(" · "));
         spans.push(if c.crossed() {
             Span::styled(
                 format!("crossed by {}", format::price(-spread, c.decimals)),
@@ -377,6 +400,39 @@ mod tests {
         assert_eq!(
             text(c),
             "BTC/USD   best bid 100.10 okx · best ask 100.30 okx · spread 0.20 · binance stale 37s"
+        );
+    }
+
+    #[test]
+    fn figures_from_a_simulated_quote_say_so() {
+        let store = Store::new(StoreLimits::default());
+        let btc = Symbol::new("BTC", "USD");
+        live(&store, &[ExchangeId::Kraken, ExchangeId::Coinbase]);
+        store.mark_simulated(ExchangeId::Kraken, ago(50));
+        quote(&store, ExchangeId::Kraken, &btc, "100.00", "100.40");
+        quote(&store, ExchangeId::Coinbase, &btc, "100.10", "100.50");
+        let c = &crosses(&store.snapshot(), STALE, now())[0];
+        assert!(c.simulated());
+        assert_eq!(
+            text(c),
+            "BTC/USD   ◇ SIMULATED best bid 100.10 coinbase · best ask 100.40 kraken ◇ · spread 0.30"
+        );
+        let l = line(c, &Theme::default());
+        let marked: Vec<&str> = l
+            .spans
+            .iter()
+            .filter(|s| s.style == Theme::default().simulated)
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(marked, ["◇ SIMULATED", " ◇"]);
+
+        // Both best quotes real again: the figure is not marked.
+        quote(&store, ExchangeId::Coinbase, &btc, "100.10", "100.30");
+        let c = &crosses(&store.snapshot(), STALE, now())[0];
+        assert!(!c.simulated());
+        assert_eq!(
+            text(c),
+            "BTC/USD   best bid 100.10 coinbase · best ask 100.30 coinbase · spread 0.20"
         );
     }
 

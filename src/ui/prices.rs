@@ -199,8 +199,11 @@ fn draw_rows(
         let line_area = Rect::new(body.x, y, body.width, 1);
         let line = match entry {
             Entry::Group(ex) => {
-                let mut spans = vec![Span::styled(ex.as_str(), theme.header), Span::raw(" ")];
-                if let Some(feed) = snapshot.feed(*ex) {
+                let feed = snapshot.feed(*ex);
+                let simulated = feed.is_some_and(|f| f.simulated);
+                let mut spans = status::venue_spans(*ex, simulated, theme);
+                spans.push(Span::raw(" "));
+                if let Some(feed) = feed {
                     spans.push(status::badge(&feed.status, theme));
                 }
                 Line::from(spans)

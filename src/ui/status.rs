@@ -1,7 +1,9 @@
 //! The header: app name and one line per feed saying how its connection stands, as a glyph,
 //! a word and a colour, so it reads with colour off. When the screen is short of lines it
-//! says less: one line per state, or all states on one line ([`HeaderMode`]). Reads a [`Feed`] copy; never touches
-//! the feed itself.
+//! says less: one line per state, or all states on one line ([`HeaderMode`]). A feed whose
+//! peer is the built-in simulator has `◇ SIMULATED` after its venue's name in every mode,
+//! and in the window title ([`window_title`]). Reads a [`Feed`] copy; never touches the
+//! feed itself.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +19,10 @@ use crate::model::{ExchangeId, FeedStatus};
 use crate::store::{Feed, Snapshot};
 
 const APP: &str = "pricewire";
+
+/// What follows the name of a venue whose feed is the simulator's: a glyph no state uses
+/// and a word, so it reads the same with colour off.
+pub const SIMULATED: &str = "◇ SIMULATED";
 
 /// How much the header says, from most to least room taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,26 +49,63 @@ pub fn height(snapshot: &Snapshot, mode: HeaderMode, width: u16) -> Option<u16> 
 }
 
 /// Feeds grouped by the state they are in (`● LIVE`, `↻ RECONNECTING 2/5`, ...), in the
-/// order the states first appear: each group is the badge and the venue names.
-fn groups(snapshot: &Snapshot, theme: &Theme) -> Vec<(Span<'static>, Vec<ExchangeId>)> {
-    let mut groups: Vec<(Span<'static>, Vec<ExchangeId>)> = Vec::new();
+/// order the states first appear: each group is the badge and the venues (with whether
+/// each is simulated).
+fn groups(snapshot: &Snapshot, theme: &Theme) -> Vec<(Span<'static>, Vec<(ExchangeId, bool)>)> {
+    let mut groups: Vec<(Span<'static>, Vec<(ExchangeId, bool)>)> = Vec::new();
     for feed in &snapshot.feeds {
         let b = badge(&feed.status, theme);
+        let venue = (feed.exchange, feed.simulated);
         match groups.iter_mut().find(|(g, _)| g.content == b.content) {
-            Some((_, venues)) => venues.push(feed.exchange),
-            None => groups.push((b, vec![feed.exchange])),
+            Some((_, venues)) => venues.push(venue),
+            None => groups.push((b, vec![venue])),
         }
     }
     groups
 }
 
-fn group_spans(badge: Span<'static>, venues: &[ExchangeId], theme: &Theme) -> Vec<Span<'static>> {
+fn group_spans(
+    badge: Span<'static>,
+    venues: &[(ExchangeId, bool)],
+    theme: &Theme,
+) -> Vec<Span<'static>> {
     let mut spans = vec![badge];
-    for ex in venues {
+    for (ex, simulated) in venues {
         spans.push(Span::raw(" "));
-        spans.push(Span::styled(ex.as_str(), theme.header));
+        spans.extend(venue_spans(*ex, *simulated, theme));
     }
     spans
+}
+
+/// A venue's name, followed by `◇ SIMULATED` when its feed is the simulator's.
+pub fn venue_spans(exchange: ExchangeId, simulated: bool, theme: &Theme) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::styled(exchange.as_str(), theme.header)];
+    if simulated {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(SIMULATED, theme.simulated));
+    }
+    spans
+}
+
+/// The terminal window's title: `pricewire — kraken (SIMULATED), binance`, so that a
+/// window switcher or a tab bar tells made-up prices from real ones too.
+pub fn window_title(snapshot: &Snapshot) -> String {
+    let venues: Vec<String> = snapshot
+        .feeds
+        .iter()
+        .map(|f| {
+            if f.simulated {
+                format!("{} (SIMULATED)", f.exchange)
+            } else {
+                f.exchange.to_string()
+            }
+        })
+        .collect();
+    if venues.is_empty() {
+        APP.to_string()
+    } else {
+        format!("{APP} — {}", venues.join(", "))
+    }
 }
 
 fn one_line(snapshot: &Snapshot, theme: &Theme) -> Line<'static> {
@@ -103,7 +146,7 @@ pub fn draw(
         HeaderMode::PerFeed => {
             for (i, feed) in snapshot.feeds.iter().enumerate() {
                 let mut spans = lead(i);
-                spans.push(Span::styled(feed.exchange.as_str(), theme.header));
+                spans.extend(venue_spans(feed.exchange, feed.simulated, theme));
                 spans.push(Span::raw(" "));
                 spans.extend(feed_spans(
                     feed,
@@ -350,6 +393,60 @@ mod tests {
             Style::new().add_modifier(Modifier::DIM),
         );
         assert_eq!(buf, want);
+    }
+
+    #[test]
+    fn simulated_feeds_say_so_after_the_venue_in_every_mode() {
+        let store = Store::new(StoreLimits::default());
+        let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        for ex in [ExchangeId::Kraken, ExchangeId::Binance] {
+            store.add_feed(ex, t0);
+            store.transition(ex, FeedStatus::Connected, "", t0);
+        }
+        store.mark_simulated(ExchangeId::Kraken, t0);
+        let snap = store.snapshot();
+        let theme = Theme::default();
+        let text =
+            |line: &Line<'_>| -> String { line.spans.iter().map(|s| s.content.as_ref()).collect() };
+        assert_eq!(
+            text(&one_line(&snap, &theme)),
+            "pricewire  ● LIVE kraken ◇ SIMULATED binance"
+        );
+        assert_eq!(
+            window_title(&snap),
+            "pricewire — kraken (SIMULATED), binance"
+        );
+        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 2));
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(60, 2)).unwrap();
+        term.draw(|f| {
+            draw(
+                f,
+                f.area(),
+                &snap,
+                HeaderMode::PerFeed,
+                &BTreeMap::new(),
+                now(),
+                &theme,
+            );
+            buf = f.buffer_mut().clone();
+        })
+        .unwrap();
+        let row = |y: u16| -> String { (0..60).map(|x| buf[(x, y)].symbol()).collect() };
+        assert!(
+            row(0).starts_with("pricewire  kraken ◇ SIMULATED ● LIVE"),
+            "{}",
+            row(0)
+        );
+        assert!(
+            row(1).starts_with("           binance ● LIVE"),
+            "{}",
+            row(1)
+        );
+        assert_eq!(buf[(18, 0)].fg, Color::LightMagenta);
+        assert_ne!(buf[(18, 0)].fg, buf[(30, 0)].fg, "not LIVE's colour");
+
+        let empty = Store::new(StoreLimits::default()).snapshot();
+        assert_eq!(window_title(&empty), "pricewire");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! | `connecting` | `◌ CONNECTING`, `↻ RECONNECTING`, silent rows        | yellow         | 130   |
 //! | `fallback`   | `⇄ FALLBACK` (REST polling)                          | cyan           | 25    |
 //! | `offline`    | `✕ OFFLINE`, invalid symbols, errors                 | light-red      | 160   |
+//! | `simulated`  | `◇ SIMULATED`: the feed is the built-in simulator's  | light-magenta  | 127   |
 //! | `stale`      | rows older than `ui.stale_secs` (always also dimmed) | terminal's own | same  |
 //! | `header`     | the title bar and column headings (always bold)      | terminal's own | 236   |
 //! | `border`     | pane borders                                         | dark-gray      | 245   |
@@ -59,6 +60,8 @@ pub struct Theme {
     pub connecting: Style,
     pub fallback: Style,
     pub offline: Style,
+    /// `◇ SIMULATED`: a hue no state uses, so made-up prices never pass for live ones.
+    pub simulated: Style,
     pub stale: Style,
     pub header: Style,
     pub border: Style,
@@ -73,7 +76,7 @@ pub struct Theme {
 }
 
 /// Every key the `[theme]` table accepts.
-pub const THEME_KEYS: [&str; 11] = [
+pub const THEME_KEYS: [&str; 12] = [
     "preset",
     "up",
     "down",
@@ -81,6 +84,7 @@ pub const THEME_KEYS: [&str; 11] = [
     "connecting",
     "fallback",
     "offline",
+    "simulated",
     "stale",
     "header",
     "border",
@@ -145,11 +149,13 @@ impl Preset {
             (Preset::Dark, "down" | "offline") => Some(Color::LightRed),
             (Preset::Dark, "connecting") => Some(Color::Yellow),
             (Preset::Dark, "fallback") => Some(Color::Cyan),
+            (Preset::Dark, "simulated") => Some(Color::LightMagenta),
             (Preset::Dark, "border") => Some(Color::DarkGray),
             (Preset::Light, "up" | "live") => Some(Color::Indexed(28)),
             (Preset::Light, "down" | "offline") => Some(Color::Indexed(160)),
             (Preset::Light, "connecting") => Some(Color::Indexed(130)),
             (Preset::Light, "fallback") => Some(Color::Indexed(25)),
+            (Preset::Light, "simulated") => Some(Color::Indexed(127)),
             (Preset::Light, "header") => Some(Color::Indexed(236)),
             (Preset::Light, "border") => Some(Color::Indexed(245)),
             _ => None,
@@ -222,6 +228,7 @@ impl Theme {
             connecting: bold("connecting"),
             fallback: bold("fallback"),
             offline: bold("offline"),
+            simulated: bold("simulated"),
             stale: fg(colour("stale")).add_modifier(Modifier::DIM),
             header: bold("header"),
             border: fg(colour("border")),
@@ -403,6 +410,7 @@ mod tests {
                 ("connecting", t.connecting),
                 ("fallback", t.fallback),
                 ("offline", t.offline),
+                ("simulated", t.simulated),
                 ("header", t.header),
             ] {
                 let Some(fg) = style.fg else {
@@ -418,6 +426,17 @@ mod tests {
     }
 
     #[test]
+    fn simulated_has_a_hue_of_its_own() {
+        for preset in ["dark", "light"] {
+            let t = Theme::new(&map(&[("preset", text(preset))]), ColorMode::Color);
+            let simulated = t.simulated.fg.expect("a colour");
+            for other in [t.up, t.down, t.live, t.connecting, t.fallback, t.offline] {
+                assert_ne!(other.fg, Some(simulated), "{preset}");
+            }
+        }
+    }
+
+    #[test]
     fn no_color_keeps_modifiers_only() {
         let t = Theme::new(&map(&[("up", text("#00ff00"))]), ColorMode::NoColor);
         for style in [
@@ -427,6 +446,7 @@ mod tests {
             t.connecting,
             t.fallback,
             t.offline,
+            t.simulated,
             t.border,
         ] {
             assert_eq!(style.fg, None);
