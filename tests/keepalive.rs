@@ -141,3 +141,26 @@ async fn kucoin_pings_at_the_pace_its_token_reply_prescribes() {
     assert_eq!(rig.sim.stats().ws_sessions, 1);
     rig.stop().await;
 }
+
+/// KuCoin asks clients to wait for the `welcome` before subscribing: a venue slow to say it
+/// gets no request before it, and the symbols stream once it came.
+#[tokio::test(start_paused = true)]
+async fn kucoin_subscribes_only_after_the_welcome() {
+    let sim = SimConfig {
+        exchange: ExchangeId::Kucoin,
+        scenario: Scenario::Steady,
+        tick_interval: Duration::from_millis(200),
+        welcome_delay: Duration::from_secs(2),
+        ..SimConfig::default()
+    };
+    let rig = rig(sim, FeedConfig::default(), &["BTC/USDT", "ETH/USDT"]);
+    let snap = rig
+        .until(30, "both streaming", |s| {
+            updates(s, "BTC/USDT") > 3 && updates(s, "ETH/USDT") > 3
+        })
+        .await;
+    let stats = rig.sim.stats();
+    assert_eq!(stats.early_requests, 0, "{stats:?} {:#?}", history(&snap));
+    assert_eq!(stats.ws_sessions, 1);
+    rig.stop().await;
+}

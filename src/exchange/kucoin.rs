@@ -206,6 +206,10 @@ impl Exchange for Kucoin {
         Duration::from_secs(18)
     }
 
+    fn waits_for_welcome(&self) -> bool {
+        true
+    }
+
     fn ws_bootstrap_path(&self) -> Option<&'static str> {
         Some("/api/v1/bullet-public")
     }

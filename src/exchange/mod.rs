@@ -274,6 +274,12 @@ pub trait Exchange: Send + Sync + 'static {
         Duration::from_secs(10)
     }
 
+    /// Venues that greet each connection and want no request before the greeting
+    /// (KuCoin's `welcome`): the session waits for it before subscribing.
+    fn waits_for_welcome(&self) -> bool {
+        false
+    }
+
     /// Venues that hand out the WebSocket address over REST first (KuCoin's
     /// `bullet-public`): the path to POST to before every connect.
     fn ws_bootstrap_path(&self) -> Option<&'static str> {

@@ -82,6 +82,8 @@ struct Session<'a> {
     resync: bool,
     /// Last status the venue announced (`online` until told otherwise).
     venue_status: String,
+    /// Whether the venue has greeted this connection (a welcome or status frame).
+    welcomed: bool,
     /// The state this session last put the feed in: connected, quiet or maintenance.
     shown: FeedStatus,
     /// Whether that status lets data flow. While it does not (maintenance), silent
@@ -179,24 +181,43 @@ pub async fn run(
         resync: false,
         venue_status: "online".into(),
         shown: FeedStatus::Connected,
+        welcomed: false,
         venue_healthy: true,
         tickers: Vec::new(),
         events: Vec::new(),
         parse_errors_logged: 0,
     };
-    let wires = s.subs.wires();
-    if let Err(end) = s.subscribe(&wires).await {
-        return end;
-    }
-    for (_, sub) in s.subs.iter_mut() {
-        sub.subscribed_at = Some(started);
-    }
-
     let mut watch = Watch {
         silence,
         silence_deadline: started + silence,
         pong: None,
     };
+    if ctx.exchange.waits_for_welcome() {
+        // Requests sent before the welcome may be lost (KuCoin asks to wait for it).
+        let limit = secs(cfg.connect_timeout_secs);
+        while !s.welcomed {
+            let frame = tokio::select! {
+                frame = s.ws.next() => frame,
+                () = sleep_until(started + limit) => {
+                    return SessionEnd::Closed(format!(
+                        "no welcome from the venue within {} s",
+                        limit.as_secs()
+                    ));
+                }
+            };
+            if let Some(end) = s.on_frame(frame, &mut watch) {
+                return end;
+            }
+        }
+    }
+    let wires = s.subs.wires();
+    if let Err(end) = s.subscribe(&wires).await {
+        return end;
+    }
+    let subscribed = Instant::now();
+    for (_, sub) in s.subs.iter_mut() {
+        sub.subscribed_at = Some(subscribed);
+    }
     let mut next_ping = started + ping_every;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -79,6 +79,9 @@ pub struct SimConfig {
     /// The ping period a token reply prescribes (KuCoin's `bullet-public` `pingInterval`;
     /// documented value 18 s). Clients that follow it ping at this pace.
     pub prescribed_ping: Duration,
+    /// How long a connection waits before its welcome (or status) frame; a request that
+    /// arrives before it is refused, as a venue that is not ready would.
+    pub welcome_delay: Duration,
     /// Seeds the random walk and the garbage scenario: same seed, same prices.
     pub seed: u64,
     /// Wire names (`ETH-USDT`) whose subscribe requests are refused as a whole: a request
@@ -99,6 +102,7 @@ impl Default for SimConfig {
             tick_interval: Duration::from_millis(200),
             heartbeat_interval: Duration::from_secs(1),
             prescribed_ping: Duration::from_secs(18),
+            welcome_delay: Duration::ZERO,
             seed: 1,
             refuse: Vec::new(),
             lose_sequence: Vec::new(),
@@ -120,6 +124,8 @@ pub struct SimStats {
     /// Application-level pings answered.
     pub pings_answered: u64,
     pub rest_requests: u64,
+    /// Requests that arrived before the connection's welcome, and were refused.
+    pub early_requests: u64,
 }
 
 #[derive(Debug, Default)]
@@ -130,6 +136,7 @@ struct Counters {
     ticker_frames: AtomicU64,
     pongs: AtomicU64,
     rest: AtomicU64,
+    early_requests: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64, n: u64) {
@@ -398,6 +405,7 @@ impl SimServer {
             ticker_frames: get(&c.ticker_frames),
             pings_answered: get(&c.pongs),
             rest_requests: get(&c.rest),
+            early_requests: get(&c.early_requests),
         }
     }
 

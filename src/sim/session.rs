@@ -109,6 +109,27 @@ impl Session {
         self.venue.clock(chrono::Utc::now())
     }
 
+    /// Wait out [`super::SimConfig::welcome_delay`], refusing every request meanwhile.
+    async fn before_welcome(&mut self) -> Result<(), WsError> {
+        let until = Instant::now() + self.shared.cfg.welcome_delay;
+        loop {
+            let msg = tokio::select! {
+                () = sleep_until(until) => return Ok(()),
+                msg = self.ws.next() => msg,
+            };
+            let Some(msg) = msg else {
+                return Ok(());
+            };
+            if let Message::Text(text) = msg? {
+                self.shared.record_client_frame(text.as_str());
+                bump(&self.shared.counters.early_requests, 1);
+                if let Some(reply) = self.venue.refuse(text.as_str(), &self.conn) {
+                    self.ws.send(Message::text(reply)).await?;
+                }
+            }
+        }
+    }
+
     /// Whether ticker data may flow now.
     fn data_allowed(&self) -> bool {
         self.online && self.scenario != Scenario::AckedButSilent
@@ -126,6 +147,7 @@ impl Session {
         // withholds data.
         self.online = maintenance != Some(Maintenance::Status);
         if let Some(welcome) = self.venue.welcome(query, self.online, connection_id) {
+            self.before_welcome().await?;
             self.ws.send(Message::text(welcome)).await?;
         }
         let start = Instant::now();

@@ -96,6 +96,7 @@ impl Session<'_> {
                     watch.pong = None;
                 }
                 if let Some((status, healthy)) = handled.status {
+                    self.welcomed = true;
                     if healthy && !self.venue_healthy {
                         // Subscriptions get their full grace period from now.
                         for (_, sub) in self.subs.iter_mut() {
