@@ -156,3 +156,46 @@ async fn a_pair_ticking_every_two_minutes_is_never_resubscribed() {
     );
     rig.stop().await;
 }
+
+/// Acked, never fed, not even after a resubscribe and a reconnect: the symbols are polled
+/// over REST on the open connection, marked `rest`, and the history says so; the requests
+/// are paced (one a second here, however often the config would poll).
+#[tokio::test(start_paused = true)]
+async fn symbols_the_socket_never_feeds_are_polled_over_rest() {
+    let rig = common::memory(
+        Scenario::AckedButSilent,
+        common::fast_config(),
+        &["BTC/USD", "ETH/USD"],
+    );
+    let snap = rig
+        .until(60, "polled prices", |s| {
+            ["BTC/USD", "ETH/USD"].iter().all(|sym| {
+                s.row(ExchangeId::Kraken, sym)
+                    .and_then(pricewire::store::Row::source)
+                    .is_some_and(|src| src == pricewire::model::Source::Rest)
+            })
+        })
+        .await;
+    assert!(
+        common::has_reason(
+            &snap,
+            "BTC/USD, ETH/USD: no data on the WebSocket; polling over REST every 0.3 s"
+        ),
+        "{:#?}",
+        history(&snap)
+    );
+    assert_eq!(
+        rig.sim.stats().ws_sessions,
+        2,
+        "one reconnect, then polling"
+    );
+    assert_eq!(status(&snap), FeedStatus::Quiet, "polled is not live");
+    let before = rig.sim.stats().rest_requests;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let polls = rig.sim.stats().rest_requests - before;
+    assert!((9..=11).contains(&polls), "{polls} requests in 10 s");
+    let snap = rig.store.snapshot();
+    assert_eq!(rig.sim.stats().ws_sessions, 2, "{:#?}", history(&snap));
+    assert!(updates(&snap, "BTC/USD") >= 9);
+    rig.stop().await;
+}

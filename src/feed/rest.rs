@@ -73,12 +73,17 @@ pub async fn fetch_pairs(ctx: &FeedCtx) -> Result<PairList, RestError> {
 
 /// Poll tickers for every wanted symbol once and apply them. Returns how many arrived.
 pub async fn poll(ctx: &FeedCtx, subs: &Subs) -> Result<usize, RestError> {
-    let exchange = ctx.exchange.id();
     let rests = subs.rests();
-    if rests.is_empty() {
+    let refs: Vec<&str> = rests.iter().map(String::as_str).collect();
+    poll_some(ctx, subs, &refs).await
+}
+
+/// Poll REST tickers for some of `subs`, by their REST names.
+pub async fn poll_some(ctx: &FeedCtx, subs: &Subs, refs: &[&str]) -> Result<usize, RestError> {
+    let exchange = ctx.exchange.id();
+    if refs.is_empty() {
         return Ok(0);
     }
-    let refs: Vec<&str> = rests.iter().map(String::as_str).collect();
     // Names were guessed by the venue's naming rules when the pair list failed at start;
     // the reply may key tickers differently (Kraken: `XXBTZUSD` for `XBTUSD`), so the
     // list is fetched again to map them.
@@ -100,7 +105,7 @@ pub async fn poll(ctx: &FeedCtx, subs: &Subs) -> Result<usize, RestError> {
         }
     }
     let mut applied = 0;
-    for path in ctx.exchange.rest_ticker_paths(&refs) {
+    for path in ctx.exchange.rest_ticker_paths(refs) {
         let body = get(ctx, &path).await?;
         let tickers = ctx
             .exchange

@@ -84,6 +84,10 @@ struct Session<'a> {
     venue_status: String,
     /// Whether the venue has greeted this connection (a welcome or status frame).
     welcomed: bool,
+    /// Symbols polled over REST because the WebSocket sends nothing for them, and when
+    /// the next poll may go.
+    polling: usize,
+    rest_poll_at: Option<Instant>,
     /// The state this session last put the feed in: connected, quiet or maintenance.
     shown: FeedStatus,
     /// Whether that status lets data flow. While it does not (maintenance), silent
@@ -182,6 +186,8 @@ pub async fn run(
         venue_status: "online".into(),
         shown: FeedStatus::Connected,
         welcomed: false,
+        polling: 0,
+        rest_poll_at: None,
         venue_healthy: true,
         tickers: Vec::new(),
         events: Vec::new(),
@@ -274,6 +280,7 @@ pub async fn run(
                     return end;
                 }
                 show_quiet(&mut s, now, started, symbol_silence);
+                poll_silent_symbols(&mut s, now).await;
                 continue;
             }
             cmd = commands.recv() => {
@@ -412,6 +419,53 @@ async fn check_stalled_symbols(s: &mut Session<'_>, now: Instant) -> Option<Sess
         }
     }
     None
+}
+
+/// Requests at least this far apart when silent symbols are polled over REST (OKX and
+/// KuCoin take one request per instrument).
+const REST_REQUEST_SPACING: Duration = Duration::from_secs(1);
+
+/// Symbols the venue acked but never fed, even after a resubscribe and a reconnect, are
+/// polled over REST while the connection lives: their rows show `polled` prices (aged by
+/// the venue's own time), the history says so, and the requests are paced to
+/// `feed.rest_poll_secs`, at least [`REST_REQUEST_SPACING`] per request.
+async fn poll_silent_symbols(s: &mut Session<'_>, now: Instant) {
+    let ctx = s.ctx;
+    let exchange = ctx.exchange.id();
+    let silent: Vec<(String, String)> = s
+        .subs
+        .iter()
+        .filter(|(_, sub)| sub.resubscribes >= 2 && sub.last_data.is_none())
+        .map(|(symbol, sub)| (symbol.to_string(), sub.rest.clone()))
+        .collect();
+    if silent.len() != s.polling {
+        s.polling = silent.len();
+        if !silent.is_empty() {
+            let names: Vec<&str> = silent.iter().map(|(sym, _)| sym.as_str()).collect();
+            let every = secs(ctx.cfg.rest_poll_secs);
+            let reason = format!(
+                "{}: no data on the WebSocket; polling over REST every {} s",
+                names.join(", "),
+                every.as_secs_f64()
+            );
+            ctx.store
+                .transition(exchange, s.shown.clone(), &reason, (ctx.clock)());
+        }
+    }
+    if silent.is_empty() || s.rest_poll_at.is_some_and(|at| now < at) {
+        return;
+    }
+    let refs: Vec<&str> = silent.iter().map(|(_, rest)| rest.as_str()).collect();
+    let requests =
+        u32::try_from(ctx.exchange.rest_ticker_paths(&refs).len().max(1)).unwrap_or(u32::MAX);
+    let mut next = now + secs(ctx.cfg.rest_poll_secs).max(REST_REQUEST_SPACING * requests);
+    if let Err(e) = super::rest::poll_some(ctx, s.subs, &refs).await {
+        tracing::warn!(%exchange, reason = %e.reason, "REST poll of silent symbols failed");
+        if let Some(after) = e.retry_after {
+            next = next.max(now + after);
+        }
+    }
+    s.rest_poll_at = Some(next);
 }
 
 /// `45 s`, `2 min`, `0.5 s`.

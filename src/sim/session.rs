@@ -111,9 +111,14 @@ impl Session {
 
     /// Wait out [`super::SimConfig::welcome_delay`], refusing every request meanwhile.
     async fn before_welcome(&mut self) -> Result<(), WsError> {
-        let until = Instant::now() + self.shared.cfg.welcome_delay;
+        let delay = self.shared.cfg.welcome_delay;
+        if delay.is_zero() {
+            return Ok(());
+        }
+        let until = Instant::now() + delay;
         loop {
             let msg = tokio::select! {
+                biased;
                 () = sleep_until(until) => return Ok(()),
                 msg = self.ws.next() => msg,
             };

@@ -105,3 +105,25 @@ async fn readers_are_woken_and_tap_sees_every_event() {
         }
     }
 }
+
+#[test]
+fn polled_data_is_as_old_as_the_venue_says() {
+    let store = Store::new(StoreLimits::default());
+    let btc = Symbol::new("BTC", "USD");
+    store.add_symbol(ExchangeId::Kraken, &btc, Some(1));
+    // A halted market answers REST now with a quote from ten minutes ago.
+    let mut polled = t("100.0", 1_000);
+    polled.source = Source::Rest;
+    polled.exchange_ts = DateTime::from_timestamp(400, 0);
+    store.apply(polled);
+    let snap = store.snapshot();
+    let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
+    assert_eq!(row.updated_at(), DateTime::from_timestamp(400, 0));
+    // Streamed data is as old as its arrival: venue clocks are not trusted for that.
+    let mut streamed = t("101.0", 1_001);
+    streamed.exchange_ts = DateTime::from_timestamp(900, 0);
+    store.apply(streamed);
+    let snap = store.snapshot();
+    let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
+    assert_eq!(row.updated_at(), DateTime::from_timestamp(1_001, 0));
+}

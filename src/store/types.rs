@@ -71,9 +71,16 @@ pub struct Row {
 }
 
 impl Row {
-    /// When data last arrived for this row.
+    /// How current the row's data is: when it arrived; for polled data, the venue's own
+    /// time of the quote when the reply carries one (a halted market's REST ticker keeps
+    /// its old time, so polling it does not make it look fresh).
     pub fn updated_at(&self) -> Option<DateTime<Utc>> {
-        self.ticker.as_ref().map(|t| t.received_ts)
+        self.ticker
+            .as_ref()
+            .map(|t| match (t.source, t.exchange_ts) {
+                (Source::Rest, Some(at)) => at.min(t.received_ts),
+                _ => t.received_ts,
+            })
     }
 
     pub fn source(&self) -> Option<Source> {
