@@ -6,8 +6,9 @@
 # The simulator runs as its own process (`pricewire sim`), so the numbers are the
 # dashboard's alone. Measures, each from /proc/PID of the dashboard:
 #   1. time from launch to the first price drawn (tmux capture-pane polled every 5 ms);
-#   2. CPU % of one core over SECS s idle (scenario acked-but-silent: acks and heartbeats,
-#      no prices; the dashboard still redraws ages once a second);
+#   2. CPU % of one core over SECS s idle (a quiet market: steady with one update an hour,
+#      so after the first prices only heartbeats arrive and the connection stays as it is;
+#      the dashboard still redraws ages once a second);
 #   3. CPU % of one core over SECS s at 1,000 updates/s (steady, 100 pairs every 100 ms);
 #   4. RSS every 5 s while the simulator bursts as fast as the dashboard reads, with the
 #      updates received summed from the dashboard's own msg/s header, read every second.
@@ -81,7 +82,7 @@ done
 echo "first price drawn: $(( ($(date +%s%N) - start) / 1000000 )) ms after launch   [load $(load)]"
 
 # 2. Idle.
-start_sim acked-but-silent 200
+start_sim steady 3600000
 start_dashboard
 sleep 3
 echo "idle:              $(cpu_pct_over "$PID" "$SECS")   RSS $(rss_kb "$PID") kB   [load $(load)]"
