@@ -53,9 +53,11 @@ pub fn height(snapshot: &Snapshot, mode: HeaderMode, width: u16) -> Option<u16> 
 /// each is simulated).
 fn groups(snapshot: &Snapshot, theme: &Theme) -> Vec<(Span<'static>, Vec<(ExchangeId, bool)>)> {
     let mut groups: Vec<(Span<'static>, Vec<(ExchangeId, bool)>)> = Vec::new();
+    // When every feed is simulated the mark stands once, after the app's name.
+    let once = all_simulated(snapshot);
     for feed in &snapshot.feeds {
         let b = badge(&feed.status, theme);
-        let venue = (feed.exchange, feed.simulated);
+        let venue = (feed.exchange, feed.simulated && !once);
         match groups.iter_mut().find(|(g, _)| g.content == b.content) {
             Some((_, venues)) => venues.push(venue),
             None => groups.push((b, vec![venue])),
@@ -74,6 +76,22 @@ fn group_spans(
         spans.push(Span::raw(" "));
         spans.extend(venue_spans(*ex, *simulated, theme));
     }
+    spans
+}
+
+/// Whether there are several feeds and every one is the simulator's.
+fn all_simulated(snapshot: &Snapshot) -> bool {
+    snapshot.feeds.len() > 1 && snapshot.feeds.iter().all(|f| f.simulated)
+}
+
+/// `pricewire  ` before a grouped header; `pricewire ◇ SIMULATED  ` when every feed is.
+fn grouped_lead(snapshot: &Snapshot, theme: &Theme) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::styled(APP, theme.header)];
+    if all_simulated(snapshot) {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(SIMULATED, theme.simulated));
+    }
+    spans.push(Span::raw("  "));
     spans
 }
 
@@ -109,7 +127,7 @@ pub fn window_title(snapshot: &Snapshot) -> String {
 }
 
 fn one_line(snapshot: &Snapshot, theme: &Theme) -> Line<'static> {
-    let mut spans = vec![Span::styled(APP, theme.header), Span::raw("  ")];
+    let mut spans = grouped_lead(snapshot, theme);
     for (i, (b, venues)) in groups(snapshot, theme).into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme.dim));
@@ -159,7 +177,13 @@ pub fn draw(
         }
         HeaderMode::PerState => {
             for (i, (b, venues)) in groups(snapshot, theme).into_iter().enumerate() {
-                let mut spans = lead(i);
+                let first = grouped_lead(snapshot, theme);
+                let mut spans = if i == 0 {
+                    first
+                } else {
+                    let width: usize = first.iter().map(Span::width).sum();
+                    vec![Span::raw(" ".repeat(width))]
+                };
                 spans.extend(group_spans(b, &venues, theme));
                 lines.push(Line::from(spans));
             }
@@ -447,6 +471,46 @@ mod tests {
 
         let empty = Store::new(StoreLimits::default()).snapshot();
         assert_eq!(window_title(&empty), "pricewire");
+    }
+
+    #[test]
+    fn when_every_feed_is_simulated_a_grouped_header_says_it_once() {
+        let store = Store::new(StoreLimits::default());
+        let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        for ex in [ExchangeId::Kraken, ExchangeId::Binance, ExchangeId::Okx] {
+            store.add_feed(ex, t0);
+            store.transition(ex, FeedStatus::Connected, "", t0);
+            store.mark_simulated(ex, t0);
+        }
+        store.transition(ExchangeId::Okx, FeedStatus::Connecting, "", t0);
+        let snap = store.snapshot();
+        let theme = Theme::default();
+        let text =
+            |line: &Line<'_>| -> String { line.spans.iter().map(|s| s.content.as_ref()).collect() };
+        assert_eq!(
+            text(&one_line(&snap, &theme)),
+            "pricewire ◇ SIMULATED  ● LIVE kraken binance · ◌ CONNECTING okx"
+        );
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(60, 2)).unwrap();
+        term.draw(|f| {
+            draw(
+                f,
+                f.area(),
+                &snap,
+                HeaderMode::PerState,
+                &BTreeMap::new(),
+                now(),
+                &theme,
+            );
+        })
+        .unwrap();
+        let buf = term.backend().buffer().clone();
+        let row = |y: u16| -> String { (0..60).map(|x| buf[(x, y)].symbol()).collect() };
+        assert_eq!(
+            row(0).trim_end(),
+            "pricewire ◇ SIMULATED  ● LIVE kraken binance"
+        );
+        assert_eq!(row(1).trim_end(), "                       ◌ CONNECTING okx");
     }
 
     #[test]
