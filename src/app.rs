@@ -27,9 +27,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::feed::command::Feeds;
-use crate::store::Store;
 use crate::ui;
 use crate::ui::theme::{ColorMode, Theme};
+use pricewire_core::store::Store;
 pub use update::{App, Flow};
 
 /// How the loop ended, and how much it drew (tests check the frame cap with it).

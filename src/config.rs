@@ -65,8 +65,8 @@ impl Default for Config {
 /// What a venue watches when no symbol is given (none typed, none saved): two markets it
 /// lists, so a first start never shows an empty screen nor a market the venue lacks. Kraken
 /// and Coinbase quote in USD; the others list no USD books, only USDT.
-pub fn default_watchlist(exchange: crate::model::ExchangeId) -> &'static [&'static str] {
-    use crate::model::ExchangeId;
+pub fn default_watchlist(exchange: pricewire_core::model::ExchangeId) -> &'static [&'static str] {
+    use pricewire_core::model::ExchangeId;
     match exchange {
         ExchangeId::Kraken | ExchangeId::Coinbase => &["BTC/USD", "ETH/USD"],
         ExchangeId::Binance | ExchangeId::Bybit | ExchangeId::Okx | ExchangeId::Kucoin => {
@@ -197,12 +197,12 @@ impl Config {
             });
         };
         for e in &self.exchanges {
-            if let Err(m) = e.parse::<crate::model::ExchangeId>() {
+            if let Err(m) = e.parse::<pricewire_core::model::ExchangeId>() {
                 bad("exchanges", &m);
             }
         }
         for (venue, endpoint) in &self.endpoints {
-            if let Err(m) = venue.parse::<crate::model::ExchangeId>() {
+            if let Err(m) = venue.parse::<pricewire_core::model::ExchangeId>() {
                 bad(&format!("endpoints.{venue}"), &m);
             }
             for (key, url, schemes) in [
@@ -215,7 +215,7 @@ impl Config {
             }
         }
         for venue in self.quote_aliases.keys() {
-            if let Err(m) = venue.parse::<crate::model::ExchangeId>() {
+            if let Err(m) = venue.parse::<pricewire_core::model::ExchangeId>() {
                 bad(&format!("quote_aliases.{venue}"), &m);
             }
         }
@@ -553,7 +553,7 @@ mod tests {
 
     #[test]
     fn default_watchlists_name_markets_each_venue_lists() {
-        for id in crate::model::ExchangeId::ALL {
+        for id in pricewire_core::model::ExchangeId::ALL {
             // The simulator lists what the venue's recorded pair list holds.
             let sim = crate::sim::SimServer::in_memory(crate::sim::SimConfig {
                 exchange: id,

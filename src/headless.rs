@@ -3,7 +3,7 @@
 //! stdout is closed (`| head -5`) or on shutdown. Never draws anything.
 //!
 //! Every line of a feed whose peer announced itself as the simulator
-//! ([`crate::store::Feed::simulated`]) carries `"simulated":true` right after `exchange`;
+//! ([`pricewire_core::store::Feed::simulated`]) carries `"simulated":true` right after `exchange`;
 //! lines of real venues carry no such key, so they read as they always have.
 
 use std::io::{self, Write};
@@ -15,8 +15,8 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{FeedStatus, Ticker, Transition};
-use crate::store::{Store, StoreEvent};
+use pricewire_core::model::{FeedStatus, Ticker, Transition};
+use pricewire_core::store::{Store, StoreEvent};
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -237,7 +237,7 @@ fn write_event(out: &mut impl Write, event: &StoreEvent, simulated: bool) -> io:
 
 /// Print events until shutdown or until stdout is closed. A reader that falls behind is
 /// told how many events it missed (`{"type":"gap","skipped":N}`) instead of blocking feeds.
-/// Take `events` from [`crate::store::Store::events`] before the feeds start, so the first state
+/// Take `events` from [`pricewire_core::store::Store::events`] before the feeds start, so the first state
 /// changes and symbol errors are printed too.
 ///
 /// Ends with [`Ended::NothingToWatch`] once every feed is idle with nothing to watch (every
@@ -311,8 +311,8 @@ pub enum Ended {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ExchangeId, FeedStatus, Source};
-    use crate::symbol::Symbol;
+    use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+    use pricewire_core::symbol::Symbol;
 
     /// BTC/USD on Kraken, streamed, last 65000.10.
     fn btc_ticker() -> Ticker {

@@ -5,6 +5,11 @@
 //! fallback) → it writes into the shared [`store::Store`] → the dashboard (`app`, `ui`) and
 //! `headless` mode read snapshots of it. `sim` plays the venues on 127.0.0.1.
 
+// Transitional convenience: the engine modules now live in `pricewire-core` and are
+// re-exported here under their old paths, so `pricewire::model` and friends keep working
+// for the integration tests and benches while they move to `pricewire_core` directly.
+pub use pricewire_core::{model, sanitize, store, symbol};
+
 pub mod app;
 pub mod cli;
 pub mod config;
@@ -12,10 +17,6 @@ pub mod exchange;
 pub mod feed;
 pub mod headless;
 pub mod logging;
-pub mod model;
 pub mod run;
-pub mod sanitize;
 pub mod sim;
-pub mod store;
-pub mod symbol;
 pub mod ui;

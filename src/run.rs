@@ -14,10 +14,10 @@ use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::feed::command::Feeds;
 use crate::feed::{self, FeedCtx};
-use crate::model::ExchangeId;
 use crate::sim::{Scenario, SimConfig, SimServer};
-use crate::store::{Store, StoreLimits};
 use crate::{app, exchange, headless};
+use pricewire_core::model::ExchangeId;
+use pricewire_core::store::{Store, StoreLimits};
 
 /// Resolved settings for one run.
 pub struct Settings {

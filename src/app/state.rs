@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::model::ExchangeId;
-use crate::store::{Row, Snapshot};
-use crate::symbol::Symbol;
+use pricewire_core::model::ExchangeId;
+use pricewire_core::store::{Row, Snapshot};
+use pricewire_core::symbol::Symbol;
 
 /// What keys do right now.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -301,8 +301,8 @@ impl RateMeter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Source, Ticker};
-    use crate::store::{Store, StoreLimits};
+    use pricewire_core::model::{Source, Ticker};
+    use pricewire_core::store::{Store, StoreLimits};
 
     fn store_with(rows: &[(ExchangeId, &str, &str, &str)]) -> Snapshot {
         let store = Store::new(StoreLimits::default());

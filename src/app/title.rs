@@ -6,8 +6,8 @@
 
 use std::fmt;
 
-use crate::store::Snapshot;
 use crate::ui::status;
+use pricewire_core::store::Snapshot;
 
 /// Where the title goes, and what was last sent there.
 pub struct WindowTitle {

@@ -12,8 +12,8 @@ use super::state::{HistoryPane, Mode, Prompt, RateMeter, RowKey, Sort, Status, V
 use super::title::WindowTitle;
 use crate::config::{self, Config};
 use crate::feed::command::{Command, Feeds};
-use crate::model::{ExchangeId, FeedStatus, Transition};
-use crate::store::{RowState, Snapshot};
+use pricewire_core::model::{ExchangeId, FeedStatus, Transition};
+use pricewire_core::store::{RowState, Snapshot};
 
 /// Whether the loop goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,8 +18,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
-use crate::model::ExchangeId;
-use crate::symbol::{Instrument, PairList, Symbol};
+use pricewire_core::model::ExchangeId;
+use pricewire_core::symbol::{Instrument, PairList, Symbol};
 use wire::{BinanceApiError, BinanceBookTicker, BinanceExchangeInfo, BinanceHeader};
 use wire::{BinanceRestTicker, BinanceTicker};
 

@@ -20,8 +20,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
-use crate::model::{ExchangeId, Field};
-use crate::symbol::{Instrument, PairList, Symbol};
+use pricewire_core::model::{ExchangeId, Field};
+use pricewire_core::symbol::{Instrument, PairList, Symbol};
 use wire::BybitTickerList;
 use wire::{BybitInstruments, BybitMessage, BybitOrderbook, BybitResponse, BybitTicker};
 

@@ -23,8 +23,8 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
-use crate::model::ExchangeId;
-use crate::symbol::{Instrument, PairList, Symbol};
+use pricewire_core::model::ExchangeId;
+use pricewire_core::symbol::{Instrument, PairList, Symbol};
 use wire::{CoinbaseMessage, CoinbaseProduct, CoinbaseProductList};
 use wire::{CoinbaseSubscriptionsEvent, CoinbaseTickerEvent};
 

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker, parse_decimal};
-use crate::model::{Cleared, ExchangeId};
-use crate::symbol::{Instrument, PairList, Symbol};
+use pricewire_core::model::{Cleared, ExchangeId};
+use pricewire_core::symbol::{Instrument, PairList, Symbol};
 
 /// Kraken's own asset codes for assets everyone else names differently.
 const ASSET_ALIASES: &[(&str, &str)] = &[("XBT", "BTC"), ("XDG", "DOGE")];

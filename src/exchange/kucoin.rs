@@ -14,8 +14,8 @@ use self::wire::{
 use super::{
     Bootstrap, Event, Exchange, ParseError, Request, RequestIds, WireTicker, parse_decimal,
 };
-use crate::model::ExchangeId;
-use crate::symbol::{Instrument, PairList, Symbol};
+use pricewire_core::model::ExchangeId;
+use pricewire_core::symbol::{Instrument, PairList, Symbol};
 
 #[cfg(test)]
 mod tests;

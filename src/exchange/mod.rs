@@ -11,8 +11,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::model::{Cleared, ExchangeId, Field, Source, Ticker};
-use crate::symbol::{Instrument, PairList, Symbol};
+use pricewire_core::model::{Cleared, ExchangeId, Field, Source, Ticker};
+use pricewire_core::symbol::{Instrument, PairList, Symbol};
 
 pub mod binance;
 pub mod bybit;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use self::wire::{OkxArg, OkxFrame, OkxInstrument, OkxRequest, OkxTicker, rest_body};
 use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker, parse_decimal};
-use crate::model::ExchangeId;
-use crate::symbol::{Instrument, PairList, Symbol};
+use pricewire_core::model::ExchangeId;
+use pricewire_core::symbol::{Instrument, PairList, Symbol};
 
 #[cfg(test)]
 mod tests;

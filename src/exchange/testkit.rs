@@ -45,21 +45,21 @@ pub fn parse<'a>(exchange: &dyn Exchange, frame: &'a str) -> Vec<Event<'a>> {
 /// way the feed applies them (parse, normalise, merge), and its headless JSON line.
 pub fn merged(
     exchange: &dyn Exchange,
-    symbol: &crate::symbol::Symbol,
+    symbol: &pricewire_core::symbol::Symbol,
     frames: &[&str],
-) -> (crate::model::Ticker, serde_json::Value) {
+) -> (pricewire_core::model::Ticker, serde_json::Value) {
     merged_with(exchange, symbol, None, frames)
 }
 
 /// [`merged`] for a row whose pair list gave it `price_decimals`.
 pub fn merged_with(
     exchange: &dyn Exchange,
-    symbol: &crate::symbol::Symbol,
+    symbol: &pricewire_core::symbol::Symbol,
     price_decimals: Option<u32>,
     frames: &[&str],
-) -> (crate::model::Ticker, serde_json::Value) {
-    use crate::model::Source;
-    use crate::store::{Store, StoreLimits};
+) -> (pricewire_core::model::Ticker, serde_json::Value) {
+    use pricewire_core::model::Source;
+    use pricewire_core::store::{Store, StoreLimits};
     let store = Store::new(StoreLimits::default());
     store.add_symbol(exchange.id(), symbol, price_decimals);
     for (i, frame) in (0i64..).zip(frames) {

@@ -6,8 +6,8 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::mpsc;
 
-use crate::model::ExchangeId;
-use crate::symbol::{PairList, Symbol, SymbolError, parse_without_list};
+use pricewire_core::model::ExchangeId;
+use pricewire_core::symbol::{PairList, Symbol, SymbolError, parse_without_list};
 
 /// A request to one feed task.
 #[derive(Debug, Clone, PartialEq, Eq)]

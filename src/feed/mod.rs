@@ -20,11 +20,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::FeedConfig;
 use crate::exchange::Exchange;
-use crate::model::FeedStatus;
-use crate::store::{RowState, Store};
-use crate::symbol::{Instrument, Symbol};
 use command::{Command, FeedHandle, SharedPairs};
 use net::Connector;
+use pricewire_core::model::FeedStatus;
+use pricewire_core::store::{RowState, Store};
+use pricewire_core::symbol::{Instrument, Symbol};
 use subs::Subs;
 
 /// Wall-clock source; tests pass one that jumps.
@@ -133,7 +133,7 @@ async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
     for typed in inputs {
         // Escape sequences in typed text are removed before it is read as a symbol, so
         // `ESC[31mETH` is the `ETH` it shows as, not a market made of its letters.
-        let input = &crate::sanitize::clean(typed);
+        let input = &pricewire_core::sanitize::clean(typed);
         match command::resolve(&ctx.pairs, input) {
             Ok(symbol) => {
                 add_symbol(ctx, &mut subs, &symbol);
@@ -141,7 +141,7 @@ async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
             Err(e) => {
                 // Input that names no market at all still gets its error row, under the
                 // text as typed (cleaned), so the dashboard never drops it silently.
-                let symbol = crate::symbol::parse_without_list(input)
+                let symbol = pricewire_core::symbol::parse_without_list(input)
                     .unwrap_or_else(|_| Symbol::unparsed(input));
                 ctx.store
                     .set_row_state(exchange, &symbol, RowState::Invalid(e.to_string()));

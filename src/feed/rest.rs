@@ -8,8 +8,8 @@ use super::FeedCtx;
 use super::net::{self, NetError};
 use super::subs::Subs;
 use crate::config::secs;
-use crate::model::Source;
-use crate::symbol::PairList;
+use pricewire_core::model::Source;
+use pricewire_core::symbol::PairList;
 
 /// Largest REST body read (Kraken's full pair list is ~200 kB; Binance's a few MB).
 const MAX_BODY: usize = 16 << 20;
@@ -138,7 +138,7 @@ pub async fn poll_some(ctx: &FeedCtx, subs: &Subs, refs: &[&str]) -> Result<usiz
 }
 
 /// A wanted symbol the pair list knows under `name`.
-fn listed(ctx: &FeedCtx, subs: &Subs, name: &str) -> Option<crate::symbol::Symbol> {
+fn listed(ctx: &FeedCtx, subs: &Subs, name: &str) -> Option<pricewire_core::symbol::Symbol> {
     let guard = ctx
         .pairs
         .read()

@@ -16,9 +16,9 @@ use super::net::Ws;
 use super::subs::{Stall, Subs};
 use crate::config::{FeedConfig, secs};
 use crate::exchange::{Bootstrap, Event, Exchange, Request, RequestIds};
-use crate::model::FeedStatus;
-use crate::model::Ticker;
-use crate::store::RowState;
+use pricewire_core::model::FeedStatus;
+use pricewire_core::model::Ticker;
+use pricewire_core::store::RowState;
 
 mod end;
 mod read;

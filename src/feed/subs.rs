@@ -9,7 +9,7 @@ use foldhash::HashMap;
 
 use tokio::time::Instant;
 
-use crate::symbol::{Instrument, Symbol};
+use pricewire_core::symbol::{Instrument, Symbol};
 
 #[derive(Debug, Clone)]
 pub struct Sub {

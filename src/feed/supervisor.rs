@@ -22,7 +22,7 @@ use super::socket::KeepAlive;
 use super::subs::Subs;
 use super::{FeedCtx, rest, socket};
 use crate::config::secs;
-use crate::model::{FeedStatus, plural};
+use pricewire_core::model::{FeedStatus, plural};
 
 /// A session shorter than this that ends "as planned" is treated as a failure.
 const MIN_PLANNED_SESSION: std::time::Duration = std::time::Duration::from_secs(5);

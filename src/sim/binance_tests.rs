@@ -11,7 +11,7 @@ use super::market::{Market, Quote};
 use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, Subscriptions, Venue};
 use crate::exchange::binance::Binance as Adapter;
 use crate::exchange::{Event, Exchange, WireTicker};
-use crate::symbol::Symbol;
+use pricewire_core::symbol::Symbol;
 
 pub(super) fn d(text: &str) -> Decimal {
     text.parse().unwrap()

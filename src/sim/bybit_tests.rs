@@ -11,7 +11,7 @@ use super::market::Market;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
 use crate::exchange::bybit::Bybit as Adapter;
 use crate::exchange::{Event, Exchange};
-use crate::symbol::Symbol;
+use pricewire_core::symbol::Symbol;
 
 fn setup() -> (Bybit, Market) {
     let b = Bybit::new().unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::{Scenario, SimConfig, SimServer};
-use crate::model::ExchangeId;
+use pricewire_core::model::ExchangeId;
 
 /// Arguments of `pricewire sim`.
 #[derive(Debug, Clone, clap::Args)]

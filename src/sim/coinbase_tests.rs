@@ -11,7 +11,7 @@ use super::market::Market;
 use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Subscriptions, Venue};
 use crate::exchange::coinbase::Coinbase as Adapter;
 use crate::exchange::{Event, Exchange};
-use crate::symbol::Symbol;
+use pricewire_core::symbol::Symbol;
 
 /// The events of a frame, without the message number every Coinbase frame carries (read
 /// on its own in `ticker_envelopes_number_every_message_of_a_connection`).

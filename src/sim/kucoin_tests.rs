@@ -13,7 +13,7 @@ use super::market::{Market, Quote};
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
 use crate::exchange::kucoin::Kucoin as KucoinAdapter;
 use crate::exchange::{Event, Exchange, WireTicker};
-use crate::symbol::Symbol;
+use pricewire_core::symbol::Symbol;
 
 fn d(text: &str) -> Decimal {
     text.parse().unwrap()

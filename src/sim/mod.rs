@@ -59,7 +59,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::model::ExchangeId;
+use pricewire_core::model::ExchangeId;
 
 pub use cli::{SimArgs, run_cli};
 pub use connector::SimConnector;

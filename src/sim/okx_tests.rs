@@ -12,7 +12,7 @@ use super::okx::Okx;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
 use crate::exchange::okx::Okx as OkxAdapter;
 use crate::exchange::{Event, Exchange, WireTicker};
-use crate::symbol::Symbol;
+use pricewire_core::symbol::Symbol;
 
 fn d(text: &str) -> Decimal {
     text.parse().unwrap()

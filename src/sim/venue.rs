@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::ExchangeId;
+use pricewire_core::model::ExchangeId;
 
 use super::binance::Binance;
 use super::bybit::Bybit;

@@ -21,9 +21,9 @@ use super::format;
 use super::prices::{self, Mark};
 use super::status;
 use super::theme::Theme;
-use crate::model::ExchangeId;
-use crate::store::{Row, RowState, Snapshot};
-use crate::symbol::Symbol;
+use pricewire_core::model::ExchangeId;
+use pricewire_core::store::{Row, RowState, Snapshot};
+use pricewire_core::symbol::Symbol;
 
 /// One venue's quote, whether it came from REST polling, and whether its feed is the
 /// simulator's.
@@ -225,9 +225,9 @@ pub fn line(c: &Cross, theme: &Theme) -> Line<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FeedStatus, Source, Ticker};
-    use crate::store::{Store, StoreLimits};
     use chrono::TimeDelta;
+    use pricewire_core::model::{FeedStatus, Source, Ticker};
+    use pricewire_core::store::{Store, StoreLimits};
 
     const STALE: Duration = Duration::from_secs(30);
 

@@ -11,8 +11,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::theme::Theme;
 use super::{format, status};
 use crate::app::state::ViewState;
-use crate::model::{FeedStatus, Transition};
-use crate::store::Snapshot;
+use pricewire_core::model::{FeedStatus, Transition};
+use pricewire_core::store::Snapshot;
 
 /// Transitions of all feeds, newest first (ties keep feed order).
 pub fn entries(snapshot: &Snapshot) -> Vec<&Transition> {
@@ -127,8 +127,8 @@ fn name(s: &FeedStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ExchangeId;
-    use crate::store::{Store, StoreLimits};
+    use pricewire_core::model::ExchangeId;
+    use pricewire_core::store::{Store, StoreLimits};
 
     #[test]
     fn newest_first_across_feeds_and_scroll_clamped() {

@@ -42,7 +42,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::app::state::{HistoryPane, Mode, ViewState};
-use crate::store::Snapshot;
+use pricewire_core::store::Snapshot;
 use status::HeaderMode;
 use theme::Theme;
 

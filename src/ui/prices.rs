@@ -19,9 +19,9 @@ use super::format;
 use super::status;
 use super::theme::Theme;
 use crate::app::state::{ViewState, key, ordered};
-use crate::model::{ExchangeId, Source};
-use crate::store::{Direction, Feed, Row, RowState, Snapshot};
-use crate::symbol::Symbol;
+use pricewire_core::model::{ExchangeId, Source};
+use pricewire_core::store::{Direction, Feed, Row, RowState, Snapshot};
+use pricewire_core::symbol::Symbol;
 
 /// How long a changed last price stays highlighted.
 pub const FLASH: TimeDelta = TimeDelta::seconds(1);
@@ -102,7 +102,7 @@ fn draw_rows(
     let title = format::title(
         Span::styled(" Prices ", theme.header),
         &[
-            crate::model::plural(u64::try_from(count).unwrap_or(u64::MAX), "symbol"),
+            pricewire_core::model::plural(u64::try_from(count).unwrap_or(u64::MAX), "symbol"),
             format!("sort: {}", view.sort.label()),
         ],
         Style::new(),
@@ -307,7 +307,7 @@ fn interleaved(rows: &[&Row]) -> bool {
 }
 
 /// Whether a row is invalid because its venue does not list the symbol. The store keeps
-/// only the message, so this reads the wording of [`crate::symbol::SymbolError::Unknown`]
+/// only the message, so this reads the wording of [`pricewire_core::symbol::SymbolError::Unknown`]
 /// (a test pins it).
 fn not_listed(row: &Row) -> bool {
     match &row.state {

@@ -131,7 +131,7 @@ pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Promp
 /// The help overlay, centred over `area`, listing every key and, last, where the log is.
 pub fn help(frame: &mut Frame, area: Rect, log_file: Option<&std::path::Path>, theme: &Theme) {
     let log = log_file.map_or_else(|| "off".to_string(), |p| p.display().to_string());
-    let log = crate::sanitize::clean(&log);
+    let log = pricewire_core::sanitize::clean(&log);
     let rows: Vec<(&str, &str)> = HELP
         .iter()
         .copied()

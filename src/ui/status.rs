@@ -15,8 +15,8 @@ use ratatui::text::{Line, Span};
 
 use super::format;
 use super::theme::Theme;
-use crate::model::{ExchangeId, FeedStatus};
-use crate::store::{Feed, Snapshot};
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_core::store::{Feed, Snapshot};
 
 const APP: &str = "pricewire";
 
@@ -315,8 +315,8 @@ mod tests {
     use ratatui::widgets::Widget;
 
     use super::*;
-    use crate::store::{Store, StoreLimits};
     use crate::ui::theme::ColorMode;
+    use pricewire_core::store::{Store, StoreLimits};
 
     fn line_buffer(spans: Vec<Span<'static>>, width: u16) -> Buffer {
         let mut buf = Buffer::empty(Rect::new(0, 0, width, 1));

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::Binance;
 use crate::exchange::{Event, Exchange, ParseError, WireTicker};
-use crate::symbol::SymbolError;
+use pricewire_core::symbol::SymbolError;
 
 use crate::exchange::testkit::{self, line, text};
 
@@ -375,7 +375,7 @@ fn an_empty_book_side_clears_the_price() {
     // Binance prints an empty side as price and size zero.
     let both = r#"{"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}"#;
     let no_asks = r#"{"u":400900218,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"0.00000000","A":"0.00000000"}"#;
-    let bnb = crate::symbol::Symbol::new("BNB", "USDT");
+    let bnb = pricewire_core::symbol::Symbol::new("BNB", "USDT");
     let (t, line) = testkit::merged(&Binance, &bnb, &[both, no_asks]);
     assert_eq!(
         (text(t.bid), text(t.ask)),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::exchange::{WireTicker, de};
-use crate::model::Field;
+use pricewire_core::model::Field;
 
 /// The fields that say what a frame is, read before the typed body. Every event shape
 /// (`24hrTicker`, `depthUpdate`, `@bookTicker`, replies, errors) fits it; `b`/`a` are not

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::Bybit;
 use super::wire::fraction_to_percent;
 use crate::exchange::{Event, Exchange, ParseError, WireTicker, parse_decimal};
-use crate::symbol::SymbolError;
+use pricewire_core::symbol::SymbolError;
 
 use crate::exchange::testkit::{self, line, text};
 
@@ -407,7 +407,7 @@ fn an_empty_book_side_clears_the_price() {
     let both = r#"{"topic":"orderbook.1.ETHUSDT","ts":1786310819200,"type":"snapshot","data":{"s":"ETHUSDT","b":[["1923.27","1.0"]],"a":[["1923.28","2.1"]],"u":7,"seq":8}}"#;
     let no_bids = r#"{"topic":"orderbook.1.ETHUSDT","ts":1786310819300,"type":"snapshot","data":{"s":"ETHUSDT","b":[],"a":[["1923.28","2.1"]],"u":8,"seq":9}}"#;
     let empty = r#"{"topic":"orderbook.1.ETHUSDT","ts":1786310819400,"type":"snapshot","data":{"s":"ETHUSDT","b":[],"a":[],"u":9,"seq":10}}"#;
-    let eth = crate::symbol::Symbol::new("ETH", "USDT");
+    let eth = pricewire_core::symbol::Symbol::new("ETH", "USDT");
     let (t, line) = crate::exchange::testkit::merged(&Bybit, &eth, &[both, no_bids]);
     assert_eq!((text(t.bid), text(t.ask)), ("-".into(), "1923.28".into()));
     assert_eq!(line["bid"], serde_json::Value::Null);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::exchange::{ParseError, WireTicker, de};
-use crate::model::Field;
+use pricewire_core::model::Field;
 
 /// Every public-stream message: data pushes (`topic`, `ts`, `type`, `data`) and replies to
 /// requests (`op`, `success`, `ret_msg`, `req_id`, `conn_id`).

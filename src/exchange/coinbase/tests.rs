@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::Coinbase;
 use crate::exchange::{Event, Exchange, ParseError, WireTicker};
-use crate::symbol::SymbolError;
+use pricewire_core::symbol::SymbolError;
 
 use crate::exchange::testkit::{self, line, text};
 
@@ -408,7 +408,7 @@ fn derived_open_keeps_the_products_price_increment() {
     // percentage is rounded to the product's price increment (0.01), not to the last
     // price's digits.
     let frame = r#"{"channel":"ticker","timestamp":"2026-08-09T21:05:48.229198328Z","sequence_num":6,"events":[{"type":"update","tickers":[{"type":"ticker","product_id":"BTC-USD","price":"97010","price_percent_chg_24_h":"-1.23711684","best_bid":"97009.99","best_ask":"97010.00"}]}]}"#;
-    let btc = crate::symbol::Symbol::new("BTC", "USD");
+    let btc = pricewire_core::symbol::Symbol::new("BTC", "USD");
     let (t, line) = crate::exchange::testkit::merged_with(&Coinbase, &btc, Some(2), &[frame]);
     assert_eq!(text(t.open_24h), "98225.16");
     assert_eq!(text(t.change_24h), "-1215.16");

@@ -9,8 +9,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::exchange::{WireTicker, de};
-use crate::model::Field;
-use crate::symbol::Symbol;
+use pricewire_core::model::Field;
+use pricewire_core::symbol::Symbol;
 
 /// The envelope every Advanced Trade message shares: `channel`, `timestamp` (RFC 3339 with
 /// nanoseconds), `sequence_num`, `events`. `type`/`message`/`reason` are the error form.

@@ -13,7 +13,7 @@ use crate::exchange::{Event, ParseError, WireTicker};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::model::Field;
+use pricewire_core::model::Field;
 
 /// Every v2 message, as one envelope of optional fields.
 /// See docs: <https://docs.kraken.com/api/docs/websocket-v2/ticker>

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::{Kucoin, MAX_TOPICS_PER_REQUEST};
 use crate::exchange::{Event, Exchange, ParseError, WireTicker};
-use crate::model::ExchangeId;
-use crate::symbol::SymbolError;
+use pricewire_core::model::ExchangeId;
+use pricewire_core::symbol::SymbolError;
 
 use crate::exchange::testkit::{self, text};
 
@@ -434,7 +434,7 @@ fn rest_stats_ticker() {
 fn an_empty_book_side_clears_the_price() {
     let both = r#"{"type":"message","topic":"/market/ticker:BTC-USDT","subject":"trade.ticker","data":{"sequence":"1","price":"67000.1","size":"0.01","bestBid":"67000.0","bestBidSize":"1","bestAsk":"67000.2","bestAskSize":"1","time":1700000000000}}"#;
     let no_bids = r#"{"type":"message","topic":"/market/ticker:BTC-USDT","subject":"trade.ticker","data":{"sequence":"2","price":"67000.1","size":"0.01","bestBid":null,"bestBidSize":null,"bestAsk":"67000.3","bestAskSize":"1","time":1700000000100}}"#;
-    let btc = crate::symbol::Symbol::new("BTC", "USDT");
+    let btc = pricewire_core::symbol::Symbol::new("BTC", "USDT");
     let (t, line) = testkit::merged(&Kucoin, &btc, &[both, no_bids]);
     assert_eq!((text(t.bid), text(t.ask)), ("-".into(), "67000.3".into()));
     assert_eq!(line["bid"], serde_json::Value::Null);

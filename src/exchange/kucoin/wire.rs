@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::exchange::{ParseError, WireTicker, de};
-use crate::model::Field;
+use pricewire_core::model::Field;
 
 /// The REST success code.
 const OK: &str = "200000";

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{MAX_REQUEST_BYTES, Okx};
 use crate::exchange::{Event, Exchange, ParseError, WireTicker, parse_decimal};
-use crate::symbol::SymbolError;
+use pricewire_core::symbol::SymbolError;
 
 use crate::exchange::testkit::{self, text};
 
@@ -202,8 +202,9 @@ fn keep_alive_is_text_ping_every_20s() {
     assert_eq!(Okx.ping(5).as_deref(), Some("ping"));
     assert_eq!(Okx.ping_interval(), Duration::from_secs(20));
     assert_eq!(Okx.ws_bootstrap_path(), None);
-    let adapter = crate::exchange::adapter(crate::model::ExchangeId::Okx).expect("okx adapter");
-    assert_eq!(adapter.id(), crate::model::ExchangeId::Okx);
+    let adapter =
+        crate::exchange::adapter(pricewire_core::model::ExchangeId::Okx).expect("okx adapter");
+    assert_eq!(adapter.id(), pricewire_core::model::ExchangeId::Okx);
     assert_eq!(Okx.default_ws_url(), "wss://ws.okx.com:8443/ws/v5/public");
     assert_eq!(Okx.default_rest_url(), "https://www.okx.com");
 }
@@ -299,7 +300,7 @@ fn rest_ticker_one_request_per_instrument() {
 fn an_empty_book_side_clears_the_price() {
     let full = r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT","last":"30236","askPx":"30228.7","askSz":"1.5","bidPx":"30228.6","bidSz":"0.2","open24h":"29700.4","ts":"1652459224956"}]}"#;
     let no_bids = r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT","last":"30236","askPx":"30228.7","askSz":"1.5","bidPx":"","bidSz":"","open24h":"29700.4","ts":"1652459225000"}]}"#;
-    let btc = crate::symbol::Symbol::new("BTC", "USDT");
+    let btc = pricewire_core::symbol::Symbol::new("BTC", "USDT");
     let (t, line) = testkit::merged(&Okx, &btc, &[full, no_bids]);
     assert_eq!((text(t.bid), text(t.ask)), ("-".into(), "30228.7".into()));
     assert_eq!(line["bid"], serde_json::Value::Null);

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::exchange::{ParseError, WireTicker, de};
-use crate::model::Field;
+use pricewire_core::model::Field;
 
 /// One subscribe/unsubscribe request.
 /// See docs: <https://www.okx.com/docs-v5/en/#overview-websocket-subscribe>

@@ -8,9 +8,9 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use super::end::{close_text, read_error_text};
 use super::{Session, SessionEnd};
 use crate::exchange::Event;
-use crate::model::{FeedStatus, Source};
-use crate::store::RowState;
-use crate::symbol::Symbol;
+use pricewire_core::model::{FeedStatus, Source};
+use pricewire_core::store::RowState;
+use pricewire_core::symbol::Symbol;
 
 /// The watchdog deadlines frames move.
 pub(super) struct Watch {

@@ -1,9 +1,9 @@
 //! The table's line building: venue headings or a venue column, grouped "not listed"
 //! lines, the volume heading.
 use super::*;
-use crate::model::{FeedStatus, Ticker};
-use crate::store::{Store, StoreLimits};
-use crate::symbol::SymbolError;
+use pricewire_core::model::{FeedStatus, Ticker};
+use pricewire_core::store::{Store, StoreLimits};
+use pricewire_core::symbol::SymbolError;
 
 #[test]
 fn not_listed_reads_the_unknown_symbol_message() {
