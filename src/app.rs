@@ -26,9 +26,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::feed::command::Feeds;
 use crate::ui;
 use crate::ui::theme::{ColorMode, Theme};
+use pricewire_core::feed::command::Feeds;
 use pricewire_core::store::Store;
 pub use update::{App, Flow};
 

@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
+
+pub use pricewire_core::config::{FeedConfig, secs};
 
 mod save;
 pub use save::save_watchlist;
@@ -80,68 +81,6 @@ pub fn default_watchlist(exchange: pricewire_core::model::ExchangeId) -> &'stati
 pub struct Endpoint {
     pub ws_url: Option<String>,
     pub rest_url: Option<String>,
-}
-
-/// Every timing and limit of a feed. Seconds may be fractional.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct FeedConfig {
-    pub connect_timeout_secs: f64,
-    /// No frame at all (data, heartbeats and pongs all count) for this long → reconnect
-    /// (0 = one ping period plus the pong timeout).
-    pub silence_secs: f64,
-    /// Ping period (0 = what the venue prescribes or documents).
-    pub ping_interval_secs: f64,
-    /// A ping unanswered this long → reconnect (0 = the venue's own limit, else 10 s).
-    pub pong_timeout_secs: f64,
-    pub backoff_initial_secs: f64,
-    pub backoff_max_secs: f64,
-    /// Failed connects before falling back to REST polling.
-    pub max_attempts: u32,
-    /// A connection must stay healthy this long before the attempt counter resets.
-    pub stable_secs: f64,
-    pub rest_poll_secs: f64,
-    pub rest_timeout_secs: f64,
-    /// A subscription acked but silent this long is resubscribed.
-    pub symbol_silence_secs: f64,
-    /// Consecutive failed sessions that open the circuit breaker.
-    pub breaker_threshold: u32,
-    /// How long an open breaker waits before a half-open probe.
-    pub breaker_cooldown_secs: f64,
-    /// Larger frames drop the connection (bytes).
-    pub max_frame_bytes: usize,
-    /// Kraken ticker trigger: "bbo" (every best bid/offer change) or "trades".
-    pub event_trigger: String,
-    /// Transitions kept per feed.
-    pub history: usize,
-}
-
-impl Default for FeedConfig {
-    fn default() -> Self {
-        FeedConfig {
-            connect_timeout_secs: 10.0,
-            silence_secs: 0.0,
-            ping_interval_secs: 0.0,
-            pong_timeout_secs: 0.0,
-            backoff_initial_secs: 1.0,
-            backoff_max_secs: 30.0,
-            max_attempts: 5,
-            stable_secs: 30.0,
-            rest_poll_secs: 5.0,
-            rest_timeout_secs: 10.0,
-            symbol_silence_secs: 15.0,
-            breaker_threshold: 10,
-            breaker_cooldown_secs: 60.0,
-            max_frame_bytes: 1 << 20,
-            event_trigger: "bbo".into(),
-            history: 1000,
-        }
-    }
-}
-
-/// Seconds from config, clamped to something a timer can hold.
-pub fn secs(v: f64) -> Duration {
-    Duration::from_secs_f64(v.clamp(0.0, 86_400.0 * 365.0))
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -236,42 +175,8 @@ impl Config {
         if !["symbol", "change", "volume"].contains(&self.ui.sort.as_str()) {
             bad("ui.sort", "must be \"symbol\", \"change\" or \"volume\"");
         }
-        if let Err(m) = self
-            .feed
-            .event_trigger
-            .parse::<crate::exchange::kraken::EventTrigger>()
-        {
-            bad("feed.event_trigger", &m);
-        }
-        let f = &self.feed;
-        for (key, v) in [
-            ("feed.silence_secs", f.silence_secs),
-            ("feed.ping_interval_secs", f.ping_interval_secs),
-            ("feed.pong_timeout_secs", f.pong_timeout_secs),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                bad(
-                    key,
-                    "must be 0 (the venue's own) or a positive number of seconds",
-                );
-            }
-        }
-        for (key, v) in [
-            ("feed.connect_timeout_secs", f.connect_timeout_secs),
-            ("feed.backoff_initial_secs", f.backoff_initial_secs),
-            ("feed.backoff_max_secs", f.backoff_max_secs),
-            ("feed.rest_poll_secs", f.rest_poll_secs),
-            ("feed.rest_timeout_secs", f.rest_timeout_secs),
-        ] {
-            if !(v.is_finite() && v > 0.0) {
-                bad(key, "must be a positive number of seconds");
-            }
-        }
-        if f.max_attempts == 0 {
-            bad("feed.max_attempts", "must be at least 1");
-        }
-        if f.max_frame_bytes < 1024 {
-            bad("feed.max_frame_bytes", "must be at least 1024");
+        for (key, why) in self.feed.problems() {
+            bad(key, &why);
         }
         problems.sort_by_key(|p| p.0);
         problems.into_iter().map(|p| p.1).collect()

@@ -8,13 +8,11 @@
 // Transitional convenience: the engine modules now live in `pricewire-core` and are
 // re-exported here under their old paths, so `pricewire::model` and friends keep working
 // for the integration tests and benches while they move to `pricewire_core` directly.
-pub use pricewire_core::{model, sanitize, store, symbol};
+pub use pricewire_core::{exchange, feed, model, sanitize, store, symbol};
 
 pub mod app;
 pub mod cli;
 pub mod config;
-pub mod exchange;
-pub mod feed;
 pub mod headless;
 pub mod logging;
 pub mod run;

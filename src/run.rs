@@ -12,10 +12,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::Cli;
 use crate::config::{self, Config};
-use crate::feed::command::Feeds;
-use crate::feed::{self, FeedCtx};
 use crate::sim::{Scenario, SimConfig, SimServer};
-use crate::{app, exchange, headless};
+use crate::{app, headless};
+use pricewire_core::exchange;
+use pricewire_core::feed::command::Feeds;
+use pricewire_core::feed::{self, FeedCtx};
 use pricewire_core::model::ExchangeId;
 use pricewire_core::store::{Store, StoreLimits};
 

@@ -11,7 +11,7 @@ use super::keys::Action;
 use super::state::{HistoryPane, Mode, Prompt, RateMeter, RowKey, Sort, Status, ViewState, key};
 use super::title::WindowTitle;
 use crate::config::{self, Config};
-use crate::feed::command::{Command, Feeds};
+use pricewire_core::feed::command::{Command, Feeds};
 use pricewire_core::model::{ExchangeId, FeedStatus, Transition};
 use pricewire_core::store::{RowState, Snapshot};
 

@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use super::binance::Binance;
 use super::market::{Market, Quote};
 use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, Subscriptions, Venue};
-use crate::exchange::binance::Binance as Adapter;
-use crate::exchange::{Event, Exchange, WireTicker};
+use pricewire_core::exchange::binance::Binance as Adapter;
+use pricewire_core::exchange::{Event, Exchange, WireTicker};
 use pricewire_core::symbol::Symbol;
 
 pub(super) fn d(text: &str) -> Decimal {

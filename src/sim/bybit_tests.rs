@@ -9,8 +9,8 @@ use super::binance_tests::{d, events, quote, split};
 use super::bybit::Bybit;
 use super::market::Market;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
-use crate::exchange::bybit::Bybit as Adapter;
-use crate::exchange::{Event, Exchange};
+use pricewire_core::exchange::bybit::Bybit as Adapter;
+use pricewire_core::exchange::{Event, Exchange};
 use pricewire_core::symbol::Symbol;
 
 fn setup() -> (Bybit, Market) {

@@ -9,8 +9,8 @@ use super::binance_tests::{d, quote, split};
 use super::coinbase::Coinbase;
 use super::market::Market;
 use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Subscriptions, Venue};
-use crate::exchange::coinbase::Coinbase as Adapter;
-use crate::exchange::{Event, Exchange};
+use pricewire_core::exchange::coinbase::Coinbase as Adapter;
+use pricewire_core::exchange::{Event, Exchange};
 use pricewire_core::symbol::Symbol;
 
 /// The events of a frame, without the message number every Coinbase frame carries (read

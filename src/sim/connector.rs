@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::SimServer;
-use crate::feed::net::{BoxFuture, BoxIo, Connector, NetError};
+use pricewire_core::feed::net::{BoxFuture, BoxIo, Connector, NetError};
 
 pub struct SimConnector {
     sim: Arc<SimServer>,

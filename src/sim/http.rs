@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::venue::Venue;
 use super::{Scenario, Shared, bump, session};
-use crate::feed::net::SIMULATOR_HEADER;
+use pricewire_core::feed::net::SIMULATOR_HEADER;
 
 /// How long `slow-connect` holds the upgrade response.
 pub(super) const SLOW_CONNECT: Duration = Duration::from_secs(60);

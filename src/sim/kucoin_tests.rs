@@ -11,8 +11,8 @@ use serde_json::Value;
 use super::kucoin::Kucoin;
 use super::market::{Market, Quote};
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
-use crate::exchange::kucoin::Kucoin as KucoinAdapter;
-use crate::exchange::{Event, Exchange, WireTicker};
+use pricewire_core::exchange::kucoin::Kucoin as KucoinAdapter;
+use pricewire_core::exchange::{Event, Exchange, WireTicker};
 use pricewire_core::symbol::Symbol;
 
 fn d(text: &str) -> Decimal {

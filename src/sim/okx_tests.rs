@@ -10,8 +10,8 @@ use rust_decimal::Decimal;
 use super::market::{Market, Quote};
 use super::okx::Okx;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
-use crate::exchange::okx::Okx as OkxAdapter;
-use crate::exchange::{Event, Exchange, WireTicker};
+use pricewire_core::exchange::okx::Okx as OkxAdapter;
+use pricewire_core::exchange::{Event, Exchange, WireTicker};
 use pricewire_core::symbol::Symbol;
 
 fn d(text: &str) -> Decimal {

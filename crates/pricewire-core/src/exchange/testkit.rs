@@ -1,0 +1,111 @@
+//! Helpers shared by the venue parse tests: recorded frames from the repository's
+//! `tests/fixtures/recorded` (a missing file fails the test, naming it), exact decimal text,
+//! and a parse that fails the test on error. Built for this crate's tests and, with the
+//! `test-util` feature, for other crates' tests.
+
+use rust_decimal::Decimal;
+
+use super::{Event, Exchange};
+
+/// The repository's `tests/fixtures`, whichever crate's tests run: this crate lives two
+/// folders below the repository root.
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
+
+/// The folder of `venue`'s recorded frames and bodies.
+pub fn recorded_dir(venue: &str) -> String {
+    format!("{FIXTURES}/recorded/{venue}")
+}
+
+/// A recorded file of `venue`. A missing or unreadable file fails the test with its path:
+/// a test over recordings never passes without reading them.
+pub fn recorded(venue: &str, file: &str) -> String {
+    let path = format!("{}/{file}", recorded_dir(venue));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("recorded fixture {path} cannot be read: {e}"))
+}
+
+/// Line `n` (1-based) of a recorded file.
+pub fn line(text: &str, n: usize) -> &str {
+    text.lines().nth(n - 1).expect("fixture line exists")
+}
+
+/// Decimal text with its scale kept, `-` when absent.
+pub fn text(d: Option<Decimal>) -> String {
+    d.map_or_else(|| "-".to_string(), |d| d.to_string())
+}
+
+/// Parse a frame that must parse.
+pub fn parse<'a>(exchange: &dyn Exchange, frame: &'a str) -> Vec<Event<'a>> {
+    let mut out = Vec::new();
+    exchange
+        .parse(frame, &mut out)
+        .unwrap_or_else(|e| panic!("{frame}: {e}"));
+    out
+}
+
+/// The row a fresh store holds after `frames` of one market were applied in order, the
+/// way the feed applies them (parse, normalise, merge), and its prices as JSON text (see
+/// [`price_line`]).
+pub fn merged(
+    exchange: &dyn Exchange,
+    symbol: &crate::symbol::Symbol,
+    frames: &[&str],
+) -> (crate::model::Ticker, serde_json::Value) {
+    merged_with(exchange, symbol, None, frames)
+}
+
+/// [`merged`] for a row whose pair list gave it `price_decimals`.
+pub fn merged_with(
+    exchange: &dyn Exchange,
+    symbol: &crate::symbol::Symbol,
+    price_decimals: Option<u32>,
+    frames: &[&str],
+) -> (crate::model::Ticker, serde_json::Value) {
+    use crate::model::Source;
+    use crate::store::{Store, StoreLimits};
+    let store = Store::new(StoreLimits::default());
+    store.add_symbol(exchange.id(), symbol, price_decimals);
+    for (i, frame) in (0i64..).zip(frames) {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000 + i, 0).expect("time");
+        for event in parse(exchange, frame) {
+            if let Event::Ticker(w) = event {
+                store.apply(w.into_ticker(
+                    exchange.id(),
+                    symbol.clone(),
+                    price_decimals,
+                    Source::Stream,
+                    at,
+                ));
+            }
+        }
+    }
+    let snap = store.snapshot();
+    let ticker = snap
+        .row(exchange.id(), symbol.as_str())
+        .and_then(|r| r.ticker.clone())
+        .expect("the frames reached the row");
+    let line = price_line(&ticker);
+    (ticker, line)
+}
+
+/// A row's prices as JSON: each decimal a string of its exact digits, `null` when absent,
+/// `exchange_ts` in RFC 3339 with microseconds. The same shape as the headless output's
+/// price fields (whose own writer the binary's tests check), without the binary.
+pub fn price_line(t: &crate::model::Ticker) -> serde_json::Value {
+    let d = |v: Option<Decimal>| v.map_or(serde_json::Value::Null, |d| d.to_string().into());
+    serde_json::json!({
+        "last": d(t.last),
+        "bid": d(t.bid),
+        "ask": d(t.ask),
+        "open_24h": d(t.open_24h),
+        "change_24h": d(t.change_24h),
+        "change_pct_24h": d(t.change_pct_24h),
+        "high_24h": d(t.high_24h),
+        "low_24h": d(t.low_24h),
+        "volume_24h": d(t.volume_24h),
+        "vwap_24h": d(t.vwap_24h),
+        "exchange_ts": t
+            .exchange_ts
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+    })
+}

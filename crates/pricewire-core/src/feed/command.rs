@@ -1,0 +1,197 @@
+//! What the UI (or a test) may ask of a running feed, and the handle it asks through.
+//! Symbols are validated on the caller's side against the pair list the feed loaded, so an
+//! error can be shown at once in the add prompt.
+
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::mpsc;
+
+use crate::model::ExchangeId;
+use crate::symbol::{PairList, Symbol, SymbolError, parse_without_list};
+
+/// A request to one feed task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Drop the connection and connect again now, resetting the attempt counter.
+    Reconnect,
+    /// Subscribe a symbol on the live connection.
+    Add(Symbol),
+    /// Unsubscribe a symbol and drop its row.
+    Remove(Symbol),
+    /// Close the connection and end the task.
+    Shutdown,
+}
+
+/// The pair list a feed loaded, shared with its handles for validation.
+pub type SharedPairs = Arc<RwLock<Option<PairList>>>;
+
+/// Resolve typed input against a loaded pair list, or by spelling alone without one.
+pub fn resolve(pairs: &SharedPairs, input: &str) -> Result<Symbol, SymbolError> {
+    let guard = pairs
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match guard.as_ref() {
+        Some(list) if !list.is_empty() => list.resolve(input).map(|i| i.symbol.clone()),
+        _ => parse_without_list(input),
+    }
+}
+
+/// A cheap, cloneable way to talk to one feed.
+#[derive(Debug, Clone)]
+pub struct FeedHandle {
+    pub exchange: ExchangeId,
+    tx: mpsc::Sender<Command>,
+    pairs: SharedPairs,
+}
+
+/// Why a command did not reach a feed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FeedGone {
+    /// The feed task is gone (shut down or crashed beyond restart).
+    #[error("the {0} feed is not running")]
+    Stopped(ExchangeId),
+    /// Its command queue is full: the feed has not taken a command for a while.
+    #[error(
+        "the {0} feed is busy: {QUEUE} commands are still waiting for it; try again in a moment"
+    )]
+    Busy(ExchangeId),
+}
+
+/// Commands a feed's queue holds.
+pub const QUEUE: usize = 64;
+
+impl FeedHandle {
+    pub fn new(exchange: ExchangeId, tx: mpsc::Sender<Command>, pairs: SharedPairs) -> Self {
+        FeedHandle {
+            exchange,
+            tx,
+            pairs,
+        }
+    }
+
+    /// Resolve a typed symbol against the venue's pair list (or, before the list has
+    /// loaded or if it could not be fetched, by its spelling alone).
+    pub fn resolve(&self, input: &str) -> Result<Symbol, SymbolError> {
+        resolve(&self.pairs, input)
+    }
+
+    /// Queue a command without waiting. Commands are few and the queue is short; a full
+    /// queue means the task is wedged, which is reported rather than waited on.
+    pub fn send(&self, cmd: Command) -> Result<(), FeedGone> {
+        self.tx.try_send(cmd).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => FeedGone::Busy(self.exchange),
+            mpsc::error::TrySendError::Closed(_) => FeedGone::Stopped(self.exchange),
+        })
+    }
+}
+
+/// All running feeds, routing typed symbols (`binance:BTC/USDT`) to the right one.
+#[derive(Debug, Clone, Default)]
+pub struct Feeds {
+    handles: Vec<FeedHandle>,
+}
+
+/// Why typed input did not name a symbol of a running feed.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("no feed for {0} is running (start it with --exchange)")]
+    NoFeed(ExchangeId),
+    #[error("{0}")]
+    Exchange(String),
+    #[error(transparent)]
+    Symbol(#[from] SymbolError),
+}
+
+impl Feeds {
+    pub fn new(handles: Vec<FeedHandle>) -> Self {
+        Feeds { handles }
+    }
+
+    pub fn handles(&self) -> &[FeedHandle] {
+        &self.handles
+    }
+
+    pub fn get(&self, exchange: ExchangeId) -> Option<&FeedHandle> {
+        self.handles.iter().find(|h| h.exchange == exchange)
+    }
+
+    /// Resolve `exchange:SYMBOL` on that venue, or a plain `SYMBOL` on every running venue
+    /// that lists it (as symbols on the command line are). An error only when no venue
+    /// takes it: one venue's message as it is, several venues' joined (identical messages
+    /// once).
+    pub fn resolve(&self, input: &str) -> Result<Vec<(ExchangeId, Symbol)>, InputError> {
+        let input = input.trim();
+        if let Some((venue, rest)) = input.split_once(':')
+            && let Ok(id) = venue.parse::<ExchangeId>()
+        {
+            let handle = self.get(id).ok_or(InputError::NoFeed(id))?;
+            return Ok(vec![(id, handle.resolve(rest)?)]);
+        }
+        let first = self
+            .handles
+            .first()
+            .ok_or_else(|| InputError::Exchange("no feed is running".into()))?;
+        if self.handles.len() == 1 {
+            return Ok(vec![(first.exchange, first.resolve(input)?)]);
+        }
+        let mut found = Vec::new();
+        let mut errors: Vec<(ExchangeId, String)> = Vec::new();
+        for h in &self.handles {
+            match h.resolve(input) {
+                Ok(sym) => found.push((h.exchange, sym)),
+                Err(e) => errors.push((h.exchange, e.to_string())),
+            }
+        }
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        let same = errors.windows(2).all(|w| w[0].1 == w[1].1);
+        Err(InputError::Exchange(if same {
+            errors.swap_remove(0).1
+        } else {
+            errors
+                .iter()
+                .map(|(ex, e)| format!("{ex}: {e}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }))
+    }
+
+    /// Send to one feed.
+    pub fn send(&self, exchange: ExchangeId, cmd: Command) -> Result<(), FeedGone> {
+        self.get(exchange)
+            .ok_or(FeedGone::Stopped(exchange))?
+            .send(cmd)
+    }
+
+    /// Send to every feed (reconnect all, shut down all).
+    pub fn broadcast(&self, cmd: &Command) {
+        for h in &self.handles {
+            let _ = h.send(cmd.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_is_busy_and_a_closed_one_is_stopped() {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let pairs: SharedPairs = Arc::new(std::sync::RwLock::new(None));
+        let handle = FeedHandle::new(ExchangeId::Kraken, tx, pairs);
+        for _ in 0..QUEUE {
+            handle.send(Command::Reconnect).unwrap();
+        }
+        let busy = handle.send(Command::Reconnect).unwrap_err();
+        assert_eq!(busy, FeedGone::Busy(ExchangeId::Kraken));
+        assert_eq!(
+            busy.to_string(),
+            "the kraken feed is busy: 64 commands are still waiting for it; try again in a moment"
+        );
+        drop(rx);
+        let gone = handle.send(Command::Reconnect).unwrap_err();
+        assert_eq!(gone.to_string(), "the kraken feed is not running");
+    }
+}

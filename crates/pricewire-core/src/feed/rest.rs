@@ -1,0 +1,148 @@
+//! REST: the venue's pair list (for validation) and the ticker poller used while the
+//! WebSocket is down. Writes polled tickers to the store marked `Source::Rest`, and marks
+//! the feed simulated when a reply announces the simulator.
+
+use std::time::Duration;
+
+use super::FeedCtx;
+use super::net::{self, NetError};
+use super::subs::Subs;
+use crate::config::secs;
+use crate::model::Source;
+use crate::symbol::PairList;
+
+/// Largest REST body read (Kraken's full pair list is ~200 kB; Binance's a few MB).
+const MAX_BODY: usize = 16 << 20;
+
+/// A REST failure, with the wait the venue asked for (HTTP 429 `Retry-After`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestError {
+    pub reason: String,
+    pub retry_after: Option<Duration>,
+}
+
+impl From<NetError> for RestError {
+    fn from(e: NetError) -> Self {
+        let retry_after = match &e {
+            NetError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        };
+        RestError {
+            reason: format!("REST: {e}"),
+            retry_after,
+        }
+    }
+}
+
+async fn request(ctx: &FeedCtx, method: hyper::Method, path: &str) -> Result<String, RestError> {
+    let url = format!("{}{path}", ctx.rest_url.trim_end_matches('/'));
+    let timeout = secs(ctx.cfg.rest_timeout_secs);
+    let reply = net::http(ctx.connector.as_ref(), method, &url, MAX_BODY, timeout).await?;
+    // Whatever the status: a refusal from the simulator is still the simulator.
+    if reply.simulated {
+        ctx.store.mark_simulated(ctx.exchange.id(), (ctx.clock)());
+    }
+    if reply.status == 200 {
+        Ok(reply.body)
+    } else {
+        Err(NetError::Status {
+            status: reply.status,
+            retry_after: reply.retry_after,
+        }
+        .into())
+    }
+}
+
+async fn get(ctx: &FeedCtx, path: &str) -> Result<String, RestError> {
+    request(ctx, hyper::Method::GET, path).await
+}
+
+/// POST with an empty body (KuCoin's WebSocket token).
+pub async fn post(ctx: &FeedCtx, path: &str) -> Result<String, RestError> {
+    request(ctx, hyper::Method::POST, path).await
+}
+
+/// Fetch and parse the venue's market list.
+pub async fn fetch_pairs(ctx: &FeedCtx) -> Result<PairList, RestError> {
+    let body = get(ctx, ctx.exchange.pair_list_path()).await?;
+    ctx.exchange.parse_pair_list(&body).map_err(|e| RestError {
+        reason: format!("pair list: {e}"),
+        retry_after: None,
+    })
+}
+
+/// Poll tickers for every wanted symbol once and apply them. Returns how many arrived.
+pub async fn poll(ctx: &FeedCtx, subs: &Subs) -> Result<usize, RestError> {
+    let rests = subs.rests();
+    let refs: Vec<&str> = rests.iter().map(String::as_str).collect();
+    poll_some(ctx, subs, &refs).await
+}
+
+/// Poll REST tickers for some of `subs`, by their REST names.
+pub async fn poll_some(ctx: &FeedCtx, subs: &Subs, refs: &[&str]) -> Result<usize, RestError> {
+    let exchange = ctx.exchange.id();
+    if refs.is_empty() {
+        return Ok(0);
+    }
+    // Names were guessed by the venue's naming rules when the pair list failed at start;
+    // the reply may key tickers differently (Kraken: `XXBTZUSD` for `XBTUSD`), so the
+    // list is fetched again to map them.
+    let missing = ctx
+        .pairs
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .is_none();
+    if missing {
+        match fetch_pairs(ctx).await {
+            Ok(list) => {
+                *ctx.pairs
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(list);
+            }
+            // Told to wait (429): no second request now.
+            Err(e) if e.retry_after.is_some() => return Err(e),
+            Err(_) => {}
+        }
+    }
+    let mut applied = 0;
+    for path in ctx.exchange.rest_ticker_paths(refs) {
+        let body = get(ctx, &path).await?;
+        let tickers = ctx
+            .exchange
+            .parse_rest_ticker(&body)
+            .map_err(|e| RestError {
+                reason: format!("REST ticker: {e}"),
+                retry_after: None,
+            })?;
+        let now = (ctx.clock)();
+        let resolved: Vec<_> = tickers
+            .into_iter()
+            .filter_map(|w| {
+                let symbol = subs
+                    .by_rest(&w.symbol)
+                    .or_else(|| subs.by_wire(&w.symbol))
+                    .cloned()
+                    .or_else(|| listed(ctx, subs, &w.symbol))?;
+                let decimals = subs.price_decimals(&symbol);
+                Some(w.into_ticker(exchange, symbol, decimals, Source::Rest, now))
+            })
+            .collect();
+        applied += resolved.len();
+        ctx.store.apply_all(resolved);
+    }
+    ctx.store.with_counters(exchange, |c| {
+        c.rest_polls += 1;
+        c.last_poll_at = Some((ctx.clock)());
+    });
+    Ok(applied)
+}
+
+/// A wanted symbol the pair list knows under `name`.
+fn listed(ctx: &FeedCtx, subs: &Subs, name: &str) -> Option<crate::symbol::Symbol> {
+    let guard = ctx
+        .pairs
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let symbol = guard.as_ref()?.resolve(name).ok()?.symbol.clone();
+    subs.iter().any(|(s, _)| *s == symbol).then_some(symbol)
+}
