@@ -97,7 +97,7 @@ fn rest_url(text: &str) -> Result<String, String> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Play an exchange on 127.0.0.1 (prints `listening on ADDR` first).
-    Sim(crate::sim::SimArgs),
+    Sim(pricewire_sim::SimArgs),
 }
 
 #[cfg(test)]

@@ -460,9 +460,9 @@ mod tests {
     fn default_watchlists_name_markets_each_venue_lists() {
         for id in pricewire_core::model::ExchangeId::ALL {
             // The simulator lists what the venue's recorded pair list holds.
-            let sim = crate::sim::SimServer::in_memory(crate::sim::SimConfig {
+            let sim = pricewire_sim::SimServer::in_memory(pricewire_sim::SimConfig {
                 exchange: id,
-                ..crate::sim::SimConfig::default()
+                ..pricewire_sim::SimConfig::default()
             });
             let listed = sim.symbols();
             for symbol in default_watchlist(id) {

@@ -12,13 +12,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::Cli;
 use crate::config::{self, Config};
-use crate::sim::{Scenario, SimConfig, SimServer};
 use crate::{app, headless};
 use pricewire_core::exchange;
 use pricewire_core::feed::command::Feeds;
 use pricewire_core::feed::{self, FeedCtx};
 use pricewire_core::model::ExchangeId;
 use pricewire_core::store::{Store, StoreLimits};
+use pricewire_sim::{Scenario, SimConfig, SimServer};
 
 /// Resolved settings for one run.
 pub struct Settings {

@@ -28,7 +28,7 @@ use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, RestReply};
 use super::venue::{Subscriptions, Template, Venue};
 
 /// The bundled `GET /api/v3/brokerage/market/products` body, static fields only.
-pub(super) const PRODUCTS: &str = include_str!("../../assets/coinbase-market-products.json");
+pub(super) const PRODUCTS: &str = include_str!("../../../assets/coinbase-market-products.json");
 
 /// One product entry, the fields the simulator reads.
 /// See docs: <https://docs.cdp.coinbase.com/advanced-trade/reference/retailbrokerageapi_getpublicproducts>

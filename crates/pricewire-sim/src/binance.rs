@@ -31,7 +31,7 @@ use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, RestReply, 
 use super::venue::{Template, Venue};
 
 /// The bundled `GET /api/v3/exchangeInfo` body, in Binance's real format.
-pub(super) const EXCHANGE_INFO: &str = include_str!("../../assets/binance-exchange-info.json");
+pub(super) const EXCHANGE_INFO: &str = include_str!("../../../assets/binance-exchange-info.json");
 
 /// Decimals Binance prints prices and quantities with.
 pub(super) const WIRE_DECIMALS: u32 = 8;

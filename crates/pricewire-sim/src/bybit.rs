@@ -26,7 +26,8 @@ use super::venue::Venue;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
 
 /// The bundled `GET /v5/market/instruments-info?category=spot` body, in Bybit's format.
-pub(super) const INSTRUMENTS: &str = include_str!("../../assets/bybit-instruments-info-spot.json");
+pub(super) const INSTRUMENTS: &str =
+    include_str!("../../../assets/bybit-instruments-info-spot.json");
 
 /// One `result.list[]` entry, the fields the simulator reads.
 /// See docs: <https://bybit-exchange.github.io/docs/v5/market/instrument>

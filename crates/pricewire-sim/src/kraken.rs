@@ -19,7 +19,7 @@ use super::venue::{
 };
 
 /// The bundled `GET /0/public/AssetPairs` body, in Kraken's real format.
-pub(super) const ASSET_PAIRS: &str = include_str!("../../assets/kraken-asset-pairs.json");
+pub(super) const ASSET_PAIRS: &str = include_str!("../../../assets/kraken-asset-pairs.json");
 
 /// Engine version reported in the status frame (the recorded one).
 const VERSION: &str = "2.0.10";

@@ -18,7 +18,7 @@ use super::venue::Venue;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
 
 /// The bundled `GET /api/v5/public/instruments?instType=SPOT` body, in OKX's format.
-pub(super) const INSTRUMENTS: &str = include_str!("../../assets/okx-instruments.json");
+pub(super) const INSTRUMENTS: &str = include_str!("../../../assets/okx-instruments.json");
 
 /// The text OKX pushes about 30 s before closing connections for an upgrade.
 const UPGRADE_NOTICE: &str = r#"{"event":"notice","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","code":"64008"}"#;

@@ -25,7 +25,7 @@ use super::venue::Venue;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
 
 /// The bundled `GET /api/v2/symbols` body, in `KuCoin`'s format.
-pub(super) const SYMBOLS: &str = include_str!("../../assets/kucoin-symbols.json");
+pub(super) const SYMBOLS: &str = include_str!("../../../assets/kucoin-symbols.json");
 
 /// How often `/market/snapshot` pushes.
 const SNAPSHOT_PERIOD: Duration = Duration::from_secs(2);
