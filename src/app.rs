@@ -126,6 +126,7 @@ where
     let second = Duration::from_secs(1);
     let mut tick = tokio::time::interval_at(Instant::now() + second, second);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut versions = store.watch();
     let mut stats = LoopStats::default();
     let mut dirty = true;
     let mut drawn_version = None;
@@ -176,7 +177,10 @@ where
                 Some(Ok(Event::Resize(..))) => dirty = true,
                 Some(Ok(_)) => {}
             },
-            () = store.changed() => {
+            r = versions.changed() => {
+                if r.is_err() {
+                    break;
+                }
                 if drawn_version != Some(store.version()) {
                     dirty = true;
                 }

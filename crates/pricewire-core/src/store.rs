@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chrono::{DateTime, Utc};
 use foldhash::HashMap;
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{broadcast, watch};
 
 use crate::model::{ExchangeId, FeedStatus, Ticker, Transition};
 use crate::sanitize;
@@ -33,7 +33,8 @@ pub struct Store {
     inner: Mutex<Inner>,
     limits: StoreLimits,
     version: AtomicU64,
-    changed: Notify,
+    /// The version, for readers that wait for the next change (any number of them).
+    changed: watch::Sender<u64>,
     tap: OnceLock<broadcast::Sender<StoreEvent>>,
     /// One bit per exchange whose feed is [`Feed::simulated`], readable without the lock
     /// (headless asks for every line it prints).
@@ -49,7 +50,7 @@ impl Store {
             inner: Mutex::new(Inner::default()),
             limits,
             version: AtomicU64::new(0),
-            changed: Notify::new(),
+            changed: watch::Sender::new(0),
             tap: OnceLock::new(),
             simulated: AtomicU32::new(0),
         })
@@ -64,8 +65,8 @@ impl Store {
     }
 
     fn bump(&self) {
-        self.version.fetch_add(1, Ordering::Release);
-        self.changed.notify_one();
+        let v = self.version.fetch_add(1, Ordering::Release) + 1;
+        self.changed.send_replace(v);
     }
 
     fn emit(&self, event: impl FnOnce() -> StoreEvent) {
@@ -89,9 +90,11 @@ impl Store {
         self.version.load(Ordering::Acquire)
     }
 
-    /// Resolves after the next change (or at once if one happened since the last call).
-    pub async fn changed(&self) {
-        self.changed.notified().await;
+    /// A receiver of the store's version for one reader: its `changed()` resolves once the
+    /// store changed after what that reader last saw, so a reader that starts waiting
+    /// after a change still sees it, and every reader is woken, however many there are.
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 
     pub fn snapshot(&self) -> Snapshot {

@@ -94,8 +94,16 @@ fn network_text_is_sanitised_on_entry() {
 async fn readers_are_woken_and_tap_sees_every_event() {
     let store = Store::new(StoreLimits::default());
     let mut events = store.events();
+    let (mut first, mut second) = (store.watch(), store.watch());
     store.add_symbol(ExchangeId::Kraken, &Symbol::new("BTC", "USD"), None);
-    store.changed().await;
+    // Every reader is woken, each waiting after the change happened.
+    for reader in [&mut first, &mut second] {
+        tokio::time::timeout(std::time::Duration::from_secs(5), reader.changed())
+            .await
+            .expect("woken")
+            .unwrap();
+        assert_eq!(*reader.borrow_and_update(), store.version());
+    }
     store.apply(t("1", 1));
     store.apply(t("2", 2));
     for want in ["1", "2"] {
