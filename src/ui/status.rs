@@ -220,6 +220,8 @@ pub fn badge(status: &FeedStatus, theme: &Theme) -> Span<'static> {
         FeedStatus::Offline { .. } => ("✕ OFFLINE".to_string(), theme.offline),
         FeedStatus::Idle => ("○ IDLE".to_string(), theme.dim),
         FeedStatus::Stopped => ("■ STOPPED".to_string(), theme.dim),
+        // A state this screen does not know yet: its name, never LIVE's colour.
+        other => (format!("? {}", other.name().to_uppercase()), theme.dim),
     };
     Span::styled(text, style)
 }
@@ -242,6 +244,7 @@ pub fn dead_word(status: &FeedStatus) -> Option<&'static str> {
         FeedStatus::Offline { .. } => Some("offline"),
         FeedStatus::Idle => Some("idle"),
         FeedStatus::Stopped => Some("stopped"),
+        other => Some(other.name()),
     }
 }
 
@@ -293,7 +296,7 @@ pub fn feed_spans(
         FeedStatus::Offline { next_try } => {
             details.push(format!("retry in {}", format::until(*next_try, now)));
         }
-        FeedStatus::Idle | FeedStatus::Stopped => {}
+        _ => {}
     }
     for d in details {
         spans.push(Span::styled(format!(" · {d}"), Style::new()));

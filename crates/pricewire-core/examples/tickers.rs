@@ -78,6 +78,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             StoreEvent::Error {
                 symbol, message, ..
             } => println!("{symbol}: {message}"),
+            // Events are `#[non_exhaustive]`: later versions may add kinds.
+            _ => {}
         }
     }
     shutdown.cancel();

@@ -295,6 +295,7 @@ impl Ticker {
 
 /// The honest state of one exchange connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FeedStatus {
     /// First connection attempt under way.
     Connecting,

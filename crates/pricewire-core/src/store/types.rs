@@ -146,6 +146,7 @@ impl Snapshot {
 
 /// What headless mode prints: every ticker, status change and symbol error, in order.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum StoreEvent {
     Ticker(Box<Ticker>),
     Status(Arc<Transition>),
