@@ -116,3 +116,41 @@ async fn stream_add_drop_reconnect_through_the_public_api() {
     assert_eq!(store.snapshot().feeds[0].status, FeedStatus::Stopped);
     sim.shutdown().await;
 }
+
+/// A malformed WebSocket address is fatal: the feed stops with why, and does not retry.
+#[tokio::test(start_paused = true)]
+async fn a_garbage_ws_url_stops_without_retrying() {
+    let store = Store::new(StoreLimits::default());
+    let adapter = exchange::adapter_with(ExchangeId::Kraken, &FeedConfig::default())
+        .expect("a Kraken adapter");
+    let ctx = FeedCtx::new(
+        Arc::from(adapter),
+        Arc::clone(&store),
+        FeedConfig::default(),
+        Some("ws://exa mple/v2".into()),
+        Some("http://127.0.0.1:1".into()),
+    );
+    let shutdown = CancellationToken::new();
+    let (_handle, task) = feed::spawn(ctx, vec!["BTC/USD".into()], shutdown.clone());
+    until(&store, "stopped", |s| {
+        s.feeds[0].status == FeedStatus::Stopped
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(300)).await;
+    let snap = store.snapshot();
+    let history: Vec<String> = snap.feeds[0]
+        .history
+        .iter()
+        .map(|t| format!("{} → {}: {}", t.from.name(), t.to.name(), t.reason))
+        .collect();
+    assert_eq!(
+        history,
+        ["connecting → stopped: bad URL ws://exa mple/v2: not retried; fix the address"],
+        "no retry in 5 minutes"
+    );
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the feed ends on shutdown")
+        .unwrap();
+}

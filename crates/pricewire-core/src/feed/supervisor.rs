@@ -190,6 +190,16 @@ impl Supervisor {
                         end => end.reason(),
                     }
                 }
+                // A malformed address never becomes right by waiting: stop, with why.
+                Err(NetError::Url(url)) => {
+                    let why = format!("bad URL {url}: not retried; fix the address");
+                    tracing::error!(exchange = %self.ctx.exchange.id(), reason = %why, "feed stopped");
+                    self.transition(FeedStatus::Stopped, &why);
+                    if self.stopped(commands).await == Wake::Shutdown {
+                        return;
+                    }
+                    continue;
+                }
                 Err(e) => e.to_string(),
             };
             self.failures = self.failures.saturating_add(1);
@@ -205,6 +215,25 @@ impl Supervisor {
                 Wake::Shutdown => {
                     self.transition(FeedStatus::Stopped, "shutdown");
                     return;
+                }
+            }
+        }
+    }
+
+    /// Stopped by a fatal error: wait for shutdown; a manual reconnect tries once more.
+    async fn stopped(&mut self, commands: &mut mpsc::Receiver<Command>) -> Wake {
+        loop {
+            match commands.recv().await {
+                None | Some(Command::Shutdown) => return Wake::Shutdown,
+                Some(Command::Reconnect) => {
+                    self.transition(FeedStatus::Connecting, "manual reconnect");
+                    return Wake::Connect;
+                }
+                Some(Command::Add(symbol)) => {
+                    super::add_symbol(&self.ctx, &mut self.subs, &symbol);
+                }
+                Some(Command::Remove(symbol)) => {
+                    super::remove_symbol(&self.ctx, &mut self.subs, &symbol);
                 }
             }
         }
