@@ -4,41 +4,16 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Rig, has_reason, history, status, updates};
 use pricewire::config::FeedConfig;
-use pricewire::feed::{self, FeedCtx};
 use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimConfig, SimConnector, SimServer};
-use pricewire::store::{Store, StoreLimits};
-use tokio_util::sync::CancellationToken;
+use pricewire::sim::{Scenario, SimConfig};
 
-/// A feed with the default (venue's own) watchdogs against `sim` over in-memory pipes.
+/// A feed with the given watchdogs against `sim` over in-memory pipes.
 fn rig(sim: SimConfig, cfg: FeedConfig, symbols: &[&str]) -> Rig {
-    let exchange = sim.exchange;
-    let sim = Arc::new(SimServer::in_memory(sim));
-    let store = Store::new(StoreLimits::default());
-    let adapter = Arc::from(pricewire::exchange::adapter(exchange).expect("adapter"));
-    let mut ctx = FeedCtx::new(
-        adapter,
-        Arc::clone(&store),
-        cfg,
-        Some(sim.ws_url()),
-        Some(sim.rest_url()),
-    );
-    ctx.connector = Arc::new(SimConnector::new(Arc::clone(&sim)));
-    let shutdown = CancellationToken::new();
-    let symbols = symbols.iter().map(ToString::to_string).collect();
-    let (handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
-    Rig {
-        sim,
-        store,
-        handle,
-        task,
-        shutdown,
-    }
+    common::memory_with(sim, cfg, symbols)
 }
 
 fn connects(snap: &pricewire::store::Snapshot) -> usize {

@@ -4,44 +4,22 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Rig, history, status, updates};
 use pricewire::config::FeedConfig;
-use pricewire::feed::{self, FeedCtx};
 use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimConfig, SimConnector, SimServer};
-use pricewire::store::{RowState, Snapshot, Store, StoreLimits};
-use tokio_util::sync::CancellationToken;
+use pricewire::sim::{Scenario, SimConfig};
+use pricewire::store::{RowState, Snapshot};
 
 fn rig(tick: Duration, symbols: &[&str]) -> Rig {
-    let sim = Arc::new(SimServer::in_memory(SimConfig {
+    let sim = SimConfig {
         exchange: ExchangeId::Kraken,
         scenario: Scenario::Steady,
         tick_interval: tick,
         ..SimConfig::default()
-    }));
-    let store = Store::new(StoreLimits::default());
-    let adapter = Arc::from(pricewire::exchange::adapter(ExchangeId::Kraken).expect("adapter"));
-    let mut ctx = FeedCtx::new(
-        adapter,
-        Arc::clone(&store),
-        FeedConfig::default(),
-        Some(sim.ws_url()),
-        Some(sim.rest_url()),
-    );
-    ctx.connector = Arc::new(SimConnector::new(Arc::clone(&sim)));
-    let shutdown = CancellationToken::new();
-    let symbols = symbols.iter().map(ToString::to_string).collect();
-    let (handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
-    Rig {
-        sim,
-        store,
-        handle,
-        task,
-        shutdown,
-    }
+    };
+    common::memory_with(sim, FeedConfig::default(), symbols)
 }
 
 fn row_state(snap: &Snapshot, symbol: &str) -> RowState {

@@ -146,6 +146,18 @@ pub fn memory_for(
     feed(exchange, Arc::new(sim), cfg, symbols, true)
 }
 
+/// A feed against a simulator set up as `sim` says, over in-memory pipes (paused time).
+pub fn memory_with(sim: SimConfig, cfg: FeedConfig, symbols: &[&str]) -> Rig {
+    let exchange = sim.exchange;
+    feed(
+        exchange,
+        Arc::new(SimServer::in_memory(sim)),
+        cfg,
+        symbols,
+        true,
+    )
+}
+
 impl Rig {
     /// Wait (bounded) until `pred` holds for a snapshot; panic with the last one if not.
     pub async fn until(&self, secs: u64, what: &str, pred: impl Fn(&Snapshot) -> bool) -> Snapshot {

@@ -82,19 +82,18 @@ impl Sub {
     /// median of its last 32 gaps, at least 15 s and at most 10 min (with fewer than four
     /// gaps, 20 × the largest; with none, 5 min).
     pub fn patience(&self) -> Duration {
-        let base = if self.gaps.len() >= MIN_GAPS {
-            let mut sorted: Vec<Duration> = self.gaps.iter().copied().collect();
-            sorted.sort_unstable();
-            sorted[sorted.len() / 2]
-        } else if let Some(max) = self.gaps.iter().max() {
-            *max
-        } else {
-            return UNKNOWN_PACE;
+        let base = match self.usual_gap() {
+            Some(median) => median,
+            None => match self.gaps.iter().max() {
+                Some(max) => *max,
+                None => return UNKNOWN_PACE,
+            },
         };
         (base * STALL_FACTOR).clamp(STALL_FLOOR, STALL_CAP)
     }
 
-    /// The usual gap between its updates, when known (for messages).
+    /// The usual gap between its updates, the median of the last [`GAPS`], once there are
+    /// enough to trust.
     pub fn usual_gap(&self) -> Option<Duration> {
         if self.gaps.len() < MIN_GAPS {
             return None;
