@@ -23,9 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use pricewire::config::FeedConfig;
-use pricewire::exchange;
-use pricewire::feed::{self, FeedCtx};
+use pricewire::feed::FeedBuilder;
 use pricewire::model::ExchangeId;
 use pricewire::store::{Store, StoreLimits};
 use tokio_tungstenite::tungstenite::Message;
@@ -156,17 +154,16 @@ async fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
 
 async fn ingest(addr: &str, secs: f64) -> Window {
     let store = Store::new(StoreLimits::default());
-    let adapter = exchange::adapter(ExchangeId::Kraken).expect("kraken");
-    let ctx = FeedCtx::new(
-        Arc::from(adapter),
-        Arc::clone(&store),
-        FeedConfig::default(),
-        Some(format!("ws://{addr}/v2")),
-        Some(format!("http://{addr}")),
-    );
     let shutdown = CancellationToken::new();
-    let symbols = SYMBOLS.iter().map(|s| (*s).to_string()).collect();
-    let (_handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
+    let (_handle, task) = FeedBuilder::new(ExchangeId::Kraken)
+        .store(Arc::clone(&store))
+        .ws_url(format!("ws://{addr}/v2"))
+        .rest_url(format!("http://{addr}"))
+        .symbols(SYMBOLS.iter().copied())
+        .shutdown_on(shutdown.clone())
+        .spawn()
+        .expect("the feed builds")
+        .into_parts();
     let tickers = || {
         store
             .snapshot()

@@ -33,10 +33,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
 use pricewire::app::{self, App};
-use pricewire::config::{Config, FeedConfig};
-use pricewire::exchange;
+use pricewire::config::Config;
+use pricewire::feed::FeedBuilder;
 use pricewire::feed::command::Feeds;
-use pricewire::feed::{self, FeedCtx};
 use pricewire::model::ExchangeId;
 use pricewire::sim::{Scenario, SimConfig, SimServer};
 use pricewire::store::{Store, StoreEvent, StoreLimits};
@@ -256,17 +255,16 @@ async fn main() {
 
     let store = Store::new(StoreLimits::default());
     let mut events = store.events();
-    let adapter = exchange::adapter(ExchangeId::Kraken).expect("kraken");
-    let ctx = FeedCtx::new(
-        Arc::from(adapter),
-        Arc::clone(&store),
-        FeedConfig::default(),
-        Some(ws_url),
-        Some(rest_url),
-    );
     let shutdown = CancellationToken::new();
-    let symbols = SYMBOLS.iter().map(|s| (*s).to_string()).collect();
-    let (handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
+    let (handle, task) = FeedBuilder::new(ExchangeId::Kraken)
+        .store(Arc::clone(&store))
+        .ws_url(ws_url)
+        .rest_url(rest_url)
+        .symbols(SYMBOLS.iter().copied())
+        .shutdown_on(shutdown.clone())
+        .spawn()
+        .expect("the feed builds")
+        .into_parts();
 
     // Measure from one second after start, past connection and snapshots.
     let from = Utc::now() + chrono::TimeDelta::milliseconds(1500);

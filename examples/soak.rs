@@ -13,8 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pricewire::config::FeedConfig;
-use pricewire::exchange::kraken::Kraken;
-use pricewire::feed::{self, FeedCtx};
+use pricewire::feed::FeedBuilder;
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::{Scenario, SimConfig, SimServer};
 use pricewire::store::{Snapshot, Store, StoreEvent, StoreLimits};
@@ -139,14 +138,12 @@ async fn main() -> Result<(), String> {
         breaker_cooldown_secs: 10.0,
         ..FeedConfig::default()
     };
-    let mut ctx = FeedCtx::new(
-        Arc::new(Kraken::default()),
-        Arc::clone(&store),
-        cfg,
-        Some(sim.ws_url()),
-        Some(sim.rest_url()),
-    );
-    ctx.seed = args.seed;
+    let builder = FeedBuilder::new(ExchangeId::Kraken)
+        .store(Arc::clone(&store))
+        .config(cfg)
+        .ws_url(sim.ws_url())
+        .rest_url(sim.rest_url())
+        .seed(args.seed);
     let shutdown = CancellationToken::new();
     let mut events = store.events();
     // Ticks seen on the event tap: [stream, rest, missed].
@@ -167,8 +164,12 @@ async fn main() -> Result<(), String> {
             }
         }
     });
-    let symbols = SYMBOLS.iter().map(ToString::to_string).collect();
-    let (_handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
+    let (_handle, task) = builder
+        .symbols(SYMBOLS.iter().copied())
+        .shutdown_on(shutdown.clone())
+        .spawn()
+        .expect("the feed builds")
+        .into_parts();
 
     let started = Instant::now();
     let end = started + Duration::from_secs_f64(args.minutes * 60.0);

@@ -14,8 +14,8 @@ use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::{app, headless};
 use pricewire_core::exchange;
+use pricewire_core::feed::FeedBuilder;
 use pricewire_core::feed::command::Feeds;
-use pricewire_core::feed::{self, FeedCtx};
 use pricewire_core::model::ExchangeId;
 use pricewire_core::store::{Store, StoreLimits};
 use pricewire_sim::{Scenario, SimConfig, SimServer};
@@ -149,22 +149,24 @@ pub async fn run(
             rest_url = Some(sim.rest_url());
             sims.push(sim);
         }
-        let adapter = exchange::adapter_with(id, &cfg.feed).map_err(anyhow::Error::msg)?;
-        let mut ctx = FeedCtx::new(
-            Arc::from(adapter),
-            Arc::clone(&store),
-            cfg.feed.clone(),
-            ws_url,
-            rest_url,
-        );
-        if let Some(aliases) = cfg.quote_aliases.get(id.as_str()) {
-            ctx.quote_aliases = aliases
-                .iter()
-                .map(|(from, to)| (from.clone(), to.clone()))
-                .collect();
+        let mut builder = FeedBuilder::new(id)
+            .config(cfg.feed.clone())
+            .store(Arc::clone(&store))
+            .symbols(settings.symbols.get(&id).cloned().unwrap_or_default())
+            .shutdown_on(shutdown.clone());
+        if let Some(url) = ws_url {
+            builder = builder.ws_url(url);
         }
-        let symbols = settings.symbols.get(&id).cloned().unwrap_or_default();
-        let (handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
+        if let Some(url) = rest_url {
+            builder = builder.rest_url(url);
+        }
+        for (from, to) in cfg.quote_aliases.get(id.as_str()).into_iter().flatten() {
+            builder = builder.quote_alias(from, to);
+        }
+        let (handle, task) = builder
+            .spawn()
+            .with_context(|| format!("starting the {id} feed"))?
+            .into_parts();
         handles.push(handle);
         tasks.push(task);
     }

@@ -13,8 +13,8 @@ use common::{Rig, fast_config, has_reason, history, status, updates};
 use faults_support::{Step, kraken_ticker, scripted_venue};
 use pricewire::config::FeedConfig;
 use pricewire::exchange::kraken::Kraken;
+use pricewire::feed::FeedBuilder;
 use pricewire::feed::net::{Resolver, TcpConnector};
-use pricewire::feed::{self, FeedCtx};
 use pricewire::model::{ExchangeId, FeedStatus};
 use pricewire::sim::{Scenario, SimServer};
 use pricewire::store::{RowState, Snapshot, Store, StoreLimits};
@@ -36,18 +36,20 @@ fn feed_over(
     symbols: &[&str],
 ) -> Rig {
     let store = Store::new(StoreLimits::default());
-    let mut ctx = FeedCtx::new(
-        Arc::new(Kraken::default()),
-        Arc::clone(&store),
-        cfg,
-        Some(ws_url.to_string()),
-        Some(rest_url.to_string()),
-    );
-    ctx.seed = 7;
-    ctx.connector = Arc::new(connector);
     let shutdown = CancellationToken::new();
-    let symbols = symbols.iter().map(ToString::to_string).collect();
-    let (handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
+    let (handle, task) = FeedBuilder::new(ExchangeId::Kraken)
+        .adapter(Arc::new(Kraken::default()))
+        .store(Arc::clone(&store))
+        .config(cfg)
+        .ws_url(ws_url)
+        .rest_url(rest_url)
+        .symbols(symbols.iter().copied())
+        .seed(7)
+        .connector(Arc::new(connector))
+        .shutdown_on(shutdown.clone())
+        .spawn()
+        .expect("the feed builds")
+        .into_parts();
     let sim = Arc::new(SimServer::in_memory(common::sim_config(
         ExchangeId::Kraken,
         Scenario::Down,

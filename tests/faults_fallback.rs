@@ -24,11 +24,11 @@ fn split_rig(scenario: Scenario, cfg: FeedConfig, ws_down: bool) -> (common::Rig
     let sim = sim(scenario);
     let store = store();
     let flag = Arc::new(AtomicBool::new(ws_down));
-    let mut c = ctx(&sim, &store, Arc::new(Kraken::default()), cfg);
-    c.connector = Arc::new(SplitConnector {
-        inner: SimConnector::new(Arc::clone(&sim)),
-        ws_down: Arc::clone(&flag),
-    });
+    let c =
+        ctx(&sim, &store, Arc::new(Kraken::default()), cfg).connector(Arc::new(SplitConnector {
+            inner: SimConnector::new(Arc::clone(&sim)),
+            ws_down: Arc::clone(&flag),
+        }));
     (start(sim, c, &["BTC/USD"]), flag)
 }
 

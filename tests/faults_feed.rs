@@ -298,16 +298,16 @@ async fn breaker_closes_after_a_stable_probe() {
 async fn wall_clock_jump_reconnects_at_once() {
     let sim = sim(Scenario::Steady);
     let store = store();
-    let mut c = ctx(&sim, &store, Arc::new(Kraken::default()), fast_config());
+    let c = ctx(&sim, &store, Arc::new(Kraken::default()), fast_config());
     // Wall time follows the paused monotonic clock plus an offset the test moves.
     let offset = Arc::new(AtomicI64::new(0));
     let base = (Utc::now(), Instant::now());
     let jump = Arc::clone(&offset);
-    c.clock = Arc::new(move || {
+    let c = c.clock(Arc::new(move || {
         base.0
             + chrono::Duration::from_std(base.1.elapsed()).unwrap()
             + chrono::Duration::seconds(jump.load(Ordering::SeqCst))
-    });
+    }));
     let rig = start(sim, c, &["BTC/USD"]);
     rig.until(10, "streaming", |s| updates(s, "BTC/USD") > 3)
         .await;

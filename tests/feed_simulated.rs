@@ -12,8 +12,8 @@ use std::time::Duration;
 use common::{Rig, fast_config, memory_for, sim_config, status, updates};
 use faults_support::{Step, kraken_ticker, scripted_venue};
 use pricewire::exchange::kraken::Kraken;
+use pricewire::feed::FeedBuilder;
 use pricewire::feed::net::{self, SIMULATOR_HEADER, TcpConnector};
-use pricewire::feed::{self, FeedCtx};
 use pricewire::model::{ExchangeId, FeedStatus};
 use pricewire::sim::{Scenario, SimConnector, SimServer};
 use pricewire::store::{Store, StoreLimits};
@@ -86,17 +86,20 @@ async fn a_feed_against_any_venue_simulator_is_marked_simulated() {
 /// A feed built as for a real venue, over real TCP, to the given URLs.
 fn kraken_feed(ws_url: &str, rest_url: &str) -> Rig {
     let store = Store::new(StoreLimits::default());
-    let mut ctx = FeedCtx::new(
-        Arc::new(Kraken::default()),
-        Arc::clone(&store),
-        fast_config(),
-        Some(ws_url.to_string()),
-        Some(rest_url.to_string()),
-    );
-    ctx.seed = 7;
-    ctx.connector = Arc::new(TcpConnector::default());
     let shutdown = CancellationToken::new();
-    let (handle, task) = feed::spawn(ctx, vec!["BTC/USD".into()], shutdown.clone());
+    let (handle, task) = FeedBuilder::new(ExchangeId::Kraken)
+        .adapter(Arc::new(Kraken::default()))
+        .store(Arc::clone(&store))
+        .config(fast_config())
+        .ws_url(ws_url)
+        .rest_url(rest_url)
+        .symbols(["BTC/USD"])
+        .seed(7)
+        .connector(Arc::new(TcpConnector::default()))
+        .shutdown_on(shutdown.clone())
+        .spawn()
+        .expect("the feed builds")
+        .into_parts();
     let sim = Arc::new(SimServer::in_memory(sim_config(
         ExchangeId::Kraken,
         Scenario::Down,

@@ -11,8 +11,8 @@ use common::{
     tcp_for,
 };
 use pricewire::exchange::kucoin::Kucoin;
+use pricewire::feed::FeedBuilder;
 use pricewire::feed::command::Command;
-use pricewire::feed::{self, FeedCtx};
 use pricewire::model::{ExchangeId, FeedStatus, Source};
 use pricewire::sim::{Scenario, SimServer};
 use pricewire::store::{Snapshot, Store, StoreLimits};
@@ -162,15 +162,18 @@ async fn token_endpoint_leads_back_to_the_simulator() {
     .await
     .unwrap();
     let store = Store::new(StoreLimits::default());
-    let ctx = FeedCtx::new(
-        Arc::new(Kucoin),
-        Arc::clone(&store),
-        patient_config(),
-        None,
-        Some(sim.rest_url()),
-    );
     let shutdown = CancellationToken::new();
-    let (_handle, task) = feed::spawn(ctx, vec!["ETH/USDT".into()], shutdown.clone());
+    // No WebSocket URL: the token reply names it.
+    let (_handle, task) = FeedBuilder::new(KUCOIN)
+        .adapter(Arc::new(Kucoin))
+        .store(Arc::clone(&store))
+        .config(patient_config())
+        .rest_url(sim.rest_url())
+        .symbols(["ETH/USDT"])
+        .shutdown_on(shutdown.clone())
+        .spawn()
+        .expect("the feed builds")
+        .into_parts();
     // Real time: the bound only guards against a hang.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     while updates(&store.snapshot(), "ETH/USDT") < 3 {

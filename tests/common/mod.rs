@@ -7,9 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pricewire::config::FeedConfig;
-use pricewire::exchange::Exchange;
+use pricewire::feed::FeedBuilder;
 use pricewire::feed::command::FeedHandle;
-use pricewire::feed::{self, FeedCtx};
 use pricewire::model::{ExchangeId, FeedStatus};
 use pricewire::sim::{Scenario, SimConfig, SimConnector, SimServer};
 use pricewire::store::{Snapshot, Store, StoreLimits};
@@ -74,23 +73,19 @@ fn feed(
     in_memory: bool,
 ) -> Rig {
     let store = Store::new(StoreLimits::default());
-    // Built as the program builds it, so the config's adapter options apply.
-    let adapter: Arc<dyn Exchange> =
-        Arc::from(pricewire::exchange::adapter_with(exchange, &cfg).expect("adapter"));
-    let mut ctx = FeedCtx::new(
-        adapter,
-        Arc::clone(&store),
-        cfg,
-        Some(sim.ws_url()),
-        Some(sim.rest_url()),
-    );
-    ctx.seed = 7;
-    if in_memory {
-        ctx.connector = Arc::new(SimConnector::new(Arc::clone(&sim)));
-    }
     let shutdown = CancellationToken::new();
-    let symbols = symbols.iter().map(ToString::to_string).collect();
-    let (handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
+    let mut builder = FeedBuilder::new(exchange)
+        .config(cfg)
+        .store(Arc::clone(&store))
+        .ws_url(sim.ws_url())
+        .rest_url(sim.rest_url())
+        .symbols(symbols.iter().copied())
+        .seed(7)
+        .shutdown_on(shutdown.clone());
+    if in_memory {
+        builder = builder.connector(Arc::new(SimConnector::new(Arc::clone(&sim))));
+    }
+    let (handle, task) = builder.spawn().expect("the feed builds").into_parts();
     Rig {
         sim,
         store,

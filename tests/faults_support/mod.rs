@@ -11,8 +11,8 @@ use futures_util::{SinkExt, StreamExt};
 use pricewire::config::FeedConfig;
 use pricewire::exchange::kraken::Kraken;
 use pricewire::exchange::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
+use pricewire::feed::FeedBuilder;
 use pricewire::feed::net::{BoxFuture, BoxIo, Connector, NetError};
-use pricewire::feed::{self, FeedCtx};
 use pricewire::model::ExchangeId;
 use pricewire::sim::{Scenario, SimConnector, SimServer};
 use pricewire::store::{Store, StoreLimits};
@@ -40,31 +40,34 @@ pub fn store() -> Arc<Store> {
     Store::new(StoreLimits::default())
 }
 
-/// A context for `adapter` over the in-memory simulator, WebSocket dialled as [`WS_HOST`].
+/// A feed for `adapter` over the in-memory simulator, WebSocket dialled as [`WS_HOST`],
+/// writing into `store`; the test shapes the rest (clock, connector) before [`start`].
 pub fn ctx(
     sim: &Arc<SimServer>,
     store: &Arc<Store>,
     adapter: Arc<dyn Exchange>,
     cfg: FeedConfig,
-) -> FeedCtx {
-    let mut ctx = FeedCtx::new(
-        adapter,
-        Arc::clone(store),
-        cfg,
-        Some(format!("ws://{WS_HOST}/v2")),
-        Some("http://rest.sim.invalid".into()),
-    );
-    ctx.seed = 7;
-    ctx.connector = Arc::new(SimConnector::new(Arc::clone(sim)));
-    ctx
+) -> FeedBuilder {
+    FeedBuilder::new(adapter.id())
+        .adapter(adapter)
+        .store(Arc::clone(store))
+        .config(cfg)
+        .ws_url(format!("ws://{WS_HOST}/v2"))
+        .rest_url("http://rest.sim.invalid")
+        .seed(7)
+        .connector(Arc::new(SimConnector::new(Arc::clone(sim))))
 }
 
-/// Spawn the feed for `ctx` and wrap it in the shared test rig.
-pub fn start(sim: Arc<SimServer>, ctx: FeedCtx, symbols: &[&str]) -> Rig {
-    let store = Arc::clone(&ctx.store);
+/// Spawn the feed `builder` describes and wrap it in the shared test rig.
+pub fn start(sim: Arc<SimServer>, builder: FeedBuilder, symbols: &[&str]) -> Rig {
     let shutdown = CancellationToken::new();
-    let symbols = symbols.iter().map(ToString::to_string).collect();
-    let (handle, task) = feed::spawn(ctx, symbols, shutdown.clone());
+    let feed = builder
+        .symbols(symbols.iter().copied())
+        .shutdown_on(shutdown.clone())
+        .spawn()
+        .expect("the feed builds");
+    let store = Arc::clone(feed.store());
+    let (handle, task) = feed.into_parts();
     Rig {
         sim,
         store,

@@ -5,14 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pricewire_core::config::FeedConfig;
-use pricewire_core::exchange;
-use pricewire_core::feed::command::Command;
-use pricewire_core::feed::{self, FeedCtx};
-use pricewire_core::model::{ExchangeId, FeedStatus};
-use pricewire_core::store::{Snapshot, Store, StoreEvent, StoreLimits};
+use pricewire_core::{
+    BuildError, ExchangeId, FeedBuilder, FeedStatus, Snapshot, Store, StoreEvent, StoreLimits,
+    SubscribeError,
+};
 use pricewire_sim::{Scenario, SimConfig, SimServer};
-use tokio_util::sync::CancellationToken;
 
 /// Wait until `pred` holds; a generous bound that only guards against a hang.
 async fn until(store: &Store, what: &str, pred: impl Fn(&Snapshot) -> bool) -> Snapshot {
@@ -49,19 +46,16 @@ async fn stream_add_drop_reconnect_through_the_public_api() {
     )
     .await
     .expect("the simulator starts");
+    // A store made first and handed over, so no event is missed.
     let store = Store::new(StoreLimits::default());
     let mut events = store.events();
-    let adapter = exchange::adapter_with(ExchangeId::Kraken, &FeedConfig::default())
-        .expect("a Kraken adapter");
-    let ctx = FeedCtx::new(
-        Arc::from(adapter),
-        Arc::clone(&store),
-        FeedConfig::default(),
-        Some(sim.ws_url()),
-        Some(sim.rest_url()),
-    );
-    let shutdown = CancellationToken::new();
-    let (handle, task) = feed::spawn(ctx, vec!["BTC/USD".into()], shutdown.clone());
+    let feed = FeedBuilder::new(ExchangeId::Kraken)
+        .store(Arc::clone(&store))
+        .ws_url(sim.ws_url())
+        .rest_url(sim.rest_url())
+        .symbols(["BTC/USD"])
+        .spawn()
+        .expect("the feed builds");
 
     // Stream.
     until(&store, "BTC/USD prices", |s| updates(s, "BTC/USD") > 3).await;
@@ -76,16 +70,16 @@ async fn stream_add_drop_reconnect_through_the_public_api() {
     assert!(tickers > 3, "{tickers} ticker events");
 
     // Add a symbol on the live connection, resolved against the venue's pair list.
-    let eth = handle.resolve("eth-usd").expect("Kraken lists ETH/USD");
-    handle.send(Command::Add(eth.clone())).unwrap();
+    let eth = feed.subscribe("eth-usd").expect("Kraken lists ETH/USD");
+    assert_eq!(eth.as_str(), "ETH/USD");
     until(&store, "ETH/USD prices", |s| updates(s, "ETH/USD") > 3).await;
-    assert!(
-        handle.resolve("NOPE/USD").is_err(),
-        "unknown symbols are refused"
-    );
+    let err = feed
+        .subscribe("NOPE/USD")
+        .expect_err("unknown symbols are refused");
+    assert!(matches!(err, SubscribeError::Symbol(_)), "{err}");
 
     // Drop it: its row goes, the other streams on.
-    handle.send(Command::Remove(eth)).unwrap();
+    feed.unsubscribe("ETH/USD").unwrap();
     let snap = until(&store, "ETH/USD gone", |s| {
         s.row(ExchangeId::Kraken, "ETH/USD").is_none()
     })
@@ -97,7 +91,7 @@ async fn stream_add_drop_reconnect_through_the_public_api() {
     .await;
 
     // Force a reconnect and read it back from the transitions.
-    handle.send(Command::Reconnect).unwrap();
+    feed.reconnect().unwrap();
     let snap = until(&store, "a manual reconnect, then connected", |s| {
         let h = &s.feeds[0].history;
         h.iter().any(|t| t.reason == "manual reconnect")
@@ -108,49 +102,32 @@ async fn stream_add_drop_reconnect_through_the_public_api() {
     assert_eq!(names.first(), Some(&"connected"), "{names:?}");
     assert_eq!(sim.stats().ws_sessions, 2, "{names:?}");
 
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(10), task)
+    tokio::time::timeout(Duration::from_secs(10), feed.shutdown())
         .await
-        .expect("the feed ends on shutdown")
-        .unwrap();
+        .expect("the feed ends on shutdown");
     assert_eq!(store.snapshot().feeds[0].status, FeedStatus::Stopped);
     sim.shutdown().await;
 }
 
-/// A malformed WebSocket address is fatal: the feed stops with why, and does not retry.
-#[tokio::test(start_paused = true)]
-async fn a_garbage_ws_url_stops_without_retrying() {
-    let store = Store::new(StoreLimits::default());
-    let adapter = exchange::adapter_with(ExchangeId::Kraken, &FeedConfig::default())
-        .expect("a Kraken adapter");
-    let ctx = FeedCtx::new(
-        Arc::from(adapter),
-        Arc::clone(&store),
-        FeedConfig::default(),
-        Some("ws://exa mple/v2".into()),
-        Some("http://127.0.0.1:1".into()),
-    );
-    let shutdown = CancellationToken::new();
-    let (_handle, task) = feed::spawn(ctx, vec!["BTC/USD".into()], shutdown.clone());
-    until(&store, "stopped", |s| {
-        s.feeds[0].status == FeedStatus::Stopped
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(300)).await;
-    let snap = store.snapshot();
-    let history: Vec<String> = snap.feeds[0]
-        .history
-        .iter()
-        .map(|t| format!("{} → {}: {}", t.from.name(), t.to.name(), t.reason))
-        .collect();
-    assert_eq!(
-        history,
-        ["connecting → stopped: bad URL ws://exa mple/v2: not retried; fix the address"],
-        "no retry in 5 minutes"
-    );
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), task)
-        .await
-        .expect("the feed ends on shutdown")
-        .unwrap();
+/// A malformed address is the caller's to fix: refused before anything connects.
+#[test]
+fn a_garbage_ws_url_is_refused_when_the_feed_is_built() {
+    for url in ["ws://exa mple/v2", "ws//nowhere", "http://example.com/v2"] {
+        let err = FeedBuilder::new(ExchangeId::Kraken)
+            .ws_url(url)
+            .spawn()
+            .err()
+            .unwrap_or_else(|| panic!("{url} was taken"));
+        assert!(
+            matches!(
+                &err,
+                BuildError::BadUrl {
+                    which: "WebSocket",
+                    ..
+                }
+            ),
+            "{url}: {err}"
+        );
+        assert!(err.to_string().contains(url), "{err}");
+    }
 }

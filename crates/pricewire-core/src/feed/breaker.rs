@@ -38,10 +38,6 @@ impl Breaker {
         }
     }
 
-    pub fn state(&self) -> BreakerState {
-        self.state
-    }
-
     /// When a connection may be tried: `None` now, else the instant the breaker half-opens.
     /// Moving from open to half-open is reported.
     pub fn poll(&mut self, now: Instant) -> (Option<Instant>, Option<BreakerChange>) {

@@ -45,7 +45,8 @@ pub struct FeedHandle {
 }
 
 /// Why a command did not reach a feed.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FeedGone {
     /// The feed task is gone (shut down or crashed beyond restart).
     #[error("the {0} feed is not running")]

@@ -2,14 +2,19 @@
 //! store; takes orders through a [`command::FeedHandle`]. A panic inside a feed task is
 //! caught, recorded in the history, and the task restarted with the same symbols.
 
-pub mod backoff;
-pub mod breaker;
+pub(crate) mod backoff;
+pub(crate) mod breaker;
+mod builder;
 pub mod command;
 pub mod net;
-pub mod rest;
-pub mod socket;
-pub mod subs;
-pub mod supervisor;
+pub(crate) mod rest;
+pub(crate) mod socket;
+pub(crate) mod subs;
+pub(crate) mod supervisor;
+
+pub use builder::{
+    BuildError, FeedBuilder, REST_SCHEMES, RunningFeed, SubscribeError, WS_SCHEMES, check_url,
+};
 
 use std::sync::{Arc, RwLock};
 
@@ -32,26 +37,26 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Everything a feed task needs, shared by the supervisor, the session and the poller.
 #[derive(Clone)]
-pub struct FeedCtx {
-    pub exchange: Arc<dyn Exchange>,
-    pub store: Arc<Store>,
-    pub cfg: FeedConfig,
-    pub ws_url: String,
+pub(crate) struct FeedCtx {
+    pub(crate) exchange: Arc<dyn Exchange>,
+    pub(crate) store: Arc<Store>,
+    pub(crate) cfg: FeedConfig,
+    pub(crate) ws_url: String,
     /// The user's `--ws-url`, for venues that get their URL from a token request.
-    pub ws_override: Option<String>,
-    pub rest_url: String,
-    pub connector: Arc<dyn Connector>,
-    pub pairs: SharedPairs,
-    pub clock: Clock,
+    pub(crate) ws_override: Option<String>,
+    pub(crate) rest_url: String,
+    pub(crate) connector: Arc<dyn Connector>,
+    pub(crate) pairs: SharedPairs,
+    pub(crate) clock: Clock,
     /// Seeds the backoff jitter.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Opt-in quote mapping for this venue (`USD` → `USDT`), from the config.
-    pub quote_aliases: Vec<(String, String)>,
+    pub(crate) quote_aliases: Vec<(String, String)>,
 }
 
 impl FeedCtx {
     /// A context for `exchange` with its public URLs unless overridden.
-    pub fn new(
+    pub(crate) fn new(
         exchange: Arc<dyn Exchange>,
         store: Arc<Store>,
         cfg: FeedConfig,
@@ -153,7 +158,7 @@ async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
 
 /// Start a feed: returns its handle and the task. The task ends on `Command::Shutdown`
 /// or when `shutdown` is cancelled.
-pub fn spawn(
+pub(crate) fn spawn(
     ctx: FeedCtx,
     symbols: Vec<String>,
     shutdown: CancellationToken,
