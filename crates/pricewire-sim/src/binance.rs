@@ -20,24 +20,21 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::kraken::js;
-use super::market::{Market, PairSpec, Quote, reference_usd};
+use super::market::{Market, PairSpec, Quote};
 use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, RestReply, Subscriptions};
-use super::venue::{Template, Venue};
+use super::venue::{MARKER, Template, Venue};
+use super::wire::{fixed, js, step_decimals};
 
 /// The bundled `GET /api/v3/exchangeInfo` body, in Binance's real format.
 pub(super) const EXCHANGE_INFO: &str = include_str!("../../../assets/binance-exchange-info.json");
 
 /// Decimals Binance prints prices and quantities with.
 pub(super) const WIRE_DECIMALS: u32 = 8;
-
-/// Where a send-time-derived value goes in a template's suffix (see [`stamp_markers`]).
-pub(super) const MARKER: char = '\0';
 
 /// One `exchangeInfo.symbols[]` entry, the fields the simulator reads.
 /// See docs: <https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints#exchange-information>
@@ -67,8 +64,8 @@ struct BinanceFilterEntry {
 pub(super) struct BinanceMarket {
     /// Payload and REST name, `BTCUSDT`.
     pub symbol: String,
-    /// Canonical `BTC/USDT`.
-    pub canonical: String,
+    pub base: String,
+    pub quote: String,
     pub trading: bool,
     pub price_decimals: u32,
     pub lot_decimals: u32,
@@ -83,45 +80,6 @@ pub struct Binance {
     pub(super) streamable: Vec<usize>,
     /// `rateLimits` of the bundled body, raw.
     pub(super) rate_limits: String,
-}
-
-/// Decimal places of a step such as `"0.01000000"` (2).
-pub(super) fn step_decimals(step: Option<&str>) -> Option<u32> {
-    let d: Decimal = step?.parse().ok()?;
-    Some(d.normalize().scale())
-}
-
-/// A start price for `base/quote` from the reference table (1 when either is unknown).
-pub(super) fn reference(base: &str, quote: &str) -> Decimal {
-    match (reference_usd(base), reference_usd(quote)) {
-        (Some(b), Some(q)) if !q.is_zero() => b / q,
-        _ => Decimal::ONE,
-    }
-}
-
-/// `value` printed with exactly `places` decimals.
-pub(super) fn fixed(value: Decimal, places: u32) -> Decimal {
-    let mut v = value.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven);
-    v.rescale(places);
-    v
-}
-
-/// `prefix + now + suffix`, each [`MARKER`] in the suffix replaced by `fill(n)` in order.
-pub(super) fn stamp_markers(
-    t: &Template,
-    now: &str,
-    mut fill: impl FnMut(usize) -> String,
-) -> String {
-    let mut out = String::with_capacity(t.prefix.len() + t.suffix.len() + 64);
-    out.push_str(&t.prefix);
-    out.push_str(now);
-    for (n, part) in t.suffix.split(MARKER).enumerate() {
-        if n > 0 {
-            out.push_str(&fill(n - 1));
-        }
-        out.push_str(part);
-    }
-    out
 }
 
 impl Binance {
@@ -144,14 +102,19 @@ impl Binance {
             let e: BinanceSymbolEntry =
                 serde_json::from_str(raw.get()).map_err(|e| format!("exchangeInfo entry: {e}"))?;
             let filter = |kind: &str| e.filters.iter().find(|f| f.filter_type == kind);
-            let price = filter("PRICE_FILTER").and_then(|f| step_decimals(f.tick_size.as_deref()));
-            let lot = filter("LOT_SIZE").and_then(|f| step_decimals(f.step_size.as_deref()));
+            let price = filter("PRICE_FILTER")
+                .and_then(|f| f.tick_size.as_deref())
+                .and_then(step_decimals);
+            let lot = filter("LOT_SIZE")
+                .and_then(|f| f.step_size.as_deref())
+                .and_then(step_decimals);
             markets.push(BinanceMarket {
-                canonical: format!("{}/{}", e.base_asset, e.quote_asset),
                 trading: e.status == "TRADING",
                 price_decimals: price.unwrap_or(WIRE_DECIMALS),
                 lot_decimals: lot.unwrap_or(WIRE_DECIMALS),
                 symbol: e.symbol,
+                base: e.base_asset,
+                quote: e.quote_asset,
                 raw: raw.get().to_string(),
             });
         }
@@ -241,15 +204,7 @@ impl Venue for Binance {
     fn pairs(&self) -> Vec<PairSpec> {
         (0..self.streamable.len())
             .filter_map(|i| self.streamed(i))
-            .map(|m| {
-                let (base, quote) = m.canonical.split_once('/').unwrap_or((&m.canonical, ""));
-                PairSpec {
-                    symbol: m.canonical.clone(),
-                    price_decimals: m.price_decimals,
-                    lot_decimals: m.lot_decimals,
-                    reference: reference(base, quote),
-                }
-            })
+            .map(|m| PairSpec::new(&m.base, &m.quote, m.price_decimals, m.lot_decimals))
             .collect()
     }
 
@@ -420,7 +375,7 @@ impl Venue for Binance {
 
     fn stamp(&self, t: &Template, now: &str, _conn: &mut Conn) -> String {
         let close: i64 = now.parse().unwrap_or_default();
-        stamp_markers(t, now, |n| match n {
+        t.stamp_with(now, |n| match n {
             0 => (close - 86_400_000).to_string(),
             _ => close.to_string(),
         })

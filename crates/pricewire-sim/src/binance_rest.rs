@@ -1,8 +1,8 @@
 //! Binance's public REST routes as the simulator serves them: `exchangeInfo` (the bundled
 //! body, optionally narrowed by `symbol=` / `symbols=`), `ticker/24hr` (one object for
 //! `symbol=`, an array for `symbols=` or for all), `ping` and `time`. Unknown symbols answer
-//! HTTP 400 `{"code":-1121,"msg":"Invalid symbol."}` as Binance does. Also the query-string
-//! helpers the other simulated venues share. Pure: no HTTP types, no scenarios.
+//! HTTP 400 `{"code":-1121,"msg":"Invalid symbol."}` as Binance does. Pure: no HTTP types,
+//! no scenarios.
 //!
 //! See docs: <https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints>
 
@@ -10,59 +10,13 @@ use std::fmt::Write as _;
 
 use chrono::Utc;
 
-use super::binance::{Binance, BinanceMarket, WIRE_DECIMALS, fixed};
+use super::binance::{Binance, BinanceMarket, WIRE_DECIMALS};
 use super::market::{Market, Quote};
+use super::query::query_value;
 use super::venue::RestReply;
+use super::wire::fixed;
 
 const INVALID_SYMBOL: &str = "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}";
-
-/// Every `name=value` pair of a query string, decoded, in order (names may repeat).
-pub(super) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-/// The first value of `name`.
-pub(super) fn query_value(query: Option<&str>, name: &str) -> Option<String> {
-    query_pairs(query)
-        .into_iter()
-        .find_map(|(k, v)| (k == name).then_some(v))
-}
-
-/// `%2F` → `/`, `+` → space; malformed escapes stay as they are.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 fn ok(body: String) -> RestReply {
     RestReply { status: 200, body }
@@ -178,29 +132,4 @@ fn rest_ticker(symbol: &str, q: &Quote, now: i64) -> String {
         q.trades
     );
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_decoding() {
-        let q = Some("symbols=%5B%22BTCUSDT%22%2C%22ETHUSDT%22%5D&x=a+b&x=2&bad=%zz");
-        assert_eq!(
-            query_value(q, "symbols").as_deref(),
-            Some(r#"["BTCUSDT","ETHUSDT"]"#)
-        );
-        assert_eq!(
-            query_pairs(q)
-                .into_iter()
-                .filter(|(k, _)| k == "x")
-                .map(|(_, v)| v)
-                .collect::<Vec<_>>(),
-            ["a b", "2"]
-        );
-        assert_eq!(query_value(q, "bad").as_deref(), Some("%zz"));
-        assert_eq!(query_value(None, "x"), None);
-        assert_eq!(query_value(Some("a%4"), "a%4").as_deref(), Some(""));
-    }
 }

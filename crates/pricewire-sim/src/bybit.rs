@@ -19,11 +19,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::binance::{MARKER, fixed, reference, stamp_markers, step_decimals};
-use super::kraken::js;
 use super::market::{Market, PairSpec, Quote};
-use super::venue::Venue;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
+use super::venue::{MARKER, Venue};
+use super::wire::{fixed, js, plain, step_decimals};
 
 /// The bundled `GET /v5/market/instruments-info?category=spot` body, in Bybit's format.
 pub(super) const INSTRUMENTS: &str =
@@ -75,11 +74,6 @@ pub struct Bybit {
     pub(super) streamable: Vec<usize>,
 }
 
-/// A number printed the way Bybit prints prices and sizes: trailing zeros dropped.
-pub(super) fn plain(d: Decimal) -> Decimal {
-    d.normalize()
-}
-
 /// `0.0015` for a 0.15 % move: a fraction with four places.
 pub(super) fn fraction(q: &Quote) -> Decimal {
     if q.open.is_zero() {
@@ -127,8 +121,8 @@ impl Bybit {
                 serde_json::from_str(raw.get()).map_err(|e| format!("instrument: {e}"))?;
             markets.push(BybitMarket {
                 trading: e.status == "Trading",
-                price_decimals: step_decimals(Some(&e.price_filter.tick_size)).unwrap_or(8),
-                lot_decimals: step_decimals(Some(&e.lot_size_filter.base_precision)).unwrap_or(8),
+                price_decimals: step_decimals(&e.price_filter.tick_size).unwrap_or(8),
+                lot_decimals: step_decimals(&e.lot_size_filter.base_precision).unwrap_or(8),
                 symbol: e.symbol,
                 base: e.base_coin,
                 quote: e.quote_coin,
@@ -184,12 +178,7 @@ impl Venue for Bybit {
     fn pairs(&self) -> Vec<PairSpec> {
         (0..self.streamable.len())
             .filter_map(|i| self.streamed(i))
-            .map(|m| PairSpec {
-                symbol: format!("{}/{}", m.base, m.quote),
-                price_decimals: m.price_decimals,
-                lot_decimals: m.lot_decimals,
-                reference: reference(&m.base, &m.quote),
-            })
+            .map(|m| PairSpec::new(&m.base, &m.quote, m.price_decimals, m.lot_decimals))
             .collect()
     }
 
@@ -274,10 +263,7 @@ impl Venue for Bybit {
 
     fn ticker(&self, _market: &Market, index: usize, q: &Quote, _kind: FrameKind) -> Template {
         let Some(m) = self.streamed(index) else {
-            return Template {
-                prefix: String::new(),
-                suffix: String::new(),
-            };
+            return Template::default();
         };
         let index_price = if matches!(m.quote.as_str(), "USDT" | "USDC") {
             format!(",\"usdIndexPrice\":\"{}\"", plain(fixed(q.last, 6)))
@@ -358,7 +344,7 @@ impl Venue for Bybit {
 
     /// The book's `cts` (matching-engine time) is the send time too.
     fn stamp(&self, t: &Template, now: &str, _conn: &mut Conn) -> String {
-        stamp_markers(t, now, |_| now.to_string())
+        t.stamp_with(now, |_| now.to_string())
     }
 
     fn maintenance(&self) -> Maintenance {

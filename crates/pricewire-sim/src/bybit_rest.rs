@@ -8,11 +8,11 @@ use std::fmt::Write as _;
 
 use chrono::Utc;
 
-use super::binance::fixed;
-use super::binance_rest::query_value;
-use super::bybit::{Bybit, BybitMarket, fraction, plain};
+use super::bybit::{Bybit, BybitMarket, fraction};
 use super::market::{Market, Quote};
+use super::query::query_value;
 use super::venue::RestReply;
+use super::wire::{fixed, plain};
 
 fn envelope(code: i64, msg: &str, result: &str) -> RestReply {
     let now = Utc::now().timestamp_millis();

@@ -1,27 +1,18 @@
 //! The simulator's Bybit frames and REST bodies read back through the Bybit adapter: spot
 //! tickers without bid/ask, the level-1 book with them, per-request acks and failures, pong.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 
-use super::binance_tests::{d, events, quote, split};
 use super::bybit::Bybit;
-use super::market::Market;
+use super::testkit::{d, events, quote, setup, split};
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
 use pricewire_core::exchange::bybit::Bybit as Adapter;
 use pricewire_core::exchange::{Event, Exchange};
 use pricewire_core::symbol::Symbol;
 
-fn setup() -> (Bybit, Market) {
-    let b = Bybit::new().unwrap();
-    let market = Market::new(b.pairs(), 1, Duration::from_secs(3600));
-    (b, market)
-}
-
 #[test]
 fn a_ticker_step_is_a_ticker_snapshot_then_the_level_one_book() {
-    let (b, market) = setup();
+    let (b, market) = setup(Bybit::new());
     let btc = market.index_of("BTC/USDT").unwrap();
     let mut conn = Conn::default();
     let frames: Vec<String> = b
@@ -78,7 +69,7 @@ fn a_ticker_step_is_a_ticker_snapshot_then_the_level_one_book() {
 
 #[test]
 fn requests_from_the_adapter_get_per_request_acks() {
-    let (b, market) = setup();
+    let (b, market) = setup(Bybit::new());
     let mut conn = Conn {
         id: 42,
         ..Conn::default()
@@ -158,7 +149,7 @@ fn requests_from_the_adapter_get_per_request_acks() {
 
 #[test]
 fn rest_bodies_parse_with_the_adapter() {
-    let (b, market) = setup();
+    let (b, market) = setup(Bybit::new());
     let (path, query) = split(Adapter.pair_list_path());
     let body = b.rest(path, query, &market).unwrap().body;
     let pairs = Adapter.parse_pair_list(&body).unwrap();

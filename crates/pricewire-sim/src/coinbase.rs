@@ -21,11 +21,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::binance::{MARKER, fixed, reference, stamp_markers, step_decimals};
-use super::kraken::js;
 use super::market::{Market, PairSpec, Quote};
 use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, RestReply};
-use super::venue::{Subscriptions, Template, Venue};
+use super::venue::{MARKER, Subscriptions, Template, Venue};
+use super::wire::{fixed, js, plain, step_decimals};
 
 /// The bundled `GET /api/v3/brokerage/market/products` body, static fields only.
 pub(super) const PRODUCTS: &str = include_str!("../../../assets/coinbase-market-products.json");
@@ -67,11 +66,6 @@ pub struct Coinbase {
     pub(super) streamable: Vec<usize>,
 }
 
-/// A number printed the way Coinbase prints it: trailing zeros dropped.
-pub(super) fn plain(d: Decimal) -> Decimal {
-    d.normalize()
-}
-
 /// The 24 h change in percent, with Coinbase's 14 places (trailing zeros dropped).
 pub(super) fn percent(q: &Quote) -> Decimal {
     if q.open.is_zero() {
@@ -99,8 +93,8 @@ impl Coinbase {
             products.push(CoinbaseProduct {
                 tradable: e.status == "online" && !e.trading_disabled,
                 alias: (!e.alias.is_empty()).then_some(e.alias),
-                price_decimals: step_decimals(Some(&e.price_increment)).unwrap_or(2),
-                lot_decimals: step_decimals(Some(&e.base_increment)).unwrap_or(8),
+                price_decimals: step_decimals(&e.price_increment).unwrap_or(2),
+                lot_decimals: step_decimals(&e.base_increment).unwrap_or(8),
                 id: e.product_id,
                 base: e.base_currency_id,
                 quote: e.quote_currency_id,
@@ -164,12 +158,7 @@ impl Venue for Coinbase {
     fn pairs(&self) -> Vec<PairSpec> {
         (0..self.streamable.len())
             .filter_map(|i| self.streamed(i))
-            .map(|p| PairSpec {
-                symbol: format!("{}/{}", p.base, p.quote),
-                price_decimals: p.price_decimals,
-                lot_decimals: p.lot_decimals,
-                reference: reference(&p.base, &p.quote),
-            })
+            .map(|p| PairSpec::new(&p.base, &p.quote, p.price_decimals, p.lot_decimals))
             .collect()
     }
 
@@ -258,10 +247,7 @@ impl Venue for Coinbase {
 
     fn ticker(&self, _market: &Market, index: usize, q: &Quote, kind: FrameKind) -> Template {
         let Some(p) = self.streamed(index) else {
-            return Template {
-                prefix: String::new(),
-                suffix: String::new(),
-            };
+            return Template::default();
         };
         let kind = match kind {
             FrameKind::Snapshot => "snapshot",
@@ -317,7 +303,7 @@ impl Venue for Coinbase {
 
     /// Every message on a connection takes the next `sequence_num`.
     fn stamp(&self, t: &Template, now: &str, conn: &mut Conn) -> String {
-        stamp_markers(t, now, |_| conn.next_sequence().to_string())
+        t.stamp_with(now, |_| conn.next_sequence().to_string())
     }
 
     /// The `heartbeats` channel, once subscribed: one message per heartbeat interval.

@@ -9,11 +9,11 @@
 use chrono::Utc;
 use rust_decimal::Decimal;
 
-use super::binance::fixed;
-use super::binance_rest::query_pairs;
-use super::coinbase::{Coinbase, CoinbaseProduct, percent, plain};
+use super::coinbase::{Coinbase, CoinbaseProduct, percent};
 use super::market::Market;
+use super::query::query_pairs;
 use super::venue::RestReply;
+use super::wire::{fixed, plain};
 
 const LIST: &str = "/api/v3/brokerage/market/products";
 

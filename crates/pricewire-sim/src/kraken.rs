@@ -8,15 +8,15 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::market::{Market, PairSpec, Quote, reference_usd};
+use super::market::{Market, PairSpec, Quote};
 use super::venue::{
     Conn, FrameKind, Inbound, KeepAlive, RestReply, Subscriptions, Template, Venue,
 };
+use super::wire::js;
 
 /// The bundled `GET /0/public/AssetPairs` body, in Kraken's real format.
 pub(super) const ASSET_PAIRS: &str = include_str!("../../../assets/kraken-asset-pairs.json");
@@ -116,11 +116,6 @@ impl Kraken {
         (0..self.streamable.len())
             .find(|&i| self.streamed(i).and_then(|p| p.v2.as_deref()) == Some(symbol))
     }
-}
-
-/// A JSON string literal (quotes and escapes) for text that came from a client.
-pub(super) fn js(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
 }
 
 /// `,"req_id":N` when the request carried one (echoed verbatim if it is a number).
@@ -290,18 +285,10 @@ impl Venue for Kraken {
         (0..self.streamable.len())
             .filter_map(|i| self.streamed(i))
             .map(|p| {
-                let symbol = p.v2.clone().unwrap_or_default();
-                let (base, quote) = symbol.split_once('/').unwrap_or((&symbol, "USD"));
-                let reference = match (reference_usd(base), reference_usd(quote)) {
-                    (Some(b), Some(q)) if !q.is_zero() => b / q,
-                    _ => Decimal::ONE,
-                };
-                PairSpec {
-                    symbol: symbol.clone(),
-                    price_decimals: p.price_decimals,
-                    lot_decimals: p.lot_decimals,
-                    reference,
-                }
+                // Streamed pairs all have a v2 name, `BASE/QUOTE`.
+                let v2 = p.v2.as_deref().unwrap_or_default();
+                let (base, quote) = v2.split_once('/').unwrap_or((v2, "USD"));
+                PairSpec::new(base, quote, p.price_decimals, p.lot_decimals)
             })
             .collect()
     }

@@ -9,9 +9,11 @@ use std::fmt::Write as _;
 use chrono::{Timelike, Utc};
 use rust_decimal::Decimal;
 
-use super::kraken::{ASSET_PAIRS, Kraken, KrakenPair, js};
+use super::kraken::{ASSET_PAIRS, Kraken, KrakenPair};
 use super::market::{Market, Quote};
+use super::query::query_value;
 use super::venue::RestReply;
+use super::wire::{fixed, js};
 
 const UNKNOWN_PAIR: &str = "{\"error\":[\"EQuery:Unknown asset pair\"]}";
 
@@ -21,7 +23,7 @@ pub(super) fn route(
     query: Option<&str>,
     market: &Market,
 ) -> Option<RestReply> {
-    let pairs = query.and_then(|q| query_param(q, "pair"));
+    let pairs = query_value(query, "pair");
     let body = match path {
         "/0/public/AssetPairs" => asset_pairs(k, pairs.as_deref()),
         "/0/public/Ticker" => ticker(k, pairs.as_deref(), market),
@@ -32,43 +34,6 @@ pub(super) fn route(
         _ => return None,
     };
     Some(RestReply { status: 200, body })
-}
-
-/// The decoded value of `name` in a query string (`%2F` → `/`, `+` → space).
-fn query_param(query: &str, name: &str) -> Option<String> {
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        (k == name).then(|| percent_decode(v))
-    })
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    out.push(b);
-                    i += 3;
-                } else {
-                    out.push(b'%');
-                    i += 1;
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Resolve a client's pair name: REST key, altname, v1 wsname, or v2 name with or without
@@ -165,13 +130,8 @@ fn ticker(k: &Kraken, pairs: Option<&str>, market: &Market) -> String {
 
 fn entry(q: &Quote, lot: u32, day_share: Decimal) -> String {
     let whole = |qty: Decimal| qty.trunc().normalize().to_string();
-    let lot3 = |qty: Decimal| {
-        let mut v = qty.round_dp(3);
-        v.rescale(3);
-        v
-    };
-    let mut today_vol = (q.volume * day_share).round_dp(lot);
-    today_vol.rescale(lot);
+    let lot3 = |qty: Decimal| fixed(qty, 3);
+    let today_vol = fixed(q.volume * day_share, lot);
     let today_trades = (Decimal::from(q.trades) * day_share).trunc().normalize();
     format!(
         "{{\"a\":[\"{}\",\"{}\",\"{}\"],\"b\":[\"{}\",\"{}\",\"{}\"],\"c\":[\"{}\",\"{}\"],\"v\":[\"{today_vol}\",\"{}\"],\"p\":[\"{}\",\"{}\"],\"t\":[{today_trades},{}],\"l\":[\"{}\",\"{}\"],\"h\":[\"{}\",\"{}\"],\"o\":\"{}\"}}",
@@ -198,18 +158,6 @@ fn entry(q: &Quote, lot: u32, day_share: Decimal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("BTC%2FUSD,ETH%2fUSD"), "BTC/USD,ETH/USD");
-        assert_eq!(percent_decode("a+b%"), "a b%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(
-            query_param("x=1&pair=XBTUSD", "pair").as_deref(),
-            Some("XBTUSD")
-        );
-        assert_eq!(query_param("pairs=1", "pair"), None);
-    }
 
     #[test]
     fn names_resolve_like_kraken_rest() {

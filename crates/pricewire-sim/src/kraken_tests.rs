@@ -1,29 +1,16 @@
 //! Table tests of the simulator's Kraken encoder and request handling against the shapes
 //! of recorded v2 frames (`tests/fixtures/recorded/kraken/ws-v2-ticker-excerpt.frames`).
 
-use std::time::Duration;
-
-use rust_decimal::Decimal;
-
 use super::kraken::Kraken;
-use super::market::{Market, Quote};
+use super::market::Quote;
+use super::testkit::{d, setup};
 use super::venue::{Conn, FrameKind, Inbound, Subscriptions, Venue};
-
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-fn setup() -> (Kraken, Market) {
-    let k = Kraken::new().unwrap();
-    let market = Market::new(k.pairs(), 1, Duration::from_secs(3600));
-    (k, market)
-}
 
 const NOW: &str = "2026-09-24T03:54:28.829165Z";
 
 #[test]
 fn status_and_ticker_frames_match_the_recorded_bytes() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kraken::new());
     assert_eq!(
         k.status(true, 9_471_984_923_908_980_762).unwrap(),
         r#"{"channel":"status","type":"update","data":[{"version":"2.0.10","system":"online","api_version":"v2","connection_id":9471984923908980762}]}"#
@@ -61,7 +48,7 @@ fn status_and_ticker_frames_match_the_recorded_bytes() {
 
 #[test]
 fn acks_and_errors_match_the_recorded_shapes() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kraken::new());
     let req =
         r#"{"method":"subscribe","params":{"channel":"ticker","symbol":["USDT/USD","NOPE/USD"]}}"#;
     let Inbound::Subscribe { replies, add } = k.handle(
@@ -89,7 +76,7 @@ fn acks_and_errors_match_the_recorded_shapes() {
 
 #[test]
 fn request_handling_cases() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kraken::new());
     let btc = market.index_of("BTC/USD").unwrap();
     let subscribed = Subscriptions { active: vec![btc] };
     let none = Subscriptions::default();
@@ -187,7 +174,7 @@ fn request_handling_cases() {
 
 #[test]
 fn pair_names_and_dark_pool() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kraken::new());
     let doge = market.index_of("DOGE/USD").unwrap();
     let entry = k.streamed(doge).unwrap();
     assert_eq!(

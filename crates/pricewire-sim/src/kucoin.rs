@@ -17,12 +17,11 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::kraken::js;
 use super::market::{Market, PairSpec, Quote};
-use super::okx::{fixed, places, reference_price};
-use super::okx_rest::query_param;
+use super::query::query_value;
 use super::venue::Venue;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
+use super::wire::{fixed, js, positive_step_decimals};
 
 /// The bundled `GET /api/v2/symbols` body, in `KuCoin`'s format.
 pub(super) const SYMBOLS: &str = include_str!("../../../assets/kucoin-symbols.json");
@@ -93,8 +92,8 @@ impl Kucoin {
         let mut symbols = Vec::new();
         for row in parsed.data.into_iter().filter(|r| r.enable_trading) {
             symbols.push(KucoinMarket {
-                price_decimals: places(&row.price_increment)?,
-                lot_decimals: places(&row.base_increment)?,
+                price_decimals: positive_step_decimals(&row.price_increment)?,
+                lot_decimals: positive_step_decimals(&row.base_increment)?,
                 symbol: row.symbol,
                 base: row.base_currency,
                 quote: row.quote_currency,
@@ -253,12 +252,7 @@ impl Venue for Kucoin {
     fn pairs(&self) -> Vec<PairSpec> {
         self.symbols
             .iter()
-            .map(|s| PairSpec {
-                symbol: format!("{}/{}", s.base, s.quote),
-                price_decimals: s.price_decimals,
-                lot_decimals: s.lot_decimals,
-                reference: reference_price(&s.base, &s.quote),
-            })
+            .map(|s| PairSpec::new(&s.base, &s.quote, s.price_decimals, s.lot_decimals))
             .collect()
     }
 
@@ -272,8 +266,7 @@ impl Venue for Kucoin {
     }
 
     fn welcome(&self, query: Option<&str>, _online: bool, connection_id: u64) -> Option<String> {
-        let id = query
-            .and_then(|q| query_param(q, "connectId"))
+        let id = query_value(query, "connectId")
             .filter(|id| !id.is_empty())
             .unwrap_or_else(|| format!("{connection_id:x}"));
         Some(format!("{{\"id\":{},\"type\":\"welcome\"}}", js(&id)))
@@ -321,10 +314,7 @@ impl Venue for Kucoin {
 
     fn ticker(&self, _market: &Market, stream: usize, q: &Quote, _kind: FrameKind) -> Template {
         let Some(m) = self.symbols.get(self.market_of(stream)) else {
-            return Template {
-                prefix: String::new(),
-                suffix: String::new(),
-            };
+            return Template::default();
         };
         if stream % 2 == 1 {
             Kucoin::snapshot_frame(m, q)

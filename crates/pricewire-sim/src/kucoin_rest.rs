@@ -10,12 +10,11 @@ use std::fmt::Write as _;
 use chrono::Utc;
 use rust_decimal::Decimal;
 
-use super::kraken::js;
 use super::kucoin::{Kucoin, SEQUENCE_BASE, SYMBOLS};
 use super::market::Market;
-use super::okx::fixed;
-use super::okx_rest::query_param;
+use super::query::query_value;
 use super::venue::RestReply;
+use super::wire::{fixed, js};
 
 /// The pong timeout the token reply prescribes, in milliseconds (the documented value).
 const PING_TIMEOUT_MS: u64 = 10_000;
@@ -27,7 +26,7 @@ pub(super) fn route(
     query: Option<&str>,
     market: &Market,
 ) -> Option<RestReply> {
-    let symbol = query.and_then(|q| query_param(q, "symbol"));
+    let symbol = query_value(query, "symbol");
     let body = match path {
         // v1 is deprecated but still answers, with the same fields.
         "/api/v2/symbols" | "/api/v1/symbols" => SYMBOLS.trim_end().to_string(),

@@ -9,26 +9,15 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::kucoin::Kucoin;
-use super::market::{Market, Quote};
+use super::market::Quote;
+use super::testkit::{self, d, setup};
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
 use pricewire_core::exchange::kucoin::Kucoin as KucoinAdapter;
 use pricewire_core::exchange::{Event, Exchange, WireTicker};
 use pricewire_core::symbol::Symbol;
 
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-fn setup() -> (Kucoin, Market) {
-    let k = Kucoin::new().unwrap();
-    let market = Market::new(k.pairs(), 1, Duration::from_secs(3600));
-    (k, market)
-}
-
-fn events(frame: &str) -> Vec<Event<'_>> {
-    let mut out = Vec::new();
-    KucoinAdapter.parse(frame, &mut out).expect(frame);
-    out
+fn events(frame: &str) -> Vec<Event<'static>> {
+    testkit::events(&KucoinAdapter, frame)
 }
 
 fn quote() -> Quote {
@@ -52,7 +41,7 @@ fn quote() -> Quote {
 
 #[test]
 fn symbol_list_reads_with_the_adapter() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kucoin::new());
     let list = KucoinAdapter
         .parse_pair_list(super::kucoin::SYMBOLS)
         .unwrap();
@@ -79,7 +68,7 @@ fn symbol_list_reads_with_the_adapter() {
 
 #[test]
 fn token_reply_leads_back_to_the_simulator() {
-    let (k, _) = setup();
+    let (k, _) = setup(Kucoin::new());
     assert!(
         k.rest_post("/api/v1/bullet-private", "h:1", Duration::from_secs(18))
             .is_none()
@@ -126,7 +115,7 @@ fn token_reply_leads_back_to_the_simulator() {
 
 #[test]
 fn subscribe_acks_per_request_and_rejects_unknown_topics() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kucoin::new());
     let btc = k.index_of("BTC-USDT").unwrap();
     let eth = k.index_of("ETH-USDT").unwrap();
     let none = Subscriptions::default();
@@ -207,7 +196,7 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
 
 #[test]
 fn keep_alive_and_bad_requests() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kucoin::new());
     let none = Subscriptions::default();
     let ping = KucoinAdapter.ping(42).unwrap();
     let Inbound::Ping { reply } = k.handle(&ping, &none, &mut Conn::default(), &market, "") else {
@@ -233,7 +222,7 @@ fn keep_alive_and_bad_requests() {
 
 #[test]
 fn ticker_and_snapshot_frames_parse_exactly() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kucoin::new());
     let btc = k.index_of("BTC-USDT").unwrap();
     let ts = Utc.timestamp_millis_opt(1_700_555_342_151).unwrap();
     let stamp = k.clock(ts);
@@ -292,7 +281,7 @@ fn ticker_and_snapshot_frames_parse_exactly() {
 
 #[test]
 fn rest_routes_read_with_the_adapter() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kucoin::new());
     let paths = KucoinAdapter.rest_ticker_paths(&["BCHSV-USDT"]);
     let (path, query) = paths[0].split_once('?').unwrap();
     let r = k.rest(path, Some(query), &market).unwrap();

@@ -11,6 +11,9 @@
 //!     └── Shared: venue protocol (venue.rs; kraken.rs, binance.rs, coinbase.rs, bybit.rs,
 //!                 okx.rs, kucoin.rs), market.rs (random walk), scenario, stats
 //! ```
+//! Venue files never import one another: what several of them need lives in a module of
+//! its own (wire.rs: JSON and decimal printing; query.rs: query strings; testkit.rs:
+//! what their tests share).
 //! Owns its own sockets and tasks only; never touches the feed, the store or the UI.
 //! Every task is tracked and cancelled: none outlives [`SimServer::shutdown`].
 
@@ -42,10 +45,14 @@ mod okx;
 mod okx_rest;
 #[cfg(test)]
 mod okx_tests;
+mod query;
 mod scenario;
 mod session;
 mod session_upkeep;
+#[cfg(test)]
+mod testkit;
 mod venue;
+mod wire;
 
 use std::io;
 use std::net::SocketAddr;

@@ -8,14 +8,13 @@
 
 use std::fmt::Write as _;
 
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::kraken::js;
-use super::market::{Market, PairSpec, Quote, reference_usd};
+use super::market::{Market, PairSpec, Quote};
 use super::venue::Venue;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
+use super::wire::{fixed, js, positive_step_decimals};
 
 /// The bundled `GET /api/v5/public/instruments?instType=SPOT` body, in OKX's format.
 pub(super) const INSTRUMENTS: &str = include_str!("../../../assets/okx-instruments.json");
@@ -41,8 +40,8 @@ struct OkxInstrumentRow {
 pub(super) struct OkxInstrument {
     /// `BTC-USDT`.
     pub inst_id: String,
-    /// Canonical `BTC/USDT`.
-    pub symbol: String,
+    pub base: String,
+    pub quote: String,
     pub price_decimals: u32,
     pub lot_decimals: u32,
     /// The row's original JSON text, served back by `instruments?instId=`.
@@ -53,30 +52,6 @@ pub(super) struct OkxInstrument {
 #[derive(Debug)]
 pub struct Okx {
     pub(super) instruments: Vec<OkxInstrument>,
-}
-
-/// Decimal places of a step such as `"0.001"` (→ 3).
-pub(super) fn places(step: &str) -> Result<u32, String> {
-    step.parse::<Decimal>()
-        .ok()
-        .filter(|d| *d > Decimal::ZERO)
-        .map(|d| d.normalize().scale())
-        .ok_or_else(|| format!("not a step size: {step}"))
-}
-
-/// Where a pair's walk starts: both assets' USD references, for the assets the shared
-/// table lacks a figure of our own.
-pub(super) fn reference_price(base: &str, quote: &str) -> Decimal {
-    let usd = |asset: &str| {
-        reference_usd(asset).or(match asset {
-            "BSV" => Some(Decimal::from(50)),
-            _ => None,
-        })
-    };
-    match (usd(base), usd(quote)) {
-        (Some(b), Some(q)) if !q.is_zero() => b / q,
-        _ => Decimal::ONE,
-    }
 }
 
 impl Okx {
@@ -99,9 +74,10 @@ impl Okx {
                 continue;
             }
             instruments.push(OkxInstrument {
-                symbol: format!("{}/{}", row.base_ccy, row.quote_ccy),
-                price_decimals: places(&row.tick_sz)?,
-                lot_decimals: places(&row.lot_sz)?,
+                base: row.base_ccy,
+                quote: row.quote_ccy,
+                price_decimals: positive_step_decimals(&row.tick_sz)?,
+                lot_decimals: positive_step_decimals(&row.lot_sz)?,
                 inst_id: row.inst_id,
                 raw: raw.get().to_string(),
             });
@@ -175,13 +151,6 @@ impl Okx {
     }
 }
 
-/// Decimal text in base units rounded to `places`, keeping trailing zeros.
-pub(super) fn fixed(value: Decimal, places: u32) -> Decimal {
-    let mut v = value.round_dp(places);
-    v.rescale(places);
-    v
-}
-
 /// The fields of one ticker up to `"ts":"`, shared by the push and the REST ticker.
 pub(super) fn ticker_fields(inst: &OkxInstrument, q: &Quote, out: &mut String) {
     let quote_volume = fixed(q.volume * q.vwap, 8);
@@ -208,15 +177,7 @@ impl Venue for Okx {
     fn pairs(&self) -> Vec<PairSpec> {
         self.instruments
             .iter()
-            .map(|i| {
-                let (base, quote) = i.symbol.split_once('/').unwrap_or((&i.symbol, ""));
-                PairSpec {
-                    symbol: i.symbol.clone(),
-                    price_decimals: i.price_decimals,
-                    lot_decimals: i.lot_decimals,
-                    reference: reference_price(base, quote),
-                }
-            })
+            .map(|i| PairSpec::new(&i.base, &i.quote, i.price_decimals, i.lot_decimals))
             .collect()
     }
 
@@ -258,10 +219,7 @@ impl Venue for Okx {
     fn ticker(&self, _market: &Market, index: usize, q: &Quote, _kind: FrameKind) -> Template {
         // The first push after subscribing looks like every later one.
         let Some(inst) = self.instruments.get(index) else {
-            return Template {
-                prefix: String::new(),
-                suffix: String::new(),
-            };
+            return Template::default();
         };
         let mut prefix = String::with_capacity(400);
         let _ = write!(prefix, "{{\"arg\":{},\"data\":[{{", arg(&inst.inst_id));

@@ -1,7 +1,7 @@
 //! OKX's public REST routes as the simulator serves them: `public/instruments` (the bundled
 //! body, optionally one `instId`), `market/ticker`, `market/tickers` and `public/time`, in
 //! the `{"code":"0","msg":"","data":[...]}` envelope, from the market the WebSocket side
-//! streams. Also the query-string helper `KuCoin`'s routes share. Pure: no HTTP types.
+//! streams. Pure: no HTTP types, no scenarios.
 //!
 //! See docs: <https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-ticker>
 
@@ -9,6 +9,7 @@ use chrono::Utc;
 
 use super::market::Market;
 use super::okx::{INSTRUMENTS, Okx, ticker_fields};
+use super::query::query_value;
 use super::venue::RestReply;
 
 pub(super) fn route(
@@ -17,7 +18,7 @@ pub(super) fn route(
     query: Option<&str>,
     market: &Market,
 ) -> Option<RestReply> {
-    let param = |name: &str| query.and_then(|q| query_param(q, name));
+    let param = |name: &str| query_value(query, name);
     let body = match path {
         "/api/v5/public/instruments" => instruments(
             okx,
@@ -87,55 +88,4 @@ fn tickers(okx: &Okx, market: &Market, indices: &[usize]) -> String {
         rows.push_str("\"}");
     }
     ok_data(&rows)
-}
-
-/// The decoded value of `name` in a query string (`%XX` escapes and `+` decoded).
-pub(super) fn query_param(query: &str, name: &str) -> Option<String> {
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        (k == name).then(|| decode(v))
-    })
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_parameters_decode() {
-        assert_eq!(
-            query_param("instType=SPOT&instId=BTC%2DUSDT", "instId").as_deref(),
-            Some("BTC-USDT")
-        );
-        assert_eq!(query_param("a=1+2%", "a").as_deref(), Some("1 2%"));
-        assert_eq!(query_param("instIds=1", "instId"), None);
-        assert_eq!(query_param("x", "x").as_deref(), Some(""));
-    }
 }

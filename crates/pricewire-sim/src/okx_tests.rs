@@ -2,32 +2,18 @@
 //! read back with the client's own OKX adapter, and compared with the shapes of recorded
 //! frames (`tests/fixtures/recorded/okx/ws-v5-public.frames`, `ws-error-excerpt.frames`).
 
-use std::time::Duration;
-
 use chrono::{TimeZone, Utc};
-use rust_decimal::Decimal;
 
-use super::market::{Market, Quote};
+use super::market::Quote;
 use super::okx::Okx;
+use super::testkit::{self, d, setup};
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
 use pricewire_core::exchange::okx::Okx as OkxAdapter;
 use pricewire_core::exchange::{Event, Exchange, WireTicker};
 use pricewire_core::symbol::Symbol;
 
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-fn setup() -> (Okx, Market) {
-    let okx = Okx::new().unwrap();
-    let market = Market::new(okx.pairs(), 1, Duration::from_secs(3600));
-    (okx, market)
-}
-
-fn events(frame: &str) -> Vec<Event<'_>> {
-    let mut out = Vec::new();
-    OkxAdapter.parse(frame, &mut out).expect(frame);
-    out
+fn events(frame: &str) -> Vec<Event<'static>> {
+    testkit::events(&OkxAdapter, frame)
 }
 
 fn quote() -> Quote {
@@ -51,7 +37,7 @@ fn quote() -> Quote {
 
 #[test]
 fn instrument_list_reads_with_the_adapter() {
-    let (okx, market) = setup();
+    let (okx, market) = setup(Okx::new());
     let list = OkxAdapter.parse_pair_list(super::okx::INSTRUMENTS).unwrap();
     assert!(list.len() >= 10, "{}", list.len());
     for (name, decimals) in [
@@ -72,7 +58,7 @@ fn instrument_list_reads_with_the_adapter() {
 
 #[test]
 fn ticker_push_has_the_recorded_shape_and_parses_exactly() {
-    let (okx, market) = setup();
+    let (okx, market) = setup(Okx::new());
     let btc = okx.index_of("BTC-USDT").unwrap();
     let ts = Utc.timestamp_millis_opt(1_652_459_224_956).unwrap();
     let frame = okx
@@ -108,7 +94,7 @@ fn ticker_push_has_the_recorded_shape_and_parses_exactly() {
 
 #[test]
 fn subscribe_acks_each_arg_and_rejects_unknown_instruments() {
-    let (okx, market) = setup();
+    let (okx, market) = setup(Okx::new());
     let btc = okx.index_of("BTC-USDT").unwrap();
     let eth = okx.index_of("ETH-USDT").unwrap();
     let none = Subscriptions::default();
@@ -168,7 +154,7 @@ fn subscribe_acks_each_arg_and_rejects_unknown_instruments() {
 
 #[test]
 fn keep_alive_and_bad_requests() {
-    let (okx, market) = setup();
+    let (okx, market) = setup(Okx::new());
     let none = Subscriptions::default();
     let ping = OkxAdapter.ping(1).unwrap();
     let Inbound::Ping { reply } = okx.handle(&ping, &none, &mut Conn::default(), &market, "")
@@ -207,7 +193,7 @@ fn keep_alive_and_bad_requests() {
 
 #[test]
 fn rest_routes_read_with_the_adapter() {
-    let (okx, market) = setup();
+    let (okx, market) = setup(Okx::new());
     let get = |path: &str, query: &str| okx.rest(path, Some(query), &market).unwrap();
     let paths = OkxAdapter.rest_ticker_paths(&["SOL-USDT"]);
     let (path, query) = paths[0].split_once('?').unwrap();

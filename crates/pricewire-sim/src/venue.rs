@@ -53,8 +53,9 @@ pub struct RestReply {
 }
 
 /// A ticker frame split around its send-time stamp: `prefix + timestamp + suffix`.
-/// Splitting lets the burst scenario encode frames once and stamp them when sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Splitting lets the burst scenario encode frames once and stamp them when sent. The
+/// empty template (`Template::default()`) stands for a stream the venue does not list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Template {
     pub prefix: String,
     pub suffix: String,
@@ -68,7 +69,26 @@ impl Template {
         s.push_str(&self.suffix);
         s
     }
+
+    /// `prefix + now + suffix`, each [`MARKER`] in the suffix replaced by `fill(n)` in
+    /// order: for values that follow from the send time or the connection (Binance's 24 h
+    /// window, Coinbase's `sequence_num`, Bybit's `cts`).
+    pub fn stamp_with(&self, now: &str, mut fill: impl FnMut(usize) -> String) -> String {
+        let mut out = String::with_capacity(self.prefix.len() + self.suffix.len() + 64);
+        out.push_str(&self.prefix);
+        out.push_str(now);
+        for (n, part) in self.suffix.split(MARKER).enumerate() {
+            if n > 0 {
+                out.push_str(&fill(n - 1));
+            }
+            out.push_str(part);
+        }
+        out
+    }
 }
+
+/// Where a value [`Template::stamp_with`] fills in goes in a template's suffix.
+pub const MARKER: char = '\0';
 
 /// Per-connection state a venue keeps: which markets the client subscribed, so that it can
 /// answer "already subscribed" and "not found" like the real venue.
