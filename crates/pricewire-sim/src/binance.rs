@@ -26,7 +26,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::market::{Market, PairSpec, Quote};
-use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, RestReply, Subscriptions};
+use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, Subscriptions};
 use super::venue::{MARKER, Template, Venue};
 use super::wire::{fixed, js, step_decimals};
 
@@ -351,17 +351,6 @@ impl Venue for Binance {
     fn wrong_schema(&self) -> String {
         "{\"e\":\"24hrTicker\",\"E\":1786310819126,\"s\":42,\"c\":\"not-a-number\",\"b\":null}"
             .to_string()
-    }
-
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::binance_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        match status {
-            429 => "{\"code\":-1003,\"msg\":\"Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.\"}".to_string(),
-            _ => "{\"code\":-1001,\"msg\":\"Internal error; unable to process your request. Please try again.\"}".to_string(),
-        }
     }
 
     fn ws_path(&self) -> &'static str {

@@ -13,7 +13,7 @@ use chrono::Utc;
 use super::binance::{Binance, BinanceMarket, WIRE_DECIMALS};
 use super::market::{Market, Quote};
 use super::query::query_value;
-use super::venue::RestReply;
+use super::venue::{RestReply, RestRoutes};
 use super::wire::fixed;
 
 const INVALID_SYMBOL: &str = "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}";
@@ -29,12 +29,20 @@ fn bad_symbol() -> RestReply {
     }
 }
 
-pub(super) fn route(
-    b: &Binance,
-    path: &str,
-    query: Option<&str>,
-    market: &Market,
-) -> Option<RestReply> {
+impl RestRoutes for Binance {
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        match status {
+            429 => "{\"code\":-1003,\"msg\":\"Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.\"}".to_string(),
+            _ => "{\"code\":-1001,\"msg\":\"Internal error; unable to process your request. Please try again.\"}".to_string(),
+        }
+    }
+}
+
+fn route(b: &Binance, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
     let now = Utc::now().timestamp_millis();
     Some(match path {
         "/api/v3/ping" => ok("{}".to_string()),

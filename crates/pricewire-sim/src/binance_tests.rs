@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 
 use super::binance::Binance;
 use super::testkit::{d, events, quote, setup, split};
-use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, Subscriptions, Venue};
+use super::venue::{
+    Conn, FrameKind, Inbound, KeepAlive, Maintenance, RestRoutes, Subscriptions, Venue,
+};
 use pricewire_core::exchange::binance::Binance as Adapter;
 use pricewire_core::exchange::{Event, Exchange};
 use pricewire_core::symbol::Symbol;

@@ -20,7 +20,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::market::{Market, PairSpec, Quote};
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template};
 use super::venue::{MARKER, Venue};
 use super::wire::{fixed, js, plain, step_decimals};
 
@@ -317,21 +317,6 @@ impl Venue for Bybit {
 
     fn wrong_schema(&self) -> String {
         "{\"topic\":\"tickers.BTCUSDT\",\"ts\":\"later\",\"type\":\"snapshot\",\"data\":{\"symbol\":7,\"lastPrice\":\"x\"}}".to_string()
-    }
-
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::bybit_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        let now = Utc::now().timestamp_millis();
-        let (code, msg) = match status {
-            429 => (10006, "Too many visits!"),
-            _ => (10016, "Internal server error."),
-        };
-        format!(
-            "{{\"retCode\":{code},\"retMsg\":\"{msg}\",\"result\":{{}},\"retExtInfo\":{{}},\"time\":{now}}}"
-        )
     }
 
     fn ws_path(&self) -> &'static str {

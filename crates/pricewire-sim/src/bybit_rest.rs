@@ -11,7 +11,7 @@ use chrono::Utc;
 use super::bybit::{Bybit, BybitMarket, fraction};
 use super::market::{Market, Quote};
 use super::query::query_value;
-use super::venue::RestReply;
+use super::venue::{RestReply, RestRoutes};
 use super::wire::{fixed, plain};
 
 fn envelope(code: i64, msg: &str, result: &str) -> RestReply {
@@ -24,12 +24,21 @@ fn envelope(code: i64, msg: &str, result: &str) -> RestReply {
     }
 }
 
-pub(super) fn route(
-    b: &Bybit,
-    path: &str,
-    query: Option<&str>,
-    market: &Market,
-) -> Option<RestReply> {
+impl RestRoutes for Bybit {
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        let (code, msg) = match status {
+            429 => (10006, "Too many visits!"),
+            _ => (10016, "Internal server error."),
+        };
+        envelope(code, msg, "{}").body
+    }
+}
+
+fn route(b: &Bybit, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
     if !matches!(
         path,
         "/v5/market/instruments-info" | "/v5/market/tickers" | "/v5/market/time"

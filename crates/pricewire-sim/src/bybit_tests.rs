@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::bybit::Bybit;
 use super::testkit::{d, events, quote, setup, split};
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestRoutes, Subscriptions, Venue};
 use pricewire_core::exchange::bybit::Bybit as Adapter;
 use pricewire_core::exchange::{Event, Exchange};
 use pricewire_core::symbol::Symbol;

@@ -22,7 +22,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::market::{Market, PairSpec, Quote};
-use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, RestReply};
+use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance};
 use super::venue::{MARKER, Subscriptions, Template, Venue};
 use super::wire::{fixed, js, plain, step_decimals};
 
@@ -279,17 +279,6 @@ impl Venue for Coinbase {
 
     fn wrong_schema(&self) -> String {
         "{\"channel\":\"ticker\",\"timestamp\":\"2026-08-09T21:05:48.229198328Z\",\"sequence_num\":1,\"events\":[{\"type\":\"update\",\"tickers\":[{\"product_id\":7,\"price\":\"x\"}]}]}".to_string()
-    }
-
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::coinbase_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        match status {
-            429 => "{\"error\":\"RATE_LIMIT_EXCEEDED\",\"error_details\":\"Too many requests\",\"message\":\"Too many requests\"}".to_string(),
-            _ => "{\"error\":\"INTERNAL\",\"error_details\":\"internal error\",\"message\":\"internal error\"}".to_string(),
-        }
     }
 
     fn ws_path(&self) -> &'static str {

@@ -12,17 +12,25 @@ use rust_decimal::Decimal;
 use super::coinbase::{Coinbase, CoinbaseProduct, percent};
 use super::market::Market;
 use super::query::query_pairs;
-use super::venue::RestReply;
+use super::venue::{RestReply, RestRoutes};
 use super::wire::{fixed, plain};
 
 const LIST: &str = "/api/v3/brokerage/market/products";
 
-pub(super) fn route(
-    c: &Coinbase,
-    path: &str,
-    query: Option<&str>,
-    market: &Market,
-) -> Option<RestReply> {
+impl RestRoutes for Coinbase {
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        match status {
+            429 => "{\"error\":\"RATE_LIMIT_EXCEEDED\",\"error_details\":\"Too many requests\",\"message\":\"Too many requests\"}".to_string(),
+            _ => "{\"error\":\"INTERNAL\",\"error_details\":\"internal error\",\"message\":\"internal error\"}".to_string(),
+        }
+    }
+}
+
+fn route(c: &Coinbase, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
     if path == "/api/v3/brokerage/time" {
         let now = Utc::now();
         return Some(RestReply {

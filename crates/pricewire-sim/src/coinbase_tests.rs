@@ -5,7 +5,7 @@ use chrono::DateTime;
 
 use super::coinbase::Coinbase;
 use super::testkit::{self, d, quote, setup, split};
-use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Subscriptions, Venue};
+use super::venue::{Conn, FrameKind, Inbound, KeepAlive, RestRoutes, Subscriptions, Venue};
 use pricewire_core::exchange::coinbase::Coinbase as Adapter;
 use pricewire_core::exchange::{Event, Exchange};
 use pricewire_core::symbol::Symbol;

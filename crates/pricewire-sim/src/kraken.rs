@@ -13,9 +13,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::market::{Market, PairSpec, Quote};
-use super::venue::{
-    Conn, FrameKind, Inbound, KeepAlive, RestReply, Subscriptions, Template, Venue,
-};
+use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Subscriptions, Template, Venue};
 use super::wire::js;
 
 /// The bundled `GET /0/public/AssetPairs` body, in Kraken's real format.
@@ -382,16 +380,5 @@ impl Venue for Kraken {
 
     fn wrong_schema(&self) -> String {
         "{\"channel\":\"ticker\",\"type\":\"update\",\"data\":{\"symbol\":42,\"bid\":\"not-a-number\",\"ask\":null}}".to_string()
-    }
-
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::kraken_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        match status {
-            429 => "{\"error\":[\"EGeneral:Too many requests\"]}".to_string(),
-            _ => "{\"error\":[\"EService:Unavailable\"]}".to_string(),
-        }
     }
 }

@@ -12,17 +12,25 @@ use rust_decimal::Decimal;
 use super::kraken::{ASSET_PAIRS, Kraken, KrakenPair};
 use super::market::{Market, Quote};
 use super::query::query_value;
-use super::venue::RestReply;
+use super::venue::{RestReply, RestRoutes};
 use super::wire::{fixed, js};
 
 const UNKNOWN_PAIR: &str = "{\"error\":[\"EQuery:Unknown asset pair\"]}";
 
-pub(super) fn route(
-    k: &Kraken,
-    path: &str,
-    query: Option<&str>,
-    market: &Market,
-) -> Option<RestReply> {
+impl RestRoutes for Kraken {
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        match status {
+            429 => "{\"error\":[\"EGeneral:Too many requests\"]}".to_string(),
+            _ => "{\"error\":[\"EService:Unavailable\"]}".to_string(),
+        }
+    }
+}
+
+fn route(k: &Kraken, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
     let pairs = query_value(query, "pair");
     let body = match path {
         "/0/public/AssetPairs" => asset_pairs(k, pairs.as_deref()),

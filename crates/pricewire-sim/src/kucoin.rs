@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::market::{Market, PairSpec, Quote};
 use super::query::query_value;
 use super::venue::Venue;
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template};
 use super::wire::{fixed, js, positive_step_decimals};
 
 /// The bundled `GET /api/v2/symbols` body, in `KuCoin`'s format.
@@ -327,17 +327,6 @@ impl Venue for Kucoin {
         r#"{"type":"message","topic":"/market/ticker:BTC-USDT","subject":"trade.ticker","data":{"price":[1],"bestBid":"not-a-number","time":"soon"}}"#.to_string()
     }
 
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::kucoin_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        match status {
-            429 => r#"{"code":"429000","msg":"Too Many Requests"}"#.to_string(),
-            _ => r#"{"code":"500000","msg":"Internal Server Error"}"#.to_string(),
-        }
-    }
-
     fn ws_path(&self) -> &'static str {
         "/"
     }
@@ -357,9 +346,5 @@ impl Venue for Kucoin {
     /// `KuCoin` announces nothing on the WebSocket (no `status`): the server closes (1001).
     fn maintenance(&self) -> Maintenance {
         Maintenance::Restart
-    }
-
-    fn rest_post(&self, path: &str, host: &str, ping: Duration) -> Option<RestReply> {
-        super::kucoin_rest::post(path, host, ping)
     }
 }

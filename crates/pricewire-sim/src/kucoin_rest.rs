@@ -6,6 +6,7 @@
 //! See docs: <https://www.kucoin.com/docs/rest/spot-trading/market-data/get-24hr-stats>
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use chrono::Utc;
 use rust_decimal::Decimal;
@@ -13,19 +14,31 @@ use rust_decimal::Decimal;
 use super::kucoin::{Kucoin, SEQUENCE_BASE, SYMBOLS};
 use super::market::Market;
 use super::query::query_value;
-use super::venue::RestReply;
+use super::venue::{RestReply, RestRoutes};
 use super::wire::{fixed, js};
 
 /// The pong timeout the token reply prescribes, in milliseconds (the documented value).
 const PING_TIMEOUT_MS: u64 = 10_000;
 const TOKEN_LEN: usize = 120;
 
-pub(super) fn route(
-    k: &Kucoin,
-    path: &str,
-    query: Option<&str>,
-    market: &Market,
-) -> Option<RestReply> {
+impl RestRoutes for Kucoin {
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        match status {
+            429 => r#"{"code":"429000","msg":"Too Many Requests"}"#.to_string(),
+            _ => r#"{"code":"500000","msg":"Internal Server Error"}"#.to_string(),
+        }
+    }
+
+    fn rest_post(&self, path: &str, host: &str, ping: Duration) -> Option<RestReply> {
+        post(path, host, ping)
+    }
+}
+
+fn route(k: &Kucoin, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
     let symbol = query_value(query, "symbol");
     let body = match path {
         // v1 is deprecated but still answers, with the same fields.
@@ -43,7 +56,7 @@ pub(super) fn route(
 
 /// `POST /api/v1/bullet-public`: a fresh token and one server, the simulator itself as
 /// the client reached it (`host`), over plain `ws://`, prescribing pings every `ping`.
-pub(super) fn post(path: &str, host: &str, ping: std::time::Duration) -> Option<RestReply> {
+fn post(path: &str, host: &str, ping: Duration) -> Option<RestReply> {
     if path != "/api/v1/bullet-public" {
         return None;
     }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::kucoin::Kucoin;
 use super::market::Quote;
 use super::testkit::{self, d, setup};
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestRoutes, Subscriptions, Venue};
 use pricewire_core::exchange::kucoin::Kucoin as KucoinAdapter;
 use pricewire_core::exchange::{Event, Exchange, WireTicker};
 use pricewire_core::symbol::Symbol;

@@ -75,6 +75,18 @@ pub use scenario::Scenario;
 use market::Market;
 use venue::Venue;
 
+/// The simulator for `exchange`, or why its bundled listing could not be loaded.
+fn venue_for(exchange: ExchangeId) -> Result<Arc<dyn Venue>, String> {
+    Ok(match exchange {
+        ExchangeId::Kraken => Arc::new(kraken::Kraken::new()?),
+        ExchangeId::Binance => Arc::new(binance::Binance::new()?),
+        ExchangeId::Coinbase => Arc::new(coinbase::Coinbase::new()?),
+        ExchangeId::Bybit => Arc::new(bybit::Bybit::new()?),
+        ExchangeId::Okx => Arc::new(okx::Okx::new()?),
+        ExchangeId::Kucoin => Arc::new(kucoin::Kucoin::new()?),
+    })
+}
+
 /// How a simulator behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimConfig {
@@ -276,7 +288,7 @@ const DUPLEX_BUFFER: usize = 256 * 1024;
 impl SimServer {
     /// Bind `listen` (port 0 picks a free port) and serve until shutdown.
     pub async fn start(listen: SocketAddr, cfg: SimConfig) -> io::Result<SimServer> {
-        let venue = venue::venue_for(cfg.exchange).map_err(io::Error::other)?;
+        let venue = venue_for(cfg.exchange).map_err(io::Error::other)?;
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let shared = Shared::new(cfg, Some(venue.clone()));
@@ -296,7 +308,7 @@ impl SimServer {
     /// A venue whose bundled listing fails to load makes every connect fail with
     /// `Unsupported`.
     pub fn in_memory(cfg: SimConfig) -> SimServer {
-        let venue = venue::venue_for(cfg.exchange).ok();
+        let venue = venue_for(cfg.exchange).ok();
         let (_, listening) = watch::channel(false);
         SimServer {
             shared: Shared::new(cfg, venue),

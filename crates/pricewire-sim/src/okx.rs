@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::market::{Market, PairSpec, Quote};
 use super::venue::Venue;
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template};
 use super::wire::{fixed, js, positive_step_decimals};
 
 /// The bundled `GET /api/v5/public/instruments?instType=SPOT` body, in OKX's format.
@@ -232,17 +232,6 @@ impl Venue for Okx {
 
     fn wrong_schema(&self) -> String {
         r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":{"instId":42,"last":"not-a-number"}}"#.to_string()
-    }
-
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::okx_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        match status {
-            429 => r#"{"msg":"Too Many Requests","code":"50011"}"#.to_string(),
-            _ => r#"{"code":"50001","data":[],"msg":"Service temporarily unavailable. Please try again later."}"#.to_string(),
-        }
     }
 
     fn ws_path(&self) -> &'static str {

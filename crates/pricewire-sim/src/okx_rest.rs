@@ -10,14 +10,22 @@ use chrono::Utc;
 use super::market::Market;
 use super::okx::{INSTRUMENTS, Okx, ticker_fields};
 use super::query::query_value;
-use super::venue::RestReply;
+use super::venue::{RestReply, RestRoutes};
 
-pub(super) fn route(
-    okx: &Okx,
-    path: &str,
-    query: Option<&str>,
-    market: &Market,
-) -> Option<RestReply> {
+impl RestRoutes for Okx {
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        match status {
+            429 => r#"{"msg":"Too Many Requests","code":"50011"}"#.to_string(),
+            _ => r#"{"code":"50001","data":[],"msg":"Service temporarily unavailable. Please try again later."}"#.to_string(),
+        }
+    }
+}
+
+fn route(okx: &Okx, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
     let param = |name: &str| query_value(query, name);
     let body = match path {
         "/api/v5/public/instruments" => instruments(

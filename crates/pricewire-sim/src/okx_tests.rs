@@ -7,7 +7,7 @@ use chrono::{TimeZone, Utc};
 use super::market::Quote;
 use super::okx::Okx;
 use super::testkit::{self, d, setup};
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestRoutes, Subscriptions, Venue};
 use pricewire_core::exchange::okx::Okx as OkxAdapter;
 use pricewire_core::exchange::{Event, Exchange, WireTicker};
 use pricewire_core::symbol::Symbol;

@@ -1,23 +1,15 @@
 //! [`Venue`]: one exchange's wire protocol as the simulator plays it: the pairs it lists,
-//! what a client text frame means, how data frames are encoded, and its REST routes.
-//! A venue is pure: it never touches sockets, timers or scenarios (those live in
-//! `session.rs` and `http.rs`), so a new exchange is one sibling file (`binance.rs`, ...)
-//! plus one arm in [`venue_for`].
+//! what a client text frame means and how data frames are encoded; its REST routes are
+//! the separate [`RestRoutes`], implemented in the venue's `_rest.rs` file, which the
+//! WebSocket side never calls. A venue is pure: it never touches sockets, timers or
+//! scenarios (those live in `session.rs` and `http.rs`), so a new exchange is two sibling
+//! files (`binance.rs`, `binance_rest.rs`) plus one arm in `venue_for` (`lib.rs`).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use pricewire_core::model::ExchangeId;
-
-use super::binance::Binance;
-use super::bybit::Bybit;
-use super::coinbase::Coinbase;
-use super::kraken::Kraken;
-use super::kucoin::Kucoin;
 use super::market::{Market, PairSpec, Quote};
-use super::okx::Okx;
 
 /// Whether a ticker frame is the first one after subscribing or a later one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,8 +151,25 @@ pub enum Maintenance {
     Close,
 }
 
+/// A venue's REST side, answered from the same market its WebSocket side streams.
+pub trait RestRoutes {
+    /// Answer a REST GET. `None` means the path is not a REST route (HTTP 404).
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply>;
+
+    /// The body of a rate-limit (429) or server-error (500) REST answer.
+    fn rest_error(&self, status: u16) -> String;
+
+    /// Answer a REST POST (`KuCoin`'s `bullet-public`). `host` is the request's `Host`
+    /// header, for replies that name the simulator's own address; `ping` the ping period
+    /// the reply prescribes. `None`: HTTP 405.
+    fn rest_post(&self, path: &str, host: &str, ping: Duration) -> Option<RestReply> {
+        let _ = (path, host, ping);
+        None
+    }
+}
+
 /// One venue's protocol. Times are passed in already formatted by [`Venue::clock`].
-pub trait Venue: Send + Sync + 'static {
+pub trait Venue: RestRoutes + Send + Sync + 'static {
     /// The pairs this venue lists, for the shared [`Market`].
     fn pairs(&self) -> Vec<PairSpec>;
 
@@ -196,12 +205,6 @@ pub trait Venue: Send + Sync + 'static {
 
     /// A frame that is valid JSON but not in the venue's schema.
     fn wrong_schema(&self) -> String;
-
-    /// Answer a REST GET. `None` means the path is not a REST route (HTTP 404).
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply>;
-
-    /// The body of a rate-limit (429) or server-error (500) REST answer.
-    fn rest_error(&self, status: u16) -> String;
 
     /// The WebSocket path clients dial, for [`super::SimServer::ws_url`].
     fn ws_path(&self) -> &'static str {
@@ -273,26 +276,6 @@ pub trait Venue: Send + Sync + 'static {
     fn maintenance(&self) -> Maintenance {
         Maintenance::Status
     }
-
-    /// Answer a REST POST (`KuCoin`'s `bullet-public`). `host` is the request's `Host`
-    /// header, for replies that name the simulator's own address; `ping` the ping period
-    /// the reply prescribes. `None`: HTTP 405.
-    fn rest_post(&self, path: &str, host: &str, ping: Duration) -> Option<RestReply> {
-        let _ = (path, host, ping);
-        None
-    }
-}
-
-/// The simulator for `exchange`, or why its bundled listing could not be loaded.
-pub fn venue_for(exchange: ExchangeId) -> Result<Arc<dyn Venue>, String> {
-    Ok(match exchange {
-        ExchangeId::Kraken => Arc::new(Kraken::new()?),
-        ExchangeId::Binance => Arc::new(Binance::new()?),
-        ExchangeId::Coinbase => Arc::new(Coinbase::new()?),
-        ExchangeId::Bybit => Arc::new(Bybit::new()?),
-        ExchangeId::Okx => Arc::new(Okx::new()?),
-        ExchangeId::Kucoin => Arc::new(Kucoin::new()?),
-    })
 }
 
 /// Send time as most venues print it: RFC 3339 in UTC with microseconds.
