@@ -20,7 +20,7 @@ use super::session_upkeep::{End, Step, Upkeep, finish, go_away, keep_alive};
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template, Venue};
 use super::{Scenario, Shared, bump};
 
-pub(super) type Ws = WebSocketStream<TokioIo<Upgraded>>;
+type Ws = WebSocketStream<TokioIo<Upgraded>>;
 
 /// Ticker frames sent before `oversized` sends its big frame.
 const OVERSIZED_AFTER: u64 = 3;
