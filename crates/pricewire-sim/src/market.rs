@@ -304,7 +304,7 @@ pub fn reference(base: &str, quote: &str) -> Decimal {
 }
 
 impl PairSpec {
-    /// The pair `base/quote` at the venue's precision, starting at [`reference`].
+    /// The pair `base/quote` at the venue's precision, starting at [`reference()`].
     pub fn new(base: &str, quote: &str, price_decimals: u32, lot_decimals: u32) -> PairSpec {
         PairSpec {
             symbol: format!("{base}/{quote}"),

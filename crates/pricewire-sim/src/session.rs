@@ -16,9 +16,10 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
+use super::scenario::Scenario;
 use super::session_upkeep::{End, Step, Upkeep, finish, go_away, keep_alive};
+use super::shared::{Shared, bump};
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template, Venue};
-use super::{Scenario, Shared, bump};
 
 type Ws = WebSocketStream<TokioIo<Upgraded>>;
 

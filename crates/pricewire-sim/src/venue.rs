@@ -3,7 +3,7 @@
 //! the separate [`RestRoutes`], implemented in the venue's `_rest.rs` file, which the
 //! WebSocket side never calls. A venue is pure: it never touches sockets, timers or
 //! scenarios (those live in `session.rs` and `http.rs`), so a new exchange is two sibling
-//! files (`binance.rs`, `binance_rest.rs`) plus one arm in `venue_for` (`lib.rs`).
+//! files (`binance.rs`, `binance_rest.rs`) plus one arm in `venue_for` (`server.rs`).
 
 use std::time::Duration;
 
