@@ -10,11 +10,11 @@ use std::fmt::Write as _;
 
 use chrono::Utc;
 
-use super::binance::{Binance, BinanceMarket, WIRE_DECIMALS};
+use super::binance::{Binance, day_figures, trade_ids};
+use super::listing::Instrument;
 use super::market::{Market, Quote};
 use super::query::query_value;
 use super::venue::{RestReply, RestRoutes};
-use super::wire::fixed;
 
 const INVALID_SYMBOL: &str = "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}";
 
@@ -67,7 +67,7 @@ fn route(b: &Binance, path: &str, query: Option<&str>, market: &Market) -> Optio
             };
             let mut entries = Vec::with_capacity(found.len());
             for m in found {
-                let Some(i) = b.index_of(&m.symbol) else {
+                let Some(i) = b.listing.index_of(&m.symbol) else {
                     return Some(bad_symbol());
                 };
                 let Some(q) = market.quote(i) else {
@@ -89,18 +89,18 @@ fn route(b: &Binance, path: &str, query: Option<&str>, market: &Market) -> Optio
 fn selection<'b>(
     b: &'b Binance,
     query: Option<&str>,
-    all: impl Fn(&BinanceMarket) -> bool,
-) -> Option<Vec<&'b BinanceMarket>> {
+    all: impl Fn(&Instrument) -> bool,
+) -> Option<Vec<&'b Instrument>> {
     let names: Vec<String> = if let Some(one) = query_value(query, "symbol") {
         vec![one]
     } else if let Some(list) = query_value(query, "symbols") {
         serde_json::from_str(&list).ok()?
     } else {
-        return Some(b.markets.iter().filter(|m| all(m)).collect());
+        return Some(b.listing.entries().iter().filter(|m| all(m)).collect());
     };
-    let mut out: Vec<&BinanceMarket> = Vec::new();
+    let mut out: Vec<&Instrument> = Vec::new();
     for name in names {
-        let m = b.markets.iter().find(|m| m.symbol == name)?;
+        let m = b.listing.entries().iter().find(|m| m.symbol == name)?;
         if !out.iter().any(|o| o.symbol == m.symbol) {
             out.push(m);
         }
@@ -109,34 +109,16 @@ fn selection<'b>(
 }
 
 fn rest_ticker(symbol: &str, q: &Quote, now: i64) -> String {
-    let p8 = |d| fixed(d, WIRE_DECIMALS);
-    let pct = if q.open.is_zero() {
-        q.open
-    } else {
-        q.change / q.open * rust_decimal::Decimal::ONE_HUNDRED
-    };
-    let last_id = 3_000_000_000 + q.trades;
     let mut s = String::with_capacity(600);
+    let _ = write!(s, "{{\"symbol\":\"{symbol}\"");
+    for (_, key, value) in day_figures(q) {
+        let _ = write!(s, ",\"{key}\":\"{value}\"");
+    }
+    let (first_id, last_id) = trade_ids(q);
     let _ = write!(
         s,
-        "{{\"symbol\":\"{symbol}\",\"priceChange\":\"{}\",\"priceChangePercent\":\"{}\",\"weightedAvgPrice\":\"{}\",\"prevClosePrice\":\"{}\",\"lastPrice\":\"{}\",\"lastQty\":\"{}\",\"bidPrice\":\"{}\",\"bidQty\":\"{}\",\"askPrice\":\"{}\",\"askQty\":\"{}\",\"openPrice\":\"{}\",\"highPrice\":\"{}\",\"lowPrice\":\"{}\",\"volume\":\"{}\",\"quoteVolume\":\"{}\",\"openTime\":{},\"closeTime\":{now},\"firstId\":{},\"lastId\":{last_id},\"count\":{}}}",
-        p8(q.change),
-        fixed(pct, 3),
-        p8(q.vwap),
-        p8(q.open),
-        p8(q.last),
-        p8(q.last_qty),
-        p8(q.bid),
-        p8(q.bid_qty),
-        p8(q.ask),
-        p8(q.ask_qty),
-        p8(q.open),
-        p8(q.high),
-        p8(q.low),
-        p8(q.volume),
-        p8(q.volume * q.vwap),
+        ",\"openTime\":{},\"closeTime\":{now},\"firstId\":{first_id},\"lastId\":{last_id},\"count\":{}}}",
         now - 86_400_000,
-        last_id + 1 - q.trades,
         q.trades
     );
     s

@@ -19,7 +19,7 @@ fn ticker_frames_parse_to_the_exact_quote() {
     let (b, market) = setup(Binance::new());
     let btc = market.index_of("BTC/USDT").unwrap();
     let mut conn = Conn::default();
-    let t = b.ticker(&market, btc, &quote(), FrameKind::Snapshot);
+    let t = b.ticker(btc, &quote(), FrameKind::Snapshot);
     let frame = b.stamp(&t, "1580254809477", &mut conn);
     assert!(
         frame.starts_with(
@@ -52,8 +52,7 @@ fn ticker_frames_parse_to_the_exact_quote() {
 fn requests_from_the_adapter_get_the_real_acks() {
     let (b, market) = setup(Binance::new());
     let none = Subscriptions::default();
-    let handle =
-        |text: &str, subs: &Subscriptions| b.handle(text, subs, &mut Conn::default(), &market, "1");
+    let handle = |text: &str, subs: &Subscriptions| b.handle(text, subs, &mut Conn::default(), "1");
     let btc = market.index_of("BTC/USDT").unwrap();
     let eth = market.index_of("ETH/USDT").unwrap();
     let req = &Adapter.subscribe(&["BTCUSDT", "ETHUSDT", "NOPEUSDT"], 7)[0];

@@ -19,7 +19,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::market::{Market, PairSpec, Quote};
+use super::listing::{Instrument, Listing};
+use super::market::{PairSpec, Quote};
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template};
 use super::venue::{MARKER, Venue};
 use super::wire::{fixed, js, plain, step_decimals};
@@ -53,25 +54,11 @@ struct BybitTickFilter {
     tick_size: String,
 }
 
-/// One listed instrument.
-#[derive(Debug, Clone)]
-pub(super) struct BybitMarket {
-    /// `BTCUSDT`.
-    pub symbol: String,
-    pub base: String,
-    pub quote: String,
-    pub trading: bool,
-    pub price_decimals: u32,
-    pub lot_decimals: u32,
-    /// The entry's original JSON text, served back by `instruments-info?symbol=`.
-    pub raw: String,
-}
-
-/// The Bybit venue. `streamable` maps market indices to entries of `markets`.
+/// The Bybit venue: its spot instruments (`raw` served back by `instruments-info?symbol=`),
+/// the trading ones streaming.
 #[derive(Debug)]
 pub struct Bybit {
-    pub(super) markets: Vec<BybitMarket>,
-    pub(super) streamable: Vec<usize>,
+    pub(super) listing: Listing<Instrument>,
 }
 
 /// `0.0015` for a 0.15 % move: a fraction with four places.
@@ -119,7 +106,7 @@ impl Bybit {
         for raw in parsed.result.list {
             let e: BybitInstrumentEntry =
                 serde_json::from_str(raw.get()).map_err(|e| format!("instrument: {e}"))?;
-            markets.push(BybitMarket {
+            markets.push(Instrument {
                 trading: e.status == "Trading",
                 price_decimals: step_decimals(&e.price_filter.tick_size).unwrap_or(8),
                 lot_decimals: step_decimals(&e.lot_size_filter.base_precision).unwrap_or(8),
@@ -129,21 +116,9 @@ impl Bybit {
                 raw: raw.get().to_string(),
             });
         }
-        let streamable = (0..markets.len()).filter(|&i| markets[i].trading).collect();
         Ok(Bybit {
-            markets,
-            streamable,
+            listing: Listing::trading(markets),
         })
-    }
-
-    pub(super) fn streamed(&self, index: usize) -> Option<&BybitMarket> {
-        self.streamable
-            .get(index)
-            .and_then(|&i| self.markets.get(i))
-    }
-
-    pub(super) fn index_of(&self, symbol: &str) -> Option<usize> {
-        (0..self.streamable.len()).find(|&i| self.streamed(i).is_some_and(|m| m.symbol == symbol))
     }
 
     /// The market a topic names, `Err` with the failure text when it names none.
@@ -153,6 +128,7 @@ impl Bybit {
             .or_else(|| topic.strip_prefix("orderbook.1."));
         match symbol {
             Some(s) => self
+                .listing
                 .index_of(s)
                 .ok_or_else(|| format!("Invalid symbol :[{topic}]")),
             None => Err(format!("error:handler not found,topic:{topic}")),
@@ -176,29 +152,14 @@ impl Bybit {
 
 impl Venue for Bybit {
     fn pairs(&self) -> Vec<PairSpec> {
-        (0..self.streamable.len())
-            .filter_map(|i| self.streamed(i))
-            .map(|m| PairSpec::new(&m.base, &m.quote, m.price_decimals, m.lot_decimals))
-            .collect()
+        self.listing.pairs()
     }
 
     fn is_ws_path(&self, path: &str) -> bool {
         matches!(path, "/v5/public/spot" | "/v5/public/spot/")
     }
 
-    /// Bybit sends nothing on connect.
-    fn status(&self, _online: bool, _connection_id: u64) -> Option<String> {
-        None
-    }
-
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        conn: &mut Conn,
-        _market: &Market,
-        _now: &str,
-    ) -> Inbound {
+    fn handle(&self, text: &str, subs: &Subscriptions, conn: &mut Conn, _now: &str) -> Inbound {
         let Ok(req) = serde_json::from_str::<Value>(text) else {
             return Inbound::Invalid {
                 reply: Self::reply(false, "error:unmarshal error", conn, None, ""),
@@ -261,8 +222,8 @@ impl Venue for Bybit {
         })
     }
 
-    fn ticker(&self, _market: &Market, index: usize, q: &Quote, _kind: FrameKind) -> Template {
-        let Some(m) = self.streamed(index) else {
+    fn ticker(&self, index: usize, q: &Quote, _kind: FrameKind) -> Template {
+        let Some(m) = self.listing.streamed(index) else {
             return Template::default();
         };
         let index_price = if matches!(m.quote.as_str(), "USDT" | "USDC") {
@@ -292,8 +253,8 @@ impl Venue for Bybit {
     }
 
     /// The ticker, then the level-1 book with the best bid/ask (spot tickers carry none).
-    fn tickers(&self, market: &Market, index: usize, q: &Quote, kind: FrameKind) -> Vec<Template> {
-        let Some(m) = self.streamed(index) else {
+    fn tickers(&self, index: usize, q: &Quote, kind: FrameKind) -> Vec<Template> {
+        let Some(m) = self.listing.streamed(index) else {
             return Vec::new();
         };
         let mut suffix = String::with_capacity(200);
@@ -312,7 +273,7 @@ impl Venue for Bybit {
             prefix: format!("{{\"topic\":\"orderbook.1.{}\",\"ts\":", m.symbol),
             suffix,
         };
-        vec![self.ticker(market, index, q, kind), book]
+        vec![self.ticker(index, q, kind), book]
     }
 
     fn wrong_schema(&self) -> String {

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 
 use chrono::Utc;
 
-use super::bybit::{Bybit, BybitMarket, fraction};
+use super::bybit::{Bybit, fraction};
+use super::listing::Instrument;
 use super::market::{Market, Quote};
 use super::query::query_value;
 use super::venue::{RestReply, RestRoutes};
@@ -63,8 +64,9 @@ fn route(b: &Bybit, path: &str, query: Option<&str>, market: &Market) -> Option<
         _ => return Some(envelope(10001, "Illegal category", "{}")),
     }
     let wanted = query_value(query, "symbol").map(|s| s.to_ascii_uppercase());
-    let chosen: Vec<&BybitMarket> = b
-        .markets
+    let chosen: Vec<&Instrument> = b
+        .listing
+        .entries()
         .iter()
         .filter(|m| wanted.as_deref().is_none_or(|w| m.symbol == w))
         .collect();
@@ -75,7 +77,7 @@ fn route(b: &Bybit, path: &str, query: Option<&str>, market: &Market) -> Option<
     }
     let mut list = Vec::with_capacity(chosen.len());
     for m in chosen.iter().filter(|m| m.trading) {
-        if let Some(q) = b.index_of(&m.symbol).and_then(|i| market.quote(i)) {
+        if let Some(q) = b.listing.index_of(&m.symbol).and_then(|i| market.quote(i)) {
             list.push(rest_ticker(m, &q));
         }
     }
@@ -86,7 +88,7 @@ fn route(b: &Bybit, path: &str, query: Option<&str>, market: &Market) -> Option<
     Some(envelope(0, "OK", &result))
 }
 
-fn rest_ticker(m: &BybitMarket, q: &Quote) -> String {
+fn rest_ticker(m: &Instrument, q: &Quote) -> String {
     let mut s = String::with_capacity(400);
     let _ = write!(
         s,

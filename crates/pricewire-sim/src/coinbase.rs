@@ -21,7 +21,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::market::{Market, PairSpec, Quote};
+use super::listing::{Listed, Listing};
+use super::market::{PairSpec, Quote};
 use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance};
 use super::venue::{MARKER, Subscriptions, Template, Venue};
 use super::wire::{fixed, js, plain, step_decimals};
@@ -59,11 +60,25 @@ pub(super) struct CoinbaseProduct {
     pub raw: String,
 }
 
-/// The Coinbase venue. `streamable` maps market indices to entries of `products`.
+impl Listed for CoinbaseProduct {
+    fn wire(&self) -> &str {
+        &self.id
+    }
+
+    fn spec(&self) -> PairSpec {
+        PairSpec::new(
+            &self.base,
+            &self.quote,
+            self.price_decimals,
+            self.lot_decimals,
+        )
+    }
+}
+
+/// The Coinbase venue: its products, the tradable ones with a book of their own streaming.
 #[derive(Debug)]
 pub struct Coinbase {
-    pub(super) products: Vec<CoinbaseProduct>,
-    pub(super) streamable: Vec<usize>,
+    pub(super) listing: Listing<CoinbaseProduct>,
 }
 
 /// The 24 h change in percent, with Coinbase's 14 places (trailing zeros dropped).
@@ -101,26 +116,19 @@ impl Coinbase {
                 raw: raw.get().to_string(),
             });
         }
-        let streamable = (0..products.len())
-            .filter(|&i| products[i].tradable && products[i].alias.is_none())
-            .collect();
         Ok(Coinbase {
-            products,
-            streamable,
+            listing: Listing::new(products, |p| p.tradable && p.alias.is_none()),
         })
-    }
-
-    pub(super) fn streamed(&self, index: usize) -> Option<&CoinbaseProduct> {
-        self.streamable
-            .get(index)
-            .and_then(|&i| self.products.get(i))
     }
 
     /// Market index of a product id; an alias resolves to the book it shares.
     pub(super) fn index_of(&self, id: &str) -> Option<usize> {
-        let p = self.products.iter().find(|p| p.id == id && p.tradable)?;
-        let book = p.alias.as_deref().unwrap_or(&p.id);
-        (0..self.streamable.len()).find(|&i| self.streamed(i).is_some_and(|s| s.id == book))
+        let listing = &self.listing;
+        let p = listing
+            .entries()
+            .iter()
+            .find(|p| p.id == id && p.tradable)?;
+        listing.index_of(p.alias.as_deref().unwrap_or(&p.id))
     }
 
     /// The `subscriptions` message listing everything subscribed after a request.
@@ -132,7 +140,7 @@ impl Coinbase {
         if !active.is_empty() {
             let ids: Vec<String> = active
                 .iter()
-                .filter_map(|&i| self.streamed(i))
+                .filter_map(|&i| self.listing.streamed(i))
                 .map(|p| js(&p.id))
                 .collect();
             channels.push(format!("\"ticker\":[{}]", ids.join(",")));
@@ -156,28 +164,14 @@ fn failed(reason: &str) -> Inbound {
 
 impl Venue for Coinbase {
     fn pairs(&self) -> Vec<PairSpec> {
-        (0..self.streamable.len())
-            .filter_map(|i| self.streamed(i))
-            .map(|p| PairSpec::new(&p.base, &p.quote, p.price_decimals, p.lot_decimals))
-            .collect()
+        self.listing.pairs()
     }
 
     fn is_ws_path(&self, path: &str) -> bool {
         matches!(path, "/" | "")
     }
 
-    fn status(&self, _online: bool, _connection_id: u64) -> Option<String> {
-        None
-    }
-
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        conn: &mut Conn,
-        _market: &Market,
-        now: &str,
-    ) -> Inbound {
+    fn handle(&self, text: &str, subs: &Subscriptions, conn: &mut Conn, now: &str) -> Inbound {
         let Ok(req) = serde_json::from_str::<Value>(text) else {
             return Inbound::Invalid {
                 reply: "{\"type\":\"error\",\"message\":\"Malformed JSON\"}".to_string(),
@@ -245,8 +239,8 @@ impl Venue for Coinbase {
         }
     }
 
-    fn ticker(&self, _market: &Market, index: usize, q: &Quote, kind: FrameKind) -> Template {
-        let Some(p) = self.streamed(index) else {
+    fn ticker(&self, index: usize, q: &Quote, kind: FrameKind) -> Template {
+        let Some(p) = self.listing.streamed(index) else {
             return Template::default();
         };
         let kind = match kind {

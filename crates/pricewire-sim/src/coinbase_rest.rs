@@ -50,10 +50,10 @@ fn route(c: &Coinbase, path: &str, query: Option<&str>, market: &Market) -> Opti
             .collect();
         // Unknown ids are left out, not an error.
         let chosen: Vec<&CoinbaseProduct> = if ids.is_empty() {
-            c.products.iter().collect()
+            c.listing.entries().iter().collect()
         } else {
             ids.iter()
-                .filter_map(|id| c.products.iter().find(|p| &p.id == id))
+                .filter_map(|id| c.listing.entries().iter().find(|p| &p.id == id))
                 .collect()
         };
         let entries: Vec<String> = chosen.iter().map(|p| product(c, p, market)).collect();
@@ -67,7 +67,7 @@ fn route(c: &Coinbase, path: &str, query: Option<&str>, market: &Market) -> Opti
         });
     }
     let id = path.strip_prefix("/api/v3/brokerage/market/products/")?;
-    Some(match c.products.iter().find(|p| p.id == id) {
+    Some(match c.listing.entries().iter().find(|p| p.id == id) {
         Some(p) => RestReply {
             status: 200,
             body: product(c, p, market),

@@ -25,9 +25,9 @@ fn ticker_envelopes_number_every_message_of_a_connection() {
     let (c, market) = setup(Coinbase::new());
     let btc = market.index_of("BTC/USD").unwrap();
     let mut conn = Conn::default();
-    let snap = c.ticker(&market, btc, &quote(), FrameKind::Snapshot);
+    let snap = c.ticker(btc, &quote(), FrameKind::Snapshot);
     let first = c.stamp(&snap, NOW, &mut conn);
-    let update = c.ticker(&market, btc, &quote(), FrameKind::Update);
+    let update = c.ticker(btc, &quote(), FrameKind::Update);
     let second = c.stamp(&update, NOW, &mut conn);
     assert_eq!(
         first,
@@ -63,8 +63,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
     let btc = market.index_of("BTC/USD").unwrap();
     let none = Subscriptions::default();
     let reqs = Adapter.subscribe(&["BTC-USD", "BTC-USDC"], 1);
-    let Inbound::Subscribe { replies, add } = c.handle(&reqs[0], &none, &mut conn, &market, NOW)
-    else {
+    let Inbound::Subscribe { replies, add } = c.handle(&reqs[0], &none, &mut conn, NOW) else {
         panic!("{}", reqs[0]);
     };
     assert_eq!(add, [(btc, true)], "the alias shares the BTC-USD book");
@@ -83,8 +82,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
     );
     let subs = Subscriptions { active: vec![btc] };
     assert!(!conn.keep_alive_subscribed);
-    let Inbound::Subscribe { replies, add } = c.handle(&reqs[1], &subs, &mut conn, &market, NOW)
-    else {
+    let Inbound::Subscribe { replies, add } = c.handle(&reqs[1], &subs, &mut conn, NOW) else {
         panic!("{}", reqs[1]);
     };
     assert!(add.is_empty() && conn.keep_alive_subscribed);
@@ -104,8 +102,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
     assert_eq!(events(&Adapter, &hb), [Event::Heartbeat]);
 
     let req = &Adapter.unsubscribe(&["BTC-USD"], 2)[0];
-    let Inbound::Unsubscribe { replies, remove } = c.handle(req, &subs, &mut conn, &market, NOW)
-    else {
+    let Inbound::Unsubscribe { replies, remove } = c.handle(req, &subs, &mut conn, NOW) else {
         panic!("{req}");
     };
     assert_eq!(remove, [btc]);
@@ -118,7 +115,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
         r#"{"type":"subscribe","product_ids":["DAI-USD"],"channel":"ticker"}"#,
         r#"{"type":"subscribe","product_ids":["BTC-USD"]}"#,
     ] {
-        let Inbound::Invalid { reply } = c.handle(bad, &none, &mut conn, &market, NOW) else {
+        let Inbound::Invalid { reply } = c.handle(bad, &none, &mut conn, NOW) else {
             panic!("{bad}");
         };
         assert!(
@@ -126,7 +123,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
             "{reply}"
         );
     }
-    let Inbound::Invalid { reply } = c.handle("{", &none, &mut conn, &market, NOW) else {
+    let Inbound::Invalid { reply } = c.handle("{", &none, &mut conn, NOW) else {
         panic!("malformed");
     };
     assert!(matches!(

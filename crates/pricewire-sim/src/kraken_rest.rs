@@ -48,7 +48,7 @@ fn route(k: &Kraken, path: &str, query: Option<&str>, market: &Market) -> Option
 /// the slash, ignoring case, as Kraken's REST does.
 fn find<'k>(k: &'k Kraken, name: &str) -> Option<(usize, &'k KrakenPair)> {
     let want = name.trim().to_ascii_uppercase();
-    k.pairs.iter().enumerate().find(|(_, p)| {
+    k.listing.entries().iter().enumerate().find(|(_, p)| {
         let names = [
             Some(p.key.as_str()),
             Some(p.altname.as_str()),
@@ -102,7 +102,7 @@ fn ticker(k: &Kraken, pairs: Option<&str>, market: &Market) -> String {
             Some(found) => found,
             None => return UNKNOWN_PAIR.to_string(),
         },
-        None => k.pairs.iter().enumerate().collect(),
+        None => k.listing.entries().iter().enumerate().collect(),
     };
     // Fraction of the UTC day elapsed: "today" volume and trade counts are that share of
     // the 24 h figures, so today ≤ 24 h always holds.
@@ -112,7 +112,7 @@ fn ticker(k: &Kraken, pairs: Option<&str>, market: &Market) -> String {
     let mut first = true;
     for (pos, p) in found {
         // Dark-pool pairs are not streamed and have no market index.
-        let Some(index) = k.streamable.iter().position(|&s| s == pos) else {
+        let Some(index) = k.listing.index_of_entry(pos) else {
             if pairs.is_some() {
                 return UNKNOWN_PAIR.to_string();
             }

@@ -17,7 +17,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::market::{Market, PairSpec, Quote};
+use super::listing::{Listed, Listing};
+use super::market::{PairSpec, Quote};
 use super::query::query_value;
 use super::venue::Venue;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template};
@@ -46,7 +47,7 @@ struct KucoinSymbolRow {
     enable_trading: bool,
 }
 
-/// One tradable symbol; its position in [`Kucoin::symbols`] is its market index.
+/// One tradable symbol.
 #[derive(Debug, Clone)]
 pub(super) struct KucoinMarket {
     /// Wire name, `BCHSV-USDT` (the canonical symbol follows the currencies: `BSV/USDT`).
@@ -59,10 +60,25 @@ pub(super) struct KucoinMarket {
     pub lot_decimals: u32,
 }
 
-/// The `KuCoin` venue: its tradable spot symbols.
+impl Listed for KucoinMarket {
+    fn wire(&self) -> &str {
+        &self.symbol
+    }
+
+    fn spec(&self) -> PairSpec {
+        PairSpec::new(
+            &self.base,
+            &self.quote,
+            self.price_decimals,
+            self.lot_decimals,
+        )
+    }
+}
+
+/// The `KuCoin` venue: its tradable spot symbols, all streaming.
 #[derive(Debug)]
 pub struct Kucoin {
-    pub(super) symbols: Vec<KucoinMarket>,
+    pub(super) listing: Listing<KucoinMarket>,
 }
 
 /// The two topics the simulator serves.
@@ -100,12 +116,9 @@ impl Kucoin {
                 board: row.market,
             });
         }
-        Ok(Kucoin { symbols })
-    }
-
-    /// Market index of a wire symbol, exact spelling.
-    pub(super) fn index_of(&self, symbol: &str) -> Option<usize> {
-        self.symbols.iter().position(|s| s.symbol == symbol)
+        Ok(Kucoin {
+            listing: Listing::new(symbols, |_| true),
+        })
     }
 
     /// A subscribe or unsubscribe request: one ack for the request (when `response` is
@@ -125,7 +138,7 @@ impl Kucoin {
         let mut replies = Vec::new();
         let mut streams = Vec::new();
         for symbol in list.split(',') {
-            match self.index_of(symbol) {
+            match self.listing.index_of(symbol) {
                 Some(m) if !streams.contains(&channel.stream(m)) => {
                     streams.push(channel.stream(m));
                 }
@@ -250,19 +263,11 @@ impl Kucoin {
 
 impl Venue for Kucoin {
     fn pairs(&self) -> Vec<PairSpec> {
-        self.symbols
-            .iter()
-            .map(|s| PairSpec::new(&s.base, &s.quote, s.price_decimals, s.lot_decimals))
-            .collect()
+        self.listing.pairs()
     }
 
     fn is_ws_path(&self, path: &str) -> bool {
         matches!(path, "/" | "/endpoint")
-    }
-
-    /// `KuCoin` has no status frame; the welcome opens each connection.
-    fn status(&self, _online: bool, _connection_id: u64) -> Option<String> {
-        None
     }
 
     fn welcome(&self, query: Option<&str>, _online: bool, connection_id: u64) -> Option<String> {
@@ -272,14 +277,7 @@ impl Venue for Kucoin {
         Some(format!("{{\"id\":{},\"type\":\"welcome\"}}", js(&id)))
     }
 
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        _conn: &mut Conn,
-        _market: &Market,
-        _now: &str,
-    ) -> Inbound {
+    fn handle(&self, text: &str, subs: &Subscriptions, _conn: &mut Conn, _now: &str) -> Inbound {
         let Ok(req) = serde_json::from_str::<Value>(text) else {
             return Inbound::Invalid {
                 reply: error("", 400, "request is not valid JSON"),
@@ -312,8 +310,8 @@ impl Venue for Kucoin {
         ))
     }
 
-    fn ticker(&self, _market: &Market, stream: usize, q: &Quote, _kind: FrameKind) -> Template {
-        let Some(m) = self.symbols.get(self.market_of(stream)) else {
+    fn ticker(&self, stream: usize, q: &Quote, _kind: FrameKind) -> Template {
+        let Some(m) = self.listing.streamed(self.market_of(stream)) else {
             return Template::default();
         };
         if stream % 2 == 1 {

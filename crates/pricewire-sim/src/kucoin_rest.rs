@@ -77,6 +77,7 @@ fn post(path: &str, host: &str, ping: Duration) -> Option<RestReply> {
 fn stats(k: &Kucoin, symbol: &str, market: &Market) -> String {
     let now = Utc::now().timestamp_millis();
     let found = k
+        .listing
         .index_of(symbol)
         .and_then(|i| market.quote(i).map(|q| (i, q)));
     let Some((_, q)) = found else {
@@ -106,7 +107,7 @@ fn stats(k: &Kucoin, symbol: &str, market: &Market) -> String {
 
 /// Best bid/ask and the last trade; `data` is `null` for an unknown symbol.
 fn level1(k: &Kucoin, symbol: &str, market: &Market) -> String {
-    let Some(q) = k.index_of(symbol).and_then(|i| market.quote(i)) else {
+    let Some(q) = k.listing.index_of(symbol).and_then(|i| market.quote(i)) else {
         return "{\"code\":\"200000\",\"data\":null}".to_string();
     };
     format!(

@@ -43,6 +43,7 @@ mod kucoin;
 mod kucoin_rest;
 #[cfg(test)]
 mod kucoin_tests;
+mod listing;
 mod market;
 mod okx;
 mod okx_rest;

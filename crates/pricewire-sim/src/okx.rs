@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::market::{Market, PairSpec, Quote};
+use super::listing::{Instrument, Listing};
+use super::market::{PairSpec, Quote};
 use super::venue::Venue;
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template};
 use super::wire::{fixed, js, positive_step_decimals};
@@ -35,23 +36,11 @@ struct OkxInstrumentRow {
     state: String,
 }
 
-/// One listed instrument; its position in [`Okx::instruments`] is its market index.
-#[derive(Debug, Clone)]
-pub(super) struct OkxInstrument {
-    /// `BTC-USDT`.
-    pub inst_id: String,
-    pub base: String,
-    pub quote: String,
-    pub price_decimals: u32,
-    pub lot_decimals: u32,
-    /// The row's original JSON text, served back by `instruments?instId=`.
-    pub raw: String,
-}
-
-/// The OKX venue: its live SPOT instruments.
+/// The OKX venue: its live SPOT instruments (`symbol` is the `instId`, `raw` the row
+/// served back by `instruments?instId=`), all streaming.
 #[derive(Debug)]
 pub struct Okx {
-    pub(super) instruments: Vec<OkxInstrument>,
+    pub(super) listing: Listing<Instrument>,
 }
 
 impl Okx {
@@ -73,21 +62,19 @@ impl Okx {
             if row.state != "live" {
                 continue;
             }
-            instruments.push(OkxInstrument {
+            instruments.push(Instrument {
+                trading: true,
                 base: row.base_ccy,
                 quote: row.quote_ccy,
                 price_decimals: positive_step_decimals(&row.tick_sz)?,
                 lot_decimals: positive_step_decimals(&row.lot_sz)?,
-                inst_id: row.inst_id,
+                symbol: row.inst_id,
                 raw: raw.get().to_string(),
             });
         }
-        Ok(Okx { instruments })
-    }
-
-    /// Market index of an `instId`, exact spelling as OKX requires.
-    pub(super) fn index_of(&self, inst_id: &str) -> Option<usize> {
-        self.instruments.iter().position(|i| i.inst_id == inst_id)
+        Ok(Okx {
+            listing: Listing::trading(instruments),
+        })
     }
 }
 
@@ -127,7 +114,10 @@ impl Okx {
         for a in args {
             let channel = a.get("channel").and_then(Value::as_str).unwrap_or("");
             let inst_id = a.get("instId").and_then(Value::as_str).unwrap_or("");
-            let found = self.index_of(inst_id).filter(|_| channel == "tickers");
+            let found = self
+                .listing
+                .index_of(inst_id)
+                .filter(|_| channel == "tickers");
             let Some(i) = found else {
                 replies.push(not_found(channel, inst_id));
                 continue;
@@ -152,12 +142,12 @@ impl Okx {
 }
 
 /// The fields of one ticker up to `"ts":"`, shared by the push and the REST ticker.
-pub(super) fn ticker_fields(inst: &OkxInstrument, q: &Quote, out: &mut String) {
+pub(super) fn ticker_fields(inst: &Instrument, q: &Quote, out: &mut String) {
     let quote_volume = fixed(q.volume * q.vwap, 8);
     let _ = write!(
         out,
         "\"instType\":\"SPOT\",\"instId\":{},\"last\":\"{}\",\"lastSz\":\"{}\",\"askPx\":\"{}\",\"askSz\":\"{}\",\"bidPx\":\"{}\",\"bidSz\":\"{}\",\"open24h\":\"{}\",\"high24h\":\"{}\",\"low24h\":\"{}\",\"sodUtc0\":\"{}\",\"sodUtc8\":\"{}\",\"volCcy24h\":\"{quote_volume}\",\"vol24h\":\"{}\",\"ts\":\"",
-        js(&inst.inst_id),
+        js(&inst.symbol),
         q.last,
         q.last_qty,
         q.ask,
@@ -175,10 +165,7 @@ pub(super) fn ticker_fields(inst: &OkxInstrument, q: &Quote, out: &mut String) {
 
 impl Venue for Okx {
     fn pairs(&self) -> Vec<PairSpec> {
-        self.instruments
-            .iter()
-            .map(|i| PairSpec::new(&i.base, &i.quote, i.price_decimals, i.lot_decimals))
-            .collect()
+        self.listing.pairs()
     }
 
     fn is_ws_path(&self, path: &str) -> bool {
@@ -190,14 +177,7 @@ impl Venue for Okx {
         (!online).then(|| UPGRADE_NOTICE.to_string())
     }
 
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        _conn: &mut Conn,
-        _market: &Market,
-        _now: &str,
-    ) -> Inbound {
+    fn handle(&self, text: &str, subs: &Subscriptions, _conn: &mut Conn, _now: &str) -> Inbound {
         // The keep-alive is the bare text, not JSON.
         if text == "ping" {
             return Inbound::Ping {
@@ -216,13 +196,13 @@ impl Venue for Okx {
         }
     }
 
-    fn ticker(&self, _market: &Market, index: usize, q: &Quote, _kind: FrameKind) -> Template {
+    fn ticker(&self, index: usize, q: &Quote, _kind: FrameKind) -> Template {
         // The first push after subscribing looks like every later one.
-        let Some(inst) = self.instruments.get(index) else {
+        let Some(inst) = self.listing.streamed(index) else {
             return Template::default();
         };
         let mut prefix = String::with_capacity(400);
-        let _ = write!(prefix, "{{\"arg\":{},\"data\":[{{", arg(&inst.inst_id));
+        let _ = write!(prefix, "{{\"arg\":{},\"data\":[{{", arg(&inst.symbol));
         ticker_fields(inst, q, &mut prefix);
         Template {
             prefix,

@@ -35,7 +35,7 @@ fn route(okx: &Okx, path: &str, query: Option<&str>, market: &Market) -> Option<
         ),
         "/api/v5/market/ticker" => match param("instId") {
             None => error("50014", "Parameter instId can not be empty."),
-            Some(id) => match okx.index_of(&id) {
+            Some(id) => match okx.listing.index_of(&id) {
                 None => error("51001", "Instrument ID does not exist"),
                 Some(i) => tickers(okx, market, &[i]),
             },
@@ -43,7 +43,7 @@ fn route(okx: &Okx, path: &str, query: Option<&str>, market: &Market) -> Option<
         "/api/v5/market/tickers" => match param("instType").as_deref() {
             None => error("50014", "Parameter instType can not be empty."),
             Some("SPOT") => {
-                let all: Vec<usize> = (0..okx.instruments.len()).collect();
+                let all: Vec<usize> = (0..okx.listing.len()).collect();
                 tickers(okx, market, &all)
             }
             Some(_) => ok_data(""),
@@ -71,8 +71,12 @@ fn instruments(okx: &Okx, inst_type: Option<&str>, inst_id: Option<&str>) -> Str
     match (inst_type, inst_id) {
         (None, _) => error("50014", "Parameter instType can not be empty."),
         (Some("SPOT"), None) => INSTRUMENTS.trim_end().to_string(),
-        (Some("SPOT"), Some(id)) => match okx.index_of(id) {
-            Some(i) => ok_data(&okx.instruments[i].raw),
+        (Some("SPOT"), Some(id)) => match okx
+            .listing
+            .index_of(id)
+            .and_then(|i| okx.listing.streamed(i))
+        {
+            Some(inst) => ok_data(&inst.raw),
             None => error("51001", "Instrument ID does not exist"),
         },
         // Other instrument types exist on OKX but are not simulated: an empty list.
@@ -84,7 +88,7 @@ fn tickers(okx: &Okx, market: &Market, indices: &[usize]) -> String {
     let ts = now_ms();
     let mut rows = String::new();
     for &i in indices {
-        let (Some(inst), Some(q)) = (okx.instruments.get(i), market.quote(i)) else {
+        let (Some(inst), Some(q)) = (okx.listing.streamed(i), market.quote(i)) else {
             continue;
         };
         if !rows.is_empty() {

@@ -249,7 +249,7 @@ impl Session {
         let Some(quote) = market.quote(self.venue.market_of(stream)) else {
             return Vec::new();
         };
-        self.venue.tickers(market, stream, &quote, kind)
+        self.venue.tickers(stream, &quote, kind)
     }
 
     /// Whether `stream` sends on steady tick number `tick` (periodic streams skip ticks).
@@ -280,13 +280,9 @@ impl Session {
             return Ok(None);
         }
         let now = self.now();
-        let inbound = self.venue.handle(
-            text.as_str(),
-            &self.subs,
-            &mut self.conn,
-            &self.shared.market,
-            &now,
-        );
+        let inbound = self
+            .venue
+            .handle(text.as_str(), &self.subs, &mut self.conn, &now);
         match inbound {
             Inbound::Subscribe { replies, add } => {
                 bump(&self.shared.counters.subscribes, 1);
@@ -463,7 +459,7 @@ impl Session {
         for step in 0..per {
             for (i, quotes) in &previews {
                 if let Some(q) = quotes.get(step) {
-                    ring.extend(self.venue.tickers(market, *i, q, FrameKind::Update));
+                    ring.extend(self.venue.tickers(*i, q, FrameKind::Update));
                 }
             }
         }

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use super::market::{Market, Quote};
 use super::venue::Venue;
 use pricewire_core::exchange::{Event, Exchange, WireTicker};
+use pricewire_core::symbol::{Instrument, PairList, Symbol};
 
 pub(super) fn d(text: &str) -> Decimal {
     text.parse().unwrap()
@@ -41,6 +42,31 @@ pub(super) fn setup<V: Venue>(venue: Result<V, String>) -> (V, Market) {
     let venue = venue.unwrap();
     let market = Market::new(venue.pairs(), 1, Duration::from_secs(3600));
     (venue, market)
+}
+
+/// For each `(BASE/QUOTE, price decimals)` of `cases`: the client reads the pair from
+/// `list` with those decimals, the market walks it at that precision, and the wire name the
+/// client reads leads back (`index_of`) to the same market index. Returns the client's
+/// entries, in `cases` order, for the venue's own checks.
+pub(super) fn assert_listed<'l>(
+    list: &'l PairList,
+    market: &Market,
+    index_of: impl Fn(&str) -> Option<usize>,
+    cases: &[(&str, u32)],
+) -> Vec<&'l Instrument> {
+    cases
+        .iter()
+        .map(|&(name, decimals)| {
+            let inst = list
+                .get(&Symbol::parse_separated(name).unwrap())
+                .expect(name);
+            assert_eq!(inst.price_decimals, Some(decimals), "{name}");
+            let i = market.index_of(name).expect(name);
+            assert_eq!(market.specs()[i].price_decimals, decimals);
+            assert_eq!(index_of(&inst.wire), Some(i));
+            inst
+        })
+        .collect()
 }
 
 /// The events `adapter` reads from `frame`; panics, naming the frame, when it fails.

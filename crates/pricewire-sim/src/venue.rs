@@ -177,23 +177,20 @@ pub trait Venue: RestRoutes + Send + Sync + 'static {
     fn is_ws_path(&self, path: &str) -> bool;
 
     /// The frame sent right after the handshake and whenever the venue status changes;
-    /// `online == false` is also the restart notice (see [`Maintenance`]).
-    fn status(&self, online: bool, connection_id: u64) -> Option<String>;
+    /// `online == false` is also the restart notice (see [`Maintenance`]). Default: none,
+    /// for venues that say nothing on connect and announce no restart.
+    fn status(&self, online: bool, connection_id: u64) -> Option<String> {
+        let _ = (online, connection_id);
+        None
+    }
 
     /// Interpret one client text frame. `subs` is this connection's subscriptions before
     /// the frame; the caller applies `add`/`remove` afterwards. `conn` is the venue's own
     /// state for this connection.
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        conn: &mut Conn,
-        market: &Market,
-        now: &str,
-    ) -> Inbound;
+    fn handle(&self, text: &str, subs: &Subscriptions, conn: &mut Conn, now: &str) -> Inbound;
 
     /// One ticker frame for stream `stream`, split around its timestamp.
-    fn ticker(&self, market: &Market, stream: usize, quote: &Quote, kind: FrameKind) -> Template;
+    fn ticker(&self, stream: usize, quote: &Quote, kind: FrameKind) -> Template;
 
     /// The error this venue answers a subscribe request `text` with when it refuses the
     /// whole request (see `SimConfig::refuse`); `None` for other requests, or when the
@@ -232,14 +229,8 @@ pub trait Venue: RestRoutes + Send + Sync + 'static {
     }
 
     /// Every frame one ticker step of stream `stream` sends (Bybit spot: ticker and book).
-    fn tickers(
-        &self,
-        market: &Market,
-        stream: usize,
-        quote: &Quote,
-        kind: FrameKind,
-    ) -> Vec<Template> {
-        vec![self.ticker(market, stream, quote, kind)]
+    fn tickers(&self, stream: usize, quote: &Quote, kind: FrameKind) -> Vec<Template> {
+        vec![self.ticker(stream, quote, kind)]
     }
 
     /// The market behind a subscription entry. Venues with one stream per market use the
