@@ -15,7 +15,8 @@
 //! No module imports one that imports it back, directly or through others.
 //! Venue files never import another venue's files: what several of them need lives in a
 //! module of its own (wire.rs: JSON and decimal printing; query.rs: query strings;
-//! testkit.rs: what their tests share).
+//! listing.rs: which listed entries stream, under which market index; testkit.rs: what
+//! their tests share).
 //! Owns its own sockets and tasks only; never touches the feed, the store or the UI.
 //! Every task is tracked and cancelled: none outlives [`SimServer::shutdown`].
 
