@@ -20,24 +20,22 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::kraken::js;
-use super::market::{Market, PairSpec, Quote, reference_usd};
-use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, RestReply, Subscriptions};
-use super::venue::{Template, Venue};
+use super::listing::{Instrument, Listing};
+use super::market::{PairSpec, Quote};
+use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, Subscriptions};
+use super::venue::{MARKER, Template, Venue};
+use super::wire::{fixed, js, step_decimals};
 
 /// The bundled `GET /api/v3/exchangeInfo` body, in Binance's real format.
 pub(super) const EXCHANGE_INFO: &str = include_str!("../../../assets/binance-exchange-info.json");
 
 /// Decimals Binance prints prices and quantities with.
 pub(super) const WIRE_DECIMALS: u32 = 8;
-
-/// Where a send-time-derived value goes in a template's suffix (see [`stamp_markers`]).
-pub(super) const MARKER: char = '\0';
 
 /// One `exchangeInfo.symbols[]` entry, the fields the simulator reads.
 /// See docs: <https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints#exchange-information>
@@ -62,66 +60,13 @@ struct BinanceFilterEntry {
     step_size: Option<String>,
 }
 
-/// One listed market.
-#[derive(Debug, Clone)]
-pub(super) struct BinanceMarket {
-    /// Payload and REST name, `BTCUSDT`.
-    pub symbol: String,
-    /// Canonical `BTC/USDT`.
-    pub canonical: String,
-    pub trading: bool,
-    pub price_decimals: u32,
-    pub lot_decimals: u32,
-    /// The entry's original JSON text, served back by `exchangeInfo?symbol=`.
-    pub raw: String,
-}
-
-/// The Binance venue. `streamable` maps market indices to entries of `markets`.
+/// The Binance venue: its `exchangeInfo` symbols (`raw` served back by
+/// `exchangeInfo?symbol=`), the trading ones streaming.
 #[derive(Debug)]
 pub struct Binance {
-    pub(super) markets: Vec<BinanceMarket>,
-    pub(super) streamable: Vec<usize>,
+    pub(super) listing: Listing<Instrument>,
     /// `rateLimits` of the bundled body, raw.
     pub(super) rate_limits: String,
-}
-
-/// Decimal places of a step such as `"0.01000000"` (2).
-pub(super) fn step_decimals(step: Option<&str>) -> Option<u32> {
-    let d: Decimal = step?.parse().ok()?;
-    Some(d.normalize().scale())
-}
-
-/// A start price for `base/quote` from the reference table (1 when either is unknown).
-pub(super) fn reference(base: &str, quote: &str) -> Decimal {
-    match (reference_usd(base), reference_usd(quote)) {
-        (Some(b), Some(q)) if !q.is_zero() => b / q,
-        _ => Decimal::ONE,
-    }
-}
-
-/// `value` printed with exactly `places` decimals.
-pub(super) fn fixed(value: Decimal, places: u32) -> Decimal {
-    let mut v = value.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven);
-    v.rescale(places);
-    v
-}
-
-/// `prefix + now + suffix`, each [`MARKER`] in the suffix replaced by `fill(n)` in order.
-pub(super) fn stamp_markers(
-    t: &Template,
-    now: &str,
-    mut fill: impl FnMut(usize) -> String,
-) -> String {
-    let mut out = String::with_capacity(t.prefix.len() + t.suffix.len() + 64);
-    out.push_str(&t.prefix);
-    out.push_str(now);
-    for (n, part) in t.suffix.split(MARKER).enumerate() {
-        if n > 0 {
-            out.push_str(&fill(n - 1));
-        }
-        out.push_str(part);
-    }
-    out
 }
 
 impl Binance {
@@ -144,35 +89,62 @@ impl Binance {
             let e: BinanceSymbolEntry =
                 serde_json::from_str(raw.get()).map_err(|e| format!("exchangeInfo entry: {e}"))?;
             let filter = |kind: &str| e.filters.iter().find(|f| f.filter_type == kind);
-            let price = filter("PRICE_FILTER").and_then(|f| step_decimals(f.tick_size.as_deref()));
-            let lot = filter("LOT_SIZE").and_then(|f| step_decimals(f.step_size.as_deref()));
-            markets.push(BinanceMarket {
-                canonical: format!("{}/{}", e.base_asset, e.quote_asset),
+            let price = filter("PRICE_FILTER")
+                .and_then(|f| f.tick_size.as_deref())
+                .and_then(step_decimals);
+            let lot = filter("LOT_SIZE")
+                .and_then(|f| f.step_size.as_deref())
+                .and_then(step_decimals);
+            markets.push(Instrument {
                 trading: e.status == "TRADING",
                 price_decimals: price.unwrap_or(WIRE_DECIMALS),
                 lot_decimals: lot.unwrap_or(WIRE_DECIMALS),
                 symbol: e.symbol,
+                base: e.base_asset,
+                quote: e.quote_asset,
                 raw: raw.get().to_string(),
             });
         }
-        let streamable = (0..markets.len()).filter(|&i| markets[i].trading).collect();
         Ok(Binance {
-            markets,
-            streamable,
+            listing: Listing::trading(markets),
             rate_limits: parsed.rate_limits.get().to_string(),
         })
     }
+}
 
-    pub(super) fn streamed(&self, index: usize) -> Option<&BinanceMarket> {
-        self.streamable
-            .get(index)
-            .and_then(|&i| self.markets.get(i))
-    }
+/// The 24 h figures of a ticker in the order Binance prints them, each as (stream key,
+/// REST key, value): the `24hrTicker` event and `GET ticker/24hr` carry the same figures
+/// under different names.
+pub(super) fn day_figures(q: &Quote) -> [(&'static str, &'static str, Decimal); 15] {
+    let p8 = |d: Decimal| fixed(d, WIRE_DECIMALS);
+    let pct = if q.open.is_zero() {
+        Decimal::ZERO
+    } else {
+        q.change / q.open * Decimal::ONE_HUNDRED
+    };
+    [
+        ("p", "priceChange", p8(q.change)),
+        ("P", "priceChangePercent", fixed(pct, 3)),
+        ("w", "weightedAvgPrice", p8(q.vwap)),
+        ("x", "prevClosePrice", p8(q.open)),
+        ("c", "lastPrice", p8(q.last)),
+        ("Q", "lastQty", p8(q.last_qty)),
+        ("b", "bidPrice", p8(q.bid)),
+        ("B", "bidQty", p8(q.bid_qty)),
+        ("a", "askPrice", p8(q.ask)),
+        ("A", "askQty", p8(q.ask_qty)),
+        ("o", "openPrice", p8(q.open)),
+        ("h", "highPrice", p8(q.high)),
+        ("l", "lowPrice", p8(q.low)),
+        ("v", "volume", p8(q.volume)),
+        ("q", "quoteVolume", p8(q.volume * q.vwap)),
+    ]
+}
 
-    /// Market index of a payload name (`BTCUSDT`), exact spelling.
-    pub(super) fn index_of(&self, symbol: &str) -> Option<usize> {
-        (0..self.streamable.len()).find(|&i| self.streamed(i).is_some_and(|m| m.symbol == symbol))
-    }
+/// The first and last trade ids of the 24 h window.
+pub(super) fn trade_ids(q: &Quote) -> (u64, u64) {
+    let last = 3_000_000_000 + q.trades;
+    (last + 1 - q.trades, last)
 }
 
 /// `{"result":..,"id":..}` with the request id echoed as sent.
@@ -217,7 +189,7 @@ impl Binance {
             .map(|p| {
                 let symbol = p.as_str().and_then(ticker_stream);
                 match symbol {
-                    Some(s) => Ok(self.index_of(&s)),
+                    Some(s) => Ok(self.listing.index_of(&s)),
                     None => Err(error(2, "Invalid request: invalid stream", id)),
                 }
             })
@@ -228,7 +200,7 @@ impl Binance {
         let names: Vec<String> = subs
             .active
             .iter()
-            .filter_map(|&i| self.streamed(i))
+            .filter_map(|&i| self.listing.streamed(i))
             .map(|m| js(&format!("{}@ticker", m.symbol.to_ascii_lowercase())))
             .collect();
         Inbound::Invalid {
@@ -239,18 +211,7 @@ impl Binance {
 
 impl Venue for Binance {
     fn pairs(&self) -> Vec<PairSpec> {
-        (0..self.streamable.len())
-            .filter_map(|i| self.streamed(i))
-            .map(|m| {
-                let (base, quote) = m.canonical.split_once('/').unwrap_or((&m.canonical, ""));
-                PairSpec {
-                    symbol: m.canonical.clone(),
-                    price_decimals: m.price_decimals,
-                    lot_decimals: m.lot_decimals,
-                    reference: reference(base, quote),
-                }
-            })
-            .collect()
+        self.listing.pairs()
     }
 
     fn is_ws_path(&self, path: &str) -> bool {
@@ -267,14 +228,7 @@ impl Venue for Binance {
         })
     }
 
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        _conn: &mut Conn,
-        _market: &Market,
-        _now: &str,
-    ) -> Inbound {
+    fn handle(&self, text: &str, subs: &Subscriptions, _conn: &mut Conn, _now: &str) -> Inbound {
         let req: Value = match serde_json::from_str(text) {
             Ok(v @ Value::Object(_)) => v,
             Ok(_) => return error(2, "Invalid request: expected a JSON object", "null"),
@@ -356,35 +310,20 @@ impl Venue for Binance {
 
     /// A bare `24hrTicker` event (raw stream). `E` is the send time; `O` and `C`, the 24 h
     /// window, follow from it (markers in the suffix).
-    fn ticker(&self, _market: &Market, index: usize, q: &Quote, _kind: FrameKind) -> Template {
-        let symbol = self.streamed(index).map_or("", |m| m.symbol.as_str());
-        let p8 = |d: Decimal| fixed(d, WIRE_DECIMALS);
-        let pct = if q.open.is_zero() {
-            Decimal::ZERO
-        } else {
-            q.change / q.open * Decimal::ONE_HUNDRED
-        };
-        let last_id = 3_000_000_000 + q.trades;
+    fn ticker(&self, index: usize, q: &Quote, _kind: FrameKind) -> Template {
+        let symbol = self
+            .listing
+            .streamed(index)
+            .map_or("", |m| m.symbol.as_str());
         let mut suffix = String::with_capacity(400);
+        let _ = write!(suffix, ",\"s\":\"{symbol}\"");
+        for (key, _, value) in day_figures(q) {
+            let _ = write!(suffix, ",\"{key}\":\"{value}\"");
+        }
+        let (first_id, last_id) = trade_ids(q);
         let _ = write!(
             suffix,
-            ",\"s\":\"{symbol}\",\"p\":\"{}\",\"P\":\"{}\",\"w\":\"{}\",\"x\":\"{}\",\"c\":\"{}\",\"Q\":\"{}\",\"b\":\"{}\",\"B\":\"{}\",\"a\":\"{}\",\"A\":\"{}\",\"o\":\"{}\",\"h\":\"{}\",\"l\":\"{}\",\"v\":\"{}\",\"q\":\"{}\",\"O\":{MARKER},\"C\":{MARKER},\"F\":{},\"L\":{last_id},\"n\":{}}}",
-            p8(q.change),
-            fixed(pct, 3),
-            p8(q.vwap),
-            p8(q.open),
-            p8(q.last),
-            p8(q.last_qty),
-            p8(q.bid),
-            p8(q.bid_qty),
-            p8(q.ask),
-            p8(q.ask_qty),
-            p8(q.open),
-            p8(q.high),
-            p8(q.low),
-            p8(q.volume),
-            p8(q.volume * q.vwap),
-            last_id + 1 - q.trades,
+            ",\"O\":{MARKER},\"C\":{MARKER},\"F\":{first_id},\"L\":{last_id},\"n\":{}}}",
             q.trades
         );
         Template {
@@ -398,17 +337,6 @@ impl Venue for Binance {
             .to_string()
     }
 
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::binance_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        match status {
-            429 => "{\"code\":-1003,\"msg\":\"Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.\"}".to_string(),
-            _ => "{\"code\":-1001,\"msg\":\"Internal error; unable to process your request. Please try again.\"}".to_string(),
-        }
-    }
-
     fn ws_path(&self) -> &'static str {
         "/ws"
     }
@@ -420,7 +348,7 @@ impl Venue for Binance {
 
     fn stamp(&self, t: &Template, now: &str, _conn: &mut Conn) -> String {
         let close: i64 = now.parse().unwrap_or_default();
-        stamp_markers(t, now, |n| match n {
+        t.stamp_with(now, |n| match n {
             0 => (close - 86_400_000).to_string(),
             _ => close.to_string(),
         })

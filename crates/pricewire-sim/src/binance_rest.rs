@@ -1,8 +1,8 @@
 //! Binance's public REST routes as the simulator serves them: `exchangeInfo` (the bundled
 //! body, optionally narrowed by `symbol=` / `symbols=`), `ticker/24hr` (one object for
 //! `symbol=`, an array for `symbols=` or for all), `ping` and `time`. Unknown symbols answer
-//! HTTP 400 `{"code":-1121,"msg":"Invalid symbol."}` as Binance does. Also the query-string
-//! helpers the other simulated venues share. Pure: no HTTP types, no scenarios.
+//! HTTP 400 `{"code":-1121,"msg":"Invalid symbol."}` as Binance does. Pure: no HTTP types,
+//! no scenarios.
 //!
 //! See docs: <https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints>
 
@@ -10,59 +10,13 @@ use std::fmt::Write as _;
 
 use chrono::Utc;
 
-use super::binance::{Binance, BinanceMarket, WIRE_DECIMALS, fixed};
+use super::binance::{Binance, day_figures, trade_ids};
+use super::listing::Instrument;
 use super::market::{Market, Quote};
-use super::venue::RestReply;
+use super::query::query_value;
+use super::venue::{RestReply, RestRoutes};
 
 const INVALID_SYMBOL: &str = "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}";
-
-/// Every `name=value` pair of a query string, decoded, in order (names may repeat).
-pub(super) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-/// The first value of `name`.
-pub(super) fn query_value(query: Option<&str>, name: &str) -> Option<String> {
-    query_pairs(query)
-        .into_iter()
-        .find_map(|(k, v)| (k == name).then_some(v))
-}
-
-/// `%2F` → `/`, `+` → space; malformed escapes stay as they are.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 fn ok(body: String) -> RestReply {
     RestReply { status: 200, body }
@@ -75,12 +29,20 @@ fn bad_symbol() -> RestReply {
     }
 }
 
-pub(super) fn route(
-    b: &Binance,
-    path: &str,
-    query: Option<&str>,
-    market: &Market,
-) -> Option<RestReply> {
+impl RestRoutes for Binance {
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        match status {
+            429 => "{\"code\":-1003,\"msg\":\"Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.\"}".to_string(),
+            _ => "{\"code\":-1001,\"msg\":\"Internal error; unable to process your request. Please try again.\"}".to_string(),
+        }
+    }
+}
+
+fn route(b: &Binance, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
     let now = Utc::now().timestamp_millis();
     Some(match path {
         "/api/v3/ping" => ok("{}".to_string()),
@@ -105,7 +67,7 @@ pub(super) fn route(
             };
             let mut entries = Vec::with_capacity(found.len());
             for m in found {
-                let Some(i) = b.index_of(&m.symbol) else {
+                let Some(i) = b.listing.index_of(&m.symbol) else {
                     return Some(bad_symbol());
                 };
                 let Some(q) = market.quote(i) else {
@@ -127,18 +89,18 @@ pub(super) fn route(
 fn selection<'b>(
     b: &'b Binance,
     query: Option<&str>,
-    all: impl Fn(&BinanceMarket) -> bool,
-) -> Option<Vec<&'b BinanceMarket>> {
+    all: impl Fn(&Instrument) -> bool,
+) -> Option<Vec<&'b Instrument>> {
     let names: Vec<String> = if let Some(one) = query_value(query, "symbol") {
         vec![one]
     } else if let Some(list) = query_value(query, "symbols") {
         serde_json::from_str(&list).ok()?
     } else {
-        return Some(b.markets.iter().filter(|m| all(m)).collect());
+        return Some(b.listing.entries().iter().filter(|m| all(m)).collect());
     };
-    let mut out: Vec<&BinanceMarket> = Vec::new();
+    let mut out: Vec<&Instrument> = Vec::new();
     for name in names {
-        let m = b.markets.iter().find(|m| m.symbol == name)?;
+        let m = b.listing.entries().iter().find(|m| m.symbol == name)?;
         if !out.iter().any(|o| o.symbol == m.symbol) {
             out.push(m);
         }
@@ -147,60 +109,17 @@ fn selection<'b>(
 }
 
 fn rest_ticker(symbol: &str, q: &Quote, now: i64) -> String {
-    let p8 = |d| fixed(d, WIRE_DECIMALS);
-    let pct = if q.open.is_zero() {
-        q.open
-    } else {
-        q.change / q.open * rust_decimal::Decimal::ONE_HUNDRED
-    };
-    let last_id = 3_000_000_000 + q.trades;
     let mut s = String::with_capacity(600);
+    let _ = write!(s, "{{\"symbol\":\"{symbol}\"");
+    for (_, key, value) in day_figures(q) {
+        let _ = write!(s, ",\"{key}\":\"{value}\"");
+    }
+    let (first_id, last_id) = trade_ids(q);
     let _ = write!(
         s,
-        "{{\"symbol\":\"{symbol}\",\"priceChange\":\"{}\",\"priceChangePercent\":\"{}\",\"weightedAvgPrice\":\"{}\",\"prevClosePrice\":\"{}\",\"lastPrice\":\"{}\",\"lastQty\":\"{}\",\"bidPrice\":\"{}\",\"bidQty\":\"{}\",\"askPrice\":\"{}\",\"askQty\":\"{}\",\"openPrice\":\"{}\",\"highPrice\":\"{}\",\"lowPrice\":\"{}\",\"volume\":\"{}\",\"quoteVolume\":\"{}\",\"openTime\":{},\"closeTime\":{now},\"firstId\":{},\"lastId\":{last_id},\"count\":{}}}",
-        p8(q.change),
-        fixed(pct, 3),
-        p8(q.vwap),
-        p8(q.open),
-        p8(q.last),
-        p8(q.last_qty),
-        p8(q.bid),
-        p8(q.bid_qty),
-        p8(q.ask),
-        p8(q.ask_qty),
-        p8(q.open),
-        p8(q.high),
-        p8(q.low),
-        p8(q.volume),
-        p8(q.volume * q.vwap),
+        ",\"openTime\":{},\"closeTime\":{now},\"firstId\":{first_id},\"lastId\":{last_id},\"count\":{}}}",
         now - 86_400_000,
-        last_id + 1 - q.trades,
         q.trades
     );
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_decoding() {
-        let q = Some("symbols=%5B%22BTCUSDT%22%2C%22ETHUSDT%22%5D&x=a+b&x=2&bad=%zz");
-        assert_eq!(
-            query_value(q, "symbols").as_deref(),
-            Some(r#"["BTCUSDT","ETHUSDT"]"#)
-        );
-        assert_eq!(
-            query_pairs(q)
-                .into_iter()
-                .filter(|(k, _)| k == "x")
-                .map(|(_, v)| v)
-                .collect::<Vec<_>>(),
-            ["a b", "2"]
-        );
-        assert_eq!(query_value(q, "bad").as_deref(), Some("%zz"));
-        assert_eq!(query_value(None, "x"), None);
-        assert_eq!(query_value(Some("a%4"), "a%4").as_deref(), Some(""));
-    }
 }

@@ -4,101 +4,22 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
 use super::binance::Binance;
-use super::market::{Market, Quote};
-use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, Subscriptions, Venue};
+use super::testkit::{d, events, quote, setup, split};
+use super::venue::{
+    Conn, FrameKind, Inbound, KeepAlive, Maintenance, RestRoutes, Subscriptions, Venue,
+};
 use pricewire_core::exchange::binance::Binance as Adapter;
-use pricewire_core::exchange::{Event, Exchange, WireTicker};
+use pricewire_core::exchange::{Event, Exchange};
 use pricewire_core::symbol::Symbol;
-
-pub(super) fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-/// A quote with the recorded `24hrTicker` values, at `dp` price decimals.
-pub(super) fn quote() -> Quote {
-    Quote {
-        bid: d("9338.03"),
-        bid_qty: d("0.182346"),
-        ask: d("9339.70"),
-        ask_qty: d("0.140976"),
-        last: d("9338.96"),
-        last_qty: d("0.172463"),
-        volume: d("72229.53692"),
-        vwap: d("9058.28"),
-        low: d("8862.40"),
-        high: d("9373.19"),
-        open: d("8917.99"),
-        change: d("420.97"),
-        change_pct: d("4.72"),
-        trades: 600_436,
-    }
-}
-
-pub(super) fn events(adapter: &dyn Exchange, frame: &str) -> Vec<Event<'static>> {
-    let mut out = Vec::new();
-    adapter
-        .parse(frame, &mut out)
-        .unwrap_or_else(|e| panic!("{frame}: {e}"));
-    out.into_iter().map(owned).collect()
-}
-
-fn owned(e: Event<'_>) -> Event<'static> {
-    let own = |s: Option<std::borrow::Cow<'_, str>>| s.map(|s| s.into_owned().into());
-    match e {
-        Event::Ticker(t) => Event::Ticker(WireTicker {
-            symbol: t.symbol.into_owned().into(),
-            ..t
-        }),
-        Event::Subscribed { symbol, req_id } => Event::Subscribed {
-            symbol: own(symbol),
-            req_id,
-        },
-        Event::Unsubscribed { symbol, req_id } => Event::Unsubscribed {
-            symbol: own(symbol),
-            req_id,
-        },
-        Event::SubscribeError {
-            symbol,
-            req_id,
-            message,
-        } => Event::SubscribeError {
-            symbol: own(symbol),
-            req_id,
-            message,
-        },
-        Event::Status { status, healthy } => Event::Status { status, healthy },
-        Event::Heartbeat => Event::Heartbeat,
-        Event::Sequence(n) => Event::Sequence(n),
-        Event::Pong { req_id } => Event::Pong { req_id },
-        Event::ReconnectSoon { reason } => Event::ReconnectSoon { reason },
-        Event::Ignored => Event::Ignored,
-        Event::Unknown => Event::Unknown,
-    }
-}
-
-/// Split `path?query` as the HTTP side does.
-pub(super) fn split(path: &str) -> (&str, Option<&str>) {
-    match path.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (path, None),
-    }
-}
-
-fn setup() -> (Binance, Market) {
-    let b = Binance::new().unwrap();
-    let market = Market::new(b.pairs(), 1, Duration::from_secs(3600));
-    (b, market)
-}
 
 #[test]
 fn ticker_frames_parse_to_the_exact_quote() {
-    let (b, market) = setup();
+    let (b, market) = setup(Binance::new());
     let btc = market.index_of("BTC/USDT").unwrap();
     let mut conn = Conn::default();
-    let t = b.ticker(&market, btc, &quote(), FrameKind::Snapshot);
+    let t = b.ticker(btc, &quote(), FrameKind::Snapshot);
     let frame = b.stamp(&t, "1580254809477", &mut conn);
     assert!(
         frame.starts_with(
@@ -129,10 +50,9 @@ fn ticker_frames_parse_to_the_exact_quote() {
 
 #[test]
 fn requests_from_the_adapter_get_the_real_acks() {
-    let (b, market) = setup();
+    let (b, market) = setup(Binance::new());
     let none = Subscriptions::default();
-    let handle =
-        |text: &str, subs: &Subscriptions| b.handle(text, subs, &mut Conn::default(), &market, "1");
+    let handle = |text: &str, subs: &Subscriptions| b.handle(text, subs, &mut Conn::default(), "1");
     let btc = market.index_of("BTC/USDT").unwrap();
     let eth = market.index_of("ETH/USDT").unwrap();
     let req = &Adapter.subscribe(&["BTCUSDT", "ETHUSDT", "NOPEUSDT"], 7)[0];
@@ -202,7 +122,7 @@ fn requests_from_the_adapter_get_the_real_acks() {
 
 #[test]
 fn notices_and_keep_alive() {
-    let (b, market) = setup();
+    let (b, market) = setup(Binance::new());
     assert_eq!(b.status(true, 1), None);
     assert_eq!(b.maintenance(), Maintenance::Restart);
     let notice = b.status(false, 1).unwrap();
@@ -226,7 +146,7 @@ fn notices_and_keep_alive() {
 
 #[test]
 fn rest_bodies_parse_with_the_adapter() {
-    let (b, market) = setup();
+    let (b, market) = setup(Binance::new());
     let (path, query) = split(Adapter.pair_list_path());
     let body = b.rest(path, query, &market).unwrap();
     let pairs = Adapter.parse_pair_list(&body.body).unwrap();

@@ -19,11 +19,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::binance::{MARKER, fixed, reference, stamp_markers, step_decimals};
-use super::kraken::js;
-use super::market::{Market, PairSpec, Quote};
-use super::venue::Venue;
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
+use super::listing::{Instrument, Listing};
+use super::market::{PairSpec, Quote};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template};
+use super::venue::{MARKER, Venue};
+use super::wire::{fixed, js, plain, step_decimals};
 
 /// The bundled `GET /v5/market/instruments-info?category=spot` body, in Bybit's format.
 pub(super) const INSTRUMENTS: &str =
@@ -54,30 +54,11 @@ struct BybitTickFilter {
     tick_size: String,
 }
 
-/// One listed instrument.
-#[derive(Debug, Clone)]
-pub(super) struct BybitMarket {
-    /// `BTCUSDT`.
-    pub symbol: String,
-    pub base: String,
-    pub quote: String,
-    pub trading: bool,
-    pub price_decimals: u32,
-    pub lot_decimals: u32,
-    /// The entry's original JSON text, served back by `instruments-info?symbol=`.
-    pub raw: String,
-}
-
-/// The Bybit venue. `streamable` maps market indices to entries of `markets`.
+/// The Bybit venue: its spot instruments (`raw` served back by `instruments-info?symbol=`),
+/// the trading ones streaming.
 #[derive(Debug)]
 pub struct Bybit {
-    pub(super) markets: Vec<BybitMarket>,
-    pub(super) streamable: Vec<usize>,
-}
-
-/// A number printed the way Bybit prints prices and sizes: trailing zeros dropped.
-pub(super) fn plain(d: Decimal) -> Decimal {
-    d.normalize()
+    pub(super) listing: Listing<Instrument>,
 }
 
 /// `0.0015` for a 0.15 % move: a fraction with four places.
@@ -125,31 +106,19 @@ impl Bybit {
         for raw in parsed.result.list {
             let e: BybitInstrumentEntry =
                 serde_json::from_str(raw.get()).map_err(|e| format!("instrument: {e}"))?;
-            markets.push(BybitMarket {
+            markets.push(Instrument {
                 trading: e.status == "Trading",
-                price_decimals: step_decimals(Some(&e.price_filter.tick_size)).unwrap_or(8),
-                lot_decimals: step_decimals(Some(&e.lot_size_filter.base_precision)).unwrap_or(8),
+                price_decimals: step_decimals(&e.price_filter.tick_size).unwrap_or(8),
+                lot_decimals: step_decimals(&e.lot_size_filter.base_precision).unwrap_or(8),
                 symbol: e.symbol,
                 base: e.base_coin,
                 quote: e.quote_coin,
                 raw: raw.get().to_string(),
             });
         }
-        let streamable = (0..markets.len()).filter(|&i| markets[i].trading).collect();
         Ok(Bybit {
-            markets,
-            streamable,
+            listing: Listing::trading(markets),
         })
-    }
-
-    pub(super) fn streamed(&self, index: usize) -> Option<&BybitMarket> {
-        self.streamable
-            .get(index)
-            .and_then(|&i| self.markets.get(i))
-    }
-
-    pub(super) fn index_of(&self, symbol: &str) -> Option<usize> {
-        (0..self.streamable.len()).find(|&i| self.streamed(i).is_some_and(|m| m.symbol == symbol))
     }
 
     /// The market a topic names, `Err` with the failure text when it names none.
@@ -159,6 +128,7 @@ impl Bybit {
             .or_else(|| topic.strip_prefix("orderbook.1."));
         match symbol {
             Some(s) => self
+                .listing
                 .index_of(s)
                 .ok_or_else(|| format!("Invalid symbol :[{topic}]")),
             None => Err(format!("error:handler not found,topic:{topic}")),
@@ -182,34 +152,14 @@ impl Bybit {
 
 impl Venue for Bybit {
     fn pairs(&self) -> Vec<PairSpec> {
-        (0..self.streamable.len())
-            .filter_map(|i| self.streamed(i))
-            .map(|m| PairSpec {
-                symbol: format!("{}/{}", m.base, m.quote),
-                price_decimals: m.price_decimals,
-                lot_decimals: m.lot_decimals,
-                reference: reference(&m.base, &m.quote),
-            })
-            .collect()
+        self.listing.pairs()
     }
 
     fn is_ws_path(&self, path: &str) -> bool {
         matches!(path, "/v5/public/spot" | "/v5/public/spot/")
     }
 
-    /// Bybit sends nothing on connect.
-    fn status(&self, _online: bool, _connection_id: u64) -> Option<String> {
-        None
-    }
-
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        conn: &mut Conn,
-        _market: &Market,
-        _now: &str,
-    ) -> Inbound {
+    fn handle(&self, text: &str, subs: &Subscriptions, conn: &mut Conn, _now: &str) -> Inbound {
         let Ok(req) = serde_json::from_str::<Value>(text) else {
             return Inbound::Invalid {
                 reply: Self::reply(false, "error:unmarshal error", conn, None, ""),
@@ -272,12 +222,9 @@ impl Venue for Bybit {
         })
     }
 
-    fn ticker(&self, _market: &Market, index: usize, q: &Quote, _kind: FrameKind) -> Template {
-        let Some(m) = self.streamed(index) else {
-            return Template {
-                prefix: String::new(),
-                suffix: String::new(),
-            };
+    fn ticker(&self, index: usize, q: &Quote, _kind: FrameKind) -> Template {
+        let Some(m) = self.listing.streamed(index) else {
+            return Template::default();
         };
         let index_price = if matches!(m.quote.as_str(), "USDT" | "USDC") {
             format!(",\"usdIndexPrice\":\"{}\"", plain(fixed(q.last, 6)))
@@ -306,8 +253,8 @@ impl Venue for Bybit {
     }
 
     /// The ticker, then the level-1 book with the best bid/ask (spot tickers carry none).
-    fn tickers(&self, market: &Market, index: usize, q: &Quote, kind: FrameKind) -> Vec<Template> {
-        let Some(m) = self.streamed(index) else {
+    fn tickers(&self, index: usize, q: &Quote, kind: FrameKind) -> Vec<Template> {
+        let Some(m) = self.listing.streamed(index) else {
             return Vec::new();
         };
         let mut suffix = String::with_capacity(200);
@@ -326,26 +273,11 @@ impl Venue for Bybit {
             prefix: format!("{{\"topic\":\"orderbook.1.{}\",\"ts\":", m.symbol),
             suffix,
         };
-        vec![self.ticker(market, index, q, kind), book]
+        vec![self.ticker(index, q, kind), book]
     }
 
     fn wrong_schema(&self) -> String {
         "{\"topic\":\"tickers.BTCUSDT\",\"ts\":\"later\",\"type\":\"snapshot\",\"data\":{\"symbol\":7,\"lastPrice\":\"x\"}}".to_string()
-    }
-
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::bybit_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        let now = Utc::now().timestamp_millis();
-        let (code, msg) = match status {
-            429 => (10006, "Too many visits!"),
-            _ => (10016, "Internal server error."),
-        };
-        format!(
-            "{{\"retCode\":{code},\"retMsg\":\"{msg}\",\"result\":{{}},\"retExtInfo\":{{}},\"time\":{now}}}"
-        )
     }
 
     fn ws_path(&self) -> &'static str {
@@ -358,7 +290,7 @@ impl Venue for Bybit {
 
     /// The book's `cts` (matching-engine time) is the send time too.
     fn stamp(&self, t: &Template, now: &str, _conn: &mut Conn) -> String {
-        stamp_markers(t, now, |_| now.to_string())
+        t.stamp_with(now, |_| now.to_string())
     }
 
     fn maintenance(&self) -> Maintenance {

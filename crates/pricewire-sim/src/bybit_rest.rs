@@ -8,11 +8,12 @@ use std::fmt::Write as _;
 
 use chrono::Utc;
 
-use super::binance::fixed;
-use super::binance_rest::query_value;
-use super::bybit::{Bybit, BybitMarket, fraction, plain};
+use super::bybit::{Bybit, fraction};
+use super::listing::Instrument;
 use super::market::{Market, Quote};
-use super::venue::RestReply;
+use super::query::query_value;
+use super::venue::{RestReply, RestRoutes};
+use super::wire::{fixed, plain};
 
 fn envelope(code: i64, msg: &str, result: &str) -> RestReply {
     let now = Utc::now().timestamp_millis();
@@ -24,12 +25,21 @@ fn envelope(code: i64, msg: &str, result: &str) -> RestReply {
     }
 }
 
-pub(super) fn route(
-    b: &Bybit,
-    path: &str,
-    query: Option<&str>,
-    market: &Market,
-) -> Option<RestReply> {
+impl RestRoutes for Bybit {
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        let (code, msg) = match status {
+            429 => (10006, "Too many visits!"),
+            _ => (10016, "Internal server error."),
+        };
+        envelope(code, msg, "{}").body
+    }
+}
+
+fn route(b: &Bybit, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
     if !matches!(
         path,
         "/v5/market/instruments-info" | "/v5/market/tickers" | "/v5/market/time"
@@ -54,8 +64,9 @@ pub(super) fn route(
         _ => return Some(envelope(10001, "Illegal category", "{}")),
     }
     let wanted = query_value(query, "symbol").map(|s| s.to_ascii_uppercase());
-    let chosen: Vec<&BybitMarket> = b
-        .markets
+    let chosen: Vec<&Instrument> = b
+        .listing
+        .entries()
         .iter()
         .filter(|m| wanted.as_deref().is_none_or(|w| m.symbol == w))
         .collect();
@@ -66,7 +77,7 @@ pub(super) fn route(
     }
     let mut list = Vec::with_capacity(chosen.len());
     for m in chosen.iter().filter(|m| m.trading) {
-        if let Some(q) = b.index_of(&m.symbol).and_then(|i| market.quote(i)) {
+        if let Some(q) = b.listing.index_of(&m.symbol).and_then(|i| market.quote(i)) {
             list.push(rest_ticker(m, &q));
         }
     }
@@ -77,7 +88,7 @@ pub(super) fn route(
     Some(envelope(0, "OK", &result))
 }
 
-fn rest_ticker(m: &BybitMarket, q: &Quote) -> String {
+fn rest_ticker(m: &Instrument, q: &Quote) -> String {
     let mut s = String::with_capacity(400);
     let _ = write!(
         s,

@@ -1,31 +1,22 @@
 //! The simulator's Bybit frames and REST bodies read back through the Bybit adapter: spot
 //! tickers without bid/ask, the level-1 book with them, per-request acks and failures, pong.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 
-use super::binance_tests::{d, events, quote, split};
 use super::bybit::Bybit;
-use super::market::Market;
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
+use super::testkit::{d, events, quote, setup, split};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestRoutes, Subscriptions, Venue};
 use pricewire_core::exchange::bybit::Bybit as Adapter;
 use pricewire_core::exchange::{Event, Exchange};
 use pricewire_core::symbol::Symbol;
 
-fn setup() -> (Bybit, Market) {
-    let b = Bybit::new().unwrap();
-    let market = Market::new(b.pairs(), 1, Duration::from_secs(3600));
-    (b, market)
-}
-
 #[test]
 fn a_ticker_step_is_a_ticker_snapshot_then_the_level_one_book() {
-    let (b, market) = setup();
+    let (b, market) = setup(Bybit::new());
     let btc = market.index_of("BTC/USDT").unwrap();
     let mut conn = Conn::default();
     let frames: Vec<String> = b
-        .tickers(&market, btc, &quote(), FrameKind::Update)
+        .tickers(btc, &quote(), FrameKind::Update)
         .iter()
         .map(|t| b.stamp(t, "1786310819126", &mut conn))
         .collect();
@@ -78,7 +69,7 @@ fn a_ticker_step_is_a_ticker_snapshot_then_the_level_one_book() {
 
 #[test]
 fn requests_from_the_adapter_get_per_request_acks() {
-    let (b, market) = setup();
+    let (b, market) = setup(Bybit::new());
     let mut conn = Conn {
         id: 42,
         ..Conn::default()
@@ -87,7 +78,7 @@ fn requests_from_the_adapter_get_per_request_acks() {
     let btc = market.index_of("BTC/USDT").unwrap();
     let eth = market.index_of("ETH/USDT").unwrap();
     let req = &Adapter.subscribe(&["BTCUSDT", "ETHUSDT"], 3)[0];
-    let Inbound::Subscribe { replies, add } = b.handle(req, &none, &mut conn, &market, "") else {
+    let Inbound::Subscribe { replies, add } = b.handle(req, &none, &mut conn, "") else {
         panic!("{req}");
     };
     assert_eq!(add, [(btc, true), (eth, true)]);
@@ -107,7 +98,7 @@ fn requests_from_the_adapter_get_per_request_acks() {
     );
 
     let req = &Adapter.subscribe(&["NOPE"], 4)[0];
-    let Inbound::Subscribe { replies, add } = b.handle(req, &none, &mut conn, &market, "") else {
+    let Inbound::Subscribe { replies, add } = b.handle(req, &none, &mut conn, "") else {
         panic!("{req}");
     };
     assert!(add.is_empty());
@@ -121,8 +112,7 @@ fn requests_from_the_adapter_get_per_request_acks() {
         active: vec![btc, eth],
     };
     let req = &Adapter.unsubscribe(&["ETHUSDT"], 5)[0];
-    let Inbound::Unsubscribe { replies, remove } = b.handle(req, &subs, &mut conn, &market, "")
-    else {
+    let Inbound::Unsubscribe { replies, remove } = b.handle(req, &subs, &mut conn, "") else {
         panic!("{req}");
     };
     assert_eq!(remove, [eth]);
@@ -135,7 +125,7 @@ fn requests_from_the_adapter_get_per_request_acks() {
     );
 
     let ping = Adapter.ping(9).unwrap();
-    let Inbound::Ping { reply } = b.handle(&ping, &subs, &mut conn, &market, "") else {
+    let Inbound::Ping { reply } = b.handle(&ping, &subs, &mut conn, "") else {
         panic!("{ping}");
     };
     assert_eq!(events(&Adapter, &reply), [Event::Pong { req_id: Some(9) }]);
@@ -144,7 +134,7 @@ fn requests_from_the_adapter_get_per_request_acks() {
         r#"{"op":"fly"}"#,
         r#"{"op":"subscribe","args":["publicTrade.BTCUSDT"]}"#,
     ] {
-        let reply = match b.handle(bad, &subs, &mut conn, &market, "") {
+        let reply = match b.handle(bad, &subs, &mut conn, "") {
             Inbound::Invalid { reply } => reply,
             Inbound::Subscribe { replies, add } if add.is_empty() => replies[0].clone(),
             other => panic!("{bad}: {other:?}"),
@@ -158,7 +148,7 @@ fn requests_from_the_adapter_get_per_request_acks() {
 
 #[test]
 fn rest_bodies_parse_with_the_adapter() {
-    let (b, market) = setup();
+    let (b, market) = setup(Bybit::new());
     let (path, query) = split(Adapter.pair_list_path());
     let body = b.rest(path, query, &market).unwrap().body;
     let pairs = Adapter.parse_pair_list(&body).unwrap();

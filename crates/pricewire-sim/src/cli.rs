@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::{Scenario, SimConfig, SimServer};
+use super::config::SimConfig;
+use super::scenario::Scenario;
+use super::server::SimServer;
 use pricewire_core::model::ExchangeId;
 
 /// Arguments of `pricewire sim`.

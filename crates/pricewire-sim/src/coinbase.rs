@@ -21,11 +21,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::binance::{MARKER, fixed, reference, stamp_markers, step_decimals};
-use super::kraken::js;
-use super::market::{Market, PairSpec, Quote};
-use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance, RestReply};
-use super::venue::{Subscriptions, Template, Venue};
+use super::listing::{Listed, Listing};
+use super::market::{PairSpec, Quote};
+use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance};
+use super::venue::{MARKER, Subscriptions, Template, Venue};
+use super::wire::{fixed, js, plain, step_decimals};
 
 /// The bundled `GET /api/v3/brokerage/market/products` body, static fields only.
 pub(super) const PRODUCTS: &str = include_str!("../../../assets/coinbase-market-products.json");
@@ -60,16 +60,25 @@ pub(super) struct CoinbaseProduct {
     pub raw: String,
 }
 
-/// The Coinbase venue. `streamable` maps market indices to entries of `products`.
-#[derive(Debug)]
-pub struct Coinbase {
-    pub(super) products: Vec<CoinbaseProduct>,
-    pub(super) streamable: Vec<usize>,
+impl Listed for CoinbaseProduct {
+    fn wire(&self) -> &str {
+        &self.id
+    }
+
+    fn spec(&self) -> PairSpec {
+        PairSpec::new(
+            &self.base,
+            &self.quote,
+            self.price_decimals,
+            self.lot_decimals,
+        )
+    }
 }
 
-/// A number printed the way Coinbase prints it: trailing zeros dropped.
-pub(super) fn plain(d: Decimal) -> Decimal {
-    d.normalize()
+/// The Coinbase venue: its products, the tradable ones with a book of their own streaming.
+#[derive(Debug)]
+pub struct Coinbase {
+    pub(super) listing: Listing<CoinbaseProduct>,
 }
 
 /// The 24 h change in percent, with Coinbase's 14 places (trailing zeros dropped).
@@ -99,34 +108,27 @@ impl Coinbase {
             products.push(CoinbaseProduct {
                 tradable: e.status == "online" && !e.trading_disabled,
                 alias: (!e.alias.is_empty()).then_some(e.alias),
-                price_decimals: step_decimals(Some(&e.price_increment)).unwrap_or(2),
-                lot_decimals: step_decimals(Some(&e.base_increment)).unwrap_or(8),
+                price_decimals: step_decimals(&e.price_increment).unwrap_or(2),
+                lot_decimals: step_decimals(&e.base_increment).unwrap_or(8),
                 id: e.product_id,
                 base: e.base_currency_id,
                 quote: e.quote_currency_id,
                 raw: raw.get().to_string(),
             });
         }
-        let streamable = (0..products.len())
-            .filter(|&i| products[i].tradable && products[i].alias.is_none())
-            .collect();
         Ok(Coinbase {
-            products,
-            streamable,
+            listing: Listing::new(products, |p| p.tradable && p.alias.is_none()),
         })
-    }
-
-    pub(super) fn streamed(&self, index: usize) -> Option<&CoinbaseProduct> {
-        self.streamable
-            .get(index)
-            .and_then(|&i| self.products.get(i))
     }
 
     /// Market index of a product id; an alias resolves to the book it shares.
     pub(super) fn index_of(&self, id: &str) -> Option<usize> {
-        let p = self.products.iter().find(|p| p.id == id && p.tradable)?;
-        let book = p.alias.as_deref().unwrap_or(&p.id);
-        (0..self.streamable.len()).find(|&i| self.streamed(i).is_some_and(|s| s.id == book))
+        let listing = &self.listing;
+        let p = listing
+            .entries()
+            .iter()
+            .find(|p| p.id == id && p.tradable)?;
+        listing.index_of(p.alias.as_deref().unwrap_or(&p.id))
     }
 
     /// The `subscriptions` message listing everything subscribed after a request.
@@ -138,7 +140,7 @@ impl Coinbase {
         if !active.is_empty() {
             let ids: Vec<String> = active
                 .iter()
-                .filter_map(|&i| self.streamed(i))
+                .filter_map(|&i| self.listing.streamed(i))
                 .map(|p| js(&p.id))
                 .collect();
             channels.push(format!("\"ticker\":[{}]", ids.join(",")));
@@ -162,33 +164,14 @@ fn failed(reason: &str) -> Inbound {
 
 impl Venue for Coinbase {
     fn pairs(&self) -> Vec<PairSpec> {
-        (0..self.streamable.len())
-            .filter_map(|i| self.streamed(i))
-            .map(|p| PairSpec {
-                symbol: format!("{}/{}", p.base, p.quote),
-                price_decimals: p.price_decimals,
-                lot_decimals: p.lot_decimals,
-                reference: reference(&p.base, &p.quote),
-            })
-            .collect()
+        self.listing.pairs()
     }
 
     fn is_ws_path(&self, path: &str) -> bool {
         matches!(path, "/" | "")
     }
 
-    fn status(&self, _online: bool, _connection_id: u64) -> Option<String> {
-        None
-    }
-
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        conn: &mut Conn,
-        _market: &Market,
-        now: &str,
-    ) -> Inbound {
+    fn handle(&self, text: &str, subs: &Subscriptions, conn: &mut Conn, now: &str) -> Inbound {
         let Ok(req) = serde_json::from_str::<Value>(text) else {
             return Inbound::Invalid {
                 reply: "{\"type\":\"error\",\"message\":\"Malformed JSON\"}".to_string(),
@@ -256,12 +239,9 @@ impl Venue for Coinbase {
         }
     }
 
-    fn ticker(&self, _market: &Market, index: usize, q: &Quote, kind: FrameKind) -> Template {
-        let Some(p) = self.streamed(index) else {
-            return Template {
-                prefix: String::new(),
-                suffix: String::new(),
-            };
+    fn ticker(&self, index: usize, q: &Quote, kind: FrameKind) -> Template {
+        let Some(p) = self.listing.streamed(index) else {
+            return Template::default();
         };
         let kind = match kind {
             FrameKind::Snapshot => "snapshot",
@@ -295,17 +275,6 @@ impl Venue for Coinbase {
         "{\"channel\":\"ticker\",\"timestamp\":\"2026-08-09T21:05:48.229198328Z\",\"sequence_num\":1,\"events\":[{\"type\":\"update\",\"tickers\":[{\"product_id\":7,\"price\":\"x\"}]}]}".to_string()
     }
 
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::coinbase_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        match status {
-            429 => "{\"error\":\"RATE_LIMIT_EXCEEDED\",\"error_details\":\"Too many requests\",\"message\":\"Too many requests\"}".to_string(),
-            _ => "{\"error\":\"INTERNAL\",\"error_details\":\"internal error\",\"message\":\"internal error\"}".to_string(),
-        }
-    }
-
     fn ws_path(&self) -> &'static str {
         "/"
     }
@@ -317,7 +286,7 @@ impl Venue for Coinbase {
 
     /// Every message on a connection takes the next `sequence_num`.
     fn stamp(&self, t: &Template, now: &str, conn: &mut Conn) -> String {
-        stamp_markers(t, now, |_| conn.next_sequence().to_string())
+        t.stamp_with(now, |_| conn.next_sequence().to_string())
     }
 
     /// The `heartbeats` channel, once subscribed: one message per heartbeat interval.

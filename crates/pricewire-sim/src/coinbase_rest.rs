@@ -9,20 +9,28 @@
 use chrono::Utc;
 use rust_decimal::Decimal;
 
-use super::binance::fixed;
-use super::binance_rest::query_pairs;
-use super::coinbase::{Coinbase, CoinbaseProduct, percent, plain};
+use super::coinbase::{Coinbase, CoinbaseProduct, percent};
 use super::market::Market;
-use super::venue::RestReply;
+use super::query::query_pairs;
+use super::venue::{RestReply, RestRoutes};
+use super::wire::{fixed, plain};
 
 const LIST: &str = "/api/v3/brokerage/market/products";
 
-pub(super) fn route(
-    c: &Coinbase,
-    path: &str,
-    query: Option<&str>,
-    market: &Market,
-) -> Option<RestReply> {
+impl RestRoutes for Coinbase {
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        match status {
+            429 => "{\"error\":\"RATE_LIMIT_EXCEEDED\",\"error_details\":\"Too many requests\",\"message\":\"Too many requests\"}".to_string(),
+            _ => "{\"error\":\"INTERNAL\",\"error_details\":\"internal error\",\"message\":\"internal error\"}".to_string(),
+        }
+    }
+}
+
+fn route(c: &Coinbase, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
     if path == "/api/v3/brokerage/time" {
         let now = Utc::now();
         return Some(RestReply {
@@ -42,10 +50,10 @@ pub(super) fn route(
             .collect();
         // Unknown ids are left out, not an error.
         let chosen: Vec<&CoinbaseProduct> = if ids.is_empty() {
-            c.products.iter().collect()
+            c.listing.entries().iter().collect()
         } else {
             ids.iter()
-                .filter_map(|id| c.products.iter().find(|p| &p.id == id))
+                .filter_map(|id| c.listing.entries().iter().find(|p| &p.id == id))
                 .collect()
         };
         let entries: Vec<String> = chosen.iter().map(|p| product(c, p, market)).collect();
@@ -59,7 +67,7 @@ pub(super) fn route(
         });
     }
     let id = path.strip_prefix("/api/v3/brokerage/market/products/")?;
-    Some(match c.products.iter().find(|p| p.id == id) {
+    Some(match c.listing.entries().iter().find(|p| p.id == id) {
         Some(p) => RestReply {
             status: 200,
             body: product(c, p, market),

@@ -1,14 +1,11 @@
 //! The simulator's Coinbase Advanced Trade frames and REST bodies read back through the
 //! Coinbase adapter: envelopes, `subscriptions` listings, heartbeats, aliases, errors.
 
-use std::time::Duration;
-
 use chrono::DateTime;
 
-use super::binance_tests::{d, quote, split};
 use super::coinbase::Coinbase;
-use super::market::Market;
-use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Subscriptions, Venue};
+use super::testkit::{self, d, quote, setup, split};
+use super::venue::{Conn, FrameKind, Inbound, KeepAlive, RestRoutes, Subscriptions, Venue};
 use pricewire_core::exchange::coinbase::Coinbase as Adapter;
 use pricewire_core::exchange::{Event, Exchange};
 use pricewire_core::symbol::Symbol;
@@ -16,27 +13,21 @@ use pricewire_core::symbol::Symbol;
 /// The events of a frame, without the message number every Coinbase frame carries (read
 /// on its own in `ticker_envelopes_number_every_message_of_a_connection`).
 fn events(adapter: &dyn Exchange, frame: &str) -> Vec<Event<'static>> {
-    let mut all = super::binance_tests::events(adapter, frame);
+    let mut all = testkit::events(adapter, frame);
     all.retain(|e| !matches!(e, Event::Sequence(_)));
     all
-}
-
-fn setup() -> (Coinbase, Market) {
-    let c = Coinbase::new().unwrap();
-    let market = Market::new(c.pairs(), 1, Duration::from_secs(3600));
-    (c, market)
 }
 
 const NOW: &str = "2026-08-09T21:05:48.229198328Z";
 
 #[test]
 fn ticker_envelopes_number_every_message_of_a_connection() {
-    let (c, market) = setup();
+    let (c, market) = setup(Coinbase::new());
     let btc = market.index_of("BTC/USD").unwrap();
     let mut conn = Conn::default();
-    let snap = c.ticker(&market, btc, &quote(), FrameKind::Snapshot);
+    let snap = c.ticker(btc, &quote(), FrameKind::Snapshot);
     let first = c.stamp(&snap, NOW, &mut conn);
-    let update = c.ticker(&market, btc, &quote(), FrameKind::Update);
+    let update = c.ticker(btc, &quote(), FrameKind::Update);
     let second = c.stamp(&update, NOW, &mut conn);
     assert_eq!(
         first,
@@ -47,7 +38,7 @@ fn ticker_envelopes_number_every_message_of_a_connection() {
     assert!(second.contains(r#""sequence_num":1,"events":[{"type":"update""#));
     let numbers: Vec<Event> = [&first, &second]
         .iter()
-        .flat_map(|f| super::binance_tests::events(&Adapter, f))
+        .flat_map(|f| testkit::events(&Adapter, f))
         .filter(|e| matches!(e, Event::Sequence(_)))
         .collect();
     assert_eq!(numbers, [Event::Sequence(0), Event::Sequence(1)]);
@@ -67,13 +58,12 @@ fn ticker_envelopes_number_every_message_of_a_connection() {
 
 #[test]
 fn subscriptions_listings_heartbeats_and_errors() {
-    let (c, market) = setup();
+    let (c, market) = setup(Coinbase::new());
     let mut conn = Conn::default();
     let btc = market.index_of("BTC/USD").unwrap();
     let none = Subscriptions::default();
     let reqs = Adapter.subscribe(&["BTC-USD", "BTC-USDC"], 1);
-    let Inbound::Subscribe { replies, add } = c.handle(&reqs[0], &none, &mut conn, &market, NOW)
-    else {
+    let Inbound::Subscribe { replies, add } = c.handle(&reqs[0], &none, &mut conn, NOW) else {
         panic!("{}", reqs[0]);
     };
     assert_eq!(add, [(btc, true)], "the alias shares the BTC-USD book");
@@ -92,8 +82,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
     );
     let subs = Subscriptions { active: vec![btc] };
     assert!(!conn.keep_alive_subscribed);
-    let Inbound::Subscribe { replies, add } = c.handle(&reqs[1], &subs, &mut conn, &market, NOW)
-    else {
+    let Inbound::Subscribe { replies, add } = c.handle(&reqs[1], &subs, &mut conn, NOW) else {
         panic!("{}", reqs[1]);
     };
     assert!(add.is_empty() && conn.keep_alive_subscribed);
@@ -113,8 +102,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
     assert_eq!(events(&Adapter, &hb), [Event::Heartbeat]);
 
     let req = &Adapter.unsubscribe(&["BTC-USD"], 2)[0];
-    let Inbound::Unsubscribe { replies, remove } = c.handle(req, &subs, &mut conn, &market, NOW)
-    else {
+    let Inbound::Unsubscribe { replies, remove } = c.handle(req, &subs, &mut conn, NOW) else {
         panic!("{req}");
     };
     assert_eq!(remove, [btc]);
@@ -127,7 +115,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
         r#"{"type":"subscribe","product_ids":["DAI-USD"],"channel":"ticker"}"#,
         r#"{"type":"subscribe","product_ids":["BTC-USD"]}"#,
     ] {
-        let Inbound::Invalid { reply } = c.handle(bad, &none, &mut conn, &market, NOW) else {
+        let Inbound::Invalid { reply } = c.handle(bad, &none, &mut conn, NOW) else {
             panic!("{bad}");
         };
         assert!(
@@ -135,7 +123,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
             "{reply}"
         );
     }
-    let Inbound::Invalid { reply } = c.handle("{", &none, &mut conn, &market, NOW) else {
+    let Inbound::Invalid { reply } = c.handle("{", &none, &mut conn, NOW) else {
         panic!("malformed");
     };
     assert!(matches!(
@@ -146,7 +134,7 @@ fn subscriptions_listings_heartbeats_and_errors() {
 
 #[test]
 fn rest_bodies_parse_with_the_adapter() {
-    let (c, market) = setup();
+    let (c, market) = setup(Coinbase::new());
     let (path, query) = split(Adapter.pair_list_path());
     let body = c.rest(path, query, &market).unwrap().body;
     let pairs = Adapter.parse_pair_list(&body).unwrap();

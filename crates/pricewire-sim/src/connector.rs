@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::SimServer;
+use super::server::SimServer;
 use pricewire_core::feed::net::{BoxFuture, BoxIo, Connector, NetError};
 
 pub struct SimConnector {

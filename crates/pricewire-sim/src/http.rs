@@ -20,8 +20,10 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_util::sync::CancellationToken;
 
+use super::scenario::Scenario;
+use super::session;
+use super::shared::{Shared, bump};
 use super::venue::Venue;
-use super::{Scenario, Shared, bump, session};
 use pricewire_core::feed::net::SIMULATOR_HEADER;
 
 /// How long `slow-connect` holds the upgrade response.
@@ -32,7 +34,20 @@ const MAX_CLIENT_MESSAGE: usize = 1 << 20;
 
 type Body = Full<Bytes>;
 
-pub(super) async fn serve_connection<I>(
+/// Serve one accepted byte stream (TCP or in-memory) on a tracked task.
+pub(super) fn serve<I>(shared: &Arc<Shared>, venue: Arc<dyn Venue>, io: I)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    bump(&shared.counters.connections, 1);
+    let token = shared.http_token();
+    let task = Arc::clone(shared);
+    shared
+        .tracker
+        .spawn(async move { serve_connection(task, venue, io, token).await });
+}
+
+async fn serve_connection<I>(
     shared: Arc<Shared>,
     venue: Arc<dyn Venue>,
     io: I,

@@ -8,15 +8,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::market::{Market, PairSpec, Quote, reference_usd};
-use super::venue::{
-    Conn, FrameKind, Inbound, KeepAlive, RestReply, Subscriptions, Template, Venue,
-};
+use super::listing::{Listed, Listing};
+use super::market::{PairSpec, Quote};
+use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Subscriptions, Template, Venue};
+use super::wire::js;
 
 /// The bundled `GET /0/public/AssetPairs` body, in Kraken's real format.
 pub(super) const ASSET_PAIRS: &str = include_str!("../../../assets/kraken-asset-pairs.json");
@@ -54,11 +53,24 @@ pub(super) struct KrakenPair {
     pub raw: String,
 }
 
-/// The Kraken venue. `streamable` maps market indices to entries of `pairs`.
+impl Listed for KrakenPair {
+    /// The v2 name: what the WebSocket v2 streams, and all that a market is known by.
+    fn wire(&self) -> &str {
+        self.v2.as_deref().unwrap_or_default()
+    }
+
+    fn spec(&self) -> PairSpec {
+        // Streamed pairs all have a v2 name, `BASE/QUOTE`.
+        let v2 = self.wire();
+        let (base, quote) = v2.split_once('/').unwrap_or((v2, "USD"));
+        PairSpec::new(base, quote, self.price_decimals, self.lot_decimals)
+    }
+}
+
+/// The Kraken venue: its asset pairs, those with a v2 name streaming (not the dark pool).
 #[derive(Debug)]
 pub struct Kraken {
-    pub(super) pairs: Vec<KrakenPair>,
-    pub(super) streamable: Vec<usize>,
+    pub(super) listing: Listing<KrakenPair>,
 }
 
 /// v1 asset codes that v2 spells differently.
@@ -100,27 +112,10 @@ impl Kraken {
                 raw: raw.get().to_string(),
             });
         }
-        let streamable = (0..pairs.len())
-            .filter(|&i| pairs[i].v2.is_some())
-            .collect();
-        Ok(Kraken { pairs, streamable })
+        Ok(Kraken {
+            listing: Listing::new(pairs, |p| p.v2.is_some()),
+        })
     }
-
-    /// The entry behind market index `index`.
-    pub(super) fn streamed(&self, index: usize) -> Option<&KrakenPair> {
-        self.streamable.get(index).and_then(|&i| self.pairs.get(i))
-    }
-
-    /// Market index of a v2 name (`BTC/USD`), exact spelling as Kraken requires.
-    fn index_of_v2(&self, symbol: &str) -> Option<usize> {
-        (0..self.streamable.len())
-            .find(|&i| self.streamed(i).and_then(|p| p.v2.as_deref()) == Some(symbol))
-    }
-}
-
-/// A JSON string literal (quotes and escapes) for text that came from a client.
-pub(super) fn js(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
 }
 
 /// `,"req_id":N` when the request carried one (echoed verbatim if it is a number).
@@ -204,7 +199,7 @@ impl Kraken {
                 ));
                 continue;
             };
-            match self.index_of_v2(symbol) {
+            match self.listing.index_of(symbol) {
                 None => replies.push(symbol_error(
                     &format!("Currency pair not supported {symbol}"),
                     "subscribe",
@@ -256,7 +251,7 @@ impl Kraken {
         let mut replies = Vec::new();
         let mut remove = Vec::new();
         for symbol in symbols.iter().filter_map(Value::as_str) {
-            match self.index_of_v2(symbol) {
+            match self.listing.index_of(symbol) {
                 None => replies.push(symbol_error(
                     &format!("Currency pair not supported {symbol}"),
                     "unsubscribe",
@@ -287,23 +282,7 @@ impl Kraken {
 
 impl Venue for Kraken {
     fn pairs(&self) -> Vec<PairSpec> {
-        (0..self.streamable.len())
-            .filter_map(|i| self.streamed(i))
-            .map(|p| {
-                let symbol = p.v2.clone().unwrap_or_default();
-                let (base, quote) = symbol.split_once('/').unwrap_or((&symbol, "USD"));
-                let reference = match (reference_usd(base), reference_usd(quote)) {
-                    (Some(b), Some(q)) if !q.is_zero() => b / q,
-                    _ => Decimal::ONE,
-                };
-                PairSpec {
-                    symbol: symbol.clone(),
-                    price_decimals: p.price_decimals,
-                    lot_decimals: p.lot_decimals,
-                    reference,
-                }
-            })
-            .collect()
+        self.listing.pairs()
     }
 
     fn is_ws_path(&self, path: &str) -> bool {
@@ -317,14 +296,7 @@ impl Venue for Kraken {
         ))
     }
 
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        _conn: &mut Conn,
-        _market: &Market,
-        now: &str,
-    ) -> Inbound {
+    fn handle(&self, text: &str, subs: &Subscriptions, _conn: &mut Conn, now: &str) -> Inbound {
         let Ok(req) = serde_json::from_str::<Value>(text) else {
             return Inbound::Invalid {
                 reply: error_reply("Malformed request", None, None, now),
@@ -359,11 +331,8 @@ impl Venue for Kraken {
         (!subs.active.is_empty()).then(|| KeepAlive::Text(HEARTBEAT.to_string()))
     }
 
-    fn ticker(&self, _market: &Market, index: usize, q: &Quote, kind: FrameKind) -> Template {
-        let symbol = self
-            .streamed(index)
-            .and_then(|p| p.v2.as_deref())
-            .unwrap_or("");
+    fn ticker(&self, index: usize, q: &Quote, kind: FrameKind) -> Template {
+        let symbol = self.listing.streamed(index).map_or("", Listed::wire);
         let kind = match kind {
             FrameKind::Snapshot => "snapshot",
             FrameKind::Update => "update",
@@ -395,16 +364,5 @@ impl Venue for Kraken {
 
     fn wrong_schema(&self) -> String {
         "{\"channel\":\"ticker\",\"type\":\"update\",\"data\":{\"symbol\":42,\"bid\":\"not-a-number\",\"ask\":null}}".to_string()
-    }
-
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::kraken_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        match status {
-            429 => "{\"error\":[\"EGeneral:Too many requests\"]}".to_string(),
-            _ => "{\"error\":[\"EService:Unavailable\"]}".to_string(),
-        }
     }
 }

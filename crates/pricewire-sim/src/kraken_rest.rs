@@ -9,19 +9,29 @@ use std::fmt::Write as _;
 use chrono::{Timelike, Utc};
 use rust_decimal::Decimal;
 
-use super::kraken::{ASSET_PAIRS, Kraken, KrakenPair, js};
+use super::kraken::{ASSET_PAIRS, Kraken, KrakenPair};
 use super::market::{Market, Quote};
-use super::venue::RestReply;
+use super::query::query_value;
+use super::venue::{RestReply, RestRoutes};
+use super::wire::{fixed, js};
 
 const UNKNOWN_PAIR: &str = "{\"error\":[\"EQuery:Unknown asset pair\"]}";
 
-pub(super) fn route(
-    k: &Kraken,
-    path: &str,
-    query: Option<&str>,
-    market: &Market,
-) -> Option<RestReply> {
-    let pairs = query.and_then(|q| query_param(q, "pair"));
+impl RestRoutes for Kraken {
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        match status {
+            429 => "{\"error\":[\"EGeneral:Too many requests\"]}".to_string(),
+            _ => "{\"error\":[\"EService:Unavailable\"]}".to_string(),
+        }
+    }
+}
+
+fn route(k: &Kraken, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+    let pairs = query_value(query, "pair");
     let body = match path {
         "/0/public/AssetPairs" => asset_pairs(k, pairs.as_deref()),
         "/0/public/Ticker" => ticker(k, pairs.as_deref(), market),
@@ -34,48 +44,11 @@ pub(super) fn route(
     Some(RestReply { status: 200, body })
 }
 
-/// The decoded value of `name` in a query string (`%2F` → `/`, `+` → space).
-fn query_param(query: &str, name: &str) -> Option<String> {
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        (k == name).then(|| percent_decode(v))
-    })
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    out.push(b);
-                    i += 3;
-                } else {
-                    out.push(b'%');
-                    i += 1;
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Resolve a client's pair name: REST key, altname, v1 wsname, or v2 name with or without
 /// the slash, ignoring case, as Kraken's REST does.
 fn find<'k>(k: &'k Kraken, name: &str) -> Option<(usize, &'k KrakenPair)> {
     let want = name.trim().to_ascii_uppercase();
-    k.pairs.iter().enumerate().find(|(_, p)| {
+    k.listing.entries().iter().enumerate().find(|(_, p)| {
         let names = [
             Some(p.key.as_str()),
             Some(p.altname.as_str()),
@@ -129,7 +102,7 @@ fn ticker(k: &Kraken, pairs: Option<&str>, market: &Market) -> String {
             Some(found) => found,
             None => return UNKNOWN_PAIR.to_string(),
         },
-        None => k.pairs.iter().enumerate().collect(),
+        None => k.listing.entries().iter().enumerate().collect(),
     };
     // Fraction of the UTC day elapsed: "today" volume and trade counts are that share of
     // the 24 h figures, so today ≤ 24 h always holds.
@@ -139,7 +112,7 @@ fn ticker(k: &Kraken, pairs: Option<&str>, market: &Market) -> String {
     let mut first = true;
     for (pos, p) in found {
         // Dark-pool pairs are not streamed and have no market index.
-        let Some(index) = k.streamable.iter().position(|&s| s == pos) else {
+        let Some(index) = k.listing.index_of_entry(pos) else {
             if pairs.is_some() {
                 return UNKNOWN_PAIR.to_string();
             }
@@ -165,13 +138,8 @@ fn ticker(k: &Kraken, pairs: Option<&str>, market: &Market) -> String {
 
 fn entry(q: &Quote, lot: u32, day_share: Decimal) -> String {
     let whole = |qty: Decimal| qty.trunc().normalize().to_string();
-    let lot3 = |qty: Decimal| {
-        let mut v = qty.round_dp(3);
-        v.rescale(3);
-        v
-    };
-    let mut today_vol = (q.volume * day_share).round_dp(lot);
-    today_vol.rescale(lot);
+    let lot3 = |qty: Decimal| fixed(qty, 3);
+    let today_vol = fixed(q.volume * day_share, lot);
     let today_trades = (Decimal::from(q.trades) * day_share).trunc().normalize();
     format!(
         "{{\"a\":[\"{}\",\"{}\",\"{}\"],\"b\":[\"{}\",\"{}\",\"{}\"],\"c\":[\"{}\",\"{}\"],\"v\":[\"{today_vol}\",\"{}\"],\"p\":[\"{}\",\"{}\"],\"t\":[{today_trades},{}],\"l\":[\"{}\",\"{}\"],\"h\":[\"{}\",\"{}\"],\"o\":\"{}\"}}",
@@ -198,18 +166,6 @@ fn entry(q: &Quote, lot: u32, day_share: Decimal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("BTC%2FUSD,ETH%2fUSD"), "BTC/USD,ETH/USD");
-        assert_eq!(percent_decode("a+b%"), "a b%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(
-            query_param("x=1&pair=XBTUSD", "pair").as_deref(),
-            Some("XBTUSD")
-        );
-        assert_eq!(query_param("pairs=1", "pair"), None);
-    }
 
     #[test]
     fn names_resolve_like_kraken_rest() {

@@ -1,29 +1,16 @@
 //! Table tests of the simulator's Kraken encoder and request handling against the shapes
 //! of recorded v2 frames (`tests/fixtures/recorded/kraken/ws-v2-ticker-excerpt.frames`).
 
-use std::time::Duration;
-
-use rust_decimal::Decimal;
-
 use super::kraken::Kraken;
-use super::market::{Market, Quote};
+use super::market::Quote;
+use super::testkit::{d, setup};
 use super::venue::{Conn, FrameKind, Inbound, Subscriptions, Venue};
-
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-fn setup() -> (Kraken, Market) {
-    let k = Kraken::new().unwrap();
-    let market = Market::new(k.pairs(), 1, Duration::from_secs(3600));
-    (k, market)
-}
 
 const NOW: &str = "2026-09-24T03:54:28.829165Z";
 
 #[test]
 fn status_and_ticker_frames_match_the_recorded_bytes() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kraken::new());
     assert_eq!(
         k.status(true, 9_471_984_923_908_980_762).unwrap(),
         r#"{"channel":"status","type":"update","data":[{"version":"2.0.10","system":"online","api_version":"v2","connection_id":9471984923908980762}]}"#
@@ -46,14 +33,14 @@ fn status_and_ticker_frames_match_the_recorded_bytes() {
     };
     let usdt = market.index_of("USDT/USD").unwrap();
     let frame = k
-        .ticker(&market, usdt, &q, FrameKind::Snapshot)
+        .ticker(usdt, &q, FrameKind::Snapshot)
         .stamp("2026-09-24T03:54:18.054886Z");
     assert_eq!(
         frame,
         r#"{"channel":"ticker","type":"snapshot","data":[{"symbol":"USDT/USD","bid":0.99980,"bid_qty":44620.68691883,"ask":0.99981,"ask_qty":1087605.70466858,"last":0.99981,"volume":270638277.50461281,"vwap":0.99983,"low":0.99959,"high":1.00000,"change":0.00005,"change_pct":0.01,"trades":38144,"timestamp":"2026-09-24T03:54:18.054886Z"}]}"#
     );
     assert!(
-        k.ticker(&market, usdt, &q, FrameKind::Update)
+        k.ticker(usdt, &q, FrameKind::Update)
             .prefix
             .contains("\"type\":\"update\"")
     );
@@ -61,16 +48,12 @@ fn status_and_ticker_frames_match_the_recorded_bytes() {
 
 #[test]
 fn acks_and_errors_match_the_recorded_shapes() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kraken::new());
     let req =
         r#"{"method":"subscribe","params":{"channel":"ticker","symbol":["USDT/USD","NOPE/USD"]}}"#;
-    let Inbound::Subscribe { replies, add } = k.handle(
-        req,
-        &Subscriptions::default(),
-        &mut Conn::default(),
-        &market,
-        NOW,
-    ) else {
+    let Inbound::Subscribe { replies, add } =
+        k.handle(req, &Subscriptions::default(), &mut Conn::default(), NOW)
+    else {
         panic!("not a subscribe");
     };
     assert_eq!(
@@ -89,12 +72,11 @@ fn acks_and_errors_match_the_recorded_shapes() {
 
 #[test]
 fn request_handling_cases() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kraken::new());
     let btc = market.index_of("BTC/USD").unwrap();
     let subscribed = Subscriptions { active: vec![btc] };
     let none = Subscriptions::default();
-    let handle =
-        |text: &str, subs: &Subscriptions| k.handle(text, subs, &mut Conn::default(), &market, NOW);
+    let handle = |text: &str, subs: &Subscriptions| k.handle(text, subs, &mut Conn::default(), NOW);
 
     // Options are echoed; no snapshot when asked for none; duplicates in one request.
     let r = handle(
@@ -187,9 +169,9 @@ fn request_handling_cases() {
 
 #[test]
 fn pair_names_and_dark_pool() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kraken::new());
     let doge = market.index_of("DOGE/USD").unwrap();
-    let entry = k.streamed(doge).unwrap();
+    let entry = k.listing.streamed(doge).unwrap();
     assert_eq!(
         (entry.key.as_str(), entry.wsname.as_deref()),
         ("XDGUSD", Some("XDG/USD"))
@@ -198,7 +180,7 @@ fn pair_names_and_dark_pool() {
     assert!(market.index_of("XBT/USD").is_none(), "v2 names only");
     assert_eq!(
         market.specs().len() + 1,
-        k.pairs.len(),
+        k.listing.entries().len(),
         "all but the dark pool stream"
     );
 }

@@ -17,12 +17,12 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::kraken::js;
-use super::market::{Market, PairSpec, Quote};
-use super::okx::{fixed, places, reference_price};
-use super::okx_rest::query_param;
+use super::listing::{Listed, Listing};
+use super::market::{PairSpec, Quote};
+use super::query::query_value;
 use super::venue::Venue;
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template};
+use super::wire::{fixed, js, positive_step_decimals};
 
 /// The bundled `GET /api/v2/symbols` body, in `KuCoin`'s format.
 pub(super) const SYMBOLS: &str = include_str!("../../../assets/kucoin-symbols.json");
@@ -47,7 +47,7 @@ struct KucoinSymbolRow {
     enable_trading: bool,
 }
 
-/// One tradable symbol; its position in [`Kucoin::symbols`] is its market index.
+/// One tradable symbol.
 #[derive(Debug, Clone)]
 pub(super) struct KucoinMarket {
     /// Wire name, `BCHSV-USDT` (the canonical symbol follows the currencies: `BSV/USDT`).
@@ -60,10 +60,25 @@ pub(super) struct KucoinMarket {
     pub lot_decimals: u32,
 }
 
-/// The `KuCoin` venue: its tradable spot symbols.
+impl Listed for KucoinMarket {
+    fn wire(&self) -> &str {
+        &self.symbol
+    }
+
+    fn spec(&self) -> PairSpec {
+        PairSpec::new(
+            &self.base,
+            &self.quote,
+            self.price_decimals,
+            self.lot_decimals,
+        )
+    }
+}
+
+/// The `KuCoin` venue: its tradable spot symbols, all streaming.
 #[derive(Debug)]
 pub struct Kucoin {
-    pub(super) symbols: Vec<KucoinMarket>,
+    pub(super) listing: Listing<KucoinMarket>,
 }
 
 /// The two topics the simulator serves.
@@ -93,20 +108,17 @@ impl Kucoin {
         let mut symbols = Vec::new();
         for row in parsed.data.into_iter().filter(|r| r.enable_trading) {
             symbols.push(KucoinMarket {
-                price_decimals: places(&row.price_increment)?,
-                lot_decimals: places(&row.base_increment)?,
+                price_decimals: positive_step_decimals(&row.price_increment)?,
+                lot_decimals: positive_step_decimals(&row.base_increment)?,
                 symbol: row.symbol,
                 base: row.base_currency,
                 quote: row.quote_currency,
                 board: row.market,
             });
         }
-        Ok(Kucoin { symbols })
-    }
-
-    /// Market index of a wire symbol, exact spelling.
-    pub(super) fn index_of(&self, symbol: &str) -> Option<usize> {
-        self.symbols.iter().position(|s| s.symbol == symbol)
+        Ok(Kucoin {
+            listing: Listing::new(symbols, |_| true),
+        })
     }
 
     /// A subscribe or unsubscribe request: one ack for the request (when `response` is
@@ -126,7 +138,7 @@ impl Kucoin {
         let mut replies = Vec::new();
         let mut streams = Vec::new();
         for symbol in list.split(',') {
-            match self.index_of(symbol) {
+            match self.listing.index_of(symbol) {
                 Some(m) if !streams.contains(&channel.stream(m)) => {
                     streams.push(channel.stream(m));
                 }
@@ -251,42 +263,21 @@ impl Kucoin {
 
 impl Venue for Kucoin {
     fn pairs(&self) -> Vec<PairSpec> {
-        self.symbols
-            .iter()
-            .map(|s| PairSpec {
-                symbol: format!("{}/{}", s.base, s.quote),
-                price_decimals: s.price_decimals,
-                lot_decimals: s.lot_decimals,
-                reference: reference_price(&s.base, &s.quote),
-            })
-            .collect()
+        self.listing.pairs()
     }
 
     fn is_ws_path(&self, path: &str) -> bool {
         matches!(path, "/" | "/endpoint")
     }
 
-    /// `KuCoin` has no status frame; the welcome opens each connection.
-    fn status(&self, _online: bool, _connection_id: u64) -> Option<String> {
-        None
-    }
-
     fn welcome(&self, query: Option<&str>, _online: bool, connection_id: u64) -> Option<String> {
-        let id = query
-            .and_then(|q| query_param(q, "connectId"))
+        let id = query_value(query, "connectId")
             .filter(|id| !id.is_empty())
             .unwrap_or_else(|| format!("{connection_id:x}"));
         Some(format!("{{\"id\":{},\"type\":\"welcome\"}}", js(&id)))
     }
 
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        _conn: &mut Conn,
-        _market: &Market,
-        _now: &str,
-    ) -> Inbound {
+    fn handle(&self, text: &str, subs: &Subscriptions, _conn: &mut Conn, _now: &str) -> Inbound {
         let Ok(req) = serde_json::from_str::<Value>(text) else {
             return Inbound::Invalid {
                 reply: error("", 400, "request is not valid JSON"),
@@ -319,12 +310,9 @@ impl Venue for Kucoin {
         ))
     }
 
-    fn ticker(&self, _market: &Market, stream: usize, q: &Quote, _kind: FrameKind) -> Template {
-        let Some(m) = self.symbols.get(self.market_of(stream)) else {
-            return Template {
-                prefix: String::new(),
-                suffix: String::new(),
-            };
+    fn ticker(&self, stream: usize, q: &Quote, _kind: FrameKind) -> Template {
+        let Some(m) = self.listing.streamed(self.market_of(stream)) else {
+            return Template::default();
         };
         if stream % 2 == 1 {
             Kucoin::snapshot_frame(m, q)
@@ -335,17 +323,6 @@ impl Venue for Kucoin {
 
     fn wrong_schema(&self) -> String {
         r#"{"type":"message","topic":"/market/ticker:BTC-USDT","subject":"trade.ticker","data":{"price":[1],"bestBid":"not-a-number","time":"soon"}}"#.to_string()
-    }
-
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::kucoin_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        match status {
-            429 => r#"{"code":"429000","msg":"Too Many Requests"}"#.to_string(),
-            _ => r#"{"code":"500000","msg":"Internal Server Error"}"#.to_string(),
-        }
     }
 
     fn ws_path(&self) -> &'static str {
@@ -367,9 +344,5 @@ impl Venue for Kucoin {
     /// `KuCoin` announces nothing on the WebSocket (no `status`): the server closes (1001).
     fn maintenance(&self) -> Maintenance {
         Maintenance::Restart
-    }
-
-    fn rest_post(&self, path: &str, host: &str, ping: Duration) -> Option<RestReply> {
-        super::kucoin_rest::post(path, host, ping)
     }
 }

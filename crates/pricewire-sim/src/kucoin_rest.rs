@@ -6,28 +6,40 @@
 //! See docs: <https://www.kucoin.com/docs/rest/spot-trading/market-data/get-24hr-stats>
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use chrono::Utc;
 use rust_decimal::Decimal;
 
-use super::kraken::js;
 use super::kucoin::{Kucoin, SEQUENCE_BASE, SYMBOLS};
 use super::market::Market;
-use super::okx::fixed;
-use super::okx_rest::query_param;
-use super::venue::RestReply;
+use super::query::query_value;
+use super::venue::{RestReply, RestRoutes};
+use super::wire::{fixed, js};
 
 /// The pong timeout the token reply prescribes, in milliseconds (the documented value).
 const PING_TIMEOUT_MS: u64 = 10_000;
 const TOKEN_LEN: usize = 120;
 
-pub(super) fn route(
-    k: &Kucoin,
-    path: &str,
-    query: Option<&str>,
-    market: &Market,
-) -> Option<RestReply> {
-    let symbol = query.and_then(|q| query_param(q, "symbol"));
+impl RestRoutes for Kucoin {
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+        route(self, path, query, market)
+    }
+
+    fn rest_error(&self, status: u16) -> String {
+        match status {
+            429 => r#"{"code":"429000","msg":"Too Many Requests"}"#.to_string(),
+            _ => r#"{"code":"500000","msg":"Internal Server Error"}"#.to_string(),
+        }
+    }
+
+    fn rest_post(&self, path: &str, host: &str, ping: Duration) -> Option<RestReply> {
+        post(path, host, ping)
+    }
+}
+
+fn route(k: &Kucoin, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
+    let symbol = query_value(query, "symbol");
     let body = match path {
         // v1 is deprecated but still answers, with the same fields.
         "/api/v2/symbols" | "/api/v1/symbols" => SYMBOLS.trim_end().to_string(),
@@ -44,7 +56,7 @@ pub(super) fn route(
 
 /// `POST /api/v1/bullet-public`: a fresh token and one server, the simulator itself as
 /// the client reached it (`host`), over plain `ws://`, prescribing pings every `ping`.
-pub(super) fn post(path: &str, host: &str, ping: std::time::Duration) -> Option<RestReply> {
+fn post(path: &str, host: &str, ping: Duration) -> Option<RestReply> {
     if path != "/api/v1/bullet-public" {
         return None;
     }
@@ -65,6 +77,7 @@ pub(super) fn post(path: &str, host: &str, ping: std::time::Duration) -> Option<
 fn stats(k: &Kucoin, symbol: &str, market: &Market) -> String {
     let now = Utc::now().timestamp_millis();
     let found = k
+        .listing
         .index_of(symbol)
         .and_then(|i| market.quote(i).map(|q| (i, q)));
     let Some((_, q)) = found else {
@@ -94,7 +107,7 @@ fn stats(k: &Kucoin, symbol: &str, market: &Market) -> String {
 
 /// Best bid/ask and the last trade; `data` is `null` for an unknown symbol.
 fn level1(k: &Kucoin, symbol: &str, market: &Market) -> String {
-    let Some(q) = k.index_of(symbol).and_then(|i| market.quote(i)) else {
+    let Some(q) = k.listing.index_of(symbol).and_then(|i| market.quote(i)) else {
         return "{\"code\":\"200000\",\"data\":null}".to_string();
     };
     format!(

@@ -9,26 +9,15 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::kucoin::Kucoin;
-use super::market::{Market, Quote};
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
+use super::market::Quote;
+use super::testkit::{self, d, setup};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestRoutes, Subscriptions, Venue};
 use pricewire_core::exchange::kucoin::Kucoin as KucoinAdapter;
 use pricewire_core::exchange::{Event, Exchange, WireTicker};
 use pricewire_core::symbol::Symbol;
 
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-fn setup() -> (Kucoin, Market) {
-    let k = Kucoin::new().unwrap();
-    let market = Market::new(k.pairs(), 1, Duration::from_secs(3600));
-    (k, market)
-}
-
-fn events(frame: &str) -> Vec<Event<'_>> {
-    let mut out = Vec::new();
-    KucoinAdapter.parse(frame, &mut out).expect(frame);
-    out
+fn events(frame: &str) -> Vec<Event<'static>> {
+    testkit::events(&KucoinAdapter, frame)
 }
 
 fn quote() -> Quote {
@@ -52,7 +41,7 @@ fn quote() -> Quote {
 
 #[test]
 fn symbol_list_reads_with_the_adapter() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kucoin::new());
     let list = KucoinAdapter
         .parse_pair_list(super::kucoin::SYMBOLS)
         .unwrap();
@@ -60,26 +49,19 @@ fn symbol_list_reads_with_the_adapter() {
     let bsv = list.get(&Symbol::new("BSV", "USDT")).unwrap();
     assert_eq!(bsv.wire, "BCHSV-USDT");
     assert_eq!(bsv.aliases, vec!["BSV-USDT".to_string()]);
-    for (name, decimals) in [
+    let cases = [
         ("BTC/USDT", 1),
         ("ETH/USDT", 2),
         ("SOL/USDT", 3),
         ("BTC/USDC", 1),
         ("BSV/USDT", 3),
-    ] {
-        let inst = list
-            .get(&Symbol::parse_separated(name).unwrap())
-            .expect(name);
-        assert_eq!(inst.price_decimals, Some(decimals), "{name}");
-        let i = market.index_of(name).expect(name);
-        assert_eq!(market.specs()[i].price_decimals, decimals);
-        assert_eq!(k.index_of(&inst.wire), Some(i));
-    }
+    ];
+    testkit::assert_listed(&list, &market, |w| k.listing.index_of(w), &cases);
 }
 
 #[test]
 fn token_reply_leads_back_to_the_simulator() {
-    let (k, _) = setup();
+    let (k, _) = setup(Kucoin::new());
     assert!(
         k.rest_post("/api/v1/bullet-private", "h:1", Duration::from_secs(18))
             .is_none()
@@ -126,14 +108,13 @@ fn token_reply_leads_back_to_the_simulator() {
 
 #[test]
 fn subscribe_acks_per_request_and_rejects_unknown_topics() {
-    let (k, market) = setup();
-    let btc = k.index_of("BTC-USDT").unwrap();
-    let eth = k.index_of("ETH-USDT").unwrap();
+    let (k, _) = setup(Kucoin::new());
+    let btc = k.listing.index_of("BTC-USDT").unwrap();
+    let eth = k.listing.index_of("ETH-USDT").unwrap();
     let none = Subscriptions::default();
     let frames = KucoinAdapter.subscribe(&["BTC-USDT", "ETH-USDT"], 7);
     assert_eq!(frames.len(), 2, "ticker and snapshot topics");
-    let Inbound::Subscribe { replies, add } =
-        k.handle(&frames[0], &none, &mut Conn::default(), &market, "")
+    let Inbound::Subscribe { replies, add } = k.handle(&frames[0], &none, &mut Conn::default(), "")
     else {
         panic!("not a subscribe");
     };
@@ -146,8 +127,7 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
             req_id: Some(7),
         }]
     );
-    let Inbound::Subscribe { replies, add } =
-        k.handle(&frames[1], &none, &mut Conn::default(), &market, "")
+    let Inbound::Subscribe { replies, add } = k.handle(&frames[1], &none, &mut Conn::default(), "")
     else {
         panic!("not a subscribe");
     };
@@ -161,9 +141,7 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
     let subs = Subscriptions {
         active: vec![2 * btc],
     };
-    let Inbound::Subscribe { replies, add } =
-        k.handle(bad, &subs, &mut Conn::default(), &market, "")
-    else {
+    let Inbound::Subscribe { replies, add } = k.handle(bad, &subs, &mut Conn::default(), "") else {
         panic!("not a subscribe");
     };
     assert!(add.is_empty(), "BTC-USDT is already streaming");
@@ -183,11 +161,10 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
 
     let quiet = r#"{"id":3,"type":"subscribe","topic":"/market/ticker:ETH-USDT","response":false}"#;
     assert!(
-        matches!(k.handle(quiet, &none, &mut Conn::default(), &market, ""), Inbound::Subscribe { replies, .. } if replies.is_empty())
+        matches!(k.handle(quiet, &none, &mut Conn::default(), ""), Inbound::Subscribe { replies, .. } if replies.is_empty())
     );
     let other = r#"{"id":4,"type":"subscribe","topic":"/market/match:ETH-USDT","response":true}"#;
-    let Inbound::Invalid { reply } = k.handle(other, &none, &mut Conn::default(), &market, "")
-    else {
+    let Inbound::Invalid { reply } = k.handle(other, &none, &mut Conn::default(), "") else {
         panic!("unknown topic");
     };
     assert!(
@@ -197,7 +174,7 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
 
     let un = KucoinAdapter.unsubscribe(&["BTC-USDT"], 9);
     let Inbound::Unsubscribe { replies, remove } =
-        k.handle(&un[0], &subs, &mut Conn::default(), &market, "")
+        k.handle(&un[0], &subs, &mut Conn::default(), "")
     else {
         panic!("not an unsubscribe");
     };
@@ -207,17 +184,16 @@ fn subscribe_acks_per_request_and_rejects_unknown_topics() {
 
 #[test]
 fn keep_alive_and_bad_requests() {
-    let (k, market) = setup();
+    let (k, _) = setup(Kucoin::new());
     let none = Subscriptions::default();
     let ping = KucoinAdapter.ping(42).unwrap();
-    let Inbound::Ping { reply } = k.handle(&ping, &none, &mut Conn::default(), &market, "") else {
+    let Inbound::Ping { reply } = k.handle(&ping, &none, &mut Conn::default(), "") else {
         panic!("ping");
     };
     assert_eq!(reply, r#"{"id":"42","type":"pong"}"#);
     assert_eq!(events(&reply), vec![Event::Pong { req_id: Some(42) }]);
     for bad in ["{", "ping", r#"{"id":1,"type":"login"}"#] {
-        let Inbound::Invalid { reply } = k.handle(bad, &none, &mut Conn::default(), &market, "")
-        else {
+        let Inbound::Invalid { reply } = k.handle(bad, &none, &mut Conn::default(), "") else {
             panic!("{bad}");
         };
         assert!(
@@ -233,13 +209,11 @@ fn keep_alive_and_bad_requests() {
 
 #[test]
 fn ticker_and_snapshot_frames_parse_exactly() {
-    let (k, market) = setup();
-    let btc = k.index_of("BTC-USDT").unwrap();
+    let (k, _) = setup(Kucoin::new());
+    let btc = k.listing.index_of("BTC-USDT").unwrap();
     let ts = Utc.timestamp_millis_opt(1_700_555_342_151).unwrap();
     let stamp = k.clock(ts);
-    let ticker = k
-        .ticker(&market, 2 * btc, &quote(), FrameKind::Update)
-        .stamp(&stamp);
+    let ticker = k.ticker(2 * btc, &quote(), FrameKind::Update).stamp(&stamp);
     assert_eq!(
         ticker,
         r#"{"data":{"sequence":"1612844051660","bestAsk":"37366.8","size":"0.08000012","bestBidSize":"0.68148185","price":"37366.8","time":1700555342151,"bestAskSize":"4.51280965","bestBid":"37366.7"},"subject":"trade.ticker","topic":"/market/ticker:BTC-USDT","type":"message"}"#
@@ -255,7 +229,7 @@ fn ticker_and_snapshot_frames_parse_exactly() {
     assert_eq!(events(&ticker), vec![Event::Ticker(want)]);
 
     let snap = k
-        .ticker(&market, 2 * btc + 1, &quote(), FrameKind::Snapshot)
+        .ticker(2 * btc + 1, &quote(), FrameKind::Snapshot)
         .stamp(&stamp);
     let v: Value = serde_json::from_str(&snap).unwrap();
     assert_eq!(v["topic"], "/market/snapshot:BTC-USDT");
@@ -292,7 +266,7 @@ fn ticker_and_snapshot_frames_parse_exactly() {
 
 #[test]
 fn rest_routes_read_with_the_adapter() {
-    let (k, market) = setup();
+    let (k, market) = setup(Kucoin::new());
     let paths = KucoinAdapter.rest_ticker_paths(&["BCHSV-USDT"]);
     let (path, query) = paths[0].split_once('?').unwrap();
     let r = k.rest(path, Some(query), &market).unwrap();

@@ -4,13 +4,19 @@
 //! benchmarks run without internet.
 //!
 //! ```text
-//! SimServer ── listener task ── per connection: http.rs (hyper, REST | upgrade)
-//!     │                                             └── session.rs (WebSocket loop)
-//!     │                                                 └── session_upkeep.rs (keep-alive,
-//!     │                                                     maintenance, ending)
-//!     └── Shared: venue protocol (venue.rs; kraken.rs, binance.rs, coinbase.rs, bybit.rs,
-//!                 okx.rs, kucoin.rs), market.rs (random walk), scenario, stats
+//! server.rs (SimServer) ── listener task ── per connection: http.rs (hyper, REST | upgrade)
+//!     │                                        └── session.rs (WebSocket loop)
+//!     │                                            └── session_upkeep.rs (keep-alive,
+//!     │                                                maintenance, ending)
+//!     └── shared.rs (Shared: config.rs, scenario, stats) and the venue: venue.rs (traits);
+//!         kraken.rs, binance.rs, coinbase.rs, bybit.rs, okx.rs, kucoin.rs (WebSocket) and
+//!         each one's _rest.rs (REST routes); market.rs (random walk)
 //! ```
+//! No module imports one that imports it back, directly or through others.
+//! Venue files never import another venue's files: what several of them need lives in a
+//! module of its own (wire.rs: JSON and decimal printing; query.rs: query strings;
+//! listing.rs: which listed entries stream, under which market index; testkit.rs: what
+//! their tests share).
 //! Owns its own sockets and tasks only; never touches the feed, the store or the UI.
 //! Every task is tracked and cancelled: none outlives [`SimServer::shutdown`].
 
@@ -27,6 +33,7 @@ mod coinbase;
 mod coinbase_rest;
 #[cfg(test)]
 mod coinbase_tests;
+mod config;
 mod connector;
 mod http;
 mod kraken;
@@ -37,482 +44,25 @@ mod kucoin;
 mod kucoin_rest;
 #[cfg(test)]
 mod kucoin_tests;
+mod listing;
 mod market;
 mod okx;
 mod okx_rest;
 #[cfg(test)]
 mod okx_tests;
+mod query;
 mod scenario;
+mod server;
 mod session;
 mod session_upkeep;
+mod shared;
+#[cfg(test)]
+mod testkit;
 mod venue;
-
-use std::io;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
-
-use rust_decimal::Decimal;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-
-use pricewire_core::model::ExchangeId;
+mod wire;
 
 pub use cli::{SimArgs, run_cli};
+pub use config::SimConfig;
 pub use connector::SimConnector;
 pub use scenario::Scenario;
-
-use market::Market;
-use venue::Venue;
-
-/// How a simulator behaves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SimConfig {
-    pub exchange: ExchangeId,
-    pub scenario: Scenario,
-    /// Per-symbol update period in the steady scenario, and the random walk's step.
-    pub tick_interval: Duration,
-    pub heartbeat_interval: Duration,
-    /// The ping period a token reply prescribes (KuCoin's `bullet-public` `pingInterval`;
-    /// documented value 18 s). Clients that follow it ping at this pace.
-    pub prescribed_ping: Duration,
-    /// How long a connection waits before its welcome (or status) frame; a request that
-    /// arrives before it is refused, as a venue that is not ready would.
-    pub welcome_delay: Duration,
-    /// Seeds the random walk and the garbage scenario: same seed, same prices.
-    pub seed: u64,
-    /// Wire names (`ETH-USDT`) whose subscribe requests are refused as a whole: a request
-    /// frame naming one gets the venue's error for a refused request, echoing the request
-    /// id where the venue does, and subscribes nothing (venues that model it: Bybit and
-    /// `KuCoin`).
-    pub refuse: Vec<String>,
-    /// Message numbers every connection skips (Coinbase's `sequence_num`), as if those
-    /// messages were lost on the way.
-    pub lose_sequence: Vec<u64>,
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        SimConfig {
-            exchange: ExchangeId::Kraken,
-            scenario: Scenario::Steady,
-            tick_interval: Duration::from_millis(200),
-            heartbeat_interval: Duration::from_secs(1),
-            prescribed_ping: Duration::from_secs(18),
-            welcome_delay: Duration::ZERO,
-            seed: 1,
-            refuse: Vec::new(),
-            lose_sequence: Vec::new(),
-        }
-    }
-}
-
-/// Counters since start, for tests and benchmarks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SimStats {
-    /// TCP connections accepted plus in-memory connections opened.
-    pub connections_accepted: u64,
-    /// Completed WebSocket upgrades.
-    pub ws_sessions: u64,
-    /// Subscribe requests (one per request frame, however many symbols).
-    pub subscribe_requests: u64,
-    /// Ticker frames (snapshots and updates) handed to sockets.
-    pub ticker_frames: u64,
-    /// Application-level pings answered.
-    pub pings_answered: u64,
-    pub rest_requests: u64,
-    /// Requests that arrived before the connection's welcome, and were refused.
-    pub early_requests: u64,
-}
-
-#[derive(Debug, Default)]
-struct Counters {
-    connections: AtomicU64,
-    ws_sessions: AtomicU64,
-    subscribes: AtomicU64,
-    ticker_frames: AtomicU64,
-    pongs: AtomicU64,
-    rest: AtomicU64,
-    early_requests: AtomicU64,
-}
-
-fn bump(counter: &AtomicU64, n: u64) {
-    counter.fetch_add(n, Ordering::Relaxed);
-}
-
-/// Cancellation groups. `drop_connections` replaces `ws`; `down` replaces both.
-struct Generations {
-    ws: CancellationToken,
-    http: CancellationToken,
-}
-
-/// State every task of one simulator shares.
-struct Shared {
-    venue: Option<Arc<dyn Venue>>,
-    market: Market,
-    cfg: SimConfig,
-    scenario: watch::Sender<Scenario>,
-    counters: Counters,
-    root: CancellationToken,
-    // A std Mutex: only swapped or cloned, never held across an await.
-    generations: Mutex<Generations>,
-    tracker: TaskTracker,
-    next_connection: AtomicU64,
-    /// The newest text frames clients sent, oldest first, for tests to read back.
-    client_frames: Mutex<std::collections::VecDeque<String>>,
-    /// Bumped by [`SimServer::stall_streams`]: open sessions stop updating what they stream.
-    stalls: AtomicU64,
-    /// Whether the last stall survives a resubscribe.
-    stall_sticky: std::sync::atomic::AtomicBool,
-}
-
-/// Client frames kept by [`SimServer::client_frames`].
-const CLIENT_FRAMES_KEPT: usize = 256;
-
-impl Shared {
-    fn new(cfg: SimConfig, venue: Option<Arc<dyn Venue>>) -> Arc<Shared> {
-        let pairs = venue.as_ref().map(|v| v.pairs()).unwrap_or_default();
-        let root = CancellationToken::new();
-        Arc::new(Shared {
-            market: Market::new(pairs, cfg.seed, cfg.tick_interval),
-            scenario: watch::Sender::new(cfg.scenario),
-            generations: Mutex::new(Generations {
-                ws: root.child_token(),
-                http: root.child_token(),
-            }),
-            root,
-            venue,
-            cfg,
-            counters: Counters::default(),
-            tracker: TaskTracker::new(),
-            next_connection: AtomicU64::new(0),
-            client_frames: Mutex::new(std::collections::VecDeque::new()),
-            stalls: AtomicU64::new(0),
-            stall_sticky: std::sync::atomic::AtomicBool::new(false),
-        })
-    }
-
-    /// Keep a text frame a client sent (the newest [`CLIENT_FRAMES_KEPT`]).
-    fn record_client_frame(&self, text: &str) {
-        let mut frames = self
-            .client_frames
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if frames.len() == CLIENT_FRAMES_KEPT {
-            frames.pop_front();
-        }
-        frames.push_back(text.to_string());
-    }
-
-    fn scenario(&self) -> Scenario {
-        *self.scenario.borrow()
-    }
-
-    fn generations(&self) -> std::sync::MutexGuard<'_, Generations> {
-        self.generations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// A token for a new WebSocket session.
-    fn ws_token(&self) -> CancellationToken {
-        self.generations().ws.child_token()
-    }
-
-    /// A token for a new HTTP connection.
-    fn http_token(&self) -> CancellationToken {
-        self.generations().http.child_token()
-    }
-
-    fn drop_ws(&self) {
-        let mut g = self.generations();
-        g.ws.cancel();
-        g.ws = self.root.child_token();
-    }
-
-    fn drop_all(&self) {
-        let mut g = self.generations();
-        g.ws.cancel();
-        g.http.cancel();
-        g.ws = self.root.child_token();
-        g.http = self.root.child_token();
-    }
-
-    /// Serve one accepted byte stream (TCP or in-memory) on a tracked task.
-    fn serve<I>(self: &Arc<Self>, venue: Arc<dyn Venue>, io: I)
-    where
-        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    {
-        bump(&self.counters.connections, 1);
-        let token = self.http_token();
-        let shared = Arc::clone(self);
-        self.tracker
-            .spawn(async move { http::serve_connection(shared, venue, io, token).await });
-    }
-}
-
-/// A running simulator. Dropping it cancels every task; [`SimServer::shutdown`] also waits.
-pub struct SimServer {
-    shared: Arc<Shared>,
-    addr: Option<SocketAddr>,
-    /// `true` while a TCP listener is bound (always `false` in memory).
-    listening: watch::Receiver<bool>,
-}
-
-/// Buffer of each in-memory connection's pipe: large enough that the burst scenario is
-/// not throttled by the pipe itself.
-const DUPLEX_BUFFER: usize = 256 * 1024;
-
-impl SimServer {
-    /// Bind `listen` (port 0 picks a free port) and serve until shutdown.
-    pub async fn start(listen: SocketAddr, cfg: SimConfig) -> io::Result<SimServer> {
-        let venue = venue::venue_for(cfg.exchange).map_err(io::Error::other)?;
-        let listener = TcpListener::bind(listen).await?;
-        let addr = listener.local_addr()?;
-        let shared = Shared::new(cfg, Some(venue.clone()));
-        let (tx, listening) = watch::channel(false);
-        let task = Arc::clone(&shared);
-        shared
-            .tracker
-            .spawn(async move { listen_loop(task, venue, addr, Some(listener), tx).await });
-        Ok(SimServer {
-            shared,
-            addr: Some(addr),
-            listening,
-        })
-    }
-
-    /// A simulator with no listener: clients connect through [`SimServer::connect_in_memory`].
-    /// A venue whose bundled listing fails to load makes every connect fail with
-    /// `Unsupported`.
-    pub fn in_memory(cfg: SimConfig) -> SimServer {
-        let venue = venue::venue_for(cfg.exchange).ok();
-        let (_, listening) = watch::channel(false);
-        SimServer {
-            shared: Shared::new(cfg, venue),
-            addr: None,
-            listening,
-        }
-    }
-
-    /// A client end of a fresh in-memory connection, served by the same HTTP/WebSocket
-    /// code as TCP ones. Must be called inside a tokio runtime.
-    pub fn connect_in_memory(&self) -> io::Result<tokio::io::DuplexStream> {
-        let Some(venue) = self.shared.venue.clone() else {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!("the simulator cannot play {}", self.shared.cfg.exchange),
-            ));
-        };
-        if self.shared.scenario() == Scenario::Down || self.shared.root.is_cancelled() {
-            return Err(io::Error::new(
-                io::ErrorKind::ConnectionRefused,
-                "simulator is down",
-            ));
-        }
-        tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
-        let (client, server) = tokio::io::duplex(DUPLEX_BUFFER);
-        self.shared.serve(venue, server);
-        Ok(client)
-    }
-
-    pub fn addr(&self) -> Option<SocketAddr> {
-        self.addr
-    }
-
-    /// The venue's WebSocket URL on this simulator, with the path its clients dial (`/v2`
-    /// for Kraken, `/ws` for Binance, `/ws/v5/public` for OKX, `/` for `KuCoin`, whose
-    /// clients add the token from `bullet-public`).
-    pub fn ws_url(&self) -> String {
-        let path = self.shared.venue.as_ref().map_or("/v2", |v| v.ws_path());
-        match self.addr {
-            Some(a) => format!("ws://{a}{path}"),
-            None => format!("ws://sim.invalid{path}"),
-        }
-    }
-
-    pub fn rest_url(&self) -> String {
-        match self.addr {
-            Some(a) => format!("http://{a}"),
-            None => "http://sim.invalid".to_string(),
-        }
-    }
-
-    pub fn scenario(&self) -> Scenario {
-        self.shared.scenario()
-    }
-
-    /// Every open session stops sending updates for the symbols it streams, keeping its
-    /// heartbeats and pong answers: a subscription that dies while the connection lives.
-    /// A symbol resumes on that session when the client subscribes it again.
-    pub fn stall_streams(&self) {
-        self.shared.stall_sticky.store(false, Ordering::SeqCst);
-        self.shared.stalls.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// As [`SimServer::stall_streams`], but subscribing again does not help: only a new
-    /// connection streams again.
-    pub fn stall_streams_until_reconnect(&self) {
-        self.shared.stall_sticky.store(true, Ordering::SeqCst);
-        self.shared.stalls.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Switch scenario for new connections. Entering `Down` closes the listener and every
-    /// connection; leaving it binds the same port again. The listener follows on its own
-    /// task: await [`SimServer::settled`] before relying on it.
-    pub fn set_scenario(&self, s: Scenario) {
-        self.shared.scenario.send_replace(s);
-        if s == Scenario::Down {
-            self.shared.drop_all();
-        }
-    }
-
-    /// Wait until the listener matches the scenario: closed when `Down`, bound otherwise.
-    /// Returns at once in memory.
-    pub async fn settled(&self) {
-        if self.addr.is_none() {
-            return;
-        }
-        let mut listening = self.listening.clone();
-        let mut scenario = self.shared.scenario.subscribe();
-        loop {
-            let want = *scenario.borrow_and_update() != Scenario::Down;
-            if *listening.borrow_and_update() == want {
-                return;
-            }
-            tokio::select! {
-                r = listening.changed() => if r.is_err() { return },
-                _ = scenario.changed() => {}
-            }
-        }
-    }
-
-    /// Abruptly close every open WebSocket connection (no close frame: clients see 1006).
-    pub fn drop_connections(&self) {
-        self.shared.drop_ws();
-    }
-
-    pub fn stats(&self) -> SimStats {
-        let c = &self.shared.counters;
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        SimStats {
-            connections_accepted: get(&c.connections),
-            ws_sessions: get(&c.ws_sessions),
-            subscribe_requests: get(&c.subscribes),
-            ticker_frames: get(&c.ticker_frames),
-            pings_answered: get(&c.pongs),
-            rest_requests: get(&c.rest),
-            early_requests: get(&c.early_requests),
-        }
-    }
-
-    /// The current last-trade price of `symbol` (canonical `BTC/USD` form).
-    pub fn price_of(&self, symbol: &str) -> Option<Decimal> {
-        let market = &self.shared.market;
-        market
-            .index_of(symbol)
-            .and_then(|i| market.quote(i))
-            .map(|q| q.last)
-    }
-
-    /// The newest text frames clients sent on any connection (up to 256), oldest first:
-    /// what a feed really put on the wire.
-    pub fn client_frames(&self) -> Vec<String> {
-        self.shared
-            .client_frames
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .cloned()
-            .collect()
-    }
-
-    /// Canonical symbols this simulator streams.
-    pub fn symbols(&self) -> Vec<String> {
-        self.shared
-            .market
-            .specs()
-            .iter()
-            .map(|s| s.symbol.clone())
-            .collect()
-    }
-
-    /// Cancel every task and wait for all of them to finish.
-    pub async fn shutdown(self) {
-        self.shared.root.cancel();
-        self.shared.tracker.close();
-        self.shared.tracker.wait().await;
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        self.shared.root.cancel();
-        self.shared.tracker.close();
-    }
-}
-
-/// Owns the TCP listener: accepts while the scenario is not `Down`, closes it on `Down`,
-/// binds the same address again when `Down` ends.
-async fn listen_loop(
-    shared: Arc<Shared>,
-    venue: Arc<dyn Venue>,
-    addr: SocketAddr,
-    mut first: Option<TcpListener>,
-    listening: watch::Sender<bool>,
-) {
-    let mut scenario = shared.scenario.subscribe();
-    let cancel = shared.root.clone();
-    loop {
-        if *scenario.borrow_and_update() == Scenario::Down {
-            drop(first.take());
-            listening.send_replace(false);
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                r = scenario.changed() => if r.is_err() { return },
-            }
-            continue;
-        }
-        let listener = match first.take() {
-            Some(l) => l,
-            None => match TcpListener::bind(addr).await {
-                Ok(l) => l,
-                Err(e) => {
-                    // The port may be briefly held by someone else; keep trying.
-                    tracing::warn!("simulator: re-binding {addr} failed: {e}");
-                    tokio::select! {
-                        () = cancel.cancelled() => return,
-                        () = tokio::time::sleep(Duration::from_millis(100)) => continue,
-                    }
-                }
-            },
-        };
-        listening.send_replace(true);
-        loop {
-            tokio::select! {
-                biased;
-                () = cancel.cancelled() => return,
-                r = scenario.changed() => {
-                    if r.is_err() { return }
-                    if *scenario.borrow() == Scenario::Down { break }
-                }
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        let _ = stream.set_nodelay(true);
-                        shared.serve(venue.clone(), stream);
-                    }
-                    Err(e) => {
-                        // Out of descriptors and the like: back off instead of spinning.
-                        tracing::warn!("simulator: accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                },
-            }
-        }
-        drop(listener);
-        listening.send_replace(false);
-    }
-}
+pub use server::{SimServer, SimStats};

@@ -10,6 +10,8 @@ use std::time::Duration;
 use rust_decimal::{Decimal, RoundingStrategy};
 use tokio::time::Instant;
 
+use super::wire::fixed;
+
 /// A listed pair as the market needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PairSpec {
@@ -135,31 +137,25 @@ fn jitter(rng: &mut fastrand::Rng, bound: i64, scale: u32) -> Decimal {
     Decimal::new(rng.i64(-bound..=bound), scale)
 }
 
-fn at(value: Decimal, places: u32) -> Decimal {
-    let mut v = value.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven);
-    v.rescale(places);
-    v
-}
-
 impl Walk {
     fn start(spec: &PairSpec, mut rng: fastrand::Rng) -> Walk {
         let dp = spec.price_decimals;
         let reference = spec.reference.max(tick(dp));
-        let mid = at(reference, dp);
+        let mid = fixed(reference, dp);
         // Never zero: change_pct divides by it.
-        let open = at(reference * (Decimal::ONE + jitter(&mut rng, 300, 4)), dp).max(tick(dp));
-        let high = at(
+        let open = fixed(reference * (Decimal::ONE + jitter(&mut rng, 300, 4)), dp).max(tick(dp));
+        let high = fixed(
             mid.max(open) * (Decimal::ONE + Decimal::new(rng.i64(10..=200), 4)),
             dp,
         );
-        let low = at(
+        let low = fixed(
             mid.min(open) * (Decimal::ONE - Decimal::new(rng.i64(10..=200), 4)),
             dp,
         );
         // 5 to 50 million in quote currency over the day, expressed in base units.
         let notional = Decimal::from(rng.i64(5_000_000..=50_000_000));
-        let volume = at(notional / mid, spec.lot_decimals);
-        let vwap = at((low + high) / Decimal::TWO, dp);
+        let volume = fixed(notional / mid, spec.lot_decimals);
+        let vwap = fixed((low + high) / Decimal::TWO, dp);
         let mut walk = Walk {
             turnover: vwap * volume,
             mid,
@@ -196,7 +192,7 @@ impl Walk {
         // 0.2 % pull back to the reference so that a long demo does not drift away.
         let shock = jitter(rng, 25, 5) + jitter(rng, 25, 5);
         let pull = (reference - self.mid) / reference * Decimal::new(2, 3);
-        let mut mid = at(self.mid * (Decimal::ONE + shock + pull), dp);
+        let mut mid = fixed(self.mid * (Decimal::ONE + shock + pull), dp);
         if mid == self.mid && rng.u8(0..3) == 0 {
             // Coarse pairs (few decimals) would otherwise sit still for long stretches.
             mid += if rng.bool() { one_tick } else { -one_tick };
@@ -207,28 +203,28 @@ impl Walk {
             .max(one_tick);
         let floor = (reference / Decimal::TEN).max(half + one_tick);
         let ceiling = (reference * Decimal::TEN).max(floor);
-        self.mid = at(mid.clamp(floor, ceiling), dp);
+        self.mid = fixed(mid.clamp(floor, ceiling), dp);
 
         let lot = spec.lot_decimals;
         // Typical order sizes worth a few thousand in quote currency.
         let size = |rng: &mut fastrand::Rng| {
             let units = Decimal::new(rng.i64(1..=20_000), 1) / reference;
-            at(units, lot).max(Decimal::new(1, lot))
+            fixed(units, lot).max(Decimal::new(1, lot))
         };
         let q = &mut self.quote;
-        q.bid = at(self.mid - half, dp);
-        q.ask = at(self.mid + half, dp);
+        q.bid = fixed(self.mid - half, dp);
+        q.ask = fixed(self.mid + half, dp);
         q.bid_qty = size(rng);
         q.ask_qty = size(rng);
         q.last = if rng.bool() { q.ask } else { q.bid };
         q.last_qty = size(rng);
         q.volume += q.last_qty;
         self.turnover += q.last * q.last_qty;
-        q.vwap = at(self.turnover / q.volume, dp);
+        q.vwap = fixed(self.turnover / q.volume, dp);
         q.high = q.high.max(q.ask);
         q.low = q.low.min(q.bid);
-        q.change = at(q.last - q.open, dp);
-        q.change_pct = at(q.change / q.open * Decimal::ONE_HUNDRED, 2);
+        q.change = fixed(q.last - q.open, dp);
+        q.change_pct = fixed(q.change / q.open * Decimal::ONE_HUNDRED, 2);
         q.trades += 1;
     }
 }
@@ -287,14 +283,36 @@ const REFERENCE_USD: &[(&str, i64, u32)] = &[
     ("KSM", 30, 0),
     ("ENJ", 3, 1),
     ("BAT", 2, 1),
+    ("BSV", 50, 0),
 ];
 
 /// A plausible USD price for a canonical asset code, for starting the walk.
-pub fn reference_usd(asset: &str) -> Option<Decimal> {
+fn reference_usd(asset: &str) -> Option<Decimal> {
     REFERENCE_USD
         .iter()
         .find(|(code, _, _)| *code == asset)
         .map(|&(_, mantissa, scale)| Decimal::new(mantissa, scale))
+}
+
+/// Where the walk of `base/quote` starts: the ratio of both assets' USD references, 1
+/// when either is unknown.
+pub fn reference(base: &str, quote: &str) -> Decimal {
+    match (reference_usd(base), reference_usd(quote)) {
+        (Some(b), Some(q)) if !q.is_zero() => b / q,
+        _ => Decimal::ONE,
+    }
+}
+
+impl PairSpec {
+    /// The pair `base/quote` at the venue's precision, starting at [`reference()`].
+    pub fn new(base: &str, quote: &str, price_decimals: u32, lot_decimals: u32) -> PairSpec {
+        PairSpec {
+            symbol: format!("{base}/{quote}"),
+            price_decimals,
+            lot_decimals,
+            reference: reference(base, quote),
+        }
+    }
 }
 
 #[cfg(test)]

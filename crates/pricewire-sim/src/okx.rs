@@ -8,14 +8,14 @@
 
 use std::fmt::Write as _;
 
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::kraken::js;
-use super::market::{Market, PairSpec, Quote, reference_usd};
+use super::listing::{Instrument, Listing};
+use super::market::{PairSpec, Quote};
 use super::venue::Venue;
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestReply, Subscriptions, Template};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template};
+use super::wire::{fixed, js, positive_step_decimals};
 
 /// The bundled `GET /api/v5/public/instruments?instType=SPOT` body, in OKX's format.
 pub(super) const INSTRUMENTS: &str = include_str!("../../../assets/okx-instruments.json");
@@ -36,47 +36,11 @@ struct OkxInstrumentRow {
     state: String,
 }
 
-/// One listed instrument; its position in [`Okx::instruments`] is its market index.
-#[derive(Debug, Clone)]
-pub(super) struct OkxInstrument {
-    /// `BTC-USDT`.
-    pub inst_id: String,
-    /// Canonical `BTC/USDT`.
-    pub symbol: String,
-    pub price_decimals: u32,
-    pub lot_decimals: u32,
-    /// The row's original JSON text, served back by `instruments?instId=`.
-    pub raw: String,
-}
-
-/// The OKX venue: its live SPOT instruments.
+/// The OKX venue: its live SPOT instruments (`symbol` is the `instId`, `raw` the row
+/// served back by `instruments?instId=`), all streaming.
 #[derive(Debug)]
 pub struct Okx {
-    pub(super) instruments: Vec<OkxInstrument>,
-}
-
-/// Decimal places of a step such as `"0.001"` (→ 3).
-pub(super) fn places(step: &str) -> Result<u32, String> {
-    step.parse::<Decimal>()
-        .ok()
-        .filter(|d| *d > Decimal::ZERO)
-        .map(|d| d.normalize().scale())
-        .ok_or_else(|| format!("not a step size: {step}"))
-}
-
-/// Where a pair's walk starts: both assets' USD references, for the assets the shared
-/// table lacks a figure of our own.
-pub(super) fn reference_price(base: &str, quote: &str) -> Decimal {
-    let usd = |asset: &str| {
-        reference_usd(asset).or(match asset {
-            "BSV" => Some(Decimal::from(50)),
-            _ => None,
-        })
-    };
-    match (usd(base), usd(quote)) {
-        (Some(b), Some(q)) if !q.is_zero() => b / q,
-        _ => Decimal::ONE,
-    }
+    pub(super) listing: Listing<Instrument>,
 }
 
 impl Okx {
@@ -98,20 +62,19 @@ impl Okx {
             if row.state != "live" {
                 continue;
             }
-            instruments.push(OkxInstrument {
-                symbol: format!("{}/{}", row.base_ccy, row.quote_ccy),
-                price_decimals: places(&row.tick_sz)?,
-                lot_decimals: places(&row.lot_sz)?,
-                inst_id: row.inst_id,
+            instruments.push(Instrument {
+                trading: true,
+                base: row.base_ccy,
+                quote: row.quote_ccy,
+                price_decimals: positive_step_decimals(&row.tick_sz)?,
+                lot_decimals: positive_step_decimals(&row.lot_sz)?,
+                symbol: row.inst_id,
                 raw: raw.get().to_string(),
             });
         }
-        Ok(Okx { instruments })
-    }
-
-    /// Market index of an `instId`, exact spelling as OKX requires.
-    pub(super) fn index_of(&self, inst_id: &str) -> Option<usize> {
-        self.instruments.iter().position(|i| i.inst_id == inst_id)
+        Ok(Okx {
+            listing: Listing::trading(instruments),
+        })
     }
 }
 
@@ -151,7 +114,10 @@ impl Okx {
         for a in args {
             let channel = a.get("channel").and_then(Value::as_str).unwrap_or("");
             let inst_id = a.get("instId").and_then(Value::as_str).unwrap_or("");
-            let found = self.index_of(inst_id).filter(|_| channel == "tickers");
+            let found = self
+                .listing
+                .index_of(inst_id)
+                .filter(|_| channel == "tickers");
             let Some(i) = found else {
                 replies.push(not_found(channel, inst_id));
                 continue;
@@ -175,20 +141,13 @@ impl Okx {
     }
 }
 
-/// Decimal text in base units rounded to `places`, keeping trailing zeros.
-pub(super) fn fixed(value: Decimal, places: u32) -> Decimal {
-    let mut v = value.round_dp(places);
-    v.rescale(places);
-    v
-}
-
 /// The fields of one ticker up to `"ts":"`, shared by the push and the REST ticker.
-pub(super) fn ticker_fields(inst: &OkxInstrument, q: &Quote, out: &mut String) {
+pub(super) fn ticker_fields(inst: &Instrument, q: &Quote, out: &mut String) {
     let quote_volume = fixed(q.volume * q.vwap, 8);
     let _ = write!(
         out,
         "\"instType\":\"SPOT\",\"instId\":{},\"last\":\"{}\",\"lastSz\":\"{}\",\"askPx\":\"{}\",\"askSz\":\"{}\",\"bidPx\":\"{}\",\"bidSz\":\"{}\",\"open24h\":\"{}\",\"high24h\":\"{}\",\"low24h\":\"{}\",\"sodUtc0\":\"{}\",\"sodUtc8\":\"{}\",\"volCcy24h\":\"{quote_volume}\",\"vol24h\":\"{}\",\"ts\":\"",
-        js(&inst.inst_id),
+        js(&inst.symbol),
         q.last,
         q.last_qty,
         q.ask,
@@ -206,18 +165,7 @@ pub(super) fn ticker_fields(inst: &OkxInstrument, q: &Quote, out: &mut String) {
 
 impl Venue for Okx {
     fn pairs(&self) -> Vec<PairSpec> {
-        self.instruments
-            .iter()
-            .map(|i| {
-                let (base, quote) = i.symbol.split_once('/').unwrap_or((&i.symbol, ""));
-                PairSpec {
-                    symbol: i.symbol.clone(),
-                    price_decimals: i.price_decimals,
-                    lot_decimals: i.lot_decimals,
-                    reference: reference_price(base, quote),
-                }
-            })
-            .collect()
+        self.listing.pairs()
     }
 
     fn is_ws_path(&self, path: &str) -> bool {
@@ -229,14 +177,7 @@ impl Venue for Okx {
         (!online).then(|| UPGRADE_NOTICE.to_string())
     }
 
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        _conn: &mut Conn,
-        _market: &Market,
-        _now: &str,
-    ) -> Inbound {
+    fn handle(&self, text: &str, subs: &Subscriptions, _conn: &mut Conn, _now: &str) -> Inbound {
         // The keep-alive is the bare text, not JSON.
         if text == "ping" {
             return Inbound::Ping {
@@ -255,16 +196,13 @@ impl Venue for Okx {
         }
     }
 
-    fn ticker(&self, _market: &Market, index: usize, q: &Quote, _kind: FrameKind) -> Template {
+    fn ticker(&self, index: usize, q: &Quote, _kind: FrameKind) -> Template {
         // The first push after subscribing looks like every later one.
-        let Some(inst) = self.instruments.get(index) else {
-            return Template {
-                prefix: String::new(),
-                suffix: String::new(),
-            };
+        let Some(inst) = self.listing.streamed(index) else {
+            return Template::default();
         };
         let mut prefix = String::with_capacity(400);
-        let _ = write!(prefix, "{{\"arg\":{},\"data\":[{{", arg(&inst.inst_id));
+        let _ = write!(prefix, "{{\"arg\":{},\"data\":[{{", arg(&inst.symbol));
         ticker_fields(inst, q, &mut prefix);
         Template {
             prefix,
@@ -274,17 +212,6 @@ impl Venue for Okx {
 
     fn wrong_schema(&self) -> String {
         r#"{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":{"instId":42,"last":"not-a-number"}}"#.to_string()
-    }
-
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
-        super::okx_rest::route(self, path, query, market)
-    }
-
-    fn rest_error(&self, status: u16) -> String {
-        match status {
-            429 => r#"{"msg":"Too Many Requests","code":"50011"}"#.to_string(),
-            _ => r#"{"code":"50001","data":[],"msg":"Service temporarily unavailable. Please try again later."}"#.to_string(),
-        }
     }
 
     fn ws_path(&self) -> &'static str {

@@ -2,32 +2,17 @@
 //! read back with the client's own OKX adapter, and compared with the shapes of recorded
 //! frames (`tests/fixtures/recorded/okx/ws-v5-public.frames`, `ws-error-excerpt.frames`).
 
-use std::time::Duration;
-
 use chrono::{TimeZone, Utc};
-use rust_decimal::Decimal;
 
-use super::market::{Market, Quote};
+use super::market::Quote;
 use super::okx::Okx;
-use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Venue};
+use super::testkit::{self, d, setup};
+use super::venue::{Conn, FrameKind, Inbound, Maintenance, RestRoutes, Subscriptions, Venue};
 use pricewire_core::exchange::okx::Okx as OkxAdapter;
 use pricewire_core::exchange::{Event, Exchange, WireTicker};
-use pricewire_core::symbol::Symbol;
 
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-fn setup() -> (Okx, Market) {
-    let okx = Okx::new().unwrap();
-    let market = Market::new(okx.pairs(), 1, Duration::from_secs(3600));
-    (okx, market)
-}
-
-fn events(frame: &str) -> Vec<Event<'_>> {
-    let mut out = Vec::new();
-    OkxAdapter.parse(frame, &mut out).expect(frame);
-    out
+fn events(frame: &str) -> Vec<Event<'static>> {
+    testkit::events(&OkxAdapter, frame)
 }
 
 fn quote() -> Quote {
@@ -51,32 +36,28 @@ fn quote() -> Quote {
 
 #[test]
 fn instrument_list_reads_with_the_adapter() {
-    let (okx, market) = setup();
+    let (okx, market) = setup(Okx::new());
     let list = OkxAdapter.parse_pair_list(super::okx::INSTRUMENTS).unwrap();
     assert!(list.len() >= 10, "{}", list.len());
-    for (name, decimals) in [
+    let cases = [
         ("BTC/USDT", 1),
         ("ETH/USDT", 2),
         ("SOL/USDT", 2),
         ("BTC/USDC", 1),
-    ] {
-        let symbol: Symbol = Symbol::parse_separated(name).unwrap();
-        let inst = list.get(&symbol).expect(name);
+    ];
+    let listed = testkit::assert_listed(&list, &market, |w| okx.listing.index_of(w), &cases);
+    for (inst, (name, _)) in listed.iter().zip(cases) {
         assert_eq!(inst.wire, name.replace('/', "-"));
-        assert_eq!(inst.price_decimals, Some(decimals), "{name}");
-        let i = market.index_of(name).expect(name);
-        assert_eq!(market.specs()[i].price_decimals, decimals);
-        assert_eq!(okx.index_of(&inst.wire), Some(i));
     }
 }
 
 #[test]
 fn ticker_push_has_the_recorded_shape_and_parses_exactly() {
-    let (okx, market) = setup();
-    let btc = okx.index_of("BTC-USDT").unwrap();
+    let (okx, _) = setup(Okx::new());
+    let btc = okx.listing.index_of("BTC-USDT").unwrap();
     let ts = Utc.timestamp_millis_opt(1_652_459_224_956).unwrap();
     let frame = okx
-        .ticker(&market, btc, &quote(), FrameKind::Snapshot)
+        .ticker(btc, &quote(), FrameKind::Snapshot)
         .stamp(&okx.clock(ts));
     assert_eq!(
         frame,
@@ -108,14 +89,14 @@ fn ticker_push_has_the_recorded_shape_and_parses_exactly() {
 
 #[test]
 fn subscribe_acks_each_arg_and_rejects_unknown_instruments() {
-    let (okx, market) = setup();
-    let btc = okx.index_of("BTC-USDT").unwrap();
-    let eth = okx.index_of("ETH-USDT").unwrap();
+    let (okx, _) = setup(Okx::new());
+    let btc = okx.listing.index_of("BTC-USDT").unwrap();
+    let eth = okx.listing.index_of("ETH-USDT").unwrap();
     let none = Subscriptions::default();
     let frames = OkxAdapter.subscribe(&["BTC-USDT", "NOPE-USDT", "ETH-USDT", "BTC-USDT"], 1);
     assert_eq!(frames.len(), 1);
     let Inbound::Subscribe { replies, add } =
-        okx.handle(&frames[0], &none, &mut Conn::default(), &market, "")
+        okx.handle(&frames[0], &none, &mut Conn::default(), "")
     else {
         panic!("not a subscribe");
     };
@@ -147,11 +128,11 @@ fn subscribe_acks_each_arg_and_rejects_unknown_instruments() {
 
     // Already subscribed: acked, nothing new streams. Unsubscribe acks and removes.
     let subs = Subscriptions { active: vec![btc] };
-    let again = okx.handle(&frames[0], &subs, &mut Conn::default(), &market, "");
+    let again = okx.handle(&frames[0], &subs, &mut Conn::default(), "");
     assert!(matches!(&again, Inbound::Subscribe { add, .. } if add == &vec![(eth, true)]));
     let un = OkxAdapter.unsubscribe(&["BTC-USDT", "ETH-USDT"], 2);
     let Inbound::Unsubscribe { replies, remove } =
-        okx.handle(&un[0], &subs, &mut Conn::default(), &market, "")
+        okx.handle(&un[0], &subs, &mut Conn::default(), "")
     else {
         panic!("not an unsubscribe");
     };
@@ -168,11 +149,10 @@ fn subscribe_acks_each_arg_and_rejects_unknown_instruments() {
 
 #[test]
 fn keep_alive_and_bad_requests() {
-    let (okx, market) = setup();
+    let (okx, _) = setup(Okx::new());
     let none = Subscriptions::default();
     let ping = OkxAdapter.ping(1).unwrap();
-    let Inbound::Ping { reply } = okx.handle(&ping, &none, &mut Conn::default(), &market, "")
-    else {
+    let Inbound::Ping { reply } = okx.handle(&ping, &none, &mut Conn::default(), "") else {
         panic!("ping");
     };
     assert_eq!(reply, "pong");
@@ -184,8 +164,7 @@ fn keep_alive_and_bad_requests() {
         r#"{"op":"subscribe"}"#,
         r#"{"op":"subscribe","args":"x"}"#,
     ] {
-        let Inbound::Invalid { reply } = okx.handle(bad, &none, &mut Conn::default(), &market, "")
-        else {
+        let Inbound::Invalid { reply } = okx.handle(bad, &none, &mut Conn::default(), "") else {
             panic!("{bad}");
         };
         assert!(reply.starts_with(r#"{"event":"error""#), "{reply}");
@@ -207,7 +186,7 @@ fn keep_alive_and_bad_requests() {
 
 #[test]
 fn rest_routes_read_with_the_adapter() {
-    let (okx, market) = setup();
+    let (okx, market) = setup(Okx::new());
     let get = |path: &str, query: &str| okx.rest(path, Some(query), &market).unwrap();
     let paths = OkxAdapter.rest_ticker_paths(&["SOL-USDT"]);
     let (path, query) = paths[0].split_once('?').unwrap();
@@ -227,7 +206,7 @@ fn rest_routes_read_with_the_adapter() {
     let all = get("/api/v5/market/tickers", "instType=SPOT");
     assert_eq!(
         OkxAdapter.parse_rest_ticker(&all.body).unwrap().len(),
-        okx.instruments.len()
+        okx.listing.len()
     );
     let one = get("/api/v5/public/instruments", "instType=SPOT&instId=ETH-BTC");
     let list = OkxAdapter.parse_pair_list(&one.body).unwrap();

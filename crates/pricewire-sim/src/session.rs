@@ -16,11 +16,12 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
+use super::scenario::Scenario;
 use super::session_upkeep::{End, Step, Upkeep, finish, go_away, keep_alive};
+use super::shared::{Shared, bump};
 use super::venue::{Conn, FrameKind, Inbound, Maintenance, Subscriptions, Template, Venue};
-use super::{Scenario, Shared, bump};
 
-pub(super) type Ws = WebSocketStream<TokioIo<Upgraded>>;
+type Ws = WebSocketStream<TokioIo<Upgraded>>;
 
 /// Ticker frames sent before `oversized` sends its big frame.
 const OVERSIZED_AFTER: u64 = 3;
@@ -248,7 +249,7 @@ impl Session {
         let Some(quote) = market.quote(self.venue.market_of(stream)) else {
             return Vec::new();
         };
-        self.venue.tickers(market, stream, &quote, kind)
+        self.venue.tickers(stream, &quote, kind)
     }
 
     /// Whether `stream` sends on steady tick number `tick` (periodic streams skip ticks).
@@ -279,13 +280,9 @@ impl Session {
             return Ok(None);
         }
         let now = self.now();
-        let inbound = self.venue.handle(
-            text.as_str(),
-            &self.subs,
-            &mut self.conn,
-            &self.shared.market,
-            &now,
-        );
+        let inbound = self
+            .venue
+            .handle(text.as_str(), &self.subs, &mut self.conn, &now);
         match inbound {
             Inbound::Subscribe { replies, add } => {
                 bump(&self.shared.counters.subscribes, 1);
@@ -462,7 +459,7 @@ impl Session {
         for step in 0..per {
             for (i, quotes) in &previews {
                 if let Some(q) = quotes.get(step) {
-                    ring.extend(self.venue.tickers(market, *i, q, FrameKind::Update));
+                    ring.extend(self.venue.tickers(*i, q, FrameKind::Update));
                 }
             }
         }

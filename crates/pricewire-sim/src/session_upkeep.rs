@@ -1,20 +1,21 @@
 //! The timed parts of a WebSocket session besides data: the server's keep-alive
 //! ([`Venue::keep_alive`]), the `maintenance` scenario as the venue plays it
 //! ([`Maintenance`]: a status window, a restart notice then a close, or a close at once),
-//! and how a session ends (close grace, silence). Pure timing and framing; the session
-//! loop in `session.rs` does the sending.
+//! and how a session ends (close grace, silence). Timing and framing only: the session
+//! loop in `session.rs` calls in and does the sending; this module knows nothing of it and
+//! works on any WebSocket stream.
 
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at, timeout};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
-use super::session::Ws;
 use super::venue::{Conn, KeepAlive, Maintenance, Subscriptions, Venue};
 
 /// How long status-style maintenance withholds data after connecting, and how far apart
@@ -114,7 +115,10 @@ pub(super) fn keep_alive(
 }
 
 /// A clean close with 1001 "going away".
-pub(super) async fn go_away(ws: &mut Ws, reason: &str) -> Result<End, WsError> {
+pub(super) async fn go_away<S>(ws: &mut WebSocketStream<S>, reason: &str) -> Result<End, WsError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let frame = CloseFrame {
         code: CloseCode::Away,
         reason: reason.into(),
@@ -124,7 +128,10 @@ pub(super) async fn go_away(ws: &mut Ws, reason: &str) -> Result<End, WsError> {
 }
 
 /// Play out `end` on the socket until the client leaves or `token` is cancelled.
-pub(super) async fn finish(ws: &mut Ws, end: End, token: &CancellationToken) {
+pub(super) async fn finish<S>(ws: &mut WebSocketStream<S>, end: End, token: &CancellationToken)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     match end {
         End::Drop => {}
         End::Closed => {

@@ -1,23 +1,15 @@
 //! [`Venue`]: one exchange's wire protocol as the simulator plays it: the pairs it lists,
-//! what a client text frame means, how data frames are encoded, and its REST routes.
-//! A venue is pure: it never touches sockets, timers or scenarios (those live in
-//! `session.rs` and `http.rs`), so a new exchange is one sibling file (`binance.rs`, ...)
-//! plus one arm in [`venue_for`].
+//! what a client text frame means and how data frames are encoded; its REST routes are
+//! the separate [`RestRoutes`], implemented in the venue's `_rest.rs` file, which the
+//! WebSocket side never calls. A venue is pure: it never touches sockets, timers or
+//! scenarios (those live in `session.rs` and `http.rs`), so a new exchange is two sibling
+//! files (`binance.rs`, `binance_rest.rs`) plus one arm in `venue_for` (`server.rs`).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use pricewire_core::model::ExchangeId;
-
-use super::binance::Binance;
-use super::bybit::Bybit;
-use super::coinbase::Coinbase;
-use super::kraken::Kraken;
-use super::kucoin::Kucoin;
 use super::market::{Market, PairSpec, Quote};
-use super::okx::Okx;
 
 /// Whether a ticker frame is the first one after subscribing or a later one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +45,9 @@ pub struct RestReply {
 }
 
 /// A ticker frame split around its send-time stamp: `prefix + timestamp + suffix`.
-/// Splitting lets the burst scenario encode frames once and stamp them when sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Splitting lets the burst scenario encode frames once and stamp them when sent. The
+/// empty template (`Template::default()`) stands for a stream the venue does not list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Template {
     pub prefix: String,
     pub suffix: String,
@@ -68,7 +61,26 @@ impl Template {
         s.push_str(&self.suffix);
         s
     }
+
+    /// `prefix + now + suffix`, each [`MARKER`] in the suffix replaced by `fill(n)` in
+    /// order: for values that follow from the send time or the connection (Binance's 24 h
+    /// window, Coinbase's `sequence_num`, Bybit's `cts`).
+    pub fn stamp_with(&self, now: &str, mut fill: impl FnMut(usize) -> String) -> String {
+        let mut out = String::with_capacity(self.prefix.len() + self.suffix.len() + 64);
+        out.push_str(&self.prefix);
+        out.push_str(now);
+        for (n, part) in self.suffix.split(MARKER).enumerate() {
+            if n > 0 {
+                out.push_str(&fill(n - 1));
+            }
+            out.push_str(part);
+        }
+        out
+    }
 }
+
+/// Where a value [`Template::stamp_with`] fills in goes in a template's suffix.
+pub const MARKER: char = '\0';
 
 /// Per-connection state a venue keeps: which markets the client subscribed, so that it can
 /// answer "already subscribed" and "not found" like the real venue.
@@ -139,8 +151,25 @@ pub enum Maintenance {
     Close,
 }
 
+/// A venue's REST side, answered from the same market its WebSocket side streams.
+pub trait RestRoutes {
+    /// Answer a REST GET. `None` means the path is not a REST route (HTTP 404).
+    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply>;
+
+    /// The body of a rate-limit (429) or server-error (500) REST answer.
+    fn rest_error(&self, status: u16) -> String;
+
+    /// Answer a REST POST (`KuCoin`'s `bullet-public`). `host` is the request's `Host`
+    /// header, for replies that name the simulator's own address; `ping` the ping period
+    /// the reply prescribes. `None`: HTTP 405.
+    fn rest_post(&self, path: &str, host: &str, ping: Duration) -> Option<RestReply> {
+        let _ = (path, host, ping);
+        None
+    }
+}
+
 /// One venue's protocol. Times are passed in already formatted by [`Venue::clock`].
-pub trait Venue: Send + Sync + 'static {
+pub trait Venue: RestRoutes + Send + Sync + 'static {
     /// The pairs this venue lists, for the shared [`Market`].
     fn pairs(&self) -> Vec<PairSpec>;
 
@@ -148,23 +177,20 @@ pub trait Venue: Send + Sync + 'static {
     fn is_ws_path(&self, path: &str) -> bool;
 
     /// The frame sent right after the handshake and whenever the venue status changes;
-    /// `online == false` is also the restart notice (see [`Maintenance`]).
-    fn status(&self, online: bool, connection_id: u64) -> Option<String>;
+    /// `online == false` is also the restart notice (see [`Maintenance`]). Default: none,
+    /// for venues that say nothing on connect and announce no restart.
+    fn status(&self, online: bool, connection_id: u64) -> Option<String> {
+        let _ = (online, connection_id);
+        None
+    }
 
     /// Interpret one client text frame. `subs` is this connection's subscriptions before
     /// the frame; the caller applies `add`/`remove` afterwards. `conn` is the venue's own
     /// state for this connection.
-    fn handle(
-        &self,
-        text: &str,
-        subs: &Subscriptions,
-        conn: &mut Conn,
-        market: &Market,
-        now: &str,
-    ) -> Inbound;
+    fn handle(&self, text: &str, subs: &Subscriptions, conn: &mut Conn, now: &str) -> Inbound;
 
     /// One ticker frame for stream `stream`, split around its timestamp.
-    fn ticker(&self, market: &Market, stream: usize, quote: &Quote, kind: FrameKind) -> Template;
+    fn ticker(&self, stream: usize, quote: &Quote, kind: FrameKind) -> Template;
 
     /// The error this venue answers a subscribe request `text` with when it refuses the
     /// whole request (see `SimConfig::refuse`); `None` for other requests, or when the
@@ -176,12 +202,6 @@ pub trait Venue: Send + Sync + 'static {
 
     /// A frame that is valid JSON but not in the venue's schema.
     fn wrong_schema(&self) -> String;
-
-    /// Answer a REST GET. `None` means the path is not a REST route (HTTP 404).
-    fn rest(&self, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply>;
-
-    /// The body of a rate-limit (429) or server-error (500) REST answer.
-    fn rest_error(&self, status: u16) -> String;
 
     /// The WebSocket path clients dial, for [`super::SimServer::ws_url`].
     fn ws_path(&self) -> &'static str {
@@ -209,14 +229,8 @@ pub trait Venue: Send + Sync + 'static {
     }
 
     /// Every frame one ticker step of stream `stream` sends (Bybit spot: ticker and book).
-    fn tickers(
-        &self,
-        market: &Market,
-        stream: usize,
-        quote: &Quote,
-        kind: FrameKind,
-    ) -> Vec<Template> {
-        vec![self.ticker(market, stream, quote, kind)]
+    fn tickers(&self, stream: usize, quote: &Quote, kind: FrameKind) -> Vec<Template> {
+        vec![self.ticker(stream, quote, kind)]
     }
 
     /// The market behind a subscription entry. Venues with one stream per market use the
@@ -253,26 +267,6 @@ pub trait Venue: Send + Sync + 'static {
     fn maintenance(&self) -> Maintenance {
         Maintenance::Status
     }
-
-    /// Answer a REST POST (`KuCoin`'s `bullet-public`). `host` is the request's `Host`
-    /// header, for replies that name the simulator's own address; `ping` the ping period
-    /// the reply prescribes. `None`: HTTP 405.
-    fn rest_post(&self, path: &str, host: &str, ping: Duration) -> Option<RestReply> {
-        let _ = (path, host, ping);
-        None
-    }
-}
-
-/// The simulator for `exchange`, or why its bundled listing could not be loaded.
-pub fn venue_for(exchange: ExchangeId) -> Result<Arc<dyn Venue>, String> {
-    Ok(match exchange {
-        ExchangeId::Kraken => Arc::new(Kraken::new()?),
-        ExchangeId::Binance => Arc::new(Binance::new()?),
-        ExchangeId::Coinbase => Arc::new(Coinbase::new()?),
-        ExchangeId::Bybit => Arc::new(Bybit::new()?),
-        ExchangeId::Okx => Arc::new(Okx::new()?),
-        ExchangeId::Kucoin => Arc::new(Kucoin::new()?),
-    })
 }
 
 /// Send time as most venues print it: RFC 3339 in UTC with microseconds.
