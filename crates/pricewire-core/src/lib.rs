@@ -7,6 +7,8 @@
 //! are a [`config::FeedConfig`]; symbols are parsed and normalised in [`symbol`]; text from
 //! the network is made printable by [`sanitize`] before it reaches any reader.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod exchange;
 pub mod feed;
