@@ -157,7 +157,7 @@ pub struct Feed {
 /// A consistent copy of the whole store, taken under one lock.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
-    /// The store's version when the copy was taken ([`Store::version`](crate::store::Store::version)).
+    /// The store's [`version`](crate::store::Store::version) when the copy was taken.
     pub version: u64,
     /// Every feed, in the order added.
     pub feeds: Vec<Feed>,
