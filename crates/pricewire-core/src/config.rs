@@ -10,6 +10,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeedConfig {
+    /// Dial, TLS and WebSocket handshake must finish within this; it also bounds the wait
+    /// for a venue's welcome frame.
     pub connect_timeout_secs: f64,
     /// No frame at all (data, heartbeats and pongs all count) for this long → reconnect
     /// (0 = one ping period plus the pong timeout).
@@ -18,13 +20,20 @@ pub struct FeedConfig {
     pub ping_interval_secs: f64,
     /// A ping unanswered this long → reconnect (0 = the venue's own limit, else 10 s).
     pub pong_timeout_secs: f64,
+    /// Longest wait before the first reconnect; it doubles with each failure in a row.
+    /// Each wait is drawn at random below it, and is never under 0.1 s.
     pub backoff_initial_secs: f64,
+    /// Cap on that doubling.
     pub backoff_max_secs: f64,
     /// Failed connects before falling back to REST polling.
     pub max_attempts: u32,
     /// A connection must stay healthy this long before the attempt counter resets.
     pub stable_secs: f64,
+    /// Pause between REST polls, in fallback or for symbols silent on the WebSocket (longer
+    /// when the venue's `Retry-After` asks).
     pub rest_poll_secs: f64,
+    /// A REST request (pair list, ticker poll, WebSocket token) must finish, body
+    /// included, within this.
     pub rest_timeout_secs: f64,
     /// A subscription acked but silent this long is resubscribed.
     pub symbol_silence_secs: f64,

@@ -41,6 +41,8 @@
 //! snapshots. Text from the network is made printable by [`sanitize`] before any reader
 //! sees it. Data from the built-in simulator is marked as such ([`Store::is_simulated`]).
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod exchange;
 pub mod feed;

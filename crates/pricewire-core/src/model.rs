@@ -14,15 +14,22 @@ use crate::symbol::Symbol;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExchangeId {
+    /// Kraken spot (WebSocket API v2).
     Kraken,
+    /// Binance spot.
     Binance,
+    /// Coinbase Advanced Trade.
     Coinbase,
+    /// Bybit v5 spot.
     Bybit,
+    /// OKX v5, spot markets.
     Okx,
+    /// KuCoin spot.
     Kucoin,
 }
 
 impl ExchangeId {
+    /// Every venue, in the order `Ord` sorts them.
     pub const ALL: [ExchangeId; 6] = [
         ExchangeId::Kraken,
         ExchangeId::Binance,
@@ -32,6 +39,8 @@ impl ExchangeId {
         ExchangeId::Kucoin,
     ];
 
+    /// The lower-case name used in config, on the command line and in JSON (`kraken`);
+    /// [`FromStr`] reads it back, ignoring case and surrounding spaces.
     pub fn as_str(self) -> &'static str {
         match self {
             ExchangeId::Kraken => "kraken",
@@ -69,7 +78,10 @@ impl FromStr for ExchangeId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
+    /// The venue's WebSocket stream.
     Stream,
+    /// A REST poll, made while the WebSocket is down or silent for this symbol;
+    /// [`Row::updated_at`](crate::store::Row::updated_at) tells how current it is.
     Rest,
 }
 
@@ -84,6 +96,7 @@ pub enum Field<T> {
     Absent,
     /// Sent empty: there is no value now.
     Cleared,
+    /// Sent with a value.
     Value(T),
 }
 
@@ -96,6 +109,7 @@ impl<T> Field<T> {
         }
     }
 
+    /// Whether a value was sent.
     pub fn is_value(&self) -> bool {
         matches!(self, Field::Value(_))
     }
@@ -130,8 +144,11 @@ impl<T> From<Option<T>> for Field<T> {
 /// is a field not sent. Only the quote fields can be empty on a venue's wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Cleared {
+    /// The last price was sent empty.
     pub last: bool,
+    /// The best bid was sent empty (an empty bid side).
     pub bid: bool,
+    /// The best ask was sent empty (an empty ask side).
     pub ask: bool,
 }
 
@@ -156,30 +173,47 @@ impl Cleared {
 /// the ones it cleared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticker {
+    /// The venue the values come from.
     pub exchange: ExchangeId,
+    /// The market, canonical `BASE/QUOTE`.
     pub symbol: Symbol,
+    /// Last traded price, in the quote currency.
     pub last: Option<Decimal>,
+    /// Best bid price, in the quote currency.
     pub bid: Option<Decimal>,
+    /// Best ask price, in the quote currency.
     pub ask: Option<Decimal>,
+    /// Price at the start of the venue's 24 h window: as sent, or derived from the change
+    /// or percent ([`Ticker::derive_24h`]).
     pub open_24h: Option<Decimal>,
+    /// `last` minus `open_24h`, in the quote currency: as sent, or derived.
     pub change_24h: Option<Decimal>,
-    /// Percent, not fraction: `4.72` means 4.72 %.
+    /// Percent, not fraction: `4.72` means 4.72 %. As sent, or derived (then rounded to
+    /// two places).
     pub change_pct_24h: Option<Decimal>,
+    /// Highest traded price in the venue's 24 h window.
     pub high_24h: Option<Decimal>,
+    /// Lowest traded price in the venue's 24 h window.
     pub low_24h: Option<Decimal>,
     /// Base-currency volume.
     pub volume_24h: Option<Decimal>,
+    /// Volume-weighted average price over the 24 h window; `None` from venues that do not
+    /// send one (only Kraken and Binance do).
     pub vwap_24h: Option<Decimal>,
+    /// Where the latest update came from.
     pub source: Source,
     /// The venue's time of the frame this ticker was last updated by; `None` when that
     /// frame carried none (an older frame's time is never kept in its place).
     pub exchange_ts: Option<DateTime<Utc>>,
+    /// Receive time: the wall clock (UTC) when the frame or REST reply carrying the latest
+    /// update arrived. Never the venue's time: that is `exchange_ts`.
     pub received_ts: DateTime<Utc>,
     /// In an update: the fields it sent empty.
     pub cleared: Cleared,
 }
 
 impl Ticker {
+    /// A ticker with no values, nothing cleared and no exchange time.
     pub fn empty(
         exchange: ExchangeId,
         symbol: Symbol,
@@ -211,10 +245,12 @@ impl Ticker {
         Field::of(self.last, self.cleared.last)
     }
 
+    /// The best bid of an update as the venue sent it.
     pub fn bid_field(&self) -> Field<Decimal> {
         Field::of(self.bid, self.cleared.bid)
     }
 
+    /// The best ask of an update as the venue sent it.
     pub fn ask_field(&self) -> Field<Decimal> {
         Field::of(self.ask, self.cleared.ask)
     }
@@ -308,14 +344,25 @@ pub enum FeedStatus {
     Maintenance,
     /// WebSocket down; waiting to try again.
     Reconnecting {
+        /// Failed connects in a row so far, from 1.
         attempt: u32,
+        /// Failed connects after which prices come from REST ([`FeedStatus::Fallback`]).
         max_attempts: u32,
+        /// When the next connect is tried (wall clock, UTC).
         next_try: DateTime<Utc>,
     },
-    /// WebSocket down after `max_attempts`; prices come from REST polling.
-    Fallback { next_ws_try: DateTime<Utc> },
-    /// WebSocket and REST both failing; still retrying.
-    Offline { next_try: DateTime<Utc> },
+    /// WebSocket down after `max_attempts`; prices come from REST polling, as fresh as
+    /// the last poll.
+    Fallback {
+        /// When the WebSocket is tried again (wall clock, UTC).
+        next_ws_try: DateTime<Utc>,
+    },
+    /// WebSocket and REST both failing; still retrying. Rows keep their last values until
+    /// something answers.
+    Offline {
+        /// When the WebSocket is tried again (wall clock, UTC).
+        next_try: DateTime<Utc>,
+    },
     /// Nothing to watch: no connection is open until a symbol is added.
     Idle,
     /// Shut down on request.
@@ -338,6 +385,7 @@ impl FeedStatus {
         }
     }
 
+    /// The attempt number while [`FeedStatus::Reconnecting`]; 0 in every other state.
     pub fn attempt(&self) -> u32 {
         match self {
             FeedStatus::Reconnecting { attempt, .. } => *attempt,
@@ -349,10 +397,16 @@ impl FeedStatus {
 /// One change of [`FeedStatus`], kept in the bounded history with why it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
+    /// The feed it belongs to.
     pub exchange: ExchangeId,
+    /// The state before. May equal `to`: some events are recorded without a change of
+    /// state (a rejected subscribe, the circuit breaker opening).
     pub from: FeedStatus,
+    /// The state after.
     pub to: FeedStatus,
+    /// When it was recorded (wall clock, UTC).
     pub at: DateTime<Utc>,
+    /// Why, in words, made printable (network text is sanitised).
     pub reason: String,
 }
 

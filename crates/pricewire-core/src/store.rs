@@ -45,6 +45,7 @@ pub struct Store {
 const TAP_CAPACITY: usize = 65_536;
 
 impl Store {
+    /// An empty store that keeps within `limits`.
     pub fn new(limits: StoreLimits) -> Arc<Self> {
         Arc::new(Store {
             inner: Mutex::new(Inner::default()),
@@ -97,6 +98,7 @@ impl Store {
         self.changed.subscribe()
     }
 
+    /// A copy of every feed and row, taken under one lock, so all of it is from one moment.
     pub fn snapshot(&self) -> Snapshot {
         let inner = self.lock();
         Snapshot {

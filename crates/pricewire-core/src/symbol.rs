@@ -52,14 +52,17 @@ impl Symbol {
         }
     }
 
+    /// The base asset code: `BTC` in `BTC/USD`.
     pub fn base(&self) -> &str {
         &self.text[..self.slash]
     }
 
+    /// The quote asset code, the currency prices are in: `USD` in `BTC/USD`.
     pub fn quote(&self) -> &str {
         &self.text[self.slash + 1..]
     }
 
+    /// The whole name, `BASE/QUOTE`; what `Display` and `Serialize` give too.
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -112,12 +115,22 @@ pub struct Instrument {
 /// Why a typed symbol does not name a listed market.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SymbolError {
+    /// The input cannot be read as a market: empty, too long, or (without a pair list)
+    /// not splittable into base and quote.
     #[error("'{input}' is not a market symbol (try BASE/QUOTE, e.g. BTC/USD)")]
-    Malformed { input: String },
+    Malformed {
+        /// The input, trimmed.
+        input: String,
+    },
+    /// The venue lists no market by that spelling.
     #[error("{}", unknown_message(.input, .venue, .suggestions))]
     Unknown {
+        /// The input, trimmed.
         input: String,
+        /// The venue's name (`kraken`).
         venue: String,
+        /// Up to three listed markets closest to the input, `BASE/QUOTE`, best first
+        /// ([`PairList::suggest`]).
         suggestions: Vec<String>,
     },
 }
@@ -201,22 +214,27 @@ impl PairList {
             .collect();
     }
 
+    /// The venue's name (`kraken`).
     pub fn venue(&self) -> &str {
         &self.venue
     }
 
+    /// Whether it lists no market.
     pub fn is_empty(&self) -> bool {
         self.instruments.is_empty()
     }
 
+    /// How many markets it lists.
     pub fn len(&self) -> usize {
         self.instruments.len()
     }
 
+    /// Every listed market, in the order the adapter gave them.
     pub fn instruments(&self) -> &[Instrument] {
         &self.instruments
     }
 
+    /// The market whose canonical name is exactly `symbol`, if listed.
     pub fn get(&self, symbol: &Symbol) -> Option<&Instrument> {
         self.index
             .get(&squash(symbol.as_str()))

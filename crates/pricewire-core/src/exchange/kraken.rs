@@ -43,6 +43,7 @@ pub enum EventTrigger {
 /// The Kraken adapter.
 #[derive(Debug, Clone, Copy)]
 pub struct Kraken {
+    /// Which event publishes a ticker update (the config's `feed.event_trigger`).
     pub event_trigger: EventTrigger,
 }
 

@@ -27,8 +27,10 @@ pub mod testkit;
 /// A frame could not be understood. Never fatal: the feed counts it and reads on.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
+    /// serde_json rejected the frame: not JSON, or not the types it is read into.
     #[error("not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// JSON, but not in a shape the adapter knows; the text says what was wrong.
     #[error("unexpected shape: {0}")]
     Schema(String),
 }
@@ -39,18 +41,29 @@ pub enum ParseError {
 /// [`WireTicker::quotes`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WireTicker<'a> {
+    /// The market as the venue names it: its wire name, or its REST name in a REST reply.
     pub symbol: Cow<'a, str>,
+    /// Last traded price.
     pub last: Option<Decimal>,
+    /// Best bid price.
     pub bid: Option<Decimal>,
+    /// Best ask price.
     pub ask: Option<Decimal>,
+    /// Price at the start of the venue's 24 h window.
     pub open_24h: Option<Decimal>,
+    /// Last price minus the 24 h open.
     pub change_24h: Option<Decimal>,
     /// Percent (`4.72` = 4.72 %); adapters convert fractions.
     pub change_pct_24h: Option<Decimal>,
+    /// Highest traded price in the 24 h window.
     pub high_24h: Option<Decimal>,
+    /// Lowest traded price in the 24 h window.
     pub low_24h: Option<Decimal>,
+    /// 24 h volume in the base currency; adapters convert contract counts.
     pub volume_24h: Option<Decimal>,
+    /// 24 h volume-weighted average price.
     pub vwap_24h: Option<Decimal>,
+    /// The venue's own time of the frame or quote, when it sends one.
     pub exchange_ts: Option<DateTime<Utc>>,
     /// Quote fields the venue sent empty: they clear the row's value.
     pub cleared: Cleared,
@@ -108,28 +121,39 @@ impl WireTicker<'_> {
 /// What one received frame means. A frame may carry several (Kraken's `data` array).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<'a> {
+    /// Ticker fields for one market, a full set or a partial update.
     Ticker(WireTicker<'a>),
     /// The venue confirmed a subscription: the wire name when the ack names one, the id
     /// of the request it answers when it echoes one (the feed knows what each id asked for).
     Subscribed {
+        /// The wire name the ack names, if it names one.
         symbol: Option<Cow<'a, str>>,
+        /// The id of the request it answers, if it echoes one.
         req_id: Option<u64>,
     },
+    /// The venue confirmed an unsubscribe; named as in [`Event::Subscribed`].
     Unsubscribed {
+        /// The wire name the ack names, if it names one.
         symbol: Option<Cow<'a, str>>,
+        /// The id of the request it answers, if it echoes one.
         req_id: Option<u64>,
     },
     /// The venue refused a subscription; the connection stays up. Named as in
     /// [`Event::Subscribed`]: by wire name, by request id, or neither.
     SubscribeError {
+        /// The wire name refused, if the reply names one.
         symbol: Option<Cow<'a, str>>,
+        /// The id of the request refused, if the reply echoes one.
         req_id: Option<u64>,
+        /// The venue's reason, as sent.
         message: String,
     },
     /// Venue-wide status (`online`, `maintenance`, ...). `healthy` false means data will
     /// not flow until it changes.
     Status {
+        /// The venue's word for its state, as sent.
         status: String,
+        /// Whether data flows in this state.
         healthy: bool,
     },
     /// A keep-alive frame from the venue: counts as data for the silence watchdog.
@@ -140,10 +164,12 @@ pub enum Event<'a> {
     Sequence(u64),
     /// Reply to our application-level ping.
     Pong {
+        /// The ping's id, if the venue echoes it.
         req_id: Option<u64>,
     },
     /// The venue announced it will close the connection (restart, upgrade, 24 h limit).
     ReconnectSoon {
+        /// What the venue said, for the state history.
         reason: String,
     },
     /// A frame of a known kind that carries nothing for a ticker dashboard.
@@ -168,12 +194,16 @@ pub struct Bootstrap {
 /// on exactly those rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    /// The request id the frame carries; `None` where the venue takes none.
     pub id: Option<u64>,
+    /// The wire names it asks for.
     pub wires: Vec<String>,
+    /// The frame's text, ready to send.
     pub text: String,
 }
 
 impl Request {
+    /// A request from its id, the wire names it asks for and its text.
     pub fn new(id: Option<u64>, wires: &[&str], text: String) -> Self {
         Request {
             id,
@@ -196,6 +226,7 @@ impl RequestIds {
         RequestIds { next: first }
     }
 
+    /// The next id; after `u64::MAX` it wraps to 0.
     pub fn next_id(&mut self) -> u64 {
         let id = self.next;
         self.next = self.next.wrapping_add(1);
@@ -211,6 +242,7 @@ impl Default for RequestIds {
 
 /// One venue's protocol, as pure functions. Implementations are cheap, stateless values.
 pub trait Exchange: Send + Sync + 'static {
+    /// The venue this adapter speaks for.
     fn id(&self) -> ExchangeId;
 
     /// The venue's public WebSocket URL (overridable by `--ws-url`).

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 /// `u64`.
 const MAX_DIGITS: usize = 19;
 
-/// `-?digits(.digits)?` with at most [`MAX_DIGITS`] digits, as `Decimal::from_str_exact`
+/// `-?digits(.digits)?` with at most 19 digits, as `Decimal::from_str_exact`
 /// reads it (same mantissa, scale and sign). Anything else is `None`.
 pub fn plain_decimal(text: &str) -> Option<Decimal> {
     let bytes = text.as_bytes();
@@ -129,11 +129,14 @@ pub struct Json<'a> {
     pos: usize,
 }
 
-/// A JSON number: its text and, when it is plain (`-?digits(.digits)?`, at most
-/// [`MAX_DIGITS`] digits), its exact value, read in the same pass.
+/// A JSON number: its text and, when it is plain (`-?digits(.digits)?`, at most 19
+/// digits), its exact value, read in the same pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Number<'a> {
+    /// The number's text, as it stands in the frame.
     pub text: &'a str,
+    /// Its exact value when plain; `None` for an exponent or more than 19 digits (then
+    /// [`Number::decimal`] reads the text).
     pub plain: Option<Decimal>,
 }
 
@@ -147,14 +150,18 @@ impl Number<'_> {
 /// A scalar value read by [`Json::scalar`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scalar<'a> {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number, checked against JSON's grammar.
     Number(Number<'a>),
     /// A string's contents; only strings without escapes are read.
     Str(&'a str),
 }
 
 impl<'a> Json<'a> {
+    /// A scanner at the start of `text`.
     pub fn new(text: &'a str) -> Self {
         Json { text, pos: 0 }
     }

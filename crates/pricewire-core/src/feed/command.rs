@@ -39,6 +39,7 @@ pub fn resolve(pairs: &SharedPairs, input: &str) -> Result<Symbol, SymbolError> 
 /// A cheap, cloneable way to talk to one feed.
 #[derive(Debug, Clone)]
 pub struct FeedHandle {
+    /// The venue whose feed this handle talks to.
     pub exchange: ExchangeId,
     tx: mpsc::Sender<Command>,
     pairs: SharedPairs,
@@ -62,6 +63,8 @@ pub enum FeedGone {
 pub const QUEUE: usize = 64;
 
 impl FeedHandle {
+    /// A handle that queues commands on `tx` and resolves symbols against `pairs`, the
+    /// list the feed fills once it has fetched it.
     pub fn new(exchange: ExchangeId, tx: mpsc::Sender<Command>, pairs: SharedPairs) -> Self {
         FeedHandle {
             exchange,
@@ -95,23 +98,29 @@ pub struct Feeds {
 /// Why typed input did not name a symbol of a running feed.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
+    /// The input named a venue (`binance:BTC/USDT`) whose feed is not running.
     #[error("no feed for {0} is running (start it with --exchange)")]
     NoFeed(ExchangeId),
+    /// No running venue takes the input: their reasons, or that no feed is running.
     #[error("{0}")]
     Exchange(String),
+    /// The venue named, or the only one running, does not take the symbol.
     #[error(transparent)]
     Symbol(#[from] SymbolError),
 }
 
 impl Feeds {
+    /// Routing over these feeds.
     pub fn new(handles: Vec<FeedHandle>) -> Self {
         Feeds { handles }
     }
 
+    /// Every handle, in the order given.
     pub fn handles(&self) -> &[FeedHandle] {
         &self.handles
     }
 
+    /// The handle for `exchange`'s feed, if it is among them.
     pub fn get(&self, exchange: ExchangeId) -> Option<&FeedHandle> {
         self.handles.iter().find(|h| h.exchange == exchange)
     }

@@ -34,36 +34,56 @@ pub type Upgrade = tokio_tungstenite::tungstenite::handshake::client::Response;
 pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 
+/// A dialled byte stream, as a [`Connector`] yields it.
 pub type BoxIo = Box<dyn Io>;
+/// A WebSocket over a dialled stream, inside TLS for `wss://`.
 pub type Ws = WebSocketStream<MaybeTlsStream<BoxIo>>;
+/// A boxed future that can move between threads: what [`Connector::dial`] and a
+/// [`Resolver`] return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Why a connection or request failed. `Display` is the history's reason text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetError {
+    /// The address cannot be used: malformed, not `ws(s)://` / `http(s)://`, or without a
+    /// host. Waiting cannot fix it, so a feed stops on it rather than retry its WebSocket.
     #[error("bad URL {0}")]
     Url(String),
+    /// The host name did not resolve, or resolved to no address; the text names the host.
     #[error("DNS: {0}")]
     Dns(String),
+    /// The host refused the connection (for a name with several addresses, the last
+    /// one tried did).
     #[error("connection refused")]
     Refused,
+    /// The whole attempt (dial, TLS, then the handshake or the request and its body)
+    /// took longer than its timeout.
     #[error("connect timeout")]
     Timeout,
+    /// TLS failed: certificate, server name or handshake; the text says which.
     #[error("TLS: {0}")]
     Tls(String),
+    /// The server answered with an HTTP error: a refused WebSocket upgrade, or a REST
+    /// status other than 200.
     #[error("HTTP {status}{}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default())]
     Status {
+        /// The HTTP status code.
         status: u16,
+        /// The wait the reply's `Retry-After` asks for, when given in seconds.
         retry_after: Option<Duration>,
     },
+    /// Any other I/O or protocol failure; the text says what.
     #[error("{0}")]
     Io(String),
+    /// The reply body could not be read within this many bytes (any failure reading the
+    /// body is reported so).
     #[error("response larger than {0} bytes")]
     TooLarge(usize),
 }
 
 /// Opens byte streams to `host:port`.
 pub trait Connector: Send + Sync + 'static {
+    /// Open a byte stream to `host:port`; TLS, if any, comes on top of it.
     fn dial<'a>(&'a self, host: &'a str, port: u16) -> BoxFuture<'a, Result<BoxIo, NetError>>;
 }
 
@@ -134,12 +154,18 @@ impl Connector for TcpConnector {
 /// Scheme, host and port of a `ws(s)://` or `http(s)://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// `wss://` or `https://`: the stream is wrapped in TLS.
     pub secure: bool,
+    /// Host name or IP address, without an IPv6 address's brackets.
     pub host: String,
+    /// The URL's port, else 443 when secure and 80 when not.
     pub port: u16,
+    /// The whole URL, parsed.
     pub uri: hyper::Uri,
 }
 
+/// Split a `ws(s)://` or `http(s)://` URL into a [`Target`]; anything else, or no host,
+/// is [`NetError::Url`].
 pub fn target(url: &str) -> Result<Target, NetError> {
     let uri: hyper::Uri = url.parse().map_err(|_| NetError::Url(url.to_string()))?;
     let secure = match uri.scheme_str() {
@@ -257,8 +283,11 @@ pub async fn connect_ws(
 /// A REST reply that arrived (any status).
 #[derive(Debug, Clone)]
 pub struct HttpReply {
+    /// The HTTP status code.
     pub status: u16,
+    /// The wait the `Retry-After` header asks for, when given in seconds.
     pub retry_after: Option<Duration>,
+    /// The body as text (invalid UTF-8 replaced, never rejected).
     pub body: String,
     /// The reply carried [`SIMULATOR_HEADER`].
     pub simulated: bool,

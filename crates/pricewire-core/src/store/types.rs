@@ -32,8 +32,11 @@ impl Default for StoreLimits {
 /// Direction of the last change of a row's last price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Direction {
+    /// The last price rose.
     Up,
+    /// The last price fell.
     Down,
+    /// The last price has not changed since the row began.
     #[default]
     Flat,
 }
@@ -54,17 +57,25 @@ pub enum RowState {
 /// Everything drawn for one (exchange, symbol).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
+    /// The venue.
     pub exchange: ExchangeId,
+    /// The market; for input that names none, the text as typed, cleaned
+    /// ([`Symbol::unparsed`]).
     pub symbol: Symbol,
+    /// Where the subscription stands.
     pub state: RowState,
+    /// The latest values, every update merged in; `None` until the first arrives.
     pub ticker: Option<Ticker>,
     /// The last price before the latest change of last price.
     pub prev_last: Option<Decimal>,
+    /// Which way the last price moved at its latest change; `Flat` until it first moves.
     pub direction: Direction,
     /// When the last price last changed (drives the up/down flash).
     pub last_change_at: Option<DateTime<Utc>>,
     /// Recent distinct last prices, oldest first.
     pub sparkline: VecDeque<Decimal>,
+    /// Decimal places of the market's price increment, from the venue's pair list; `None`
+    /// when the list gave none or could not be fetched.
     pub price_decimals: Option<u32>,
     /// Updates applied to this row.
     pub updates: u64,
@@ -83,6 +94,7 @@ impl Row {
             })
     }
 
+    /// Where the latest update came from; `None` before the first.
     pub fn source(&self) -> Option<Source> {
         self.ticker.as_ref().map(|t| t.source)
     }
@@ -91,32 +103,50 @@ impl Row {
 /// Per-feed counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {
+    /// WebSocket frames received, of every kind, counted before parsing.
     pub frames_in: u64,
+    /// Payload bytes of those frames.
     pub bytes_in: u64,
+    /// Text frames sent: subscribe and unsubscribe requests, application pings.
     pub messages_out: u64,
+    /// Ticker updates applied to rows, streamed or polled.
     pub tickers: u64,
+    /// Outages: times the feed went to [`FeedStatus::Reconnecting`] at attempt 1. Retries,
+    /// planned and manual reconnects are not counted.
     pub reconnects: u64,
+    /// Frames that could not be parsed; each was skipped and reading went on.
     pub parse_errors: u64,
     /// Gaps in a venue's message numbering (Coinbase `sequence_num`): messages lost on
     /// the way, each answered with a fresh snapshot.
     pub sequence_gaps: u64,
+    /// Well-formed frames of a kind the adapter does not know.
     pub unknown_frames: u64,
+    /// REST ticker polls that succeeded.
     pub rest_polls: u64,
+    /// When the last WebSocket frame arrived (wall clock, UTC).
     pub last_frame_at: Option<DateTime<Utc>>,
+    /// When the last successful REST poll ended (wall clock, UTC).
     pub last_poll_at: Option<DateTime<Utc>>,
+    /// Round trip of the latest answered ping (application or WebSocket level); `None`
+    /// until one is answered.
     pub ping_rtt: Option<Duration>,
 }
 
 /// One exchange connection as readers see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Feed {
+    /// The venue.
     pub exchange: ExchangeId,
+    /// The connection's state now: what the screen says about how live the rows are.
     pub status: FeedStatus,
+    /// When the latest transition was recorded (wall clock, UTC); a refreshed retry time
+    /// does not move it.
     pub status_since: DateTime<Utc>,
     /// Last reason given for a transition (shown next to the state).
     pub reason: String,
     /// Newest last.
     pub history: VecDeque<Arc<Transition>>,
+    /// Traffic and error counts since the feed was added.
     pub counters: Counters,
     /// The peer announced itself as the built-in simulator (on a WebSocket upgrade or a
     /// REST reply): the prices are made up. Set by what answered, never by a flag, and
@@ -127,16 +157,22 @@ pub struct Feed {
 /// A consistent copy of the whole store, taken under one lock.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
+    /// The store's [`version`](crate::store::Store::version) when the copy was taken.
     pub version: u64,
+    /// Every feed, in the order added.
     pub feeds: Vec<Feed>,
+    /// Every row, in the order added.
     pub rows: Vec<Row>,
 }
 
 impl Snapshot {
+    /// The feed for `exchange`, if there is one.
     pub fn feed(&self, exchange: ExchangeId) -> Option<&Feed> {
         self.feeds.iter().find(|f| f.exchange == exchange)
     }
 
+    /// The row for `exchange` and a symbol spelled exactly as [`Symbol::as_str`] gives it
+    /// (`BTC/USD`).
     pub fn row(&self, exchange: ExchangeId, symbol: &str) -> Option<&Row> {
         self.rows
             .iter()
@@ -148,11 +184,17 @@ impl Snapshot {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum StoreEvent {
+    /// A ticker update was applied: the row's merged values, so a partial update is whole.
     Ticker(Box<Ticker>),
+    /// A feed recorded a transition.
     Status(Arc<Transition>),
+    /// A row was marked [`RowState::Invalid`]: the venue or the symbol table rejected it.
     Error {
+        /// The venue.
         exchange: ExchangeId,
+        /// The row's symbol, as [`Symbol`] prints it.
         symbol: String,
+        /// Why, made printable; may name the closest listed markets.
         message: String,
     },
 }
