@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use pricewire_core::config::{FeedConfig, secs};
+/// URL checks are the engine's, so a config the binary takes is one a feed can be built from.
+pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
 mod save;
 pub use save::save_watchlist;
@@ -206,29 +208,6 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
     }
     let start = item.span()?.start;
     Some(text.get(..start)?.matches('\n').count() + 1)
-}
-
-/// Schemes a WebSocket URL may use.
-pub const WS_SCHEMES: &[&str] = &["ws", "wss"];
-/// Schemes a REST base URL may use.
-pub const REST_SCHEMES: &[&str] = &["http", "https"];
-
-/// A URL the feeds can connect to: well formed, one of `schemes`, with a host.
-pub fn check_url(text: &str, schemes: &[&str]) -> Result<(), String> {
-    let want = schemes
-        .iter()
-        .map(|s| format!("{s}://"))
-        .collect::<Vec<_>>()
-        .join(" or ");
-    let url = url::Url::parse(text)
-        .map_err(|e| format!("\"{text}\" is not a URL ({e}); expected {want}"))?;
-    if !schemes.contains(&url.scheme()) {
-        return Err(format!("\"{text}\" must start with {want}"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("\"{text}\" has no host; expected {want}HOST"));
-    }
-    Ok(())
 }
 
 /// `$HOME`, for `~/` in paths.

@@ -43,7 +43,8 @@ pub enum BuildError {
     Config(Vec<(&'static str, String)>),
 }
 
-/// A URL a feed can connect to: well formed, one of `schemes`, with a host.
+/// A URL a feed can connect to: well formed, one of `schemes`, with a host, and readable
+/// by the dialler as written.
 pub fn check_url(text: &str, schemes: &[&str]) -> Result<(), String> {
     let want = schemes
         .iter()
@@ -58,7 +59,10 @@ pub fn check_url(text: &str, schemes: &[&str]) -> Result<(), String> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("\"{text}\" has no host; expected {want}HOST"));
     }
-    Ok(())
+    // Also as the dialler reads it, which is stricter (no spaces, say).
+    super::net::target(text)
+        .map(drop)
+        .map_err(|_| format!("\"{text}\" cannot be dialled as written"))
 }
 
 /// Sets up one venue's feed. Everything but the venue has a default: the venue's public
@@ -194,11 +198,6 @@ impl FeedBuilder {
         ] {
             if let Some(url) = url {
                 check_url(url, schemes).map_err(|reason| BuildError::BadUrl { which, reason })?;
-                // Also as the dialler reads it, which is stricter (no spaces, say).
-                super::net::target(url).map_err(|_| BuildError::BadUrl {
-                    which,
-                    reason: format!("\"{url}\" cannot be dialled as written"),
-                })?;
             }
         }
         // The config's own checks cover every option the adapters read.
