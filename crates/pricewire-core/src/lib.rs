@@ -46,6 +46,7 @@
 pub mod config;
 pub mod exchange;
 pub mod feed;
+pub mod json;
 pub mod model;
 pub mod sanitize;
 pub mod store;
