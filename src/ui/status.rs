@@ -220,6 +220,8 @@ pub fn badge(status: &FeedStatus, theme: &Theme) -> Span<'static> {
         FeedStatus::Offline { .. } => ("✕ OFFLINE".to_string(), theme.offline),
         FeedStatus::Idle => ("○ IDLE".to_string(), theme.dim),
         FeedStatus::Stopped => ("■ STOPPED".to_string(), theme.dim),
+        FeedStatus::NoLeader { .. } => ("⊘ NO LEADER".to_string(), theme.offline),
+        FeedStatus::LinkLost { .. } => ("✕ RELAY LINK LOST".to_string(), theme.offline),
         // A state this screen does not know yet: its name, never LIVE's colour.
         other => (format!("? {}", other.name().to_uppercase()), theme.dim),
     };
@@ -244,6 +246,8 @@ pub fn dead_word(status: &FeedStatus) -> Option<&'static str> {
         FeedStatus::Offline { .. } => Some("offline"),
         FeedStatus::Idle => Some("idle"),
         FeedStatus::Stopped => Some("stopped"),
+        FeedStatus::NoLeader { .. } => Some("no leader"),
+        FeedStatus::LinkLost { .. } => Some("link lost"),
         other => Some(other.name()),
     }
 }
@@ -293,10 +297,30 @@ pub fn feed_spans(
                 format::until(*next_ws_try, now)
             ));
         }
-        FeedStatus::Offline { next_try } => {
+        FeedStatus::Offline { next_try } | FeedStatus::LinkLost { next_try, .. } => {
             details.push(format!("retry in {}", format::until(*next_try, now)));
         }
+        FeedStatus::NoLeader { since } => {
+            // Said in full where LIVE would stand: whose leader, and for how long.
+            spans[0] = Span::styled(
+                format!(
+                    "⊘ no leader for {} ({})",
+                    feed.exchange,
+                    format::age(*since, now)
+                ),
+                style,
+            );
+        }
         _ => {}
+    }
+    if let Some(relay) = &feed.relay {
+        details.push(if relay.leader.is_empty() {
+            "no relay has led yet".to_string()
+        } else if matches!(feed.status, FeedStatus::NoLeader { .. }) {
+            format!("last leader {} · term {}", relay.leader, relay.term)
+        } else {
+            format!("leader {} · term {}", relay.leader, relay.term)
+        });
     }
     for d in details {
         spans.push(Span::styled(format!(" · {d}"), Style::new()));
