@@ -12,7 +12,9 @@ pub use pricewire_core::config::{FeedConfig, secs};
 /// URL checks are the engine's, so a config the binary takes is one a feed can be built from.
 pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
+pub mod relay;
 mod save;
+pub use relay::RelayConfig;
 pub use save::save_watchlist;
 
 /// A config file that could not be used. The message names the file, line and key.
@@ -48,6 +50,8 @@ pub struct Config {
     pub endpoints: BTreeMap<String, Endpoint>,
     /// Per-venue quote mapping, e.g. `binance = { USD = "USDT" }`.
     pub quote_aliases: BTreeMap<String, BTreeMap<String, String>>,
+    /// Redis for `pricewire relay` and for readers (`--source`).
+    pub relay: RelayConfig,
 }
 
 impl Default for Config {
@@ -61,6 +65,7 @@ impl Default for Config {
             theme: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             quote_aliases: BTreeMap::new(),
+            relay: RelayConfig::default(),
         }
     }
 }
@@ -179,6 +184,9 @@ impl Config {
         }
         for (key, why) in self.feed.problems() {
             bad(key, &why);
+        }
+        for (key, why) in self.relay.problems() {
+            bad(&key, &why);
         }
         problems.sort_by_key(|p| p.0);
         problems.into_iter().map(|p| p.1).collect()
@@ -456,5 +464,6 @@ mod tests {
         let c = Config::parse(text, Path::new("config.example.toml")).unwrap();
         assert_eq!(c.feed, FeedConfig::default());
         assert_eq!(c.ui, UiConfig::default());
+        assert_eq!(c.relay, RelayConfig::default());
     }
 }

@@ -21,5 +21,6 @@ pub mod cli;
 pub mod config;
 pub mod headless;
 pub mod logging;
+pub mod relay_cmd;
 pub mod run;
 pub mod ui;

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod conn;
+pub mod consumer;
 pub mod control;
 pub mod keys;
 pub mod lease;

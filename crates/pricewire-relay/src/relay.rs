@@ -12,6 +12,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use tokio::sync::Notify;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use pricewire_core::feed::FeedBuilder;
@@ -93,14 +94,31 @@ pub fn evicting(policy: &str) -> bool {
     policy != "noeviction"
 }
 
-/// Check that Redis answers with these credentials: a bad URL, refused credentials or a
-/// missing permission is returned (fatal at start); the rest is for the retry loops.
+/// Check that Redis takes these credentials: a bad URL, refused credentials or a missing
+/// permission is returned (fatal at start); an unreachable Redis is not (the venues retry
+/// with backoff).
 pub async fn check(settings: &RelaySettings) -> Result<(), LinkError> {
-    let mut con = settings
+    let con = settings
         .target
         .connect(settings.connect_timeout, Some(settings.connect_timeout))
-        .await?;
-    let _: String = redis::cmd("PING").query_async(&mut con).await?;
+        .await;
+    let ping = match con {
+        Ok(mut con) => redis::cmd("PING")
+            .query_async::<String>(&mut con)
+            .await
+            .map(|_| con)
+            .map_err(LinkError::from),
+        Err(e) => Err(e),
+    };
+    let mut con = match ping {
+        Ok(con) => con,
+        Err(e) if e.is_fatal_at_start() => return Err(e),
+        Err(e) => {
+            // Not there yet: the venues retry with backoff and say so.
+            tracing::warn!(error = %e, "Redis does not answer yet; retrying");
+            return Ok(());
+        }
+    };
     // An evicting policy may drop a lease: warn (an ACL may forbid asking: then say so).
     match redis::cmd("CONFIG")
         .arg("GET")
@@ -136,7 +154,7 @@ pub async fn run(settings: RelaySettings, shutdown: CancellationToken) {
 }
 
 /// Exponential backoff with jitter for Redis reconnects: 0.1 s doubling to `cap`.
-pub(crate) fn backoff(attempt: u32, cap: Duration) -> Duration {
+pub fn backoff(attempt: u32, cap: Duration) -> Duration {
     let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(10));
     let d = base.min(cap);
     d.mul_f64(0.5 + fastrand::f64() / 2.0)
@@ -217,11 +235,22 @@ async fn venue_loop(settings: RelaySettings, venue: VenueSettings, shutdown: Can
         match elector.try_acquire(c).await {
             Ok(Some(held)) => {
                 let renew = c.clone();
+                let began = Instant::now();
                 lead::lead(
                     &settings, &venue, &keys, &builder, &warm, &own, &elector, renew, held,
                     &shutdown,
                 )
                 .await;
+                // A leadership that ended at once (a key holding data the relay cannot
+                // write, a feed that cannot start) is not retried in a hot loop.
+                if began.elapsed() < settings.lease.lease * 2 && !shutdown.is_cancelled() {
+                    failures += 1;
+                    let wait = backoff(failures, Duration::from_secs(30));
+                    tracing::warn!(venue = %ex, retry_in = ?wait, "leadership ended early; waiting before the next try");
+                    sleep_or(wait, &shutdown).await;
+                } else {
+                    failures = 0;
+                }
             }
             Ok(None) => {
                 tokio::select! {
@@ -368,4 +397,3 @@ pub(crate) async fn notifications(
         sleep_or(backoff(failures, Duration::from_secs(5)), &stop).await;
     }
 }
-
