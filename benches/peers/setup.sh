@@ -8,11 +8,15 @@
 # Redis for the relay part: apt-get install -y redis-server.
 set -euo pipefail
 venv=${1:-/opt/cryptofeed-venv}
+ok() { [ -n "$1" ] && "$1" -c 'import sys, ssl; assert sys.version_info >= (3, 13)' 2>/dev/null; }
 py=${PYTHON:-}
 if [ -z "$py" ]; then
-    py=$(command -v python3.13 2>/dev/null || ls -d "$HOME"/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | tail -1 || true)
+    # A pyenv shim on PATH may name a version that is not selected: try each candidate.
+    for cand in $(command -v python3.13 2>/dev/null) "$HOME"/.pyenv/versions/3.13*/bin/python3.13; do
+        if ok "$cand"; then py=$cand; break; fi
+    done
 fi
-if [ -z "$py" ] || ! "$py" -c 'import sys, ssl; assert sys.version_info >= (3, 13)' 2>/dev/null; then
+if ! ok "$py"; then
     echo "need a Python >= 3.13 with ssl (set PYTHON=...); see benches/peers/README.md" >&2
     exit 2
 fi
