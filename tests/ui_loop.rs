@@ -355,7 +355,7 @@ fn add(app: &mut App, snap: &pricewire::store::Snapshot, text: &str) {
 
 fn status_text(app: &App) -> String {
     match &app.view.status {
-        Some(Status::Info(s) | Status::Error(s)) => s.clone(),
+        Some(Status::Info(s) | Status::Warning(s) | Status::Error(s)) => s.clone(),
         None => String::new(),
     }
 }

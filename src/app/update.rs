@@ -74,6 +74,8 @@ impl App {
             },
             sort: Sort::from_config(&config.ui.sort),
             stale_after: config::secs(config.ui.stale_secs),
+            // Shown once, at start: the next action's outcome replaces it.
+            status: config_warning(&config.warnings),
             ..ViewState::default()
         };
         App {
@@ -458,6 +460,21 @@ impl App {
             }
         }
     }
+}
+
+/// The status line for the config file's unknown keys: the first in full, and how many
+/// more (stderr and the log list every one).
+fn config_warning(warnings: &[config::ConfigWarning]) -> Option<Status> {
+    let first = warnings.first()?;
+    let more = match warnings.len() - 1 {
+        0 => String::new(),
+        n => format!(" · {} in the log", plural(n, "more unknown key")),
+    };
+    Some(Status::Warning(format!("config {first}{more}")))
+}
+
+fn plural(n: usize, what: &str) -> String {
+    pricewire_core::model::plural(u64::try_from(n).unwrap_or(u64::MAX), what)
 }
 
 /// `kraken` or `kraken, binance`.
