@@ -43,6 +43,7 @@
 
 #![warn(missing_docs)]
 
+pub mod candle;
 pub mod config;
 pub mod exchange;
 pub mod feed;
