@@ -5,7 +5,8 @@
 //! Data flow: `exchange` adapters turn venue frames into [`model::Ticker`]s → one `feed`
 //! task per venue owns its connection (supervisor: heartbeats, watchdog, backoff, REST
 //! fallback) → it writes into the shared [`store::Store`] → the dashboard (`app`, `ui`) and
-//! `headless` mode read snapshots of it. `sim` plays the venues on 127.0.0.1. The engine
+//! `headless` mode read snapshots of it; the dashboard works out what a frame shows
+//! (`view`) before it draws it (`ui`). `sim` plays the venues on 127.0.0.1. The engine
 //! (everything up to the store) is `pricewire-core`; the simulator is `pricewire-sim`.
 //!
 //! As a transitional convenience, the core modules and the simulator are re-exported here
@@ -23,3 +24,4 @@ pub mod headless;
 pub mod logging;
 pub mod run;
 pub mod ui;
+pub mod view;

@@ -17,7 +17,6 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use pricewire::app::keys::Action;
-use pricewire::app::state::{Mode, Status};
 use pricewire::app::title::WindowTitle;
 use pricewire::app::{App, LoopStats, run_loop};
 use pricewire::config::Config;
@@ -26,6 +25,7 @@ use pricewire::model::{ExchangeId, FeedStatus, Source, Ticker};
 use pricewire::store::{Store, StoreLimits};
 use pricewire::symbol::Symbol;
 use pricewire::ui::theme::Theme;
+use pricewire::view::state::{Mode, Status};
 
 type Keys = mpsc::UnboundedSender<io::Result<Event>>;
 

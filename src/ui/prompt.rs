@@ -9,10 +9,47 @@ use ratatui::widgets::{Block, Clear};
 
 use super::format;
 use super::theme::Theme;
-use crate::app::keys::{FOOTER, HELP};
-use crate::app::state::{Prompt, Status};
+use crate::view::state::{Prompt, Status};
 
 const PROMPT_LABEL: &str = "Add symbol › ";
+
+/// The footer: the keys a trader needs most, short enough for 80 columns.
+pub const FOOTER: [(&str, &str); 9] = [
+    ("q", "quit"),
+    ("r", "reconnect"),
+    ("a", "add"),
+    ("d", "drop"),
+    ("u", "undo"),
+    ("↑↓", "select"),
+    ("s", "sort"),
+    ("h", "history"),
+    ("?", "help"),
+];
+
+/// Every key, as the help overlay lists them.
+pub const HELP: [(&str, &str); 18] = [
+    ("↑ ↓  j k", "select a row (Home/End: first/last)"),
+    ("r", "reconnect the selected row's feed now"),
+    ("R", "reconnect every feed now"),
+    ("a", "add a symbol: BTC/USD, btc-usd, binance:ETH/USDT"),
+    ("d  Delete", "drop the selected symbol"),
+    ("u", "undo the last add or drop"),
+    ("s", "sort: symbol → change % → volume"),
+    ("S", "reverse the sort"),
+    ("h", "show / hide the state history"),
+    ("PgUp PgDn", "pick a history line, a page at a time"),
+    (
+        "K J",
+        "pick a history line (shift+k, shift+j); shown in full",
+    ),
+    ("?", "this help"),
+    ("Esc", "close help / prompt, let go of a history line"),
+    ("q  Ctrl-C", "quit (Esc never quits)"),
+    ("In the add prompt", ""),
+    ("Enter", "add (Esc cancels, Ctrl-U clears the line)"),
+    ("", "adds and drops are saved to the config's watchlist"),
+    ("", "(not when symbols were given on the command line)"),
+];
 
 /// The key footer: `q quit  r reconnect  …  ? help`. On a narrow terminal whole hints drop
 /// from the right; the last one (`? help`) always stays.
