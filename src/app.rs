@@ -1,13 +1,14 @@
-//! The dashboard's run loop and UI state. One `tokio::select!` waits on terminal input, the
-//! store's change signal, a 1 s tick (ages, countdowns, message rates), the end of a price
-//! flash, and the shutdown token. Changes only mark the screen dirty; a frame is drawn at
-//! most once per `1/ui.fps`, from one `store.snapshot()` and one `now`, and never when
-//! nothing changed, so an idle dashboard sleeps. After each frame the window title follows
-//! the venues (`app/title.rs`). Keys become commands on the feeds'
+//! The dashboard's run loop. One `tokio::select!` waits on terminal input, the store's
+//! change signal, a 1 s tick (ages, countdowns, message rates), the end of a price flash,
+//! and the shutdown token. Changes only mark the screen dirty; a frame is drawn at most once
+//! per `1/ui.fps`, and never when nothing changed, so an idle dashboard sleeps. Each frame
+//! takes one `store.snapshot()` and one `now`, keeps the selection on a row that exists,
+//! builds the view model (`crate::view`) once, and hands it to `ui::draw`; after it the
+//! window title follows the venues (`app/title.rs`). Keys become commands on the feeds'
 //! channels (`feed::command` is all it knows of feeds); it never writes to the store.
 
 pub mod keys;
-pub mod state;
+pub mod rates;
 pub mod title;
 pub mod update;
 
@@ -28,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::ui;
 use crate::ui::theme::{ColorMode, Theme};
+use crate::view::ViewModel;
 use pricewire_core::feed::command::Feeds;
 use pricewire_core::store::Store;
 pub use update::{App, Flow};
@@ -138,11 +140,13 @@ where
         if dirty && Instant::now() >= next_frame {
             let snapshot = store.snapshot();
             let now = Utc::now();
-            app.sync(&snapshot);
-            let drawn = terminal
-                .draw(|frame| ui::draw(frame, &app.view, &snapshot, now, theme))
+            let table = app.sync(&snapshot);
+            let model = ViewModel::with_table(&app.view, &snapshot, table);
+            let mut history_rows = 0;
+            terminal
+                .draw(|frame| history_rows = ui::draw(frame, &model, now, theme).history_rows)
                 .context("drawing the screen")?;
-            app.view.history_rows = ui::history_rows_for(drawn.area, &app.view, &snapshot);
+            app.view.history_rows = history_rows;
             app.show_title(&snapshot);
             stats.frames += 1;
             dirty = false;

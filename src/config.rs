@@ -12,8 +12,10 @@ pub use pricewire_core::config::{FeedConfig, secs};
 /// URL checks are the engine's, so a config the binary takes is one a feed can be built from.
 pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
+mod keys;
 pub mod relay;
 mod save;
+pub use keys::{ConfigWarning, fields_of};
 pub use relay::RelayConfig;
 pub use save::save_watchlist;
 
@@ -32,9 +34,11 @@ pub enum ConfigError {
 }
 
 /// Everything the config file can set. Missing keys take the defaults shown in
-/// `config.example.toml`; unknown keys are an error (a typo should not pass silently).
+/// `config.example.toml`. An unknown key is read past with a warning (in `warnings`), so
+/// that a config written for a newer version still starts this one and a typo is still
+/// seen; a known key with a wrong value is an error.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Config {
     /// Venues to stream from.
     pub exchanges: Vec<String>,
@@ -52,6 +56,11 @@ pub struct Config {
     pub quote_aliases: BTreeMap<String, BTreeMap<String, String>>,
     /// Redis for `pricewire relay` and for readers (`--source`).
     pub relay: RelayConfig,
+    /// Keys the file has that this version does not know, in file order. Not read from
+    /// the file: found beside it. The caller shows them (stderr before the terminal is
+    /// taken, the log, the dashboard's status line).
+    #[serde(skip)]
+    pub warnings: Vec<ConfigWarning>,
 }
 
 impl Default for Config {
@@ -66,6 +75,7 @@ impl Default for Config {
             endpoints: BTreeMap::new(),
             quote_aliases: BTreeMap::new(),
             relay: RelayConfig::default(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -84,14 +94,14 @@ pub fn default_watchlist(exchange: pricewire_core::model::ExchangeId) -> &'stati
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Endpoint {
     pub ws_url: Option<String>,
     pub rest_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct UiConfig {
     /// Frame cap.
     pub fps: u32,
@@ -116,7 +126,8 @@ impl Default for UiConfig {
 
 impl Config {
     /// Parse config text; errors name the file, line and key. A TOML syntax or type error
-    /// stops at the first one; every other problem is listed, one per line.
+    /// stops at the first one; every other problem is listed, one per line. Unknown keys
+    /// are not errors: they are listed in [`Config::warnings`].
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let invalid = |message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
@@ -124,17 +135,26 @@ impl Config {
         };
         let mut config: Config =
             toml::from_str(text).map_err(|e| invalid(plain_words(e.to_string().trim_end())))?;
-        let problems = config.validate(text, home().as_deref());
+        let mut problems = config.validate(text, home().as_deref());
+        config.warnings = keys::unknown_keys(text, path);
         if problems.is_empty() {
-            Ok(config)
-        } else {
-            Err(invalid(problems.join("\n")))
+            return Ok(config);
         }
+        // A file refused for its values lists its unknown keys too: the typo may be why.
+        problems.extend(
+            config
+                .warnings
+                .iter()
+                .map(|w| (w.line.unwrap_or(0), w.problem())),
+        );
+        problems.sort_by_key(|p| p.0);
+        let lines: Vec<String> = problems.into_iter().map(|p| p.1).collect();
+        Err(invalid(lines.join("\n")))
     }
 
-    /// Every problem, in file order, each naming its line and key; `~/` in `log_file` is
-    /// expanded on the way.
-    fn validate(&mut self, text: &str, home: Option<&Path>) -> Vec<String> {
+    /// Every problem as (line, text), in file order, each naming its line and key; `~/` in
+    /// `log_file` is expanded on the way.
+    fn validate(&mut self, text: &str, home: Option<&Path>) -> Vec<(usize, String)> {
         let mut problems: Vec<(usize, String)> = Vec::new();
         let mut bad = |key: &str, why: &str| {
             problems.push(match line_of(text, key) {
@@ -147,10 +167,10 @@ impl Config {
                 bad("exchanges", &m);
             }
         }
-        for (venue, endpoint) in &self.endpoints {
-            if let Err(m) = venue.parse::<pricewire_core::model::ExchangeId>() {
-                bad(&format!("endpoints.{venue}"), &m);
-            }
+        // A venue or theme key this version does not know is a warning (`keys.rs`), not
+        // an error: only the values of known ones are checked.
+        let known = |name: &str| name.parse::<pricewire_core::model::ExchangeId>().is_ok();
+        for (venue, endpoint) in self.endpoints.iter().filter(|(v, _)| known(v)) {
             for (key, url, schemes) in [
                 ("ws_url", &endpoint.ws_url, WS_SCHEMES),
                 ("rest_url", &endpoint.rest_url, REST_SCHEMES),
@@ -160,12 +180,11 @@ impl Config {
                 }
             }
         }
-        for venue in self.quote_aliases.keys() {
-            if let Err(m) = venue.parse::<pricewire_core::model::ExchangeId>() {
-                bad(&format!("quote_aliases.{venue}"), &m);
-            }
-        }
-        for (key, value) in &self.theme {
+        for (key, value) in self
+            .theme
+            .iter()
+            .filter(|(k, _)| crate::ui::theme::THEME_KEYS.contains(&k.as_str()))
+        {
             if let Err(m) = crate::ui::theme::check(key, value) {
                 bad(&format!("theme.{key}"), &m);
             }
@@ -189,7 +208,7 @@ impl Config {
             bad(&key, &why);
         }
         problems.sort_by_key(|p| p.0);
-        problems.into_iter().map(|p| p.1).collect()
+        problems
     }
 
     /// Load from `path`; a missing file at the default location is not an error.
@@ -293,26 +312,34 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_key() {
-        let err = Config::parse(
+        let err = Config::parse("[ui]\nfps = 0\n", Path::new("/x/c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/x/c.toml"), "{err}");
+        assert!(err.contains("line 2, key `ui.fps`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings_naming_file_line_and_closest_key() {
+        let c = Config::parse(
             "symbols = [\"BTC/USD\"]\n[feed]\nsilence_sec = 3\n",
             Path::new("/x/c.toml"),
         )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("/x/c.toml"), "{err}");
-        assert!(err.contains("line 3"), "{err}");
-        assert!(err.contains("silence_sec"), "{err}");
-        let err = Config::parse(
+        .unwrap();
+        let warning = c.warnings[0].to_string();
+        assert!(warning.contains("/x/c.toml"), "{warning}");
+        assert!(warning.contains("line 3"), "{warning}");
+        assert!(warning.contains("feed.silence_secs"), "{warning}");
+        assert_eq!(c.symbols, ["BTC/USD"], "the rest of the file is read");
+        let c = Config::parse(
             "[quote_aliases]\nbinanse = { USD = \"USDT\" }\n",
             Path::new("c.toml"),
         )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("quote_aliases.binanse"), "{err}");
-        let err = Config::parse("[ui]\nfps = 0\n", Path::new("c.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("line 2, key `ui.fps`"), "{err}");
+        .unwrap();
+        assert_eq!(c.warnings.len(), 1);
+        let warning = c.warnings[0].to_string();
+        assert!(warning.contains("quote_aliases.binanse"), "{warning}");
+        assert!(warning.contains("`quote_aliases.binance`"), "{warning}");
     }
 
     #[test]
@@ -352,9 +379,10 @@ mod tests {
             "line 6, key `theme.live`: \"grene\" is not a colour; use a name like green, an ANSI index 0-255 or #rrggbb"
         );
         assert!(lines[3].starts_with("line 7, key `theme.up`"), "{err}");
-        assert!(
-            lines[4].starts_with("line 8, key `theme.upp`: unknown theme key"),
-            "{err}"
+        // Refused for its values, the file's unknown keys are listed with the errors.
+        assert_eq!(
+            lines[4],
+            "line 8, key `theme.upp`: unknown, ignored (closest known key: `theme.up`)"
         );
     }
 

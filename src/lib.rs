@@ -5,7 +5,8 @@
 //! Data flow: `exchange` adapters turn venue frames into [`model::Ticker`]s → one `feed`
 //! task per venue owns its connection (supervisor: heartbeats, watchdog, backoff, REST
 //! fallback) → it writes into the shared [`store::Store`] → the dashboard (`app`, `ui`) and
-//! `headless` mode read snapshots of it. `sim` plays the venues on 127.0.0.1. The engine
+//! `headless` mode read snapshots of it; the dashboard works out what a frame shows
+//! (`view`) before it draws it (`ui`). `sim` plays the venues on 127.0.0.1. The engine
 //! (everything up to the store) is `pricewire-core`; the simulator is `pricewire-sim`.
 //!
 //! As a transitional convenience, the core modules and the simulator are re-exported here
@@ -13,7 +14,7 @@
 //! the integration tests, examples, benches and fuzz targets keep compiling unchanged; new
 //! code names `pricewire_core` and `pricewire_sim` directly.
 
-pub use pricewire_core::{exchange, feed, model, sanitize, store, symbol};
+pub use pricewire_core::{candle, exchange, feed, model, sanitize, store, symbol};
 pub use pricewire_sim as sim;
 
 pub mod app;
@@ -24,3 +25,4 @@ pub mod logging;
 pub mod relay_cmd;
 pub mod run;
 pub mod ui;
+pub mod view;

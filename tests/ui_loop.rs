@@ -17,7 +17,6 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use pricewire::app::keys::Action;
-use pricewire::app::state::{Mode, Status};
 use pricewire::app::title::WindowTitle;
 use pricewire::app::{App, LoopStats, run_loop};
 use pricewire::config::Config;
@@ -26,6 +25,7 @@ use pricewire::model::{ExchangeId, FeedStatus, Source, Ticker};
 use pricewire::store::{Store, StoreLimits};
 use pricewire::symbol::Symbol;
 use pricewire::ui::theme::Theme;
+use pricewire::view::state::{Mode, Status};
 
 type Keys = mpsc::UnboundedSender<io::Result<Event>>;
 
@@ -355,7 +355,7 @@ fn add(app: &mut App, snap: &pricewire::store::Snapshot, text: &str) {
 
 fn status_text(app: &App) -> String {
     match &app.view.status {
-        Some(Status::Info(s) | Status::Error(s)) => s.clone(),
+        Some(Status::Info(s) | Status::Warning(s) | Status::Error(s)) => s.clone(),
         None => String::new(),
     }
 }

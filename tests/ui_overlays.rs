@@ -10,11 +10,11 @@ use std::fmt::Write as _;
 use ratatui::style::Color;
 
 use pricewire::app::keys::Action;
-use pricewire::app::state::{HistoryPane, Mode, Status};
 use pricewire::app::{App, Flow};
 use pricewire::config::Config;
 use pricewire::ui;
 use pricewire::ui::theme::{ColorMode, Theme};
+use pricewire::view::state::{HistoryPane, Mode, Status};
 use ui_support::*;
 
 #[test]
@@ -159,7 +159,7 @@ fn screen_lines(term: &ratatui::Terminal<ratatui::backend::TestBackend>) -> Vec<
 #[test]
 fn tiny_terminals_draw_what_fits() {
     let snap = two_venues();
-    let prompt = pricewire::app::state::Prompt {
+    let prompt = pricewire::view::state::Prompt {
         input: "a-very-long-symbol-typed-into-the-prompt".into(),
         error: Some("not a market symbol".into()),
     };

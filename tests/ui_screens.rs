@@ -15,6 +15,7 @@ use pricewire::store::{RowState, Store, StoreLimits};
 use pricewire::symbol::SymbolError;
 use pricewire::ui;
 use pricewire::ui::theme::Theme;
+use pricewire::view::ViewModel;
 use ui_support::*;
 
 #[test]
@@ -229,7 +230,10 @@ fn six_venues_keep_ten_price_rows_80x24() {
     insta::assert_snapshot!(term.backend());
     assert!(price_rows(&term) >= 10, "{} price rows", price_rows(&term));
     assert_eq!(
-        ui::history_rows_for(Rect::new(0, 0, 80, 24), &view_for(&snap), &snap),
+        ui::history_rows_for(
+            Rect::new(0, 0, 80, 24),
+            &ViewModel::new(&view_for(&snap), &snap)
+        ),
         0,
         "the history gives way to the prices"
     );
@@ -242,7 +246,10 @@ fn six_venues_tall_terminal_keeps_every_pane_160x50() {
     insta::assert_snapshot!(term.backend());
     assert_eq!(price_rows(&term), 12);
     assert_eq!(
-        ui::history_rows_for(Rect::new(0, 0, 160, 50), &view_for(&snap), &snap),
+        ui::history_rows_for(
+            Rect::new(0, 0, 160, 50),
+            &ViewModel::new(&view_for(&snap), &snap)
+        ),
         ui::history_rows(50)
     );
 }
@@ -347,11 +354,15 @@ fn resize_redraws_the_whole_screen() {
     let view = view_for(&snap);
     let theme = Theme::default();
     let mut term = Terminal::new(TestBackend::new(160, 40)).unwrap();
-    term.draw(|f| ui::draw(f, &view, &snap, now(), &theme))
-        .unwrap();
+    term.draw(|f| {
+        ui::draw(f, &ViewModel::new(&view, &snap), now(), &theme);
+    })
+    .unwrap();
     term.backend_mut().resize(80, 24);
-    term.draw(|f| ui::draw(f, &view, &snap, now(), &theme))
-        .unwrap();
+    term.draw(|f| {
+        ui::draw(f, &ViewModel::new(&view, &snap), now(), &theme);
+    })
+    .unwrap();
     let fresh = draw(&view, &snap, &theme, 80, 24);
     assert_eq!(term.backend().buffer(), fresh.backend().buffer());
 }
@@ -363,7 +374,7 @@ fn a_long_save_error_reads_in_full_80x24() {
     let why = "dropped kraken:ETH/USD, but the watchlist was not saved: cannot save watchlist \
                to /home/trader/.config/pricewire/config.toml: Permission denied (os error 13) \
                (the previous file is unchanged)";
-    view.status = Some(pricewire::app::state::Status::Error(why.into()));
+    view.status = Some(pricewire::view::state::Status::Error(why.into()));
     let term = draw(&view, &snap, &Theme::default(), 80, 24);
     let buf = term.backend().buffer();
     let lines: Vec<String> = (0..24)

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::keys::Action;
-use super::state::{HistoryPane, Mode, Prompt, RateMeter, RowKey, Sort, Status, ViewState, key};
+use super::rates::RateMeter;
 use super::title::WindowTitle;
 use crate::config::{self, Config};
+use crate::view::model::{Table, clamp_scroll};
+use crate::view::state::{HistoryPane, Mode, Prompt, RowKey, Sort, Status, ViewState, key};
 use pricewire_core::feed::command::{Command, Feeds};
 use pricewire_core::model::{ExchangeId, FeedStatus, Transition};
 use pricewire_core::store::{RowState, Snapshot};
@@ -72,6 +74,8 @@ impl App {
             },
             sort: Sort::from_config(&config.ui.sort),
             stale_after: config::secs(config.ui.stale_secs),
+            // Shown once, at start: the next action's outcome replaces it.
+            status: config_warning(&config.warnings),
             ..ViewState::default()
         };
         App {
@@ -112,17 +116,17 @@ impl App {
     }
 
     /// Before drawing `snapshot`: keep the selection on an existing row, and drop a status
-    /// line that has stopped being true.
-    pub fn sync(&mut self, snapshot: &Snapshot) {
-        self.view.repair_selection(&self.order, snapshot);
-        self.order = super::state::ordered(snapshot, self.view.sort)
-            .into_iter()
-            .map(key)
-            .collect();
+    /// line that has stopped being true. Returns the table in display order, built once,
+    /// for the frame's view model.
+    pub fn sync<'a>(&mut self, snapshot: &'a Snapshot) -> Table<'a> {
+        let table = Table::new(snapshot, self.view.sort);
+        self.view.repair_selection(&self.order, &table.order);
+        self.order = table.keys();
         if self.reconnect_done(snapshot) {
             self.reconnecting = None;
             self.view.status = None;
         }
+        table
     }
 
     /// Once a second: message rates from the counters.
@@ -148,7 +152,10 @@ impl App {
             Action::OpenAdd => self.view.mode = Mode::Adding(Prompt::default()),
             Action::RemoveSelected => self.remove(snapshot),
             Action::Undo => self.undo(snapshot),
-            Action::Select(delta) => self.view.move_selection(snapshot, delta),
+            Action::Select(delta) => {
+                let table = Table::new(snapshot, self.view.sort);
+                self.view.move_selection(&table.order, delta);
+            }
             Action::CycleSort => self.view.sort = self.view.sort.next(),
             Action::ReverseSort => self.view.sort = self.view.sort.reverse(),
             Action::ToggleHistory => {
@@ -193,8 +200,8 @@ impl App {
             return;
         }
         let rows = self.view.history_rows.max(1);
-        let last_page = total.saturating_sub(rows);
-        let scroll = self.view.history_scroll.min(last_page);
+        let last_page = clamp_scroll(usize::MAX, total, rows);
+        let scroll = clamp_scroll(self.view.history_scroll, total, rows);
         let step = if page {
             delta.saturating_mul(isize::try_from(rows).unwrap_or(isize::MAX))
         } else {
@@ -453,6 +460,21 @@ impl App {
             }
         }
     }
+}
+
+/// The status line for the config file's unknown keys: the first in full, and how many
+/// more (stderr and the log list every one).
+fn config_warning(warnings: &[config::ConfigWarning]) -> Option<Status> {
+    let first = warnings.first()?;
+    let more = match warnings.len() - 1 {
+        0 => String::new(),
+        n => format!(" · {} in the log", plural(n, "more unknown key")),
+    };
+    Some(Status::Warning(format!("config {first}{more}")))
+}
+
+fn plural(n: usize, what: &str) -> String {
+    pricewire_core::model::plural(u64::try_from(n).unwrap_or(u64::MAX), what)
 }
 
 /// `kraken` or `kraken, binance`.

@@ -11,7 +11,7 @@ use pricewire_relay::RedisTarget;
 
 /// Everything `[relay]` can set. Seconds may be fractional.
 #[derive(Clone, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct RelayConfig {
     /// Redis for `pricewire relay` (`PRICEWIRE_REDIS_URL`, `--redis` win).
     pub redis_url: Option<String>,

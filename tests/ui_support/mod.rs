@@ -15,13 +15,14 @@ use ratatui::backend::TestBackend;
 use rust_decimal::Decimal;
 use tokio::sync::mpsc;
 
-use pricewire::app::state::ViewState;
 use pricewire::feed::command::{Command, FeedHandle, Feeds};
 use pricewire::model::{ExchangeId, FeedStatus, Source, Ticker};
 use pricewire::store::{Snapshot, Store, StoreLimits};
 use pricewire::symbol::{Instrument, PairList, Symbol};
 use pricewire::ui;
 use pricewire::ui::theme::Theme;
+use pricewire::view::state::ViewState;
+use pricewire::view::{Table, ViewModel};
 
 pub const KRAKEN: ExchangeId = ExchangeId::Kraken;
 pub const BINANCE: ExchangeId = ExchangeId::Binance;
@@ -145,7 +146,7 @@ pub fn kraken_market(store: &Store, source: Source, age: f64) {
 
 pub fn view_for(snap: &Snapshot) -> ViewState {
     let mut view = ViewState::default();
-    view.repair_selection(&[], snap);
+    view.repair_selection(&[], &Table::new(snap, view.sort).order);
     view.rates = BTreeMap::from([(KRAKEN, 15.2), (BINANCE, 0.0)]);
     view
 }
@@ -158,8 +159,10 @@ pub fn draw(
     h: u16,
 ) -> Terminal<TestBackend> {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| ui::draw(f, view, snap, now(), theme))
-        .unwrap();
+    term.draw(|f| {
+        ui::draw(f, &ViewModel::new(view, snap), now(), theme);
+    })
+    .unwrap();
     term
 }
 

@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-/// Every timing and limit of a feed. Seconds may be fractional.
+/// Every timing and limit of a feed. Seconds may be fractional. Fields a caller's file
+/// has that this version lacks are read past: reporting them is the caller's business
+/// (the dashboard warns with the closest known key).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct FeedConfig {
     /// Dial, TLS and WebSocket handshake must finish within this; it also bounds the wait
     /// for a venue's welcome frame.

@@ -4,6 +4,7 @@
 
 pub(crate) mod backoff;
 pub(crate) mod breaker;
+pub mod budget;
 mod builder;
 pub mod command;
 pub mod net;
@@ -52,6 +53,8 @@ pub(crate) struct FeedCtx {
     pub(crate) seed: u64,
     /// Opt-in quote mapping for this venue (`USD` → `USDT`), from the config.
     pub(crate) quote_aliases: Vec<(String, String)>,
+    /// Every REST request of this feed takes its turn here (see [`budget`]).
+    pub(crate) budget: Arc<budget::RestBudget>,
 }
 
 impl FeedCtx {
@@ -64,6 +67,7 @@ impl FeedCtx {
         rest_url: Option<String>,
     ) -> Self {
         FeedCtx {
+            budget: Arc::new(budget::RestBudget::new(exchange.rest_rate())),
             ws_url: ws_url
                 .clone()
                 .unwrap_or_else(|| exchange.default_ws_url().to_string()),
@@ -171,7 +175,8 @@ pub(crate) fn spawn(
 ) -> (FeedHandle, JoinHandle<()>) {
     let exchange = ctx.exchange.id();
     let (tx, rx) = mpsc::channel(command::QUEUE);
-    let handle = FeedHandle::new(exchange, tx.clone(), Arc::clone(&ctx.pairs));
+    let handle =
+        FeedHandle::new(exchange, tx.clone(), Arc::clone(&ctx.pairs)).with_rest(ctx.clone());
     ctx.store.add_feed(exchange, (ctx.clock)());
     let task = tokio::spawn(async move {
         let stop = shutdown.clone();
