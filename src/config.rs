@@ -12,12 +12,14 @@ pub use pricewire_core::config::{FeedConfig, secs};
 /// URL checks are the engine's, so a config the binary takes is one a feed can be built from.
 pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
+pub mod http;
 mod keys;
 pub mod relay;
 mod save;
+pub use http::HttpConfig;
 pub use keys::{ConfigWarning, fields_of};
 pub use relay::RelayConfig;
-pub use save::save_watchlist;
+pub use save::{save_watchlist, write_replacing};
 
 /// A config file that could not be used. The message names the file, line and key.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +58,8 @@ pub struct Config {
     pub quote_aliases: BTreeMap<String, BTreeMap<String, String>>,
     /// Redis for `pricewire relay` and for readers (`--source`).
     pub relay: RelayConfig,
+    /// The relay's front door (`pricewire relay --http`).
+    pub http: HttpConfig,
     /// Keys the file has that this version does not know, in file order. Not read from
     /// the file: found beside it. The caller shows them (stderr before the terminal is
     /// taken, the log, the dashboard's status line).
@@ -75,6 +79,7 @@ impl Default for Config {
             endpoints: BTreeMap::new(),
             quote_aliases: BTreeMap::new(),
             relay: RelayConfig::default(),
+            http: HttpConfig::default(),
             warnings: Vec::new(),
         }
     }
@@ -205,6 +210,9 @@ impl Config {
             bad(key, &why);
         }
         for (key, why) in self.relay.problems() {
+            bad(&key, &why);
+        }
+        for (key, why) in self.http.problems() {
             bad(&key, &why);
         }
         problems.sort_by_key(|p| p.0);

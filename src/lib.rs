@@ -23,6 +23,7 @@ pub mod config;
 pub mod headless;
 pub mod logging;
 pub mod relay_cmd;
+pub mod relay_http;
 pub mod run;
 pub mod ui;
 pub mod view;

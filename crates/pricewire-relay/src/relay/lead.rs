@@ -97,6 +97,7 @@ pub(super) async fn lead(
         }
     };
     let handle = feed.handle().clone();
+    settings.leading.began(ex, &store, held.term);
     let now = Utc::now();
     let snapshot = store.snapshot();
     let state = snapshot.feed(ex).map(|f| VenueState {
@@ -175,6 +176,7 @@ pub(super) async fn lead(
         tracing::warn!(venue = %ex, term = held.term, "no longer leading");
     }
     held.lose();
+    settings.leading.ended(ex);
     stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(2), feed.shutdown()).await;
     for t in [publisher, wants_task, control_task] {
@@ -309,6 +311,11 @@ async fn publish_loop(
         let Some(c) = con.as_mut() else { continue };
         match writer.write(c, &held, &pending).await {
             Ok(Outcome::Written(_)) => {
+                settings.leading.published(
+                    ex,
+                    pending.ticks.iter().map(|(_, line)| line.as_str()),
+                    Utc::now(),
+                );
                 if pending.heartbeat {
                     last_heartbeat = now;
                 }
