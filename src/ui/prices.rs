@@ -130,7 +130,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
                     widths[i] = widths[i].max(span_width(cell));
                 }
             }
-            if !row.sparkline.is_empty() {
+            if !row.trend.is_empty() {
                 widths[Col::Trend as usize] = TREND_MIN;
             }
             widths[Col::Age as usize] = AGE_WIDTH;
@@ -193,7 +193,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
                                 mark(row, snapshot.feed(row.exchange), view.stale_after, now),
                                 Mark::Dead(_)
                             );
-                            trend(row, *w, !dead, theme)
+                            trend(row, *w, !dead, now, theme)
                         } else {
                             cells[*c as usize].clone()
                         };
@@ -392,11 +392,19 @@ fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
     cells
 }
 
-fn trend(row: &Row, width: usize, live: bool, theme: &Theme) -> Vec<Span<'static>> {
-    let bars = format::sparkline(row.sparkline.iter(), width);
-    let first = row.sparkline.get(row.sparkline.len().saturating_sub(width));
-    let last = row.sparkline.back();
-    let style = match (first, last) {
+/// The row's trend window ending at `now` in `width` columns, coloured by which way it went
+/// while the feed is live.
+fn trend(
+    row: &Row,
+    width: usize,
+    live: bool,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    let columns = row.trend.columns(now, width);
+    let bars = format::sparkline(&columns);
+    let ends = columns.iter().flatten();
+    let style = match (ends.clone().next(), ends.last()) {
         (Some(a), Some(b)) if live && b > a => theme.up,
         (Some(a), Some(b)) if live && b < a => theme.down,
         _ => Style::new(),

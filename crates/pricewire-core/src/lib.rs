@@ -52,6 +52,7 @@ pub mod model;
 pub mod sanitize;
 pub mod store;
 pub mod symbol;
+pub mod trend;
 
 pub use candle::{Candle, CandleSeries, ChartWindow};
 pub use config::FeedConfig;
