@@ -47,6 +47,7 @@ pub mod candle;
 pub mod config;
 pub mod exchange;
 pub mod feed;
+pub mod holdings;
 pub mod json;
 pub mod model;
 pub mod sanitize;
