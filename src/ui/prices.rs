@@ -95,7 +95,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
         return;
     }
     if count == 0 {
-        let hint = Line::from(Span::styled("No symbols. Press a to add one.", theme.dim));
+        let hint = Line::from(Span::styled("No symbols. Press a to add one.", theme.muted));
         buf.set_line(inner.x, inner.y, &hint, inner.width);
         return;
     }
@@ -304,8 +304,10 @@ fn row_entry<'a>(
     match (&row.state, &row.ticker) {
         (RowState::Invalid(why), _) => message(format!("✕ invalid: {why}"), theme.offline),
         (RowState::Silent(why), None) => message(format!("◌ no data: {why}"), theme.connecting),
-        (RowState::Pending, None) => message("waiting for data…".into(), theme.dim),
-        (RowState::Subscribed, None) => message("subscribed · waiting for data…".into(), theme.dim),
+        (RowState::Pending, None) => message("waiting for data…".into(), theme.muted),
+        (RowState::Subscribed, None) => {
+            message("subscribed · waiting for data…".into(), theme.muted)
+        }
         (_, Some(_)) => {
             let mark = mark(row, snapshot.feed(row.exchange), view.stale_after, now);
             Entry::Data(row, Box::new(cells(row, mark, now, theme)))
@@ -328,7 +330,7 @@ fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
     let dp = row.price_decimals;
     // A figure the venue does not give (or gave as empty: a book side with nothing on
     // it) reads as a dash, so "no value" never looks like a value not drawn yet.
-    let none = || vec![Span::styled(MISSING, theme.dim)];
+    let none = || vec![Span::styled(MISSING, theme.muted)];
     let px = |v: Option<rust_decimal::Decimal>| {
         v.map_or_else(none, |v| vec![Span::raw(format::price(v, dp))])
     };
@@ -383,7 +385,7 @@ fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
     }
     let age = format::age(t.received_ts, now);
     let age_style = match mark {
-        Mark::Fresh => theme.dim,
+        Mark::Fresh => theme.muted,
         Mark::Polled => theme.fallback,
         Mark::Silent => theme.connecting,
         Mark::Stale | Mark::Dead(_) => theme.stale,
