@@ -14,8 +14,10 @@ pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
 mod keys;
 mod save;
+mod writer;
 pub use keys::{ConfigWarning, fields_of};
-pub use save::save_watchlist;
+pub use save::{save_watchlist, save_with};
+pub use writer::{ConfigEdit, ConfigWriter, SaveSymbols, Written};
 
 /// A config file that could not be used. The message names the file, line and key.
 #[derive(Debug, thiserror::Error)]

@@ -292,8 +292,9 @@ impl RunningFeed {
     /// Watch a symbol on the live connection. The text is resolved against the venue's
     /// pair list; an unknown one is an error with suggestions and changes nothing.
     pub fn subscribe(&self, input: &str) -> Result<Symbol, SubscribeError> {
-        let symbol = self.handle.resolve(input)?;
-        self.handle.send(Command::Add(symbol.clone()))?;
+        let market = self.handle.market(input)?;
+        let symbol = market.symbol.clone();
+        self.handle.send(Command::Add(market))?;
         Ok(symbol)
     }
 

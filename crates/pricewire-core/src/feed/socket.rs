@@ -293,12 +293,12 @@ pub async fn run(
                     let _ = s.ws.close(None).await;
                     return SessionEnd::Manual;
                 }
-                Some(Command::Add(symbol)) => {
-                    if let Some(wire) = super::add_symbol(ctx, s.subs, &symbol) {
+                Some(Command::Add(market)) => {
+                    if let Some(wire) = super::add_symbol(ctx, s.subs, &market) {
                         if let Err(end) = s.subscribe(std::slice::from_ref(&wire)).await {
                             return end;
                         }
-                        if let Some(sub) = s.subs.get_mut(&symbol) {
+                        if let Some(sub) = s.subs.get_mut(&market.symbol) {
                             sub.subscribed_at = Some(Instant::now());
                         }
                     }

@@ -229,8 +229,8 @@ impl Supervisor {
                     self.transition(FeedStatus::Connecting, "manual reconnect");
                     return Wake::Connect;
                 }
-                Some(Command::Add(symbol)) => {
-                    super::add_symbol(&self.ctx, &mut self.subs, &symbol);
+                Some(Command::Add(market)) => {
+                    super::add_symbol(&self.ctx, &mut self.subs, &market);
                 }
                 Some(Command::Remove(symbol)) => {
                     super::remove_symbol(&self.ctx, &mut self.subs, &symbol);
@@ -249,11 +249,12 @@ impl Supervisor {
                 None | Some(Command::Shutdown) => return Wake::Shutdown,
                 // Nothing to reconnect: the feed stays idle.
                 Some(Command::Reconnect) => {}
-                Some(Command::Add(symbol)) => {
-                    super::add_symbol(&self.ctx, &mut self.subs, &symbol);
+                Some(Command::Add(market)) => {
+                    super::add_symbol(&self.ctx, &mut self.subs, &market);
                     if !self.subs.is_empty() {
                         self.failures = 0;
-                        self.transition(FeedStatus::Connecting, &format!("{symbol} added"));
+                        let added = format!("{} added", market.symbol);
+                        self.transition(FeedStatus::Connecting, &added);
                         return Wake::Connect;
                     }
                 }
@@ -357,8 +358,8 @@ impl Supervisor {
                         self.transition(FeedStatus::Connecting, "manual reconnect");
                         return Wake::Connect;
                     }
-                    Some(Command::Add(symbol)) => {
-                        super::add_symbol(&self.ctx, &mut self.subs, &symbol);
+                    Some(Command::Add(market)) => {
+                        super::add_symbol(&self.ctx, &mut self.subs, &market);
                     }
                     Some(Command::Remove(symbol)) => {
                         super::remove_symbol(&self.ctx, &mut self.subs, &symbol);
