@@ -38,7 +38,7 @@ pub enum BuildError {
         /// What is wrong with it, naming the text as given.
         reason: String,
     },
-    /// Settings that cannot be used, as (dotted config key, why).
+    /// Settings that cannot be used, as ([`FeedConfig`] field, why).
     #[error("unusable feed settings: {}", .0.iter().map(|(k, why)| format!("{k} {why}")).collect::<Vec<_>>().join("; "))]
     Config(Vec<(&'static str, String)>),
 }
@@ -421,7 +421,7 @@ mod tests {
             .expect("refused");
         assert_eq!(
             err,
-            BuildError::Config(vec![("feed.max_attempts", "must be at least 1".into())])
+            BuildError::Config(vec![("max_attempts", "must be at least 1".into())])
         );
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::FeedCtx;
 use super::net::{self, NetError};
 use super::subs::Subs;
-use crate::config::secs;
+
 use crate::model::Source;
 use crate::symbol::PairList;
 
@@ -36,7 +36,7 @@ impl From<NetError> for RestError {
 
 async fn request(ctx: &FeedCtx, method: hyper::Method, path: &str) -> Result<String, RestError> {
     let url = format!("{}{path}", ctx.rest_url.trim_end_matches('/'));
-    let timeout = secs(ctx.cfg.rest_timeout_secs);
+    let timeout = ctx.cfg.rest_timeout;
     let reply = net::http(ctx.connector.as_ref(), method, &url, MAX_BODY, timeout).await?;
     // Whatever the status: a refusal from the simulator is still the simulator.
     if reply.simulated {
