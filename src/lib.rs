@@ -14,7 +14,7 @@
 //! the integration tests, examples, benches and fuzz targets keep compiling unchanged; new
 //! code names `pricewire_core` and `pricewire_sim` directly.
 
-pub use pricewire_core::{exchange, feed, model, sanitize, store, symbol};
+pub use pricewire_core::{candle, exchange, feed, model, sanitize, store, symbol};
 pub use pricewire_sim as sim;
 
 pub mod app;

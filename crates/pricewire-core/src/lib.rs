@@ -45,6 +45,7 @@
 
 #![warn(missing_docs)]
 
+pub mod candle;
 pub mod config;
 pub mod exchange;
 pub mod feed;
@@ -55,8 +56,9 @@ pub mod store;
 pub mod symbol;
 pub mod watchlist;
 
+pub use candle::{Candle, CandleSeries, ChartWindow};
 pub use config::FeedConfig;
-pub use feed::command::{FeedGone, FeedHandle};
+pub use feed::command::{CandleError, FeedGone, FeedHandle};
 pub use feed::{BuildError, FeedBuilder, RunningFeed, SubscribeError};
 pub use model::{ExchangeId, FeedStatus, Source, Ticker, Transition};
 pub use rust_decimal::Decimal;

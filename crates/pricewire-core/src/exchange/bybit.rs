@@ -19,7 +19,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
+use chrono::{DateTime, Utc};
+
+use super::{Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker};
+use crate::candle::{ChartWindow, WireCandle};
 use crate::model::{ExchangeId, Field};
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::BybitTickerList;
@@ -165,6 +168,22 @@ impl Exchange for Bybit {
         let list = resp.into_result()?.list;
         Ok(list.into_iter().map(|t| t.into_wire(time)).collect())
     }
+
+    fn candles_path(&self, rest: &str, window: ChartWindow, _now: DateTime<Utc>) -> Option<String> {
+        Some(candles::path(rest, window))
+    }
+
+    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
+        candles::parse(body)
+    }
+
+    /// 600 requests per 5 s per IP; going over blocks the IP for 10 minutes.
+    fn rest_rate(&self) -> RestRate {
+        RestRate {
+            per_second: 10,
+            burst: 10,
+        }
+    }
 }
 
 /// A data push: `{"topic":..,"ts":..,"type":"snapshot"|"delta","data":..}`.
@@ -247,3 +266,5 @@ fn rejected_symbol(message: &str) -> Option<String> {
     (!symbol.is_empty() && symbol.chars().all(|c| c.is_ascii_alphanumeric()))
         .then(|| symbol.to_string())
 }
+
+mod candles;

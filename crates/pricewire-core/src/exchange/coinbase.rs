@@ -22,7 +22,10 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
+use chrono::{DateTime, Utc};
+
+use super::{Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker};
+use crate::candle::{ChartWindow, WireCandle};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::{CoinbaseMessage, CoinbaseProduct, CoinbaseProductList};
@@ -233,6 +236,22 @@ impl Exchange for Coinbase {
             .map(CoinbaseProduct::into_wire)
             .collect())
     }
+
+    fn candles_path(&self, rest: &str, window: ChartWindow, now: DateTime<Utc>) -> Option<String> {
+        Some(candles::path(rest, window, now))
+    }
+
+    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
+        candles::parse(body)
+    }
+
+    /// About 10 public requests a second per IP.
+    fn rest_rate(&self) -> RestRate {
+        RestRate {
+            per_second: 5,
+            burst: 5,
+        }
+    }
 }
 
 fn events<'m>(msg: &CoinbaseMessage<'m>) -> Result<&'m str, ParseError> {
@@ -251,3 +270,5 @@ fn percent_encode_into(out: &mut String, text: &str) {
         }
     }
 }
+
+mod candles;

@@ -13,7 +13,12 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker, parse_decimal};
+use chrono::{DateTime, Utc};
+
+use super::{
+    Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker, parse_decimal,
+};
+use crate::candle::{ChartWindow, WireCandle};
 use crate::model::{Cleared, ExchangeId};
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -273,6 +278,22 @@ impl Exchange for Kraken {
         out.sort_by(|a, b| a.symbol.cmp(&b.symbol));
         Ok(out)
     }
+
+    fn candles_path(&self, rest: &str, window: ChartWindow, now: DateTime<Utc>) -> Option<String> {
+        Some(candles::path(rest, window, now))
+    }
+
+    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
+        candles::parse(body)
+    }
+
+    /// Kraken publishes no fixed public limit; about one a second is what it tolerates.
+    fn rest_rate(&self) -> RestRate {
+        RestRate {
+            per_second: 1,
+            burst: 3,
+        }
+    }
 }
 
 mod envelope;
@@ -280,3 +301,5 @@ mod ticker;
 
 #[cfg(test)]
 mod tests;
+
+mod candles;

@@ -11,9 +11,13 @@ use self::wire::{
     KucoinBullet, KucoinFrame, KucoinRequest, KucoinSnapshot, KucoinSnapshotEnvelope, KucoinStats,
     KucoinSymbol, KucoinTicker, rest_data,
 };
+use chrono::{DateTime, Utc};
+
 use super::{
-    Bootstrap, Event, Exchange, ParseError, Request, RequestIds, WireTicker, parse_decimal,
+    Bootstrap, Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker,
+    parse_decimal,
 };
+use crate::candle::{ChartWindow, WireCandle};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -286,4 +290,22 @@ impl Exchange for Kucoin {
         }
         Ok(vec![s.into_wire()])
     }
+
+    fn candles_path(&self, rest: &str, window: ChartWindow, now: DateTime<Utc>) -> Option<String> {
+        Some(candles::path(rest, window, now))
+    }
+
+    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
+        candles::parse(body)
+    }
+
+    /// 500 public requests per 10 s per IP (2023 docs).
+    fn rest_rate(&self) -> RestRate {
+        RestRate {
+            per_second: 8,
+            burst: 8,
+        }
+    }
 }
+
+mod candles;

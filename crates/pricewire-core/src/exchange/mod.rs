@@ -11,11 +11,13 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::candle::{ChartWindow, WireCandle};
 use crate::model::{Cleared, ExchangeId, Field, Source, Ticker};
 use crate::symbol::{Instrument, PairList, Symbol};
 
 pub mod binance;
 pub mod bybit;
+pub(crate) mod candle_rows;
 pub mod coinbase;
 pub mod kraken;
 pub mod kucoin;
@@ -240,6 +242,27 @@ impl Default for RequestIds {
     }
 }
 
+/// How fast a venue's public REST may be asked: a steady rate with room for a short burst.
+/// Every request of one feed (fallback polls, candles, the pair list) takes its turn from
+/// one budget at this pace, well inside what the venue publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestRate {
+    /// Requests per second, on average.
+    pub per_second: u32,
+    /// Requests that may go back to back before the pace applies.
+    pub burst: u32,
+}
+
+impl Default for RestRate {
+    /// One request a second, two back to back: for a venue that publishes no number.
+    fn default() -> Self {
+        RestRate {
+            per_second: 1,
+            burst: 2,
+        }
+    }
+}
+
 /// One venue's protocol, as pure functions. Implementations are cheap, stateless values.
 pub trait Exchange: Send + Sync + 'static {
     /// The venue this adapter speaks for.
@@ -342,6 +365,29 @@ pub trait Exchange: Send + Sync + 'static {
 
     /// Parse a REST ticker body. `symbol` in each result is a name the pair list resolves.
     fn parse_rest_ticker<'a>(&self, body: &'a str) -> Result<Vec<WireTicker<'a>>, ParseError>;
+
+    /// Path (and query) of the venue's public candles for the market named `rest` (its REST
+    /// name): `window`'s interval, enough of them to cover its span up to `now`. `None`
+    /// where the venue has no candles.
+    fn candles_path(
+        &self,
+        _rest: &str,
+        _window: ChartWindow,
+        _now: DateTime<Utc>,
+    ) -> Option<String> {
+        None
+    }
+
+    /// Parse a candles body, in the order the venue sends them
+    /// ([`crate::candle::normalise`] brings every venue to one order).
+    fn parse_candles(&self, _body: &str) -> Result<Vec<WireCandle>, ParseError> {
+        Err(ParseError::Schema(format!("{} has no candles", self.id())))
+    }
+
+    /// The pace of this venue's public REST requests (see [`RestRate`]).
+    fn rest_rate(&self) -> RestRate {
+        RestRate::default()
+    }
 }
 
 fn texts(requests: Vec<Request>) -> Vec<String> {

@@ -6,7 +6,12 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use self::wire::{OkxArg, OkxFrame, OkxInstrument, OkxRequest, OkxTicker, rest_body};
-use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker, parse_decimal};
+use chrono::{DateTime, Utc};
+
+use super::{
+    Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker, parse_decimal,
+};
+use crate::candle::{ChartWindow, WireCandle};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -204,4 +209,22 @@ impl Exchange for Okx {
         let rows: Vec<OkxTicker<'a>> = rest_body(body)?;
         Ok(rows.into_iter().map(OkxTicker::into_wire).collect())
     }
+
+    fn candles_path(&self, rest: &str, window: ChartWindow, _now: DateTime<Utc>) -> Option<String> {
+        Some(candles::path(rest, window))
+    }
+
+    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
+        candles::parse(body)
+    }
+
+    /// 20 requests per 2 s per endpoint and IP.
+    fn rest_rate(&self) -> RestRate {
+        RestRate {
+            per_second: 8,
+            burst: 8,
+        }
+    }
 }
+
+mod candles;

@@ -96,3 +96,11 @@ pub fn price_line(t: &crate::model::Ticker) -> serde_json::Value {
     let line = crate::json::ticker_line(t, false);
     serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
 }
+
+/// A body of `venue` in the shape its documentation gives (`tests/fixtures/documented`);
+/// a missing file fails the test with its path.
+pub fn documented(venue: &str, file: &str) -> String {
+    let path = format!("{FIXTURES}/documented/{venue}/{file}");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("documented fixture {path} cannot be read: {e}"))
+}

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::mpsc;
 
+use crate::candle::{CandleSeries, ChartWindow};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol, SymbolError, parse_without_list};
 
@@ -64,6 +65,33 @@ pub struct FeedHandle {
     pub exchange: ExchangeId,
     tx: mpsc::Sender<Command>,
     pairs: SharedPairs,
+    /// The feed's REST side (address, dialler, budget), for requests made on the caller's
+    /// task: candles for a chart.
+    rest: Option<RestSide>,
+}
+
+/// A feed's context, shared with its handles for REST requests made outside its task.
+#[derive(Clone)]
+struct RestSide(Arc<super::FeedCtx>);
+
+impl std::fmt::Debug for RestSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestSide")
+            .field("rest_url", &self.0.rest_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a chart has no candles. The text is what the chart shows in their place.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CandleError {
+    /// This handle was made without the feed's REST side (a test's handle).
+    #[error("no candles: this view has no connection to {0}'s REST API")]
+    NoRest(ExchangeId),
+    /// The request failed or its answer could not be read; the text says why.
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// Why a command did not reach a feed.
@@ -91,7 +119,34 @@ impl FeedHandle {
             exchange,
             tx,
             pairs,
+            rest: None,
         }
+    }
+
+    /// The same handle, able to fetch over the feed's REST side.
+    pub(crate) fn with_rest(mut self, ctx: super::FeedCtx) -> Self {
+        self.rest = Some(RestSide(Arc::new(ctx)));
+        self
+    }
+
+    /// Fetch `window`'s candles of `symbol` from the venue's public REST API, on the
+    /// caller's task but under the feed's REST budget (so a chart never adds to the rate
+    /// the venue sees beyond it). A reply from the built-in simulator marks the feed
+    /// simulated, as every REST reply does.
+    pub async fn candles(
+        &self,
+        symbol: &Symbol,
+        window: ChartWindow,
+    ) -> Result<CandleSeries, CandleError> {
+        let ctx = &self
+            .rest
+            .as_ref()
+            .ok_or(CandleError::NoRest(self.exchange))?
+            .0;
+        super::rest::candles(ctx, symbol, window)
+            .await
+            .map(|candles| CandleSeries::new(window, candles))
+            .map_err(|e| CandleError::Failed(e.reason))
     }
 
     /// Resolve a typed symbol against the venue's pair list (or, before the list has

@@ -4,6 +4,7 @@
 
 pub(crate) mod backoff;
 pub(crate) mod breaker;
+pub mod budget;
 mod builder;
 pub mod command;
 pub mod net;
@@ -52,6 +53,8 @@ pub(crate) struct FeedCtx {
     pub(crate) seed: u64,
     /// Opt-in quote mapping for this venue (`USD` → `USDT`), from the config.
     pub(crate) quote_aliases: Vec<(String, String)>,
+    /// Every REST request of this feed takes its turn here (see [`budget`]).
+    pub(crate) budget: Arc<budget::RestBudget>,
 }
 
 impl FeedCtx {
@@ -64,6 +67,7 @@ impl FeedCtx {
         rest_url: Option<String>,
     ) -> Self {
         FeedCtx {
+            budget: Arc::new(budget::RestBudget::new(exchange.rest_rate())),
             ws_url: ws_url
                 .clone()
                 .unwrap_or_else(|| exchange.default_ws_url().to_string()),
@@ -79,6 +83,19 @@ impl FeedCtx {
             quote_aliases: Vec::new(),
         }
     }
+}
+
+/// The instrument for a symbol already watched (its REST name, for candles): from the
+/// pair list, or by the venue's naming rules when the list could not be fetched.
+fn instrument(ctx: &FeedCtx, symbol: &Symbol) -> Instrument {
+    let guard = ctx
+        .pairs
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    guard
+        .as_ref()
+        .and_then(|list| list.get(symbol).cloned())
+        .unwrap_or_else(|| ctx.exchange.instrument_for(symbol))
 }
 
 /// Add a market, as resolved, to the wanted set and the store. Returns its wire name if
@@ -152,7 +169,8 @@ pub(crate) fn spawn(
 ) -> (FeedHandle, JoinHandle<()>) {
     let exchange = ctx.exchange.id();
     let (tx, rx) = mpsc::channel(command::QUEUE);
-    let handle = FeedHandle::new(exchange, tx.clone(), Arc::clone(&ctx.pairs));
+    let handle =
+        FeedHandle::new(exchange, tx.clone(), Arc::clone(&ctx.pairs)).with_rest(ctx.clone());
     ctx.store.add_feed(exchange, (ctx.clock)());
     let task = tokio::spawn(async move {
         let stop = shutdown.clone();

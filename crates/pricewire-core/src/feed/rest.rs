@@ -7,9 +7,9 @@ use std::time::Duration;
 use super::FeedCtx;
 use super::net::{self, NetError};
 use super::subs::Subs;
-
+use crate::candle::{Candle, ChartWindow, normalise};
 use crate::model::Source;
-use crate::symbol::PairList;
+use crate::symbol::{PairList, Symbol};
 
 /// Largest REST body read (Kraken's full pair list is ~200 kB; Binance's a few MB).
 const MAX_BODY: usize = 16 << 20;
@@ -37,7 +37,11 @@ impl From<NetError> for RestError {
 async fn request(ctx: &FeedCtx, method: hyper::Method, path: &str) -> Result<String, RestError> {
     let url = format!("{}{path}", ctx.rest_url.trim_end_matches('/'));
     let timeout = ctx.cfg.rest_timeout;
+    ctx.budget.turn().await;
     let reply = net::http(ctx.connector.as_ref(), method, &url, MAX_BODY, timeout).await?;
+    if let Some(after) = reply.retry_after.filter(|_| reply.status != 200) {
+        ctx.budget.hold(tokio::time::Instant::now() + after);
+    }
     // Whatever the status: a refusal from the simulator is still the simulator.
     if reply.simulated {
         ctx.store.mark_simulated(ctx.exchange.id(), (ctx.clock)());
@@ -145,4 +149,28 @@ fn listed(ctx: &FeedCtx, subs: &Subs, name: &str) -> Option<crate::symbol::Symbo
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let symbol = guard.as_ref()?.resolve(name).ok()?.symbol.clone();
     subs.iter().any(|(s, _)| *s == symbol).then_some(symbol)
+}
+
+/// Fetch `window`'s candles of `symbol` from the venue's public REST (under the feed's
+/// budget, like every other request) and bring them to one shape ([`normalise`]).
+pub async fn candles(
+    ctx: &FeedCtx,
+    symbol: &Symbol,
+    window: ChartWindow,
+) -> Result<Vec<Candle>, RestError> {
+    let rest = super::instrument(ctx, symbol).rest;
+    let failed = |reason: String| RestError {
+        reason,
+        retry_after: None,
+    };
+    let path = ctx
+        .exchange
+        .candles_path(&rest, window, (ctx.clock)())
+        .ok_or_else(|| failed(format!("{} has no public candles", ctx.exchange.id())))?;
+    let body = get(ctx, &path).await?;
+    let wire = ctx
+        .exchange
+        .parse_candles(&body)
+        .map_err(|e| failed(format!("candles: {e}")))?;
+    Ok(normalise(wire, window, (ctx.clock)()))
 }
