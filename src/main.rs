@@ -15,6 +15,9 @@ async fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return report(Err(e)),
     };
+    // Said before the terminal is taken (then logged, and shown once on the dashboard).
+    let warn = |w: &pricewire::config::ConfigWarning| eprintln!("pricewire: warning: config {w}");
+    settings.config.warnings.iter().for_each(warn);
     let term = std::env::var("TERM").ok();
     if let Some(why) = cli.dashboard_refusal(term.as_deref(), std::io::stdout().is_terminal()) {
         eprintln!("pricewire: {why}");

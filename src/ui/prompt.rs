@@ -4,6 +4,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear};
 
@@ -92,6 +93,7 @@ pub fn message(status: Option<&Status>, prompt: Option<&Prompt>) -> Option<Strin
         Some(p) => p.error.as_ref().map(|e| format!("✕ {e}")),
         None => status.map(|s| match s {
             Status::Info(text) => text.clone(),
+            Status::Warning(text) => format!("⚠ {text}"),
             Status::Error(text) => format!("✕ {text}"),
         }),
     }
@@ -104,13 +106,8 @@ pub fn message_height(text: &str, width: u16) -> u16 {
 }
 
 /// The message wrapped over `area`, so a long error (a save failure with its path) reads
-/// in full; errors in the offline colour.
-fn draw_message(frame: &mut Frame, area: Rect, text: &str, error: bool, theme: &Theme) {
-    let style = if error {
-        theme.offline
-    } else {
-        ratatui::style::Style::default()
-    };
+/// in full, in `style`.
+fn draw_message(frame: &mut Frame, area: Rect, text: &str, style: Style) {
     let lines = format::wrap(text, usize::from(area.width));
     let rows = usize::from(area.height);
     for (i, text) in lines.iter().take(rows).enumerate() {
@@ -128,16 +125,16 @@ fn draw_message(frame: &mut Frame, area: Rect, text: &str, error: bool, theme: &
     }
 }
 
-/// The outcome of the last action.
+/// The outcome of the last action: errors in the offline colour, warnings in the
+/// connecting one.
 pub fn status_line(frame: &mut Frame, area: Rect, status: &Status, theme: &Theme) {
+    let style = match status {
+        Status::Info(_) => Style::default(),
+        Status::Warning(_) => theme.connecting,
+        Status::Error(_) => theme.offline,
+    };
     if let Some(text) = message(Some(status), None) {
-        draw_message(
-            frame,
-            area,
-            &text,
-            matches!(status, Status::Error(_)),
-            theme,
-        );
+        draw_message(frame, area, &text, style);
     }
 }
 
@@ -161,7 +158,7 @@ pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Promp
             .min(area.width.saturating_sub(1));
     frame.set_cursor_position(Position::new(x, area.y));
     if let (Some(err_area), Some(text)) = (error_area, message(None, Some(p))) {
-        draw_message(frame, err_area, &text, true, theme);
+        draw_message(frame, err_area, &text, theme.offline);
     }
 }
 

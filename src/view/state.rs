@@ -118,6 +118,8 @@ impl Default for Sort {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     Info(String),
+    /// Something to know that stopped nothing (a config key this version does not know).
+    Warning(String),
     Error(String),
 }
 
