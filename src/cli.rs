@@ -35,6 +35,9 @@ pub struct Cli {
     /// Log file (default: the platform data dir's pricewire/pricewire.log; ~/ is expanded).
     #[arg(long)]
     pub log_file: Option<PathBuf>,
+    /// Start with this named watchlist from the config file (`[watchlists.NAME]`).
+    #[arg(long, value_name = "NAME", conflicts_with = "symbols")]
+    pub watchlist: Option<String>,
     /// Symbols to watch (replace the config's watchlist for this run).
     pub symbols: Vec<String>,
     #[command(subcommand)]

@@ -110,10 +110,7 @@ fn the_config_replaces_a_commands_keys_and_the_footer_follows() {
     assert!(footer.contains(&("C".to_string(), "chart")), "{footer:?}");
     assert!(footer.contains(&("↑↓".to_string(), "select")), "{footer:?}");
     let help = map.help();
-    assert!(help.contains(&(
-        "C  F2".to_string(),
-        "chart of the selected row (again: close it)"
-    )));
+    assert!(help.contains(&("C  F2".to_string(), "chart the selected row")));
 }
 
 #[test]

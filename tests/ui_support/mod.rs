@@ -147,7 +147,8 @@ pub fn kraken_market(store: &Store, source: Source, age: f64) {
 
 pub fn view_for(snap: &Snapshot) -> ViewState {
     let mut view = ViewState::default();
-    view.repair_selection(&[], &Table::new(snap, view.sort).order);
+    let order = Table::new(snap, &view).order;
+    view.repair_selection(&[], &order);
     view.rates = BTreeMap::from([(KRAKEN, 15.2), (BINANCE, 0.0)]);
     view
 }

@@ -40,6 +40,8 @@ pub struct Store {
     /// One bit per exchange whose feed is [`Feed::simulated`], readable without the lock
     /// (headless asks for every line it prints).
     simulated: AtomicU32,
+    /// Times the process was about to be stopped (Ctrl-Z): see [`Store::note_suspend`].
+    suspends: AtomicU64,
 }
 
 /// Events buffered for a slow headless reader before it is told how many it missed.
@@ -55,7 +57,21 @@ impl Store {
             changed: watch::Sender::new(0),
             tap: OnceLock::new(),
             simulated: AtomicU32::new(0),
+            suspends: AtomicU64::new(0),
         })
+    }
+
+    /// The program is about to stop the whole process (Ctrl-Z, until the shell resumes
+    /// it). Every clock keeps running while it is stopped, so to a feed the time away would
+    /// look like a connection that went silent; a feed that sees this count change gives
+    /// its connection and its symbols their patience afresh instead of reconnecting.
+    pub fn note_suspend(&self) {
+        self.suspends.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many times [`Store::note_suspend`] was called.
+    pub fn suspends(&self) -> u64 {
+        self.suspends.load(Ordering::SeqCst)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -230,15 +230,35 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut wall_at_tick = (ctx.clock)();
     let mut mono_at_tick = Instant::now();
+    let mut suspends = ctx.store.suspends();
 
     loop {
+        // Back from a stop of the whole process (Ctrl-Z): the time away is no silence of
+        // the venue's, so every watchdog starts afresh before any of them can fire.
+        if ctx.store.suspends() != suspends {
+            suspends = ctx.store.suspends();
+            let now = Instant::now();
+            resume(&mut s, &mut watch, now, pong_timeout);
+            next_ping = now + ping_every;
+            tracing::info!(exchange = %ctx.exchange.id(), "resumed after a stop; watchdogs restarted");
+        }
         let pong_at = watch
             .pong
             .map_or(watch.silence_deadline + silence, |(at, _, _)| at);
         let frame = tokio::select! {
             frame = s.ws.next() => frame,
-            () = sleep_until(watch.silence_deadline) => return SessionEnd::Silence(silence),
-            () = sleep_until(pong_at), if watch.pong.is_some() => return SessionEnd::PongTimeout(pong_timeout),
+            () = sleep_until(watch.silence_deadline) => {
+                if ctx.store.suspends() != suspends {
+                    continue;
+                }
+                return SessionEnd::Silence(silence);
+            }
+            () = sleep_until(pong_at), if watch.pong.is_some() => {
+                if ctx.store.suspends() != suspends {
+                    continue;
+                }
+                return SessionEnd::PongTimeout(pong_timeout);
+            }
             () = sleep_until(next_ping) => {
                 let now = Instant::now();
                 next_ping = now + ping_every;
@@ -260,6 +280,9 @@ pub async fn run(
                 return SessionEnd::Planned("connection-age limit of the venue".into());
             }
             _ = tick.tick() => {
+                if ctx.store.suspends() != suspends {
+                    continue;
+                }
                 let now = Instant::now();
                 let wall = (ctx.clock)();
                 let wall_elapsed = (wall - wall_at_tick).to_std().unwrap_or_default();
@@ -420,6 +443,23 @@ async fn check_stalled_symbols(s: &mut Session<'_>, now: Instant) -> Option<Sess
         }
     }
     None
+}
+
+/// After a stop of the whole process: the connection's silence and pong deadlines, and
+/// each symbol's patience, count from `now`.
+fn resume(s: &mut Session<'_>, watch: &mut Watch, now: Instant, pong_timeout: Duration) {
+    watch.silence_deadline = now + watch.silence;
+    if let Some((_, id, sent)) = watch.pong {
+        watch.pong = Some((now + pong_timeout, id, sent));
+    }
+    for (_, sub) in s.subs.iter_mut() {
+        if sub.last_data.is_some() {
+            sub.last_data = Some(now);
+        }
+        if sub.subscribed_at.is_some() {
+            sub.subscribed_at = Some(now);
+        }
+    }
 }
 
 /// Requests at least this far apart when silent symbols are polled over REST (OKX and
