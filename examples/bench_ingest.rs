@@ -23,9 +23,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use pricewire::feed::FeedBuilder;
-use pricewire::model::ExchangeId;
-use pricewire::store::{Store, StoreLimits};
+use pricewire_core::feed::FeedBuilder;
+use pricewire_core::model::ExchangeId;
+use pricewire_core::store::{Store, StoreLimits};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 

@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use common::{Rig, fast_config, has_reason, history, status, updates};
 use faults_support::{Step, kraken_ticker, scripted_venue};
-use pricewire::config::FeedConfig;
-use pricewire::exchange::kraken::Kraken;
-use pricewire::feed::FeedBuilder;
-use pricewire::feed::net::{Resolver, TcpConnector};
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimServer};
-use pricewire::store::{RowState, Snapshot, Store, StoreLimits};
+use pricewire_core::config::FeedConfig;
+use pricewire_core::exchange::kraken::Kraken;
+use pricewire_core::feed::FeedBuilder;
+use pricewire_core::feed::net::{Resolver, TcpConnector};
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_core::store::{RowState, Snapshot, Store, StoreLimits};
+use pricewire_sim::{Scenario, SimServer};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 

@@ -13,7 +13,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pricewire::sim::{SimConfig, SimServer};
+use pricewire_sim::{SimConfig, SimServer};
 
 const CONFIG: &str =
     "# mine: do not touch\nsymbols = [\"BTC/USD\", \"ETH/USD\"] # two\n\n[ui]\nfps = 10\n";

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use common::{Rig, fast_config, memory_for, sim_config, status, updates};
 use faults_support::{Step, kraken_ticker, scripted_venue};
-use pricewire::exchange::kraken::Kraken;
-use pricewire::feed::FeedBuilder;
-use pricewire::feed::net::{self, SIMULATOR_HEADER, TcpConnector};
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimConnector, SimServer};
-use pricewire::store::{Store, StoreLimits};
+use pricewire_core::exchange::kraken::Kraken;
+use pricewire_core::feed::FeedBuilder;
+use pricewire_core::feed::net::{self, SIMULATOR_HEADER, TcpConnector};
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_core::store::{Store, StoreLimits};
+use pricewire_sim::{Scenario, SimConnector, SimServer};
 use tokio_util::sync::CancellationToken;
 
 const SECOND: Duration = Duration::from_secs(1);

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use pricewire::sim::{SimConfig, SimServer};
+use pricewire_sim::{SimConfig, SimServer};
 
 const ROWS: u16 = 30;
 const COLS: u16 = 120;

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{fast_config, has_reason, scenarios, status, tcp_for};
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::sim::Scenario;
-use pricewire::store::Snapshot;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::Snapshot;
+use pricewire_sim::Scenario;
 
 const VENUE: ExchangeId = ExchangeId::Binance;
 

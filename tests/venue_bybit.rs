@@ -6,9 +6,9 @@
 mod common;
 
 use common::{fast_config, has_reason, memory_for, scenarios, status, tcp_for};
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::sim::Scenario;
-use pricewire::store::Snapshot;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::Snapshot;
+use pricewire_sim::Scenario;
 
 const VENUE: ExchangeId = ExchangeId::Bybit;
 
@@ -137,7 +137,7 @@ async fn answered_pings_keep_the_connection() {
 async fn a_refused_request_marks_the_rows_of_its_own_chunk() {
     // Seven symbols are fourteen topics: two requests of at most ten. The second
     // (LINK, LTC) is refused as a whole; the first streams.
-    let sim_cfg = pricewire::sim::SimConfig {
+    let sim_cfg = pricewire_sim::SimConfig {
         refuse: vec!["LTCUSDT".into()],
         ..common::sim_config(VENUE, Scenario::Steady)
     };
@@ -153,7 +153,7 @@ async fn a_refused_request_marks_the_rows_of_its_own_chunk() {
     let rig = common::tcp_with(sim_cfg, fast_config(), &symbols).await;
     let invalid = |s: &Snapshot, sym: &str| {
         s.row(VENUE, sym)
-            .is_some_and(|r| matches!(r.state, pricewire::store::RowState::Invalid(_)))
+            .is_some_and(|r| matches!(r.state, pricewire_core::store::RowState::Invalid(_)))
     };
     let snap = rig
         .until(8, "the refused chunk marked, the other streaming", |s| {

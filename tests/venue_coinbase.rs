@@ -6,9 +6,9 @@
 mod common;
 
 use common::{fast_config, history, memory_for, scenarios, status, tcp_for};
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::sim::Scenario;
-use pricewire::store::Snapshot;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::Snapshot;
+use pricewire_sim::Scenario;
 
 const VENUE: ExchangeId = ExchangeId::Coinbase;
 
@@ -115,7 +115,7 @@ async fn maintenance_closes_with_going_away() {
 async fn heartbeats_keep_a_quiet_connection_alive() {
     // Acked but no ticker data: only the heartbeats channel speaks, once a second, which
     // keeps a 1.5 s silence watchdog quiet.
-    let cfg = pricewire::config::FeedConfig {
+    let cfg = pricewire_core::config::FeedConfig {
         silence: Some(std::time::Duration::from_millis(1500)),
         symbol_silence: std::time::Duration::from_secs(30),
         ..fast_config()
@@ -137,7 +137,7 @@ async fn heartbeats_keep_a_quiet_connection_alive() {
 #[tokio::test]
 async fn a_lost_message_is_counted_and_answered_with_a_fresh_snapshot() {
     // Message 12 of every connection never arrives: a gap in `sequence_num`.
-    let sim_cfg = pricewire::sim::SimConfig {
+    let sim_cfg = pricewire_sim::SimConfig {
         lose_sequence: vec![12],
         ..common::sim_config(VENUE, Scenario::Steady)
     };

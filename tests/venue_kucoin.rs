@@ -10,13 +10,13 @@ use common::{
     fast_config, has_reason, history, memory_for, patient_config, scenarios, sim_config, status,
     tcp_for,
 };
-use pricewire::exchange::kucoin::Kucoin;
-use pricewire::feed::FeedBuilder;
-use pricewire::feed::command::Command;
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::sim::{Scenario, SimServer};
-use pricewire::store::{Snapshot, Store, StoreLimits};
-use pricewire::symbol::Symbol;
+use pricewire_core::exchange::kucoin::Kucoin;
+use pricewire_core::feed::FeedBuilder;
+use pricewire_core::feed::command::Command;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::{Snapshot, Store, StoreLimits};
+use pricewire_core::symbol::Symbol;
+use pricewire_sim::{Scenario, SimServer};
 use tokio_util::sync::CancellationToken;
 
 const KUCOIN: ExchangeId = ExchangeId::Kucoin;
@@ -210,14 +210,14 @@ async fn garbage_frames_are_counted_and_skipped() {
 
 #[tokio::test]
 async fn a_refused_comma_list_topic_marks_every_symbol_it_names() {
-    let sim_cfg = pricewire::sim::SimConfig {
+    let sim_cfg = pricewire_sim::SimConfig {
         refuse: vec!["ETH-USDT".into()],
         ..sim_config(KUCOIN, Scenario::Steady)
     };
     let rig = common::tcp_with(sim_cfg, fast_config(), &["BTC/USDT", "ETH/USDT"]).await;
     let invalid = |s: &Snapshot, sym: &str| {
         s.row(KUCOIN, sym)
-            .is_some_and(|r| matches!(&r.state, pricewire::store::RowState::Invalid(m) if m.contains("/market/ticker:BTC-USDT,ETH-USDT")))
+            .is_some_and(|r| matches!(&r.state, pricewire_core::store::RowState::Invalid(m) if m.contains("/market/ticker:BTC-USDT,ETH-USDT")))
     };
     rig.until(8, "both symbols of the refused topic marked", |s| {
         invalid(s, "BTC/USDT") && invalid(s, "ETH/USDT")

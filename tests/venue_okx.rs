@@ -5,9 +5,9 @@
 mod common;
 
 use common::{fast_config, has_reason, history, last_of, memory_for, scenarios, status, tcp_for};
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::sim::Scenario;
-use pricewire::store::{RowState, Snapshot};
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::{RowState, Snapshot};
+use pricewire_sim::Scenario;
 
 const OKX: ExchangeId = ExchangeId::Okx;
 

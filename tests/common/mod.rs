@@ -6,12 +6,12 @@ pub mod scenarios;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pricewire::config::FeedConfig;
-use pricewire::feed::FeedBuilder;
-use pricewire::feed::command::FeedHandle;
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimConfig, SimConnector, SimServer};
-use pricewire::store::{Snapshot, Store, StoreLimits};
+use pricewire_core::config::FeedConfig;
+use pricewire_core::feed::FeedBuilder;
+use pricewire_core::feed::command::FeedHandle;
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_core::store::{Snapshot, Store, StoreLimits};
+use pricewire_sim::{Scenario, SimConfig, SimConnector, SimServer};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -235,7 +235,7 @@ pub fn has_reason(snap: &Snapshot, needle: &str) -> bool {
     history(snap).iter().any(|l| l.contains(needle))
 }
 
-fn any_row<'a>(snap: &'a Snapshot, symbol: &str) -> Option<&'a pricewire::store::Row> {
+fn any_row<'a>(snap: &'a Snapshot, symbol: &str) -> Option<&'a pricewire_core::store::Row> {
     snap.rows.iter().find(|r| r.symbol.as_str() == symbol)
 }
 
