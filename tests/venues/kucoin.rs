@@ -1,19 +1,17 @@
-//! End to end over real sockets on 127.0.0.1: the `KuCoin` feed against the simulator
-//! playing `KuCoin` spot, `bullet-public` token request included. Real time, every wait
-//! bounded; the pong test and adding and removing a symbol run in memory on paused time.
-
-mod common;
+//! KuCoin's own: a symbol added streams both of its topics, maintenance is a 1001 close
+//! without notice, the token reply names the WebSocket endpoint, and a refused comma-list
+//! topic marks every symbol it names.
 
 use std::sync::Arc;
 
-use common::{
-    fast_config, has_reason, history, memory_for, patient_config, scenarios, sim_config, status,
-    tcp_for,
+use crate::common::{
+    self, fast_config, has_reason, history, memory_for, patient_config, sim_config, tcp_for,
+    updates,
 };
 use pricewire_core::exchange::kucoin::Kucoin;
 use pricewire_core::feed::FeedBuilder;
 use pricewire_core::feed::command::Command;
-use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::model::ExchangeId;
 use pricewire_core::store::{Snapshot, Store, StoreLimits};
 use pricewire_core::symbol::Symbol;
 use pricewire_sim::{Scenario, SimServer};
@@ -21,92 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 const KUCOIN: ExchangeId = ExchangeId::Kucoin;
 
-fn updates(snap: &Snapshot, symbol: &str) -> u64 {
-    snap.row(KUCOIN, symbol).map_or(0, |r| r.updates)
-}
-
 fn has_24h(snap: &Snapshot, symbol: &str) -> bool {
-    snap.row(KUCOIN, symbol)
-        .and_then(|r| r.ticker.as_ref())
-        .is_some_and(|t| t.high_24h.is_some() && t.change_pct_24h.is_some())
-}
-
-#[tokio::test]
-async fn tickers_and_snapshots_arrive_with_exact_decimals() {
-    let rig = tcp_for(
-        KUCOIN,
-        Scenario::Steady,
-        fast_config(),
-        &["BTC/USDT", "eth-usdt", "BSV-USDT", "BTC/USDC"],
-    )
-    .await;
-    let all = ["BTC/USDT", "ETH/USDT", "BSV/USDT", "BTC/USDC"];
-    let snap = rig
-        .until(8, "prices and 24 h statistics for every symbol", |s| {
-            all.iter().all(|sym| updates(s, sym) > 2 && has_24h(s, sym))
-        })
-        .await;
-    assert_eq!(status(&snap), FeedStatus::Connected);
-    assert_eq!(
-        snap.rows.len(),
-        4,
-        "BSV-USDT is the row of wire name BCHSV-USDT"
-    );
-    for (symbol, decimals) in [
-        ("BTC/USDT", 1),
-        ("ETH/USDT", 2),
-        ("BSV/USDT", 3),
-        ("BTC/USDC", 1),
-    ] {
-        let row = snap.row(KUCOIN, symbol).unwrap();
-        assert_eq!(row.price_decimals, Some(decimals), "{symbol}");
-        let t = row.ticker.as_ref().unwrap();
-        for price in [t.last, t.bid, t.ask] {
-            assert_eq!(price.unwrap().scale(), decimals, "{symbol} {t:?}");
-        }
-        assert!(t.bid.unwrap() < t.ask.unwrap(), "{t:?}");
-        assert!(t.low_24h.unwrap() <= t.bid.unwrap() && t.ask.unwrap() <= t.high_24h.unwrap());
-        assert!(t.exchange_ts.is_some() && t.volume_24h.is_some() && t.open_24h.is_some());
-        assert_eq!(t.source, Source::Stream);
-    }
-    rig.stop().await;
-}
-
-#[tokio::test]
-async fn drop_then_reconnect_with_a_new_token_and_resubscribe() {
-    let rig = scenarios::drop_then_reconnect(KUCOIN, "BTC/USDT").await;
-    let stats = rig.sim.stats();
-    // Two topics per connection; a token (REST POST) before each, plus the symbol list.
-    assert!(stats.subscribe_requests >= 4, "{stats:?}");
-    assert!(stats.rest_requests >= 3, "{stats:?}");
-    rig.stop().await;
-}
-
-#[tokio::test]
-async fn silence_fires_the_watchdog() {
-    scenarios::silence_fires_the_watchdog(KUCOIN, "BTC/USDT").await;
-}
-
-#[tokio::test]
-async fn refused_websocket_falls_back_to_rest_and_returns() {
-    let (on_rest, rig) =
-        scenarios::refused_websocket_falls_back_and_returns(KUCOIN, &["BSV/USDT"]).await;
-    let t = on_rest
-        .row(KUCOIN, "BSV/USDT")
-        .unwrap()
-        .ticker
-        .clone()
-        .unwrap();
-    assert_eq!(t.last.unwrap().scale(), 3);
-    assert!(t.high_24h.is_some() && t.exchange_ts.is_some());
-    rig.stop().await;
-}
-
-#[tokio::test]
-async fn unknown_symbol_is_reported_and_others_stream() {
-    let snap =
-        scenarios::unknown_symbol_is_reported(KUCOIN, "BTC/USDT", "NOPE/USDT", &["BTC/USX"]).await;
-    scenarios::assert_suggests(&snap, KUCOIN, "BTC/USX", None);
+    super::has_24h(snap, KUCOIN, symbol)
 }
 
 #[tokio::test(start_paused = true)]
@@ -189,23 +103,6 @@ async fn token_endpoint_leads_back_to_the_simulator() {
     shutdown.cancel();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
     sim.shutdown().await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn unanswered_ping_reconnects() {
-    scenarios::pong_timeout_reconnects(KUCOIN, "BTC/USDT").await;
-}
-
-#[tokio::test]
-async fn garbage_frames_are_counted_and_skipped() {
-    let rig = tcp_for(KUCOIN, Scenario::Garbage, fast_config(), &["BTC/USDT"]).await;
-    let snap = rig
-        .until(8, "prices despite garbage", |s| {
-            updates(s, "BTC/USDT") > 5 && s.feeds[0].counters.parse_errors > 0
-        })
-        .await;
-    assert_eq!(status(&snap), FeedStatus::Connected);
-    rig.stop().await;
 }
 
 #[tokio::test]
