@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use common::start;
 use common::{fast_config, has_reason, history, status, updates};
-use faults_support::{SplitConnector, ctx, sim, start, store};
+use faults_support::{SplitConnector, ctx, sim, store};
 use pricewire_core::config::FeedConfig;
 use pricewire_core::exchange::kraken::Kraken;
 use pricewire_core::model::{ExchangeId, FeedStatus, Source};

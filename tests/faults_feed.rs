@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use common::start;
 use common::{fast_config, has_reason, history, memory, status, updates};
-use faults_support::{PanickyKraken, ctx, sim, start, store};
+use faults_support::{PanickyKraken, ctx, sim, store};
 use pricewire_core::config::FeedConfig;
 use pricewire_core::exchange::kraken::Kraken;
 use pricewire_core::model::{ExchangeId, FeedStatus};
