@@ -8,14 +8,18 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use feed::FeedFile;
 pub use pricewire_core::config::{FeedConfig, secs};
 /// URL checks are the engine's, so a config the binary takes is one a feed can be built from.
 pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
+mod feed;
 mod keys;
 mod save;
+mod writer;
 pub use keys::{ConfigWarning, fields_of};
-pub use save::save_watchlist;
+pub use save::{save_watchlist, save_with};
+pub use writer::{ConfigEdit, ConfigWriter, SaveSymbols, Written};
 
 /// A config file that could not be used. The message names the file, line and key.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +48,11 @@ pub struct Config {
     /// default): each venue watches [`default_watchlist`].
     pub symbols: Vec<String>,
     pub log_file: Option<PathBuf>,
+    /// The `[feed]` table as written (seconds, text); [`Config::feed`] is what it means.
+    #[serde(rename = "feed")]
+    pub feed_file: FeedFile,
+    /// The engine's settings, converted from `[feed]` when the file is read.
+    #[serde(skip)]
     pub feed: FeedConfig,
     pub ui: UiConfig,
     /// Colours by meaning, checked when the file is read (see `ui::theme`).
@@ -65,6 +74,7 @@ impl Default for Config {
             exchanges: vec!["kraken".into()],
             symbols: Vec::new(),
             log_file: None,
+            feed_file: FeedFile::default(),
             feed: FeedConfig::default(),
             ui: UiConfig::default(),
             theme: BTreeMap::new(),
@@ -196,8 +206,10 @@ impl Config {
         if !["symbol", "change", "volume"].contains(&self.ui.sort.as_str()) {
             bad("ui.sort", "must be \"symbol\", \"change\" or \"volume\"");
         }
-        for (key, why) in self.feed.problems() {
-            bad(key, &why);
+        let (feed, feed_problems) = self.feed_file.to_config();
+        self.feed = feed;
+        for (key, why) in feed_problems {
+            bad(&key, &why);
         }
         problems.sort_by_key(|p| p.0);
         problems

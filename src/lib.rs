@@ -25,3 +25,4 @@ pub mod logging;
 pub mod run;
 pub mod ui;
 pub mod view;
+pub mod watchlist;

@@ -76,7 +76,7 @@ async fn a_failed_candle_fetch_says_why() {
 async fn candles_and_the_fallback_poller_share_one_budget() {
     let cfg = pricewire::config::FeedConfig {
         max_attempts: 1,
-        rest_poll_secs: 0.5,
+        rest_poll: Duration::from_millis(500),
         ..common::fast_config()
     };
     let rig = memory_for(ExchangeId::Kraken, Scenario::RefuseWs, cfg, &["BTC/USD"]);

@@ -207,7 +207,7 @@ async fn manual_reconnect_is_recorded() {
 #[tokio::test]
 async fn the_configured_event_trigger_is_sent() {
     let cfg = FeedConfig {
-        event_trigger: "trades".into(),
+        event_trigger: pricewire_core::config::EventTrigger::Trades,
         ..fast_config()
     };
     let rig = tcp(Scenario::Steady, cfg, &["BTC/USD"]).await;

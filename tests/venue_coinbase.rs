@@ -116,8 +116,8 @@ async fn heartbeats_keep_a_quiet_connection_alive() {
     // Acked but no ticker data: only the heartbeats channel speaks, once a second, which
     // keeps a 1.5 s silence watchdog quiet.
     let cfg = pricewire::config::FeedConfig {
-        silence_secs: 1.5,
-        symbol_silence_secs: 30.0,
+        silence: Some(std::time::Duration::from_millis(1500)),
+        symbol_silence: std::time::Duration::from_secs(30),
         ..fast_config()
     };
     let rig = memory_for(VENUE, Scenario::AckedButSilent, cfg, &["BTC/USD"]);

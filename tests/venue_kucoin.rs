@@ -114,9 +114,10 @@ async fn add_and_remove_on_the_live_connection() {
     let rig = memory_for(KUCOIN, Scenario::Steady, fast_config(), &["BTC/USDT"]);
     rig.until(8, "first prices", |s| updates(s, "BTC/USDT") > 0)
         .await;
-    let sol = rig.handle.resolve("sol-usdt").unwrap();
+    let market = rig.handle.market("sol-usdt").unwrap();
+    let sol = market.symbol.clone();
     assert_eq!(sol, Symbol::new("SOL", "USDT"));
-    rig.handle.send(Command::Add(sol.clone())).unwrap();
+    rig.handle.send(Command::Add(market)).unwrap();
     rig.until(8, "SOL/USDT prices and statistics", |s| {
         updates(s, "SOL/USDT") > 1 && has_24h(s, "SOL/USDT")
     })
@@ -223,7 +224,7 @@ async fn a_refused_comma_list_topic_marks_every_symbol_it_names() {
     })
     .await;
     // A later request has an id of its own: its ack and data land on its row only.
-    let sol = rig.handle.resolve("sol-usdt").unwrap();
+    let sol = rig.handle.market("sol-usdt").unwrap();
     rig.handle.send(Command::Add(sol)).unwrap();
     let snap = rig
         .until(8, "SOL/USDT streaming", |s| updates(s, "SOL/USDT") > 1)

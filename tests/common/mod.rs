@@ -18,17 +18,17 @@ use tokio_util::sync::CancellationToken;
 /// Timings short enough for tests, long enough to be unambiguous.
 pub fn fast_config() -> FeedConfig {
     FeedConfig {
-        connect_timeout_secs: 2.0,
-        silence_secs: 1.0,
-        pong_timeout_secs: 1.0,
-        ping_interval_secs: 0.5,
-        backoff_initial_secs: 0.1,
-        backoff_max_secs: 0.4,
+        connect_timeout: Duration::from_secs(2),
+        silence: Some(Duration::from_secs(1)),
+        pong_timeout: Some(Duration::from_secs(1)),
+        ping_interval: Some(Duration::from_millis(500)),
+        backoff_initial: Duration::from_millis(100),
+        backoff_max: Duration::from_millis(400),
         max_attempts: 3,
-        stable_secs: 30.0,
-        rest_poll_secs: 0.3,
-        rest_timeout_secs: 2.0,
-        symbol_silence_secs: 1.5,
+        stable: Duration::from_secs(30),
+        rest_poll: Duration::from_millis(300),
+        rest_timeout: Duration::from_secs(2),
+        symbol_silence: Duration::from_millis(1500),
         breaker_threshold: 50,
         ..FeedConfig::default()
     }
@@ -40,10 +40,10 @@ pub fn fast_config() -> FeedConfig {
 /// on events, never on a sleep.
 pub fn patient_config() -> FeedConfig {
     FeedConfig {
-        connect_timeout_secs: 30.0,
-        silence_secs: 30.0,
-        pong_timeout_secs: 30.0,
-        symbol_silence_secs: 30.0,
+        connect_timeout: Duration::from_secs(30),
+        silence: Some(Duration::from_secs(30)),
+        pong_timeout: Some(Duration::from_secs(30)),
+        symbol_silence: Duration::from_secs(30),
         ..fast_config()
     }
 }

@@ -407,7 +407,7 @@ pub fn adapter_with(
 ) -> Result<Box<dyn Exchange>, String> {
     match id {
         ExchangeId::Kraken => Ok(Box::new(kraken::Kraken {
-            event_trigger: cfg.event_trigger.parse()?,
+            event_trigger: cfg.event_trigger,
         })),
         ExchangeId::Binance => Ok(Box::new(binance::Binance)),
         ExchangeId::Coinbase => Ok(Box::new(coinbase::Coinbase)),

@@ -44,7 +44,7 @@ pub fn parse<'a>(exchange: &dyn Exchange, frame: &'a str) -> Vec<Event<'a>> {
 }
 
 /// The row a fresh store holds after `frames` of one market were applied in order, the
-/// way the feed applies them (parse, normalise, merge), and its prices as JSON text (see
+/// way the feed applies them (parse, normalise, merge), and its JSON line (see
 /// [`price_line`]).
 pub fn merged(
     exchange: &dyn Exchange,
@@ -88,26 +88,13 @@ pub fn merged_with(
     (ticker, line)
 }
 
-/// A row's prices as JSON: each decimal a string of its exact digits, `null` when absent,
-/// `exchange_ts` in RFC 3339 with microseconds. The same shape as the headless output's
-/// price fields (whose own writer the binary's tests check), without the binary.
+/// A row's JSON line as headless output and the relay write it, through the one encoder
+/// ([`crate::json::ticker_line`]), parsed back so a test can look at one field: each
+/// decimal a string of its exact digits, `null` when absent, `exchange_ts` in RFC 3339
+/// with microseconds.
 pub fn price_line(t: &crate::model::Ticker) -> serde_json::Value {
-    let d = |v: Option<Decimal>| v.map_or(serde_json::Value::Null, |d| d.to_string().into());
-    serde_json::json!({
-        "last": d(t.last),
-        "bid": d(t.bid),
-        "ask": d(t.ask),
-        "open_24h": d(t.open_24h),
-        "change_24h": d(t.change_24h),
-        "change_pct_24h": d(t.change_pct_24h),
-        "high_24h": d(t.high_24h),
-        "low_24h": d(t.low_24h),
-        "volume_24h": d(t.volume_24h),
-        "vwap_24h": d(t.vwap_24h),
-        "exchange_ts": t
-            .exchange_ts
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
-    })
+    let line = crate::json::ticker_line(t, false);
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
 }
 
 /// A body of `venue` in the shape its documentation gives (`tests/fixtures/documented`);

@@ -8,7 +8,6 @@ use super::FeedCtx;
 use super::net::{self, NetError};
 use super::subs::Subs;
 use crate::candle::{Candle, ChartWindow, normalise};
-use crate::config::secs;
 use crate::model::Source;
 use crate::symbol::{PairList, Symbol};
 
@@ -37,7 +36,7 @@ impl From<NetError> for RestError {
 
 async fn request(ctx: &FeedCtx, method: hyper::Method, path: &str) -> Result<String, RestError> {
     let url = format!("{}{path}", ctx.rest_url.trim_end_matches('/'));
-    let timeout = secs(ctx.cfg.rest_timeout_secs);
+    let timeout = ctx.cfg.rest_timeout;
     ctx.budget.turn().await;
     let reply = net::http(ctx.connector.as_ref(), method, &url, MAX_BODY, timeout).await?;
     if let Some(after) = reply.retry_after.filter(|_| reply.status != 200) {
