@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use pricewire::config::FeedConfig;
-use pricewire::feed::FeedBuilder;
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::sim::{Scenario, SimConfig, SimServer};
-use pricewire::store::{Snapshot, Store, StoreEvent, StoreLimits};
+use pricewire_core::config::FeedConfig;
+use pricewire_core::feed::FeedBuilder;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::{Snapshot, Store, StoreEvent, StoreLimits};
+use pricewire_sim::{Scenario, SimConfig, SimServer};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -93,7 +93,7 @@ fn recovered(snap: &Snapshot, before: &[u64]) -> bool {
             .all(|(now, then)| now > then)
         && SYMBOLS.iter().all(|s| {
             snap.row(ExchangeId::Kraken, s)
-                .and_then(pricewire::store::Row::source)
+                .and_then(pricewire_core::store::Row::source)
                 == Some(Source::Stream)
         })
 }

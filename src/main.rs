@@ -2,13 +2,17 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use pricewire::cli::{Cli, Command};
-use pricewire::{logging, run, sim};
+use pricewire::{logging, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::from_env();
     if let Some(Command::Sim(args)) = cli.command {
-        return report(sim::run_cli(args).await.map(|()| ExitCode::SUCCESS));
+        return report(
+            pricewire_sim::run_cli(args)
+                .await
+                .map(|()| ExitCode::SUCCESS),
+        );
     }
     // Config problems are reported before the terminal is touched.
     let settings = match run::settings(&cli) {

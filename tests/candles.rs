@@ -7,10 +7,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pricewire::candle::ChartWindow;
-use pricewire::model::ExchangeId;
-use pricewire::sim::Scenario;
-use pricewire::symbol::Symbol;
+use pricewire_core::candle::ChartWindow;
+use pricewire_core::model::ExchangeId;
+use pricewire_core::symbol::Symbol;
+use pricewire_sim::Scenario;
 
 use common::{memory_for, patient_config, tcp_for};
 
@@ -74,7 +74,7 @@ async fn a_failed_candle_fetch_says_why() {
 /// faster than the venue's pace (Kraken: three at once, then one a second).
 #[tokio::test(start_paused = true)]
 async fn candles_and_the_fallback_poller_share_one_budget() {
-    let cfg = pricewire::config::FeedConfig {
+    let cfg = pricewire_core::config::FeedConfig {
         max_attempts: 1,
         rest_poll: Duration::from_millis(500),
         ..common::fast_config()

@@ -11,13 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use common::start;
 use common::{fast_config, has_reason, history, memory, status, updates};
-use faults_support::{PanickyKraken, ctx, sim, start, store};
-use pricewire::config::FeedConfig;
-use pricewire::exchange::kraken::Kraken;
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimStats};
-use pricewire::store::RowState;
+use faults_support::{PanickyKraken, ctx, sim, store};
+use pricewire_core::config::FeedConfig;
+use pricewire_core::exchange::kraken::Kraken;
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_core::store::RowState;
+use pricewire_sim::{Scenario, SimStats};
 use tokio::time::Instant;
 
 /// Start on `scenario`, wait for `reason`, switch the simulator to steady and require a

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use common::{fast_config, memory};
 use faults_support::rss_kb;
-use pricewire::model::{FeedStatus, Ticker};
-use pricewire::sim::Scenario;
-use pricewire::store::{StoreEvent, StoreLimits};
+use pricewire_core::model::{FeedStatus, Ticker};
+use pricewire_core::store::{StoreEvent, StoreLimits};
+use pricewire_sim::Scenario;
 use tokio::sync::broadcast::error::TryRecvError;
 
 fn tickers(rig: &common::Rig) -> u64 {

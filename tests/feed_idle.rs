@@ -6,9 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::{fast_config, has_reason, history, memory_for, status, updates};
-use pricewire::feed::command::Command;
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::Scenario;
+use pricewire_core::feed::command::Command;
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_sim::Scenario;
 
 #[tokio::test(start_paused = true)]
 async fn nothing_to_watch_is_idle_without_a_socket_until_a_symbol_is_added() {

@@ -4,11 +4,11 @@
 mod common;
 
 use common::{fast_config, has_reason, history, memory, status, updates};
-use pricewire::config::FeedConfig;
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::Scenario;
-use pricewire::sim::SimStats;
-use pricewire::store::RowState;
+use pricewire_core::config::FeedConfig;
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_core::store::RowState;
+use pricewire_sim::Scenario;
+use pricewire_sim::SimStats;
 
 #[tokio::test(start_paused = true)]
 async fn backoff_counts_attempts_then_goes_offline() {

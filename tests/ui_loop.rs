@@ -20,13 +20,13 @@ use pricewire::app::keys::Action;
 use pricewire::app::title::WindowTitle;
 use pricewire::app::{App, LoopStats, run_loop};
 use pricewire::config::Config;
-use pricewire::feed::command::{Command, FeedHandle, Feeds};
-use pricewire::model::{ExchangeId, FeedStatus, Source, Ticker};
-use pricewire::store::{Store, StoreLimits};
-use pricewire::symbol::Symbol;
 use pricewire::ui::theme::Theme;
 use pricewire::view::state::{Mode, Status};
 use pricewire_core::Watchlist;
+use pricewire_core::feed::command::{Command, FeedHandle, Feeds};
+use pricewire_core::model::{ExchangeId, FeedStatus, Source, Ticker};
+use pricewire_core::store::{Store, StoreLimits};
+use pricewire_core::symbol::Symbol;
 
 type Keys = mpsc::UnboundedSender<io::Result<Event>>;
 
@@ -328,7 +328,7 @@ async fn prompt_errors_keep_the_prompt_open_and_esc_cancels() {
 /// Feeds for kraken and binance with their pair lists: BTC/USD on both, BNB/USDT on
 /// binance only.
 fn two_venue_feeds() -> (Feeds, mpsc::Receiver<Command>, mpsc::Receiver<Command>) {
-    use pricewire::symbol::{Instrument, PairList};
+    use pricewire_core::symbol::{Instrument, PairList};
     let inst = |s: &str| Instrument {
         symbol: sym(s),
         wire: s.to_string(),
@@ -356,7 +356,7 @@ fn two_venue_feeds() -> (Feeds, mpsc::Receiver<Command>, mpsc::Receiver<Command>
     (feeds, krx, brx)
 }
 
-fn add(app: &mut App, snap: &pricewire::store::Snapshot, text: &str) {
+fn add(app: &mut App, snap: &pricewire_core::store::Snapshot, text: &str) {
     app.apply(Action::OpenAdd, snap);
     for c in text.chars() {
         app.apply(Action::Type(c), snap);

@@ -10,12 +10,12 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::store::{RowState, Store, StoreLimits};
-use pricewire::symbol::SymbolError;
 use pricewire::ui;
 use pricewire::ui::theme::Theme;
 use pricewire::view::ViewModel;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::{RowState, Store, StoreLimits};
+use pricewire_core::symbol::SymbolError;
 use ui_support::*;
 
 #[test]

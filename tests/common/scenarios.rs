@@ -2,10 +2,10 @@
 //! symbols, asserts what all venues share, and hands back the rig or snapshot so a venue's
 //! own test file can add what is particular to it.
 
-use pricewire::feed::command::Command;
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::sim::Scenario;
-use pricewire::store::{Row, RowState, Snapshot};
+use pricewire_core::feed::command::Command;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::{Row, RowState, Snapshot};
+use pricewire_sim::Scenario;
 
 use super::{Rig, fast_config, has_reason, history, memory_for, status, tcp_for, updates};
 

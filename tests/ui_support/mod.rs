@@ -15,14 +15,14 @@ use ratatui::backend::TestBackend;
 use rust_decimal::Decimal;
 use tokio::sync::mpsc;
 
-use pricewire::feed::command::{Command, FeedHandle, Feeds};
-use pricewire::model::{ExchangeId, FeedStatus, Source, Ticker};
-use pricewire::store::{Snapshot, Store, StoreLimits};
-use pricewire::symbol::{Instrument, PairList, Symbol};
 use pricewire::ui;
 use pricewire::ui::theme::Theme;
 use pricewire::view::state::ViewState;
 use pricewire::view::{Table, ViewModel};
+use pricewire_core::feed::command::{Command, FeedHandle, Feeds};
+use pricewire_core::model::{ExchangeId, FeedStatus, Source, Ticker};
+use pricewire_core::store::{Snapshot, Store, StoreLimits};
+use pricewire_core::symbol::{Instrument, PairList, Symbol};
 
 pub const KRAKEN: ExchangeId = ExchangeId::Kraken;
 pub const BINANCE: ExchangeId = ExchangeId::Binance;
