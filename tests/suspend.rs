@@ -9,8 +9,8 @@ mod common;
 use std::time::Duration;
 
 use common::{fast_config, has_reason, history, memory_for, updates};
-use pricewire::model::ExchangeId;
-use pricewire::sim::Scenario;
+use pricewire_core::model::ExchangeId;
+use pricewire_sim::Scenario;
 
 /// Every frame of the silent connection is already read: the clock jumps over a stop.
 async fn stopped_for(d: Duration) {
