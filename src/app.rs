@@ -214,8 +214,11 @@ where
                             Flow::Quit => break,
                             Flow::Suspend => {
                                 if app.suspend().context("stopping for Ctrl-Z")? {
-                                    // Resumed: the whole screen is drawn again.
-                                    terminal.clear().context("redrawing after Ctrl-Z")?;
+                                    // Resumed on a cleared screen: forget what was drawn,
+                                    // so the next frame draws it all. (`clear` would ask
+                                    // the terminal where its cursor is, an answer the
+                                    // event reader takes first.)
+                                    terminal.swap_buffers();
                                 }
                             }
                             Flow::Continue => {}

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
-use crossterm::terminal::{EnterAlternateScreen, enable_raw_mode};
+use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen, enable_raw_mode};
 
 use pricewire_core::store::Store;
 
@@ -49,7 +49,7 @@ pub fn suspend(store: &Store, mouse: bool) -> io::Result<()> {
     signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
     tracing::info!("resumed after Ctrl-Z");
     enable_raw_mode()?;
-    execute!(io::stdout(), EnterAlternateScreen)?;
+    execute!(io::stdout(), EnterAlternateScreen, Clear(ClearType::All))?;
     if mouse {
         capture_mouse();
     }
