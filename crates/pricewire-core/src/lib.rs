@@ -43,11 +43,14 @@
 
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod config;
 pub mod exchange;
 pub mod feed;
 pub mod json;
 pub mod model;
+pub mod record;
+pub mod replay;
 pub mod sanitize;
 pub mod store;
 pub mod symbol;

@@ -14,12 +14,16 @@ use foldhash::HashMap;
 use tokio::sync::{broadcast, watch};
 
 use crate::model::{ExchangeId, FeedStatus, Ticker, Transition};
+use crate::record::{Record, Tap};
 use crate::sanitize;
 use crate::symbol::Symbol;
 
 mod types;
 
-pub use types::{Counters, Direction, Feed, Row, RowState, Snapshot, StoreEvent, StoreLimits};
+pub use types::{
+    BreakerView, Counters, Direction, Feed, LagStats, Row, RowState, Snapshot, StoreEvent,
+    StoreLimits,
+};
 
 #[derive(Default)]
 struct Inner {
@@ -39,6 +43,8 @@ pub struct Store {
     /// One bit per exchange whose feed is [`Feed::simulated`], readable without the lock
     /// (headless asks for every line it prints).
     simulated: AtomicU32,
+    /// Where a recording takes what the feeds receive; unset when nothing is recorded.
+    recorder: OnceLock<Arc<Tap>>,
 }
 
 /// Events buffered for a slow headless reader before it is told how many it missed.
@@ -54,7 +60,25 @@ impl Store {
             changed: watch::Sender::new(0),
             tap: OnceLock::new(),
             simulated: AtomicU32::new(0),
+            recorder: OnceLock::new(),
         })
+    }
+
+    /// Record what the feeds receive, and every transition and row change, into `tap`
+    /// (set once, before the feeds start). Returns false when one was set already.
+    pub fn set_recorder(&self, tap: Arc<Tap>) -> bool {
+        self.recorder.set(tap).is_ok()
+    }
+
+    /// The recording's tap, while it takes records.
+    pub fn recorder(&self) -> Option<&Arc<Tap>> {
+        self.recorder.get().filter(|t| t.is_open())
+    }
+
+    fn record(&self, make: impl FnOnce() -> Record) {
+        if let Some(tap) = self.recorder() {
+            tap.put(make);
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -120,10 +144,14 @@ impl Store {
             status_since: now,
             reason: "starting".to_string(),
             history: VecDeque::new(),
-            counters: Counters::default(),
+            counters: Counters {
+                started_at: Some(now),
+                ..Counters::default()
+            },
             simulated: false,
         });
         drop(inner);
+        self.record(|| Record::Feed { exchange, at: now });
         self.bump();
     }
 
@@ -135,6 +163,7 @@ impl Store {
             return;
         }
         feed_mut(&mut self.lock(), exchange, now).simulated = true;
+        self.record(|| Record::Simulated { exchange, at: now });
         tracing::warn!(%exchange, "the peer is the pricewire simulator: prices are made up");
         self.bump();
     }
@@ -166,6 +195,9 @@ impl Store {
         if matches!(to, FeedStatus::Reconnecting { attempt: 1, .. }) {
             feed.counters.reconnects += 1;
         }
+        if feed.status == FeedStatus::Connected {
+            feed.counters.live_for += (now - feed.status_since).to_std().unwrap_or_default();
+        }
         feed.status = to;
         feed.status_since = now;
         feed.reason = reason;
@@ -182,6 +214,7 @@ impl Store {
             "feed state"
         );
         self.emit(|| StoreEvent::Status(Arc::clone(&transition)));
+        self.record(|| Record::Status(Arc::clone(&transition)));
         self.bump();
         transition
     }
@@ -283,8 +316,13 @@ impl Store {
             }
         };
         if inner.rows[i].state != state {
-            inner.rows[i].state = state;
+            inner.rows[i].state = state.clone();
             drop(inner);
+            self.record(|| Record::Row {
+                exchange,
+                symbol: symbol.clone(),
+                state,
+            });
             self.bump();
         }
     }
@@ -339,6 +377,7 @@ impl Store {
             };
             let spark_limit = self.limits.sparkline;
             let exchange = ticker.exchange;
+            let (received, stamped) = (ticker.received_ts, ticker.exchange_ts);
             let row = &mut inner.rows[i];
             apply_row(row, &ticker, spark_limit);
             applied += 1;
@@ -349,6 +388,9 @@ impl Store {
             }
             if let Some(feed) = inner.feeds.iter_mut().find(|f| f.exchange == exchange) {
                 feed.counters.tickers += 1;
+                if let Some(stamped) = stamped {
+                    feed.counters.lag.record(received, stamped);
+                }
             }
         }
         applied

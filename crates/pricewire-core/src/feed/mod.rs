@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::FeedConfig;
 use crate::exchange::Exchange;
 use crate::model::FeedStatus;
+use crate::record::Record;
 use crate::store::{RowState, Store};
 use crate::symbol::{Instrument, Symbol};
 use command::{Command, FeedHandle, SharedPairs};
@@ -97,15 +98,41 @@ fn instrument(ctx: &FeedCtx, symbol: &Symbol) -> Instrument {
 /// Add a symbol to the wanted set and the store. Returns its wire name if it is new.
 pub(crate) fn add_symbol(ctx: &FeedCtx, subs: &mut Subs, symbol: &Symbol) -> Option<String> {
     let inst = instrument(ctx, symbol);
+    let exchange = ctx.exchange.id();
     ctx.store
-        .add_symbol(ctx.exchange.id(), &inst.symbol, inst.price_decimals);
-    subs.insert(&inst).then_some(inst.wire)
+        .add_symbol(exchange, &inst.symbol, inst.price_decimals);
+    if !subs.insert(&inst) {
+        return None;
+    }
+    if let Some(tap) = ctx.store.recorder() {
+        tap.put(|| Record::Sub {
+            exchange,
+            instrument: inst.clone(),
+        });
+    }
+    Some(inst.wire)
 }
 
 /// Remove a symbol from the wanted set and the store. Returns what was subscribed.
 pub(crate) fn remove_symbol(ctx: &FeedCtx, subs: &mut Subs, symbol: &Symbol) -> Option<subs::Sub> {
-    ctx.store.remove_symbol(ctx.exchange.id(), symbol);
+    let exchange = ctx.exchange.id();
+    ctx.store.remove_symbol(exchange, symbol);
+    if let Some(tap) = ctx.store.recorder() {
+        tap.put(|| Record::Unsub {
+            exchange,
+            symbol: symbol.clone(),
+            row_removed: true,
+        });
+    }
     subs.remove(symbol)
+}
+
+/// Connection ids: one per WebSocket connection of the run, across every feed.
+static NEXT_CONN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A fresh connection id.
+pub(crate) fn next_conn_id() -> u64 {
+    NEXT_CONN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Fetch the venue's pair list into `ctx.pairs` (kept as it was when the fetch fails).
