@@ -315,14 +315,20 @@ impl Store {
                 None => return,
             }
         };
-        if inner.rows[i].state != state {
+        let changed = inner.rows[i].state != state;
+        if changed {
             inner.rows[i].state = state.clone();
-            drop(inner);
+        }
+        drop(inner);
+        // An invalid row is announced each time it is set: so it is recorded each time.
+        if changed || matches!(state, RowState::Invalid(_)) {
             self.record(|| Record::Row {
                 exchange,
                 symbol: symbol.clone(),
                 state,
             });
+        }
+        if changed {
             self.bump();
         }
     }

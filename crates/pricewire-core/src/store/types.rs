@@ -220,12 +220,15 @@ impl LagStats {
             self.current = [0; LAG_BUCKETS];
             self.window_start = secs;
         }
-        match (received - stamped).num_microseconds() {
-            Some(us) if us >= 0 => {
-                let b = Self::bucket(us.unsigned_abs());
-                self.current[b] = self.current[b].saturating_add(1);
-            }
-            _ => self.ahead += 1,
+        // Whole seconds and microseconds apart: cheaper than a `TimeDelta` per ticker.
+        let us = (secs - stamped.timestamp()).saturating_mul(1_000_000)
+            + i64::from(received.timestamp_subsec_micros())
+            - i64::from(stamped.timestamp_subsec_micros());
+        if us >= 0 {
+            let b = Self::bucket(us.unsigned_abs());
+            self.current[b] = self.current[b].saturating_add(1);
+        } else {
+            self.ahead += 1;
         }
     }
 

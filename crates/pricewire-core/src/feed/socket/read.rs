@@ -281,6 +281,7 @@ impl Session<'_> {
 /// A streamed ticker for a subscribed wire name, received at `now` (`now_utc` on the
 /// wall clock): the symbol's pace is told, the price decimals applied. `None` for a
 /// market not subscribed. The live session and a replay read frames through this.
+#[inline]
 pub(crate) fn streamed_ticker(
     subs: &mut Subs,
     exchange: ExchangeId,
