@@ -8,12 +8,13 @@ use std::hint::black_box;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
-use pricewire::app::state::ViewState;
-use pricewire::model::{ExchangeId, FeedStatus, Source, Ticker};
-use pricewire::store::{Snapshot, Store, StoreLimits};
-use pricewire::symbol::Symbol;
 use pricewire::ui;
 use pricewire::ui::theme::{ColorMode, Theme};
+use pricewire::view::ViewModel;
+use pricewire::view::state::ViewState;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source, Ticker};
+use pricewire_core::store::{Snapshot, Store, StoreLimits};
+use pricewire_core::symbol::Symbol;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use rust_decimal::Decimal;
@@ -69,8 +70,12 @@ fn render(c: &mut Criterion) {
                 b.iter(|| {
                     let snapshot = &snapshots[turn % 2];
                     turn = turn.wrapping_add(1);
+                    // The view model is built once per frame, as the loop does.
+                    let model = ViewModel::new(&view, black_box(snapshot));
                     let drawn = terminal
-                        .draw(|f| ui::draw(f, &view, black_box(snapshot), now, &theme))
+                        .draw(|f| {
+                            ui::draw(f, &model, now, &theme);
+                        })
                         .expect("draw");
                     black_box(drawn.area);
                 });

@@ -8,12 +8,18 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use feed::FeedFile;
 pub use pricewire_core::config::{FeedConfig, secs};
 /// URL checks are the engine's, so a config the binary takes is one a feed can be built from.
 pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
+mod feed;
+mod keys;
 mod save;
-pub use save::save_watchlist;
+mod writer;
+pub use keys::{ConfigWarning, fields_of};
+pub use save::{save_watchlist, save_with};
+pub use writer::{ConfigEdit, ConfigWriter, SaveSymbols, Written};
 
 /// A config file that could not be used. The message names the file, line and key.
 #[derive(Debug, thiserror::Error)]
@@ -30,9 +36,11 @@ pub enum ConfigError {
 }
 
 /// Everything the config file can set. Missing keys take the defaults shown in
-/// `config.example.toml`; unknown keys are an error (a typo should not pass silently).
+/// `config.example.toml`. An unknown key is read past with a warning (in `warnings`), so
+/// that a config written for a newer version still starts this one and a typo is still
+/// seen; a known key with a wrong value is an error.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Config {
     /// Venues to stream from.
     pub exchanges: Vec<String>,
@@ -40,6 +48,11 @@ pub struct Config {
     /// default): each venue watches [`default_watchlist`].
     pub symbols: Vec<String>,
     pub log_file: Option<PathBuf>,
+    /// The `[feed]` table as written (seconds, text); [`Config::feed`] is what it means.
+    #[serde(rename = "feed")]
+    pub feed_file: FeedFile,
+    /// The engine's settings, converted from `[feed]` when the file is read.
+    #[serde(skip)]
     pub feed: FeedConfig,
     pub ui: UiConfig,
     /// Colours by meaning, checked when the file is read (see `ui::theme`).
@@ -48,6 +61,11 @@ pub struct Config {
     pub endpoints: BTreeMap<String, Endpoint>,
     /// Per-venue quote mapping, e.g. `binance = { USD = "USDT" }`.
     pub quote_aliases: BTreeMap<String, BTreeMap<String, String>>,
+    /// Keys the file has that this version does not know, in file order. Not read from
+    /// the file: found beside it. The caller shows them (stderr before the terminal is
+    /// taken, the log, the dashboard's status line).
+    #[serde(skip)]
+    pub warnings: Vec<ConfigWarning>,
 }
 
 impl Default for Config {
@@ -56,11 +74,13 @@ impl Default for Config {
             exchanges: vec!["kraken".into()],
             symbols: Vec::new(),
             log_file: None,
+            feed_file: FeedFile::default(),
             feed: FeedConfig::default(),
             ui: UiConfig::default(),
             theme: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             quote_aliases: BTreeMap::new(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -79,14 +99,14 @@ pub fn default_watchlist(exchange: pricewire_core::model::ExchangeId) -> &'stati
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Endpoint {
     pub ws_url: Option<String>,
     pub rest_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct UiConfig {
     /// Frame cap.
     pub fps: u32,
@@ -111,7 +131,8 @@ impl Default for UiConfig {
 
 impl Config {
     /// Parse config text; errors name the file, line and key. A TOML syntax or type error
-    /// stops at the first one; every other problem is listed, one per line.
+    /// stops at the first one; every other problem is listed, one per line. Unknown keys
+    /// are not errors: they are listed in [`Config::warnings`].
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let invalid = |message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
@@ -119,17 +140,26 @@ impl Config {
         };
         let mut config: Config =
             toml::from_str(text).map_err(|e| invalid(plain_words(e.to_string().trim_end())))?;
-        let problems = config.validate(text, home().as_deref());
+        let mut problems = config.validate(text, home().as_deref());
+        config.warnings = keys::unknown_keys(text, path);
         if problems.is_empty() {
-            Ok(config)
-        } else {
-            Err(invalid(problems.join("\n")))
+            return Ok(config);
         }
+        // A file refused for its values lists its unknown keys too: the typo may be why.
+        problems.extend(
+            config
+                .warnings
+                .iter()
+                .map(|w| (w.line.unwrap_or(0), w.problem())),
+        );
+        problems.sort_by_key(|p| p.0);
+        let lines: Vec<String> = problems.into_iter().map(|p| p.1).collect();
+        Err(invalid(lines.join("\n")))
     }
 
-    /// Every problem, in file order, each naming its line and key; `~/` in `log_file` is
-    /// expanded on the way.
-    fn validate(&mut self, text: &str, home: Option<&Path>) -> Vec<String> {
+    /// Every problem as (line, text), in file order, each naming its line and key; `~/` in
+    /// `log_file` is expanded on the way.
+    fn validate(&mut self, text: &str, home: Option<&Path>) -> Vec<(usize, String)> {
         let mut problems: Vec<(usize, String)> = Vec::new();
         let mut bad = |key: &str, why: &str| {
             problems.push(match line_of(text, key) {
@@ -142,10 +172,10 @@ impl Config {
                 bad("exchanges", &m);
             }
         }
-        for (venue, endpoint) in &self.endpoints {
-            if let Err(m) = venue.parse::<pricewire_core::model::ExchangeId>() {
-                bad(&format!("endpoints.{venue}"), &m);
-            }
+        // A venue or theme key this version does not know is a warning (`keys.rs`), not
+        // an error: only the values of known ones are checked.
+        let known = |name: &str| name.parse::<pricewire_core::model::ExchangeId>().is_ok();
+        for (venue, endpoint) in self.endpoints.iter().filter(|(v, _)| known(v)) {
             for (key, url, schemes) in [
                 ("ws_url", &endpoint.ws_url, WS_SCHEMES),
                 ("rest_url", &endpoint.rest_url, REST_SCHEMES),
@@ -155,12 +185,11 @@ impl Config {
                 }
             }
         }
-        for venue in self.quote_aliases.keys() {
-            if let Err(m) = venue.parse::<pricewire_core::model::ExchangeId>() {
-                bad(&format!("quote_aliases.{venue}"), &m);
-            }
-        }
-        for (key, value) in &self.theme {
+        for (key, value) in self
+            .theme
+            .iter()
+            .filter(|(k, _)| crate::ui::theme::THEME_KEYS.contains(&k.as_str()))
+        {
             if let Err(m) = crate::ui::theme::check(key, value) {
                 bad(&format!("theme.{key}"), &m);
             }
@@ -177,11 +206,13 @@ impl Config {
         if !["symbol", "change", "volume"].contains(&self.ui.sort.as_str()) {
             bad("ui.sort", "must be \"symbol\", \"change\" or \"volume\"");
         }
-        for (key, why) in self.feed.problems() {
-            bad(key, &why);
+        let (feed, feed_problems) = self.feed_file.to_config();
+        self.feed = feed;
+        for (key, why) in feed_problems {
+            bad(&key, &why);
         }
         problems.sort_by_key(|p| p.0);
-        problems.into_iter().map(|p| p.1).collect()
+        problems
     }
 
     /// Load from `path`; a missing file at the default location is not an error.
@@ -285,26 +316,34 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_key() {
-        let err = Config::parse(
+        let err = Config::parse("[ui]\nfps = 0\n", Path::new("/x/c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/x/c.toml"), "{err}");
+        assert!(err.contains("line 2, key `ui.fps`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings_naming_file_line_and_closest_key() {
+        let c = Config::parse(
             "symbols = [\"BTC/USD\"]\n[feed]\nsilence_sec = 3\n",
             Path::new("/x/c.toml"),
         )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("/x/c.toml"), "{err}");
-        assert!(err.contains("line 3"), "{err}");
-        assert!(err.contains("silence_sec"), "{err}");
-        let err = Config::parse(
+        .unwrap();
+        let warning = c.warnings[0].to_string();
+        assert!(warning.contains("/x/c.toml"), "{warning}");
+        assert!(warning.contains("line 3"), "{warning}");
+        assert!(warning.contains("feed.silence_secs"), "{warning}");
+        assert_eq!(c.symbols, ["BTC/USD"], "the rest of the file is read");
+        let c = Config::parse(
             "[quote_aliases]\nbinanse = { USD = \"USDT\" }\n",
             Path::new("c.toml"),
         )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("quote_aliases.binanse"), "{err}");
-        let err = Config::parse("[ui]\nfps = 0\n", Path::new("c.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("line 2, key `ui.fps`"), "{err}");
+        .unwrap();
+        assert_eq!(c.warnings.len(), 1);
+        let warning = c.warnings[0].to_string();
+        assert!(warning.contains("quote_aliases.binanse"), "{warning}");
+        assert!(warning.contains("`quote_aliases.binance`"), "{warning}");
     }
 
     #[test]
@@ -341,12 +380,13 @@ mod tests {
         assert!(lines[1].starts_with("line 3, key `ui.sort`"), "{err}");
         assert_eq!(
             lines[2],
-            "line 6, key `theme.live`: \"grene\" is not a colour; use a name like green, an ANSI index 0-255 or #rrggbb"
+            "line 6, key `theme.live`: \"grene\" is not a colour; use a name like green, an ANSI index 0-255, #rrggbb or \"none\""
         );
         assert!(lines[3].starts_with("line 7, key `theme.up`"), "{err}");
-        assert!(
-            lines[4].starts_with("line 8, key `theme.upp`: unknown theme key"),
-            "{err}"
+        // Refused for its values, the file's unknown keys are listed with the errors.
+        assert_eq!(
+            lines[4],
+            "line 8, key `theme.upp`: unknown, ignored (closest known key: `theme.up`)"
         );
     }
 

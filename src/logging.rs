@@ -13,7 +13,8 @@ pub fn default_path() -> Option<PathBuf> {
 
 /// Start logging where the settings say (`--log-file` over the config's `log_file`, both
 /// with `~/` expanded, else [`default_path`]) and write the start-up line: version, the
-/// config file read (or none), venues, the log file. A failure is printed, not fatal.
+/// config file read (or none), venues, the log file; then a line per config key this
+/// version does not know. A failure is printed, not fatal.
 pub fn start(cli: &crate::cli::Cli, settings: &crate::run::Settings) -> Option<WorkerGuard> {
     let log = settings.config.log_file.clone().or_else(default_path);
     let guard = init(log.as_deref())
@@ -30,6 +31,9 @@ pub fn start(cli: &crate::cli::Cli, settings: &crate::run::Settings) -> Option<W
         venues.join(", "),
         log.map_or("none".into(), |p| p.display().to_string()),
     );
+    for w in &settings.config.warnings {
+        tracing::warn!("config {w}");
+    }
     Some(guard)
 }
 

@@ -2,19 +2,26 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use pricewire::cli::{Cli, Command};
-use pricewire::{logging, run, sim};
+use pricewire::{logging, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::from_env();
     if let Some(Command::Sim(args)) = cli.command {
-        return report(sim::run_cli(args).await.map(|()| ExitCode::SUCCESS));
+        return report(
+            pricewire_sim::run_cli(args)
+                .await
+                .map(|()| ExitCode::SUCCESS),
+        );
     }
     // Config problems are reported before the terminal is touched.
     let settings = match run::settings(&cli) {
         Ok(s) => s,
         Err(e) => return report(Err(e)),
     };
+    // Said before the terminal is taken (then logged, and shown once on the dashboard).
+    let warn = |w: &pricewire::config::ConfigWarning| eprintln!("pricewire: warning: config {w}");
+    settings.config.warnings.iter().for_each(warn);
     let term = std::env::var("TERM").ok();
     if let Some(why) = cli.dashboard_refusal(term.as_deref(), std::io::stdout().is_terminal()) {
         eprintln!("pricewire: {why}");

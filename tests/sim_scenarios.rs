@@ -6,7 +6,7 @@ mod sim_support;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use pricewire::sim::{Scenario, SimConfig, SimServer};
+use pricewire_sim::{Scenario, SimConfig, SimServer};
 use serde_json::json;
 use sim_support::*;
 use tokio::time::{Instant, timeout};
@@ -355,6 +355,57 @@ async fn burst_streams_valid_stamped_frames_without_waiting_for_the_tick() {
     sim.shutdown().await;
 }
 
+/// `burst:N` is a burst of known size: N ticker frames on the connection (the snapshots
+/// count), without waiting for the tick, then heartbeats only; the socket stays open and
+/// answers pings, and a resubscribe after the burst brings no more ticker frames.
+#[tokio::test(start_paused = true)]
+async fn burst_of_n_sends_exactly_n_frames_then_only_heartbeats() {
+    let sim = SimServer::in_memory(config(Scenario::BurstOf(1_000), 200));
+    let mut ws = connect_mem(&sim).await;
+    next_text(&mut ws).await;
+    subscribe(&mut ws, &["BTC/USD", "ETH/USD"]).await;
+    let begin = Instant::now();
+    let frames = tickers(&mut ws, 1_000).await;
+    assert!(
+        begin.elapsed() < Duration::from_millis(200),
+        "the burst waited for a tick: {:?} of paused time",
+        begin.elapsed()
+    );
+    assert_eq!(
+        frames
+            .iter()
+            .filter(|t| json(t)["type"] == "snapshot")
+            .count(),
+        2
+    );
+    // Five seconds more: heartbeats, a pong, no ticker frame; then a resubscribe.
+    send_json(&mut ws, &json!({"method":"ping","req_id":7})).await;
+    let mut heartbeats = 0;
+    let mut pongs = 0;
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        let Some(Message::Text(text)) = next_within(&mut ws, Duration::from_secs(2)).await else {
+            continue;
+        };
+        assert!(!is_ticker(text.as_str()), "after the burst: {text}");
+        heartbeats += usize::from(text.as_str() == "{\"channel\":\"heartbeat\"}");
+        pongs += usize::from(json(text.as_str())["method"] == "pong");
+    }
+    assert!(heartbeats >= 4, "{heartbeats} heartbeats in 5 s");
+    assert_eq!(pongs, 1);
+    subscribe(&mut ws, &["SOL/USD"]).await;
+    let ack = json(&next_text(&mut ws).await);
+    assert_eq!(ack["success"], true, "{ack}");
+    let until = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < until {
+        if let Some(Message::Text(text)) = next_within(&mut ws, Duration::from_secs(2)).await {
+            assert!(!is_ticker(text.as_str()), "after the resubscribe: {text}");
+        }
+    }
+    assert_eq!(sim.stats().ticker_frames, 1_000);
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn drop_connections_closes_abruptly_and_new_ones_work() {
     let sim = start(Scenario::Steady, 20).await;
@@ -399,7 +450,7 @@ async fn a_new_scenario_applies_to_new_connections_only() {
 /// accepts WebSocket clients on the venue's path, over TCP and in memory.
 #[tokio::test]
 async fn every_venue_starts_and_serves_its_pair_list() {
-    for exchange in pricewire::model::ExchangeId::ALL {
+    for exchange in pricewire_core::model::ExchangeId::ALL {
         let cfg = SimConfig {
             exchange,
             ..SimConfig::default()
@@ -407,7 +458,7 @@ async fn every_venue_starts_and_serves_its_pair_list() {
         let sim = SimServer::start("127.0.0.1:0".parse().unwrap(), cfg.clone())
             .await
             .unwrap_or_else(|e| panic!("{exchange}: {e}"));
-        let adapter = pricewire::exchange::adapter(exchange).unwrap();
+        let adapter = pricewire_core::exchange::adapter(exchange).unwrap();
         let url = format!("{}{}", sim.rest_url(), adapter.pair_list_path());
         let resp = get(&url).await.unwrap();
         assert_eq!(resp.status(), 200, "{exchange}: {url}");

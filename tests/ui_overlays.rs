@@ -10,11 +10,11 @@ use std::fmt::Write as _;
 use ratatui::style::Color;
 
 use pricewire::app::keys::Action;
-use pricewire::app::state::{HistoryPane, Mode, Status};
 use pricewire::app::{App, Flow};
 use pricewire::config::Config;
 use pricewire::ui;
 use pricewire::ui::theme::{ColorMode, Theme};
+use pricewire::view::state::{HistoryPane, Mode, Status};
 use ui_support::*;
 
 #[test]
@@ -135,12 +135,14 @@ fn selection_scrolls_the_price_table() {
             .any(|l| l.contains("↑ ") && l.contains(" more")),
         "{lines:#?}"
     );
-    // The selected row is drawn in reverse video across the table.
-    assert!(
-        buf[(1, u16::try_from(last).unwrap())]
-            .modifier
-            .contains(ratatui::style::Modifier::REVERSED)
-    );
+    // The selected row is drawn on the theme's selection background across the table.
+    let selected = Theme::default()
+        .selected
+        .bg
+        .expect("the dark preset's selection colour");
+    let y = u16::try_from(last).unwrap();
+    assert_eq!(buf[(1, y)].bg, selected);
+    assert_eq!(buf[(78, y)].bg, selected);
 }
 
 /// A screen's text, one string per line.
@@ -159,7 +161,7 @@ fn screen_lines(term: &ratatui::Terminal<ratatui::backend::TestBackend>) -> Vec<
 #[test]
 fn tiny_terminals_draw_what_fits() {
     let snap = two_venues();
-    let prompt = pricewire::app::state::Prompt {
+    let prompt = pricewire::view::state::Prompt {
         input: "a-very-long-symbol-typed-into-the-prompt".into(),
         error: Some("not a market symbol".into()),
     };

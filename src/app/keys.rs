@@ -1,5 +1,6 @@
 //! Keys as pure functions: a key event and the current [`Mode`] give an [`Action`]. What
 //! an action does is `App::apply`'s business; nothing here touches state, feeds or files.
+//! The footer and the help overlay that list these keys are screen text, in `ui/prompt.rs`.
 //!
 //! `r` reconnects the selected row's feed (the one the trader is looking at); `R` reconnects
 //! every feed. History entries are picked with PgUp/PgDn (a page: the pane's height) and
@@ -8,7 +9,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::state::Mode;
+use crate::view::state::Mode;
 
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,44 +47,6 @@ pub enum Action {
     Submit,
     Cancel,
 }
-
-/// The footer: the keys a trader needs most, short enough for 80 columns.
-pub const FOOTER: [(&str, &str); 9] = [
-    ("q", "quit"),
-    ("r", "reconnect"),
-    ("a", "add"),
-    ("d", "drop"),
-    ("u", "undo"),
-    ("↑↓", "select"),
-    ("s", "sort"),
-    ("h", "history"),
-    ("?", "help"),
-];
-
-/// Every key, as the help overlay lists them.
-pub const HELP: [(&str, &str); 18] = [
-    ("↑ ↓  j k", "select a row (Home/End: first/last)"),
-    ("r", "reconnect the selected row's feed now"),
-    ("R", "reconnect every feed now"),
-    ("a", "add a symbol: BTC/USD, btc-usd, binance:ETH/USDT"),
-    ("d  Delete", "drop the selected symbol"),
-    ("u", "undo the last add or drop"),
-    ("s", "sort: symbol → change % → volume"),
-    ("S", "reverse the sort"),
-    ("h", "show / hide the state history"),
-    ("PgUp PgDn", "pick a history line, a page at a time"),
-    (
-        "K J",
-        "pick a history line (shift+k, shift+j); shown in full",
-    ),
-    ("?", "this help"),
-    ("Esc", "close help / prompt, let go of a history line"),
-    ("q  Ctrl-C", "quit (Esc never quits)"),
-    ("In the add prompt", ""),
-    ("Enter", "add (Esc cancels, Ctrl-U clears the line)"),
-    ("", "adds and drops are saved to the config's watchlist"),
-    ("", "(not when symbols were given on the command line)"),
-];
 
 /// The action for `key` in `mode`. Key releases (sent by some terminals) are ignored.
 pub fn action(mode: &Mode, key: KeyEvent) -> Action {
@@ -142,7 +105,7 @@ fn normal(code: KeyCode, ctrl: bool) -> Action {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::state::Prompt;
+    use crate::view::state::Prompt;
 
     fn press(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)

@@ -1,6 +1,6 @@
 //! The state-history pane: every feed's transitions merged, newest first, as
-//! `time  [venue] from → to  reason`. Scrolled by the view state; reads the snapshot's
-//! bounded history and nothing else.
+//! `time  [venue] from → to  reason`. Draws the view model's history (merged and ordered
+//! there, from the snapshot's bounded history) at its clamped scroll, and nothing else.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use ratatui::Frame;
@@ -10,32 +10,15 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::theme::Theme;
 use super::{format, status};
-use crate::app::state::ViewState;
+use crate::view::ViewModel;
 use pricewire_core::model::{FeedStatus, Transition};
-use pricewire_core::store::Snapshot;
 
-/// Transitions of all feeds, newest first (ties keep feed order).
-pub fn entries(snapshot: &Snapshot) -> Vec<&Transition> {
-    let mut all: Vec<&Transition> = snapshot
-        .feeds
-        .iter()
-        .flat_map(|f| f.history.iter().map(AsRef::as_ref))
-        .collect();
-    all.sort_by_key(|t| std::cmp::Reverse(t.at));
-    all
-}
-
-/// The scroll offset actually used: at most the last page.
-pub fn clamp_scroll(scroll: usize, total: usize, height: usize) -> usize {
-    scroll.min(total.saturating_sub(height))
-}
-
-/// The pane for `view`'s scroll; the entry picked with PgUp/PgDn or K/J is highlighted and,
+/// The pane at the view's scroll; the entry picked with PgUp/PgDn or K/J is highlighted and,
 /// when its line is wider than the pane, wrapped so it reads in full.
-pub fn draw(frame: &mut Frame, area: Rect, snapshot: &Snapshot, view: &ViewState, theme: &Theme) {
-    let all = entries(snapshot);
+pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, theme: &Theme) {
+    let (all, view) = (&model.history, model.view);
     let inner_height = usize::from(area.height.saturating_sub(2));
-    let scroll = clamp_scroll(view.history_scroll, all.len(), inner_height);
+    let scroll = model.history_scroll(inner_height);
     let position = if all.len() > inner_height {
         format!(
             "· {}-{} of {} · PgUp/PgDn ",
@@ -54,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, snapshot: &Snapshot, view: &ViewState
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if all.is_empty() {
-        let line = Line::from(Span::styled("no state changes yet", theme.dim));
+        let line = Line::from(Span::styled("no state changes yet", theme.muted));
         frame
             .buffer_mut()
             .set_line(inner.x, inner.y, &line, inner.width);
@@ -101,7 +84,7 @@ pub fn line(t: &Transition, offset: FixedOffset, theme: &Theme) -> Line<'static>
         format!("{change} → ")
     };
     Line::from(vec![
-        Span::styled(time(t.at, offset), theme.dim),
+        Span::styled(time(t.at, offset), theme.muted),
         Span::raw(format!("  [{}] {from}", t.exchange)),
         Span::styled(to, style),
         Span::raw("  "),
@@ -127,6 +110,7 @@ fn name(s: &FeedStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::view::model::{clamp_scroll, history as entries};
     use pricewire_core::model::ExchangeId;
     use pricewire_core::store::{Store, StoreLimits};
 

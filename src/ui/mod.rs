@@ -1,6 +1,9 @@
-//! Drawing the dashboard. Every function here is pure: it takes a [`Snapshot`] copy, the
-//! [`ViewState`], a fixed `now` and a [`Theme`], and writes to the frame. It never reads the
-//! store, the clock or the environment, and never imports feed internals.
+//! Drawing the dashboard. Every function here is pure: it takes the frame's [`ViewModel`]
+//! (a [`Snapshot`](pricewire_core::store::Snapshot) copy, the view state, the rows in
+//! display order and the table's lines, worked out once per frame in [`crate::view`]), a
+//! fixed `now` and a [`Theme`], and writes to the frame. It shares the screen out between
+//! the panes and draws them; it never orders rows or decides which are shown, never reads
+//! the store, the clock or the environment, and never imports `app` or feed internals.
 //!
 //! ```text
 //! pricewire  kraken ● LIVE · for 12m03s · ping 42ms · 15.2 msg/s      header (status.rs):
@@ -41,8 +44,8 @@ use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::app::state::{HistoryPane, Mode, ViewState};
-use pricewire_core::store::Snapshot;
+use crate::view::ViewModel;
+use crate::view::state::{HistoryPane, Mode};
 use status::HeaderMode;
 use theme::Theme;
 
@@ -57,10 +60,17 @@ pub fn history_rows(height: u16) -> usize {
     usize::from(history_height(height).saturating_sub(2))
 }
 
-/// Entries the history pane shows on a screen of `area` for `snapshot`: 0 when the layout
+/// Entries the history pane shows on a screen of `area` for `model`: 0 when the layout
 /// hides it to keep price rows in view. The loop pages the history by it.
-pub fn history_rows_for(area: Rect, view: &ViewState, snapshot: &Snapshot) -> usize {
-    usize::from(plan(area, view, snapshot).history.saturating_sub(2))
+pub fn history_rows_for(area: Rect, model: &ViewModel) -> usize {
+    usize::from(plan(area, model).history.saturating_sub(2))
+}
+
+/// What a frame's layout came to, for the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drawn {
+    /// Entries the history pane showed (0: hidden); the history pages by it.
+    pub history_rows: usize,
 }
 
 /// Price rows the table keeps in view before a secondary pane gives up lines.
@@ -80,7 +90,8 @@ struct Plan {
 /// [`MIN_PRICE_ROWS`] rows (or has fewer); otherwise, step by step, the history shrinks to two
 /// entries, the header says one line per state and then one line in all, the across-venues
 /// pane shrinks to one symbol, the history goes, and last the across-venues pane goes.
-fn plan(area: Rect, view: &ViewState, snapshot: &Snapshot) -> Plan {
+fn plan(area: Rect, model: &ViewModel) -> Plan {
+    let (view, snapshot) = (model.view, model.snapshot);
     let prompt = match &view.mode {
         Mode::Adding(p) => Some(p),
         Mode::Normal | Mode::Help => None,
@@ -120,7 +131,7 @@ fn plan(area: Rect, view: &ViewState, snapshot: &Snapshot) -> Plan {
     ];
     // The panes give way until the table shows every row, or MIN_PRICE_ROWS of a longer
     // one: a watchlist must never shrink to one visible row behind the panes.
-    let rows = prices::row_lines(view, snapshot);
+    let rows = model.table.row_lines();
     let wanted = rows.min(MIN_PRICE_ROWS);
     let fits = |(_, header, cross, history): (HeaderMode, u16, u16, u16)| {
         let table = area
@@ -128,7 +139,7 @@ fn plan(area: Rect, view: &ViewState, snapshot: &Snapshot) -> Plan {
             .saturating_sub(header + cross + history + message + 1);
         // A table's borders and column headings take three lines.
         let body = usize::from(table.saturating_sub(3));
-        table >= 3 && prices::fill(view, snapshot, body).1 >= wanted
+        table >= 3 && model.table.rows_within(body) >= wanted
     };
     let (header, header_lines, cross, history) = candidates
         .into_iter()
@@ -143,16 +154,13 @@ fn plan(area: Rect, view: &ViewState, snapshot: &Snapshot) -> Plan {
     }
 }
 
-/// Draw the whole screen for `snapshot` as it stands at `now`.
-pub fn draw(
-    frame: &mut Frame,
-    view: &ViewState,
-    snapshot: &Snapshot,
-    now: DateTime<Utc>,
-    theme: &Theme,
-) {
+/// Draw the whole screen for `model` as it stands at `now`.
+pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Theme) -> Drawn {
+    let (view, snapshot) = (model.view, model.snapshot);
     let area = frame.area();
-    let plan = plan(area, view, snapshot);
+    // The theme's text and background under everything drawn after.
+    frame.buffer_mut().set_style(area, theme.base);
+    let plan = plan(area, model);
     // The add prompt is the line being typed on: it keeps the last line whatever the
     // height, and the panes share the rest. The key footer gives way to them instead.
     let (panes, prompt_line) = match &view.mode {
@@ -190,12 +198,12 @@ pub fn draw(
         now,
         theme,
     );
-    prices::draw(frame, prices, view, snapshot, now, theme);
+    prices::draw(frame, prices, model, now, theme);
     if plan.cross > 0 {
         cross::draw(frame, cross_area, snapshot, view.stale_after, now, theme);
     }
     if plan.history > 0 {
-        history::draw(frame, history_area, snapshot, view, theme);
+        history::draw(frame, history_area, model, theme);
     }
     // On a very short terminal the layout squeezes these lines to nothing.
     let message_area = (!message_area.is_empty()).then_some(message_area);
@@ -215,5 +223,8 @@ pub fn draw(
     }
     if view.mode == Mode::Help {
         prompt::help(frame, area, view.log_file.as_deref(), theme);
+    }
+    Drawn {
+        history_rows: usize::from(plan.history.saturating_sub(2)),
     }
 }

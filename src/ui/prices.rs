@@ -1,10 +1,10 @@
 //! The price table: one line per (exchange, symbol), grouped under venue headings when
 //! several feeds run, or with a Venue column when the order mixes venues (a sort across
-//! all of them). Columns drop out by priority as the terminal narrows, so a line is never wrapped or
-//! garbled. Reads a [`Snapshot`] copy and the view state; formats through [`super::format`]
-//! (decimals only, no floats).
+//! all of them). Columns drop out by priority as the terminal narrows, so a line is never
+//! wrapped or garbled. Draws the view model's table lines (their order and which rows they
+//! show are decided in [`crate::view::model`]); formats through [`super::format`] (decimals
+//! only, no floats).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -18,7 +18,8 @@ use super::columns::{AGE_WIDTH, Col, GAP, TREND_MIN, choose_columns, join, span_
 use super::format;
 use super::status;
 use super::theme::Theme;
-use crate::app::state::{ViewState, key, ordered};
+use crate::view::state::ViewState;
+use crate::view::{TableLine, ViewModel};
 use pricewire_core::model::{ExchangeId, Source};
 use pricewire_core::store::{Direction, Feed, Row, RowState, Snapshot};
 use pricewire_core::symbol::Symbol;
@@ -48,43 +49,18 @@ pub fn next_flash_end(snapshot: &Snapshot, now: DateTime<Utc>) -> Option<DateTim
         .min()
 }
 
-pub fn draw(
-    frame: &mut Frame,
-    area: Rect,
-    view: &ViewState,
-    snapshot: &Snapshot,
-    now: DateTime<Utc>,
-    theme: &Theme,
-) {
-    let rows = ordered(snapshot, view.sort);
-    draw_rows(frame, area, view, snapshot, &rows, now, theme);
-}
-
-/// The table for `rows` in the order given.
-fn draw_rows(
-    frame: &mut Frame,
-    area: Rect,
-    view: &ViewState,
-    snapshot: &Snapshot,
-    rows: &[&Row],
-    now: DateTime<Utc>,
-    theme: &Theme,
-) {
+/// The table for the model's lines, scrolled to keep the selected row in view.
+pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>, theme: &Theme) {
+    let (view, snapshot) = (model.view, model.snapshot);
     let count = snapshot.rows.len();
-    // Lines first (cheap references), so that only the lines in view are formatted: the
-    // cost of a frame follows the screen's height, not the watchlist's length.
-    let (slots, interleaved) = slots(rows, snapshot);
+    // The model's lines are cheap references, so that only the lines in view are
+    // formatted: the cost of a frame follows the screen's height, not the watchlist's length.
+    let (lines, interleaved) = (&model.table.lines, model.table.interleaved);
     let block = Block::bordered().border_style(theme.border);
     let inner = block.inner(area);
     let height = usize::from(inner.height.saturating_sub(1));
-    let selected = slots.iter().position(|s| match s {
-        Slot::Row(r) => view.selected.as_ref() == Some(&key(r)),
-        Slot::Group(_) | Slot::NotListed(..) => false,
-    });
-    let offset = match selected {
-        Some(s) if s >= height => s + 1 - height,
-        _ => 0,
-    };
+    let selected = model.selected;
+    let offset = model.table_offset(height);
     // Say so on the border when lines are out of view, above or below; the title gives
     // way to the marker above, cut between its parts.
     let marker_at = |text: &str| {
@@ -92,7 +68,7 @@ fn draw_rows(
         (inner.height > 0 && area.width > w.saturating_add(4)).then(|| area.right() - w - 2)
     };
     let above = (offset > 0).then(|| format!(" ↑ {offset} more "));
-    let below = slots.len().saturating_sub(offset + height);
+    let below = lines.len().saturating_sub(offset + height);
     let below = (below > 0).then(|| format!(" ↓ {below} more "));
     let room = match above.as_deref().and_then(marker_at) {
         // The title's closing space may lie under the marker's opening one.
@@ -119,19 +95,19 @@ fn draw_rows(
         return;
     }
     if count == 0 {
-        let hint = Line::from(Span::styled("No symbols. Press a to add one.", theme.dim));
+        let hint = Line::from(Span::styled("No symbols. Press a to add one.", theme.muted));
         buf.set_line(inner.x, inner.y, &hint, inner.width);
         return;
     }
 
-    let entries: Vec<Entry<'_>> = slots
+    let entries: Vec<Entry<'_>> = lines
         .iter()
         .skip(offset)
         .take(height)
-        .map(|slot| match slot {
-            Slot::Group(ex) => Entry::Group(*ex),
-            Slot::Row(row) => row_entry(row, view, snapshot, now, theme),
-            Slot::NotListed(symbol, venues) => {
+        .map(|line| match line {
+            TableLine::Group(ex) => Entry::Group(*ex),
+            TableLine::Row(row) => row_entry(row, view, snapshot, now, theme),
+            TableLine::NotListed(symbol, venues) => {
                 let names: Vec<&str> = venues.iter().map(|ex| ex.as_str()).collect();
                 let text = format!("✕ not listed on {}", names.join(", "));
                 Entry::Message(symbol, None, Span::styled(text, theme.offline))
@@ -154,7 +130,7 @@ fn draw_rows(
                     widths[i] = widths[i].max(span_width(cell));
                 }
             }
-            if !row.sparkline.is_empty() {
+            if !row.trend.is_empty() {
                 widths[Col::Trend as usize] = TREND_MIN;
             }
             widths[Col::Age as usize] = AGE_WIDTH;
@@ -217,7 +193,7 @@ fn draw_rows(
                                 mark(row, snapshot.feed(row.exchange), view.stale_after, now),
                                 Mark::Dead(_)
                             );
-                            trend(row, *w, !dead, theme)
+                            trend(row, *w, !dead, now, theme)
                         } else {
                             cells[*c as usize].clone()
                         };
@@ -257,90 +233,6 @@ fn draw_rows(
             buf.set_style(line_area, theme.selected);
         }
     }
-}
-
-/// The table's body lines in display order, before formatting. A symbol that several
-/// venues do not list is one line at the end ("not listed on binance, okx") rather than a
-/// red row per venue; a symbol one venue does not list keeps its row and its suggestions.
-///
-/// When the order interleaves venues (a venue's rows are not one run, as when sorting by
-/// change across all venues), there are no venue headings and the second value is true:
-/// each row then names its venue in a column of its own.
-fn slots<'a>(rows: &[&'a Row], snapshot: &Snapshot) -> (Vec<Slot<'a>>, bool) {
-    let interleaved = interleaved(rows);
-    let grouped = !interleaved
-        && (snapshot.feeds.len() > 1 || rows.iter().any(|r| r.exchange != rows[0].exchange));
-    let mut unlisted: BTreeMap<&Symbol, Vec<ExchangeId>> = BTreeMap::new();
-    for row in rows.iter().filter(|r| not_listed(r)) {
-        unlisted.entry(&row.symbol).or_default().push(row.exchange);
-    }
-    unlisted.retain(|_, venues| venues.len() > 1);
-    let mut slots: Vec<Slot<'_>> = Vec::with_capacity(rows.len() + snapshot.feeds.len());
-    let mut last: Option<ExchangeId> = None;
-    for &row in rows {
-        if not_listed(row) && unlisted.contains_key(&row.symbol) {
-            continue;
-        }
-        if grouped && last != Some(row.exchange) {
-            slots.push(Slot::Group(row.exchange));
-        }
-        last = Some(row.exchange);
-        slots.push(Slot::Row(row));
-    }
-    slots.extend(unlisted.into_iter().map(|(s, v)| Slot::NotListed(s, v)));
-    (slots, interleaved)
-}
-
-/// Whether some venue's rows are not consecutive in `rows`.
-fn interleaved(rows: &[&Row]) -> bool {
-    let mut seen: Vec<ExchangeId> = Vec::new();
-    for pair in rows.windows(2) {
-        let (a, b) = (pair[0].exchange, pair[1].exchange);
-        if a != b {
-            if seen.contains(&b) {
-                return true;
-            }
-            seen.push(a);
-        }
-    }
-    false
-}
-
-/// Whether a row is invalid because its venue does not list the symbol. The store keeps
-/// only the message, so this reads the wording of [`pricewire_core::symbol::SymbolError::Unknown`]
-/// (a test pins it).
-fn not_listed(row: &Row) -> bool {
-    match &row.state {
-        RowState::Invalid(why) => why
-            .strip_prefix(row.exchange.as_str())
-            .is_some_and(|rest| rest.starts_with(" does not list ")),
-        _ => false,
-    }
-}
-
-/// Body lines the table would like, and how many of its first `body` lines are rows
-/// (venue headings take lines too): the layout sizes the panes around the table by it.
-pub fn fill(view: &ViewState, snapshot: &Snapshot, body: usize) -> (usize, usize) {
-    let (slots, _) = slots(&ordered(snapshot, view.sort), snapshot);
-    let rows = slots
-        .iter()
-        .take(body)
-        .filter(|s| !matches!(s, Slot::Group(_)))
-        .count();
-    (slots.len(), rows)
-}
-
-/// Rows the table has (each line that is not a venue heading).
-pub fn row_lines(view: &ViewState, snapshot: &Snapshot) -> usize {
-    fill(view, snapshot, usize::MAX).1
-}
-
-/// A line of the table before formatting: a venue heading, a row, or a symbol several
-/// venues do not list.
-enum Slot<'a> {
-    Group(ExchangeId),
-    Row(&'a Row),
-    NotListed(&'a Symbol, Vec<ExchangeId>),
 }
 
 fn is_older(row: &Row, stale_after: Duration, now: DateTime<Utc>) -> bool {
@@ -412,8 +304,10 @@ fn row_entry<'a>(
     match (&row.state, &row.ticker) {
         (RowState::Invalid(why), _) => message(format!("✕ invalid: {why}"), theme.offline),
         (RowState::Silent(why), None) => message(format!("◌ no data: {why}"), theme.connecting),
-        (RowState::Pending, None) => message("waiting for data…".into(), theme.dim),
-        (RowState::Subscribed, None) => message("subscribed · waiting for data…".into(), theme.dim),
+        (RowState::Pending, None) => message("waiting for data…".into(), theme.muted),
+        (RowState::Subscribed, None) => {
+            message("subscribed · waiting for data…".into(), theme.muted)
+        }
         (_, Some(_)) => {
             let mark = mark(row, snapshot.feed(row.exchange), view.stale_after, now);
             Entry::Data(row, Box::new(cells(row, mark, now, theme)))
@@ -436,7 +330,7 @@ fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
     let dp = row.price_decimals;
     // A figure the venue does not give (or gave as empty: a book side with nothing on
     // it) reads as a dash, so "no value" never looks like a value not drawn yet.
-    let none = || vec![Span::styled(MISSING, theme.dim)];
+    let none = || vec![Span::styled(MISSING, theme.muted)];
     let px = |v: Option<rust_decimal::Decimal>| {
         v.map_or_else(none, |v| vec![Span::raw(format::price(v, dp))])
     };
@@ -491,7 +385,7 @@ fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
     }
     let age = format::age(t.received_ts, now);
     let age_style = match mark {
-        Mark::Fresh => theme.dim,
+        Mark::Fresh => theme.muted,
         Mark::Polled => theme.fallback,
         Mark::Silent => theme.connecting,
         Mark::Stale | Mark::Dead(_) => theme.stale,
@@ -500,11 +394,19 @@ fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
     cells
 }
 
-fn trend(row: &Row, width: usize, live: bool, theme: &Theme) -> Vec<Span<'static>> {
-    let bars = format::sparkline(row.sparkline.iter(), width);
-    let first = row.sparkline.get(row.sparkline.len().saturating_sub(width));
-    let last = row.sparkline.back();
-    let style = match (first, last) {
+/// The row's trend window ending at `now` in `width` columns, coloured by which way it went
+/// while the feed is live.
+fn trend(
+    row: &Row,
+    width: usize,
+    live: bool,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    let columns = row.trend.columns(now, width);
+    let bars = format::sparkline(&columns);
+    let ends = columns.iter().flatten();
+    let style = match (ends.clone().next(), ends.last()) {
         (Some(a), Some(b)) if live && b > a => theme.up,
         (Some(a), Some(b)) if live && b < a => theme.down,
         _ => Style::new(),

@@ -4,15 +4,53 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear};
 
 use super::format;
 use super::theme::Theme;
-use crate::app::keys::{FOOTER, HELP};
-use crate::app::state::{Prompt, Status};
+use crate::view::state::{Prompt, Status};
 
 const PROMPT_LABEL: &str = "Add symbol › ";
+
+/// The footer: the keys a trader needs most, short enough for 80 columns.
+pub const FOOTER: [(&str, &str); 9] = [
+    ("q", "quit"),
+    ("r", "reconnect"),
+    ("a", "add"),
+    ("d", "drop"),
+    ("u", "undo"),
+    ("↑↓", "select"),
+    ("s", "sort"),
+    ("h", "history"),
+    ("?", "help"),
+];
+
+/// Every key, as the help overlay lists them.
+pub const HELP: [(&str, &str); 18] = [
+    ("↑ ↓  j k", "select a row (Home/End: first/last)"),
+    ("r", "reconnect the selected row's feed now"),
+    ("R", "reconnect every feed now"),
+    ("a", "add a symbol: BTC/USD, btc-usd, binance:ETH/USDT"),
+    ("d  Delete", "drop the selected symbol"),
+    ("u", "undo the last add or drop"),
+    ("s", "sort: symbol → change % → volume"),
+    ("S", "reverse the sort"),
+    ("h", "show / hide the state history"),
+    ("PgUp PgDn", "pick a history line, a page at a time"),
+    (
+        "K J",
+        "pick a history line (shift+k, shift+j); shown in full",
+    ),
+    ("?", "this help"),
+    ("Esc", "close help / prompt, let go of a history line"),
+    ("q  Ctrl-C", "quit (Esc never quits)"),
+    ("In the add prompt", ""),
+    ("Enter", "add (Esc cancels, Ctrl-U clears the line)"),
+    ("", "adds and drops are saved to the config's watchlist"),
+    ("", "(not when symbols were given on the command line)"),
+];
 
 /// The key footer: `q quit  r reconnect  …  ? help`. On a narrow terminal whole hints drop
 /// from the right; the last one (`? help`) always stays.
@@ -38,7 +76,7 @@ pub fn footer(frame: &mut Frame, area: Rect, theme: &Theme) {
             spans.push(Span::raw("  "));
         }
         spans.push(Span::styled(*key, theme.key));
-        spans.push(Span::styled(format!(" {what}"), theme.dim));
+        spans.push(Span::styled(format!(" {what}"), theme.muted));
     }
     frame
         .buffer_mut()
@@ -55,6 +93,7 @@ pub fn message(status: Option<&Status>, prompt: Option<&Prompt>) -> Option<Strin
         Some(p) => p.error.as_ref().map(|e| format!("✕ {e}")),
         None => status.map(|s| match s {
             Status::Info(text) => text.clone(),
+            Status::Warning(text) => format!("⚠ {text}"),
             Status::Error(text) => format!("✕ {text}"),
         }),
     }
@@ -67,13 +106,8 @@ pub fn message_height(text: &str, width: u16) -> u16 {
 }
 
 /// The message wrapped over `area`, so a long error (a save failure with its path) reads
-/// in full; errors in the offline colour.
-fn draw_message(frame: &mut Frame, area: Rect, text: &str, error: bool, theme: &Theme) {
-    let style = if error {
-        theme.offline
-    } else {
-        ratatui::style::Style::default()
-    };
+/// in full, in `style`.
+fn draw_message(frame: &mut Frame, area: Rect, text: &str, style: Style) {
     let lines = format::wrap(text, usize::from(area.width));
     let rows = usize::from(area.height);
     for (i, text) in lines.iter().take(rows).enumerate() {
@@ -91,16 +125,16 @@ fn draw_message(frame: &mut Frame, area: Rect, text: &str, error: bool, theme: &
     }
 }
 
-/// The outcome of the last action.
+/// The outcome of the last action: errors in the offline colour, warnings in the
+/// connecting one.
 pub fn status_line(frame: &mut Frame, area: Rect, status: &Status, theme: &Theme) {
+    let style = match status {
+        Status::Info(_) => Style::default(),
+        Status::Warning(_) => theme.connecting,
+        Status::Error(_) => theme.offline,
+    };
     if let Some(text) = message(Some(status), None) {
-        draw_message(
-            frame,
-            area,
-            &text,
-            matches!(status, Status::Error(_)),
-            theme,
-        );
+        draw_message(frame, area, &text, style);
     }
 }
 
@@ -111,7 +145,7 @@ pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Promp
         Span::raw(p.input.clone()),
         Span::styled(
             "  Enter add · Esc cancel · e.g. ETH/USD, binance:BTC/USDT",
-            theme.dim,
+            theme.muted,
         ),
     ]);
     frame
@@ -124,7 +158,7 @@ pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Promp
             .min(area.width.saturating_sub(1));
     frame.set_cursor_position(Position::new(x, area.y));
     if let (Some(err_area), Some(text)) = (error_area, message(None, Some(p))) {
-        draw_message(frame, err_area, &text, true, theme);
+        draw_message(frame, err_area, &text, theme.offline);
     }
 }
 
@@ -160,6 +194,7 @@ pub fn help(frame: &mut Frame, area: Rect, log_file: Option<&std::path::Path>, t
         h,
     );
     frame.render_widget(Clear, popup);
+    frame.buffer_mut().set_style(popup, theme.base);
     let block = Block::bordered()
         .border_style(theme.border)
         .title(format::title(

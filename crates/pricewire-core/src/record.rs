@@ -66,6 +66,8 @@ pub enum RestWhat {
     Token,
     /// A ticker poll.
     Poll,
+    /// Candles for a chart (kept for the record; a replay draws no chart from them).
+    Candles,
 }
 
 impl RestWhat {
@@ -74,6 +76,7 @@ impl RestWhat {
             RestWhat::Pairs => "pairs",
             RestWhat::Token => "token",
             RestWhat::Poll => "poll",
+            RestWhat::Candles => "candles",
         }
     }
 }

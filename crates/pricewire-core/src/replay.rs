@@ -264,7 +264,8 @@ pub async fn play(
         ended: Ended::Complete,
     };
     let mut venues: HashMap<ExchangeId, Venue> = HashMap::default();
-    let mut feed_cfg = FeedConfig::default();
+    // The adapters parse alike whatever their settings: the defaults serve.
+    let feed_cfg = FeedConfig::default();
     // Recorded time ↔ wall instant where timed playback started (or last caught up).
     let mut anchor: Option<(DateTime<Utc>, Instant)> = None;
     loop {
@@ -301,9 +302,6 @@ pub async fn play(
                     ),
                 };
                 break;
-            }
-            if let Some(cfg) = h.config.get("feed") {
-                feed_cfg = serde_json::from_value(cfg.clone()).unwrap_or_default();
             }
             clock.set(h.started, 0.0);
             report.header = Some(h);
@@ -448,7 +446,7 @@ fn apply(
                         c.last_poll_at = Some(at);
                     });
                 }
-                RestWhat::Token => {}
+                RestWhat::Token | RestWhat::Candles => {}
             }
         }
         Record::Sub {

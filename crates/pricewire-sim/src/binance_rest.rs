@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use chrono::Utc;
 
 use super::binance::{Binance, day_figures, trade_ids};
+use super::candles::history;
 use super::listing::Instrument;
 use super::market::{Market, Quote};
 use super::query::query_value;
@@ -46,6 +47,7 @@ fn route(b: &Binance, path: &str, query: Option<&str>, market: &Market) -> Optio
     let now = Utc::now().timestamp_millis();
     Some(match path {
         "/api/v3/ping" => ok("{}".to_string()),
+        "/api/v3/klines" => klines(b, query, market),
         "/api/v3/time" => ok(format!("{{\"serverTime\":{now}}}")),
         "/api/v3/exchangeInfo" => {
             let Some(found) = selection(b, query, |_| true) else {
@@ -122,4 +124,50 @@ fn rest_ticker(symbol: &str, q: &Quote, now: i64) -> String {
         q.trades
     );
     s
+}
+
+/// `klines`: `limit` (default 500, at most 1,000) klines of `interval`, oldest first, in
+/// milliseconds, the newest still open. See docs:
+/// <https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#klinecandlestick-data>
+fn klines(b: &Binance, query: Option<&str>, market: &Market) -> RestReply {
+    let symbol = query_value(query, "symbol").unwrap_or_default();
+    let Some(index) = b.listing.index_of(&symbol) else {
+        return bad_symbol();
+    };
+    let step = match query_value(query, "interval").as_deref() {
+        Some("1m") => 60,
+        Some("5m") => 300,
+        Some("15m") => 900,
+        Some("1h") => 3600,
+        Some("1d") => 86_400,
+        _ => {
+            return RestReply {
+                status: 400,
+                body: "{\"code\":-1120,\"msg\":\"Invalid interval.\"}".to_string(),
+            };
+        }
+    };
+    let limit = query_value(query, "limit")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(500)
+        .clamp(1, 1000);
+    let candles = history(market, index, step, limit, Utc::now().timestamp());
+    let rows: Vec<String> = candles
+        .iter()
+        .map(|c| {
+            let open_ms = c.open_time * 1000;
+            format!(
+                "[{open_ms},\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",{},\"{}\",{},\"0\",\"0\",\"0\"]",
+                c.open,
+                c.high,
+                c.low,
+                c.close,
+                c.volume,
+                open_ms + step * 1000 - 1,
+                (c.volume * c.close).round_dp(8),
+                1 + c.open_time.rem_euclid(89)
+            )
+        })
+        .collect();
+    ok(format!("[{}]", rows.join(",")))
 }

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use chrono::Utc;
 
 use super::bybit::{Bybit, fraction};
+use super::candles::history;
 use super::listing::Instrument;
 use super::market::{Market, Quote};
 use super::query::query_value;
@@ -42,7 +43,10 @@ impl RestRoutes for Bybit {
 fn route(b: &Bybit, path: &str, query: Option<&str>, market: &Market) -> Option<RestReply> {
     if !matches!(
         path,
-        "/v5/market/instruments-info" | "/v5/market/tickers" | "/v5/market/time"
+        "/v5/market/instruments-info"
+            | "/v5/market/tickers"
+            | "/v5/market/time"
+            | "/v5/market/kline"
     ) {
         return None;
     }
@@ -64,6 +68,9 @@ fn route(b: &Bybit, path: &str, query: Option<&str>, market: &Market) -> Option<
         _ => return Some(envelope(10001, "Illegal category", "{}")),
     }
     let wanted = query_value(query, "symbol").map(|s| s.to_ascii_uppercase());
+    if path == "/v5/market/kline" {
+        return Some(kline(b, wanted.as_deref(), query, market));
+    }
     let chosen: Vec<&Instrument> = b
         .listing
         .entries()
@@ -112,4 +119,50 @@ fn rest_ticker(m: &Instrument, q: &Quote) -> String {
         }
     );
     s
+}
+
+/// `kline`: `limit` (default 200, at most 1,000) candles of `interval` minutes, newest
+/// first, start times in milliseconds as strings. See docs:
+/// <https://bybit-exchange.github.io/docs/v5/market/kline>
+fn kline(b: &Bybit, symbol: Option<&str>, query: Option<&str>, market: &Market) -> RestReply {
+    let Some(index) = symbol.and_then(|s| b.listing.index_of(s)) else {
+        return envelope(10001, "Not supported symbols", "{}");
+    };
+    let step = match query_value(query, "interval").as_deref() {
+        Some("D") => 86_400,
+        Some(m) => match m.parse::<i64>() {
+            Ok(m @ (1 | 3 | 5 | 15 | 30 | 60 | 120 | 240 | 360 | 720)) => m * 60,
+            _ => return envelope(10001, "Invalid period!", "{}"),
+        },
+        None => return envelope(10001, "Invalid period!", "{}"),
+    };
+    let limit = query_value(query, "limit")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(200)
+        .clamp(1, 1000);
+    let mut list = String::new();
+    for c in history(market, index, step, limit, Utc::now().timestamp())
+        .iter()
+        .rev()
+    {
+        if !list.is_empty() {
+            list.push(',');
+        }
+        let _ = write!(
+            list,
+            "[\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\"]",
+            c.open_time * 1000,
+            plain(c.open),
+            plain(c.high),
+            plain(c.low),
+            plain(c.close),
+            plain(c.volume),
+            plain(fixed(c.volume * c.close, 8))
+        );
+    }
+    let result = format!(
+        "{{\"symbol\":\"{}\",\"category\":\"spot\",\"list\":[{list}]}}",
+        symbol.unwrap_or_default()
+    );
+    envelope(0, "OK", &result)
 }

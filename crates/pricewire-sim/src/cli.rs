@@ -22,7 +22,7 @@ pub struct SimArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
-    /// Scenario: steady, burst, drop-after:N, close-after:N, silent-after:N,
+    /// Scenario: steady, burst, burst:N, drop-after:N, close-after:N, silent-after:N,
     /// acked-but-silent, refuse-ws, down, garbage, slow-connect, maintenance, oversized,
     /// pong-never, flapping, rest-429, rest-500.
     #[arg(long, default_value = "steady")]

@@ -9,9 +9,10 @@
 use chrono::Utc;
 use rust_decimal::Decimal;
 
+use super::candles::history;
 use super::coinbase::{Coinbase, CoinbaseProduct, percent};
 use super::market::Market;
-use super::query::query_pairs;
+use super::query::{query_pairs, query_value};
 use super::venue::{RestReply, RestRoutes};
 use super::wire::{fixed, plain};
 
@@ -67,6 +68,9 @@ fn route(c: &Coinbase, path: &str, query: Option<&str>, market: &Market) -> Opti
         });
     }
     let id = path.strip_prefix("/api/v3/brokerage/market/products/")?;
+    if let Some(id) = id.strip_suffix("/candles") {
+        return Some(candles(c, id, query, market));
+    }
     Some(match c.listing.entries().iter().find(|p| p.id == id) {
         Some(p) => RestReply {
             status: 200,
@@ -113,4 +117,60 @@ fn product(c: &Coinbase, p: &CoinbaseProduct, market: &Market) -> String {
         .and_then(|r| r.strip_suffix('}'))
         .unwrap_or_default();
     format!("{head}{live_head}, {rest}, {live_tail}}}")
+}
+
+/// `candles`: `granularity` candles from `start` to `end` (seconds; at most 350), newest
+/// first, every field a string. See docs:
+/// <https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/public/get-public-product-candles>
+fn candles(c: &Coinbase, id: &str, query: Option<&str>, market: &Market) -> RestReply {
+    let fail = |status: u16, error: &str, message: &str| RestReply {
+        status,
+        body: format!(
+            "{{\"error\":\"{error}\",\"error_details\":\"{message}\",\"message\":\"{message}\"}}"
+        ),
+    };
+    let Some(index) = c.index_of(id) else {
+        return fail(404, "NOT_FOUND", "ProductID is invalid");
+    };
+    let step = match query_value(query, "granularity").as_deref() {
+        Some("ONE_MINUTE") => 60,
+        Some("FIVE_MINUTE") => 300,
+        Some("FIFTEEN_MINUTE") => 900,
+        Some("ONE_HOUR") => 3600,
+        Some("ONE_DAY") => 86_400,
+        _ => return fail(400, "INVALID_ARGUMENT", "granularity is invalid"),
+    };
+    let secs = |name: &str| query_value(query, name).and_then(|v| v.parse::<i64>().ok());
+    let now = Utc::now().timestamp();
+    let (Some(start), end) = (secs("start"), secs("end").unwrap_or(now).min(now)) else {
+        return fail(400, "INVALID_ARGUMENT", "start is required");
+    };
+    let count = (end - start) / step + 1;
+    if !(1..=350).contains(&count) {
+        return fail(
+            400,
+            "INVALID_ARGUMENT",
+            "number of candles requested should be less than 350",
+        );
+    }
+    let rows: Vec<String> = history(market, index, step, 350, end)
+        .iter()
+        .rev()
+        .filter(|k| k.open_time > start - step)
+        .map(|k| {
+            format!(
+                "{{\"start\":\"{}\",\"low\":\"{}\",\"high\":\"{}\",\"open\":\"{}\",\"close\":\"{}\",\"volume\":\"{}\"}}",
+                k.open_time,
+                plain(k.low),
+                plain(k.high),
+                plain(k.open),
+                plain(k.close),
+                plain(k.volume)
+            )
+        })
+        .collect();
+    RestReply {
+        status: 200,
+        body: format!("{{\"candles\":[{}]}}", rows.join(",")),
+    }
 }

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use chrono::{Timelike, Utc};
 use rust_decimal::Decimal;
 
+use super::candles::history;
 use super::kraken::{ASSET_PAIRS, Kraken, KrakenPair};
 use super::market::{Market, Quote};
 use super::query::query_value;
@@ -35,6 +36,7 @@ fn route(k: &Kraken, path: &str, query: Option<&str>, market: &Market) -> Option
     let body = match path {
         "/0/public/AssetPairs" => asset_pairs(k, pairs.as_deref()),
         "/0/public/Ticker" => ticker(k, pairs.as_deref(), market),
+        "/0/public/OHLC" => ohlc(k, query, market),
         "/0/public/SystemStatus" => format!(
             "{{\"error\":[],\"result\":{{\"status\":\"online\",\"timestamp\":\"{}\"}}}}",
             Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
@@ -133,6 +135,61 @@ fn ticker(k: &Kraken, pairs: Option<&str>, market: &Market) -> String {
         );
     }
     body.push_str("}}");
+    body
+}
+
+/// `OHLC`: the pair's candles since `since` (at most 720), oldest first, the last one the
+/// interval still open, under the pair's canonical key beside `last`, the newest committed
+/// open time. See docs: <https://docs.kraken.com/api/docs/rest-api/get-ohlc-data>
+fn ohlc(k: &Kraken, query: Option<&str>, market: &Market) -> String {
+    let Some(name) = query_value(query, "pair") else {
+        return "{\"error\":[\"EGeneral:Invalid arguments\"]}".to_string();
+    };
+    let Some((pos, p)) = find(k, &name) else {
+        return UNKNOWN_PAIR.to_string();
+    };
+    let Some(index) = k.listing.index_of_entry(pos) else {
+        return UNKNOWN_PAIR.to_string();
+    };
+    let minutes: i64 = query_value(query, "interval")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    if minutes < 1 {
+        return "{\"error\":[\"EGeneral:Invalid arguments\"]}".to_string();
+    }
+    let step = minutes * 60;
+    let now = Utc::now().timestamp();
+    let count = query_value(query, "since")
+        .and_then(|v| v.parse::<i64>().ok())
+        .map_or(720, |since| ((now - since) / step + 1).clamp(1, 720));
+    let candles = history(
+        market,
+        index,
+        step,
+        usize::try_from(count).unwrap_or(720),
+        now,
+    );
+    let dp = p.price_decimals;
+    let mut body = format!("{{\"error\":[],\"result\":{{{}:[", js(&p.key));
+    for (n, c) in candles.iter().enumerate() {
+        if n > 0 {
+            body.push(',');
+        }
+        let vwap = fixed((c.high + c.low) / Decimal::TWO, dp);
+        let _ = write!(
+            body,
+            "[{},\"{}\",\"{}\",\"{}\",\"{}\",\"{vwap}\",\"{}\",{}]",
+            c.open_time,
+            c.open,
+            c.high,
+            c.low,
+            c.close,
+            c.volume,
+            1 + c.open_time.rem_euclid(97)
+        );
+    }
+    let committed = candles.iter().rev().nth(1).map_or(now, |c| c.open_time);
+    let _ = write!(body, "],\"last\":{committed}}}}}");
     body
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use rust_decimal::Decimal;
 
+use super::candles::history;
 use super::kucoin::{Kucoin, SEQUENCE_BASE, SYMBOLS};
 use super::market::Market;
 use super::query::query_value;
@@ -43,6 +44,7 @@ fn route(k: &Kucoin, path: &str, query: Option<&str>, market: &Market) -> Option
     let body = match path {
         // v1 is deprecated but still answers, with the same fields.
         "/api/v2/symbols" | "/api/v1/symbols" => SYMBOLS.trim_end().to_string(),
+        "/api/v1/market/candles" => candles(k, query, market),
         "/api/v1/market/stats" => stats(k, symbol.as_deref().unwrap_or(""), market),
         "/api/v1/market/orderbook/level1" => level1(k, symbol.as_deref().unwrap_or(""), market),
         "/api/v1/timestamp" => format!(
@@ -121,4 +123,55 @@ fn level1(k: &Kucoin, symbol: &str, market: &Market) -> String {
         q.ask,
         q.ask_qty
     )
+}
+
+/// `market/candles`: candles of `type` from `startAt` to `endAt` (seconds; at most 1,500),
+/// newest first, times in seconds, and the prices in KuCoin's open-close-high-low order.
+/// See docs: <https://www.kucoin.com/docs/rest/spot-trading/market-data/get-klines>
+fn candles(k: &Kucoin, query: Option<&str>, market: &Market) -> String {
+    let symbol = query_value(query, "symbol").unwrap_or_default();
+    let Some(index) = k.listing.index_of(&symbol) else {
+        return r#"{"code":"400100","msg":"This pair is not provided at present"}"#.to_string();
+    };
+    let step = match query_value(query, "type").as_deref() {
+        Some("1min") => 60,
+        Some("5min") => 300,
+        Some("15min") => 900,
+        Some("1hour") => 3600,
+        Some("1day") => 86_400,
+        _ => return r#"{"code":"400100","msg":"Unsupported type"}"#.to_string(),
+    };
+    let secs = |name: &str| query_value(query, name).and_then(|v| v.parse::<i64>().ok());
+    let now = Utc::now().timestamp();
+    let end = secs("endAt").filter(|e| *e > 0).unwrap_or(now).min(now);
+    let count = secs("startAt")
+        .filter(|s| *s > 0)
+        .map_or(1500, |start| ((end - start) / step + 1).clamp(1, 1500));
+    let mut rows = String::new();
+    for c in history(
+        market,
+        index,
+        step,
+        usize::try_from(count).unwrap_or(1500),
+        end,
+    )
+    .iter()
+    .rev()
+    {
+        if !rows.is_empty() {
+            rows.push(',');
+        }
+        let _ = write!(
+            rows,
+            "[\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\"]",
+            c.open_time,
+            c.open,
+            c.close,
+            c.high,
+            c.low,
+            c.volume,
+            fixed(c.volume * c.close, 8)
+        );
+    }
+    format!("{{\"code\":\"200000\",\"data\":[{rows}]}}")
 }

@@ -28,6 +28,7 @@ mod bybit;
 mod bybit_rest;
 #[cfg(test)]
 mod bybit_tests;
+mod candles;
 mod cli;
 mod coinbase;
 mod coinbase_rest;

@@ -7,6 +7,7 @@
 
 use chrono::Utc;
 
+use super::candles::history;
 use super::market::Market;
 use super::okx::{INSTRUMENTS, Okx, ticker_fields};
 use super::query::query_value;
@@ -48,6 +49,7 @@ fn route(okx: &Okx, path: &str, query: Option<&str>, market: &Market) -> Option<
             }
             Some(_) => ok_data(""),
         },
+        "/api/v5/market/candles" => candles(okx, query, market),
         "/api/v5/public/time" => ok_data(&format!("{{\"ts\":\"{}\"}}", now_ms())),
         _ => return None,
     };
@@ -100,4 +102,43 @@ fn tickers(okx: &Okx, market: &Market, indices: &[usize]) -> String {
         rows.push_str("\"}");
     }
     ok_data(&rows)
+}
+
+/// `market/candles`: `limit` (default 100, at most 300) candles of `bar`, newest first,
+/// times in milliseconds, `confirm` `"0"` on the one still open. See docs:
+/// <https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-candlesticks>
+fn candles(okx: &Okx, query: Option<&str>, market: &Market) -> String {
+    let Some(index) = query_value(query, "instId").and_then(|id| okx.listing.index_of(&id)) else {
+        return error("51001", "Instrument ID does not exist");
+    };
+    let step = match query_value(query, "bar").as_deref().unwrap_or("1m") {
+        "1m" => 60,
+        "5m" => 300,
+        "15m" => 900,
+        "1H" => 3600,
+        "1D" => 86_400,
+        _ => return error("51000", "Parameter bar error"),
+    };
+    let limit = query_value(query, "limit")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(100)
+        .clamp(1, 300);
+    let rows: Vec<String> = history(market, index, step, limit, Utc::now().timestamp())
+        .iter()
+        .rev()
+        .map(|c| {
+            let quote_volume = (c.volume * c.close).round_dp(8);
+            format!(
+                "[\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{quote_volume}\",\"{quote_volume}\",\"{}\"]",
+                c.open_time * 1000,
+                c.open,
+                c.high,
+                c.low,
+                c.close,
+                c.volume,
+                u8::from(c.closed)
+            )
+        })
+        .collect();
+    ok_data(&rows.join(","))
 }

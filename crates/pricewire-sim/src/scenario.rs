@@ -14,6 +14,10 @@ pub enum Scenario {
     Steady,
     /// Pre-encoded update frames sent as fast as the socket accepts (throughput source).
     Burst,
+    /// As `Burst`, until the connection has carried N ticker frames (snapshots included);
+    /// then heartbeats only, the socket kept open: a burst of known size, so a client's
+    /// drops can be counted.
+    BurstOf(u64),
     /// After N ticker frames, close the TCP connection without a close frame.
     DropAfter(u64),
     /// After N ticker frames, a clean close with 1001 "going away".
@@ -64,7 +68,7 @@ const SIMPLE: [(&str, Scenario); 13] = [
 ];
 
 /// Names that take a frame count: `drop-after:N`.
-const COUNTED: [&str; 3] = ["drop-after", "close-after", "silent-after"];
+const COUNTED: [&str; 4] = ["burst", "drop-after", "close-after", "silent-after"];
 
 impl Scenario {
     /// Every accepted spelling, for help texts and error messages.
@@ -74,10 +78,18 @@ impl Scenario {
         names.join(", ")
     }
 
+    /// Whether the scenario streams bursts instead of steady ticks.
+    pub(crate) fn bursts(self) -> bool {
+        matches!(self, Scenario::Burst | Scenario::BurstOf(_))
+    }
+
     /// The ticker-frame budget after which the session changes behaviour, if any.
     pub(crate) fn frame_limit(self) -> Option<u64> {
         match self {
-            Scenario::DropAfter(n) | Scenario::CloseAfter(n) | Scenario::SilentAfter(n) => Some(n),
+            Scenario::BurstOf(n)
+            | Scenario::DropAfter(n)
+            | Scenario::CloseAfter(n)
+            | Scenario::SilentAfter(n) => Some(n),
             Scenario::Flapping => Some(3),
             _ => None,
         }
@@ -87,6 +99,7 @@ impl Scenario {
 impl fmt::Display for Scenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Scenario::BurstOf(n) => write!(f, "burst:{n}"),
             Scenario::DropAfter(n) => write!(f, "drop-after:{n}"),
             Scenario::CloseAfter(n) => write!(f, "close-after:{n}"),
             Scenario::SilentAfter(n) => write!(f, "silent-after:{n}"),
@@ -118,6 +131,7 @@ impl FromStr for Scenario {
             .parse()
             .map_err(|_| format!("scenario '{s}': '{count}' is not a frame count"))?;
         Ok(match name {
+            "burst" => Scenario::BurstOf(n),
             "drop-after" => Scenario::DropAfter(n),
             "close-after" => Scenario::CloseAfter(n),
             _ => Scenario::SilentAfter(n),
@@ -134,6 +148,7 @@ mod tests {
         let all = [
             Scenario::Steady,
             Scenario::Burst,
+            Scenario::BurstOf(100_000),
             Scenario::DropAfter(5),
             Scenario::CloseAfter(0),
             Scenario::SilentAfter(12),
@@ -158,6 +173,7 @@ mod tests {
     fn parse_cases() {
         assert_eq!("drop-after:3".parse(), Ok(Scenario::DropAfter(3)));
         assert_eq!(" Burst ".parse(), Ok(Scenario::Burst));
+        assert_eq!("burst:7".parse(), Ok(Scenario::BurstOf(7)));
         assert_eq!("rest-429".parse(), Ok(Scenario::Rest429));
         let err = "stedy".parse::<Scenario>().unwrap_err();
         assert!(

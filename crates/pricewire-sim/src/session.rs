@@ -1,5 +1,5 @@
 //! One WebSocket session: welcome or status frame, client requests, ticker snapshots and
-//! updates, and the per-connection scenarios (steady, burst, drop/close/silent after N,
+//! updates, and the per-connection scenarios (steady, burst, burst of N, drop/close/silent after N,
 //! acked-but-silent, garbage, oversized, pong-never, flapping). Keep-alives and the
 //! maintenance scenario are timed in `session_upkeep.rs`.
 //! Frames come from the venue (`venue.rs`); prices from the shared market. Owns only its
@@ -169,7 +169,8 @@ impl Session {
         loop {
             let subscribed = !self.subs.active.is_empty();
             let streaming = subscribed && self.data_allowed();
-            let burst = streaming && self.scenario == Scenario::Burst;
+            let bursts = self.scenario.bursts();
+            let burst = streaming && bursts && !self.limit_reached();
             let online_at = upkeep.online_at();
             let restart_at = upkeep.restart_at();
             let wake = tokio::select! {
@@ -178,7 +179,7 @@ impl Session {
                 () = sleep_until(online_at), if !self.online => Wake::Online,
                 () = sleep_until(restart_at.unwrap_or(start)), if restart_at.is_some() => Wake::Restart,
                 () = upkeep.keep_alive_due() => Wake::KeepAlive,
-                _ = tick.tick(), if streaming && !burst => Wake::Tick,
+                _ = tick.tick(), if streaming && !bursts => Wake::Tick,
                 () = std::future::ready(()), if burst => Wake::Burst,
             };
             let flow = match wake {
@@ -401,11 +402,13 @@ impl Session {
         if !self.limit_reached() {
             return Ok(None);
         }
-        Ok(Some(match self.scenario {
-            Scenario::CloseAfter(_) => go_away(&mut self.ws, "going away").await?,
-            Scenario::SilentAfter(_) => End::Silent,
-            _ => End::Drop,
-        }))
+        Ok(match self.scenario {
+            // The burst is over; heartbeats and requests carry on.
+            Scenario::BurstOf(_) => None,
+            Scenario::CloseAfter(_) => Some(go_away(&mut self.ws, "going away").await?),
+            Scenario::SilentAfter(_) => Some(End::Silent),
+            _ => Some(End::Drop),
+        })
     }
 
     /// One malformed frame, of a kind picked at random.

@@ -1,46 +1,18 @@
-//! The table's line building: venue headings or a venue column, grouped "not listed"
-//! lines, the volume heading.
+//! The table's drawing: venue headings or a venue column, the volume heading, missing
+//! figures.
 use super::*;
+use crate::view::Table;
 use pricewire_core::model::{FeedStatus, Ticker};
 use pricewire_core::store::{Store, StoreLimits};
-use pricewire_core::symbol::SymbolError;
-
-#[test]
-fn not_listed_reads_the_unknown_symbol_message() {
-    let store = Store::new(StoreLimits::default());
-    let nope = Symbol::new("NOPE", "USD");
-    let unknown = |venue: &str, suggestions: &[&str]| SymbolError::Unknown {
-        input: "nope-usd".into(),
-        venue: venue.into(),
-        suggestions: suggestions.iter().map(ToString::to_string).collect(),
-    };
-    let cases = [
-        (ExchangeId::Kraken, unknown("kraken", &[]).to_string(), true),
-        (
-            ExchangeId::Okx,
-            unknown("okx", &["NEO/USD"]).to_string(),
-            true,
-        ),
-        (ExchangeId::Bybit, unknown("okx", &[]).to_string(), false),
-        (ExchangeId::Binance, "Invalid symbol".to_string(), false),
-    ];
-    for (ex, message, _) in &cases {
-        store.set_row_state(*ex, &nope, RowState::Invalid(message.clone()));
-    }
-    let snap = store.snapshot();
-    for (ex, message, want) in cases {
-        let row = snap.row(ex, "NOPE/USD").unwrap();
-        assert_eq!(not_listed(row), want, "{ex}: {message}");
-    }
-}
 
 fn screen(rows: &[&Row], snap: &Snapshot, w: u16) -> Vec<String> {
     use ratatui::{Terminal, backend::TestBackend};
     let mut term = Terminal::new(TestBackend::new(w, 6)).unwrap();
     let view = ViewState::default();
     let now = DateTime::UNIX_EPOCH + TimeDelta::seconds(1);
+    let model = ViewModel::with_table(&view, snap, Table::from_order(rows.to_vec(), snap));
     term.draw(|f| {
-        draw_rows(f, f.area(), &view, snap, rows, now, &Theme::default());
+        draw(f, f.area(), &model, now, &Theme::default());
     })
     .unwrap();
     let buf = term.backend().buffer();
@@ -100,9 +72,9 @@ fn interleaved_venues_get_a_venue_column_instead_of_headings() {
 fn volume_heading_names_its_unit_and_shortens_when_tight() {
     let snap = market(&[(ExchangeId::Kraken, "BTC/USD", "last=1 vol=5")]);
     let all: Vec<&Row> = snap.rows.iter().collect();
-    let wide = screen(&all, &snap, 60);
+    let wide = screen(&all, &snap, 62);
     assert!(wide[1].contains("Vol 24h (base)"), "{}", wide[1]);
-    let narrow = screen(&all, &snap, 52);
+    let narrow = screen(&all, &snap, 54);
     assert!(narrow[1].contains("Vol (base)"), "{}", narrow[1]);
     assert!(narrow[2].contains("5.00"), "{}", narrow[2]);
 }

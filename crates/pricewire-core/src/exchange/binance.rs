@@ -17,7 +17,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
+use chrono::{DateTime, Utc};
+
+use super::{Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker};
+use crate::candle::{ChartWindow, WireCandle};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::{BinanceApiError, BinanceBookTicker, BinanceExchangeInfo, BinanceHeader};
@@ -75,21 +78,8 @@ impl Binance {
 }
 
 impl Exchange for Binance {
-    fn id(&self) -> ExchangeId {
-        ExchangeId::Binance
-    }
-
-    fn default_ws_url(&self) -> &'static str {
-        "wss://stream.binance.com:9443/ws"
-    }
-
-    fn default_rest_url(&self) -> &'static str {
-        "https://api.binance.com"
-    }
-
-    fn pair_list_path(&self) -> &'static str {
-        "/api/v3/exchangeInfo"
-    }
+    super::venue_endpoints! { ExchangeId::Binance, ws: "wss://stream.binance.com:9443/ws",
+    rest: "https://api.binance.com", pairs: "/api/v3/exchangeInfo" }
 
     /// Markets with status `TRADING` only (`BREAK` and `HALT` ones cannot stream). The wire
     /// and REST names are both the payload symbol (`BTCUSDT`); stream names derive from it.
@@ -181,6 +171,22 @@ impl Exchange for Binance {
         let one: BinanceRestTicker<'a> = serde_json::from_str(body)?;
         Ok(vec![one.into_wire()])
     }
+
+    fn candles_path(&self, rest: &str, window: ChartWindow, _now: DateTime<Utc>) -> Option<String> {
+        Some(candles::path(rest, window))
+    }
+
+    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
+        candles::parse(body)
+    }
+
+    /// 6,000 request weight a minute per IP; a ticker or kline request weighs 2.
+    fn rest_rate(&self) -> RestRate {
+        RestRate {
+            per_second: 10,
+            burst: 10,
+        }
+    }
 }
 
 /// One event object (bare from `/ws`, or the `data` of a combined-stream frame).
@@ -269,3 +275,5 @@ fn percent_encode(text: &str) -> String {
     }
     out
 }
+
+mod candles;

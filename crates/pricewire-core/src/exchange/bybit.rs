@@ -19,7 +19,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
+use chrono::{DateTime, Utc};
+
+use super::{Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker};
+use crate::candle::{ChartWindow, WireCandle};
 use crate::model::{ExchangeId, Field};
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::BybitTickerList;
@@ -74,21 +77,8 @@ fn requests(op: &str, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
 }
 
 impl Exchange for Bybit {
-    fn id(&self) -> ExchangeId {
-        ExchangeId::Bybit
-    }
-
-    fn default_ws_url(&self) -> &'static str {
-        "wss://stream.bybit.com/v5/public/spot"
-    }
-
-    fn default_rest_url(&self) -> &'static str {
-        "https://api.bybit.com"
-    }
-
-    fn pair_list_path(&self) -> &'static str {
-        "/v5/market/instruments-info?category=spot"
-    }
+    super::venue_endpoints! { ExchangeId::Bybit, ws: "wss://stream.bybit.com/v5/public/spot",
+    rest: "https://api.bybit.com", pairs: "/v5/market/instruments-info?category=spot" }
 
     /// Instruments with status `Trading`; wire and REST names are both `BTCUSDT`.
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError> {
@@ -164,6 +154,22 @@ impl Exchange for Bybit {
         let time = resp.time;
         let list = resp.into_result()?.list;
         Ok(list.into_iter().map(|t| t.into_wire(time)).collect())
+    }
+
+    fn candles_path(&self, rest: &str, window: ChartWindow, _now: DateTime<Utc>) -> Option<String> {
+        Some(candles::path(rest, window))
+    }
+
+    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
+        candles::parse(body)
+    }
+
+    /// 600 requests per 5 s per IP; going over blocks the IP for 10 minutes.
+    fn rest_rate(&self) -> RestRate {
+        RestRate {
+            per_second: 10,
+            burst: 10,
+        }
     }
 }
 
@@ -247,3 +253,5 @@ fn rejected_symbol(message: &str) -> Option<String> {
     (!symbol.is_empty() && symbol.chars().all(|c| c.is_ascii_alphanumeric()))
         .then(|| symbol.to_string())
 }
+
+mod candles;

@@ -22,7 +22,10 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
+use chrono::{DateTime, Utc};
+
+use super::{Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker};
+use crate::candle::{ChartWindow, WireCandle};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::{CoinbaseMessage, CoinbaseProduct, CoinbaseProductList};
@@ -81,21 +84,8 @@ fn product_in(reason: &str) -> Option<&str> {
 }
 
 impl Exchange for Coinbase {
-    fn id(&self) -> ExchangeId {
-        ExchangeId::Coinbase
-    }
-
-    fn default_ws_url(&self) -> &'static str {
-        "wss://advanced-trade-ws.coinbase.com"
-    }
-
-    fn default_rest_url(&self) -> &'static str {
-        "https://api.coinbase.com"
-    }
-
-    fn pair_list_path(&self) -> &'static str {
-        "/api/v3/brokerage/market/products"
-    }
+    super::venue_endpoints! { ExchangeId::Coinbase, ws: "wss://advanced-trade-ws.coinbase.com",
+    rest: "https://api.coinbase.com", pairs: "/api/v3/brokerage/market/products" }
 
     /// Online spot products that trade. A product whose `alias` names a listed product is
     /// folded into that product's aliases (see the module note on `-USDC`).
@@ -233,6 +223,22 @@ impl Exchange for Coinbase {
             .map(CoinbaseProduct::into_wire)
             .collect())
     }
+
+    fn candles_path(&self, rest: &str, window: ChartWindow, now: DateTime<Utc>) -> Option<String> {
+        Some(candles::path(rest, window, now))
+    }
+
+    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
+        candles::parse(body)
+    }
+
+    /// About 10 public requests a second per IP.
+    fn rest_rate(&self) -> RestRate {
+        RestRate {
+            per_second: 5,
+            burst: 5,
+        }
+    }
 }
 
 fn events<'m>(msg: &CoinbaseMessage<'m>) -> Result<&'m str, ParseError> {
@@ -251,3 +257,5 @@ fn percent_encode_into(out: &mut String, text: &str) {
         }
     }
 }
+
+mod candles;

@@ -11,11 +11,13 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::candle::{ChartWindow, WireCandle};
 use crate::model::{Cleared, ExchangeId, Field, Source, Ticker};
 use crate::symbol::{Instrument, PairList, Symbol};
 
 pub mod binance;
 pub mod bybit;
+pub(crate) mod candle_rows;
 pub mod coinbase;
 pub mod kraken;
 pub mod kucoin;
@@ -240,7 +242,53 @@ impl Default for RequestIds {
     }
 }
 
+/// How fast a venue's public REST may be asked: a steady rate with room for a short burst.
+/// Every request of one feed (fallback polls, candles, the pair list) takes its turn from
+/// one budget at this pace, well inside what the venue publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestRate {
+    /// Requests per second, on average.
+    pub per_second: u32,
+    /// Requests that may go back to back before the pace applies.
+    pub burst: u32,
+}
+
+impl Default for RestRate {
+    /// One request a second, two back to back: for a venue that publishes no number.
+    fn default() -> Self {
+        RestRate {
+            per_second: 1,
+            burst: 2,
+        }
+    }
+}
+
+/// The four facts every adapter states about its venue, written once per venue as the
+/// [`Exchange`] methods that return them: which venue it is, its public WebSocket URL, its
+/// REST base and the path of its market list.
+macro_rules! venue_endpoints {
+    ($id:expr, ws: $ws:expr, rest: $rest:expr, pairs: $pairs:expr $(,)?) => {
+        fn id(&self) -> $crate::model::ExchangeId {
+            $id
+        }
+
+        fn default_ws_url(&self) -> &'static str {
+            $ws
+        }
+
+        fn default_rest_url(&self) -> &'static str {
+            $rest
+        }
+
+        fn pair_list_path(&self) -> &'static str {
+            $pairs
+        }
+    };
+}
+pub(crate) use venue_endpoints;
+
 /// One venue's protocol, as pure functions. Implementations are cheap, stateless values.
+/// Each adapter states its venue and endpoints with `venue_endpoints!`.
 pub trait Exchange: Send + Sync + 'static {
     /// The venue this adapter speaks for.
     fn id(&self) -> ExchangeId;
@@ -342,6 +390,29 @@ pub trait Exchange: Send + Sync + 'static {
 
     /// Parse a REST ticker body. `symbol` in each result is a name the pair list resolves.
     fn parse_rest_ticker<'a>(&self, body: &'a str) -> Result<Vec<WireTicker<'a>>, ParseError>;
+
+    /// Path (and query) of the venue's public candles for the market named `rest` (its REST
+    /// name): `window`'s interval, enough of them to cover its span up to `now`. `None`
+    /// where the venue has no candles.
+    fn candles_path(
+        &self,
+        _rest: &str,
+        _window: ChartWindow,
+        _now: DateTime<Utc>,
+    ) -> Option<String> {
+        None
+    }
+
+    /// Parse a candles body, in the order the venue sends them
+    /// ([`crate::candle::normalise`] brings every venue to one order).
+    fn parse_candles(&self, _body: &str) -> Result<Vec<WireCandle>, ParseError> {
+        Err(ParseError::Schema(format!("{} has no candles", self.id())))
+    }
+
+    /// The pace of this venue's public REST requests (see [`RestRate`]).
+    fn rest_rate(&self) -> RestRate {
+        RestRate::default()
+    }
 }
 
 fn texts(requests: Vec<Request>) -> Vec<String> {
@@ -361,7 +432,7 @@ pub fn adapter_with(
 ) -> Result<Box<dyn Exchange>, String> {
     match id {
         ExchangeId::Kraken => Ok(Box::new(kraken::Kraken {
-            event_trigger: cfg.event_trigger.parse()?,
+            event_trigger: cfg.event_trigger,
         })),
         ExchangeId::Binance => Ok(Box::new(binance::Binance)),
         ExchangeId::Coinbase => Ok(Box::new(coinbase::Coinbase)),

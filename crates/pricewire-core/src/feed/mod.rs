@@ -4,6 +4,7 @@
 
 pub(crate) mod backoff;
 pub(crate) mod breaker;
+pub mod budget;
 mod builder;
 pub mod command;
 pub mod net;
@@ -53,6 +54,8 @@ pub(crate) struct FeedCtx {
     pub(crate) seed: u64,
     /// Opt-in quote mapping for this venue (`USD` → `USDT`), from the config.
     pub(crate) quote_aliases: Vec<(String, String)>,
+    /// Every REST request of this feed takes its turn here (see [`budget`]).
+    pub(crate) budget: Arc<budget::RestBudget>,
 }
 
 impl FeedCtx {
@@ -65,6 +68,7 @@ impl FeedCtx {
         rest_url: Option<String>,
     ) -> Self {
         FeedCtx {
+            budget: Arc::new(budget::RestBudget::new(exchange.rest_rate())),
             ws_url: ws_url
                 .clone()
                 .unwrap_or_else(|| exchange.default_ws_url().to_string()),
@@ -82,8 +86,8 @@ impl FeedCtx {
     }
 }
 
-/// The instrument for a symbol: from the pair list, or by the venue's naming rules when
-/// the list could not be fetched.
+/// The instrument for a symbol already watched (its REST name, for candles): from the
+/// pair list, or by the venue's naming rules when the list could not be fetched.
 fn instrument(ctx: &FeedCtx, symbol: &Symbol) -> Instrument {
     let guard = ctx
         .pairs
@@ -95,13 +99,13 @@ fn instrument(ctx: &FeedCtx, symbol: &Symbol) -> Instrument {
         .unwrap_or_else(|| ctx.exchange.instrument_for(symbol))
 }
 
-/// Add a symbol to the wanted set and the store. Returns its wire name if it is new.
-pub(crate) fn add_symbol(ctx: &FeedCtx, subs: &mut Subs, symbol: &Symbol) -> Option<String> {
-    let inst = instrument(ctx, symbol);
+/// Add a market, as resolved, to the wanted set and the store. Returns its wire name if
+/// it is new.
+pub(crate) fn add_symbol(ctx: &FeedCtx, subs: &mut Subs, inst: &Instrument) -> Option<String> {
     let exchange = ctx.exchange.id();
     ctx.store
         .add_symbol(exchange, &inst.symbol, inst.price_decimals);
-    if !subs.insert(&inst) {
+    if !subs.insert(inst) {
         return None;
     }
     if let Some(tap) = ctx.store.recorder() {
@@ -110,7 +114,7 @@ pub(crate) fn add_symbol(ctx: &FeedCtx, subs: &mut Subs, symbol: &Symbol) -> Opt
             instrument: inst.clone(),
         });
     }
-    Some(inst.wire)
+    Some(inst.wire.clone())
 }
 
 /// Remove a symbol from the wanted set and the store. Returns what was subscribed.
@@ -166,9 +170,9 @@ async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
         // Escape sequences in typed text are removed before it is read as a symbol, so
         // `ESC[31mETH` is the `ETH` it shows as, not a market made of its letters.
         let input = &crate::sanitize::clean(typed);
-        match command::resolve(&ctx.pairs, input) {
-            Ok(symbol) => {
-                add_symbol(ctx, &mut subs, &symbol);
+        match command::resolve(&ctx.pairs, input, |s| ctx.exchange.instrument_for(s)) {
+            Ok(market) => {
+                add_symbol(ctx, &mut subs, &market);
             }
             Err(e) => {
                 // Input that names no market at all still gets its error row, under the
@@ -192,7 +196,8 @@ pub(crate) fn spawn(
 ) -> (FeedHandle, JoinHandle<()>) {
     let exchange = ctx.exchange.id();
     let (tx, rx) = mpsc::channel(command::QUEUE);
-    let handle = FeedHandle::new(exchange, tx.clone(), Arc::clone(&ctx.pairs));
+    let handle =
+        FeedHandle::new(exchange, tx.clone(), Arc::clone(&ctx.pairs)).with_rest(ctx.clone());
     ctx.store.add_feed(exchange, (ctx.clock)());
     let task = tokio::spawn(async move {
         let stop = shutdown.clone();

@@ -9,10 +9,10 @@ use super::net::{self, NetError};
 use super::subs::Subs;
 use chrono::{DateTime, Utc};
 
-use crate::config::secs;
+use crate::candle::{Candle, ChartWindow, normalise};
 use crate::model::{Source, Ticker};
 use crate::record::{Record, RestWhat};
-use crate::symbol::PairList;
+use crate::symbol::{PairList, Symbol};
 
 /// Largest REST body read (Kraken's full pair list is ~200 kB; Binance's a few MB).
 const MAX_BODY: usize = 16 << 20;
@@ -45,9 +45,13 @@ async fn request(
     what: RestWhat,
 ) -> Result<(String, DateTime<Utc>), RestError> {
     let url = format!("{}{path}", ctx.rest_url.trim_end_matches('/'));
-    let timeout = secs(ctx.cfg.rest_timeout_secs);
+    let timeout = ctx.cfg.rest_timeout;
+    ctx.budget.turn().await;
     let reply = net::http(ctx.connector.as_ref(), method, &url, MAX_BODY, timeout).await?;
     let at = (ctx.clock)();
+    if let Some(after) = reply.retry_after.filter(|_| reply.status != 200) {
+        ctx.budget.hold(tokio::time::Instant::now() + after);
+    }
     // Whatever the status: a refusal from the simulator is still the simulator.
     if reply.simulated {
         ctx.store.mark_simulated(ctx.exchange.id(), at);
@@ -179,4 +183,36 @@ fn listed(ctx: &FeedCtx, subs: &Subs, name: &str) -> Option<crate::symbol::Symbo
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let symbol = guard.as_ref()?.resolve(name).ok()?.symbol.clone();
     subs.iter().any(|(s, _)| *s == symbol).then_some(symbol)
+}
+
+/// Fetch `window`'s candles of `symbol` from the venue's public REST (under the feed's
+/// budget, like every other request) and bring them to one shape ([`normalise`]). The
+/// one-minute candles of the hour window also fill the row's trend before its first live
+/// price, so a sparkline is not empty for its first minutes.
+pub async fn candles(
+    ctx: &FeedCtx,
+    symbol: &Symbol,
+    window: ChartWindow,
+) -> Result<Vec<Candle>, RestError> {
+    let rest = super::instrument(ctx, symbol).rest;
+    let failed = |reason: String| RestError {
+        reason,
+        retry_after: None,
+    };
+    let path = ctx
+        .exchange
+        .candles_path(&rest, window, (ctx.clock)())
+        .ok_or_else(|| failed(format!("{} has no public candles", ctx.exchange.id())))?;
+    let (body, _) = request(ctx, hyper::Method::GET, &path, RestWhat::Candles).await?;
+    let wire = ctx
+        .exchange
+        .parse_candles(&body)
+        .map_err(|e| failed(format!("candles: {e}")))?;
+    let now = (ctx.clock)();
+    let candles = normalise(wire, window, now);
+    if window == ChartWindow::Hour {
+        ctx.store
+            .seed_trend(ctx.exchange.id(), symbol, &candles, window.interval(), now);
+    }
+    Ok(candles)
 }

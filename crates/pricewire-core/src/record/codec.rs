@@ -340,6 +340,7 @@ pub fn decode(line: &str) -> Result<Record, DecodeError> {
                 "pairs" => RestWhat::Pairs,
                 "token" => RestWhat::Token,
                 "poll" => RestWhat::Poll,
+                "candles" => RestWhat::Candles,
                 other => return Err(DecodeError(format!("unknown REST kind \"{other}\""))),
             },
             path: need(l.path, rec, "path")?.into_owned(),
