@@ -301,7 +301,9 @@ pub fn feed_spans(
             details.push(format!("retry in {}", format::until(*next_try, now)));
         }
         FeedStatus::NoLeader { since } => {
-            // Said in full where LIVE would stand: whose leader, and for how long.
+            // Said in full where LIVE would stand: whose leader, and for how long; the
+            // reason would only say it again.
+            show_reason = false;
             spans[0] = Span::styled(
                 format!(
                     "⊘ no leader for {} ({})",
@@ -402,6 +404,44 @@ mod tests {
             Style::new().add_modifier(Modifier::DIM),
         );
         assert_eq!(buf, want);
+    }
+
+    #[test]
+    fn a_relayed_feed_names_its_leader_and_says_when_there_is_none() {
+        let theme = Theme::new(&BTreeMap::new(), ColorMode::NoColor);
+        let mut f = feed(FeedStatus::Connected, "subscribed");
+        f.relay = Some(pricewire_core::store::RelayInfo {
+            leader: "relay-a".into(),
+            term: 7,
+        });
+        let text = |spans: Vec<Span<'static>>| {
+            spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        assert_eq!(
+            text(feed_spans(&f, Some(2.0), now(), &theme)),
+            "● LIVE · for 1m03s · ping 42ms · 2.0 msg/s · leader relay-a · term 7"
+        );
+        f.status = FeedStatus::NoLeader {
+            since: now() - TimeDelta::seconds(3),
+        };
+        f.reason = "no leader for kraken: the last heartbeat is 3.0 s old".into();
+        assert_eq!(
+            text(feed_spans(&f, None, now(), &theme)),
+            "⊘ no leader for kraken (3s) · last leader relay-a · term 7"
+        );
+        f.status = FeedStatus::LinkLost {
+            attempt: 2,
+            next_try: now() + TimeDelta::seconds(4),
+        };
+        f.reason = "relay link lost: connection refused".into();
+        assert_eq!(
+            text(feed_spans(&f, None, now(), &theme)),
+            "✕ RELAY LINK LOST · retry in 4s · leader relay-a · term 7 · relay link lost: connection refused"
+        );
+        assert!(!is_live(&f.status));
     }
 
     #[test]

@@ -398,9 +398,6 @@ impl Venue {
             }
             self.last_epoch.clone_from(&snap.epoch);
         }
-        if let Some(note) = note {
-            self.store.transition(self.ex, self.current(), note, now);
-        }
         self.cursor = snap.cursor();
         for (symbol, line) in &snap.latest {
             if self.symbols.iter().any(|s| s.as_str() == symbol) {
@@ -421,6 +418,10 @@ impl Venue {
             tracing::warn!(venue = %self.ex, "the relay's state hash is unreadable");
         }
         self.heartbeat(snap.heartbeat_age_ms(), now);
+        // Said once the state shown is settled, so the line stands under it.
+        if let Some(note) = note {
+            self.store.transition(self.ex, self.current(), note, now);
+        }
         Ok(())
     }
 
@@ -518,7 +519,6 @@ impl Venue {
                     .set_relay(self.ex, Some(RelayInfo { leader: who, term }), now);
                 self.store
                     .transition(self.ex, self.current(), &message, now);
-                self.shown = None;
             }
             Some(StateLine::Status { .. }) => {
                 if term < self.cursor.term {
@@ -630,7 +630,6 @@ impl Venue {
                         &format!("reconnect not requested of the relay: {e}"),
                         Utc::now(),
                     );
-                    self.shown = None;
                 }
             }
             Command::Shutdown => {}
