@@ -8,16 +8,20 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use feed::FeedFile;
 pub use pricewire_core::config::{FeedConfig, secs};
 /// URL checks are the engine's, so a config the binary takes is one a feed can be built from.
 pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
+mod feed;
 mod keys;
 pub mod relay;
 mod save;
+mod writer;
 pub use keys::{ConfigWarning, fields_of};
 pub use relay::RelayConfig;
-pub use save::save_watchlist;
+pub use save::{save_watchlist, save_with};
+pub use writer::{ConfigEdit, ConfigWriter, SaveSymbols, Written};
 
 /// A config file that could not be used. The message names the file, line and key.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +50,11 @@ pub struct Config {
     /// default): each venue watches [`default_watchlist`].
     pub symbols: Vec<String>,
     pub log_file: Option<PathBuf>,
+    /// The `[feed]` table as written (seconds, text); [`Config::feed`] is what it means.
+    #[serde(rename = "feed")]
+    pub feed_file: FeedFile,
+    /// The engine's settings, converted from `[feed]` when the file is read.
+    #[serde(skip)]
     pub feed: FeedConfig,
     pub ui: UiConfig,
     /// Colours by meaning, checked when the file is read (see `ui::theme`).
@@ -69,6 +78,7 @@ impl Default for Config {
             exchanges: vec!["kraken".into()],
             symbols: Vec::new(),
             log_file: None,
+            feed_file: FeedFile::default(),
             feed: FeedConfig::default(),
             ui: UiConfig::default(),
             theme: BTreeMap::new(),
@@ -201,8 +211,10 @@ impl Config {
         if !["symbol", "change", "volume"].contains(&self.ui.sort.as_str()) {
             bad("ui.sort", "must be \"symbol\", \"change\" or \"volume\"");
         }
-        for (key, why) in self.feed.problems() {
-            bad(key, &why);
+        let (feed, feed_problems) = self.feed_file.to_config();
+        self.feed = feed;
+        for (key, why) in feed_problems {
+            bad(&key, &why);
         }
         for (key, why) in self.relay.problems() {
             bad(&key, &why);
@@ -376,7 +388,7 @@ mod tests {
         assert!(lines[1].starts_with("line 3, key `ui.sort`"), "{err}");
         assert_eq!(
             lines[2],
-            "line 6, key `theme.live`: \"grene\" is not a colour; use a name like green, an ANSI index 0-255 or #rrggbb"
+            "line 6, key `theme.live`: \"grene\" is not a colour; use a name like green, an ANSI index 0-255, #rrggbb or \"none\""
         );
         assert!(lines[3].starts_with("line 7, key `theme.up`"), "{err}");
         // Refused for its values, the file's unknown keys are listed with the errors.

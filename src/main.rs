@@ -2,14 +2,18 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use pricewire::cli::{Cli, Command};
-use pricewire::{logging, relay_cmd, run, sim};
+use pricewire::{logging, relay_cmd, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::from_env();
     match cli.command {
         Some(Command::Sim(args)) => {
-            return report(sim::run_cli(args).await.map(|()| ExitCode::SUCCESS));
+            return report(
+                pricewire_sim::run_cli(args)
+                    .await
+                    .map(|()| ExitCode::SUCCESS),
+            );
         }
         Some(Command::Relay(args)) => return report(relay_cmd::run(args).await),
         None => {}

@@ -143,7 +143,7 @@ pub async fn run(
     } else {
         app::run(
             Arc::clone(&store),
-            feeds,
+            crate::watchlist::from_settings(feeds, &settings.symbols),
             cfg,
             settings.config_path.clone(),
             // Symbols typed for this run are not the saved watchlist: edits to them must

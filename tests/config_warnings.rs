@@ -5,6 +5,7 @@
 //! runs, and in the log), and the dashboard shows it once in its status line. The file is
 //! left as it was. A wrong value beside an unknown key is still refused: `config_invalid.rs`.
 
+mod process_support;
 mod ui_support;
 
 use std::io::{BufRead, BufReader};
@@ -63,13 +64,7 @@ fn check_warning(message: &str, path: &Path, line: usize, key: &str, closest: &s
 
 #[test]
 fn every_fixture_is_listed() {
-    let mut files: Vec<String> = std::fs::read_dir(dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
+    let files = process_support::toml_files(&dir());
     let listed: Vec<&str> = CASES.iter().map(|c| c.0).collect();
     assert_eq!(files, listed);
 }
@@ -108,7 +103,7 @@ fn a_newer_config_warns_about_each_new_key_and_keeps_the_known_ones() {
 
 /// Run the binary in headless demo mode on `path` until its first JSON line, then end it.
 fn first_line_of_a_run(path: &Path, log: &Path) -> (String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pricewire"))
+    let mut child = process_support::pricewire()
         .args(["--headless", "--demo", "--config"])
         .arg(path)
         .arg("--log-file")

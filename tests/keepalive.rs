@@ -7,16 +7,16 @@ mod common;
 use std::time::Duration;
 
 use common::{Rig, has_reason, history, status, updates};
-use pricewire::config::FeedConfig;
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimConfig};
+use pricewire_core::config::FeedConfig;
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_sim::{Scenario, SimConfig};
 
 /// A feed with the given watchdogs against `sim` over in-memory pipes.
 fn rig(sim: SimConfig, cfg: FeedConfig, symbols: &[&str]) -> Rig {
     common::memory_with(sim, cfg, symbols)
 }
 
-fn connects(snap: &pricewire::store::Snapshot) -> usize {
+fn connects(snap: &pricewire_core::store::Snapshot) -> usize {
     snap.feeds[0]
         .history
         .iter()

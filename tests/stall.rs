@@ -7,10 +7,10 @@ mod common;
 use std::time::Duration;
 
 use common::{Rig, history, status, updates};
-use pricewire::config::FeedConfig;
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimConfig};
-use pricewire::store::{RowState, Snapshot};
+use pricewire_core::config::FeedConfig;
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_core::store::{RowState, Snapshot};
+use pricewire_sim::{Scenario, SimConfig};
 
 fn rig(tick: Duration, symbols: &[&str]) -> Rig {
     let sim = SimConfig {
@@ -149,8 +149,8 @@ async fn symbols_the_socket_never_feeds_are_polled_over_rest() {
         .until(60, "polled prices", |s| {
             ["BTC/USD", "ETH/USD"].iter().all(|sym| {
                 s.row(ExchangeId::Kraken, sym)
-                    .and_then(pricewire::store::Row::source)
-                    .is_some_and(|src| src == pricewire::model::Source::Rest)
+                    .and_then(pricewire_core::store::Row::source)
+                    .is_some_and(|src| src == pricewire_core::model::Source::Rest)
             })
         })
         .await;

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use pricewire::sim::{SimConfig, SimServer};
+use pricewire_sim::{SimConfig, SimServer};
 
 const ROWS: u16 = 30;
 const COLS: u16 = 120;
@@ -130,6 +130,10 @@ fn keys_drive_the_dashboard_in_a_real_terminal() {
         t.lines()
             .any(|l| l.trim_start_matches('│').starts_with("SOL/USD") && l.contains('.'))
     });
+    // Saving is the config writer's: the status line says when it is done.
+    screen.wait("the add saved", |t| {
+        t.contains("added SOL/USD") && t.contains("watchlist saved")
+    });
     let saved = std::fs::read_to_string(&config).unwrap();
     assert!(saved.contains("\"SOL/USD\""), "{saved}");
     assert!(saved.starts_with("# my watchlist\n"), "{saved}");
@@ -138,6 +142,9 @@ fn keys_drive_the_dashboard_in_a_real_terminal() {
     press("d");
     screen.wait("SOL/USD gone", |t| {
         !has_row(t, "SOL/USD") && has_row(t, "BTC/USD")
+    });
+    screen.wait("the drop saved", |t| {
+        t.contains("dropped kraken:SOL/USD") && t.contains("watchlist saved")
     });
     let saved = std::fs::read_to_string(&config).unwrap();
     assert!(!saved.contains("SOL/USD"), "{saved}");

@@ -1,21 +1,27 @@
-//! [`App`]: the view state plus the handles an action needs (feeds, where the watchlist is
-//! saved), and [`App::apply`], which carries out one [`Action`]. Commands go to feeds over
-//! their channels; it never writes to the store (feeds do) and never draws.
+//! [`App`]: the view state plus what an action needs (the watchlist, which tells the
+//! feeds; the feeds, for reconnects; the config writer's reports), and [`App::apply`],
+//! which carries out one [`Action`]. Watchlist edits and how their saving went are
+//! `edits.rs`. Commands go to feeds over their channels; it never writes to the store
+//! (feeds do) and never draws.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::keys::Action;
 use super::rates::RateMeter;
 use super::title::WindowTitle;
-use crate::config::{self, Config};
+use crate::config::{self, Config, ConfigWriter, Written};
 use crate::view::model::{Table, clamp_scroll};
-use crate::view::state::{HistoryPane, Mode, Prompt, RowKey, Sort, Status, ViewState, key};
-use pricewire_core::feed::command::{Command, Feeds};
+use crate::view::state::{HistoryPane, Mode, Prompt, RowKey, Sort, Status, ViewState};
+use pricewire_core::Watchlist;
+use pricewire_core::feed::command::Command;
 use pricewire_core::model::{ExchangeId, FeedStatus, Transition};
-use pricewire_core::store::{RowState, Snapshot};
+use pricewire_core::store::Snapshot;
+use pricewire_core::symbol::Instrument;
 
 /// Whether the loop goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,14 +32,22 @@ pub enum Flow {
 
 /// An edit of the watchlist that `u` can take back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Edit {
+pub(super) enum Edit {
     /// One symbol added on these venues.
     Added(Vec<RowKey>),
-    Dropped(RowKey),
+    /// One row dropped, with the market as it was resolved (to add it back as it was).
+    Dropped(RowKey, Option<Instrument>),
 }
 
-/// Edits kept for undo.
-const UNDO_DEPTH: usize = 50;
+/// Where saved edits go, while this run saves them.
+#[derive(Debug)]
+pub(super) struct Saving {
+    pub(super) writer: ConfigWriter,
+    pub(super) reports: Option<mpsc::UnboundedReceiver<Written>>,
+    pub(super) task: Option<JoinHandle<()>>,
+    /// The newest edit not yet reported written, and what the status line said of it.
+    pub(super) pending: Option<(u64, String)>,
+}
 
 /// A "reconnecting …" status line, cleared once the feed has moved on from it.
 #[derive(Debug)]
@@ -48,24 +62,27 @@ struct PendingReconnect {
 #[derive(Debug)]
 pub struct App {
     pub view: ViewState,
-    feeds: Feeds,
-    config_path: Option<PathBuf>,
+    pub(super) watchlist: Watchlist,
+    pub(super) saving: Option<Saving>,
     /// Why edits are not saved although a config file is in use.
-    not_saved: Option<String>,
+    pub(super) not_saved: Option<String>,
     meter: RateMeter,
     /// Display order when last drawn, to keep the selection in place when a row goes.
     order: Vec<RowKey>,
-    /// Symbols added and dropped here: the feed makes or drops the row a moment later.
-    added: Vec<RowKey>,
-    removed: Vec<RowKey>,
-    undo: Vec<Edit>,
+    pub(super) undo: Vec<Edit>,
     reconnecting: Option<PendingReconnect>,
     title: Option<WindowTitle>,
 }
 
 impl App {
-    /// `config_path`: where added and dropped symbols are saved (`None`: nowhere).
-    pub fn new(feeds: Feeds, config: &Config, config_path: Option<PathBuf>) -> Self {
+    /// The dashboard over `watchlist` (or just feeds: an empty one). `config_path`: where
+    /// added and dropped symbols are saved (`None`: nowhere), by a config writer task
+    /// started here (so, with a path, on a tokio runtime).
+    pub fn new(
+        watchlist: impl Into<Watchlist>,
+        config: &Config,
+        config_path: Option<PathBuf>,
+    ) -> Self {
         let view = ViewState {
             history: if config.ui.history_pane {
                 HistoryPane::Shown
@@ -75,22 +92,24 @@ impl App {
             sort: Sort::from_config(&config.ui.sort),
             stale_after: config::secs(config.ui.stale_secs),
             // Shown once, at start: the next action's outcome replaces it.
-            status: config_warning(&config.warnings),
+            status: super::edits::config_warning(&config.warnings),
             ..ViewState::default()
         };
-        App {
+        let mut app = App {
             view,
-            feeds,
-            config_path,
+            watchlist: watchlist.into(),
+            saving: None,
             not_saved: None,
             meter: RateMeter::default(),
             order: Vec::new(),
-            added: Vec::new(),
-            removed: Vec::new(),
             undo: Vec::new(),
             reconnecting: None,
             title: None,
+        };
+        if let Some(path) = config_path {
+            app.save_to(path);
         }
+        app
     }
 
     /// Keep the window title saying which venues are shown and which are simulated.
@@ -111,6 +130,8 @@ impl App {
     /// edit is made (e.g. this run's symbols came from the command line).
     #[must_use]
     pub fn without_saving(mut self, why: impl Into<String>) -> Self {
+        self.watchlist.stop_saving();
+        self.saving = None;
         self.not_saved = Some(why.into());
         self
     }
@@ -151,7 +172,7 @@ impl App {
             Action::ReconnectAll => self.reconnect(snapshot, true),
             Action::OpenAdd => self.view.mode = Mode::Adding(Prompt::default()),
             Action::RemoveSelected => self.remove(snapshot),
-            Action::Undo => self.undo(snapshot),
+            Action::Undo => self.undo(),
             Action::Select(delta) => {
                 let table = Table::new(snapshot, self.view.sort);
                 self.view.move_selection(&table.order, delta);
@@ -180,7 +201,7 @@ impl App {
                 p.input.pop();
             }),
             Action::ClearInput => self.edit(|p| p.input.clear()),
-            Action::Submit => self.submit(snapshot),
+            Action::Submit => self.submit(),
         }
         Flow::Continue
     }
@@ -234,13 +255,14 @@ impl App {
         } else {
             self.view.selected_row(snapshot).map(|r| r.exchange)
         };
+        let feeds = self.watchlist.feeds();
         let status = if let Some(ex) = target {
-            match self.feeds.send(ex, Command::Reconnect) {
+            match feeds.send(ex, Command::Reconnect) {
                 Ok(()) => Status::Info(format!("reconnecting {ex}…")),
                 Err(e) => Status::Error(e.to_string()),
             }
         } else {
-            self.feeds.broadcast(&Command::Reconnect);
+            feeds.broadcast(&Command::Reconnect);
             Status::Info("reconnecting every feed…".to_string())
         };
         if matches!(status, Status::Info(_)) {
@@ -280,210 +302,4 @@ impl App {
                 })
             })
     }
-
-    fn remove(&mut self, snapshot: &Snapshot) {
-        let Some(row) = self.view.selected_row(snapshot) else {
-            self.view.status = Some(Status::Error("no row selected".to_string()));
-            return;
-        };
-        let k = key(row);
-        match self.drop_symbol(&k) {
-            Ok(()) => {
-                self.push_undo(Edit::Dropped(k.clone()));
-                self.finish(format!("dropped {}:{} (u undoes)", k.0, k.1), snapshot);
-            }
-            Err(e) => self.view.status = Some(Status::Error(e)),
-        }
-    }
-
-    fn submit(&mut self, snapshot: &Snapshot) {
-        let Mode::Adding(prompt) = &mut self.view.mode else {
-            return;
-        };
-        let input = prompt.input.trim().to_string();
-        if input.is_empty() {
-            prompt.error = Some("type a symbol, e.g. ETH/USD or binance:BTC/USDT".to_string());
-            return;
-        }
-        let found = match self.feeds.resolve(&input) {
-            Ok(found) => found,
-            Err(e) => {
-                prompt.error = Some(e.to_string());
-                return;
-            }
-        };
-        let is_new = |k: &RowKey| {
-            let listed = snapshot.rows.iter().any(|r| {
-                key(r) == *k
-                    && !matches!(r.state, RowState::Invalid(_))
-                    && !self.removed.contains(k)
-            });
-            !listed && !self.added.contains(k)
-        };
-        let fresh: Vec<RowKey> = found.iter().filter(|k| is_new(k)).cloned().collect();
-        if fresh.is_empty() {
-            let sym = &found[0].1;
-            prompt.error = Some(format!("{sym} is already on the {} list", venues(&found)));
-            return;
-        }
-        let mut added = Vec::new();
-        for k in &fresh {
-            match self.add_symbol(k) {
-                Ok(()) => added.push(k.clone()),
-                Err(e) => {
-                    if let Mode::Adding(prompt) = &mut self.view.mode {
-                        prompt.error = Some(e);
-                    }
-                    if added.is_empty() {
-                        return;
-                    }
-                }
-            }
-        }
-        self.view.mode = Mode::Normal;
-        self.view.selected = Some(added[0].clone());
-        let done = format!("added {} on {}", added[0].1, venues(&added));
-        self.push_undo(Edit::Added(added));
-        self.finish(done, snapshot);
-    }
-
-    /// Take back the last add or drop.
-    fn undo(&mut self, snapshot: &Snapshot) {
-        let Some(edit) = self.undo.pop() else {
-            self.view.status = Some(Status::Info("nothing to undo".to_string()));
-            return;
-        };
-        let result = match &edit {
-            Edit::Added(keys) => keys.iter().try_for_each(|k| self.drop_symbol(k)),
-            Edit::Dropped(k) => self.add_symbol(k),
-        };
-        match result {
-            Ok(()) => {
-                let done = match &edit {
-                    Edit::Added(keys) => {
-                        format!("undone: removed {} from {}", keys[0].1, venues(keys))
-                    }
-                    Edit::Dropped(k) => {
-                        self.view.selected = Some(k.clone());
-                        format!("undone: {}:{} is back", k.0, k.1)
-                    }
-                };
-                self.finish(done, snapshot);
-            }
-            Err(e) => {
-                self.undo.push(edit);
-                self.view.status = Some(Status::Error(e));
-            }
-        }
-    }
-
-    fn add_symbol(&mut self, k: &RowKey) -> Result<(), String> {
-        self.feeds
-            .send(k.0, Command::Add(k.1.clone()))
-            .map_err(|e| e.to_string())?;
-        tracing::info!(exchange = %k.0, symbol = %k.1, "symbol added");
-        self.removed.retain(|r| r != k);
-        if !self.added.contains(k) {
-            self.added.push(k.clone());
-        }
-        Ok(())
-    }
-
-    fn drop_symbol(&mut self, k: &RowKey) -> Result<(), String> {
-        self.feeds
-            .send(k.0, Command::Remove(k.1.clone()))
-            .map_err(|e| e.to_string())?;
-        tracing::info!(exchange = %k.0, symbol = %k.1, "symbol dropped");
-        self.added.retain(|a| a != k);
-        if !self.removed.contains(k) {
-            self.removed.push(k.clone());
-        }
-        Ok(())
-    }
-
-    fn push_undo(&mut self, edit: Edit) {
-        if self.undo.len() == UNDO_DEPTH {
-            self.undo.remove(0);
-        }
-        self.undo.push(edit);
-    }
-
-    /// After an edit: save the watchlist where that is wanted, and say how it went.
-    fn finish(&mut self, done: String, snapshot: &Snapshot) {
-        let list = self.watchlist(snapshot);
-        self.view.status = Some(self.saved(done, &list));
-    }
-
-    /// The config's `symbols`: the rows in the store in their order, plus those added and
-    /// less those dropped here (the feed makes or drops the row a moment later, and a save
-    /// in between must not undo either). Plain `BASE/QUOTE` with one feed running,
-    /// `venue:BASE/QUOTE` with several (a plain name means every venue).
-    pub fn watchlist(&self, snapshot: &Snapshot) -> Vec<String> {
-        let several = self.feeds.handles().len() > 1;
-        let rows = snapshot
-            .rows
-            .iter()
-            .map(key)
-            .chain(self.added.iter().cloned())
-            .filter(|k| !self.removed.contains(k));
-        let mut out: Vec<String> = Vec::new();
-        for (ex, sym) in rows {
-            let s = if several {
-                format!("{ex}:{sym}")
-            } else {
-                sym.to_string()
-            };
-            if !out.contains(&s) {
-                out.push(s);
-            }
-        }
-        out
-    }
-
-    /// Save `list` when a config file is in use and this run may change it; the status
-    /// says how it went, and the log has every save and every failure in full.
-    fn saved(&self, done: String, list: &[String]) -> Status {
-        let Some(path) = &self.config_path else {
-            return Status::Info(done);
-        };
-        if let Some(why) = &self.not_saved {
-            return Status::Info(format!("{done} · not saved: {why}"));
-        }
-        match config::save_watchlist(path, list) {
-            Ok(()) => {
-                tracing::info!(path = %path.display(), symbols = list.len(), "watchlist saved");
-                Status::Info(format!("{done} · watchlist saved to {}", path.display()))
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "watchlist not saved");
-                Status::Error(format!("{done}, but the watchlist was not saved: {e}"))
-            }
-        }
-    }
-}
-
-/// The status line for the config file's unknown keys: the first in full, and how many
-/// more (stderr and the log list every one).
-fn config_warning(warnings: &[config::ConfigWarning]) -> Option<Status> {
-    let first = warnings.first()?;
-    let more = match warnings.len() - 1 {
-        0 => String::new(),
-        n => format!(" · {} in the log", plural(n, "more unknown key")),
-    };
-    Some(Status::Warning(format!("config {first}{more}")))
-}
-
-fn plural(n: usize, what: &str) -> String {
-    pricewire_core::model::plural(u64::try_from(n).unwrap_or(u64::MAX), what)
-}
-
-/// `kraken` or `kraken, binance`.
-fn venues(keys: &[RowKey]) -> String {
-    let mut names: Vec<&str> = Vec::new();
-    for (ex, _) in keys {
-        if !names.contains(&ex.as_str()) {
-            names.push(ex.as_str());
-        }
-    }
-    names.join(", ")
 }

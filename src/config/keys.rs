@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml_edit::TableLike;
 
-use super::{Config, Endpoint, FeedConfig, UiConfig};
+use super::{Config, Endpoint, FeedFile, UiConfig};
 use pricewire_core::model::ExchangeId;
 
 /// A key in the config file that this binary does not know, read past.
@@ -64,7 +64,7 @@ fn known(path: &[&str]) -> Known {
     let venues = || ExchangeId::ALL.iter().map(|v| v.as_str()).collect();
     match path {
         [] => Known::Keys(fields_of::<Config>().to_vec()),
-        ["feed"] => Known::Keys(fields_of::<FeedConfig>().to_vec()),
+        ["feed"] => Known::Keys(fields_of::<FeedFile>().to_vec()),
         ["ui"] => Known::Keys(fields_of::<UiConfig>().to_vec()),
         ["relay"] => Known::Keys(fields_of::<super::RelayConfig>().to_vec()),
         ["theme"] => Known::Keys(crate::ui::theme::THEME_KEYS.to_vec()),
@@ -186,7 +186,7 @@ mod tests {
     fn field_lists_come_from_the_structs() {
         assert!(fields_of::<Config>().contains(&"quote_aliases"));
         assert!(fields_of::<UiConfig>().contains(&"history_pane"));
-        assert!(fields_of::<FeedConfig>().contains(&"silence_secs"));
+        assert!(fields_of::<FeedFile>().contains(&"silence_secs"));
         assert_eq!(fields_of::<Endpoint>(), ["ws_url", "rest_url"]);
         assert!(fields_of::<u32>().is_empty());
     }

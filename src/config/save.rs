@@ -1,6 +1,8 @@
-//! Saving the watchlist back into the user's config file: only the `symbols` array changes,
-//! item by item, so comments and layout survive; a symlinked dotfile stays a symlink, and
-//! the file keeps its mode and owner. Never reads or writes any other key.
+//! Saving into the user's config file: [`save_with`] reads it, lets an edit change the
+//! parsed document (comments and layout kept), and writes it back through a temporary
+//! file, fsync and rename; a symlinked dotfile stays a symlink, and the file keeps its mode
+//! and owner. [`save_watchlist`] is the edit of the `symbols` array, item by item, so its
+//! comments and layout survive; it never touches any other key.
 
 use std::fs;
 use std::io::Write;
@@ -11,23 +13,16 @@ use toml_edit::{Array, DocumentMut, Item, RawString, Value};
 use super::ConfigError;
 
 /// Replace the `symbols` array in the config file, keeping every comment and the layout of
-/// the rest. Written to a temporary file beside the real file (the symlink's final target),
-/// synced, then renamed over it and the directory synced, so a full or read-only disk leaves
-/// the old file as it was.
+/// the rest; written as [`save_with`] writes.
 pub fn save_watchlist(path: &Path, symbols: &[String]) -> Result<(), ConfigError> {
-    let fail = |message: String| ConfigError::Save {
-        path: path.to_path_buf(),
-        message,
-    };
-    let target = final_target(path).map_err(|e| fail(e.to_string()))?;
-    let (text, old_meta) = match fs::read_to_string(&target) {
-        Ok(t) => (t, fs::metadata(&target).ok()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), None),
-        Err(e) => return Err(fail(e.to_string())),
-    };
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| fail(format!("the file is not valid TOML: {e}")))?;
+    save_with(path, |doc| {
+        set_symbols(doc, symbols);
+        Ok(())
+    })
+}
+
+/// Put `symbols` in the document's `symbols` array, item by item.
+pub(crate) fn set_symbols(doc: &mut DocumentMut, symbols: &[String]) {
     if let Some(array) = doc.get_mut("symbols").and_then(Item::as_array_mut) {
         edit_in_place(array, symbols);
     } else {
@@ -47,6 +42,30 @@ pub fn save_watchlist(path: &Path, symbols: &[String]) -> Result<(), ConfigError
             }
         }
     }
+}
+
+/// Read the config file (the symlink's final target; none yet is an empty file), let
+/// `edit` change the parsed document, and write it to a temporary file beside it, synced,
+/// renamed over it and the directory synced, so a full or read-only disk, or an edit that
+/// fails, leaves the old file as it was.
+pub fn save_with(
+    path: &Path,
+    edit: impl FnOnce(&mut DocumentMut) -> Result<(), String>,
+) -> Result<(), ConfigError> {
+    let fail = |message: String| ConfigError::Save {
+        path: path.to_path_buf(),
+        message,
+    };
+    let target = final_target(path).map_err(|e| fail(e.to_string()))?;
+    let (text, old_meta) = match fs::read_to_string(&target) {
+        Ok(t) => (t, fs::metadata(&target).ok()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), None),
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| fail(format!("the file is not valid TOML: {e}")))?;
+    edit(&mut doc).map_err(fail)?;
     let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

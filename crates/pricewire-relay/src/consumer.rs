@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use pricewire_core::feed::command::{self, Command, FeedHandle, Feeds, SharedPairs};
 use pricewire_core::json::{self, Line};
 use pricewire_core::store::{RelayInfo, RowState};
-use pricewire_core::symbol::Symbol;
+use pricewire_core::symbol::{Instrument, Symbol};
 use pricewire_core::{ExchangeId, FeedStatus, Store};
 
 use crate::conn::{LinkError, RedisTarget};
@@ -552,8 +552,16 @@ impl Venue {
         };
         for t in typed {
             let input = pricewire_core::sanitize::clean(&t);
-            match command::resolve(&self.pairs, &input) {
-                Ok(sym) => self.add_row(&sym),
+            // Wire names are the leader's business: the symbol is all a reader keeps.
+            let naming = |s: &Symbol| Instrument {
+                symbol: s.clone(),
+                wire: s.to_string(),
+                rest: s.to_string(),
+                price_decimals: None,
+                aliases: Vec::new(),
+            };
+            match command::resolve(&self.pairs, &input, naming) {
+                Ok(inst) => self.add_row(&inst.symbol),
                 Err(e) => {
                     let sym = pricewire_core::symbol::parse_without_list(&input)
                         .unwrap_or_else(|_| Symbol::unparsed(&input));
@@ -604,7 +612,8 @@ impl Venue {
         c: Command,
     ) -> Result<(), LinkError> {
         match c {
-            Command::Add(sym) => {
+            Command::Add(inst) => {
+                let sym = inst.symbol;
                 self.add_row(&sym);
                 wants::lease(cmd, &self.keys, &self.settings.id, [sym.as_str()]).await?;
                 if let Some(line) = reader::latest(cmd, &self.keys, sym.as_str()).await? {
@@ -640,9 +649,9 @@ impl Venue {
     /// A command while Redis is out of reach: rows change here, wants follow later.
     fn command_offline(&mut self, c: Command) {
         match c {
-            Command::Add(sym) => {
-                self.add_row(&sym);
-                self.no_relay_row(&sym);
+            Command::Add(inst) => {
+                self.add_row(&inst.symbol);
+                self.no_relay_row(&inst.symbol);
             }
             Command::Remove(sym) => {
                 self.store.remove_symbol(self.ex, &sym);

@@ -78,21 +78,8 @@ impl Binance {
 }
 
 impl Exchange for Binance {
-    fn id(&self) -> ExchangeId {
-        ExchangeId::Binance
-    }
-
-    fn default_ws_url(&self) -> &'static str {
-        "wss://stream.binance.com:9443/ws"
-    }
-
-    fn default_rest_url(&self) -> &'static str {
-        "https://api.binance.com"
-    }
-
-    fn pair_list_path(&self) -> &'static str {
-        "/api/v3/exchangeInfo"
-    }
+    super::venue_endpoints! { ExchangeId::Binance, ws: "wss://stream.binance.com:9443/ws",
+    rest: "https://api.binance.com", pairs: "/api/v3/exchangeInfo" }
 
     /// Markets with status `TRADING` only (`BREAK` and `HALT` ones cannot stream). The wire
     /// and REST names are both the payload symbol (`BTCUSDT`); stream names derive from it.

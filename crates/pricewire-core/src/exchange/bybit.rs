@@ -77,21 +77,8 @@ fn requests(op: &str, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
 }
 
 impl Exchange for Bybit {
-    fn id(&self) -> ExchangeId {
-        ExchangeId::Bybit
-    }
-
-    fn default_ws_url(&self) -> &'static str {
-        "wss://stream.bybit.com/v5/public/spot"
-    }
-
-    fn default_rest_url(&self) -> &'static str {
-        "https://api.bybit.com"
-    }
-
-    fn pair_list_path(&self) -> &'static str {
-        "/v5/market/instruments-info?category=spot"
-    }
+    super::venue_endpoints! { ExchangeId::Bybit, ws: "wss://stream.bybit.com/v5/public/spot",
+    rest: "https://api.bybit.com", pairs: "/v5/market/instruments-info?category=spot" }
 
     /// Instruments with status `Trading`; wire and REST names are both `BTCUSDT`.
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError> {

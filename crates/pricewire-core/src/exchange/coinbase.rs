@@ -84,21 +84,8 @@ fn product_in(reason: &str) -> Option<&str> {
 }
 
 impl Exchange for Coinbase {
-    fn id(&self) -> ExchangeId {
-        ExchangeId::Coinbase
-    }
-
-    fn default_ws_url(&self) -> &'static str {
-        "wss://advanced-trade-ws.coinbase.com"
-    }
-
-    fn default_rest_url(&self) -> &'static str {
-        "https://api.coinbase.com"
-    }
-
-    fn pair_list_path(&self) -> &'static str {
-        "/api/v3/brokerage/market/products"
-    }
+    super::venue_endpoints! { ExchangeId::Coinbase, ws: "wss://advanced-trade-ws.coinbase.com",
+    rest: "https://api.coinbase.com", pairs: "/api/v3/brokerage/market/products" }
 
     /// Online spot products that trade. A product whose `alias` names a listed product is
     /// folded into that product's aliases (see the module note on `-USDC`).

@@ -136,24 +136,11 @@ impl Kraken {
 }
 
 impl Exchange for Kraken {
-    fn id(&self) -> ExchangeId {
-        ExchangeId::Kraken
-    }
-
-    fn default_ws_url(&self) -> &'static str {
-        "wss://ws.kraken.com/v2"
-    }
-
-    fn default_rest_url(&self) -> &'static str {
-        "https://api.kraken.com"
-    }
+    super::venue_endpoints! { ExchangeId::Kraken, ws: "wss://ws.kraken.com/v2",
+    rest: "https://api.kraken.com", pairs: "/0/public/AssetPairs" }
 
     fn asset_aliases(&self) -> &'static [(&'static str, &'static str)] {
         ASSET_ALIASES
-    }
-
-    fn pair_list_path(&self) -> &'static str {
-        "/0/public/AssetPairs"
     }
 
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError> {

@@ -145,22 +145,9 @@ fn ticker_symbol<'a>(topic: Cow<'a, str>, subject: Option<Cow<'a, str>>) -> Cow<
 }
 
 impl Exchange for Kucoin {
-    fn id(&self) -> ExchangeId {
-        ExchangeId::Kucoin
-    }
-
-    /// The documented host; the host actually dialled comes from `bullet-public`.
-    fn default_ws_url(&self) -> &'static str {
-        "wss://ws-api-spot.kucoin.com/"
-    }
-
-    fn default_rest_url(&self) -> &'static str {
-        "https://api.kucoin.com"
-    }
-
-    fn pair_list_path(&self) -> &'static str {
-        "/api/v2/symbols"
-    }
+    // The documented WebSocket host; the host actually dialled comes from `bullet-public`.
+    super::venue_endpoints! { ExchangeId::Kucoin, ws: "wss://ws-api-spot.kucoin.com/",
+    rest: "https://api.kucoin.com", pairs: "/api/v2/symbols" }
 
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError> {
         let rows: Vec<KucoinSymbol<'_>> = rest_data(body)?;

@@ -263,7 +263,32 @@ impl Default for RestRate {
     }
 }
 
+/// The four facts every adapter states about its venue, written once per venue as the
+/// [`Exchange`] methods that return them: which venue it is, its public WebSocket URL, its
+/// REST base and the path of its market list.
+macro_rules! venue_endpoints {
+    ($id:expr, ws: $ws:expr, rest: $rest:expr, pairs: $pairs:expr $(,)?) => {
+        fn id(&self) -> $crate::model::ExchangeId {
+            $id
+        }
+
+        fn default_ws_url(&self) -> &'static str {
+            $ws
+        }
+
+        fn default_rest_url(&self) -> &'static str {
+            $rest
+        }
+
+        fn pair_list_path(&self) -> &'static str {
+            $pairs
+        }
+    };
+}
+pub(crate) use venue_endpoints;
+
 /// One venue's protocol, as pure functions. Implementations are cheap, stateless values.
+/// Each adapter states its venue and endpoints with `venue_endpoints!`.
 pub trait Exchange: Send + Sync + 'static {
     /// The venue this adapter speaks for.
     fn id(&self) -> ExchangeId;
@@ -407,7 +432,7 @@ pub fn adapter_with(
 ) -> Result<Box<dyn Exchange>, String> {
     match id {
         ExchangeId::Kraken => Ok(Box::new(kraken::Kraken {
-            event_trigger: cfg.event_trigger.parse()?,
+            event_trigger: cfg.event_trigger,
         })),
         ExchangeId::Binance => Ok(Box::new(binance::Binance)),
         ExchangeId::Coinbase => Ok(Box::new(coinbase::Coinbase)),

@@ -85,21 +85,8 @@ fn request_text(op: &'static str, args: Vec<OkxArg<'_>>) -> String {
 }
 
 impl Exchange for Okx {
-    fn id(&self) -> ExchangeId {
-        ExchangeId::Okx
-    }
-
-    fn default_ws_url(&self) -> &'static str {
-        "wss://ws.okx.com:8443/ws/v5/public"
-    }
-
-    fn default_rest_url(&self) -> &'static str {
-        "https://www.okx.com"
-    }
-
-    fn pair_list_path(&self) -> &'static str {
-        "/api/v5/public/instruments?instType=SPOT"
-    }
+    super::venue_endpoints! { ExchangeId::Okx, ws: "wss://ws.okx.com:8443/ws/v5/public",
+    rest: "https://www.okx.com", pairs: "/api/v5/public/instruments?instType=SPOT" }
 
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError> {
         let rows: Vec<OkxInstrument<'_>> = rest_body(body)?;

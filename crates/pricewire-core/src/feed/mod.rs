@@ -85,8 +85,8 @@ impl FeedCtx {
     }
 }
 
-/// The instrument for a symbol: from the pair list, or by the venue's naming rules when
-/// the list could not be fetched.
+/// The instrument for a symbol already watched (its REST name, for candles): from the
+/// pair list, or by the venue's naming rules when the list could not be fetched.
 fn instrument(ctx: &FeedCtx, symbol: &Symbol) -> Instrument {
     let guard = ctx
         .pairs
@@ -98,12 +98,12 @@ fn instrument(ctx: &FeedCtx, symbol: &Symbol) -> Instrument {
         .unwrap_or_else(|| ctx.exchange.instrument_for(symbol))
 }
 
-/// Add a symbol to the wanted set and the store. Returns its wire name if it is new.
-pub(crate) fn add_symbol(ctx: &FeedCtx, subs: &mut Subs, symbol: &Symbol) -> Option<String> {
-    let inst = instrument(ctx, symbol);
+/// Add a market, as resolved, to the wanted set and the store. Returns its wire name if
+/// it is new.
+pub(crate) fn add_symbol(ctx: &FeedCtx, subs: &mut Subs, inst: &Instrument) -> Option<String> {
     ctx.store
         .add_symbol(ctx.exchange.id(), &inst.symbol, inst.price_decimals);
-    subs.insert(&inst).then_some(inst.wire)
+    subs.insert(inst).then(|| inst.wire.clone())
 }
 
 /// Remove a symbol from the wanted set and the store. Returns what was subscribed.
@@ -149,9 +149,9 @@ async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
         // Escape sequences in typed text are removed before it is read as a symbol, so
         // `ESC[31mETH` is the `ETH` it shows as, not a market made of its letters.
         let input = &crate::sanitize::clean(typed);
-        match command::resolve(&ctx.pairs, input) {
-            Ok(symbol) => {
-                add_symbol(ctx, &mut subs, &symbol);
+        match command::resolve(&ctx.pairs, input, |s| ctx.exchange.instrument_for(s)) {
+            Ok(market) => {
+                add_symbol(ctx, &mut subs, &market);
             }
             Err(e) => {
                 // Input that names no market at all still gets its error row, under the

@@ -8,7 +8,6 @@ use super::FeedCtx;
 use super::net::{self, NetError};
 use super::subs::Subs;
 use crate::candle::{Candle, ChartWindow, normalise};
-use crate::config::secs;
 use crate::model::Source;
 use crate::symbol::{PairList, Symbol};
 
@@ -37,7 +36,7 @@ impl From<NetError> for RestError {
 
 async fn request(ctx: &FeedCtx, method: hyper::Method, path: &str) -> Result<String, RestError> {
     let url = format!("{}{path}", ctx.rest_url.trim_end_matches('/'));
-    let timeout = secs(ctx.cfg.rest_timeout_secs);
+    let timeout = ctx.cfg.rest_timeout;
     ctx.budget.turn().await;
     let reply = net::http(ctx.connector.as_ref(), method, &url, MAX_BODY, timeout).await?;
     if let Some(after) = reply.retry_after.filter(|_| reply.status != 200) {
@@ -153,7 +152,9 @@ fn listed(ctx: &FeedCtx, subs: &Subs, name: &str) -> Option<crate::symbol::Symbo
 }
 
 /// Fetch `window`'s candles of `symbol` from the venue's public REST (under the feed's
-/// budget, like every other request) and bring them to one shape ([`normalise`]).
+/// budget, like every other request) and bring them to one shape ([`normalise`]). The
+/// one-minute candles of the hour window also fill the row's trend before its first live
+/// price, so a sparkline is not empty for its first minutes.
 pub async fn candles(
     ctx: &FeedCtx,
     symbol: &Symbol,
@@ -173,5 +174,11 @@ pub async fn candles(
         .exchange
         .parse_candles(&body)
         .map_err(|e| failed(format!("candles: {e}")))?;
-    Ok(normalise(wire, window, (ctx.clock)()))
+    let now = (ctx.clock)();
+    let candles = normalise(wire, window, now);
+    if window == ChartWindow::Hour {
+        ctx.store
+            .seed_trend(ctx.exchange.id(), symbol, &candles, window.interval(), now);
+    }
+    Ok(candles)
 }

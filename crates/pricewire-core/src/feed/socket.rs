@@ -14,7 +14,7 @@ use super::FeedCtx;
 use super::command::Command;
 use super::net::Ws;
 use super::subs::{Stall, Subs};
-use crate::config::{FeedConfig, secs};
+use crate::config::FeedConfig;
 use crate::exchange::{Bootstrap, Event, Exchange, Request, RequestIds};
 use crate::model::FeedStatus;
 use crate::model::Ticker;
@@ -43,19 +43,20 @@ pub struct KeepAlive {
 }
 
 impl KeepAlive {
-    /// The config's values where set (non-zero); else what the venue's bootstrap prescribed
+    /// The config's values where set; else what the venue's bootstrap prescribed
     /// (KuCoin's `pingInterval` / `pingTimeout`); else the venue's documented defaults. The
     /// silence limit defaults to one ping period plus its pong timeout: a live connection
     /// always answers within that.
     pub fn new(cfg: &FeedConfig, exchange: &dyn Exchange, boot: Option<&Bootstrap>) -> Self {
-        let set = |v: f64| (v > 0.0).then(|| secs(v));
-        let ping_every = set(cfg.ping_interval_secs)
+        let ping_every = cfg
+            .ping_interval
             .or(boot.and_then(|b| b.ping_interval))
             .unwrap_or_else(|| exchange.ping_interval());
-        let pong_timeout = set(cfg.pong_timeout_secs)
+        let pong_timeout = cfg
+            .pong_timeout
             .or(boot.and_then(|b| b.pong_timeout))
             .unwrap_or_else(|| exchange.pong_timeout());
-        let silence = set(cfg.silence_secs).unwrap_or(ping_every + pong_timeout);
+        let silence = cfg.silence.unwrap_or(ping_every + pong_timeout);
         KeepAlive {
             ping_every,
             pong_timeout,
@@ -167,7 +168,7 @@ pub async fn run(
         pong_timeout,
         silence,
     } = keep;
-    let symbol_silence = secs(cfg.symbol_silence_secs);
+    let symbol_silence = cfg.symbol_silence;
     let started = Instant::now();
     let age_limit = ctx
         .exchange
@@ -200,7 +201,7 @@ pub async fn run(
     };
     if ctx.exchange.waits_for_welcome() {
         // Requests sent before the welcome may be lost (KuCoin asks to wait for it).
-        let limit = secs(cfg.connect_timeout_secs);
+        let limit = cfg.connect_timeout;
         while !s.welcomed {
             let frame = tokio::select! {
                 frame = s.ws.next() => frame,
@@ -293,12 +294,12 @@ pub async fn run(
                     let _ = s.ws.close(None).await;
                     return SessionEnd::Manual;
                 }
-                Some(Command::Add(symbol)) => {
-                    if let Some(wire) = super::add_symbol(ctx, s.subs, &symbol) {
+                Some(Command::Add(market)) => {
+                    if let Some(wire) = super::add_symbol(ctx, s.subs, &market) {
                         if let Err(end) = s.subscribe(std::slice::from_ref(&wire)).await {
                             return end;
                         }
-                        if let Some(sub) = s.subs.get_mut(&symbol) {
+                        if let Some(sub) = s.subs.get_mut(&market.symbol) {
                             sub.subscribed_at = Some(Instant::now());
                         }
                     }
@@ -428,7 +429,7 @@ const REST_REQUEST_SPACING: Duration = Duration::from_secs(1);
 /// Symbols the venue acked but never fed, even after a resubscribe and a reconnect, are
 /// polled over REST while the connection lives: their rows show `polled` prices (aged by
 /// the venue's own time), the history says so, and the requests are paced to
-/// `feed.rest_poll_secs`, at least [`REST_REQUEST_SPACING`] per request.
+/// `FeedConfig::rest_poll`, at least [`REST_REQUEST_SPACING`] per request.
 async fn poll_silent_symbols(s: &mut Session<'_>, now: Instant) {
     let ctx = s.ctx;
     let exchange = ctx.exchange.id();
@@ -442,7 +443,7 @@ async fn poll_silent_symbols(s: &mut Session<'_>, now: Instant) {
         s.polling = silent.len();
         if !silent.is_empty() {
             let names: Vec<&str> = silent.iter().map(|(sym, _)| sym.as_str()).collect();
-            let every = secs(ctx.cfg.rest_poll_secs);
+            let every = ctx.cfg.rest_poll;
             let reason = format!(
                 "{}: no data on the WebSocket; polling over REST every {} s",
                 names.join(", "),
@@ -458,7 +459,7 @@ async fn poll_silent_symbols(s: &mut Session<'_>, now: Instant) {
     let refs: Vec<&str> = silent.iter().map(|(_, rest)| rest.as_str()).collect();
     let requests =
         u32::try_from(ctx.exchange.rest_ticker_paths(&refs).len().max(1)).unwrap_or(u32::MAX);
-    let mut next = now + secs(ctx.cfg.rest_poll_secs).max(REST_REQUEST_SPACING * requests);
+    let mut next = now + ctx.cfg.rest_poll.max(REST_REQUEST_SPACING * requests);
     if let Err(e) = super::rest::poll_some(ctx, s.subs, &refs).await {
         tracing::warn!(%exchange, reason = %e.reason, "REST poll of silent symbols failed");
         if let Some(after) = e.retry_after {

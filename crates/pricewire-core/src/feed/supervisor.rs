@@ -21,7 +21,7 @@ use super::net::{self, NetError, Ws};
 use super::socket::KeepAlive;
 use super::subs::Subs;
 use super::{FeedCtx, rest, socket};
-use crate::config::secs;
+
 use crate::model::{FeedStatus, plural};
 
 /// A session shorter than this that ends "as planned" is treated as a failure.
@@ -60,12 +60,8 @@ enum Wake {
 impl Supervisor {
     pub fn new(ctx: FeedCtx, subs: Subs) -> Self {
         let cfg = &ctx.cfg;
-        let backoff = Backoff::new(
-            secs(cfg.backoff_initial_secs),
-            secs(cfg.backoff_max_secs),
-            ctx.seed,
-        );
-        let breaker = Breaker::new(cfg.breaker_threshold, secs(cfg.breaker_cooldown_secs));
+        let backoff = Backoff::new(cfg.backoff_initial, cfg.backoff_max, ctx.seed);
+        let breaker = Breaker::new(cfg.breaker_threshold, cfg.breaker_cooldown);
         Supervisor {
             ctx,
             subs,
@@ -95,7 +91,7 @@ impl Supervisor {
     /// keep-alive the session is to follow.
     async fn connect(&self) -> Result<(Ws, KeepAlive), NetError> {
         let ctx = &self.ctx;
-        let timeout = secs(ctx.cfg.connect_timeout_secs);
+        let timeout = ctx.cfg.connect_timeout;
         let (url, boot) = match ctx.exchange.ws_bootstrap_path() {
             None => (ctx.ws_url.clone(), None),
             Some(path) => {
@@ -126,7 +122,7 @@ impl Supervisor {
     /// Run until shut down.
     pub async fn run(mut self, commands: &mut mpsc::Receiver<Command>) {
         let max = self.ctx.cfg.max_attempts;
-        let stable = secs(self.ctx.cfg.stable_secs);
+        let stable = self.ctx.cfg.stable;
         let mut idle_why = "nothing to watch";
         loop {
             if self.subs.is_empty() && self.idle(idle_why, commands).await == Wake::Shutdown {
@@ -229,8 +225,8 @@ impl Supervisor {
                     self.transition(FeedStatus::Connecting, "manual reconnect");
                     return Wake::Connect;
                 }
-                Some(Command::Add(symbol)) => {
-                    super::add_symbol(&self.ctx, &mut self.subs, &symbol);
+                Some(Command::Add(market)) => {
+                    super::add_symbol(&self.ctx, &mut self.subs, &market);
                 }
                 Some(Command::Remove(symbol)) => {
                     super::remove_symbol(&self.ctx, &mut self.subs, &symbol);
@@ -249,11 +245,12 @@ impl Supervisor {
                 None | Some(Command::Shutdown) => return Wake::Shutdown,
                 // Nothing to reconnect: the feed stays idle.
                 Some(Command::Reconnect) => {}
-                Some(Command::Add(symbol)) => {
-                    super::add_symbol(&self.ctx, &mut self.subs, &symbol);
+                Some(Command::Add(market)) => {
+                    super::add_symbol(&self.ctx, &mut self.subs, &market);
                     if !self.subs.is_empty() {
                         self.failures = 0;
-                        self.transition(FeedStatus::Connecting, &format!("{symbol} added"));
+                        let added = format!("{} added", market.symbol);
+                        self.transition(FeedStatus::Connecting, &added);
                         return Wake::Connect;
                     }
                 }
@@ -357,8 +354,8 @@ impl Supervisor {
                         self.transition(FeedStatus::Connecting, "manual reconnect");
                         return Wake::Connect;
                     }
-                    Some(Command::Add(symbol)) => {
-                        super::add_symbol(&self.ctx, &mut self.subs, &symbol);
+                    Some(Command::Add(market)) => {
+                        super::add_symbol(&self.ctx, &mut self.subs, &market);
                     }
                     Some(Command::Remove(symbol)) => {
                         super::remove_symbol(&self.ctx, &mut self.subs, &symbol);
@@ -371,7 +368,7 @@ impl Supervisor {
     /// When the next REST poll may start after one that just ended: the poll interval, or
     /// the venue's `Retry-After` when longer.
     fn pace_rest(&mut self, error: Option<&rest::RestError>) -> Instant {
-        let mut wait = secs(self.ctx.cfg.rest_poll_secs);
+        let mut wait = self.ctx.cfg.rest_poll;
         if let Some(after) = error.and_then(|e| e.retry_after) {
             wait = wait.max(after);
         }
@@ -390,7 +387,7 @@ impl Supervisor {
     ) -> FeedStatus {
         let result = rest::poll(&self.ctx, &self.subs).await;
         self.pace_rest(result.as_ref().err());
-        let poll_every = self.ctx.cfg.rest_poll_secs;
+        let poll_every = self.ctx.cfg.rest_poll.as_secs_f64();
         let (status, why) = match result {
             Ok(_) => (
                 FeedStatus::Fallback { next_ws_try },

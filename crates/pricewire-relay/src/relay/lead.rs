@@ -463,10 +463,10 @@ async fn follow_wants(
         );
         let changes = carried.update(&all, Instant::now());
         for s in changes.add {
-            match handle.resolve(&s) {
-                Ok(sym) => {
-                    tracing::info!(venue = %ex, symbol = %sym, "carrying");
-                    let _ = handle.send(Command::Add(sym));
+            match handle.market(&s) {
+                Ok(inst) => {
+                    tracing::info!(venue = %ex, symbol = %inst.symbol, "carrying");
+                    let _ = handle.send(Command::Add(inst));
                 }
                 Err(e) => {
                     let _ = extra
