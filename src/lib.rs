@@ -21,6 +21,7 @@ pub mod keymap;
 pub mod logging;
 pub mod notify;
 pub mod recorder;
+pub mod relay_cmd;
 pub mod run;
 pub mod ui;
 pub mod view;

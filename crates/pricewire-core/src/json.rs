@@ -9,7 +9,9 @@
 //!
 //! Line types: `ticker` ([`ticker_line`], [`write_ticker`]), `status` ([`status_line`]),
 //! `error` ([`error_line`]), `alert` ([`alert_line`]: a rule fired or recovered) and `gap`
-//! ([`gap_line`]: a reader too slow to keep up skipped that many events).
+//! ([`gap_line`]: a reader too slow to keep up skipped that many events; [`venue_gap_line`]:
+//! updates of one venue lost on the way from a relay). [`read_line`] reads ticker, error and
+//! gap lines back (a relay's readers do).
 //!
 //! Lines of a replayed recording carry `"replay":true` after `exchange` (and `simulated`):
 //! [`write_replayed_event`].
@@ -128,10 +130,33 @@ struct ErrorLine<'a> {
     message: &'a str,
 }
 
+mod read;
+pub use read::{Line, ReadError, read_line};
+
 #[derive(Serialize)]
 struct GapLine {
     r#type: &'static str,
     skipped: u64,
+}
+
+#[derive(Serialize)]
+struct VenueGapLine<'a> {
+    r#type: &'static str,
+    exchange: &'static str,
+    skipped: u64,
+    reason: &'a str,
+}
+
+/// The line for `skipped` updates of `exchange` that never arrived, and why:
+/// `{"type":"gap","exchange":"kraken","skipped":N,"reason":"…"}`.
+pub fn venue_gap_line(exchange: ExchangeId, skipped: u64, reason: &str) -> String {
+    serde_json::to_string(&VenueGapLine {
+        r#type: "gap",
+        exchange: exchange.as_str(),
+        skipped,
+        reason,
+    })
+    .unwrap_or_default()
 }
 
 /// The line that stands for `skipped` events a slow reader missed:
@@ -310,6 +335,11 @@ fn write_event_marked(
         } => out.write_all(
             error_line_marked(*exchange, symbol, message, simulated, replay).as_bytes(),
         )?,
+        StoreEvent::Gap {
+            exchange,
+            skipped,
+            reason,
+        } => out.write_all(venue_gap_line(*exchange, *skipped, reason).as_bytes())?,
     }
     out.write_all(b"\n")
 }

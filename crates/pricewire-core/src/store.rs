@@ -22,8 +22,8 @@ use crate::trend::Trend;
 mod types;
 
 pub use types::{
-    BreakerView, Counters, Direction, Feed, LagStats, Row, RowState, Snapshot, StoreEvent,
-    StoreLimits,
+    BreakerView, Counters, Direction, Feed, LagStats, RelayInfo, Row, RowState, Snapshot,
+    StoreEvent, StoreLimits,
 };
 
 #[derive(Default)]
@@ -150,6 +150,7 @@ impl Store {
                 ..Counters::default()
             },
             simulated: false,
+            relay: None,
         });
         drop(inner);
         self.record(|| Record::Feed { exchange, at: now });
@@ -401,6 +402,55 @@ impl Store {
         applied
     }
 
+    /// Say which relay leads a feed read through Redis (`None`: the feed is this
+    /// process's own). For a reader that writes a relay's data into this store.
+    pub fn set_relay(&self, exchange: ExchangeId, relay: Option<RelayInfo>, now: DateTime<Utc>) {
+        let relay = relay.map(|r| RelayInfo {
+            leader: sanitize::clean(&r.leader),
+            ..r
+        });
+        let mut inner = self.lock();
+        let feed = feed_mut(&mut inner, exchange, now);
+        if feed.relay == relay {
+            return;
+        }
+        feed.relay = relay;
+        drop(inner);
+        self.bump();
+    }
+
+    /// Record that `skipped` updates never reached this store (a relay's history moved on
+    /// without this reader): a line in the feed's history, without a change of state, and
+    /// a [`StoreEvent::Gap`] for event readers.
+    pub fn record_gap(&self, exchange: ExchangeId, skipped: u64, reason: &str, now: DateTime<Utc>) {
+        let reason = sanitize::clean(reason);
+        let mut inner = self.lock();
+        let limit = self.limits.history;
+        let feed = feed_mut(&mut inner, exchange, now);
+        let line = Arc::new(Transition {
+            exchange,
+            from: feed.status.clone(),
+            to: feed.status.clone(),
+            at: now,
+            reason: format!(
+                "gap: {} missed: {reason}",
+                crate::model::plural(skipped, "update")
+            ),
+        });
+        feed.history.push_back(line);
+        while feed.history.len() > limit {
+            feed.history.pop_front();
+        }
+        drop(inner);
+        tracing::warn!(%exchange, skipped, %reason, "gap");
+        self.emit(|| StoreEvent::Gap {
+            exchange,
+            skipped,
+            reason,
+        });
+        self.bump();
+    }
+
     /// Count a received frame (before parsing).
     pub fn count_frame(&self, exchange: ExchangeId, bytes: usize, now: DateTime<Utc>) {
         self.with_counters(exchange, |c| count(c, bytes, now));
@@ -466,6 +516,7 @@ fn feed_mut(inner: &mut Inner, exchange: ExchangeId, now: DateTime<Utc>) -> &mut
             history: VecDeque::new(),
             counters: Counters::default(),
             simulated: false,
+            relay: None,
         });
         inner.feeds.len() - 1
     };

@@ -164,7 +164,13 @@ pub(crate) async fn load_pairs(ctx: &FeedCtx) {
 /// (with suggestions) and the rest go on.
 async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
     let exchange = ctx.exchange.id();
-    load_pairs(ctx).await;
+    let loaded = ctx
+        .pairs
+        .read()
+        .is_ok_and(|p| p.as_ref().is_some_and(|l| !l.is_empty()));
+    if !loaded {
+        load_pairs(ctx).await;
+    }
     let mut subs = Subs::default();
     for typed in inputs {
         // Escape sequences in typed text are removed before it is read as a symbol, so

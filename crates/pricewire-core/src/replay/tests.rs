@@ -155,6 +155,7 @@ async fn replay(text: String, opts: ReplayOptions) -> (Vec<String>, ReplayReport
             StoreEvent::Ticker(t) => format!("ticker {} {:?} {}", t.symbol, t.last, t.received_ts),
             StoreEvent::Status(t) => format!("status {} → {} {}", t.from.name(), t.to.name(), t.at),
             StoreEvent::Error { symbol, .. } => format!("error {symbol}"),
+            StoreEvent::Gap { skipped, .. } => format!("gap {skipped}"),
         });
     }
     (seen, report, counting.0.load(Ordering::SeqCst))

@@ -281,6 +281,19 @@ pub struct Feed {
     /// REST reply): the prices are made up. Set by what answered, never by a flag, and
     /// kept for the rest of the run, since the rows may still hold its prices.
     pub simulated: bool,
+    /// Set when the feed is read from a relay rather than from the venue: who leads the
+    /// venue there and in which term. `None` for a feed of this process's own.
+    pub relay: Option<RelayInfo>,
+}
+
+/// Which relay leads a venue read through Redis, as the reader last saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayInfo {
+    /// The leading relay's id (`relay-a`), made printable; empty when no relay has led
+    /// since the data began.
+    pub leader: String,
+    /// The leadership term: it grows by one at every change of leader.
+    pub term: u64,
 }
 
 /// A consistent copy of the whole store, taken under one lock.
@@ -341,6 +354,16 @@ pub enum StoreEvent {
     Ticker(Box<Ticker>),
     /// A feed recorded a transition.
     Status(Arc<Transition>),
+    /// Updates were lost on the way to this reader (a relay's stream moved past it, or a
+    /// relay dropped them): the rows were reloaded, but what happened in between is gone.
+    Gap {
+        /// The venue.
+        exchange: ExchangeId,
+        /// How many updates were missed.
+        skipped: u64,
+        /// Why, in words.
+        reason: String,
+    },
     /// A row was marked [`RowState::Invalid`]: the venue or the symbol table rejected it.
     Error {
         /// The venue.
@@ -358,7 +381,7 @@ impl StoreEvent {
         match self {
             StoreEvent::Ticker(t) => t.exchange,
             StoreEvent::Status(t) => t.exchange,
-            StoreEvent::Error { exchange, .. } => *exchange,
+            StoreEvent::Error { exchange, .. } | StoreEvent::Gap { exchange, .. } => *exchange,
         }
     }
 }
