@@ -15,10 +15,12 @@ pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
 mod feed;
 mod keys;
+mod look;
 pub mod relay;
 mod save;
 mod writer;
 pub use keys::{ConfigWarning, fields_of};
+pub use look::{AlertEntry, HistoryConfig, NotifyConfig, RecordConfig, SaveAlerts};
 pub use relay::RelayConfig;
 pub use save::{save_watchlist, save_with};
 pub use writer::{ConfigEdit, ConfigWriter, SaveSymbols, Written};
@@ -65,6 +67,17 @@ pub struct Config {
     pub quote_aliases: BTreeMap<String, BTreeMap<String, String>>,
     /// Redis for `pricewire relay` and for readers (`--source`).
     pub relay: RelayConfig,
+    /// Alert rules, one `[[alerts]]` table each.
+    pub alerts: Vec<AlertEntry>,
+    /// Where alerts go.
+    pub notify: NotifyConfig,
+    /// How `--record` writes.
+    pub record: RecordConfig,
+    /// The history file.
+    pub history: HistoryConfig,
+    /// The alert rules read from `alerts` (checked when the file is read).
+    #[serde(skip)]
+    pub alert_rules: Vec<pricewire_core::alert::AlertRule>,
     /// Keys the file has that this version does not know, in file order. Not read from
     /// the file: found beside it. The caller shows them (stderr before the terminal is
     /// taken, the log, the dashboard's status line).
@@ -85,6 +98,11 @@ impl Default for Config {
             endpoints: BTreeMap::new(),
             quote_aliases: BTreeMap::new(),
             relay: RelayConfig::default(),
+            alerts: Vec::new(),
+            notify: NotifyConfig::default(),
+            record: RecordConfig::default(),
+            history: HistoryConfig::default(),
+            alert_rules: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -218,6 +236,23 @@ impl Config {
         }
         for (key, why) in self.relay.problems() {
             bad(&key, &why);
+        }
+        let (rules, rule_problems) = look::rules(&self.alerts);
+        self.alert_rules = rules;
+        for (key, why) in rule_problems
+            .into_iter()
+            .chain(look::problems(&self.notify, &self.record))
+        {
+            // `alerts[2].rule` has no dotted path of its own: the line is the list's.
+            let at = if key.starts_with("alerts[") {
+                "alerts"
+            } else {
+                key.as_str()
+            };
+            match line_of(text, at) {
+                Some(line) => problems.push((line, format!("line {line}, key `{key}`: {why}"))),
+                None => problems.push((0, format!("key `{key}`: {why}"))),
+            }
         }
         problems.sort_by_key(|p| p.0);
         problems

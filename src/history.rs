@@ -63,6 +63,9 @@ pub struct Entry {
     pub to: Option<String>,
     /// What happened, in words (a transition's reason, an alert's message).
     pub text: String,
+    /// For an alert: its rule, canonically spelled (a fired one-shot is known by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// Times as RFC 3339 text, as every other JSON line of the program writes them.
@@ -167,6 +170,27 @@ impl HistoryLog {
             from: None,
             to: None,
             text: text.into(),
+            rule: None,
+        });
+    }
+
+    /// Append an alert that fired (or recovered), with its rule.
+    pub fn alert(&self, a: &pricewire_core::alert::AlertEvent) {
+        let kind = match a.kind {
+            pricewire_core::alert::AlertKind::Fired => "alert",
+            pricewire_core::alert::AlertKind::Recovered => "alert_recovered",
+        };
+        self.put(Entry {
+            ts: a.at,
+            run: self.run.clone(),
+            tag: self.tag,
+            kind: kind.into(),
+            exchange: Some(a.exchange.as_str().into()),
+            symbol: a.symbol.as_ref().map(ToString::to_string),
+            from: None,
+            to: None,
+            text: a.message.clone(),
+            rule: Some(a.rule.clone()),
         });
     }
 
@@ -182,6 +206,7 @@ impl HistoryLog {
             from: Some(t.from.name().into()),
             to: Some(t.to.name().into()),
             text: t.reason.clone(),
+            rule: None,
         });
     }
 

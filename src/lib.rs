@@ -14,11 +14,13 @@
 
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod headless;
 pub mod history;
 pub mod keymap;
 pub mod logging;
+pub mod look;
 pub mod notify;
 pub mod recorder;
 pub mod relay_cmd;

@@ -18,7 +18,7 @@ use pricewire_relay::relay::{self, RelaySettings, VenueSettings};
 use pricewire_relay::{LeaseTiming, RedisTarget};
 
 /// Flags of `pricewire relay`; each also from the environment.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RelayArgs {
     /// Redis: redis://[user@]host:port[/db] or rediss://… (a password belongs in
     /// PRICEWIRE_REDIS_PASSWORD or the config, not here: `ps` shows the command line).

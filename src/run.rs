@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::Cli;
 use crate::config::{self, Config};
-use crate::{app, headless};
+use crate::history::RunTag;
+use crate::{app, headless, look};
 use pricewire_core::exchange;
 use pricewire_core::feed::FeedBuilder;
 use pricewire_core::feed::command::Feeds;
@@ -121,6 +122,21 @@ pub async fn run(
 
     // Subscribed before any feed starts, so headless output misses nothing.
     let events = cli.headless.then(|| store.events());
+    let tag = if cli.demo { RunTag::Demo } else { RunTag::Live };
+    let names: Vec<String> = settings.exchanges.iter().map(ToString::to_string).collect();
+    let recorder = look::start_recorder(cli.record.as_deref(), cfg, &store, &[tag.name()], &names)?;
+    if let Some(rec) = &recorder {
+        watch_recording(rec, cli.headless);
+    }
+    let history = look::start_history(cfg, &store, tag, shutdown.clone());
+    let (_alerts, fired) = look::start_alerts(
+        cfg,
+        &store,
+        tag,
+        Arc::new(chrono::Utc::now),
+        shutdown.clone(),
+    );
+    let delivery = look::Delivery::new(cfg, history, !cli.headless, false, &shutdown);
     let (feeds, tasks, sims) = if let Some(url) = &cli.source {
         let (feeds, tasks) = read_relay(url, &settings, &store, &shutdown).await?;
         (feeds, tasks, Vec::new())
@@ -129,7 +145,12 @@ pub async fn run(
     };
 
     let result = if let Some(events) = events {
-        match headless::run(events, &store, shutdown.clone()).await {
+        let alerts = headless::Alerts {
+            fired: Some(fired),
+            delivery: Some(delivery),
+            replay: false,
+        };
+        match headless::run(events, &store, shutdown.clone(), alerts).await {
             Ok(headless::Ended::Done) => Ok(ExitCode::SUCCESS),
             Ok(headless::Ended::NothingToWatch) => {
                 eprintln!(
@@ -141,6 +162,7 @@ pub async fn run(
             Err(e) => Err(e).context("writing to stdout"),
         }
     } else {
+        look::spawn_delivery(fired, delivery);
         app::run(
             Arc::clone(&store),
             crate::watchlist::from_settings(feeds, &settings.symbols),
@@ -166,6 +188,9 @@ pub async fn run(
     .await;
     for sim in sims {
         sim.shutdown().await;
+    }
+    if let Some(rec) = recorder {
+        rec.finish();
     }
     result
 }
@@ -266,6 +291,26 @@ async fn read_relay(
     consumer::start(reader, Arc::clone(store), shutdown.clone())
         .await
         .with_context(|| format!("cannot read from {target}"))
+}
+
+/// A recording that stops (a full disk) says so: on stderr in headless mode, in the log
+/// always; the feeds go on.
+fn watch_recording(rec: &crate::recorder::Recorder, headless: bool) {
+    let mut state = rec.state();
+    tokio::spawn(async move {
+        while state.changed().await.is_ok() {
+            let stopped = match &*state.borrow_and_update() {
+                crate::recorder::RecordState::Stopped(why) => Some(why.clone()),
+                _ => None,
+            };
+            if let Some(why) = stopped {
+                if headless {
+                    eprintln!("pricewire: {why}");
+                }
+                return;
+            }
+        }
+    });
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP all end the program cleanly (terminal restored, config

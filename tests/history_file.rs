@@ -36,6 +36,7 @@ fn entry(run: &str, n: i64, text: &str) -> Entry {
         from: Some("connected".into()),
         to: Some("reconnecting".into()),
         text: text.into(),
+        rule: None,
     }
 }
 

@@ -40,6 +40,8 @@ pub enum Action {
     Back,
     OpenHelp,
     CloseHelp,
+    /// Open the connection-details pane of the selected row's venue.
+    OpenDetails,
     /// Prompt editing.
     Type(char),
     Backspace,
@@ -61,6 +63,10 @@ pub fn action(mode: &Mode, key: KeyEvent) -> Action {
         Mode::Normal => normal(key.code, ctrl),
         Mode::Help => match key.code {
             KeyCode::Char('?' | 'q') | KeyCode::Esc | KeyCode::Enter => Action::CloseHelp,
+            _ => Action::Ignore,
+        },
+        Mode::Details(_) => match key.code {
+            KeyCode::Char('i' | 'q') | KeyCode::Esc | KeyCode::Enter => Action::CloseHelp,
             _ => Action::Ignore,
         },
         Mode::Adding(_) => match key.code {
@@ -98,6 +104,7 @@ fn normal(code: KeyCode, ctrl: bool) -> Action {
         KeyCode::Char('K') => Action::ScrollHistory(-1),
         KeyCode::Char('J') => Action::ScrollHistory(1),
         KeyCode::Char('?') => Action::OpenHelp,
+        KeyCode::Char('i') => Action::OpenDetails,
         _ => Action::Ignore,
     }
 }
@@ -142,6 +149,7 @@ mod tests {
             (KeyCode::PageUp, Action::PageHistory(-1)),
             (KeyCode::Char('K'), Action::ScrollHistory(-1)),
             (KeyCode::Char('?'), Action::OpenHelp),
+            (KeyCode::Char('i'), Action::OpenDetails),
             (KeyCode::Char('x'), Action::Ignore),
         ];
         for (code, want) in cases {

@@ -195,6 +195,17 @@ impl App {
                 }
             }
             Action::OpenHelp => self.view.mode = Mode::Help,
+            Action::OpenDetails => {
+                // The selected row's venue; with none selected, the first venue's.
+                let venue = self
+                    .view
+                    .selected_row(snapshot)
+                    .map(|r| r.exchange)
+                    .or_else(|| snapshot.feeds.first().map(|f| f.exchange));
+                if let Some(ex) = venue {
+                    self.view.mode = Mode::Details(ex);
+                }
+            }
             Action::CloseHelp | Action::Cancel => self.view.mode = Mode::Normal,
             Action::Type(c) => self.edit(|p| p.input.push(c)),
             Action::Backspace => self.edit(|p| {

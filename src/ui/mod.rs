@@ -33,6 +33,7 @@
 
 pub mod columns;
 pub mod cross;
+pub mod details;
 pub mod format;
 pub mod history;
 pub mod prices;
@@ -94,7 +95,7 @@ fn plan(area: Rect, model: &ViewModel) -> Plan {
     let (view, snapshot) = (model.view, model.snapshot);
     let prompt = match &view.mode {
         Mode::Adding(p) => Some(p),
-        Mode::Normal | Mode::Help => None,
+        Mode::Normal | Mode::Help | Mode::Details(_) => None,
     };
     let message = prompt::message(view.status.as_ref(), prompt)
         .map_or(0, |text| prompt::message_height(&text, area.width));
@@ -169,7 +170,7 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
                 Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
             (panes, Some(line))
         }
-        Mode::Adding(_) | Mode::Normal | Mode::Help => (area, None),
+        Mode::Adding(_) | Mode::Normal | Mode::Help | Mode::Details(_) => (area, None),
     };
     let [
         header,
@@ -212,7 +213,7 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
             prompt::prompt(frame, footer, message_area, p, theme);
         }
         Mode::Adding(_) => {}
-        Mode::Normal | Mode::Help => {
+        Mode::Normal | Mode::Help | Mode::Details(_) => {
             if let (Some(s), Some(area)) = (&view.status, message_area) {
                 prompt::status_line(frame, area, s, theme);
             }
@@ -223,6 +224,9 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
     }
     if view.mode == Mode::Help {
         prompt::help(frame, area, view.log_file.as_deref(), theme);
+    }
+    if let Mode::Details(exchange) = view.mode {
+        details::draw(frame, area, snapshot, exchange, now, view.utc_offset, theme);
     }
     Drawn {
         history_rows: usize::from(plan.history.saturating_sub(2)),

@@ -28,7 +28,7 @@ pub const FOOTER: [(&str, &str); 9] = [
 ];
 
 /// Every key, as the help overlay lists them.
-pub const HELP: [(&str, &str); 18] = [
+pub const HELP: [(&str, &str); 19] = [
     ("↑ ↓  j k", "select a row (Home/End: first/last)"),
     ("r", "reconnect the selected row's feed now"),
     ("R", "reconnect every feed now"),
@@ -43,6 +43,7 @@ pub const HELP: [(&str, &str); 18] = [
         "K J",
         "pick a history line (shift+k, shift+j); shown in full",
     ),
+    ("i", "connection details of the selected row's venue"),
     ("?", "this help"),
     ("Esc", "close help / prompt, let go of a history line"),
     ("q  Ctrl-C", "quit (Esc never quits)"),

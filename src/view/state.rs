@@ -22,6 +22,8 @@ pub enum Mode {
     Help,
     /// The add-symbol prompt is open.
     Adding(Prompt),
+    /// The connection-details pane of a venue is open.
+    Details(ExchangeId),
 }
 
 /// The add-symbol prompt: what was typed and why the last Enter was refused.
