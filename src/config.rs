@@ -17,9 +17,13 @@ mod feed;
 mod holdings;
 mod keys;
 mod keytable;
+mod look;
+pub mod relay;
 mod save;
 mod writer;
 pub use keys::{ConfigWarning, fields_of};
+pub use look::{AlertEntry, HistoryConfig, NotifyConfig, RecordConfig, SaveAlerts};
+pub use relay::RelayConfig;
 pub use save::{save_watchlist, save_with};
 pub use writer::{ConfigEdit, ConfigWriter, SaveLists, SaveSymbols, Written};
 
@@ -77,6 +81,19 @@ pub struct Config {
     pub holdings: Vec<pricewire_core::holdings::Holding>,
     /// Named watchlists besides `symbols` (`[watchlists.defi] symbols = [...]`).
     pub watchlists: BTreeMap<String, NamedWatchlist>,
+    /// Redis for `pricewire relay` and for readers (`--source`).
+    pub relay: RelayConfig,
+    /// Alert rules, one `[[alerts]]` table each.
+    pub alerts: Vec<AlertEntry>,
+    /// Where alerts go.
+    pub notify: NotifyConfig,
+    /// How `--record` writes.
+    pub record: RecordConfig,
+    /// The history file.
+    pub history: HistoryConfig,
+    /// The alert rules read from `alerts` (checked when the file is read).
+    #[serde(skip)]
+    pub alert_rules: Vec<pricewire_core::alert::AlertRule>,
     /// Keys the file has that this version does not know, in file order. Not read from
     /// the file: found beside it. The caller shows them (stderr before the terminal is
     /// taken, the log, the dashboard's status line).
@@ -101,6 +118,12 @@ impl Default for Config {
             holdings_file: Vec::new(),
             holdings: Vec::new(),
             watchlists: BTreeMap::new(),
+            relay: RelayConfig::default(),
+            alerts: Vec::new(),
+            notify: NotifyConfig::default(),
+            record: RecordConfig::default(),
+            history: HistoryConfig::default(),
+            alert_rules: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -287,6 +310,26 @@ impl Config {
         self.feed = feed;
         for (key, why) in feed_problems {
             bad(&key, &why);
+        }
+        for (key, why) in self.relay.problems() {
+            bad(&key, &why);
+        }
+        let (rules, rule_problems) = look::rules(&self.alerts);
+        self.alert_rules = rules;
+        for (key, why) in rule_problems
+            .into_iter()
+            .chain(look::problems(&self.notify, &self.record))
+        {
+            // `alerts[2].rule` has no dotted path of its own: the line is the list's.
+            let at = if key.starts_with("alerts[") {
+                "alerts"
+            } else {
+                key.as_str()
+            };
+            match line_of(text, at) {
+                Some(line) => problems.push((line, format!("line {line}, key `{key}`: {why}"))),
+                None => problems.push((0, format!("key `{key}`: {why}"))),
+            }
         }
         problems.sort_by_key(|p| p.0);
         problems
@@ -573,5 +616,6 @@ mod tests {
         let c = Config::parse(text, Path::new("config.example.toml")).unwrap();
         assert_eq!(c.feed, FeedConfig::default());
         assert_eq!(c.ui, UiConfig::default());
+        assert_eq!(c.relay, RelayConfig::default());
     }
 }

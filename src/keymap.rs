@@ -44,6 +44,7 @@ pub enum Cmd {
     Holdings,
     HideAmounts,
     Watchlist,
+    Details,
     Suspend,
 }
 
@@ -135,6 +136,7 @@ pub const BINDINGS: &[Binding] = &[
         &["J"],
         "history: an older line",
     ),
+    bind(Cmd::Details, "details", &["i"], "venue connection details"),
     bind(Cmd::Suspend, "suspend", &["ctrl-z"], "suspend (fg resumes)"),
     bind(Cmd::Help, "help", &["?"], "this help"),
     bind(Cmd::Back, "back", &["esc"], "close chart, filter, line"),

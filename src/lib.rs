@@ -14,11 +14,18 @@
 
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod headless;
+pub mod history;
 pub mod keymap;
 pub mod logging;
+pub mod look;
+pub mod notify;
+pub mod recorder;
+pub mod relay_cmd;
 pub mod run;
 pub mod ui;
 pub mod view;
 pub mod watchlist;
+pub mod webhook;

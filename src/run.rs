@@ -12,12 +12,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::Cli;
 use crate::config::{self, Config};
-use crate::{app, headless};
+use crate::history::RunTag;
+use crate::{app, headless, look};
 use pricewire_core::exchange;
 use pricewire_core::feed::FeedBuilder;
 use pricewire_core::feed::command::Feeds;
 use pricewire_core::model::ExchangeId;
 use pricewire_core::store::{Store, StoreLimits};
+use pricewire_relay::consumer::{self, ConsumerSettings, VenueWatch};
 use pricewire_sim::{Scenario, SimConfig, SimServer};
 
 /// Resolved settings for one run.
@@ -134,6 +136,90 @@ pub async fn run(
 
     // Subscribed before any feed starts, so headless output misses nothing.
     let events = cli.headless.then(|| store.events());
+    let tag = if cli.demo { RunTag::Demo } else { RunTag::Live };
+    let names: Vec<String> = settings.exchanges.iter().map(ToString::to_string).collect();
+    let recorder = look::start_recorder(cli.record.as_deref(), cfg, &store, &[tag.name()], &names)?;
+    if let Some(rec) = &recorder {
+        watch_recording(rec, cli.headless);
+    }
+    let history = look::start_history(cfg, &store, tag, shutdown.clone());
+    let (_alerts, fired) = look::start_alerts(
+        cfg,
+        &store,
+        tag,
+        Arc::new(chrono::Utc::now),
+        shutdown.clone(),
+    );
+    let delivery = look::Delivery::new(cfg, history, !cli.headless, false, &shutdown);
+    let (feeds, tasks, sims) = if let Some(url) = &cli.source {
+        let (feeds, tasks) = read_relay(url, &settings, &store, &shutdown).await?;
+        (feeds, tasks, Vec::new())
+    } else {
+        start_feeds(&cli, &settings, &store, &shutdown).await?
+    };
+
+    let result = if let Some(events) = events {
+        let alerts = headless::Alerts {
+            fired: Some(fired),
+            delivery: Some(delivery),
+            replay: false,
+        };
+        match headless::run(events, &store, shutdown.clone(), alerts).await {
+            Ok(headless::Ended::Done) => Ok(ExitCode::SUCCESS),
+            Ok(headless::Ended::NothingToWatch) => {
+                eprintln!(
+                    "pricewire: nothing to watch: no venue lists any of the symbols asked for \
+                     (the errors above say why)"
+                );
+                Ok(ExitCode::from(2))
+            }
+            Err(e) => Err(e).context("writing to stdout"),
+        }
+    } else {
+        look::spawn_delivery(fired, delivery);
+        app::run(
+            Arc::clone(&store),
+            (
+                crate::watchlist::from_settings(feeds, &settings.symbols),
+                settings.lists.clone(),
+            ),
+            cfg,
+            settings.config_path.clone(),
+            // Symbols typed for this run are not the saved watchlist: edits to them must
+            // not overwrite it.
+            (!cli.symbols.is_empty())
+                .then(|| "this run's symbols came from the command line".to_string()),
+            log_file,
+            shutdown.clone(),
+        )
+        .await
+        .map(|()| ExitCode::SUCCESS)
+    };
+    shutdown.cancel();
+    // Feeds close their sockets politely; don't hang on a venue that does not answer.
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        for t in tasks {
+            let _ = t.await;
+        }
+    })
+    .await;
+    for sim in sims {
+        sim.shutdown().await;
+    }
+    if let Some(rec) = recorder {
+        rec.finish();
+    }
+    result
+}
+
+/// One feed per venue, each with its own connection (and, for `--demo`, its own simulator).
+async fn start_feeds(
+    cli: &Cli,
+    settings: &Settings,
+    store: &Arc<Store>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<(Feeds, Vec<tokio::task::JoinHandle<()>>, Vec<SimServer>)> {
+    let cfg = &settings.config;
     let mut sims = Vec::new();
     let mut handles = Vec::new();
     let mut tasks = Vec::new();
@@ -165,7 +251,7 @@ pub async fn run(
         }
         let mut builder = FeedBuilder::new(id)
             .config(cfg.feed.clone())
-            .store(Arc::clone(&store))
+            .store(Arc::clone(store))
             .symbols(settings.symbols.get(&id).cloned().unwrap_or_default())
             .shutdown_on(shutdown.clone());
         if let Some(url) = ws_url {
@@ -185,50 +271,63 @@ pub async fn run(
         tasks.push(task);
     }
     let feeds = Feeds::new(handles);
+    Ok((feeds, tasks, sims))
+}
 
-    let result = if let Some(events) = events {
-        match headless::run(events, &store, shutdown.clone()).await {
-            Ok(headless::Ended::Done) => Ok(ExitCode::SUCCESS),
-            Ok(headless::Ended::NothingToWatch) => {
-                eprintln!(
-                    "pricewire: nothing to watch: no venue lists any of the symbols asked for \
-                     (the errors above say why)"
-                );
-                Ok(ExitCode::from(2))
-            }
-            Err(e) => Err(e).context("writing to stdout"),
-        }
-    } else {
-        app::run(
-            Arc::clone(&store),
-            (
-                crate::watchlist::from_settings(feeds, &settings.symbols),
-                settings.lists.clone(),
-            ),
-            cfg,
-            settings.config_path.clone(),
-            // Symbols typed for this run are not the saved watchlist: edits to them must
-            // not overwrite it.
-            (!cli.symbols.is_empty())
-                .then(|| "this run's symbols came from the command line".to_string()),
-            log_file,
-            shutdown.clone(),
-        )
-        .await
-        .map(|()| ExitCode::SUCCESS)
+/// `--source redis://…`: the venues read from a relay's shared feed instead. Refused
+/// credentials, a bad URL or a missing permission stop the program now, with why.
+async fn read_relay(
+    url: &str,
+    settings: &Settings,
+    store: &Arc<Store>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<(Feeds, Vec<tokio::task::JoinHandle<()>>)> {
+    let cfg = &settings.config;
+    let target = crate::relay_cmd::target(url, cfg, None)?;
+    let venues = settings
+        .exchanges
+        .iter()
+        .map(|&id| VenueWatch {
+            exchange: id,
+            symbols: settings.symbols.get(&id).cloned().unwrap_or_default(),
+            quote_aliases: cfg
+                .quote_aliases
+                .get(id.as_str())
+                .into_iter()
+                .flatten()
+                .map(|(a, b)| (a.clone(), b.clone()))
+                .collect(),
+        })
+        .collect();
+    let reader = ConsumerSettings {
+        id: consumer::new_id(),
+        target: target.clone(),
+        venues,
+        connect_timeout: Duration::from_secs(5),
     };
-    shutdown.cancel();
-    // Feeds close their sockets politely; don't hang on a venue that does not answer.
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        for t in tasks {
-            let _ = t.await;
+    consumer::start(reader, Arc::clone(store), shutdown.clone())
+        .await
+        .with_context(|| format!("cannot read from {target}"))
+}
+
+/// A recording that stops (a full disk) says so: on stderr in headless mode, in the log
+/// always; the feeds go on.
+fn watch_recording(rec: &crate::recorder::Recorder, headless: bool) {
+    let mut state = rec.state();
+    tokio::spawn(async move {
+        while state.changed().await.is_ok() {
+            let stopped = match &*state.borrow_and_update() {
+                crate::recorder::RecordState::Stopped(why) => Some(why.clone()),
+                _ => None,
+            };
+            if let Some(why) = stopped {
+                if headless {
+                    eprintln!("pricewire: {why}");
+                }
+                return;
+            }
         }
-    })
-    .await;
-    for sim in sims {
-        sim.shutdown().await;
-    }
-    result
+    });
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP all end the program cleanly (terminal restored, config

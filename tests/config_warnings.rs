@@ -93,7 +93,8 @@ fn a_newer_config_warns_about_each_new_key_and_keeps_the_known_ones() {
         [
             (Some(3), "presets"),
             (Some(7), "ui.compact"),
-            (Some(9), "alerts"),
+            (Some(10), "alerts.symbol"),
+            (Some(11), "alerts.above"),
         ]
     );
     assert_eq!(config.symbols, ["BTC/USD"]);
@@ -185,7 +186,7 @@ fn the_dashboard_shows_the_warning_once_in_its_status_line() {
         "{screen}"
     );
     assert!(
-        screen.contains("2 more unknown keys in the log"),
+        screen.contains("3 more unknown keys in the log"),
         "{screen}"
     );
     // Once: the next action's outcome takes the line.

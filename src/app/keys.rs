@@ -59,6 +59,8 @@ pub enum Action {
     NextWatchlist,
     /// Suspend to the shell (Ctrl-Z); the screen is drawn again on resume.
     Suspend,
+    /// Open the connection-details pane of the selected row's venue.
+    OpenDetails,
     /// Prompt editing (add prompt and filter).
     Type(char),
     Backspace,
@@ -83,6 +85,11 @@ pub fn action(mode: &Mode, key: KeyEvent, keymap: &Keymap) -> Action {
             (KeyCode::Esc | KeyCode::Enter, _) | (_, Some(Cmd::Help | Cmd::Quit | Cmd::Back)) => {
                 Action::CloseHelp
             }
+            _ => Action::Ignore,
+        },
+        Mode::Details(_) => match (key.code, cmd) {
+            (KeyCode::Esc | KeyCode::Enter, _)
+            | (_, Some(Cmd::Details | Cmd::Help | Cmd::Quit | Cmd::Back)) => Action::CloseHelp,
             _ => Action::Ignore,
         },
         Mode::Adding(_) | Mode::Filtering => match key.code {
@@ -127,6 +134,7 @@ fn command(cmd: Cmd) -> Action {
         Cmd::HideAmounts => Action::HideAmounts,
         Cmd::Watchlist => Action::NextWatchlist,
         Cmd::Suspend => Action::Suspend,
+        Cmd::Details => Action::OpenDetails,
     }
 }
 
@@ -183,6 +191,7 @@ mod tests {
             (KeyCode::Char('H'), Action::ToggleHoldings),
             (KeyCode::Char('$'), Action::HideAmounts),
             (KeyCode::Char('W'), Action::NextWatchlist),
+            (KeyCode::Char('i'), Action::OpenDetails),
             (KeyCode::Char('x'), Action::Ignore),
         ];
         for (code, want) in cases {

@@ -347,6 +347,17 @@ impl App {
             Action::PageHistory(pages) => self.pick_history(snapshot, pages, true),
             Action::Back => self.back(),
             Action::OpenHelp => self.view.mode = Mode::Help,
+            Action::OpenDetails => {
+                // The selected row's venue; with none selected, the first venue's.
+                let venue = self
+                    .view
+                    .selected_row(snapshot)
+                    .map(|r| r.exchange)
+                    .or_else(|| snapshot.feeds.first().map(|f| f.exchange));
+                if let Some(ex) = venue {
+                    self.view.mode = Mode::Details(ex);
+                }
+            }
             Action::CloseHelp => self.view.mode = Mode::Normal,
             Action::Cancel => {
                 if self.view.mode == Mode::Filtering {
@@ -376,7 +387,7 @@ impl App {
                 p.error = None;
             }
             Mode::Filtering => f(&mut self.view.filter),
-            Mode::Normal | Mode::Help => {}
+            Mode::Normal | Mode::Help | Mode::Details(_) => {}
         }
     }
 

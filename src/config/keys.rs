@@ -68,6 +68,11 @@ fn known(path: &[&str]) -> Known {
         [] => Known::Keys(fields_of::<Config>().to_vec()),
         ["feed"] => Known::Keys(fields_of::<FeedFile>().to_vec()),
         ["ui"] => Known::Keys(fields_of::<UiConfig>().to_vec()),
+        ["relay"] => Known::Keys(fields_of::<super::RelayConfig>().to_vec()),
+        ["notify"] => Known::Keys(fields_of::<super::NotifyConfig>().to_vec()),
+        ["record"] => Known::Keys(fields_of::<super::RecordConfig>().to_vec()),
+        ["history"] => Known::Keys(fields_of::<super::HistoryConfig>().to_vec()),
+        ["alerts"] => Known::Keys(fields_of::<super::AlertEntry>().to_vec()),
         ["theme"] => Known::Keys(crate::ui::theme::THEME_KEYS.to_vec()),
         ["keys"] => Known::Keys(crate::keymap::BINDINGS.iter().map(|b| b.name).collect()),
         ["watchlists"] => Known::Names,
@@ -106,6 +111,13 @@ fn walk<'a>(
             if let Some(inner) = item.as_table_like() {
                 path.push(key);
                 walk(inner, path, text, file, out);
+                path.pop();
+            } else if let Some(list) = item.as_array_of_tables() {
+                // `[[alerts]]`: each table's keys, named `alerts.KEY`.
+                path.push(key);
+                for inner in list {
+                    walk(inner, path, text, file, out);
+                }
                 path.pop();
             }
             continue;
@@ -205,7 +217,8 @@ mod tests {
                     [theme]\nupp = \"green\"\n\
                     [endpoints]\nkraken = { ws = \"wss://x\" }\nbinanse = { ws_url = \"wss://x\" }\n\
                     [quote_aliases]\nbinance = { USD = \"USDT\" }\n\
-                    [[alerts]]\nsymbol = \"BTC/USD\"\n";
+                    [notify]\nbel = false\n\
+                    [[alerts]]\nrules = \"BTC/USD last above 1\"\n";
         assert_eq!(
             warnings(text),
             [
@@ -215,7 +228,8 @@ mod tests {
                 "c.toml: line 8, key `theme.upp`: unknown, ignored (closest known key: `theme.up`)",
                 "c.toml: line 10, key `endpoints.kraken.ws`: unknown, ignored (closest known key: `endpoints.kraken.ws_url`)",
                 "c.toml: line 11, key `endpoints.binanse`: unknown, ignored (closest known key: `endpoints.binance`)",
-                "c.toml: line 14, key `alerts`: unknown, ignored (closest known key: `keys`)",
+                "c.toml: line 15, key `notify.bel`: unknown, ignored (closest known key: `notify.bell`)",
+                "c.toml: line 17, key `alerts.rules`: unknown, ignored (closest known key: `alerts.rule`)",
             ]
         );
     }

@@ -34,6 +34,7 @@
 pub mod chart;
 pub mod columns;
 pub mod cross;
+pub mod details;
 pub mod format;
 pub mod history;
 pub mod prices;
@@ -98,7 +99,7 @@ fn plan(area: Rect, model: &ViewModel) -> Plan {
     let (view, snapshot) = (model.view, model.snapshot);
     let prompt = match &view.mode {
         Mode::Adding(p) => Some(p),
-        Mode::Normal | Mode::Help | Mode::Filtering => None,
+        Mode::Normal | Mode::Help | Mode::Filtering | Mode::Details(_) => None,
     };
     let message = prompt::message(view.status.as_ref(), prompt)
         .map_or(0, |text| prompt::message_height(&text, area.width));
@@ -184,7 +185,9 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
                 Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
             (panes, Some(line))
         }
-        Mode::Adding(_) | Mode::Filtering | Mode::Normal | Mode::Help => (area, None),
+        Mode::Adding(_) | Mode::Filtering | Mode::Normal | Mode::Help | Mode::Details(_) => {
+            (area, None)
+        }
     };
     let [
         header,
@@ -239,7 +242,7 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
             prompt::filter_prompt(frame, footer, &view.filter, theme);
         }
         Mode::Adding(_) | Mode::Filtering => {}
-        Mode::Normal | Mode::Help => {
+        Mode::Normal | Mode::Help | Mode::Details(_) => {
             if let (Some(s), Some(area)) = (&view.status, message_area) {
                 prompt::status_line(frame, area, s, theme);
             }
@@ -250,6 +253,9 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
     }
     if view.mode == Mode::Help {
         prompt::help(frame, area, &view.keymap, view.log_file.as_deref(), theme);
+    }
+    if let Mode::Details(exchange) = view.mode {
+        details::draw(frame, area, snapshot, exchange, now, view.utc_offset, theme);
     }
     Drawn {
         history_rows: usize::from(plan.history.saturating_sub(2)),

@@ -30,6 +30,8 @@ pub enum Mode {
     Adding(Prompt),
     /// The filter is being typed: rows narrow down as it is.
     Filtering,
+    /// The connection-details pane of a venue is open.
+    Details(ExchangeId),
 }
 
 /// The add-symbol prompt: what was typed and why the last Enter was refused.
