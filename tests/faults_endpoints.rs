@@ -195,7 +195,7 @@ async fn normal_close_and_hostile_venue_text() {
     // The script answers no pings: keep them out of the way. Exactly two sessions are
     // expected over real sockets: watchdogs of 30 s leave no room for a stall to add one.
     let cfg = FeedConfig {
-        ping_interval: Some(Duration::from_secs(60)),
+        ping_interval: Some(Duration::from_mins(1)),
         silence: Some(Duration::from_secs(30)),
         connect_timeout: Duration::from_secs(30),
         ..fast_config()

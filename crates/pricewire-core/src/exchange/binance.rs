@@ -131,7 +131,7 @@ impl Exchange for Binance {
     }
 
     fn max_connection_age(&self) -> Option<Duration> {
-        Some(Duration::from_secs(24 * 60 * 60))
+        Some(Duration::from_hours(24))
     }
 
     fn parse<'a>(&self, frame: &'a str, out: &mut Vec<Event<'a>>) -> Result<(), ParseError> {

@@ -173,7 +173,7 @@ pub async fn run(
     let age_limit = ctx
         .exchange
         .max_connection_age()
-        .map(|age| started + age.saturating_sub(Duration::from_secs(300)));
+        .map(|age| started + age.saturating_sub(Duration::from_mins(5)));
 
     subs.reset_session();
     let mut s = Session {

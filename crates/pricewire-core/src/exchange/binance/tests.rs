@@ -220,10 +220,7 @@ fn endpoints_and_keep_alive() {
     assert_eq!(Binance.default_rest_url(), "https://api.binance.com");
     assert_eq!(Binance.pair_list_path(), "/api/v3/exchangeInfo");
     assert_eq!(Binance.ping(1), None);
-    assert_eq!(
-        Binance.max_connection_age(),
-        Some(Duration::from_secs(86_400))
-    );
+    assert_eq!(Binance.max_connection_age(), Some(Duration::from_hours(24)));
 }
 
 #[test]
