@@ -56,12 +56,6 @@ fn added(command: Command) -> Symbol {
     }
 }
 
-fn type_text(keys: &Keys, text: &str) {
-    for c in text.chars() {
-        press(keys, KeyCode::Char(c));
-    }
-}
-
 /// A store with a live kraken feed and BTC/USD, ETH/USD, the watchlist the feed was
 /// started with, and the feed's command channel.
 fn market() -> (Arc<Store>, Watchlist, mpsc::Receiver<Command>) {
@@ -118,29 +112,33 @@ async fn drive(
     .unwrap()
 }
 
+/// Drive the loop at 30 fps over `keys` (the last one quits) until it ends.
+async fn drive_keys(
+    term: &mut Terminal<TestBackend>,
+    store: &Store,
+    app: &mut App,
+    keys: &[KeyCode],
+) -> LoopStats {
+    let (tx, events) = key_stream();
+    for code in keys {
+        press(&tx, *code);
+    }
+    drive(term, events, store, app, 30, CancellationToken::new()).await
+}
+
 #[tokio::test]
 async fn keys_become_commands_and_the_watchlist_is_saved() {
     let (store, feeds, mut commands) = market();
     let path = temp_config("keys");
     let mut app = App::new(feeds, &Config::default(), Some(path.clone()));
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    let (keys, events) = key_stream();
-    press(&keys, KeyCode::Char('j'));
-    press(&keys, KeyCode::Char('d'));
-    press(&keys, KeyCode::Char('a'));
-    type_text(&keys, "sol-usd");
-    press(&keys, KeyCode::Enter);
-    press(&keys, KeyCode::Char('r'));
-    press(&keys, KeyCode::Char('q'));
-    let stats = drive(
-        &mut term,
-        events,
-        &store,
-        &mut app,
-        30,
-        CancellationToken::new(),
-    )
-    .await;
+    let typed = "sol-usd".chars().map(KeyCode::Char);
+    let keys: Vec<KeyCode> = [KeyCode::Char('j'), KeyCode::Char('d'), KeyCode::Char('a')]
+        .into_iter()
+        .chain(typed)
+        .chain([KeyCode::Enter, KeyCode::Char('r'), KeyCode::Char('q')])
+        .collect();
+    let stats = drive_keys(&mut term, &store, &mut app, &keys).await;
     assert!(stats.frames >= 1);
     // Saving is the config writer's: wait for its report.
     app.settle().await;
@@ -183,18 +181,8 @@ async fn a_failed_save_is_shown_on_screen() {
         other => panic!("expected an error status, got {other:?}"),
     }
     let mut term = Terminal::new(TestBackend::new(100, 24)).unwrap();
-    let (keys, events) = key_stream();
-    press(&keys, KeyCode::Char('q'));
     // `q` quits before the frame cap allows a second frame; the first shows the error.
-    drive(
-        &mut term,
-        events,
-        &store,
-        &mut app,
-        30,
-        CancellationToken::new(),
-    )
-    .await;
+    drive_keys(&mut term, &store, &mut app, &[KeyCode::Char('q')]).await;
     assert!(
         screen_text(&term)
             .contains("✕ dropped kraken:BTC/USD (u undoes), but the watchlist was not saved")
@@ -537,17 +525,7 @@ async fn the_window_title_says_which_venues_are_simulated() {
         if simulated {
             store.mark_simulated(ExchangeId::Kraken, Utc::now());
         }
-        let (keys, events) = key_stream();
-        press(&keys, KeyCode::Char('q'));
-        drive(
-            &mut term,
-            events,
-            &store,
-            &mut app,
-            30,
-            CancellationToken::new(),
-        )
-        .await;
+        drive_keys(&mut term, &store, &mut app, &[KeyCode::Char('q')]).await;
     }
     assert_eq!(
         *titles.lock().unwrap(),
