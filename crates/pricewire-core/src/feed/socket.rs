@@ -147,6 +147,13 @@ impl Session<'_> {
         self.send_requests(requests).await
     }
 
+    /// Unsubscribe and subscribe again: a stalled symbol's fresh start.
+    async fn resubscribe(&mut self, wire: String) -> Result<(), SessionEnd> {
+        let wires = [wire];
+        self.unsubscribe(&wires).await?;
+        self.subscribe(&wires).await
+    }
+
     async fn unsubscribe(&mut self, wires: &[String]) -> Result<(), SessionEnd> {
         let refs: Vec<&str> = wires.iter().map(String::as_str).collect();
         let requests = self.ctx.exchange.unsubscribe_requests(&refs, &mut self.ids);
@@ -409,14 +416,8 @@ async fn check_stalled_symbols(s: &mut Session<'_>, now: Instant) -> Option<Sess
             RowState::Silent(format!("no update for {}{usual}; {what}", human(silent))),
         );
         tracing::warn!(%exchange, %symbol, silent_s = silent.as_secs(), took, "symbol stalled");
-        if took {
-            let wires = [wire];
-            if let Err(end) = s.unsubscribe(&wires).await {
-                return Some(end);
-            }
-            if let Err(end) = s.subscribe(&wires).await {
-                return Some(end);
-            }
+        if took && let Err(end) = s.resubscribe(wire).await {
+            return Some(end);
         }
     }
     None
@@ -565,11 +566,7 @@ async fn check_silent_symbols(
             )),
         );
         tracing::warn!(%exchange, %symbol, "subscription silent; resubscribing");
-        let wires = [wire];
-        if let Err(end) = s.unsubscribe(&wires).await {
-            return Some(end);
-        }
-        if let Err(end) = s.subscribe(&wires).await {
+        if let Err(end) = s.resubscribe(wire).await {
             return Some(end);
         }
     }
