@@ -380,7 +380,7 @@ mod tests {
         assert!(lines[1].starts_with("line 3, key `ui.sort`"), "{err}");
         assert_eq!(
             lines[2],
-            "line 6, key `theme.live`: \"grene\" is not a colour; use a name like green, an ANSI index 0-255 or #rrggbb"
+            "line 6, key `theme.live`: \"grene\" is not a colour; use a name like green, an ANSI index 0-255, #rrggbb or \"none\""
         );
         assert!(lines[3].starts_with("line 7, key `theme.up`"), "{err}");
         // Refused for its values, the file's unknown keys are listed with the errors.

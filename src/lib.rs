@@ -16,6 +16,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod headless;
+pub mod keymap;
 pub mod logging;
 pub mod run;
 pub mod ui;

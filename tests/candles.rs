@@ -137,3 +137,36 @@ async fn retry_after_holds_back_the_charts_too() {
     );
     rig.stop().await;
 }
+
+/// The hour's one-minute candles fill a row's trend before any live price arrives, so its
+/// sparkline is whole from the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hour_candles_fill_the_trend_before_the_first_price() {
+    let rig = tcp_for(
+        ExchangeId::Kraken,
+        Scenario::AckedButSilent,
+        patient_config(),
+        &["BTC/USD"],
+    )
+    .await;
+    let row = |rig: &common::Rig| {
+        rig.store
+            .snapshot()
+            .row(ExchangeId::Kraken, "BTC/USD")
+            .cloned()
+    };
+    rig.until(30, "the row", |s| {
+        s.row(ExchangeId::Kraken, "BTC/USD").is_some()
+    })
+    .await;
+    assert!(row(&rig).unwrap().trend.is_empty());
+    rig.handle
+        .candles(&Symbol::new("BTC", "USD"), ChartWindow::Hour)
+        .await
+        .expect("candles");
+    let row = row(&rig).unwrap();
+    assert!(row.ticker.is_none(), "no live price: {row:?}");
+    let columns = row.trend.columns(chrono::Utc::now(), 20);
+    assert!(columns.iter().all(Option::is_some), "{columns:?}");
+    rig.stop().await;
+}

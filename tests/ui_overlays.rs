@@ -135,12 +135,14 @@ fn selection_scrolls_the_price_table() {
             .any(|l| l.contains("↑ ") && l.contains(" more")),
         "{lines:#?}"
     );
-    // The selected row is drawn in reverse video across the table.
-    assert!(
-        buf[(1, u16::try_from(last).unwrap())]
-            .modifier
-            .contains(ratatui::style::Modifier::REVERSED)
-    );
+    // The selected row is drawn on the theme's selection background across the table.
+    let selected = Theme::default()
+        .selected
+        .bg
+        .expect("the dark preset's selection colour");
+    let y = u16::try_from(last).unwrap();
+    assert_eq!(buf[(1, y)].bg, selected);
+    assert_eq!(buf[(78, y)].bg, selected);
 }
 
 /// A screen's text, one string per line.

@@ -64,7 +64,8 @@ impl Col {
             Col::Low => "Low 24h",
             // Every venue's `volume_24h` is in the base currency (BTC for BTC/USD).
             Col::Volume => "Vol 24h (base)",
-            Col::Trend => "Trend",
+            // The store's trend window (a test keeps the two in step).
+            Col::Trend => "Trend 5m",
             Col::Age => "Age",
         }
     }
@@ -134,6 +135,13 @@ pub fn join(cols: &[(Col, usize)], cells: Vec<(Col, Vec<Span<'static>>)>) -> Lin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_trend_heading_names_the_stores_window() {
+        let limits = pricewire_core::store::StoreLimits::default();
+        let trend = pricewire_core::trend::Trend::new(limits.trend_window, limits.trend_buckets);
+        assert_eq!(Col::Trend.title(), format!("Trend {}", trend.label()));
+    }
 
     fn widths(pairs: &[(Col, usize)]) -> [usize; Col::COUNT] {
         let mut w = [0; Col::COUNT];

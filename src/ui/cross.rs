@@ -205,7 +205,7 @@ pub fn line(c: &Cross, theme: &Theme) -> Line<'static> {
         } else {
             Span::styled(
                 format!("spread {}", format::price(spread, c.decimals)),
-                theme.dim,
+                theme.muted,
             )
         });
     } else {
@@ -214,7 +214,7 @@ pub fn line(c: &Cross, theme: &Theme) -> Line<'static> {
             None => "no fresh quotes".to_string(),
             Some(one) => format!("only {one} fresh"),
         };
-        spans.push(Span::styled(text, theme.dim));
+        spans.push(Span::styled(text, theme.muted));
     }
     for (ex, why) in &c.excluded {
         spans.push(Span::styled(format!(" · {ex} {why}"), theme.stale));

@@ -158,6 +158,8 @@ fn plan(area: Rect, model: &ViewModel) -> Plan {
 pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Theme) -> Drawn {
     let (view, snapshot) = (model.view, model.snapshot);
     let area = frame.area();
+    // The theme's text and background under everything drawn after.
+    frame.buffer_mut().set_style(area, theme.base);
     let plan = plan(area, model);
     // The add prompt is the line being typed on: it keeps the last line whatever the
     // height, and the panes share the rest. The key footer gives way to them instead.

@@ -95,7 +95,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
         return;
     }
     if count == 0 {
-        let hint = Line::from(Span::styled("No symbols. Press a to add one.", theme.dim));
+        let hint = Line::from(Span::styled("No symbols. Press a to add one.", theme.muted));
         buf.set_line(inner.x, inner.y, &hint, inner.width);
         return;
     }
@@ -130,7 +130,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
                     widths[i] = widths[i].max(span_width(cell));
                 }
             }
-            if !row.sparkline.is_empty() {
+            if !row.trend.is_empty() {
                 widths[Col::Trend as usize] = TREND_MIN;
             }
             widths[Col::Age as usize] = AGE_WIDTH;
@@ -193,7 +193,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
                                 mark(row, snapshot.feed(row.exchange), view.stale_after, now),
                                 Mark::Dead(_)
                             );
-                            trend(row, *w, !dead, theme)
+                            trend(row, *w, !dead, now, theme)
                         } else {
                             cells[*c as usize].clone()
                         };
@@ -304,8 +304,10 @@ fn row_entry<'a>(
     match (&row.state, &row.ticker) {
         (RowState::Invalid(why), _) => message(format!("✕ invalid: {why}"), theme.offline),
         (RowState::Silent(why), None) => message(format!("◌ no data: {why}"), theme.connecting),
-        (RowState::Pending, None) => message("waiting for data…".into(), theme.dim),
-        (RowState::Subscribed, None) => message("subscribed · waiting for data…".into(), theme.dim),
+        (RowState::Pending, None) => message("waiting for data…".into(), theme.muted),
+        (RowState::Subscribed, None) => {
+            message("subscribed · waiting for data…".into(), theme.muted)
+        }
         (_, Some(_)) => {
             let mark = mark(row, snapshot.feed(row.exchange), view.stale_after, now);
             Entry::Data(row, Box::new(cells(row, mark, now, theme)))
@@ -328,7 +330,7 @@ fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
     let dp = row.price_decimals;
     // A figure the venue does not give (or gave as empty: a book side with nothing on
     // it) reads as a dash, so "no value" never looks like a value not drawn yet.
-    let none = || vec![Span::styled(MISSING, theme.dim)];
+    let none = || vec![Span::styled(MISSING, theme.muted)];
     let px = |v: Option<rust_decimal::Decimal>| {
         v.map_or_else(none, |v| vec![Span::raw(format::price(v, dp))])
     };
@@ -383,7 +385,7 @@ fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
     }
     let age = format::age(t.received_ts, now);
     let age_style = match mark {
-        Mark::Fresh => theme.dim,
+        Mark::Fresh => theme.muted,
         Mark::Polled => theme.fallback,
         Mark::Silent => theme.connecting,
         Mark::Stale | Mark::Dead(_) => theme.stale,
@@ -392,11 +394,19 @@ fn cells(row: &Row, mark: Mark, now: DateTime<Utc>, theme: &Theme) -> Cells {
     cells
 }
 
-fn trend(row: &Row, width: usize, live: bool, theme: &Theme) -> Vec<Span<'static>> {
-    let bars = format::sparkline(row.sparkline.iter(), width);
-    let first = row.sparkline.get(row.sparkline.len().saturating_sub(width));
-    let last = row.sparkline.back();
-    let style = match (first, last) {
+/// The row's trend window ending at `now` in `width` columns, coloured by which way it went
+/// while the feed is live.
+fn trend(
+    row: &Row,
+    width: usize,
+    live: bool,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    let columns = row.trend.columns(now, width);
+    let bars = format::sparkline(&columns);
+    let ends = columns.iter().flatten();
+    let style = match (ends.clone().next(), ends.last()) {
         (Some(a), Some(b)) if live && b > a => theme.up,
         (Some(a), Some(b)) if live && b < a => theme.down,
         _ => Style::new(),

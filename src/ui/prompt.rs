@@ -76,7 +76,7 @@ pub fn footer(frame: &mut Frame, area: Rect, theme: &Theme) {
             spans.push(Span::raw("  "));
         }
         spans.push(Span::styled(*key, theme.key));
-        spans.push(Span::styled(format!(" {what}"), theme.dim));
+        spans.push(Span::styled(format!(" {what}"), theme.muted));
     }
     frame
         .buffer_mut()
@@ -145,7 +145,7 @@ pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Promp
         Span::raw(p.input.clone()),
         Span::styled(
             "  Enter add · Esc cancel · e.g. ETH/USD, binance:BTC/USDT",
-            theme.dim,
+            theme.muted,
         ),
     ]);
     frame
@@ -194,6 +194,7 @@ pub fn help(frame: &mut Frame, area: Rect, log_file: Option<&std::path::Path>, t
         h,
     );
     frame.render_widget(Clear, popup);
+    frame.buffer_mut().set_style(popup, theme.base);
     let block = Block::bordered()
         .border_style(theme.border)
         .title(format::title(

@@ -130,7 +130,7 @@ fn one_line(snapshot: &Snapshot, theme: &Theme) -> Line<'static> {
     let mut spans = grouped_lead(snapshot, theme);
     for (i, (b, venues)) in groups(snapshot, theme).into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" · ", theme.dim));
+            spans.push(Span::styled(" · ", theme.muted));
         }
         spans.extend(group_spans(b, &venues, theme));
     }
@@ -159,7 +159,7 @@ pub fn draw(
         _ if snapshot.feeds.is_empty() => lines.push(Line::from(vec![
             Span::styled(APP, theme.header),
             Span::raw("  "),
-            Span::styled("no feed is running", theme.dim),
+            Span::styled("no feed is running", theme.muted),
         ])),
         HeaderMode::PerFeed => {
             for (i, feed) in snapshot.feeds.iter().enumerate() {
@@ -218,10 +218,10 @@ pub fn badge(status: &FeedStatus, theme: &Theme) -> Span<'static> {
         ),
         FeedStatus::Fallback { .. } => ("⇄ FALLBACK".to_string(), theme.fallback),
         FeedStatus::Offline { .. } => ("✕ OFFLINE".to_string(), theme.offline),
-        FeedStatus::Idle => ("○ IDLE".to_string(), theme.dim),
-        FeedStatus::Stopped => ("■ STOPPED".to_string(), theme.dim),
+        FeedStatus::Idle => ("○ IDLE".to_string(), theme.muted),
+        FeedStatus::Stopped => ("■ STOPPED".to_string(), theme.muted),
         // A state this screen does not know yet: its name, never LIVE's colour.
-        other => (format!("? {}", other.name().to_uppercase()), theme.dim),
+        other => (format!("? {}", other.name().to_uppercase()), theme.muted),
     };
     Span::styled(text, style)
 }
@@ -302,7 +302,7 @@ pub fn feed_spans(
         spans.push(Span::styled(format!(" · {d}"), Style::new()));
     }
     if show_reason && !feed.reason.is_empty() {
-        spans.push(Span::styled(format!(" · {}", feed.reason), theme.dim));
+        spans.push(Span::styled(format!(" · {}", feed.reason), theme.muted));
     }
     spans
 }
@@ -314,7 +314,7 @@ mod tests {
     use chrono::TimeDelta;
     use ratatui::buffer::Buffer;
     use ratatui::layout::Rect;
-    use ratatui::style::{Color, Modifier};
+    use ratatui::style::Modifier;
     use ratatui::widgets::Widget;
 
     use super::*;
@@ -349,10 +349,7 @@ mod tests {
         let f = feed(FeedStatus::Connected, "subscribed");
         let buf = line_buffer(feed_spans(&f, Some(15.25), now(), &theme), 43);
         let mut want = Buffer::with_lines(["● LIVE · for 1m03s · ping 42ms · 15.2 msg/s"]);
-        want.set_style(
-            Rect::new(0, 0, 6, 1),
-            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
-        );
+        want.set_style(Rect::new(0, 0, 6, 1), theme.live);
         assert_eq!(buf, want);
     }
 
@@ -369,14 +366,8 @@ mod tests {
         );
         let buf = line_buffer(feed_spans(&f, None, now(), &theme), 50);
         let mut want = Buffer::with_lines(["↻ RECONNECTING 2/5 · next 4s · connection reset   "]);
-        want.set_style(
-            Rect::new(0, 0, 18, 1),
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        );
-        want.set_style(
-            Rect::new(28, 0, 19, 1),
-            Style::new().add_modifier(Modifier::DIM),
-        );
+        want.set_style(Rect::new(0, 0, 18, 1), theme.connecting);
+        want.set_style(Rect::new(28, 0, 19, 1), theme.muted);
         assert_eq!(buf, want);
     }
 
@@ -397,10 +388,7 @@ mod tests {
             Rect::new(0, 0, 32, 1),
             Style::new().add_modifier(Modifier::BOLD),
         );
-        want.set_style(
-            Rect::new(57, 0, 20, 1),
-            Style::new().add_modifier(Modifier::DIM),
-        );
+        want.set_style(Rect::new(57, 0, 20, 1), theme.muted);
         assert_eq!(buf, want);
 
         let f = feed(
@@ -415,10 +403,7 @@ mod tests {
             Rect::new(0, 0, 9, 1),
             Style::new().add_modifier(Modifier::BOLD),
         );
-        want.set_style(
-            Rect::new(24, 0, 15, 1),
-            Style::new().add_modifier(Modifier::DIM),
-        );
+        want.set_style(Rect::new(24, 0, 15, 1), theme.muted);
         assert_eq!(buf, want);
     }
 
@@ -468,7 +453,7 @@ mod tests {
             "{}",
             row(1)
         );
-        assert_eq!(buf[(18, 0)].fg, Color::LightMagenta);
+        assert_eq!(Some(buf[(18, 0)].fg), Theme::default().simulated.fg);
         assert_ne!(buf[(18, 0)].fg, buf[(30, 0)].fg, "not LIVE's colour");
 
         let empty = Store::new(StoreLimits::default()).snapshot();

@@ -61,7 +61,8 @@ pub fn ticker(ex: ExchangeId, s: &str, source: Source, at: DateTime<Utc>, fields
     t
 }
 
-/// A price series ending `last_secs_ago`: a ticker per price, a second apart.
+/// A price series ending `last_secs_ago`: a ticker per price, 50 s apart, so that the
+/// series spreads over the five-minute trend window.
 pub fn series(
     store: &Store,
     ex: ExchangeId,
@@ -73,7 +74,7 @@ pub fn series(
 ) {
     let n = prices.len();
     for (i, p) in prices.iter().enumerate() {
-        let at = ago(last_secs_ago + (n - 1 - i) as f64);
+        let at = ago(last_secs_ago + 50.0 * (n - 1 - i) as f64);
         let fields = if i + 1 == n {
             format!("last={p} {rest}")
         } else {

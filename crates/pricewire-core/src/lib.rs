@@ -49,11 +49,13 @@ pub mod candle;
 pub mod config;
 pub mod exchange;
 pub mod feed;
+pub mod holdings;
 pub mod json;
 pub mod model;
 pub mod sanitize;
 pub mod store;
 pub mod symbol;
+pub mod trend;
 pub mod watchlist;
 
 pub use candle::{Candle, CandleSeries, ChartWindow};

@@ -16,6 +16,7 @@ use tokio::sync::{broadcast, watch};
 use crate::model::{ExchangeId, FeedStatus, Ticker, Transition};
 use crate::sanitize;
 use crate::symbol::Symbol;
+use crate::trend::Trend;
 
 mod types;
 
@@ -227,7 +228,7 @@ impl Store {
                 prev_last: None,
                 direction: Direction::Flat,
                 last_change_at: None,
-                sparkline: VecDeque::new(),
+                trend: Trend::new(self.limits.trend_window, self.limits.trend_buckets),
                 price_decimals,
                 updates: 0,
             });
@@ -298,7 +299,7 @@ impl Store {
     pub fn apply_all(&self, tickers: impl IntoIterator<Item = Ticker>) {
         let tap = self.tap.get().filter(|t| t.receiver_count() > 0);
         let mut inner = self.lock();
-        let applied = self.apply_locked(&mut inner, tickers, tap);
+        let applied = Self::apply_locked(&mut inner, tickers, tap);
         drop(inner);
         if applied > 0 {
             self.bump();
@@ -319,7 +320,7 @@ impl Store {
         if let Some(feed) = inner.feeds.iter_mut().find(|f| f.exchange == exchange) {
             count(&mut feed.counters, bytes, now);
         }
-        let applied = self.apply_locked(&mut inner, tickers, tap);
+        let applied = Self::apply_locked(&mut inner, tickers, tap);
         drop(inner);
         if applied > 0 {
             self.bump();
@@ -327,7 +328,6 @@ impl Store {
     }
 
     fn apply_locked(
-        &self,
         inner: &mut Inner,
         tickers: impl IntoIterator<Item = Ticker>,
         tap: Option<&broadcast::Sender<StoreEvent>>,
@@ -337,10 +337,9 @@ impl Store {
             let Some(&i) = inner.index.get(&(ticker.exchange, ticker.symbol.clone())) else {
                 continue;
             };
-            let spark_limit = self.limits.sparkline;
             let exchange = ticker.exchange;
             let row = &mut inner.rows[i];
-            apply_row(row, &ticker, spark_limit);
+            apply_row(row, &ticker);
             applied += 1;
             if let Some(tap) = tap {
                 // Headless prints the row's merged view, so partial updates print whole.
@@ -365,6 +364,25 @@ impl Store {
         if let Some(feed) = inner.feeds.iter_mut().find(|f| f.exchange == exchange) {
             f(&mut feed.counters);
         }
+    }
+
+    /// Fill the part of a row's trend window before its first live price from the venue's
+    /// candles of `interval` (see [`Trend::seed`]). Ignored if the row is gone.
+    pub fn seed_trend(
+        &self,
+        exchange: ExchangeId,
+        symbol: &Symbol,
+        candles: &[crate::candle::Candle],
+        interval: chrono::TimeDelta,
+        now: DateTime<Utc>,
+    ) {
+        let mut inner = self.lock();
+        let Some(&i) = inner.index.get(&(exchange, symbol.clone())) else {
+            return;
+        };
+        inner.rows[i].trend.seed(candles, interval, now);
+        drop(inner);
+        self.bump();
     }
 
     /// Symbols currently held for an exchange (rows of any state).
@@ -406,7 +424,7 @@ fn feed_mut(inner: &mut Inner, exchange: ExchangeId, now: DateTime<Utc>) -> &mut
     &mut inner.feeds[i]
 }
 
-fn apply_row(row: &mut Row, ticker: &Ticker, spark_limit: usize) {
+fn apply_row(row: &mut Row, ticker: &Ticker) {
     let new_last = ticker.last;
     let old_last = row.ticker.as_ref().and_then(|t| t.last);
     match &mut row.ticker {
@@ -428,12 +446,7 @@ fn apply_row(row: &mut Row, ticker: &Ticker, spark_limit: usize) {
             };
             row.last_change_at = Some(ticker.received_ts);
         }
-        if row.sparkline.back() != Some(&new) {
-            row.sparkline.push_back(new);
-            while row.sparkline.len() > spark_limit {
-                row.sparkline.pop_front();
-            }
-        }
+        row.trend.push(new, ticker.received_ts);
     }
     if !matches!(row.state, RowState::Subscribed) {
         row.state = RowState::Subscribed;

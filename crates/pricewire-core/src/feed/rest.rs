@@ -152,7 +152,9 @@ fn listed(ctx: &FeedCtx, subs: &Subs, name: &str) -> Option<crate::symbol::Symbo
 }
 
 /// Fetch `window`'s candles of `symbol` from the venue's public REST (under the feed's
-/// budget, like every other request) and bring them to one shape ([`normalise`]).
+/// budget, like every other request) and bring them to one shape ([`normalise`]). The
+/// one-minute candles of the hour window also fill the row's trend before its first live
+/// price, so a sparkline is not empty for its first minutes.
 pub async fn candles(
     ctx: &FeedCtx,
     symbol: &Symbol,
@@ -172,5 +174,11 @@ pub async fn candles(
         .exchange
         .parse_candles(&body)
         .map_err(|e| failed(format!("candles: {e}")))?;
-    Ok(normalise(wire, window, (ctx.clock)()))
+    let now = (ctx.clock)();
+    let candles = normalise(wire, window, now);
+    if window == ChartWindow::Hour {
+        ctx.store
+            .seed_trend(ctx.exchange.id(), symbol, &candles, window.interval(), now);
+    }
+    Ok(candles)
 }

@@ -31,7 +31,7 @@ fn ticks_record_direction_and_previous_price() {
     let snap = store.snapshot();
     let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
     assert_eq!(row.direction, Direction::Down);
-    assert_eq!(row.sparkline.len(), 3);
+    assert!(!row.trend.is_empty());
     assert_eq!(row.state, RowState::Subscribed);
 }
 
@@ -46,10 +46,11 @@ fn updates_for_removed_rows_are_dropped() {
 }
 
 #[test]
-fn history_and_sparkline_are_bounded() {
+fn history_and_trend_are_bounded() {
     let store = Store::new(StoreLimits {
         history: 5,
-        sparkline: 4,
+        trend_window: std::time::Duration::from_secs(20),
+        trend_buckets: 4,
     });
     let now = DateTime::UNIX_EPOCH;
     for i in 0..20 {
@@ -67,7 +68,9 @@ fn history_and_sparkline_are_bounded() {
     let snap = store.snapshot();
     assert_eq!(snap.feeds[0].history.len(), 5);
     assert_eq!(snap.feeds[0].history.back().unwrap().reason, "r19");
-    assert_eq!(snap.rows[0].sparkline.len(), 4);
+    // Four buckets of 5 s: ticks every second fill each, and the window's first bucket
+    // needs no point before it.
+    assert_eq!(snap.rows[0].trend.len(), 4);
 }
 
 #[test]

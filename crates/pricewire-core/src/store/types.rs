@@ -10,21 +10,26 @@ use rust_decimal::Decimal;
 
 use crate::model::{ExchangeId, FeedStatus, Source, Ticker, Transition};
 use crate::symbol::Symbol;
+use crate::trend::Trend;
 
 /// Bounds that keep memory flat however long the program runs.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreLimits {
     /// Transitions kept per feed.
     pub history: usize,
-    /// Last prices kept per row for the sparkline.
-    pub sparkline: usize,
+    /// The time each row's [`Trend`] covers.
+    pub trend_window: Duration,
+    /// Buckets it is kept in (one price each: the bound on its memory).
+    pub trend_buckets: usize,
 }
 
 impl Default for StoreLimits {
+    /// 1,000 transitions per feed; a five-minute trend in 60 buckets of 5 s.
     fn default() -> Self {
         StoreLimits {
             history: 1000,
-            sparkline: 60,
+            trend_window: Duration::from_secs(300),
+            trend_buckets: 60,
         }
     }
 }
@@ -72,8 +77,8 @@ pub struct Row {
     pub direction: Direction,
     /// When the last price last changed (drives the up/down flash).
     pub last_change_at: Option<DateTime<Utc>>,
-    /// Recent distinct last prices, oldest first.
-    pub sparkline: VecDeque<Decimal>,
+    /// The last price over the recent time window, for the row's sparkline.
+    pub trend: Trend,
     /// Decimal places of the market's price increment, from the venue's pair list; `None`
     /// when the list gave none or could not be fetched.
     pub price_decimals: Option<u32>,
