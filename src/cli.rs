@@ -23,6 +23,13 @@ pub struct Cli {
     /// Run against the built-in exchange simulator on 127.0.0.1 (no network needed).
     #[arg(long, conflicts_with_all = ["ws_url", "rest_url"])]
     pub demo: bool,
+    // The brackets below are --help text (a config table, an optional part), not doc links.
+    #[allow(rustdoc::broken_intra_doc_links)]
+    /// Read a relay's shared feed from Redis instead of connecting to the venues:
+    /// redis://host:port[/db] or rediss://… (password from PRICEWIRE_REDIS_PASSWORD or the
+    /// config's [relay] password).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["demo", "ws_url", "rest_url"])]
+    pub source: Option<String>,
     /// Simulator scenario for --demo (steady, burst, drop-after:N, flapping, ...).
     #[arg(long, default_value = "steady", requires = "demo")]
     pub scenario: String,
@@ -98,6 +105,9 @@ fn rest_url(text: &str) -> Result<String, String> {
 pub enum Command {
     /// Play an exchange on 127.0.0.1 (prints `listening on ADDR` first).
     Sim(pricewire_sim::SimArgs),
+    /// Hold the venue connections for a whole desk and publish them through Redis, with
+    /// leader leases so that standby relays take over (see docs/RELAY.md).
+    Relay(crate::relay_cmd::RelayArgs),
 }
 
 #[cfg(test)]

@@ -15,9 +15,11 @@ pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
 mod feed;
 mod keys;
+pub mod relay;
 mod save;
 mod writer;
 pub use keys::{ConfigWarning, fields_of};
+pub use relay::RelayConfig;
 pub use save::{save_watchlist, save_with};
 pub use writer::{ConfigEdit, ConfigWriter, SaveSymbols, Written};
 
@@ -61,6 +63,8 @@ pub struct Config {
     pub endpoints: BTreeMap<String, Endpoint>,
     /// Per-venue quote mapping, e.g. `binance = { USD = "USDT" }`.
     pub quote_aliases: BTreeMap<String, BTreeMap<String, String>>,
+    /// Redis for `pricewire relay` and for readers (`--source`).
+    pub relay: RelayConfig,
     /// Keys the file has that this version does not know, in file order. Not read from
     /// the file: found beside it. The caller shows them (stderr before the terminal is
     /// taken, the log, the dashboard's status line).
@@ -80,6 +84,7 @@ impl Default for Config {
             theme: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             quote_aliases: BTreeMap::new(),
+            relay: RelayConfig::default(),
             warnings: Vec::new(),
         }
     }
@@ -209,6 +214,9 @@ impl Config {
         let (feed, feed_problems) = self.feed_file.to_config();
         self.feed = feed;
         for (key, why) in feed_problems {
+            bad(&key, &why);
+        }
+        for (key, why) in self.relay.problems() {
             bad(&key, &why);
         }
         problems.sort_by_key(|p| p.0);
@@ -496,5 +504,6 @@ mod tests {
         let c = Config::parse(text, Path::new("config.example.toml")).unwrap();
         assert_eq!(c.feed, FeedConfig::default());
         assert_eq!(c.ui, UiConfig::default());
+        assert_eq!(c.relay, RelayConfig::default());
     }
 }

@@ -2,17 +2,21 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use pricewire::cli::{Cli, Command};
-use pricewire::{logging, run};
+use pricewire::{logging, relay_cmd, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::from_env();
-    if let Some(Command::Sim(args)) = cli.command {
-        return report(
-            pricewire_sim::run_cli(args)
-                .await
-                .map(|()| ExitCode::SUCCESS),
-        );
+    match cli.command {
+        Some(Command::Sim(args)) => {
+            return report(
+                pricewire_sim::run_cli(args)
+                    .await
+                    .map(|()| ExitCode::SUCCESS),
+            );
+        }
+        Some(Command::Relay(args)) => return report(relay_cmd::run(args).await),
+        None => {}
     }
     // Config problems are reported before the terminal is touched.
     let settings = match run::settings(&cli) {

@@ -18,6 +18,7 @@ use pricewire_core::feed::FeedBuilder;
 use pricewire_core::feed::command::Feeds;
 use pricewire_core::model::ExchangeId;
 use pricewire_core::store::{Store, StoreLimits};
+use pricewire_relay::consumer::{self, ConsumerSettings, VenueWatch};
 use pricewire_sim::{Scenario, SimConfig, SimServer};
 
 /// Resolved settings for one run.
@@ -120,57 +121,12 @@ pub async fn run(
 
     // Subscribed before any feed starts, so headless output misses nothing.
     let events = cli.headless.then(|| store.events());
-    let mut sims = Vec::new();
-    let mut handles = Vec::new();
-    let mut tasks = Vec::new();
-    for (i, &id) in settings.exchanges.iter().enumerate() {
-        let endpoint = cfg.endpoints.get(id.as_str());
-        let mut ws_url = endpoint.and_then(|e| e.ws_url.clone());
-        let mut rest_url = endpoint.and_then(|e| e.rest_url.clone());
-        if i == 0 {
-            ws_url = cli.ws_url.clone().or(ws_url);
-            rest_url = cli.rest_url.clone().or(rest_url);
-        }
-        if cli.demo {
-            let scenario: Scenario = cli.scenario.parse().map_err(anyhow::Error::msg)?;
-            let sim = SimServer::start(
-                "127.0.0.1:0".parse()?,
-                SimConfig {
-                    exchange: id,
-                    scenario,
-                    // Each venue walks its own way, as real venues do.
-                    seed: u64::try_from(i).unwrap_or(0) + 1,
-                    ..SimConfig::default()
-                },
-            )
-            .await
-            .with_context(|| format!("starting the {id} simulator"))?;
-            ws_url = Some(sim.ws_url());
-            rest_url = Some(sim.rest_url());
-            sims.push(sim);
-        }
-        let mut builder = FeedBuilder::new(id)
-            .config(cfg.feed.clone())
-            .store(Arc::clone(&store))
-            .symbols(settings.symbols.get(&id).cloned().unwrap_or_default())
-            .shutdown_on(shutdown.clone());
-        if let Some(url) = ws_url {
-            builder = builder.ws_url(url);
-        }
-        if let Some(url) = rest_url {
-            builder = builder.rest_url(url);
-        }
-        for (from, to) in cfg.quote_aliases.get(id.as_str()).into_iter().flatten() {
-            builder = builder.quote_alias(from, to);
-        }
-        let (handle, task) = builder
-            .spawn()
-            .with_context(|| format!("starting the {id} feed"))?
-            .into_parts();
-        handles.push(handle);
-        tasks.push(task);
-    }
-    let feeds = Feeds::new(handles);
+    let (feeds, tasks, sims) = if let Some(url) = &cli.source {
+        let (feeds, tasks) = read_relay(url, &settings, &store, &shutdown).await?;
+        (feeds, tasks, Vec::new())
+    } else {
+        start_feeds(&cli, &settings, &store, &shutdown).await?
+    };
 
     let result = if let Some(events) = events {
         match headless::run(events, &store, shutdown.clone()).await {
@@ -212,6 +168,104 @@ pub async fn run(
         sim.shutdown().await;
     }
     result
+}
+
+/// One feed per venue, each with its own connection (and, for `--demo`, its own simulator).
+async fn start_feeds(
+    cli: &Cli,
+    settings: &Settings,
+    store: &Arc<Store>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<(Feeds, Vec<tokio::task::JoinHandle<()>>, Vec<SimServer>)> {
+    let cfg = &settings.config;
+    let mut sims = Vec::new();
+    let mut handles = Vec::new();
+    let mut tasks = Vec::new();
+    for (i, &id) in settings.exchanges.iter().enumerate() {
+        let endpoint = cfg.endpoints.get(id.as_str());
+        let mut ws_url = endpoint.and_then(|e| e.ws_url.clone());
+        let mut rest_url = endpoint.and_then(|e| e.rest_url.clone());
+        if i == 0 {
+            ws_url = cli.ws_url.clone().or(ws_url);
+            rest_url = cli.rest_url.clone().or(rest_url);
+        }
+        if cli.demo {
+            let scenario: Scenario = cli.scenario.parse().map_err(anyhow::Error::msg)?;
+            let sim = SimServer::start(
+                "127.0.0.1:0".parse()?,
+                SimConfig {
+                    exchange: id,
+                    scenario,
+                    // Each venue walks its own way, as real venues do.
+                    seed: u64::try_from(i).unwrap_or(0) + 1,
+                    ..SimConfig::default()
+                },
+            )
+            .await
+            .with_context(|| format!("starting the {id} simulator"))?;
+            ws_url = Some(sim.ws_url());
+            rest_url = Some(sim.rest_url());
+            sims.push(sim);
+        }
+        let mut builder = FeedBuilder::new(id)
+            .config(cfg.feed.clone())
+            .store(Arc::clone(store))
+            .symbols(settings.symbols.get(&id).cloned().unwrap_or_default())
+            .shutdown_on(shutdown.clone());
+        if let Some(url) = ws_url {
+            builder = builder.ws_url(url);
+        }
+        if let Some(url) = rest_url {
+            builder = builder.rest_url(url);
+        }
+        for (from, to) in cfg.quote_aliases.get(id.as_str()).into_iter().flatten() {
+            builder = builder.quote_alias(from, to);
+        }
+        let (handle, task) = builder
+            .spawn()
+            .with_context(|| format!("starting the {id} feed"))?
+            .into_parts();
+        handles.push(handle);
+        tasks.push(task);
+    }
+    let feeds = Feeds::new(handles);
+    Ok((feeds, tasks, sims))
+}
+
+/// `--source redis://…`: the venues read from a relay's shared feed instead. Refused
+/// credentials, a bad URL or a missing permission stop the program now, with why.
+async fn read_relay(
+    url: &str,
+    settings: &Settings,
+    store: &Arc<Store>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<(Feeds, Vec<tokio::task::JoinHandle<()>>)> {
+    let cfg = &settings.config;
+    let target = crate::relay_cmd::target(url, cfg, None)?;
+    let venues = settings
+        .exchanges
+        .iter()
+        .map(|&id| VenueWatch {
+            exchange: id,
+            symbols: settings.symbols.get(&id).cloned().unwrap_or_default(),
+            quote_aliases: cfg
+                .quote_aliases
+                .get(id.as_str())
+                .into_iter()
+                .flatten()
+                .map(|(a, b)| (a.clone(), b.clone()))
+                .collect(),
+        })
+        .collect();
+    let reader = ConsumerSettings {
+        id: consumer::new_id(),
+        target: target.clone(),
+        venues,
+        connect_timeout: Duration::from_secs(5),
+    };
+    consumer::start(reader, Arc::clone(store), shutdown.clone())
+        .await
+        .with_context(|| format!("cannot read from {target}"))
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP all end the program cleanly (terminal restored, config

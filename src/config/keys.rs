@@ -66,6 +66,7 @@ fn known(path: &[&str]) -> Known {
         [] => Known::Keys(fields_of::<Config>().to_vec()),
         ["feed"] => Known::Keys(fields_of::<FeedFile>().to_vec()),
         ["ui"] => Known::Keys(fields_of::<UiConfig>().to_vec()),
+        ["relay"] => Known::Keys(fields_of::<super::RelayConfig>().to_vec()),
         ["theme"] => Known::Keys(crate::ui::theme::THEME_KEYS.to_vec()),
         ["endpoints" | "quote_aliases"] => Known::Keys(venues()),
         ["endpoints", _] => Known::Keys(fields_of::<Endpoint>().to_vec()),

@@ -220,6 +220,8 @@ pub fn badge(status: &FeedStatus, theme: &Theme) -> Span<'static> {
         FeedStatus::Offline { .. } => ("✕ OFFLINE".to_string(), theme.offline),
         FeedStatus::Idle => ("○ IDLE".to_string(), theme.muted),
         FeedStatus::Stopped => ("■ STOPPED".to_string(), theme.muted),
+        FeedStatus::NoLeader { .. } => ("⊘ NO LEADER".to_string(), theme.offline),
+        FeedStatus::LinkLost { .. } => ("✕ RELAY LINK LOST".to_string(), theme.offline),
         // A state this screen does not know yet: its name, never LIVE's colour.
         other => (format!("? {}", other.name().to_uppercase()), theme.muted),
     };
@@ -244,6 +246,8 @@ pub fn dead_word(status: &FeedStatus) -> Option<&'static str> {
         FeedStatus::Offline { .. } => Some("offline"),
         FeedStatus::Idle => Some("idle"),
         FeedStatus::Stopped => Some("stopped"),
+        FeedStatus::NoLeader { .. } => Some("no leader"),
+        FeedStatus::LinkLost { .. } => Some("link lost"),
         other => Some(other.name()),
     }
 }
@@ -293,10 +297,32 @@ pub fn feed_spans(
                 format::until(*next_ws_try, now)
             ));
         }
-        FeedStatus::Offline { next_try } => {
+        FeedStatus::Offline { next_try } | FeedStatus::LinkLost { next_try, .. } => {
             details.push(format!("retry in {}", format::until(*next_try, now)));
         }
+        FeedStatus::NoLeader { since } => {
+            // Said in full where LIVE would stand: whose leader, and for how long; the
+            // reason would only say it again.
+            show_reason = false;
+            spans[0] = Span::styled(
+                format!(
+                    "⊘ no leader for {} ({})",
+                    feed.exchange,
+                    format::age(*since, now)
+                ),
+                style,
+            );
+        }
         _ => {}
+    }
+    if let Some(relay) = &feed.relay {
+        details.push(if relay.leader.is_empty() {
+            "no relay has led yet".to_string()
+        } else if matches!(feed.status, FeedStatus::NoLeader { .. }) {
+            format!("last leader {} · term {}", relay.leader, relay.term)
+        } else {
+            format!("leader {} · term {}", relay.leader, relay.term)
+        });
     }
     for d in details {
         spans.push(Span::styled(format!(" · {d}"), Style::new()));
@@ -369,6 +395,44 @@ mod tests {
         want.set_style(Rect::new(0, 0, 18, 1), theme.connecting);
         want.set_style(Rect::new(28, 0, 19, 1), theme.muted);
         assert_eq!(buf, want);
+    }
+
+    #[test]
+    fn a_relayed_feed_names_its_leader_and_says_when_there_is_none() {
+        let theme = Theme::new(&BTreeMap::new(), ColorMode::NoColor);
+        let mut f = feed(FeedStatus::Connected, "subscribed");
+        f.relay = Some(pricewire_core::store::RelayInfo {
+            leader: "relay-a".into(),
+            term: 7,
+        });
+        let text = |spans: Vec<Span<'static>>| {
+            spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        assert_eq!(
+            text(feed_spans(&f, Some(2.0), now(), &theme)),
+            "● LIVE · for 1m03s · ping 42ms · 2.0 msg/s · leader relay-a · term 7"
+        );
+        f.status = FeedStatus::NoLeader {
+            since: now() - TimeDelta::seconds(3),
+        };
+        f.reason = "no leader for kraken: the last heartbeat is 3.0 s old".into();
+        assert_eq!(
+            text(feed_spans(&f, None, now(), &theme)),
+            "⊘ no leader for kraken (3s) · last leader relay-a · term 7"
+        );
+        f.status = FeedStatus::LinkLost {
+            attempt: 2,
+            next_try: now() + TimeDelta::seconds(4),
+        };
+        f.reason = "relay link lost: connection refused".into();
+        assert_eq!(
+            text(feed_spans(&f, None, now(), &theme)),
+            "✕ RELAY LINK LOST · retry in 4s · leader relay-a · term 7 · relay link lost: connection refused"
+        );
+        assert!(!is_live(&f.status));
     }
 
     #[test]

@@ -45,6 +45,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod candle;
 pub mod config;
 pub mod exchange;
@@ -52,6 +53,8 @@ pub mod feed;
 pub mod holdings;
 pub mod json;
 pub mod model;
+pub mod record;
+pub mod replay;
 pub mod sanitize;
 pub mod store;
 pub mod symbol;

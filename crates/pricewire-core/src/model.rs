@@ -367,6 +367,21 @@ pub enum FeedStatus {
     Idle,
     /// Shut down on request.
     Stopped,
+    /// Read from a relay whose leader for this venue has gone silent: its last heartbeat
+    /// is older than the readers' limit (2 s), so nothing says the rows are current.
+    NoLeader {
+        /// When the leader's last heartbeat was written (this reader's clock, measured on
+        /// Redis's).
+        since: DateTime<Utc>,
+    },
+    /// Read from a relay, and this reader's own link to it (Redis) is down; waiting to try
+    /// again. The reason says why (`connection refused`).
+    LinkLost {
+        /// Failed connects in a row so far, from 1.
+        attempt: u32,
+        /// When the next connect is tried (wall clock, UTC).
+        next_try: DateTime<Utc>,
+    },
 }
 
 impl FeedStatus {
@@ -382,13 +397,18 @@ impl FeedStatus {
             FeedStatus::Offline { .. } => "offline",
             FeedStatus::Idle => "idle",
             FeedStatus::Stopped => "stopped",
+            FeedStatus::NoLeader { .. } => "no_leader",
+            FeedStatus::LinkLost { .. } => "link_lost",
         }
     }
 
-    /// The attempt number while [`FeedStatus::Reconnecting`]; 0 in every other state.
+    /// The attempt number while [`FeedStatus::Reconnecting`] or [`FeedStatus::LinkLost`];
+    /// 0 in every other state.
     pub fn attempt(&self) -> u32 {
         match self {
-            FeedStatus::Reconnecting { attempt, .. } => *attempt,
+            FeedStatus::Reconnecting { attempt, .. } | FeedStatus::LinkLost { attempt, .. } => {
+                *attempt
+            }
             _ => 0,
         }
     }

@@ -14,13 +14,17 @@ use foldhash::HashMap;
 use tokio::sync::{broadcast, watch};
 
 use crate::model::{ExchangeId, FeedStatus, Ticker, Transition};
+use crate::record::{Record, Tap};
 use crate::sanitize;
 use crate::symbol::Symbol;
 use crate::trend::Trend;
 
 mod types;
 
-pub use types::{Counters, Direction, Feed, Row, RowState, Snapshot, StoreEvent, StoreLimits};
+pub use types::{
+    BreakerView, Counters, Direction, Feed, LagStats, RelayInfo, Row, RowState, Snapshot,
+    StoreEvent, StoreLimits,
+};
 
 #[derive(Default)]
 struct Inner {
@@ -40,6 +44,8 @@ pub struct Store {
     /// One bit per exchange whose feed is [`Feed::simulated`], readable without the lock
     /// (headless asks for every line it prints).
     simulated: AtomicU32,
+    /// Where a recording takes what the feeds receive; unset when nothing is recorded.
+    recorder: OnceLock<Arc<Tap>>,
 }
 
 /// Events buffered for a slow headless reader before it is told how many it missed.
@@ -55,7 +61,25 @@ impl Store {
             changed: watch::Sender::new(0),
             tap: OnceLock::new(),
             simulated: AtomicU32::new(0),
+            recorder: OnceLock::new(),
         })
+    }
+
+    /// Record what the feeds receive, and every transition and row change, into `tap`
+    /// (set once, before the feeds start). Returns false when one was set already.
+    pub fn set_recorder(&self, tap: Arc<Tap>) -> bool {
+        self.recorder.set(tap).is_ok()
+    }
+
+    /// The recording's tap, while it takes records.
+    pub fn recorder(&self) -> Option<&Arc<Tap>> {
+        self.recorder.get().filter(|t| t.is_open())
+    }
+
+    fn record(&self, make: impl FnOnce() -> Record) {
+        if let Some(tap) = self.recorder() {
+            tap.put(make);
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -121,10 +145,15 @@ impl Store {
             status_since: now,
             reason: "starting".to_string(),
             history: VecDeque::new(),
-            counters: Counters::default(),
+            counters: Counters {
+                started_at: Some(now),
+                ..Counters::default()
+            },
             simulated: false,
+            relay: None,
         });
         drop(inner);
+        self.record(|| Record::Feed { exchange, at: now });
         self.bump();
     }
 
@@ -136,6 +165,7 @@ impl Store {
             return;
         }
         feed_mut(&mut self.lock(), exchange, now).simulated = true;
+        self.record(|| Record::Simulated { exchange, at: now });
         tracing::warn!(%exchange, "the peer is the pricewire simulator: prices are made up");
         self.bump();
     }
@@ -167,6 +197,9 @@ impl Store {
         if matches!(to, FeedStatus::Reconnecting { attempt: 1, .. }) {
             feed.counters.reconnects += 1;
         }
+        if feed.status == FeedStatus::Connected {
+            feed.counters.live_for += (now - feed.status_since).to_std().unwrap_or_default();
+        }
         feed.status = to;
         feed.status_since = now;
         feed.reason = reason;
@@ -183,6 +216,7 @@ impl Store {
             "feed state"
         );
         self.emit(|| StoreEvent::Status(Arc::clone(&transition)));
+        self.record(|| Record::Status(Arc::clone(&transition)));
         self.bump();
         transition
     }
@@ -283,9 +317,20 @@ impl Store {
                 None => return,
             }
         };
-        if inner.rows[i].state != state {
-            inner.rows[i].state = state;
-            drop(inner);
+        let changed = inner.rows[i].state != state;
+        if changed {
+            inner.rows[i].state = state.clone();
+        }
+        drop(inner);
+        // An invalid row is announced each time it is set: so it is recorded each time.
+        if changed || matches!(state, RowState::Invalid(_)) {
+            self.record(|| Record::Row {
+                exchange,
+                symbol: symbol.clone(),
+                state,
+            });
+        }
+        if changed {
             self.bump();
         }
     }
@@ -338,6 +383,7 @@ impl Store {
                 continue;
             };
             let exchange = ticker.exchange;
+            let (received, stamped) = (ticker.received_ts, ticker.exchange_ts);
             let row = &mut inner.rows[i];
             apply_row(row, &ticker);
             applied += 1;
@@ -348,9 +394,61 @@ impl Store {
             }
             if let Some(feed) = inner.feeds.iter_mut().find(|f| f.exchange == exchange) {
                 feed.counters.tickers += 1;
+                if let Some(stamped) = stamped {
+                    feed.counters.lag.record(received, stamped);
+                }
             }
         }
         applied
+    }
+
+    /// Say which relay leads a feed read through Redis (`None`: the feed is this
+    /// process's own). For a reader that writes a relay's data into this store.
+    pub fn set_relay(&self, exchange: ExchangeId, relay: Option<RelayInfo>, now: DateTime<Utc>) {
+        let relay = relay.map(|r| RelayInfo {
+            leader: sanitize::clean(&r.leader),
+            ..r
+        });
+        let mut inner = self.lock();
+        let feed = feed_mut(&mut inner, exchange, now);
+        if feed.relay == relay {
+            return;
+        }
+        feed.relay = relay;
+        drop(inner);
+        self.bump();
+    }
+
+    /// Record that `skipped` updates never reached this store (a relay's history moved on
+    /// without this reader): a line in the feed's history, without a change of state, and
+    /// a [`StoreEvent::Gap`] for event readers.
+    pub fn record_gap(&self, exchange: ExchangeId, skipped: u64, reason: &str, now: DateTime<Utc>) {
+        let reason = sanitize::clean(reason);
+        let mut inner = self.lock();
+        let limit = self.limits.history;
+        let feed = feed_mut(&mut inner, exchange, now);
+        let line = Arc::new(Transition {
+            exchange,
+            from: feed.status.clone(),
+            to: feed.status.clone(),
+            at: now,
+            reason: format!(
+                "gap: {} missed: {reason}",
+                crate::model::plural(skipped, "update")
+            ),
+        });
+        feed.history.push_back(line);
+        while feed.history.len() > limit {
+            feed.history.pop_front();
+        }
+        drop(inner);
+        tracing::warn!(%exchange, skipped, %reason, "gap");
+        self.emit(|| StoreEvent::Gap {
+            exchange,
+            skipped,
+            reason,
+        });
+        self.bump();
     }
 
     /// Count a received frame (before parsing).
@@ -418,6 +516,7 @@ fn feed_mut(inner: &mut Inner, exchange: ExchangeId, now: DateTime<Utc>) -> &mut
             history: VecDeque::new(),
             counters: Counters::default(),
             simulated: false,
+            relay: None,
         });
         inner.feeds.len() - 1
     };

@@ -206,6 +206,18 @@ impl PairList {
         self.instruments.push(inst);
     }
 
+    /// The venue asset codes read as other codes (`("XBT", "BTC")`), as given to
+    /// [`PairList::new`]: with [`PairList::instruments`], what rebuilds the list elsewhere.
+    pub fn asset_aliases(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .asset_aliases
+            .iter()
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Map typed quotes to listed ones (`USD` → `USDT`) when the typed pair is not listed.
     pub fn set_quote_aliases<'a>(&mut self, aliases: impl IntoIterator<Item = (&'a str, &'a str)>) {
         self.quote_aliases = aliases

@@ -101,6 +101,10 @@ impl Breaker {
     }
 
     /// A manual reconnect overrides the breaker: the user asked for a try now.
+    pub fn state(&self) -> BreakerState {
+        self.state
+    }
+
     pub fn reset(&mut self) {
         self.failures = 0;
         self.state = BreakerState::Closed;

@@ -18,6 +18,7 @@ use crate::config::FeedConfig;
 use crate::exchange::{self, Exchange};
 use crate::model::ExchangeId;
 use crate::store::{Snapshot, Store, StoreEvent, StoreLimits};
+use crate::symbol::PairList;
 use crate::symbol::{Symbol, SymbolError};
 
 /// Schemes a WebSocket URL may use.
@@ -78,6 +79,7 @@ pub fn check_url(text: &str, schemes: &[&str]) -> Result<(), String> {
 /// # drop(events.recv().await); Ok(()) }
 /// ```
 #[must_use]
+#[derive(Clone)]
 pub struct FeedBuilder {
     exchange: ExchangeId,
     symbols: Vec<String>,
@@ -91,6 +93,7 @@ pub struct FeedBuilder {
     clock: Option<Clock>,
     seed: Option<u64>,
     adapter: Option<Arc<dyn Exchange>>,
+    pairs: Option<PairList>,
 }
 
 impl FeedBuilder {
@@ -109,7 +112,33 @@ impl FeedBuilder {
             clock: None,
             seed: None,
             adapter: None,
+            pairs: None,
         }
+    }
+
+    /// Start from this pair list instead of fetching one first (a standby that kept the
+    /// venue's list loaded connects at once). The feed still fetches a new one when it
+    /// reconnects without a list.
+    pub fn pairs(mut self, list: PairList) -> Self {
+        self.pairs = Some(list);
+        self
+    }
+
+    /// Fetch the venue's pair list as the feed would (same REST base, timeouts and quote
+    /// aliases), without starting anything. The error says why, in words.
+    pub async fn fetch_pairs(&self) -> Result<PairList, String> {
+        let (ctx, _, _) = self.clone().build().map_err(|e| e.to_string())?;
+        super::rest::fetch_pairs(&ctx)
+            .await
+            .map(|mut list| {
+                list.set_quote_aliases(
+                    ctx.quote_aliases
+                        .iter()
+                        .map(|(from, to)| (from.as_str(), to.as_str())),
+                );
+                list
+            })
+            .map_err(|e| e.reason)
     }
 
     /// The symbols to watch from the start, as a user types them (`BTC/USD`, `eth-usd`,
@@ -216,6 +245,11 @@ impl FeedBuilder {
         });
         let mut ctx = FeedCtx::new(adapter, store, self.cfg, self.ws_url, self.rest_url);
         ctx.quote_aliases = self.quote_aliases;
+        if let Some(list) = self.pairs {
+            *ctx.pairs
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(list);
+        }
         if let Some(connector) = self.connector {
             ctx.connector = connector;
         }

@@ -171,6 +171,14 @@ impl FeedHandle {
             .is_some_and(|l| !l.is_empty())
     }
 
+    /// A copy of the venue's pair list as the feed loaded it; `None` until it has.
+    pub fn pair_list(&self) -> Option<PairList> {
+        self.pairs
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// Queue a command without waiting. Commands are few and the queue is short; a full
     /// queue means the task is wedged, which is reported rather than waited on.
     pub fn send(&self, cmd: Command) -> Result<(), FeedGone> {

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::FeedConfig;
 use crate::exchange::Exchange;
 use crate::model::FeedStatus;
+use crate::record::Record;
 use crate::store::{RowState, Store};
 use crate::symbol::{Instrument, Symbol};
 use command::{Command, FeedHandle, SharedPairs};
@@ -101,15 +102,41 @@ fn instrument(ctx: &FeedCtx, symbol: &Symbol) -> Instrument {
 /// Add a market, as resolved, to the wanted set and the store. Returns its wire name if
 /// it is new.
 pub(crate) fn add_symbol(ctx: &FeedCtx, subs: &mut Subs, inst: &Instrument) -> Option<String> {
+    let exchange = ctx.exchange.id();
     ctx.store
-        .add_symbol(ctx.exchange.id(), &inst.symbol, inst.price_decimals);
-    subs.insert(inst).then(|| inst.wire.clone())
+        .add_symbol(exchange, &inst.symbol, inst.price_decimals);
+    if !subs.insert(inst) {
+        return None;
+    }
+    if let Some(tap) = ctx.store.recorder() {
+        tap.put(|| Record::Sub {
+            exchange,
+            instrument: inst.clone(),
+        });
+    }
+    Some(inst.wire.clone())
 }
 
 /// Remove a symbol from the wanted set and the store. Returns what was subscribed.
 pub(crate) fn remove_symbol(ctx: &FeedCtx, subs: &mut Subs, symbol: &Symbol) -> Option<subs::Sub> {
-    ctx.store.remove_symbol(ctx.exchange.id(), symbol);
+    let exchange = ctx.exchange.id();
+    ctx.store.remove_symbol(exchange, symbol);
+    if let Some(tap) = ctx.store.recorder() {
+        tap.put(|| Record::Unsub {
+            exchange,
+            symbol: symbol.clone(),
+            row_removed: true,
+        });
+    }
     subs.remove(symbol)
+}
+
+/// Connection ids: one per WebSocket connection of the run, across every feed.
+static NEXT_CONN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A fresh connection id.
+pub(crate) fn next_conn_id() -> u64 {
+    NEXT_CONN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Fetch the venue's pair list into `ctx.pairs` (kept as it was when the fetch fails).
@@ -137,7 +164,13 @@ pub(crate) async fn load_pairs(ctx: &FeedCtx) {
 /// (with suggestions) and the rest go on.
 async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
     let exchange = ctx.exchange.id();
-    load_pairs(ctx).await;
+    let loaded = ctx
+        .pairs
+        .read()
+        .is_ok_and(|p| p.as_ref().is_some_and(|l| !l.is_empty()));
+    if !loaded {
+        load_pairs(ctx).await;
+    }
     let mut subs = Subs::default();
     for typed in inputs {
         // Escape sequences in typed text are removed before it is read as a symbol, so

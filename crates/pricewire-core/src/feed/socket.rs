@@ -3,6 +3,7 @@
 //! ended; the supervisor decides what happens next. Never sleeps between sessions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -18,6 +19,7 @@ use crate::config::FeedConfig;
 use crate::exchange::{Bootstrap, Event, Exchange, Request, RequestIds};
 use crate::model::FeedStatus;
 use crate::model::Ticker;
+use crate::record::{Dir, FrameBody, Record, Tap};
 use crate::store::RowState;
 
 mod end;
@@ -26,6 +28,7 @@ mod read;
 pub use end::SessionEnd;
 use end::read_error_text;
 use read::Watch;
+pub(crate) use read::{recycle, streamed_ticker};
 
 /// Frames read back to back before timers and commands are looked at again.
 const READ_BATCH: u32 = 64;
@@ -98,12 +101,17 @@ struct Session<'a> {
     /// Events of the frame being handled; kept between frames for its allocation.
     events: Vec<Event<'static>>,
     parse_errors_logged: u64,
+    /// This connection's id, for the recording.
+    conn: u64,
+    /// The recording's tap, when the run records (taken once per session).
+    tap: Option<Arc<Tap>>,
 }
 
 impl Session<'_> {
     async fn send(&mut self, frames: Vec<String>) -> Result<(), SessionEnd> {
         let n = frames.len() as u64;
         for frame in frames {
+            self.record_out(|| FrameBody::Text(frame.as_str().into()));
             self.ws.feed(Message::text(frame)).await.map_err(|e| {
                 SessionEnd::Closed(read_error_text(&e, self.ctx.cfg.max_frame_bytes))
             })?;
@@ -116,6 +124,20 @@ impl Session<'_> {
             .store
             .with_counters(self.ctx.exchange.id(), |c| c.messages_out += n);
         Ok(())
+    }
+
+    /// Record a frame sent, when the run records.
+    fn record_out(&self, body: impl FnOnce() -> FrameBody) {
+        if let Some(tap) = &self.tap {
+            let (exchange, conn, at) = (self.ctx.exchange.id(), self.conn, (self.ctx.clock)());
+            tap.put(|| Record::Frame {
+                exchange,
+                conn,
+                at,
+                dir: Dir::Out,
+                body: body(),
+            });
+        }
     }
 
     fn next_id(&mut self) -> u64 {
@@ -161,10 +183,11 @@ impl Session<'_> {
     }
 }
 
-/// Run a connected session until it ends.
+/// Run a connected session (connection `conn`) until it ends.
 pub async fn run(
     ctx: &FeedCtx,
     ws: Ws,
+    conn: u64,
     keep: KeepAlive,
     subs: &mut Subs,
     commands: &mut mpsc::Receiver<Command>,
@@ -200,6 +223,8 @@ pub async fn run(
         tickers: Vec::new(),
         events: Vec::new(),
         parse_errors_logged: 0,
+        conn,
+        tap: ctx.store.recorder().cloned(),
     };
     let mut watch = Watch {
         silence,
@@ -251,10 +276,12 @@ pub async fn run(
                 next_ping = now + ping_every;
                 if watch.pong.is_none() {
                     let id = s.next_id();
-                    let sent = match ctx.exchange.ping(id) {
-                        Some(frame) => s.send(vec![frame]).await,
-                        None => s.ws.send(Message::Ping(Vec::new().into())).await
-                            .map_err(|e| SessionEnd::Closed(read_error_text(&e, cfg.max_frame_bytes))),
+                    let sent = if let Some(frame) = ctx.exchange.ping(id) {
+                        s.send(vec![frame]).await
+                    } else {
+                        s.record_out(|| FrameBody::Ping);
+                        s.ws.send(Message::Ping(Vec::new().into())).await
+                            .map_err(|e| SessionEnd::Closed(read_error_text(&e, cfg.max_frame_bytes)))
                     };
                     if let Err(end) = sent {
                         return end;

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::backoff::Backoff;
-use super::breaker::Breaker;
+use super::breaker::{Breaker, BreakerState};
 use super::command::Command;
 use super::net::{self, NetError, Ws};
 use super::socket::KeepAlive;
@@ -23,6 +23,8 @@ use super::subs::Subs;
 use super::{FeedCtx, rest, socket};
 
 use crate::model::{FeedStatus, plural};
+use crate::record::{Record, strip_query};
+use crate::store::BreakerView;
 
 /// A session shorter than this that ends "as planned" is treated as a failure.
 const MIN_PLANNED_SESSION: std::time::Duration = std::time::Duration::from_secs(5);
@@ -75,9 +77,23 @@ impl Supervisor {
     }
 
     fn transition(&self, to: FeedStatus, reason: &str) {
+        let now = (self.ctx.clock)();
+        // Breaker changes are recorded as transitions: the view follows them here.
+        let breaker = match self.breaker.state() {
+            BreakerState::Closed => BreakerView::Closed,
+            BreakerState::HalfOpen => BreakerView::HalfOpen,
+            BreakerState::Open { until } => BreakerView::Open {
+                until: now
+                    + chrono::Duration::from_std(until.saturating_duration_since(Instant::now()))
+                        .unwrap_or_default(),
+            },
+        };
         self.ctx
             .store
-            .transition(self.ctx.exchange.id(), to, reason, (self.ctx.clock)());
+            .with_counters(self.ctx.exchange.id(), |c| c.breaker = breaker);
+        self.ctx
+            .store
+            .transition(self.ctx.exchange.id(), to, reason, now);
     }
 
     fn status(&self) -> FeedStatus {
@@ -89,7 +105,7 @@ impl Supervisor {
 
     /// Dial the WebSocket (after the venue's bootstrap, if it has one); with the
     /// keep-alive the session is to follow.
-    async fn connect(&self) -> Result<(Ws, KeepAlive), NetError> {
+    async fn connect(&self) -> Result<(Ws, KeepAlive, String), NetError> {
         let ctx = &self.ctx;
         let timeout = ctx.cfg.connect_timeout;
         let (url, boot) = match ctx.exchange.ws_bootstrap_path() {
@@ -116,7 +132,7 @@ impl Supervisor {
         if net::announces_simulator(upgrade.headers()) {
             ctx.store.mark_simulated(ctx.exchange.id(), (ctx.clock)());
         }
-        Ok((ws, keep))
+        Ok((ws, keep, url))
     }
 
     /// Run until shut down.
@@ -130,7 +146,7 @@ impl Supervisor {
                 return;
             }
             let reason = match self.connect().await {
-                Ok((ws, keep)) => {
+                Ok((ws, keep, url)) => {
                     let why = match (self.mode, self.failures) {
                         (Mode::Rest, _) if self.rest_ok == Some(true) => {
                             "WebSocket back; leaving REST fallback".to_string()
@@ -151,9 +167,24 @@ impl Supervisor {
                     if missing {
                         super::load_pairs(&self.ctx).await;
                     }
+                    let conn = super::next_conn_id();
+                    let endpoint: std::sync::Arc<str> = strip_query(&url).into();
+                    self.ctx
+                        .store
+                        .with_counters(self.ctx.exchange.id(), |c| c.endpoint = Some(endpoint));
+                    if let Some(tap) = self.ctx.store.recorder() {
+                        let (exchange, at) = (self.ctx.exchange.id(), (self.ctx.clock)());
+                        tap.put(|| Record::Open {
+                            exchange,
+                            conn,
+                            at,
+                            url: strip_query(&url).into_owned(),
+                        });
+                    }
                     self.transition(FeedStatus::Connected, &why);
                     let started = Instant::now();
-                    let end = socket::run(&self.ctx, ws, keep, &mut self.subs, commands).await;
+                    let end =
+                        socket::run(&self.ctx, ws, conn, keep, &mut self.subs, commands).await;
                     if started.elapsed() >= stable {
                         self.failures = 0;
                         if let Some(change) = self.breaker.on_success() {

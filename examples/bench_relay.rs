@@ -1,0 +1,350 @@
+//! The relay's throughput and latency on this machine, release build:
+//!
+//! ```text
+//! cargo build --release --bins --examples
+//! target/release/examples/bench_relay throughput [--secs 10] [--tick-ms 0]
+//! target/release/examples/bench_relay latency --rate 1000 [--readers 10] [--secs 10]
+//! ```
+//!
+//! Real processes: a `redis-server` (127.0.0.1, free port, no persistence), `pricewire sim`
+//! (Kraken, 19 pairs) and one `pricewire relay` carrying every pair.
+//!
+//! * `throughput`: the simulator sends flat out (`--scenario burst`) or every `--tick-ms`
+//!   per pair; tickers landed are counted in Redis (the venue's `seq` counter, read before
+//!   and after the window); relay and redis-server CPU from `/proc/PID/stat` deltas; drops
+//!   are the gap entries the relay wrote (their `skipped` summed, read back from the stream
+//!   window), and one reader (in this process) follows the stream as a consumer would.
+//! * `latency`: the simulator ticks each pair so that all of them make `--rate` tickers/s;
+//!   `--readers` readers in this process each take a snapshot and follow the stream with
+//!   blocking XREAD on their own connections, and record, per entry, their receive time
+//!   minus the ticker's `exchange_ts` (the simulator stamps its wall clock into each frame as
+//!   it writes it: wire → relay → Redis → reader, one machine, one clock). Prints p50, p99
+//!   and max, the relay's RSS and this process's RSS and CPU (the readers').
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use pricewire_core::ExchangeId;
+use pricewire_relay::testkit::RedisServer;
+use pricewire_relay::{Keys, RedisTarget, reader};
+
+const PAIRS: &str = "ADA/USD,ATOM/USD,AVAX/USD,DOT/USD,LINK/USD,MATIC/USD,SOL/EUR,SOL/USD,USDT/USD,BTC/USDT,DOGE/USD,ETH/BTC,ETH/EUR,ETH/USD,LTC/USD,BTC/EUR,BTC/GBP,BTC/USD,XRP/USD";
+const CLK_TCK: f64 = 100.0;
+
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn cpu(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (t(11) + t(12)) / CLK_TCK
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap()
+        .to_path_buf();
+    let bin = std::env::var_os("PRICEWIRE_BIN").map_or_else(|| dir.join("pricewire"), Into::into);
+    assert!(
+        bin.exists(),
+        "{} missing: cargo build --release --bins --examples",
+        bin.display()
+    );
+    bin
+}
+
+fn start_sim(args: &[&str]) -> (Proc, String) {
+    let mut child = Command::new(bin())
+        .arg("sim")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    (Proc(child), addr)
+}
+
+fn start_relay(server: &RedisServer, addr: &str, log: &std::path::Path) -> Proc {
+    Proc(
+        Command::new(bin())
+            .args([
+                "relay",
+                "--id",
+                "bench",
+                "-e",
+                "kraken",
+                "--config",
+                "/dev/null",
+            ])
+            .args([
+                "--ws-url",
+                &format!("ws://{addr}/v2"),
+                "--rest-url",
+                &format!("http://{addr}"),
+            ])
+            .arg(PAIRS)
+            .env("PRICEWIRE_REDIS_URL", server.url())
+            .env("PRICEWIRE_RELAY_SYMBOLS", PAIRS)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn seq(con: &mut redis::aio::MultiplexedConnection, keys: &Keys) -> u64 {
+    redis::cmd("GET")
+        .arg(&keys.seq)
+        .query_async::<Option<u64>>(con)
+        .await
+        .unwrap()
+        .unwrap_or(0)
+}
+
+/// The `exchange_ts` of a ticker line, as µs since 1970.
+fn exchange_us(line: &str) -> Option<i64> {
+    let at = line.find("\"exchange_ts\":\"")? + 15;
+    let text = line.get(at..at + 27)?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_micros())
+}
+
+/// Follow the stream like a reader; record latencies into `hist` until `until`.
+async fn follow(
+    target: RedisTarget,
+    hist: Arc<Mutex<Histogram<u64>>>,
+    until: Instant,
+    warmup: Instant,
+) -> u64 {
+    let keys = Keys::new(ExchangeId::Kraken);
+    let mut cmd = target
+        .connect(Duration::from_secs(2), Some(Duration::from_secs(2)))
+        .await
+        .unwrap();
+    let mut block = target
+        .connect(Duration::from_secs(2), Some(Duration::from_secs(3)))
+        .await
+        .unwrap();
+    let snap = reader::snapshot(&mut cmd, &keys).await.unwrap();
+    let mut cursor = snap.cursor();
+    let mut n = 0;
+    let mut local = Histogram::<u64>::new(3).unwrap();
+    while Instant::now() < until {
+        let (ticks, _) = reader::read(&mut block, &keys, &cursor, 500, 1000)
+            .await
+            .unwrap();
+        let now = chrono::Utc::now().timestamp_micros();
+        for e in ticks {
+            cursor.seq = e.seq;
+            if Instant::now() < warmup {
+                continue;
+            }
+            if let Some(at) = exchange_us(&e.line) {
+                let _ = local.record(u64::try_from(now - at).unwrap_or(0));
+                n += 1;
+            }
+        }
+    }
+    hist.lock().unwrap().add(&local).unwrap();
+    n
+}
+
+#[tokio::main]
+async fn main() {
+    let mode = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "throughput".into());
+    let secs = arg("--secs", 10);
+    let server = RedisServer::start();
+    let target = RedisTarget::parse(&server.url(), None).unwrap();
+    let keys = Keys::new(ExchangeId::Kraken);
+    let mut con = target
+        .connect(Duration::from_secs(2), Some(Duration::from_secs(2)))
+        .await
+        .unwrap();
+    let redis_pid = server.pid().unwrap();
+    let log = server.dir().join("relay.log");
+    match mode.as_str() {
+        "throughput" => {
+            let tick = arg("--tick-ms", 0);
+            let sim_args: Vec<String> = if tick == 0 {
+                vec!["--scenario".into(), "burst".into()]
+            } else {
+                vec!["--tick-ms".into(), tick.to_string()]
+            };
+            let sim_refs: Vec<&str> = sim_args.iter().map(String::as_str).collect();
+            let (_sim, addr) = start_sim(&sim_refs);
+            let relay = start_relay(&server, &addr, &log);
+            let relay_pid = relay.0.id();
+            // Warm up: the relay leads and every pair streams.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let until = Instant::now() + Duration::from_secs(secs) + Duration::from_millis(500);
+            let hist = Arc::new(Mutex::new(Histogram::<u64>::new(3).unwrap()));
+            let one = tokio::spawn(follow(
+                target.clone(),
+                Arc::clone(&hist),
+                until,
+                Instant::now(),
+            ));
+            let (s0, c0, r0, t0) = (
+                seq(&mut con, &keys).await,
+                cpu(relay_pid),
+                cpu(redis_pid),
+                Instant::now(),
+            );
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            let (s1, c1, r1, t1) = (
+                seq(&mut con, &keys).await,
+                cpu(relay_pid),
+                cpu(redis_pid),
+                Instant::now(),
+            );
+            let read = one.await.unwrap();
+            let landed = s1 - s0;
+            let wall = (t1 - t0).as_secs_f64();
+            // Drops: the gap entries of the window.
+            let mut dropped = 0u64;
+            let mut held = 0usize;
+            let mut from = s0 + 1;
+            while from <= s1 {
+                let to = (from + 19_999).min(s1);
+                let entries = reader::range(&mut con, &keys, from, to).await.unwrap();
+                held += entries.len();
+                dropped += entries
+                    .iter()
+                    .filter(|e| e.line.starts_with("{\"type\":\"gap\""))
+                    .filter_map(|e| pricewire_core::json::read_line(&e.line).ok())
+                    .map(|l| match l {
+                        pricewire_core::json::Line::Gap { skipped, .. } => skipped,
+                        _ => 0,
+                    })
+                    .sum::<u64>();
+                from = to + 1;
+            }
+            println!(
+                "mode throughput ({}), window {wall:.1} s, {} entries still in the stream window",
+                if tick == 0 {
+                    "burst".to_string()
+                } else {
+                    format!("tick {tick} ms")
+                },
+                held
+            );
+            println!(
+                "landed in Redis: {landed} tickers, {:.0}/s",
+                landed as f64 / wall
+            );
+            println!(
+                "relay CPU: {:.2} s = {:.2} µs/ticker; redis-server CPU: {:.2} s = {:.2} µs/ticker",
+                c1 - c0,
+                (c1 - c0) * 1e6 / landed.max(1) as f64,
+                r1 - r0,
+                (r1 - r0) * 1e6 / landed.max(1) as f64
+            );
+            println!("dropped by the relay (gap entries): {dropped}; read by one reader: {read}");
+            println!(
+                "relay RSS {:.1} MB, redis-server RSS {:.1} MB",
+                rss_mb(relay_pid),
+                rss_mb(redis_pid)
+            );
+        }
+        "latency" => {
+            let rate = arg("--rate", 1000);
+            let readers = arg("--readers", 10);
+            // 19 pairs, each every tick: rate = 19 000 / tick_ms.
+            let tick = (19_000 / rate.max(1)).max(1);
+            let (_sim, addr) = start_sim(&["--tick-ms", &tick.to_string()]);
+            let relay = start_relay(&server, &addr, &log);
+            let relay_pid = relay.0.id();
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let hist = Arc::new(Mutex::new(Histogram::<u64>::new(3).unwrap()));
+            let warmup = Instant::now() + Duration::from_secs(1);
+            let until = warmup + Duration::from_secs(secs);
+            let me = std::process::id();
+            let (c0, r0, m0, s0) = (
+                cpu(relay_pid),
+                cpu(redis_pid),
+                cpu(me),
+                seq(&mut con, &keys).await,
+            );
+            let tasks: Vec<_> = (0..readers)
+                .map(|_| tokio::spawn(follow(target.clone(), Arc::clone(&hist), until, warmup)))
+                .collect();
+            let mut n = 0;
+            for t in tasks {
+                n += t.await.unwrap();
+            }
+            let (c1, r1, m1, s1) = (
+                cpu(relay_pid),
+                cpu(redis_pid),
+                cpu(me),
+                seq(&mut con, &keys).await,
+            );
+            let h = hist.lock().unwrap();
+            let landed = s1 - s0;
+            let wall = secs as f64 + 1.0;
+            println!(
+                "mode latency: {:.0} tickers/s landed, {readers} readers, {n} latencies recorded over {secs} s",
+                landed as f64 / wall
+            );
+            println!(
+                "wire → relay → Redis → reader: p50 {} µs, p99 {} µs, max {} µs",
+                h.value_at_quantile(0.5),
+                h.value_at_quantile(0.99),
+                h.max()
+            );
+            println!(
+                "relay CPU {:.1} % of a core, RSS {:.1} MB; redis-server CPU {:.1} %; {readers} readers (this process) CPU {:.1} %, RSS {:.1} MB",
+                (c1 - c0) * 100.0 / wall,
+                rss_mb(relay_pid),
+                (r1 - r0) * 100.0 / wall,
+                (m1 - m0) * 100.0 / wall,
+                rss_mb(me)
+            );
+        }
+        other => panic!("unknown mode {other}: throughput or latency"),
+    }
+}
