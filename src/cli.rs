@@ -23,6 +23,8 @@ pub struct Cli {
     /// Run against the built-in exchange simulator on 127.0.0.1 (no network needed).
     #[arg(long, conflicts_with_all = ["ws_url", "rest_url"])]
     pub demo: bool,
+    // The brackets below are --help text (a config table, an optional part), not doc links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Read a relay's shared feed from Redis instead of connecting to the venues:
     /// redis://host:port[/db] or rediss://… (password from PRICEWIRE_REDIS_PASSWORD or the
     /// config's [relay] password).

@@ -49,9 +49,7 @@ fn check_message(message: &str, path: &Path, line: usize, key: &str) {
 
 #[test]
 fn every_fixture_is_listed() {
-    let files = process_support::toml_files(&dir());
-    let listed: Vec<&str> = CASES.iter().map(|c| c.0).collect();
-    assert_eq!(files, listed);
+    process_support::assert_lists_every_fixture(&dir(), CASES.iter().map(|c| c.0));
 }
 
 #[test]

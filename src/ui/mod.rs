@@ -28,7 +28,7 @@
 //!        ? opens the key list centred over everything (prompt.rs)
 //! ```
 //!
-//! When lines are short, the panes around the table give way first ([`plan`]), so that
+//! When lines are short, the panes around the table give way first (`plan`), so that
 //! at least ten price rows stay in view.
 
 pub mod chart;

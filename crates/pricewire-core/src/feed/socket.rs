@@ -169,6 +169,13 @@ impl Session<'_> {
         self.send_requests(requests).await
     }
 
+    /// Unsubscribe and subscribe again: a stalled symbol's fresh start.
+    async fn resubscribe(&mut self, wire: String) -> Result<(), SessionEnd> {
+        let wires = [wire];
+        self.unsubscribe(&wires).await?;
+        self.subscribe(&wires).await
+    }
+
     async fn unsubscribe(&mut self, wires: &[String]) -> Result<(), SessionEnd> {
         let refs: Vec<&str> = wires.iter().map(String::as_str).collect();
         let requests = self.ctx.exchange.unsubscribe_requests(&refs, &mut self.ids);
@@ -196,7 +203,7 @@ pub async fn run(
     let age_limit = ctx
         .exchange
         .max_connection_age()
-        .map(|age| started + age.saturating_sub(Duration::from_secs(300)));
+        .map(|age| started + age.saturating_sub(Duration::from_mins(5)));
 
     subs.reset_session();
     let mut s = Session {
@@ -459,14 +466,8 @@ async fn check_stalled_symbols(s: &mut Session<'_>, now: Instant) -> Option<Sess
             RowState::Silent(format!("no update for {}{usual}; {what}", human(silent))),
         );
         tracing::warn!(%exchange, %symbol, silent_s = silent.as_secs(), took, "symbol stalled");
-        if took {
-            let wires = [wire];
-            if let Err(end) = s.unsubscribe(&wires).await {
-                return Some(end);
-            }
-            if let Err(end) = s.subscribe(&wires).await {
-                return Some(end);
-            }
+        if took && let Err(end) = s.resubscribe(wire).await {
+            return Some(end);
         }
     }
     None
@@ -632,11 +633,7 @@ async fn check_silent_symbols(
             )),
         );
         tracing::warn!(%exchange, %symbol, "subscription silent; resubscribing");
-        let wires = [wire];
-        if let Err(end) = s.unsubscribe(&wires).await {
-            return Some(end);
-        }
-        if let Err(end) = s.subscribe(&wires).await {
+        if let Err(end) = s.resubscribe(wire).await {
             return Some(end);
         }
     }
