@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use pricewire::exchange::{self, Event, Exchange};
-use pricewire::model::{ExchangeId, Source, Ticker};
-use pricewire::store::{Store, StoreLimits};
-use pricewire::symbol::Symbol;
+use pricewire_core::exchange::{self, Event, Exchange};
+use pricewire_core::model::{ExchangeId, Source, Ticker};
+use pricewire_core::store::{Store, StoreLimits};
+use pricewire_core::symbol::Symbol;
 
 /// Recordings per venue (relative to the fixtures folder).
 const RECORDED: &[(ExchangeId, &[&str])] = &[

@@ -8,13 +8,13 @@ use std::hint::black_box;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
-use pricewire::model::{ExchangeId, FeedStatus, Source, Ticker};
-use pricewire::store::{Snapshot, Store, StoreLimits};
-use pricewire::symbol::Symbol;
 use pricewire::ui;
 use pricewire::ui::theme::{ColorMode, Theme};
 use pricewire::view::ViewModel;
 use pricewire::view::state::ViewState;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source, Ticker};
+use pricewire_core::store::{Snapshot, Store, StoreLimits};
+use pricewire_core::symbol::Symbol;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use rust_decimal::Decimal;

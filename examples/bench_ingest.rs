@@ -16,6 +16,9 @@
 //! Options: `--secs N` (window, default 10), `--skip-bare`, `--skip-headless`,
 //! `--only-headless`; `PRICEWIRE_BIN` picks another `pricewire` binary (A/B runs).
 
+#[path = "support/kraken_pairs.rs"]
+mod kraken_pairs;
+
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -23,34 +26,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use pricewire::feed::FeedBuilder;
-use pricewire::model::ExchangeId;
-use pricewire::store::{Store, StoreLimits};
+use pricewire_core::feed::FeedBuilder;
+use pricewire_core::model::ExchangeId;
+use pricewire_core::store::{Store, StoreLimits};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-/// Every pair the Kraken simulator streams.
-const SYMBOLS: &[&str] = &[
-    "ADA/USD",
-    "ATOM/USD",
-    "AVAX/USD",
-    "DOT/USD",
-    "LINK/USD",
-    "MATIC/USD",
-    "SOL/EUR",
-    "SOL/USD",
-    "USDT/USD",
-    "BTC/USDT",
-    "DOGE/USD",
-    "ETH/BTC",
-    "ETH/EUR",
-    "ETH/USD",
-    "LTC/USD",
-    "BTC/EUR",
-    "BTC/GBP",
-    "BTC/USD",
-    "XRP/USD",
-];
+use kraken_pairs::SYMBOLS;
 
 /// Linux reports process CPU time in clock ticks of 1/100 s (`getconf CLK_TCK`).
 const CLK_TCK: f64 = 100.0;

@@ -26,6 +26,9 @@
 //!
 //! Options: `--rate N` (default 10000), `--secs N` (default 10), `--draw`, `--bare`.
 
+#[path = "support/kraken_pairs.rs"]
+mod kraken_pairs;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,39 +37,19 @@ use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
 use pricewire::app::{self, App};
 use pricewire::config::Config;
-use pricewire::feed::FeedBuilder;
-use pricewire::feed::command::Feeds;
-use pricewire::model::ExchangeId;
-use pricewire::sim::{Scenario, SimConfig, SimServer};
-use pricewire::store::{Store, StoreEvent, StoreLimits};
 use pricewire::ui::theme::{ColorMode, Theme};
+use pricewire_core::feed::FeedBuilder;
+use pricewire_core::feed::command::Feeds;
+use pricewire_core::model::ExchangeId;
+use pricewire_core::store::{Store, StoreEvent, StoreLimits};
+use pricewire_sim::{Scenario, SimConfig, SimServer};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
 use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use tokio_util::sync::CancellationToken;
 
-const SYMBOLS: &[&str] = &[
-    "ADA/USD",
-    "ATOM/USD",
-    "AVAX/USD",
-    "DOT/USD",
-    "LINK/USD",
-    "MATIC/USD",
-    "SOL/EUR",
-    "SOL/USD",
-    "USDT/USD",
-    "BTC/USDT",
-    "DOGE/USD",
-    "ETH/BTC",
-    "ETH/EUR",
-    "ETH/USD",
-    "LTC/USD",
-    "BTC/EUR",
-    "BTC/GBP",
-    "BTC/USD",
-    "XRP/USD",
-];
+use kraken_pairs::SYMBOLS;
 
 fn micros(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
     (to - from).num_microseconds().unwrap_or(0).max(0) as u64

@@ -3,7 +3,7 @@
 //! Prints `listening on 127.0.0.1:PORT` first, then serves until Ctrl-C or SIGTERM.
 
 use clap::Parser;
-use pricewire::sim::{SimArgs, run_cli};
+use pricewire_sim::{SimArgs, run_cli};
 
 #[derive(Parser)]
 #[command(about = "Kraken-compatible exchange simulator on 127.0.0.1")]

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use pricewire::config::FeedConfig;
-use pricewire::feed::FeedBuilder;
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::sim::{Scenario, SimConfig, SimServer};
-use pricewire::store::{Snapshot, Store, StoreEvent, StoreLimits};
+use pricewire_core::config::FeedConfig;
+use pricewire_core::feed::FeedBuilder;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::{Snapshot, Store, StoreEvent, StoreLimits};
+use pricewire_sim::{Scenario, SimConfig, SimServer};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -93,7 +93,7 @@ fn recovered(snap: &Snapshot, before: &[u64]) -> bool {
             .all(|(now, then)| now > then)
         && SYMBOLS.iter().all(|s| {
             snap.row(ExchangeId::Kraken, s)
-                .and_then(pricewire::store::Row::source)
+                .and_then(pricewire_core::store::Row::source)
                 == Some(Source::Stream)
         })
 }
@@ -123,19 +123,19 @@ async fn main() -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let store = Store::new(StoreLimits::default());
     let cfg = FeedConfig {
-        connect_timeout_secs: 3.0,
-        silence_secs: 3.0,
-        ping_interval_secs: 2.0,
-        pong_timeout_secs: 3.0,
-        backoff_initial_secs: 0.2,
-        backoff_max_secs: 3.0,
+        connect_timeout: Duration::from_secs(3),
+        silence: Some(Duration::from_secs(3)),
+        ping_interval: Some(Duration::from_secs(2)),
+        pong_timeout: Some(Duration::from_secs(3)),
+        backoff_initial: Duration::from_millis(200),
+        backoff_max: Duration::from_secs(3),
         max_attempts: 4,
-        stable_secs: 10.0,
-        rest_poll_secs: 1.0,
-        rest_timeout_secs: 3.0,
-        symbol_silence_secs: 5.0,
+        stable: Duration::from_secs(10),
+        rest_poll: Duration::from_secs(1),
+        rest_timeout: Duration::from_secs(3),
+        symbol_silence: Duration::from_secs(5),
         breaker_threshold: 8,
-        breaker_cooldown_secs: 10.0,
+        breaker_cooldown: Duration::from_secs(10),
         ..FeedConfig::default()
     };
     let builder = FeedBuilder::new(ExchangeId::Kraken)
@@ -181,7 +181,7 @@ async fn main() -> Result<(), String> {
     // Let the first connection settle.
     tokio::time::sleep(Duration::from_secs(5)).await;
     // Resident memory (client and simulator) every ten minutes: it should stay flat.
-    let rss_every = Duration::from_secs(600);
+    let rss_every = Duration::from_mins(10);
     let mut next_rss = rss_every;
     loop {
         if started.elapsed() >= next_rss {

@@ -7,8 +7,12 @@
 //! window title follows the venues (`app/title.rs`). Keys become commands on the feeds'
 //! channels (`feed::command` is all it knows of feeds); it never writes to the store.
 
+mod charts;
+mod edits;
 pub mod keys;
+pub mod mouse;
 pub mod rates;
+pub mod terminal;
 pub mod title;
 pub mod update;
 
@@ -27,10 +31,11 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::config::Written;
 use crate::ui;
 use crate::ui::theme::{ColorMode, Theme};
 use crate::view::ViewModel;
-use pricewire_core::feed::command::Feeds;
+use pricewire_core::Watchlist;
 use pricewire_core::store::Store;
 pub use update::{App, Flow};
 
@@ -45,14 +50,16 @@ pub struct LoopStats {
 /// Takes over the terminal with `ratatui::try_init` (raw mode, alternate screen, and a panic
 /// hook that restores the terminal before chaining to the previous hook) and restores it on
 /// every way out, errors included; the caller prints any error afterwards. Nothing is
-/// printed while it runs. `NO_COLOR` (non-empty) turns colour off. When `config_path` is
-/// given, symbols added or dropped are saved to its `symbols` key at once, unless
-/// `not_saved` says why this run leaves the saved watchlist alone. `log_file` is named in
-/// the help overlay. Quitting cancels
-/// `shutdown`, so whatever else watches that token (the feeds) stops too.
+/// printed while it runs. `NO_COLOR` (non-empty) turns colour off. `watchlist` tells the
+/// feeds of adds and drops. When `config_path` is given, they are saved to its `symbols`
+/// key by a config writer task, unless `not_saved` says why this run leaves the saved
+/// watchlist alone; whatever is queued is written before this returns. `log_file` is
+/// named in the help overlay. `lists` are the named watchlists to switch between, the shown
+/// one among them. Quitting cancels `shutdown`, so whatever else watches that token (the
+/// feeds) stops too.
 pub async fn run(
     store: Arc<Store>,
-    feeds: Feeds,
+    (watchlist, lists): (Watchlist, crate::watchlist::Lists),
     config: &Config,
     config_path: Option<PathBuf>,
     not_saved: Option<String>,
@@ -61,7 +68,11 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let color = ColorMode::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
     let theme = Theme::new(&config.theme, color);
-    let mut app = App::new(feeds, config, config_path).with_title(title::WindowTitle::terminal());
+    let config_path = config_path.filter(|_| not_saved.is_none());
+    let mut app = App::new(watchlist, config, config_path)
+        .with_lists(lists)
+        .with_history_at_start()
+        .with_title(title::WindowTitle::terminal());
     if let Some(why) = not_saved {
         app = app.without_saving(why);
     }
@@ -74,7 +85,14 @@ pub async fn run(
             return Err(e).context("cannot take over the terminal");
         }
     };
+    let mouse = config.ui.mouse;
+    if mouse {
+        terminal::capture_mouse();
+        terminal::release_mouse_on_panic();
+    }
     keep_screen_on_task_panics();
+    let stop_store = Arc::clone(&store);
+    app.set_suspender(move || terminal::suspend(&stop_store, mouse));
     let result = run_loop(
         &mut terminal,
         EventStream::new(),
@@ -85,8 +103,19 @@ pub async fn run(
         shutdown.clone(),
     )
     .await;
-    ratatui::restore();
+    terminal::restore(mouse);
     shutdown.cancel();
+    // Every saved edit reaches the file before the program ends: the writer stops once
+    // the app (which holds its handles) is gone and what it was given is written.
+    let writer = app.take_writer_task();
+    drop(app);
+    if let Some(task) = writer
+        && tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .is_err()
+    {
+        tracing::error!("the config file was still being written after 10 s");
+    }
     result.map(|_| ())
 }
 
@@ -123,8 +152,15 @@ where
     E: Stream<Item = io::Result<Event>> + Unpin,
 {
     let frame_gap = Duration::from_secs(1) / fps.clamp(1, 240);
+    // The copy of the store last drawn: keys act on the rows as shown, so a keystroke
+    // never copies the whole store.
+    let mut shown = store.snapshot();
     // The first sample is taken now; the tick first fires a second from now.
-    app.tick(&store.snapshot(), Utc::now());
+    app.tick(&shown, Utc::now());
+    let mut reports = app.take_reports();
+    let mut fetches = app.take_fetches();
+    // Where the last frame drew things: the mouse acts on what was on the screen.
+    let mut hits = crate::view::state::Hits::default();
     let second = Duration::from_secs(1);
     let mut tick = tokio::time::interval_at(Instant::now() + second, second);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -138,21 +174,26 @@ where
         // Checked before waiting on input, so a flood of keys or ticks never starves a due
         // frame.
         if dirty && Instant::now() >= next_frame {
-            let snapshot = store.snapshot();
+            shown = store.snapshot();
+            let snapshot = &shown;
             let now = Utc::now();
-            let table = app.sync(&snapshot);
-            let model = ViewModel::with_table(&app.view, &snapshot, table);
-            let mut history_rows = 0;
+            let table = app.sync(snapshot);
+            let model =
+                ViewModel::with_table(&app.view, snapshot, table).with_chart(app.chart_data());
+            let mut drawn = None;
             terminal
-                .draw(|frame| history_rows = ui::draw(frame, &model, now, theme).history_rows)
+                .draw(|frame| drawn = Some(ui::draw(frame, &model, now, theme)))
                 .context("drawing the screen")?;
-            app.view.history_rows = history_rows;
-            app.show_title(&snapshot);
+            if let Some(drawn) = drawn {
+                app.view.history_rows = drawn.history_rows;
+                hits = drawn.hits;
+            }
+            app.show_title(snapshot);
             stats.frames += 1;
             dirty = false;
             drawn_version = Some(snapshot.version);
             next_frame = Instant::now() + frame_gap;
-            flash_end = ui::prices::next_flash_end(&snapshot, now)
+            flash_end = ui::prices::next_flash_end(snapshot, now)
                 .and_then(|end| (end - now).to_std().ok())
                 .map(|left| Instant::now() + left);
         }
@@ -165,15 +206,32 @@ where
                 None => break,
                 Some(Err(e)) => return Err(e).context("reading terminal input"),
                 Some(Ok(Event::Key(key))) => {
-                    let action = keys::action(&app.view.mode, key);
+                    let action = keys::action(&app.view.mode, key, &app.view.keymap);
                     if action != keys::Action::Ignore {
-                        // Act on the rows as they are now, the selection kept on one that
-                        // exists.
-                        let snapshot = store.snapshot();
-                        app.sync(&snapshot);
-                        if app.apply(action, &snapshot) == Flow::Quit {
-                            break;
+                        // Act on the rows as last drawn, the selection kept on one of them.
+                        app.sync(&shown);
+                        match app.apply(action, &shown) {
+                            Flow::Quit => break,
+                            Flow::Suspend => {
+                                if app.suspend().context("stopping for Ctrl-Z")? {
+                                    // Resumed on a cleared screen: forget what was drawn,
+                                    // so the next frame draws it all. (`clear` would ask
+                                    // the terminal where its cursor is, an answer the
+                                    // event reader takes first.)
+                                    terminal.swap_buffers();
+                                }
+                            }
+                            Flow::Continue => {}
                         }
+                        dirty = true;
+                    }
+                }
+                // A pointer move finds nothing to do and draws nothing.
+                Some(Ok(Event::Mouse(m))) => {
+                    let click = mouse::click(&m, &hits);
+                    if click != mouse::Click::None {
+                        app.sync(&shown);
+                        app.click(click, &shown);
                         dirty = true;
                     }
                 }
@@ -197,9 +255,45 @@ where
                 flash_end = None;
                 dirty = true;
             }
+            // Candles for a chart or a trend came in.
+            fetched = next_fetch(&mut fetches) => match fetched {
+                Some(f) => {
+                    app.on_fetched(f);
+                    dirty = true;
+                }
+                None => fetches = None,
+            },
+            // How a save went, from the config writer task.
+            written = next_report(&mut reports) => match written {
+                Some(w) => {
+                    app.on_written(&w);
+                    dirty = true;
+                }
+                None => reports = None,
+            },
         }
     }
+    app.give_back_reports(reports);
+    app.give_back_fetches(fetches);
     Ok(stats)
+}
+
+async fn next_fetch(
+    fetches: &mut Option<tokio::sync::mpsc::UnboundedReceiver<charts::Fetched>>,
+) -> Option<charts::Fetched> {
+    match fetches {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_report(
+    reports: &mut Option<tokio::sync::mpsc::UnboundedReceiver<Written>>,
+) -> Option<Written> {
+    match reports {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(at: Option<Instant>) {

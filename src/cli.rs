@@ -15,7 +15,7 @@ pub struct Cli {
     #[arg(long, short = 'e', value_delimiter = ',')]
     pub exchange: Vec<String>,
     /// Config file (default: the platform config dir's pricewire/config.toml).
-    #[arg(long, short = 'c')]
+    #[arg(long, short = 'c', global = true)]
     pub config: Option<PathBuf>,
     /// Print JSON lines instead of drawing the dashboard.
     #[arg(long)]
@@ -23,6 +23,8 @@ pub struct Cli {
     /// Run against the built-in exchange simulator on 127.0.0.1 (no network needed).
     #[arg(long, conflicts_with_all = ["ws_url", "rest_url"])]
     pub demo: bool,
+    // The brackets below are --help text (a config table, an optional part), not doc links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Read a relay's shared feed from Redis instead of connecting to the venues:
     /// redis://host:port[/db] or rediss://… (password from PRICEWIRE_REDIS_PASSWORD or the
     /// config's [relay] password).
@@ -40,6 +42,13 @@ pub struct Cli {
     /// Log file (default: the platform data dir's pricewire/pricewire.log; ~/ is expanded).
     #[arg(long)]
     pub log_file: Option<PathBuf>,
+    /// Start with this named watchlist from the config file (`[watchlists.NAME]`).
+    #[arg(long, value_name = "NAME", conflicts_with = "symbols")]
+    pub watchlist: Option<String>,
+    /// Record every frame received, the REST bodies used and every state change to FILE
+    /// (JSON lines; zstd when FILE ends in .zst), for `pricewire replay`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// Symbols to watch (replace the config's watchlist for this run).
     pub symbols: Vec<String>,
     #[command(subcommand)]
@@ -106,6 +115,44 @@ pub enum Command {
     /// Hold the venue connections for a whole desk and publish them through Redis, with
     /// leader leases so that standby relays take over (see docs/RELAY.md).
     Relay(crate::relay_cmd::RelayArgs),
+    /// Play a recording (from --record) through the parsers and the store as live data.
+    Replay(ReplayArgs),
+    /// Print the history kept across runs (state changes, symbol edits, alerts).
+    History(HistoryArgs),
+}
+
+/// `pricewire replay FILE`.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The recording (plain or zstd).
+    pub file: PathBuf,
+    /// Speed: 10 plays ten times as fast as recorded; max as fast as it reads.
+    #[arg(long, default_value = "1")]
+    pub speed: pricewire_core::replay::Speed,
+    /// Print JSON lines (each with "replay":true) instead of drawing the dashboard.
+    #[arg(long)]
+    pub headless: bool,
+    /// Play with timing from this time on (RFC 3339, or HH:MM[:SS] UTC on the recording's
+    /// first day); what comes before is applied at once.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Stop at this time (same forms as --from).
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+/// `pricewire history`.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// Only entries this recent: 90s, 15m, 1h, 2d.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only this venue's entries.
+    #[arg(long)]
+    pub exchange: Option<String>,
+    /// Print the entries as JSON lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

@@ -8,18 +8,26 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use feed::FeedFile;
 pub use pricewire_core::config::{FeedConfig, secs};
 /// URL checks are the engine's, so a config the binary takes is one a feed can be built from.
 pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
+mod feed;
+mod holdings;
 pub mod http;
 mod keys;
+mod keytable;
+mod look;
 pub mod relay;
 mod save;
 pub use http::HttpConfig;
+mod writer;
 pub use keys::{ConfigWarning, fields_of};
+pub use look::{AlertEntry, HistoryConfig, NotifyConfig, RecordConfig, SaveAlerts};
 pub use relay::RelayConfig;
-pub use save::{save_watchlist, write_replacing};
+pub use save::{save_watchlist, save_with, write_replacing};
+pub use writer::{ConfigEdit, ConfigWriter, SaveLists, SaveSymbols, Written};
 
 /// A config file that could not be used. The message names the file, line and key.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +56,11 @@ pub struct Config {
     /// default): each venue watches [`default_watchlist`].
     pub symbols: Vec<String>,
     pub log_file: Option<PathBuf>,
+    /// The `[feed]` table as written (seconds, text); [`Config::feed`] is what it means.
+    #[serde(rename = "feed")]
+    pub feed_file: FeedFile,
+    /// The engine's settings, converted from `[feed]` when the file is read.
+    #[serde(skip)]
     pub feed: FeedConfig,
     pub ui: UiConfig,
     /// Colours by meaning, checked when the file is read (see `ui::theme`).
@@ -56,10 +69,35 @@ pub struct Config {
     pub endpoints: BTreeMap<String, Endpoint>,
     /// Per-venue quote mapping, e.g. `binance = { USD = "USDT" }`.
     pub quote_aliases: BTreeMap<String, BTreeMap<String, String>>,
+    /// The `[keys]` table as written; [`Config::keymap`] is what it means.
+    #[serde(rename = "keys")]
+    pub keys_file: BTreeMap<String, toml::Value>,
+    /// Every dashboard command's keys: the defaults, with `[keys]` over them.
+    #[serde(skip)]
+    pub keymap: crate::keymap::Keymap,
+    /// The `[[holdings]]` as written; [`Config::holdings`] is what they mean.
+    #[serde(rename = "holdings")]
+    pub holdings_file: Vec<toml::Value>,
+    /// What the user holds, read from `[[holdings]]` with exact decimals.
+    #[serde(skip)]
+    pub holdings: Vec<pricewire_core::holdings::Holding>,
+    /// Named watchlists besides `symbols` (`[watchlists.defi] symbols = [...]`).
+    pub watchlists: BTreeMap<String, NamedWatchlist>,
     /// Redis for `pricewire relay` and for readers (`--source`).
     pub relay: RelayConfig,
     /// The relay's front door (`pricewire relay --http`).
     pub http: HttpConfig,
+    /// Alert rules, one `[[alerts]]` table each.
+    pub alerts: Vec<AlertEntry>,
+    /// Where alerts go.
+    pub notify: NotifyConfig,
+    /// How `--record` writes.
+    pub record: RecordConfig,
+    /// The history file.
+    pub history: HistoryConfig,
+    /// The alert rules read from `alerts` (checked when the file is read).
+    #[serde(skip)]
+    pub alert_rules: Vec<pricewire_core::alert::AlertRule>,
     /// Keys the file has that this version does not know, in file order. Not read from
     /// the file: found beside it. The caller shows them (stderr before the terminal is
     /// taken, the log, the dashboard's status line).
@@ -73,17 +111,39 @@ impl Default for Config {
             exchanges: vec!["kraken".into()],
             symbols: Vec::new(),
             log_file: None,
+            feed_file: FeedFile::default(),
             feed: FeedConfig::default(),
             ui: UiConfig::default(),
             theme: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             quote_aliases: BTreeMap::new(),
+            keys_file: BTreeMap::new(),
+            keymap: crate::keymap::Keymap::default(),
+            holdings_file: Vec::new(),
+            holdings: Vec::new(),
+            watchlists: BTreeMap::new(),
             relay: RelayConfig::default(),
             http: HttpConfig::default(),
+            alerts: Vec::new(),
+            notify: NotifyConfig::default(),
+            record: RecordConfig::default(),
+            history: HistoryConfig::default(),
+            alert_rules: Vec::new(),
             warnings: Vec::new(),
         }
     }
 }
+
+/// One named watchlist: `[watchlists.NAME]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(default)]
+pub struct NamedWatchlist {
+    /// Its symbols, as in the top-level `symbols`.
+    pub symbols: Vec<String>,
+}
+
+/// The name the top-level `symbols` list goes by among the named watchlists.
+pub const DEFAULT_WATCHLIST: &str = "default";
 
 /// What a venue watches when no symbol is given (none typed, none saved): two markets it
 /// lists, so a first start never shows an empty screen nor a market the venue lacks. Kraken
@@ -112,10 +172,17 @@ pub struct UiConfig {
     pub fps: u32,
     /// A row with no update for this long is marked stale.
     pub stale_secs: f64,
-    /// Initial sort: "symbol", "change" or "volume".
+    /// Initial sort: a column's name ("symbol", "change", "volume", "last", "pnl", ...).
     pub sort: String,
+    /// Initial grouping: "venue" (rows under each venue's heading) or "none" (ranked across
+    /// every venue). Unset: by venue when sorting by symbol, across venues otherwise.
+    pub grouping: Option<String>,
     /// Show the state-history pane at start.
     pub history_pane: bool,
+    /// The price table's columns, in order; unset: every column.
+    pub columns: Option<Vec<String>>,
+    /// Clicks and the wheel drive the dashboard (off: the terminal keeps the mouse).
+    pub mouse: bool,
 }
 
 impl Default for UiConfig {
@@ -124,7 +191,10 @@ impl Default for UiConfig {
             fps: 30,
             stale_secs: 30.0,
             sort: "symbol".into(),
+            grouping: None,
             history_pane: true,
+            columns: None,
+            mouse: true,
         }
     }
 }
@@ -142,6 +212,15 @@ impl Config {
             toml::from_str(text).map_err(|e| invalid(plain_words(e.to_string().trim_end())))?;
         let mut problems = config.validate(text, home().as_deref());
         config.warnings = keys::unknown_keys(text, path);
+        let (holdings, holding_problems, holding_warnings) = holdings::read(text, path);
+        config.holdings = holdings;
+        problems.extend(holding_problems);
+        config.warnings.extend(holding_warnings);
+        config.warnings.sort_by_key(|w| w.line);
+        let (keymap, key_problems) = keytable::read(text);
+        config.keymap = keymap;
+        problems.extend(key_problems);
+        problems.sort_by_key(|p| p.0);
         if problems.is_empty() {
             return Ok(config);
         }
@@ -203,17 +282,62 @@ impl Config {
         if self.ui.fps == 0 || self.ui.fps > 240 {
             bad("ui.fps", "must be between 1 and 240");
         }
-        if !["symbol", "change", "volume"].contains(&self.ui.sort.as_str()) {
-            bad("ui.sort", "must be \"symbol\", \"change\" or \"volume\"");
+        if let Err(why) = crate::view::columns::Column::sort_key(&self.ui.sort) {
+            bad("ui.sort", &why);
         }
-        for (key, why) in self.feed.problems() {
-            bad(key, &why);
+        if let Some(g) = &self.ui.grouping
+            && !["venue", "none"].contains(&g.as_str())
+        {
+            bad("ui.grouping", "must be \"venue\" or \"none\"");
+        }
+        if let Some(Err(why)) = self
+            .ui
+            .columns
+            .as_ref()
+            .map(|c| crate::view::columns::Column::list(c))
+        {
+            bad("ui.columns", &why);
+        }
+        for (name, list) in &self.watchlists {
+            if name == DEFAULT_WATCHLIST {
+                bad(
+                    &format!("watchlists.{name}"),
+                    "\"default\" is the top-level `symbols` list; give this one another name",
+                );
+            } else if list.symbols.is_empty() {
+                bad(
+                    &format!("watchlists.{name}"),
+                    "give it symbols = [\"BTC/USD\", ...]",
+                );
+            }
+        }
+        let (feed, feed_problems) = self.feed_file.to_config();
+        self.feed = feed;
+        for (key, why) in feed_problems {
+            bad(&key, &why);
         }
         for (key, why) in self.relay.problems() {
             bad(&key, &why);
         }
         for (key, why) in self.http.problems() {
             bad(&key, &why);
+        }
+        let (rules, rule_problems) = look::rules(&self.alerts);
+        self.alert_rules = rules;
+        for (key, why) in rule_problems
+            .into_iter()
+            .chain(look::problems(&self.notify, &self.record))
+        {
+            // `alerts[2].rule` has no dotted path of its own: the line is the list's.
+            let at = if key.starts_with("alerts[") {
+                "alerts"
+            } else {
+                key.as_str()
+            };
+            match line_of(text, at) {
+                Some(line) => problems.push((line, format!("line {line}, key `{key}`: {why}"))),
+                None => problems.push((0, format!("key `{key}`: {why}"))),
+            }
         }
         problems.sort_by_key(|p| p.0);
         problems
@@ -384,7 +508,7 @@ mod tests {
         assert!(lines[1].starts_with("line 3, key `ui.sort`"), "{err}");
         assert_eq!(
             lines[2],
-            "line 6, key `theme.live`: \"grene\" is not a colour; use a name like green, an ANSI index 0-255 or #rrggbb"
+            "line 6, key `theme.live`: \"grene\" is not a colour; use a name like green, an ANSI index 0-255, #rrggbb or \"none\""
         );
         assert!(lines[3].starts_with("line 7, key `theme.up`"), "{err}");
         // Refused for its values, the file's unknown keys are listed with the errors.

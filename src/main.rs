@@ -2,16 +2,24 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use pricewire::cli::{Cli, Command};
-use pricewire::{logging, relay_cmd, run, sim};
+use pricewire::{logging, relay_cmd, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::from_env();
-    match cli.command {
+    match &cli.command {
         Some(Command::Sim(args)) => {
-            return report(sim::run_cli(args).await.map(|()| ExitCode::SUCCESS));
+            return report(
+                pricewire_sim::run_cli(args.clone())
+                    .await
+                    .map(|()| ExitCode::SUCCESS),
+            );
         }
-        Some(Command::Relay(args)) => return report(relay_cmd::run(args).await),
+        Some(Command::Relay(args)) => return report(relay_cmd::run(args.clone()).await),
+        Some(Command::Replay(args)) => {
+            return report(pricewire::commands::replay(&cli, args).await);
+        }
+        Some(Command::History(args)) => return report(pricewire::commands::history(&cli, args)),
         None => {}
     }
     // Config problems are reported before the terminal is touched.

@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::Cli;
 use crate::config::{self, Config};
-use crate::{app, headless};
+use crate::history::RunTag;
+use crate::{app, headless, look};
 use pricewire_core::exchange;
 use pricewire_core::feed::FeedBuilder;
 use pricewire_core::feed::command::Feeds;
@@ -27,8 +28,11 @@ pub struct Settings {
     /// Where the watchlist is saved (`None`: nothing is saved, e.g. in `--demo`).
     pub config_path: Option<PathBuf>,
     pub exchanges: Vec<ExchangeId>,
-    /// Typed symbols per exchange.
+    /// Typed symbols per exchange: the shown watchlist's.
     pub symbols: BTreeMap<ExchangeId, Vec<String>>,
+    /// The named watchlists (`default` first: the config's `symbols`, or this run's
+    /// symbols from the command line) and the one shown at start.
+    pub lists: crate::watchlist::Lists,
 }
 
 /// Read the config file and merge the flags over it. Errors here happen before the
@@ -65,42 +69,53 @@ pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
         !exchanges.is_empty(),
         "no exchange given (--exchange kraken)"
     );
-    let typed = if cli.symbols.is_empty() {
+    let default_list = if cli.symbols.is_empty() {
         config.symbols.clone()
     } else {
         cli.symbols.clone()
     };
+    let lists: Vec<(String, Vec<String>)> =
+        std::iter::once((config::DEFAULT_WATCHLIST.to_string(), default_list))
+            .chain(
+                config
+                    .watchlists
+                    .iter()
+                    .map(|(name, list)| (name.clone(), list.symbols.clone())),
+            )
+            .collect();
+    let active = match &cli.watchlist {
+        None => 0,
+        Some(name) => lists.iter().position(|(n, _)| n == name).ok_or_else(|| {
+            let names: Vec<&str> = lists.iter().map(|(n, _)| n.as_str()).collect();
+            anyhow::anyhow!(
+                "--watchlist {name}: no such watchlist (the config file has: {})",
+                names.join(", ")
+            )
+        })?,
+    };
+    let typed = &lists[active].1;
+    let (mut symbols, skipped) = crate::watchlist::per_venue(typed, &exchanges);
+    for s in skipped {
+        eprintln!("pricewire: skipping {s}: its venue is not among --exchange");
+    }
     // No symbol typed and none saved: each venue starts with markets it lists.
-    let mut symbols: BTreeMap<ExchangeId, Vec<String>> = exchanges
-        .iter()
-        .map(|e| {
-            let defaults = if typed.is_empty() {
-                config::default_watchlist(*e)
-            } else {
-                &[]
-            };
-            (*e, defaults.iter().map(ToString::to_string).collect())
-        })
-        .collect();
-    for s in typed {
-        match s
-            .split_once(':')
-            .map(|(v, rest)| (v.parse::<ExchangeId>(), rest))
-        {
-            Some((Ok(id), rest)) => match symbols.get_mut(&id) {
-                Some(list) => list.push(rest.to_string()),
-                None => eprintln!("pricewire: skipping {s}: {id} is not among --exchange"),
-            },
-            // No venue prefix: the symbol is watched on every exchange.
-            _ => symbols.values_mut().for_each(|l| l.push(s.clone())),
+    if typed.is_empty() {
+        for (venue, list) in &mut symbols {
+            list.extend(
+                config::default_watchlist(*venue)
+                    .iter()
+                    .map(ToString::to_string),
+            );
         }
     }
+    let lists = crate::watchlist::Lists::new(lists, active);
     let config_path = if cli.demo { None } else { path };
     Ok(Settings {
         config,
         config_path,
         exchanges,
         symbols,
+        lists,
     })
 }
 
@@ -121,6 +136,21 @@ pub async fn run(
 
     // Subscribed before any feed starts, so headless output misses nothing.
     let events = cli.headless.then(|| store.events());
+    let tag = if cli.demo { RunTag::Demo } else { RunTag::Live };
+    let names: Vec<String> = settings.exchanges.iter().map(ToString::to_string).collect();
+    let recorder = look::start_recorder(cli.record.as_deref(), cfg, &store, &[tag.name()], &names)?;
+    if let Some(rec) = &recorder {
+        watch_recording(rec, cli.headless);
+    }
+    let history = look::start_history(cfg, &store, tag, shutdown.clone());
+    let (_alerts, fired) = look::start_alerts(
+        cfg,
+        &store,
+        tag,
+        Arc::new(chrono::Utc::now),
+        shutdown.clone(),
+    );
+    let delivery = look::Delivery::new(cfg, history, !cli.headless, false, &shutdown);
     let (feeds, tasks, sims) = if let Some(url) = &cli.source {
         let (feeds, tasks) = read_relay(url, &settings, &store, &shutdown).await?;
         (feeds, tasks, Vec::new())
@@ -129,7 +159,12 @@ pub async fn run(
     };
 
     let result = if let Some(events) = events {
-        match headless::run(events, &store, shutdown.clone()).await {
+        let alerts = headless::Alerts {
+            fired: Some(fired),
+            delivery: Some(delivery),
+            replay: false,
+        };
+        match headless::run(events, &store, shutdown.clone(), alerts).await {
             Ok(headless::Ended::Done) => Ok(ExitCode::SUCCESS),
             Ok(headless::Ended::NothingToWatch) => {
                 eprintln!(
@@ -141,9 +176,13 @@ pub async fn run(
             Err(e) => Err(e).context("writing to stdout"),
         }
     } else {
+        look::spawn_delivery(fired, delivery);
         app::run(
             Arc::clone(&store),
-            feeds,
+            (
+                crate::watchlist::from_settings(feeds, &settings.symbols),
+                settings.lists.clone(),
+            ),
             cfg,
             settings.config_path.clone(),
             // Symbols typed for this run are not the saved watchlist: edits to them must
@@ -166,6 +205,9 @@ pub async fn run(
     .await;
     for sim in sims {
         sim.shutdown().await;
+    }
+    if let Some(rec) = recorder {
+        rec.finish();
     }
     result
 }
@@ -266,6 +308,26 @@ async fn read_relay(
     consumer::start(reader, Arc::clone(store), shutdown.clone())
         .await
         .with_context(|| format!("cannot read from {target}"))
+}
+
+/// A recording that stops (a full disk) says so: on stderr in headless mode, in the log
+/// always; the feeds go on.
+fn watch_recording(rec: &crate::recorder::Recorder, headless: bool) {
+    let mut state = rec.state();
+    tokio::spawn(async move {
+        while state.changed().await.is_ok() {
+            let stopped = match &*state.borrow_and_update() {
+                crate::recorder::RecordState::Stopped(why) => Some(why.clone()),
+                _ => None,
+            };
+            if let Some(why) = stopped {
+                if headless {
+                    eprintln!("pricewire: {why}");
+                }
+                return;
+            }
+        }
+    });
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP all end the program cleanly (terminal restored, config

@@ -7,10 +7,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pricewire::candle::ChartWindow;
-use pricewire::model::ExchangeId;
-use pricewire::sim::Scenario;
-use pricewire::symbol::Symbol;
+use pricewire_core::candle::ChartWindow;
+use pricewire_core::model::ExchangeId;
+use pricewire_core::symbol::Symbol;
+use pricewire_sim::Scenario;
 
 use common::{memory_for, patient_config, tcp_for};
 
@@ -74,9 +74,9 @@ async fn a_failed_candle_fetch_says_why() {
 /// faster than the venue's pace (Kraken: three at once, then one a second).
 #[tokio::test(start_paused = true)]
 async fn candles_and_the_fallback_poller_share_one_budget() {
-    let cfg = pricewire::config::FeedConfig {
+    let cfg = pricewire_core::config::FeedConfig {
         max_attempts: 1,
-        rest_poll_secs: 0.5,
+        rest_poll: Duration::from_millis(500),
         ..common::fast_config()
     };
     let rig = memory_for(ExchangeId::Kraken, Scenario::RefuseWs, cfg, &["BTC/USD"]);
@@ -135,5 +135,38 @@ async fn retry_after_holds_back_the_charts_too() {
         "{:?}",
         asked.elapsed()
     );
+    rig.stop().await;
+}
+
+/// The hour's one-minute candles fill a row's trend before any live price arrives, so its
+/// sparkline is whole from the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hour_candles_fill_the_trend_before_the_first_price() {
+    let rig = tcp_for(
+        ExchangeId::Kraken,
+        Scenario::AckedButSilent,
+        patient_config(),
+        &["BTC/USD"],
+    )
+    .await;
+    let row = |rig: &common::Rig| {
+        rig.store
+            .snapshot()
+            .row(ExchangeId::Kraken, "BTC/USD")
+            .cloned()
+    };
+    rig.until(30, "the row", |s| {
+        s.row(ExchangeId::Kraken, "BTC/USD").is_some()
+    })
+    .await;
+    assert!(row(&rig).unwrap().trend.is_empty());
+    rig.handle
+        .candles(&Symbol::new("BTC", "USD"), ChartWindow::Hour)
+        .await
+        .expect("candles");
+    let row = row(&rig).unwrap();
+    assert!(row.ticker.is_none(), "no live price: {row:?}");
+    let columns = row.trend.columns(chrono::Utc::now(), 20);
+    assert!(columns.iter().all(Option::is_some), "{columns:?}");
     rig.stop().await;
 }

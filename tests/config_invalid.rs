@@ -3,9 +3,10 @@
 //! real binary (non-zero exit, nothing drawn, nothing written), and the file is left as it was.
 //! A key this version does not know is not a broken file: `config_warnings.rs`.
 
+mod process_support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pricewire::config::Config;
 
@@ -14,11 +15,14 @@ const CASES: &[(&str, usize, &str)] = &[
     ("bad_sort.toml", 2, "ui.sort"),
     ("bad_trigger.toml", 2, "feed.event_trigger"),
     ("duplicate_key.toml", 2, "symbols"),
+    ("key_clash.toml", 4, "keys.chart"),
+    ("lots_exceed_amount.toml", 3, "holdings[1].amount"),
     ("missing_value.toml", 1, "log_file"),
     ("negative_timeout.toml", 3, "feed.silence_secs"),
     ("symbols_not_a_list.toml", 1, "symbols"),
     ("three_errors.toml", 3, "ui.fps"),
     ("tiny_frames.toml", 2, "feed.max_frame_bytes"),
+    ("unknown_column.toml", 2, "ui.columns"),
     ("unknown_exchange.toml", 2, "exchanges"),
     ("unknown_key_and_wrong_value.toml", 4, "ui.fps"),
     ("unterminated_array.toml", 2, "symbols"),
@@ -45,15 +49,7 @@ fn check_message(message: &str, path: &Path, line: usize, key: &str) {
 
 #[test]
 fn every_fixture_is_listed() {
-    let mut files: Vec<String> = std::fs::read_dir(dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
-    let listed: Vec<&str> = CASES.iter().map(|c| c.0).collect();
-    assert_eq!(files, listed);
+    process_support::assert_lists_every_fixture(&dir(), CASES.iter().map(|c| c.0));
 }
 
 #[test]
@@ -83,31 +79,13 @@ fn every_error_in_a_file_is_reported() {
 /// Run the binary on `path`, killed after `limit`.
 fn run_binary(path: &Path, limit: Duration) -> std::process::Output {
     let log = std::env::temp_dir().join(format!("pricewire-invalid-{}.log", std::process::id()));
-    let child = Command::new(env!("CARGO_BIN_EXE_pricewire"))
-        .arg("--headless")
+    let mut cmd = process_support::pricewire();
+    cmd.arg("--headless")
         .arg("--config")
         .arg(path)
         .arg("--log-file")
-        .arg(&log)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let id = child.id();
-    let started = Instant::now();
-    let out = std::thread::spawn(move || child.wait_with_output().unwrap());
-    while !out.is_finished() {
-        if started.elapsed() > limit {
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(id.to_string())
-                .status();
-            panic!("{} still running after {limit:?}", path.display());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    out.join().unwrap()
+        .arg(&log);
+    process_support::run_to_end(&mut cmd, limit)
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! runs, and in the log), and the dashboard shows it once in its status line. The file is
 //! left as it was. A wrong value beside an unknown key is still refused: `config_invalid.rs`.
 
+mod process_support;
 mod ui_support;
 
 use std::io::{BufRead, BufReader};
@@ -20,7 +21,7 @@ use ui_support::{draw, kraken_feeds, live};
 
 /// (fixture, line, key, closest known key) of the first unknown key in each file.
 const CASES: &[(&str, usize, &str, &str)] = &[
-    ("newer_config.toml", 3, "presets", "feed"),
+    ("newer_config.toml", 3, "presets", "keys"),
     (
         "unknown_endpoint_key.toml",
         2,
@@ -63,15 +64,7 @@ fn check_warning(message: &str, path: &Path, line: usize, key: &str, closest: &s
 
 #[test]
 fn every_fixture_is_listed() {
-    let mut files: Vec<String> = std::fs::read_dir(dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
-    let listed: Vec<&str> = CASES.iter().map(|c| c.0).collect();
-    assert_eq!(files, listed);
+    process_support::assert_lists_every_fixture(&dir(), CASES.iter().map(|c| c.0));
 }
 
 #[test]
@@ -98,8 +91,8 @@ fn a_newer_config_warns_about_each_new_key_and_keeps_the_known_ones() {
         [
             (Some(3), "presets"),
             (Some(7), "ui.compact"),
-            (Some(9), "alerts"),
-            (Some(13), "holdings"),
+            (Some(10), "alerts.symbol"),
+            (Some(11), "alerts.above"),
         ]
     );
     assert_eq!(config.symbols, ["BTC/USD"]);
@@ -108,7 +101,7 @@ fn a_newer_config_warns_about_each_new_key_and_keeps_the_known_ones() {
 
 /// Run the binary in headless demo mode on `path` until its first JSON line, then end it.
 fn first_line_of_a_run(path: &Path, log: &Path) -> (String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pricewire"))
+    let mut child = process_support::pricewire()
         .args(["--headless", "--demo", "--config"])
         .arg(path)
         .arg("--log-file")

@@ -11,56 +11,16 @@ use std::time::Duration;
 
 use common::{Rig, fast_config, has_reason, history, status, updates};
 use faults_support::{Step, kraken_ticker, scripted_venue};
-use pricewire::config::FeedConfig;
-use pricewire::exchange::kraken::Kraken;
-use pricewire::feed::FeedBuilder;
-use pricewire::feed::net::{Resolver, TcpConnector};
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimServer};
-use pricewire::store::{RowState, Snapshot, Store, StoreLimits};
+use pricewire_core::config::FeedConfig;
+use pricewire_core::feed::net::{Resolver, TcpConnector};
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_core::store::{RowState, Snapshot};
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 /// A Kraken feed over real TCP to the given URLs. The simulator in the rig is idle: it
 /// only satisfies the rig's shape.
 fn feed_to(ws_url: &str, rest_url: &str, cfg: FeedConfig, symbols: &[&str]) -> Rig {
-    feed_over(TcpConnector::default(), ws_url, rest_url, cfg, symbols)
-}
-
-/// As [`feed_to`], dialling through `connector`.
-fn feed_over(
-    connector: TcpConnector,
-    ws_url: &str,
-    rest_url: &str,
-    cfg: FeedConfig,
-    symbols: &[&str],
-) -> Rig {
-    let store = Store::new(StoreLimits::default());
-    let shutdown = CancellationToken::new();
-    let (handle, task) = FeedBuilder::new(ExchangeId::Kraken)
-        .adapter(Arc::new(Kraken::default()))
-        .store(Arc::clone(&store))
-        .config(cfg)
-        .ws_url(ws_url)
-        .rest_url(rest_url)
-        .symbols(symbols.iter().copied())
-        .seed(7)
-        .connector(Arc::new(connector))
-        .shutdown_on(shutdown.clone())
-        .spawn()
-        .expect("the feed builds")
-        .into_parts();
-    let sim = Arc::new(SimServer::in_memory(common::sim_config(
-        ExchangeId::Kraken,
-        Scenario::Down,
-    )));
-    Rig {
-        sim,
-        store,
-        handle,
-        task,
-        shutdown,
-    }
+    common::kraken_over(TcpConnector::default(), ws_url, rest_url, cfg, symbols)
 }
 
 fn never_connected(snap: &Snapshot) -> bool {
@@ -85,7 +45,7 @@ fn nxdomain(asked: Arc<AtomicU64>) -> Resolver {
 #[tokio::test]
 async fn unresolvable_host_is_reported_as_dns() {
     let asked = Arc::new(AtomicU64::new(0));
-    let rig = feed_over(
+    let rig = common::kraken_over(
         TcpConnector::with_resolver(nxdomain(Arc::clone(&asked))),
         "ws://nonexistent.invalid/v2",
         "http://nonexistent.invalid",
@@ -155,7 +115,7 @@ fn loopback() -> Resolver {
 #[tokio::test]
 async fn untrusted_certificate_is_refused() {
     let (port, tried, done) = untrusted_tls_server().await;
-    let rig = feed_over(
+    let rig = common::kraken_over(
         TcpConnector::with_resolver(loopback()),
         &format!("wss://localhost:{port}/v2"),
         &format!("https://localhost:{port}"),
@@ -224,9 +184,9 @@ async fn normal_close_and_hostile_venue_text() {
     // The script answers no pings: keep them out of the way. Exactly two sessions are
     // expected over real sockets: watchdogs of 30 s leave no room for a stall to add one.
     let cfg = FeedConfig {
-        ping_interval_secs: 60.0,
-        silence_secs: 30.0,
-        connect_timeout_secs: 30.0,
+        ping_interval: Some(Duration::from_mins(1)),
+        silence: Some(Duration::from_secs(30)),
+        connect_timeout: Duration::from_secs(30),
         ..fast_config()
     };
     let rig = feed_to(&venue.url, &rest, cfg, &["BTC/USD", "ETH/USD"]);

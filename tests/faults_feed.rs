@@ -11,13 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use common::start;
 use common::{fast_config, has_reason, history, memory, status, updates};
-use faults_support::{PanickyKraken, ctx, sim, start, store};
-use pricewire::config::FeedConfig;
-use pricewire::exchange::kraken::Kraken;
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimStats};
-use pricewire::store::RowState;
+use faults_support::{PanickyKraken, ctx, sim, store};
+use pricewire_core::config::FeedConfig;
+use pricewire_core::exchange::kraken::Kraken;
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_core::store::RowState;
+use pricewire_sim::{Scenario, SimStats};
 use tokio::time::Instant;
 
 /// Start on `scenario`, wait for `reason`, switch the simulator to steady and require a
@@ -110,7 +111,7 @@ async fn half_open_socket_recovers() {
 #[tokio::test(start_paused = true)]
 async fn acked_but_silent_recovers() {
     let cfg = FeedConfig {
-        silence_secs: 3.0,
+        silence: Some(Duration::from_secs(3)),
         ..fast_config()
     };
     let stats = fails_then_recovers(
@@ -230,7 +231,7 @@ async fn rejected_symbol_leaves_the_others_streaming() {
 #[tokio::test(start_paused = true)]
 async fn maintenance_is_shown_then_prices_follow() {
     let cfg = FeedConfig {
-        silence_secs: 30.0,
+        silence: Some(Duration::from_secs(30)),
         ..fast_config()
     };
     let rig = memory(Scenario::Maintenance, cfg, &["BTC/USD"]);
@@ -264,9 +265,9 @@ async fn maintenance_is_shown_then_prices_follow() {
 async fn breaker_closes_after_a_stable_probe() {
     let cfg = FeedConfig {
         breaker_threshold: 3,
-        breaker_cooldown_secs: 5.0,
+        breaker_cooldown: Duration::from_secs(5),
         max_attempts: 10,
-        stable_secs: 5.0,
+        stable: Duration::from_secs(5),
         ..fast_config()
     };
     let rig = memory(Scenario::Flapping, cfg, &["BTC/USD"]);

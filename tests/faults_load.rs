@@ -1,5 +1,5 @@
 //! Row 24 of the fault matrix: a burst of over 100,000 frames. Nothing queues without
-//! bound (rows, sparklines, history and the event tap are capped; a reader that never reads
+//! bound (rows, trends, history and the event tap are capped; a reader that never reads
 //! is told what it missed), resident memory stays flat, and the store ends on the latest
 //! tick. In memory, real time, bounded.
 
@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use common::{fast_config, memory};
 use faults_support::rss_kb;
-use pricewire::model::{FeedStatus, Ticker};
-use pricewire::sim::Scenario;
-use pricewire::store::{StoreEvent, StoreLimits};
+use pricewire_core::model::{FeedStatus, Ticker};
+use pricewire_core::store::{StoreEvent, StoreLimits};
+use pricewire_sim::Scenario;
 use tokio::sync::broadcast::error::TryRecvError;
 
 fn tickers(rig: &common::Rig) -> u64 {
@@ -53,7 +53,7 @@ async fn burst_of_frames_stays_bounded_and_ends_on_the_latest() {
     let limits = StoreLimits::default();
     assert_eq!(snap.rows.len(), 2);
     for row in &snap.rows {
-        assert!(row.sparkline.len() <= limits.sparkline);
+        assert!(row.trend.len() <= limits.trend_buckets + 1);
         assert!(row.updates > 10_000, "{}: {}", row.symbol, row.updates);
     }
     assert!(snap.feeds[0].history.len() <= limits.history);

@@ -7,8 +7,8 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use pricewire::exchange::{self, Exchange};
-use pricewire::model::ExchangeId;
+use pricewire_core::exchange::{self, Exchange};
+use pricewire_core::model::ExchangeId;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 

@@ -7,20 +7,22 @@
 //! `--rest-url`), so a shutdown that rewrote or truncated the file would be seen.
 #![cfg(unix)]
 
+mod process_support;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pricewire::sim::{SimConfig, SimServer};
+use pricewire_sim::{SimConfig, SimServer};
 
 const CONFIG: &str =
     "# mine: do not touch\nsymbols = [\"BTC/USD\", \"ETH/USD\"] # two\n\n[ui]\nfps = 10\n";
 
 /// How long a process may take to end before it counts as hung: far beyond any normal
 /// exit, so a slow machine never fails a test; exit speed is a benchmark's business.
-const HANG_GUARD: Duration = Duration::from_secs(60);
+const HANG_GUARD: Duration = Duration::from_mins(1);
 
 struct Run {
     child: Child,
@@ -234,28 +236,9 @@ fn every_headless_line_of_a_simulated_feed_says_so() {
 
 /// Run the binary to its end (bounded), stdout and stderr piped, with `TERM` set.
 fn run_to_end(args: &[&str], term: &str) -> std::process::Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_pricewire"))
-        .args(args)
-        .env("TERM", term)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let id = child.id();
-    let out = std::thread::spawn(move || child.wait_with_output().unwrap());
-    let started = Instant::now();
-    while !out.is_finished() {
-        if started.elapsed() > Duration::from_secs(15) {
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(id.to_string())
-                .status();
-            panic!("{args:?} still running after 15 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    out.join().unwrap()
+    let mut cmd = process_support::pricewire();
+    cmd.args(args).env("TERM", term);
+    process_support::run_to_end(&mut cmd, Duration::from_secs(15))
 }
 
 fn scratch(name: &str) -> PathBuf {

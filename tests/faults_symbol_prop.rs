@@ -3,9 +3,9 @@
 
 use std::sync::OnceLock;
 
-use pricewire::exchange::Exchange;
-use pricewire::exchange::kraken::Kraken;
-use pricewire::symbol::{Instrument, PairList, Symbol, parse_without_list};
+use pricewire_core::exchange::Exchange;
+use pricewire_core::exchange::kraken::Kraken;
+use pricewire_core::symbol::{Instrument, PairList, Symbol, parse_without_list};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 

@@ -6,9 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::{fast_config, has_reason, history, memory_for, status, updates};
-use pricewire::feed::command::Command;
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::Scenario;
+use pricewire_core::feed::command::Command;
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_sim::Scenario;
 
 #[tokio::test(start_paused = true)]
 async fn nothing_to_watch_is_idle_without_a_socket_until_a_symbol_is_added() {
@@ -21,7 +21,7 @@ async fn nothing_to_watch_is_idle_without_a_socket_until_a_symbol_is_added() {
     );
     rig.until(30, "idle", |s| status(s) == FeedStatus::Idle)
         .await;
-    tokio::time::sleep(Duration::from_secs(120)).await;
+    tokio::time::sleep(Duration::from_mins(2)).await;
     let snap = rig.store.snapshot();
     assert_eq!(status(&snap), FeedStatus::Idle, "{:#?}", history(&snap));
     assert!(
@@ -33,11 +33,12 @@ async fn nothing_to_watch_is_idle_without_a_socket_until_a_symbol_is_added() {
     assert_eq!(rig.sim.stats().ws_sessions, 0, "no socket for no one");
     assert_eq!(snap.feeds[0].history.len(), 1, "{:#?}", history(&snap));
 
-    let symbol = rig
+    let market = rig
         .handle
-        .resolve("BTC/USDT")
+        .market("BTC/USDT")
         .expect("binance lists BTC/USDT");
-    rig.handle.send(Command::Add(symbol.clone())).unwrap();
+    let symbol = market.symbol.clone();
+    rig.handle.send(Command::Add(market)).unwrap();
     rig.until(30, "prices", |s| {
         status(s) == FeedStatus::Connected && updates(s, "BTC/USDT") > 0
     })
@@ -47,7 +48,7 @@ async fn nothing_to_watch_is_idle_without_a_socket_until_a_symbol_is_added() {
     rig.handle.send(Command::Remove(symbol)).unwrap();
     rig.until(30, "idle again", |s| status(s) == FeedStatus::Idle)
         .await;
-    tokio::time::sleep(Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_mins(1)).await;
     let snap = rig.store.snapshot();
     assert_eq!(status(&snap), FeedStatus::Idle, "{:#?}", history(&snap));
     assert!(

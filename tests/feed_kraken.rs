@@ -7,11 +7,11 @@ mod common;
 use common::{
     fast_config, has_reason, history, last_of, patient_config, scenarios, status, tcp, updates,
 };
-use pricewire::config::FeedConfig;
-use pricewire::feed::command::Command;
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::sim::Scenario;
-use pricewire::store::RowState;
+use pricewire_core::config::FeedConfig;
+use pricewire_core::feed::command::Command;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::RowState;
+use pricewire_sim::Scenario;
 
 #[tokio::test]
 async fn tickers_arrive_with_exact_decimals() {
@@ -61,9 +61,7 @@ async fn refused_websocket_falls_back_to_rest_and_returns() {
     let snap = rig
         .until(10, "REST fallback with prices", |s| {
             matches!(status(s), FeedStatus::Fallback { .. })
-                && s.row(ExchangeId::Kraken, "BTC/USD")
-                    .and_then(pricewire::store::Row::source)
-                    == Some(Source::Rest)
+                && scenarios::source(s, ExchangeId::Kraken, "BTC/USD") == Some(Source::Rest)
         })
         .await;
     assert!(has_reason(&snap, "HTTP 503"), "{:#?}", history(&snap));
@@ -72,9 +70,7 @@ async fn refused_websocket_falls_back_to_rest_and_returns() {
     let snap = rig
         .until(10, "the WebSocket again", |s| {
             status(s) == FeedStatus::Connected
-                && s.row(ExchangeId::Kraken, "BTC/USD")
-                    .and_then(pricewire::store::Row::source)
-                    == Some(Source::Stream)
+                && scenarios::source(s, ExchangeId::Kraken, "BTC/USD") == Some(Source::Stream)
         })
         .await;
     assert!(has_reason(&snap, "leaving REST fallback"));
@@ -207,7 +203,7 @@ async fn manual_reconnect_is_recorded() {
 #[tokio::test]
 async fn the_configured_event_trigger_is_sent() {
     let cfg = FeedConfig {
-        event_trigger: "trades".into(),
+        event_trigger: pricewire_core::config::EventTrigger::Trades,
         ..fast_config()
     };
     let rig = tcp(Scenario::Steady, cfg, &["BTC/USD"]).await;

@@ -11,13 +11,9 @@ use std::time::Duration;
 
 use common::{Rig, fast_config, memory_for, sim_config, status, updates};
 use faults_support::{Step, kraken_ticker, scripted_venue};
-use pricewire::exchange::kraken::Kraken;
-use pricewire::feed::FeedBuilder;
-use pricewire::feed::net::{self, SIMULATOR_HEADER, TcpConnector};
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimConnector, SimServer};
-use pricewire::store::{Store, StoreLimits};
-use tokio_util::sync::CancellationToken;
+use pricewire_core::feed::net::{self, SIMULATOR_HEADER, TcpConnector};
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_sim::{Scenario, SimConnector, SimServer};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -85,32 +81,13 @@ async fn a_feed_against_any_venue_simulator_is_marked_simulated() {
 
 /// A feed built as for a real venue, over real TCP, to the given URLs.
 fn kraken_feed(ws_url: &str, rest_url: &str) -> Rig {
-    let store = Store::new(StoreLimits::default());
-    let shutdown = CancellationToken::new();
-    let (handle, task) = FeedBuilder::new(ExchangeId::Kraken)
-        .adapter(Arc::new(Kraken::default()))
-        .store(Arc::clone(&store))
-        .config(fast_config())
-        .ws_url(ws_url)
-        .rest_url(rest_url)
-        .symbols(["BTC/USD"])
-        .seed(7)
-        .connector(Arc::new(TcpConnector::default()))
-        .shutdown_on(shutdown.clone())
-        .spawn()
-        .expect("the feed builds")
-        .into_parts();
-    let sim = Arc::new(SimServer::in_memory(sim_config(
-        ExchangeId::Kraken,
-        Scenario::Down,
-    )));
-    Rig {
-        sim,
-        store,
-        handle,
-        task,
-        shutdown,
-    }
+    common::kraken_over(
+        TcpConnector::default(),
+        ws_url,
+        rest_url,
+        fast_config(),
+        &["BTC/USD"],
+    )
 }
 
 fn closed_port_url() -> String {

@@ -6,7 +6,7 @@ mod sim_support;
 
 use std::time::Duration;
 
-use pricewire::sim::{Scenario, SimConfig, SimServer};
+use pricewire_sim::{Scenario, SimConfig, SimServer};
 use serde_json::json;
 use sim_support::*;
 use tokio::time::{Instant, timeout};

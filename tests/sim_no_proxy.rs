@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use pricewire::sim::Scenario;
+use pricewire_sim::Scenario;
 use sim_support::{get, start};
 
 const CHILD: &str = "PRICEWIRE_NO_PROXY_CHILD";

@@ -4,11 +4,11 @@
 mod common;
 
 use common::{fast_config, has_reason, history, memory, status, updates};
-use pricewire::config::FeedConfig;
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::Scenario;
-use pricewire::sim::SimStats;
-use pricewire::store::RowState;
+use pricewire_core::config::FeedConfig;
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_core::store::RowState;
+use pricewire_sim::Scenario;
+use pricewire_sim::SimStats;
 
 #[tokio::test(start_paused = true)]
 async fn backoff_counts_attempts_then_goes_offline() {
@@ -91,7 +91,7 @@ async fn slow_handshake_hits_the_connect_timeout() {
 async fn acked_but_silent_subscription_is_resubscribed() {
     // Heartbeats come every second: the watchdog must allow for that.
     let cfg = FeedConfig {
-        silence_secs: 3.0,
+        silence: Some(std::time::Duration::from_secs(3)),
         ..fast_config()
     };
     let rig = memory(Scenario::AckedButSilent, cfg, &["BTC/USD"]);
@@ -166,7 +166,7 @@ async fn oversized_frame_drops_the_connection() {
 #[tokio::test(start_paused = true)]
 async fn venue_maintenance_is_shown_then_cleared() {
     let cfg = FeedConfig {
-        silence_secs: 30.0,
+        silence: Some(std::time::Duration::from_secs(30)),
         ..fast_config()
     };
     let rig = memory(Scenario::Maintenance, cfg, &["BTC/USD"]);
@@ -196,7 +196,7 @@ async fn venue_maintenance_is_shown_then_cleared() {
 async fn flapping_opens_the_circuit_breaker() {
     let cfg = FeedConfig {
         breaker_threshold: 3,
-        breaker_cooldown_secs: 5.0,
+        breaker_cooldown: std::time::Duration::from_secs(5),
         max_attempts: 10,
         ..fast_config()
     };

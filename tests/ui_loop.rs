@@ -20,12 +20,13 @@ use pricewire::app::keys::Action;
 use pricewire::app::title::WindowTitle;
 use pricewire::app::{App, LoopStats, run_loop};
 use pricewire::config::Config;
-use pricewire::feed::command::{Command, FeedHandle, Feeds};
-use pricewire::model::{ExchangeId, FeedStatus, Source, Ticker};
-use pricewire::store::{Store, StoreLimits};
-use pricewire::symbol::Symbol;
 use pricewire::ui::theme::Theme;
 use pricewire::view::state::{Mode, Status};
+use pricewire_core::Watchlist;
+use pricewire_core::feed::command::{Command, FeedHandle, Feeds};
+use pricewire_core::model::{ExchangeId, FeedStatus, Source, Ticker};
+use pricewire_core::store::{Store, StoreLimits};
+use pricewire_core::symbol::Symbol;
 
 type Keys = mpsc::UnboundedSender<io::Result<Event>>;
 
@@ -46,14 +47,24 @@ fn press(keys: &Keys, code: KeyCode) {
         .unwrap();
 }
 
-fn type_text(keys: &Keys, text: &str) {
-    for c in text.chars() {
-        press(keys, KeyCode::Char(c));
+/// The symbol of the market an add carries (resolved on the dashboard's side, wire names
+/// and all).
+/// The config file once the writer has reported on every edit so far.
+async fn saved(app: &mut App, path: &Path) -> String {
+    app.settle().await;
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn added(command: Command) -> Symbol {
+    match command {
+        Command::Add(market) => market.symbol,
+        other => panic!("expected an add, got {other:?}"),
     }
 }
 
-/// A store with a live kraken feed and BTC/USD, ETH/USD; the feed's command channel.
-fn market() -> (Arc<Store>, Feeds, mpsc::Receiver<Command>) {
+/// A store with a live kraken feed and BTC/USD, ETH/USD, the watchlist the feed was
+/// started with, and the feed's command channel.
+fn market() -> (Arc<Store>, Watchlist, mpsc::Receiver<Command>) {
     let store = Store::new(StoreLimits::default());
     let now = Utc::now();
     store.add_feed(ExchangeId::Kraken, now);
@@ -62,7 +73,8 @@ fn market() -> (Arc<Store>, Feeds, mpsc::Receiver<Command>) {
     store.add_symbol(ExchangeId::Kraken, &sym("ETH/USD"), Some(2));
     let (tx, rx) = mpsc::channel(16);
     let handle = FeedHandle::new(ExchangeId::Kraken, tx, Arc::new(RwLock::new(None)));
-    (store, Feeds::new(vec![handle]), rx)
+    let typed = ["BTC/USD", "ETH/USD"].map(|s| (ExchangeId::Kraken, s.to_string()));
+    (store, Watchlist::new(Feeds::new(vec![handle]), typed), rx)
 }
 
 fn temp_config(name: &str) -> PathBuf {
@@ -106,43 +118,45 @@ async fn drive(
     .unwrap()
 }
 
+/// Drive the loop at 30 fps over `keys` (the last one quits) until it ends.
+async fn drive_keys(
+    term: &mut Terminal<TestBackend>,
+    store: &Store,
+    app: &mut App,
+    keys: &[KeyCode],
+) -> LoopStats {
+    let (tx, events) = key_stream();
+    for code in keys {
+        press(&tx, *code);
+    }
+    drive(term, events, store, app, 30, CancellationToken::new()).await
+}
+
 #[tokio::test]
 async fn keys_become_commands_and_the_watchlist_is_saved() {
     let (store, feeds, mut commands) = market();
     let path = temp_config("keys");
     let mut app = App::new(feeds, &Config::default(), Some(path.clone()));
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    let (keys, events) = key_stream();
-    press(&keys, KeyCode::Char('j'));
-    press(&keys, KeyCode::Char('d'));
-    press(&keys, KeyCode::Char('a'));
-    type_text(&keys, "sol-usd");
-    press(&keys, KeyCode::Enter);
-    press(&keys, KeyCode::Char('r'));
-    press(&keys, KeyCode::Char('q'));
-    let stats = drive(
-        &mut term,
-        events,
-        &store,
-        &mut app,
-        30,
-        CancellationToken::new(),
-    )
-    .await;
+    let typed = "sol-usd".chars().map(KeyCode::Char);
+    let keys: Vec<KeyCode> = [KeyCode::Char('j'), KeyCode::Char('d'), KeyCode::Char('a')]
+        .into_iter()
+        .chain(typed)
+        .chain([KeyCode::Enter, KeyCode::Char('r'), KeyCode::Char('q')])
+        .collect();
+    let stats = drive_keys(&mut term, &store, &mut app, &keys).await;
     assert!(stats.frames >= 1);
+    // Saving is the config writer's: wait for its report.
+    app.settle().await;
 
     let mut got = Vec::new();
     while let Ok(c) = commands.try_recv() {
         got.push(c);
     }
-    assert_eq!(
-        got,
-        [
-            Command::Remove(sym("ETH/USD")),
-            Command::Add(sym("SOL/USD")),
-            Command::Reconnect,
-        ]
-    );
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[0], Command::Remove(sym("ETH/USD")));
+    assert_eq!(added(got[1].clone()), sym("SOL/USD"));
+    assert_eq!(got[2], Command::Reconnect);
     // Dropped ETH and added SOL before the feed made either change: both kept.
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.starts_with("# my list\n"), "{text}");
@@ -164,6 +178,7 @@ async fn a_failed_save_is_shown_on_screen() {
     let snap = store.snapshot();
     app.sync(&snap);
     app.apply(Action::RemoveSelected, &snap);
+    app.settle().await;
     match &app.view.status {
         Some(Status::Error(msg)) => {
             assert!(msg.contains("dropped kraken:BTC/USD"), "{msg}");
@@ -172,18 +187,8 @@ async fn a_failed_save_is_shown_on_screen() {
         other => panic!("expected an error status, got {other:?}"),
     }
     let mut term = Terminal::new(TestBackend::new(100, 24)).unwrap();
-    let (keys, events) = key_stream();
-    press(&keys, KeyCode::Char('q'));
     // `q` quits before the frame cap allows a second frame; the first shows the error.
-    drive(
-        &mut term,
-        events,
-        &store,
-        &mut app,
-        30,
-        CancellationToken::new(),
-    )
-    .await;
+    drive_keys(&mut term, &store, &mut app, &[KeyCode::Char('q')]).await;
     assert!(
         screen_text(&term)
             .contains("✕ dropped kraken:BTC/USD (u undoes), but the watchlist was not saved")
@@ -317,7 +322,7 @@ async fn prompt_errors_keep_the_prompt_open_and_esc_cancels() {
 /// Feeds for kraken and binance with their pair lists: BTC/USD on both, BNB/USDT on
 /// binance only.
 fn two_venue_feeds() -> (Feeds, mpsc::Receiver<Command>, mpsc::Receiver<Command>) {
-    use pricewire::symbol::{Instrument, PairList};
+    use pricewire_core::symbol::{Instrument, PairList};
     let inst = |s: &str| Instrument {
         symbol: sym(s),
         wire: s.to_string(),
@@ -345,7 +350,7 @@ fn two_venue_feeds() -> (Feeds, mpsc::Receiver<Command>, mpsc::Receiver<Command>
     (feeds, krx, brx)
 }
 
-fn add(app: &mut App, snap: &pricewire::store::Snapshot, text: &str) {
+fn add(app: &mut App, snap: &pricewire_core::store::Snapshot, text: &str) {
     app.apply(Action::OpenAdd, snap);
     for c in text.chars() {
         app.apply(Action::Type(c), snap);
@@ -368,12 +373,12 @@ async fn the_add_prompt_tries_every_running_venue_and_says_where() {
     let snap = store.snapshot();
     add(&mut app, &snap, "bnb/usdt");
     assert_eq!(app.view.mode, Mode::Normal, "{:?}", app.view.mode);
-    assert_eq!(binance.try_recv().unwrap(), Command::Add(sym("BNB/USDT")));
+    assert_eq!(added(binance.try_recv().unwrap()), sym("BNB/USDT"));
     assert!(kraken.try_recv().is_err(), "kraken does not list BNB/USDT");
     assert_eq!(status_text(&app), "added BNB/USDT on binance");
     add(&mut app, &snap, "btc-usd");
-    assert_eq!(kraken.try_recv().unwrap(), Command::Add(sym("BTC/USD")));
-    assert_eq!(binance.try_recv().unwrap(), Command::Add(sym("BTC/USD")));
+    assert_eq!(added(kraken.try_recv().unwrap()), sym("BTC/USD"));
+    assert_eq!(added(binance.try_recv().unwrap()), sym("BTC/USD"));
     assert_eq!(status_text(&app), "added BTC/USD on kraken, binance");
     // Listed nowhere: one message, the prompt stays open.
     add(&mut app, &snap, "nope/usd");
@@ -392,30 +397,24 @@ async fn undo_takes_back_a_drop_and_an_add_and_saves_each() {
     let snap = store.snapshot();
     app.sync(&snap);
     app.apply(Action::RemoveSelected, &snap);
-    assert_eq!(
-        commands.try_recv().unwrap(),
-        Command::Remove(sym("BTC/USD"))
-    );
-    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(commands.try_recv(), Ok(Command::Remove(sym("BTC/USD"))));
+    let text = saved(&mut app, &path).await;
     assert!(text.contains("symbols = [\"ETH/USD\"]"), "{text}");
     app.apply(Action::Undo, &snap);
-    assert_eq!(commands.try_recv().unwrap(), Command::Add(sym("BTC/USD")));
+    assert_eq!(added(commands.try_recv().unwrap()), sym("BTC/USD"));
     assert!(
         status_text(&app).contains("undone"),
         "{}",
         status_text(&app)
     );
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = saved(&mut app, &path).await;
     assert!(text.contains("\"BTC/USD\""), "{text}");
     assert!(text.contains("\"ETH/USD\""), "{text}");
     add(&mut app, &snap, "sol/usd");
-    assert_eq!(commands.try_recv().unwrap(), Command::Add(sym("SOL/USD")));
+    assert_eq!(added(commands.try_recv().unwrap()), sym("SOL/USD"));
     app.apply(Action::Undo, &snap);
-    assert_eq!(
-        commands.try_recv().unwrap(),
-        Command::Remove(sym("SOL/USD"))
-    );
-    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(commands.try_recv(), Ok(Command::Remove(sym("SOL/USD"))));
+    let text = saved(&mut app, &path).await;
     assert!(!text.contains("SOL/USD"), "{text}");
     // The first undo took back the drop; nothing is left to undo.
     app.apply(Action::Undo, &snap);
@@ -435,11 +434,8 @@ async fn a_run_with_command_line_symbols_leaves_the_saved_watchlist_alone() {
     app.sync(&snap);
     app.apply(Action::RemoveSelected, &snap);
     add(&mut app, &snap, "sol/usd");
-    assert_eq!(
-        commands.try_recv().unwrap(),
-        Command::Remove(sym("BTC/USD"))
-    );
-    assert_eq!(commands.try_recv().unwrap(), Command::Add(sym("SOL/USD")));
+    assert_eq!(commands.try_recv(), Ok(Command::Remove(sym("BTC/USD"))));
+    assert_eq!(added(commands.try_recv().unwrap()), sym("SOL/USD"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     assert!(
         status_text(&app).contains("not saved: this run's symbols came from the command line"),
@@ -523,17 +519,7 @@ async fn the_window_title_says_which_venues_are_simulated() {
         if simulated {
             store.mark_simulated(ExchangeId::Kraken, Utc::now());
         }
-        let (keys, events) = key_stream();
-        press(&keys, KeyCode::Char('q'));
-        drive(
-            &mut term,
-            events,
-            &store,
-            &mut app,
-            30,
-            CancellationToken::new(),
-        )
-        .await;
+        drive_keys(&mut term, &store, &mut app, &[KeyCode::Char('q')]).await;
     }
     assert_eq!(
         *titles.lock().unwrap(),

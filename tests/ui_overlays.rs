@@ -135,12 +135,14 @@ fn selection_scrolls_the_price_table() {
             .any(|l| l.contains("↑ ") && l.contains(" more")),
         "{lines:#?}"
     );
-    // The selected row is drawn in reverse video across the table.
-    assert!(
-        buf[(1, u16::try_from(last).unwrap())]
-            .modifier
-            .contains(ratatui::style::Modifier::REVERSED)
-    );
+    // The selected row is drawn on the theme's selection background across the table.
+    let selected = Theme::default()
+        .selected
+        .bg
+        .expect("the dark preset's selection colour");
+    let y = u16::try_from(last).unwrap();
+    assert_eq!(buf[(1, y)].bg, selected);
+    assert_eq!(buf[(78, y)].bg, selected);
 }
 
 /// A screen's text, one string per line.
@@ -170,14 +172,14 @@ fn tiny_terminals_draw_what_fits() {
         (Mode::Normal, 2, 2, &["┌┐", "└┘"]),
         (Mode::Normal, 10, 3, &["┌ Prices ┐", "└────────┘"]),
         (Mode::Normal, 20, 5, &["pricewire  kraken ●…", "┌ Prices ↑ 2 more ─┐", "↓ 6 more"]),
-        (Mode::Normal, 30, 8, &["pricewire", "┌ Prices · 6 symbols ────────┐", "│BTC/USD  97,123.4 ▲  +1.29% │", "q quit  r reconnect  ? help"]),
-        (Mode::Normal, 80, 6, &["● LIVE kraken · ↻ RECONNECTING 2/5 binance", "│BTC/USD  97,123.4 ▲  +1.29%  97,123.3  97,123.4", "q quit  r reconnect  a add"]),
+        (Mode::Normal, 30, 8, &["pricewire", "┌ Prices · 6 symbols ────────┐", "│BTC/USD  97,123.4 ▲  +1.29% │", "q quit  / filter  ? help"]),
+        (Mode::Normal, 80, 6, &["● LIVE kraken · ↻ RECONNECTING 2/5 binance", "│BTC/USD  97,123.4 ▲  +1.29%  97,123.3  97,123.4", "q quit  / filter  c chart  H holdings  a add"]),
         (Mode::Help, 1, 1, &["┌"]),
         (Mode::Help, 2, 2, &["┌┐", "└┘"]),
         (Mode::Help, 10, 3, &["┌ Keys ──┐"]),
-        (Mode::Help, 20, 5, &["┌ Keys ────────────┐", "│ r          reconn│"]),
-        (Mode::Help, 30, 8, &["┌ Keys · ? or Esc to close ──┐", "│ a          add a symbol: BT│"]),
-        (Mode::Help, 80, 6, &["┌ Keys · ? or Esc to close ", "│ a          add a symbol: BTC/USD, btc-usd, binance:ETH/USDT      │", "q quit└"]),
+        (Mode::Help, 20, 5, &["┌ Keys ────────────┐", "│ ↑  k"]),
+        (Mode::Help, 30, 8, &["┌ Keys · ? or Esc to close ──┐", "│ ↑  k"]),
+        (Mode::Help, 80, 6, &["┌ Keys · ? or Esc to close ", "│ ↑  k"]),
         (Mode::Adding(prompt.clone()), 1, 1, &["A"]),
         (Mode::Adding(prompt.clone()), 2, 2, &["┌┐", "Ad"]),
         (Mode::Adding(prompt.clone()), 10, 3, &["┌ Prices ┐", "Add symbol"]),

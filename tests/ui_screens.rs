@@ -8,14 +8,14 @@ use chrono::TimeDelta;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier};
+use ratatui::style::Modifier;
 
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::store::{RowState, Store, StoreLimits};
-use pricewire::symbol::SymbolError;
 use pricewire::ui;
 use pricewire::ui::theme::Theme;
 use pricewire::view::ViewModel;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::{RowState, Store, StoreLimits};
+use pricewire_core::symbol::SymbolError;
 use ui_support::*;
 
 #[test]
@@ -40,20 +40,22 @@ fn live_colours_flash_and_states() {
         }
         panic!("{text} not on screen");
     };
+    let theme = Theme::default();
+    let (green, red) = (theme.up.fg.unwrap(), theme.down.fg.unwrap());
     let (x, y) = find("● LIVE");
-    assert_eq!(buf[(x, y)].fg, Color::Green);
+    assert_eq!(Some(buf[(x, y)].fg), theme.live.fg);
     // BTC ticked up 0.4 s ago: flashing green, reverse video.
     let (x, y) = find("97,123.4 ▲");
-    assert_eq!(buf[(x, y)].fg, Color::Green);
+    assert_eq!(buf[(x, y)].fg, green);
     assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
     // ETH ticked down 2.4 s ago: flash over, arrow and change stay red.
     let (x, y) = find("3,421.07 ▼");
-    assert_eq!(buf[(x, y)].fg, Color::LightRed);
+    assert_eq!(buf[(x, y)].fg, red);
     assert!(!buf[(x, y)].modifier.contains(Modifier::REVERSED));
     let (x, y) = find("-2.26%");
-    assert_eq!(buf[(x, y)].fg, Color::LightRed);
+    assert_eq!(buf[(x, y)].fg, red);
     let (x, y) = find("+1.29%");
-    assert_eq!(buf[(x, y)].fg, Color::Green);
+    assert_eq!(buf[(x, y)].fg, green);
 }
 
 #[test]
@@ -140,7 +142,8 @@ fn offline_with_stale_rows_80x24() {
                 .contains("ETH/USD")
         })
         .unwrap();
-    assert!(buf[(1, eth_y)].modifier.contains(Modifier::DIM));
+    // Stale rows take the stale colour (never dim text, which can be unreadable).
+    assert_eq!(Some(buf[(1, eth_y)].fg), Theme::default().stale.fg);
 }
 
 #[test]
@@ -200,12 +203,13 @@ fn offline_venue_rows_dimmed_and_no_phantom_cross_80x30() {
         assert!(line(y).contains("offline 2s"), "{}", line(y));
         for x in 1..79 {
             let cell = &buf[(x, y)];
+            let theme = Theme::default();
             assert!(
-                cell.fg != Color::Green && cell.fg != Color::Red,
+                Some(cell.fg) != theme.up.fg && Some(cell.fg) != theme.down.fg,
                 "no up/down colour on a dead venue's row: {}",
                 line(y)
             );
-            assert!(cell.modifier.contains(Modifier::DIM), "{}", line(y));
+            assert_eq!(Some(cell.fg), theme.stale.fg, "{}", line(y));
         }
     }
 }
@@ -337,8 +341,9 @@ fn spread_of_a_reconnecting_venue_is_dimmed_with_its_row() {
     let kraken = (0..40).find(|&y| line(y).contains("ETH/USD ")).unwrap();
     let binance = (0..40).find(|&y| line(y).contains("ETH/USDT")).unwrap();
     assert_eq!(buf[(x, binance)].symbol(), "1", "{}", line(binance));
-    assert!(buf[(x, binance)].modifier.contains(Modifier::DIM));
-    assert!(!buf[(x, kraken)].modifier.contains(Modifier::DIM));
+    let stale = Theme::default().stale.fg;
+    assert_eq!(Some(buf[(x, binance)].fg), stale);
+    assert_ne!(Some(buf[(x, kraken)].fg), stale);
 }
 
 #[test]
@@ -403,7 +408,7 @@ fn simulated_feed_80x24() {
     let top: String = (0..80).map(|x| buf[(x, 0)].symbol()).collect();
     let x = top.find("◇ SIMULATED").expect("the mark in the header");
     let x = u16::try_from(top[..x].chars().count()).unwrap();
-    assert_eq!(buf[(x, 0)].fg, Color::LightMagenta);
+    assert_eq!(Some(buf[(x, 0)].fg), Theme::default().simulated.fg);
     assert!(
         top.starts_with("pricewire  kraken ◇ SIMULATED ● LIVE"),
         "{top}"

@@ -26,7 +26,9 @@ relay    scenario `burst:N` (N ticker frames per connection, snapshots included,
            says it is not built); its command and stream key can be overridden with
            PEERS_RELAY_CMD / PEERS_RELAY_KEY.
          Landed = entries counted in Redis (XINFO STREAM entries-added, so trimming does
-         not hide any); a phase ends when the count has not moved for `--settle` seconds.
+         not hide any; for pricewire, whose stream also carries symbol errors and gap
+         lines, only ticker lines count); a phase ends when the count has not moved for
+         `--settle` seconds.
          Drops = N - landed. CPU from the first landed entry (cryptofeed: first callback)
          to the last change.
 """
@@ -378,8 +380,43 @@ def pricewire_relay(binary, sim, rds, burst, settle_s, limit_s) -> dict:
     err = errors(err)
     if res is None:
         raise SystemExit(f"pricewire relay landed nothing under {key}:\n{err[-2000:]}")
+    # The stream also carries symbol errors and gap lines (`line` field): landed tickers
+    # are the ticker lines; gap lines say how many the relay skipped.
+    kinds = classify(rds, key)
+    res["entries"] = res["landed"]
+    if kinds["entries"]:
+        res["landed"] = res["entries"] - kinds["entries"] + kinds["ticker"]
+        res["us_per_landed"] = res["cpu_s"] / res["landed"] * 1e6 if res["landed"] else None
+        res["redis_us_per_landed"] = res["redis_cpu_s"] / res["landed"] * 1e6 if res["landed"] else None
+        res["rate"] = res["landed"] / res["wall_s"]
+    res["gap_lines"], res["skipped"], res["trimmed"] = kinds["gap"], kinds["skipped"], kinds["trimmed"]
     res["dropped"] = burst - res["landed"]
     return res
+
+
+def classify(rds: Redis, key: str) -> dict:
+    """Entries of one stream by the type of their `line` (entries without one: not counted)."""
+    out = {"entries": 0, "ticker": 0, "gap": 0, "skipped": 0, "trimmed": False}
+    if rds.client.type(key) != b"stream":
+        return out
+    info = rds.client.xinfo_stream(key)
+    out["trimmed"] = info["length"] < info["entries-added"]
+    start = "-"
+    while True:
+        batch = rds.client.xrange(key, min=start, count=10_000)
+        for entry_id, fields in batch:
+            line = fields.get(b"line")
+            if line is None:
+                continue
+            out["entries"] += 1
+            if line.startswith(b'{"type":"ticker"'):
+                out["ticker"] += 1
+            elif line.startswith(b'{"type":"gap"'):
+                out["gap"] += 1
+                out["skipped"] += json.loads(line).get("skipped", 0)
+        if len(batch) < 10_000:
+            return out
+        start = "(" + batch[-1][0].decode()
 
 
 # ---------------------------------------------------------------- report
@@ -453,7 +490,9 @@ def main() -> int:
                     log(f"relay run {run + 1} {side:10} landed {r['landed']:,} of {args.burst:,} "
                         f"(dropped {r['dropped']:,})  {r['rate']:>9,.0f} landed/s  "
                         f"{r['us_per_landed']:7.2f} us CPU/landed  redis {r['redis_us_per_landed']:.2f} us/landed"
-                        + (f"  backend {r['backend']}" if side == "cryptofeed" else ""))
+                        + (f"  backend {r['backend']}" if side == "cryptofeed" else
+                           f"  entries {r['entries']:,}, gap lines {r['gap_lines']} ({r['skipped']:,} skipped)"
+                           + ("  TRIMMED: the stream lost entries" if r["trimmed"] else "")))
                 results["relay"].append(row)
         finally:
             sim.stop()

@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    pricewire_fuzz::every_parser(pricewire::model::ExchangeId::Okx, data);
+    pricewire_fuzz::every_parser(pricewire_core::model::ExchangeId::Okx, data);
 });

@@ -1,7 +1,7 @@
 //! The body shared by every fuzz target: one venue's parsers on arbitrary text.
 
-use pricewire::exchange::adapter;
-use pricewire::model::ExchangeId;
+use pricewire_core::exchange::adapter;
+use pricewire_core::model::ExchangeId;
 
 /// Run every parser of `venue` on `data` (WebSocket frames, REST tickers, the pair list and
 /// the WebSocket token reply). None may panic; errors are expected and ignored.

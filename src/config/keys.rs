@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml_edit::TableLike;
 
-use super::{Config, Endpoint, FeedConfig, UiConfig};
+use super::{Config, Endpoint, FeedFile, UiConfig};
 use pricewire_core::model::ExchangeId;
 
 /// A key in the config file that this binary does not know, read past.
@@ -57,6 +57,8 @@ enum Known {
     Keys(Vec<&'static str>),
     /// Anything (a quote mapping, or a table this module does not look into).
     Any,
+    /// Any name, each a table whose keys `known(path + name)` says (named watchlists).
+    Names,
 }
 
 /// The keys the table at dotted `path` takes (`[]`: the top level).
@@ -64,11 +66,18 @@ fn known(path: &[&str]) -> Known {
     let venues = || ExchangeId::ALL.iter().map(|v| v.as_str()).collect();
     match path {
         [] => Known::Keys(fields_of::<Config>().to_vec()),
-        ["feed"] => Known::Keys(fields_of::<FeedConfig>().to_vec()),
+        ["feed"] => Known::Keys(fields_of::<FeedFile>().to_vec()),
         ["ui"] => Known::Keys(fields_of::<UiConfig>().to_vec()),
         ["relay"] => Known::Keys(fields_of::<super::RelayConfig>().to_vec()),
         ["http"] => Known::Keys(fields_of::<super::HttpConfig>().to_vec()),
+        ["notify"] => Known::Keys(fields_of::<super::NotifyConfig>().to_vec()),
+        ["record"] => Known::Keys(fields_of::<super::RecordConfig>().to_vec()),
+        ["history"] => Known::Keys(fields_of::<super::HistoryConfig>().to_vec()),
+        ["alerts"] => Known::Keys(fields_of::<super::AlertEntry>().to_vec()),
         ["theme"] => Known::Keys(crate::ui::theme::THEME_KEYS.to_vec()),
+        ["keys"] => Known::Keys(crate::keymap::BINDINGS.iter().map(|b| b.name).collect()),
+        ["watchlists"] => Known::Names,
+        ["watchlists", _] => Known::Keys(fields_of::<super::NamedWatchlist>().to_vec()),
         ["endpoints" | "quote_aliases"] => Known::Keys(venues()),
         ["endpoints", _] => Known::Keys(fields_of::<Endpoint>().to_vec()),
         _ => Known::Any,
@@ -93,14 +102,23 @@ fn walk<'a>(
     file: &Path,
     out: &mut Vec<ConfigWarning>,
 ) {
-    let Known::Keys(keys) = known(path) else {
-        return;
+    let keys = match known(path) {
+        Known::Keys(keys) => keys,
+        Known::Any => return,
+        Known::Names => table.iter().map(|(k, _)| k).collect(),
     };
     for (key, item) in table.iter() {
         if keys.contains(&key) {
             if let Some(inner) = item.as_table_like() {
                 path.push(key);
                 walk(inner, path, text, file, out);
+                path.pop();
+            } else if let Some(list) = item.as_array_of_tables() {
+                // `[[alerts]]`: each table's keys, named `alerts.KEY`.
+                path.push(key);
+                for inner in list {
+                    walk(inner, path, text, file, out);
+                }
                 path.pop();
             }
             continue;
@@ -187,7 +205,7 @@ mod tests {
     fn field_lists_come_from_the_structs() {
         assert!(fields_of::<Config>().contains(&"quote_aliases"));
         assert!(fields_of::<UiConfig>().contains(&"history_pane"));
-        assert!(fields_of::<FeedConfig>().contains(&"silence_secs"));
+        assert!(fields_of::<FeedFile>().contains(&"silence_secs"));
         assert_eq!(fields_of::<Endpoint>(), ["ws_url", "rest_url"]);
         assert!(fields_of::<u32>().is_empty());
     }
@@ -200,17 +218,19 @@ mod tests {
                     [theme]\nupp = \"green\"\n\
                     [endpoints]\nkraken = { ws = \"wss://x\" }\nbinanse = { ws_url = \"wss://x\" }\n\
                     [quote_aliases]\nbinance = { USD = \"USDT\" }\n\
-                    [[alerts]]\nsymbol = \"BTC/USD\"\n";
+                    [notify]\nbel = false\n\
+                    [[alerts]]\nrules = \"BTC/USD last above 1\"\n";
         assert_eq!(
             warnings(text),
             [
                 "c.toml: line 1, key `symbol`: unknown, ignored (closest known key: `symbols`)",
                 "c.toml: line 3, key `feed.silence_sec`: unknown, ignored (closest known key: `feed.silence_secs`)",
-                "c.toml: line 6, key `ui.compact`: unknown, ignored (closest known key: `ui.stale_secs`)",
+                "c.toml: line 6, key `ui.compact`: unknown, ignored (closest known key: `ui.columns`)",
                 "c.toml: line 8, key `theme.upp`: unknown, ignored (closest known key: `theme.up`)",
                 "c.toml: line 10, key `endpoints.kraken.ws`: unknown, ignored (closest known key: `endpoints.kraken.ws_url`)",
                 "c.toml: line 11, key `endpoints.binanse`: unknown, ignored (closest known key: `endpoints.binance`)",
-                "c.toml: line 14, key `alerts`: unknown, ignored (closest known key: `endpoints`)",
+                "c.toml: line 15, key `notify.bel`: unknown, ignored (closest known key: `notify.bell`)",
+                "c.toml: line 17, key `alerts.rules`: unknown, ignored (closest known key: `alerts.rule`)",
             ]
         );
     }

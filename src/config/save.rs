@@ -1,6 +1,8 @@
-//! Saving the watchlist back into the user's config file: only the `symbols` array changes,
-//! item by item, so comments and layout survive; a symlinked dotfile stays a symlink, and
-//! the file keeps its mode and owner. Never reads or writes any other key.
+//! Saving into the user's config file: [`save_with`] reads it, lets an edit change the
+//! parsed document (comments and layout kept), and writes it back through a temporary
+//! file, fsync and rename; a symlinked dotfile stays a symlink, and the file keeps its mode
+//! and owner. [`save_watchlist`] is the edit of the `symbols` array, item by item, so its
+//! comments and layout survive; it never touches any other key.
 
 use std::fs;
 use std::io::Write;
@@ -11,10 +13,72 @@ use toml_edit::{Array, DocumentMut, Item, RawString, Value};
 use super::ConfigError;
 
 /// Replace the `symbols` array in the config file, keeping every comment and the layout of
-/// the rest. Written to a temporary file beside the real file (the symlink's final target),
-/// synced, then renamed over it and the directory synced, so a full or read-only disk leaves
-/// the old file as it was.
+/// the rest; written as [`save_with`] writes.
 pub fn save_watchlist(path: &Path, symbols: &[String]) -> Result<(), ConfigError> {
+    save_with(path, |doc| {
+        set_symbols(doc, symbols);
+        Ok(())
+    })
+}
+
+/// Put `symbols` in the document's `symbols` array, item by item.
+pub(crate) fn set_symbols(doc: &mut DocumentMut, symbols: &[String]) {
+    set_array(doc.as_table_mut(), symbols);
+}
+
+/// Put `symbols` in the `symbols` array of the watchlist named `name`: the top-level one
+/// for `None`, `[watchlists.NAME]` otherwise (made if the file has none yet).
+pub(crate) fn set_named_symbols(doc: &mut DocumentMut, name: Option<&str>, symbols: &[String]) {
+    let Some(name) = name else {
+        set_symbols(doc, symbols);
+        return;
+    };
+    let lists = doc.entry("watchlists").or_insert_with(|| {
+        let mut t = toml_edit::Table::new();
+        t.set_implicit(true);
+        Item::Table(t)
+    });
+    if let Some(lists) = lists.as_table_like_mut() {
+        let list = lists
+            .entry(name)
+            .or_insert_with(|| Item::Table(toml_edit::Table::new()));
+        if let Some(list) = list.as_table_like_mut() {
+            set_array(list, symbols);
+        }
+    }
+}
+
+/// Put `symbols` in `table`'s `symbols` array, item by item.
+fn set_array(table: &mut dyn toml_edit::TableLike, symbols: &[String]) {
+    if let Some(array) = table.get_mut("symbols").and_then(Item::as_array_mut) {
+        edit_in_place(array, symbols);
+    } else {
+        let mut array = Array::new();
+        for s in symbols {
+            array.push(s.as_str());
+        }
+        match table.get_mut("symbols").and_then(Item::as_value_mut) {
+            // Not an array (a config that never loaded): keep the comments around it.
+            Some(value) => {
+                let decor = value.decor().clone();
+                *value = Value::Array(array);
+                *value.decor_mut() = decor;
+            }
+            None => {
+                table.insert("symbols", toml_edit::value(array));
+            }
+        }
+    }
+}
+
+/// Read the config file (the symlink's final target; none yet is an empty file), let
+/// `edit` change the parsed document, and write it to a temporary file beside it, synced,
+/// renamed over it and the directory synced, so a full or read-only disk, or an edit that
+/// fails, leaves the old file as it was.
+pub fn save_with(
+    path: &Path,
+    edit: impl FnOnce(&mut DocumentMut) -> Result<(), String>,
+) -> Result<(), ConfigError> {
     let fail = |message: String| ConfigError::Save {
         path: path.to_path_buf(),
         message,
@@ -28,31 +92,13 @@ pub fn save_watchlist(path: &Path, symbols: &[String]) -> Result<(), ConfigError
     let mut doc: DocumentMut = text
         .parse()
         .map_err(|e: toml_edit::TomlError| fail(format!("the file is not valid TOML: {e}")))?;
-    if let Some(array) = doc.get_mut("symbols").and_then(Item::as_array_mut) {
-        edit_in_place(array, symbols);
-    } else {
-        let mut array = Array::new();
-        for s in symbols {
-            array.push(s.as_str());
-        }
-        match doc.get_mut("symbols").and_then(Item::as_value_mut) {
-            // Not an array (a config that never loaded): keep the comments around it.
-            Some(value) => {
-                let decor = value.decor().clone();
-                *value = Value::Array(array);
-                *value.decor_mut() = decor;
-            }
-            None => {
-                doc.insert("symbols", toml_edit::value(array));
-            }
-        }
-    }
+    edit(&mut doc).map_err(fail)?;
     replace_file(&target, old_meta.as_ref(), &doc.to_string()).map_err(|e| fail(e.to_string()))
 }
 
-/// Write `text` to `path` whole or not at all: a temporary file beside the real file (the
-/// symlink's final target), synced, renamed over it, the directory synced; the file keeps
-/// its mode and owner. Used for the watchlist and for the relay's state file.
+/// Write `text` to `path` whole or not at all, as [`save_with`] writes: a temporary file
+/// beside the real file (the symlink's final target), synced, renamed over it, the
+/// directory synced; the file keeps its mode and owner. Used for the relay's state file.
 pub fn write_replacing(path: &Path, text: &str) -> std::io::Result<()> {
     let target = final_target(path)?;
     let old_meta = fs::metadata(&target).ok();

@@ -205,7 +205,7 @@ pub fn line(c: &Cross, theme: &Theme) -> Line<'static> {
         } else {
             Span::styled(
                 format!("spread {}", format::price(spread, c.decimals)),
-                theme.dim,
+                theme.muted,
             )
         });
     } else {
@@ -214,7 +214,7 @@ pub fn line(c: &Cross, theme: &Theme) -> Line<'static> {
             None => "no fresh quotes".to_string(),
             Some(one) => format!("only {one} fresh"),
         };
-        spans.push(Span::styled(text, theme.dim));
+        spans.push(Span::styled(text, theme.muted));
     }
     for (ex, why) in &c.excluded {
         spans.push(Span::styled(format!(" · {ex} {why}"), theme.stale));
@@ -273,11 +273,7 @@ mod tests {
     }
 
     fn text(c: &Cross) -> String {
-        line(c, &Theme::default())
-            .spans
-            .iter()
-            .map(|s| s.content.as_ref())
-            .collect()
+        line(c, &Theme::default()).to_string()
     }
 
     fn d(s: &str) -> Decimal {

@@ -20,6 +20,12 @@ pub fn price(value: Decimal, decimals: Option<u32>) -> String {
     group_thousands(&v.to_string())
 }
 
+/// An amount held, every digit the user wrote and no trailing zero: `0.00012345`,
+/// `1,250.5`.
+pub fn amount(value: Decimal) -> String {
+    group_thousands(&value.normalize().to_string())
+}
+
 /// A price change with an explicit sign: `+420.97`, `-0.50`, `0.00`.
 pub fn signed_price(value: Decimal, decimals: Option<u32>) -> String {
     let text = price(value, decimals);
@@ -113,20 +119,23 @@ pub fn rtt(d: Duration) -> String {
     }
 }
 
-/// The last `width` prices as bars `▁`..`█`, scaled between their own low and high. The
-/// scaling is decimal arithmetic too; a flat series draws a row of mid bars.
-pub fn sparkline<'a>(values: impl DoubleEndedIterator<Item = &'a Decimal>, width: usize) -> String {
+/// Columns of a time window as bars `▁`..`█`, scaled between their own low and high; a
+/// column without a price yet (before the first one known) is blank. The scaling is
+/// decimal arithmetic too; a flat series draws a row of mid bars.
+pub fn sparkline(columns: &[Option<Decimal>]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let mut recent: Vec<Decimal> = values.rev().take(width).copied().collect();
-    recent.reverse();
-    let (Some(lo), Some(hi)) = (recent.iter().min(), recent.iter().max()) else {
+    let (Some(lo), Some(hi)) = (
+        columns.iter().flatten().min(),
+        columns.iter().flatten().max(),
+    ) else {
         return String::new();
     };
     let (lo, hi) = (*lo, *hi);
     let range = hi - lo;
-    recent
+    columns
         .iter()
         .map(|v| {
+            let Some(v) = v else { return ' ' };
             if range.is_zero() {
                 return BARS[3];
             }
@@ -408,10 +417,15 @@ mod tests {
             .iter()
             .map(|s| d(s))
             .collect();
-        assert_eq!(sparkline(v.iter(), 8), "▁▂▃▄▅▆▇█");
-        assert_eq!(sparkline(v.iter(), 3), "▁▅█");
+        let cols = |v: &[Decimal]| v.iter().copied().map(Some).collect::<Vec<_>>();
+        assert_eq!(sparkline(&cols(&v)), "▁▂▃▄▅▆▇█");
+        assert_eq!(sparkline(&cols(&v[5..])), "▁▅█");
+        let mut gap = cols(&v[5..]);
+        gap.insert(0, None);
+        assert_eq!(sparkline(&gap), " ▁▅█");
         let flat = [d("5.0"), d("5.00")];
-        assert_eq!(sparkline(flat.iter(), 8), "▄▄");
-        assert_eq!(sparkline(std::iter::empty(), 8), "");
+        assert_eq!(sparkline(&cols(&flat)), "▄▄");
+        assert_eq!(sparkline(&[]), "");
+        assert_eq!(sparkline(&[None, None]), "");
     }
 }

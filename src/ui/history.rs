@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if all.is_empty() {
-        let line = Line::from(Span::styled("no state changes yet", theme.dim));
+        let line = Line::from(Span::styled("no state changes yet", theme.muted));
         frame
             .buffer_mut()
             .set_line(inner.x, inner.y, &line, inner.width);
@@ -84,7 +84,7 @@ pub fn line(t: &Transition, offset: FixedOffset, theme: &Theme) -> Line<'static>
         format!("{change} → ")
     };
     Line::from(vec![
-        Span::styled(time(t.at, offset), theme.dim),
+        Span::styled(time(t.at, offset), theme.muted),
         Span::raw(format!("  [{}] {from}", t.exchange)),
         Span::styled(to, style),
         Span::raw("  "),
@@ -143,10 +143,7 @@ mod tests {
             FixedOffset::east_opt(3600).unwrap(),
             &Theme::default(),
         )
-        .spans
-        .iter()
-        .map(|s| s.content.as_ref())
-        .collect();
+        .to_string();
         assert_eq!(text, "23:13:23  [kraken] connected → offline  REST failing");
         // A new reason within one state does not read as a change of state.
         store.transition(
@@ -161,10 +158,7 @@ mod tests {
             FixedOffset::east_opt(0).unwrap(),
             &Theme::default(),
         )
-        .spans
-        .iter()
-        .map(|s| s.content.as_ref())
-        .collect();
+        .to_string();
         assert_eq!(
             text,
             "22:13:24  [kraken] still offline  circuit breaker open"

@@ -130,7 +130,7 @@ fn one_line(snapshot: &Snapshot, theme: &Theme) -> Line<'static> {
     let mut spans = grouped_lead(snapshot, theme);
     for (i, (b, venues)) in groups(snapshot, theme).into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" · ", theme.dim));
+            spans.push(Span::styled(" · ", theme.muted));
         }
         spans.extend(group_spans(b, &venues, theme));
     }
@@ -159,7 +159,7 @@ pub fn draw(
         _ if snapshot.feeds.is_empty() => lines.push(Line::from(vec![
             Span::styled(APP, theme.header),
             Span::raw("  "),
-            Span::styled("no feed is running", theme.dim),
+            Span::styled("no feed is running", theme.muted),
         ])),
         HeaderMode::PerFeed => {
             for (i, feed) in snapshot.feeds.iter().enumerate() {
@@ -218,12 +218,12 @@ pub fn badge(status: &FeedStatus, theme: &Theme) -> Span<'static> {
         ),
         FeedStatus::Fallback { .. } => ("⇄ FALLBACK".to_string(), theme.fallback),
         FeedStatus::Offline { .. } => ("✕ OFFLINE".to_string(), theme.offline),
-        FeedStatus::Idle => ("○ IDLE".to_string(), theme.dim),
-        FeedStatus::Stopped => ("■ STOPPED".to_string(), theme.dim),
+        FeedStatus::Idle => ("○ IDLE".to_string(), theme.muted),
+        FeedStatus::Stopped => ("■ STOPPED".to_string(), theme.muted),
         FeedStatus::NoLeader { .. } => ("⊘ NO LEADER".to_string(), theme.offline),
         FeedStatus::LinkLost { .. } => ("✕ RELAY LINK LOST".to_string(), theme.offline),
         // A state this screen does not know yet: its name, never LIVE's colour.
-        other => (format!("? {}", other.name().to_uppercase()), theme.dim),
+        other => (format!("? {}", other.name().to_uppercase()), theme.muted),
     };
     Span::styled(text, style)
 }
@@ -301,7 +301,9 @@ pub fn feed_spans(
             details.push(format!("retry in {}", format::until(*next_try, now)));
         }
         FeedStatus::NoLeader { since } => {
-            // Said in full where LIVE would stand: whose leader, and for how long.
+            // Said in full where LIVE would stand: whose leader, and for how long; the
+            // reason would only say it again.
+            show_reason = false;
             spans[0] = Span::styled(
                 format!(
                     "⊘ no leader for {} ({})",
@@ -326,7 +328,7 @@ pub fn feed_spans(
         spans.push(Span::styled(format!(" · {d}"), Style::new()));
     }
     if show_reason && !feed.reason.is_empty() {
-        spans.push(Span::styled(format!(" · {}", feed.reason), theme.dim));
+        spans.push(Span::styled(format!(" · {}", feed.reason), theme.muted));
     }
     spans
 }
@@ -338,7 +340,7 @@ mod tests {
     use chrono::TimeDelta;
     use ratatui::buffer::Buffer;
     use ratatui::layout::Rect;
-    use ratatui::style::{Color, Modifier};
+    use ratatui::style::Modifier;
     use ratatui::widgets::Widget;
 
     use super::*;
@@ -373,10 +375,7 @@ mod tests {
         let f = feed(FeedStatus::Connected, "subscribed");
         let buf = line_buffer(feed_spans(&f, Some(15.25), now(), &theme), 43);
         let mut want = Buffer::with_lines(["● LIVE · for 1m03s · ping 42ms · 15.2 msg/s"]);
-        want.set_style(
-            Rect::new(0, 0, 6, 1),
-            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
-        );
+        want.set_style(Rect::new(0, 0, 6, 1), theme.live);
         assert_eq!(buf, want);
     }
 
@@ -393,15 +392,47 @@ mod tests {
         );
         let buf = line_buffer(feed_spans(&f, None, now(), &theme), 50);
         let mut want = Buffer::with_lines(["↻ RECONNECTING 2/5 · next 4s · connection reset   "]);
-        want.set_style(
-            Rect::new(0, 0, 18, 1),
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        );
-        want.set_style(
-            Rect::new(28, 0, 19, 1),
-            Style::new().add_modifier(Modifier::DIM),
-        );
+        want.set_style(Rect::new(0, 0, 18, 1), theme.connecting);
+        want.set_style(Rect::new(28, 0, 19, 1), theme.muted);
         assert_eq!(buf, want);
+    }
+
+    #[test]
+    fn a_relayed_feed_names_its_leader_and_says_when_there_is_none() {
+        let theme = Theme::new(&BTreeMap::new(), ColorMode::NoColor);
+        let mut f = feed(FeedStatus::Connected, "subscribed");
+        f.relay = Some(pricewire_core::store::RelayInfo {
+            leader: "relay-a".into(),
+            term: 7,
+        });
+        let text = |spans: Vec<Span<'static>>| {
+            spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        assert_eq!(
+            text(feed_spans(&f, Some(2.0), now(), &theme)),
+            "● LIVE · for 1m03s · ping 42ms · 2.0 msg/s · leader relay-a · term 7"
+        );
+        f.status = FeedStatus::NoLeader {
+            since: now() - TimeDelta::seconds(3),
+        };
+        f.reason = "no leader for kraken: the last heartbeat is 3.0 s old".into();
+        assert_eq!(
+            text(feed_spans(&f, None, now(), &theme)),
+            "⊘ no leader for kraken (3s) · last leader relay-a · term 7"
+        );
+        f.status = FeedStatus::LinkLost {
+            attempt: 2,
+            next_try: now() + TimeDelta::seconds(4),
+        };
+        f.reason = "relay link lost: connection refused".into();
+        assert_eq!(
+            text(feed_spans(&f, None, now(), &theme)),
+            "✕ RELAY LINK LOST · retry in 4s · leader relay-a · term 7 · relay link lost: connection refused"
+        );
+        assert!(!is_live(&f.status));
     }
 
     #[test]
@@ -421,10 +452,7 @@ mod tests {
             Rect::new(0, 0, 32, 1),
             Style::new().add_modifier(Modifier::BOLD),
         );
-        want.set_style(
-            Rect::new(57, 0, 20, 1),
-            Style::new().add_modifier(Modifier::DIM),
-        );
+        want.set_style(Rect::new(57, 0, 20, 1), theme.muted);
         assert_eq!(buf, want);
 
         let f = feed(
@@ -439,10 +467,7 @@ mod tests {
             Rect::new(0, 0, 9, 1),
             Style::new().add_modifier(Modifier::BOLD),
         );
-        want.set_style(
-            Rect::new(24, 0, 15, 1),
-            Style::new().add_modifier(Modifier::DIM),
-        );
+        want.set_style(Rect::new(24, 0, 15, 1), theme.muted);
         assert_eq!(buf, want);
     }
 
@@ -457,8 +482,7 @@ mod tests {
         store.mark_simulated(ExchangeId::Kraken, t0);
         let snap = store.snapshot();
         let theme = Theme::default();
-        let text =
-            |line: &Line<'_>| -> String { line.spans.iter().map(|s| s.content.as_ref()).collect() };
+        let text = |line: &Line<'_>| line.to_string();
         assert_eq!(
             text(&one_line(&snap, &theme)),
             "pricewire  ● LIVE kraken ◇ SIMULATED binance"
@@ -493,7 +517,7 @@ mod tests {
             "{}",
             row(1)
         );
-        assert_eq!(buf[(18, 0)].fg, Color::LightMagenta);
+        assert_eq!(Some(buf[(18, 0)].fg), Theme::default().simulated.fg);
         assert_ne!(buf[(18, 0)].fg, buf[(30, 0)].fg, "not LIVE's colour");
 
         let empty = Store::new(StoreLimits::default()).snapshot();
@@ -512,8 +536,7 @@ mod tests {
         store.transition(ExchangeId::Okx, FeedStatus::Connecting, "", t0);
         let snap = store.snapshot();
         let theme = Theme::default();
-        let text =
-            |line: &Line<'_>| -> String { line.spans.iter().map(|s| s.content.as_ref()).collect() };
+        let text = |line: &Line<'_>| line.to_string();
         assert_eq!(
             text(&one_line(&snap, &theme)),
             "pricewire ◇ SIMULATED  ● LIVE kraken binance · ◌ CONNECTING okx"
@@ -557,11 +580,7 @@ mod tests {
         let offline = FeedStatus::Offline { next_try: now() };
         store.transition(ExchangeId::Kucoin, offline, "", t0);
         let snap = store.snapshot();
-        let text: String = one_line(&snap, &Theme::default())
-            .spans
-            .iter()
-            .map(|s| s.content.as_ref())
-            .collect();
+        let text: String = one_line(&snap, &Theme::default()).to_string();
         assert_eq!(
             text,
             "pricewire  ● LIVE kraken binance coinbase bybit · ↻ RECONNECTING 2/5 okx · ✕ OFFLINE kucoin"

@@ -6,29 +6,31 @@ pub mod scenarios;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pricewire::config::FeedConfig;
-use pricewire::feed::FeedBuilder;
-use pricewire::feed::command::FeedHandle;
-use pricewire::model::{ExchangeId, FeedStatus};
-use pricewire::sim::{Scenario, SimConfig, SimConnector, SimServer};
-use pricewire::store::{Snapshot, Store, StoreLimits};
+use pricewire_core::config::FeedConfig;
+use pricewire_core::exchange::kraken::Kraken;
+use pricewire_core::feed::FeedBuilder;
+use pricewire_core::feed::command::FeedHandle;
+use pricewire_core::feed::net::TcpConnector;
+use pricewire_core::model::{ExchangeId, FeedStatus};
+use pricewire_core::store::{Snapshot, Store};
+use pricewire_sim::{Scenario, SimConfig, SimConnector, SimServer};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// Timings short enough for tests, long enough to be unambiguous.
 pub fn fast_config() -> FeedConfig {
     FeedConfig {
-        connect_timeout_secs: 2.0,
-        silence_secs: 1.0,
-        pong_timeout_secs: 1.0,
-        ping_interval_secs: 0.5,
-        backoff_initial_secs: 0.1,
-        backoff_max_secs: 0.4,
+        connect_timeout: Duration::from_secs(2),
+        silence: Some(Duration::from_secs(1)),
+        pong_timeout: Some(Duration::from_secs(1)),
+        ping_interval: Some(Duration::from_millis(500)),
+        backoff_initial: Duration::from_millis(100),
+        backoff_max: Duration::from_millis(400),
         max_attempts: 3,
-        stable_secs: 30.0,
-        rest_poll_secs: 0.3,
-        rest_timeout_secs: 2.0,
-        symbol_silence_secs: 1.5,
+        stable: Duration::from_secs(30),
+        rest_poll: Duration::from_millis(300),
+        rest_timeout: Duration::from_secs(2),
+        symbol_silence: Duration::from_millis(1500),
         breaker_threshold: 50,
         ..FeedConfig::default()
     }
@@ -40,10 +42,10 @@ pub fn fast_config() -> FeedConfig {
 /// on events, never on a sleep.
 pub fn patient_config() -> FeedConfig {
     FeedConfig {
-        connect_timeout_secs: 30.0,
-        silence_secs: 30.0,
-        pong_timeout_secs: 30.0,
-        symbol_silence_secs: 30.0,
+        connect_timeout: Duration::from_secs(30),
+        silence: Some(Duration::from_secs(30)),
+        pong_timeout: Some(Duration::from_secs(30)),
+        symbol_silence: Duration::from_secs(30),
         ..fast_config()
     }
 }
@@ -72,20 +74,27 @@ fn feed(
     symbols: &[&str],
     in_memory: bool,
 ) -> Rig {
-    let store = Store::new(StoreLimits::default());
-    let shutdown = CancellationToken::new();
     let mut builder = FeedBuilder::new(exchange)
         .config(cfg)
-        .store(Arc::clone(&store))
         .ws_url(sim.ws_url())
         .rest_url(sim.rest_url())
-        .symbols(symbols.iter().copied())
-        .seed(7)
-        .shutdown_on(shutdown.clone());
+        .seed(7);
     if in_memory {
         builder = builder.connector(Arc::new(SimConnector::new(Arc::clone(&sim))));
     }
-    let (handle, task) = builder.spawn().expect("the feed builds").into_parts();
+    start(sim, builder, symbols)
+}
+
+/// Spawn the feed `builder` describes, watching `symbols`, and wrap it in a rig with `sim`.
+pub fn start(sim: Arc<SimServer>, builder: FeedBuilder, symbols: &[&str]) -> Rig {
+    let shutdown = CancellationToken::new();
+    let feed = builder
+        .symbols(symbols.iter().copied())
+        .shutdown_on(shutdown.clone())
+        .spawn()
+        .expect("the feed builds");
+    let store = Arc::clone(feed.store());
+    let (handle, task) = feed.into_parts();
     Rig {
         sim,
         store,
@@ -93,6 +102,26 @@ fn feed(
         task,
         shutdown,
     }
+}
+
+/// A Kraken feed dialling `ws_url` and `rest_url` through `connector` (real TCP), for
+/// venues the test stands up itself; the rig's simulator is an idle one.
+pub fn kraken_over(
+    connector: TcpConnector,
+    ws_url: &str,
+    rest_url: &str,
+    cfg: FeedConfig,
+    symbols: &[&str],
+) -> Rig {
+    let builder = FeedBuilder::new(ExchangeId::Kraken)
+        .adapter(Arc::new(Kraken::default()))
+        .config(cfg)
+        .ws_url(ws_url)
+        .rest_url(rest_url)
+        .seed(7)
+        .connector(Arc::new(connector));
+    let idle = SimServer::in_memory(sim_config(ExchangeId::Kraken, Scenario::Down));
+    start(Arc::new(idle), builder, symbols)
 }
 
 /// A Kraken feed over real sockets on 127.0.0.1.
@@ -235,7 +264,7 @@ pub fn has_reason(snap: &Snapshot, needle: &str) -> bool {
     history(snap).iter().any(|l| l.contains(needle))
 }
 
-fn any_row<'a>(snap: &'a Snapshot, symbol: &str) -> Option<&'a pricewire::store::Row> {
+fn any_row<'a>(snap: &'a Snapshot, symbol: &str) -> Option<&'a pricewire_core::store::Row> {
     snap.rows.iter().find(|r| r.symbol.as_str() == symbol)
 }
 

@@ -2,14 +2,15 @@
 //! symbols, asserts what all venues share, and hands back the rig or snapshot so a venue's
 //! own test file can add what is particular to it.
 
-use pricewire::feed::command::Command;
-use pricewire::model::{ExchangeId, FeedStatus, Source};
-use pricewire::sim::Scenario;
-use pricewire::store::{Row, RowState, Snapshot};
+use pricewire_core::feed::command::Command;
+use pricewire_core::model::{ExchangeId, FeedStatus, Source};
+use pricewire_core::store::{Row, RowState, Snapshot};
+use pricewire_sim::Scenario;
 
 use super::{Rig, fast_config, has_reason, history, memory_for, status, tcp_for, updates};
 
-fn source(snap: &Snapshot, venue: ExchangeId, symbol: &str) -> Option<Source> {
+/// Where `venue`'s row of `symbol` got its latest data: stream or REST.
+pub fn source(snap: &Snapshot, venue: ExchangeId, symbol: &str) -> Option<Source> {
     snap.row(venue, symbol).and_then(Row::source)
 }
 
@@ -132,11 +133,10 @@ pub async fn unknown_symbol_is_reported(
 pub async fn add_and_remove(venue: ExchangeId, main: &str, typed: &str, added: &str) -> Rig {
     let rig = memory_for(venue, Scenario::Steady, fast_config(), &[main]);
     rig.until(8, "first prices", |s| updates(s, main) > 0).await;
-    let symbol = rig.handle.resolve(typed).expect("a listed market");
+    let market = rig.handle.market(typed).expect("a listed market");
+    let symbol = market.symbol.clone();
     assert_eq!(symbol.as_str(), added);
-    rig.handle
-        .send(Command::Add(symbol.clone()))
-        .expect("feed runs");
+    rig.handle.send(Command::Add(market)).expect("feed runs");
     rig.until(8, "prices for the added symbol", |s| updates(s, added) > 1)
         .await;
     rig.handle.send(Command::Remove(symbol)).expect("feed runs");

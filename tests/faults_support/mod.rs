@@ -8,22 +8,21 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use pricewire::config::FeedConfig;
-use pricewire::exchange::kraken::Kraken;
-use pricewire::exchange::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
-use pricewire::feed::FeedBuilder;
-use pricewire::feed::net::{BoxFuture, BoxIo, Connector, NetError};
-use pricewire::model::ExchangeId;
-use pricewire::sim::{Scenario, SimConnector, SimServer};
-use pricewire::store::{Store, StoreLimits};
-use pricewire::symbol::{Instrument, PairList, Symbol};
+use pricewire_core::config::FeedConfig;
+use pricewire_core::exchange::kraken::Kraken;
+use pricewire_core::exchange::{Event, Exchange, ParseError, Request, RequestIds, WireTicker};
+use pricewire_core::feed::FeedBuilder;
+use pricewire_core::feed::net::{BoxFuture, BoxIo, Connector, NetError};
+use pricewire_core::model::ExchangeId;
+use pricewire_core::store::{Store, StoreLimits};
+use pricewire_core::symbol::{Instrument, PairList, Symbol};
+use pricewire_sim::{Scenario, SimConnector, SimServer};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_util::sync::CancellationToken;
 
-use crate::common::{Rig, sim_config};
+use crate::common::sim_config;
 
 /// Host name the in-memory WebSocket is dialled under (REST uses another one).
 pub const WS_HOST: &str = "ws.sim.invalid";
@@ -56,25 +55,6 @@ pub fn ctx(
         .rest_url("http://rest.sim.invalid")
         .seed(7)
         .connector(Arc::new(SimConnector::new(Arc::clone(sim))))
-}
-
-/// Spawn the feed `builder` describes and wrap it in the shared test rig.
-pub fn start(sim: Arc<SimServer>, builder: FeedBuilder, symbols: &[&str]) -> Rig {
-    let shutdown = CancellationToken::new();
-    let feed = builder
-        .symbols(symbols.iter().copied())
-        .shutdown_on(shutdown.clone())
-        .spawn()
-        .expect("the feed builds");
-    let store = Arc::clone(feed.store());
-    let (handle, task) = feed.into_parts();
-    Rig {
-        sim,
-        store,
-        handle,
-        task,
-        shutdown,
-    }
 }
 
 /// Refuses connections to [`WS_HOST`] while `ws_down` is set, as a firewall in front of the

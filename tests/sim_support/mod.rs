@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use pricewire::sim::{Scenario, SimConfig, SimServer};
+use pricewire_sim::{Scenario, SimConfig, SimServer};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use serde_json::value::RawValue;

@@ -1,52 +1,50 @@
-//! Engine settings: every timing and limit of a feed, in plain numbers a config file or a
-//! caller fills in, with the checks that make them usable. Where those numbers come from
-//! (a TOML file, flags, code) is the caller's business: nothing here reads a file.
+//! Engine settings: every timing and limit of a feed, as the engine uses them (durations as
+//! [`Duration`]s, choices as enums), with the checks that make them usable. Where they come
+//! from (a config file's seconds, flags, code) is the caller's business: nothing here reads
+//! a file, and a file's spelling of them is converted where the file is read.
 
 use std::time::Duration;
 
-use serde::Deserialize;
+pub use crate::exchange::kraken::EventTrigger;
 
-/// Every timing and limit of a feed. Seconds may be fractional. Fields a caller's file
-/// has that this version lacks are read past: reporting them is the caller's business
-/// (the dashboard warns with the closest known key).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(default)]
+/// Every timing and limit of a feed.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FeedConfig {
     /// Dial, TLS and WebSocket handshake must finish within this; it also bounds the wait
     /// for a venue's welcome frame.
-    pub connect_timeout_secs: f64,
+    pub connect_timeout: Duration,
     /// No frame at all (data, heartbeats and pongs all count) for this long → reconnect
-    /// (0 = one ping period plus the pong timeout).
-    pub silence_secs: f64,
-    /// Ping period (0 = what the venue prescribes or documents).
-    pub ping_interval_secs: f64,
-    /// A ping unanswered this long → reconnect (0 = the venue's own limit, else 10 s).
-    pub pong_timeout_secs: f64,
+    /// (`None`: one ping period plus the pong timeout).
+    pub silence: Option<Duration>,
+    /// Ping period (`None`: what the venue prescribes or documents).
+    pub ping_interval: Option<Duration>,
+    /// A ping unanswered this long → reconnect (`None`: the venue's own limit, else 10 s).
+    pub pong_timeout: Option<Duration>,
     /// Longest wait before the first reconnect; it doubles with each failure in a row.
     /// Each wait is drawn at random below it, and is never under 0.1 s.
-    pub backoff_initial_secs: f64,
+    pub backoff_initial: Duration,
     /// Cap on that doubling.
-    pub backoff_max_secs: f64,
+    pub backoff_max: Duration,
     /// Failed connects before falling back to REST polling.
     pub max_attempts: u32,
     /// A connection must stay healthy this long before the attempt counter resets.
-    pub stable_secs: f64,
+    pub stable: Duration,
     /// Pause between REST polls, in fallback or for symbols silent on the WebSocket (longer
     /// when the venue's `Retry-After` asks).
-    pub rest_poll_secs: f64,
+    pub rest_poll: Duration,
     /// A REST request (pair list, ticker poll, WebSocket token) must finish, body
     /// included, within this.
-    pub rest_timeout_secs: f64,
+    pub rest_timeout: Duration,
     /// A subscription acked but silent this long is resubscribed.
-    pub symbol_silence_secs: f64,
+    pub symbol_silence: Duration,
     /// Consecutive failed sessions that open the circuit breaker.
     pub breaker_threshold: u32,
     /// How long an open breaker waits before a half-open probe.
-    pub breaker_cooldown_secs: f64,
+    pub breaker_cooldown: Duration,
     /// Larger frames drop the connection (bytes).
     pub max_frame_bytes: usize,
-    /// Kraken ticker trigger: "bbo" (every best bid/offer change) or "trades".
-    pub event_trigger: String,
+    /// Which Kraken event publishes a ticker update.
+    pub event_trigger: EventTrigger,
     /// Transitions kept per feed.
     pub history: usize,
 }
@@ -54,69 +52,67 @@ pub struct FeedConfig {
 impl Default for FeedConfig {
     fn default() -> Self {
         FeedConfig {
-            connect_timeout_secs: 10.0,
-            silence_secs: 0.0,
-            ping_interval_secs: 0.0,
-            pong_timeout_secs: 0.0,
-            backoff_initial_secs: 1.0,
-            backoff_max_secs: 30.0,
+            connect_timeout: Duration::from_secs(10),
+            silence: None,
+            ping_interval: None,
+            pong_timeout: None,
+            backoff_initial: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
             max_attempts: 5,
-            stable_secs: 30.0,
-            rest_poll_secs: 5.0,
-            rest_timeout_secs: 10.0,
-            symbol_silence_secs: 15.0,
+            stable: Duration::from_secs(30),
+            rest_poll: Duration::from_secs(5),
+            rest_timeout: Duration::from_secs(10),
+            symbol_silence: Duration::from_secs(15),
             breaker_threshold: 10,
-            breaker_cooldown_secs: 60.0,
+            breaker_cooldown: Duration::from_mins(1),
             max_frame_bytes: 1 << 20,
-            event_trigger: "bbo".into(),
+            event_trigger: EventTrigger::Bbo,
             history: 1000,
         }
     }
 }
 
-/// Seconds from config, clamped to something a timer can hold.
+/// Seconds as a duration, clamped to something a timer can hold (0 … a year); not a number
+/// is 0.
 pub fn secs(v: f64) -> Duration {
+    if v.is_nan() {
+        return Duration::ZERO;
+    }
     Duration::from_secs_f64(v.clamp(0.0, 86_400.0 * 365.0))
 }
 
 impl FeedConfig {
-    /// Every setting that cannot be used, as (dotted config key, why), in field order.
+    /// Every setting that cannot be used, as (field name, why), in field order.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
-        if let Err(m) = self
-            .event_trigger
-            .parse::<crate::exchange::kraken::EventTrigger>()
-        {
-            problems.push(("feed.event_trigger", m));
-        }
-        for (key, v) in [
-            ("feed.silence_secs", self.silence_secs),
-            ("feed.ping_interval_secs", self.ping_interval_secs),
-            ("feed.pong_timeout_secs", self.pong_timeout_secs),
+        for (field, v) in [
+            ("silence", self.silence),
+            ("ping_interval", self.ping_interval),
+            ("pong_timeout", self.pong_timeout),
         ] {
-            if !(v.is_finite() && v >= 0.0) {
+            if v.is_some_and(|d| d.is_zero()) {
                 problems.push((
-                    key,
-                    "must be 0 (the venue's own) or a positive number of seconds".into(),
+                    field,
+                    "must be longer than zero (or unset: the venue's own)".into(),
                 ));
             }
         }
-        for (key, v) in [
-            ("feed.connect_timeout_secs", self.connect_timeout_secs),
-            ("feed.backoff_initial_secs", self.backoff_initial_secs),
-            ("feed.backoff_max_secs", self.backoff_max_secs),
-            ("feed.rest_poll_secs", self.rest_poll_secs),
-            ("feed.rest_timeout_secs", self.rest_timeout_secs),
+        for (field, v) in [
+            ("connect_timeout", self.connect_timeout),
+            ("backoff_initial", self.backoff_initial),
+            ("backoff_max", self.backoff_max),
+            ("rest_poll", self.rest_poll),
+            ("rest_timeout", self.rest_timeout),
         ] {
-            if !(v.is_finite() && v > 0.0) {
-                problems.push((key, "must be a positive number of seconds".into()));
+            if v.is_zero() {
+                problems.push((field, "must be longer than zero".into()));
             }
         }
         if self.max_attempts == 0 {
-            problems.push(("feed.max_attempts", "must be at least 1".into()));
+            problems.push(("max_attempts", "must be at least 1".into()));
         }
         if self.max_frame_bytes < 1024 {
-            problems.push(("feed.max_frame_bytes", "must be at least 1024".into()));
+            problems.push(("max_frame_bytes", "must be at least 1024".into()));
         }
         problems
     }
@@ -134,9 +130,8 @@ mod tests {
     #[test]
     fn each_unusable_setting_is_named() {
         let f = FeedConfig {
-            event_trigger: "sometimes".into(),
-            silence_secs: -1.0,
-            connect_timeout_secs: 0.0,
+            silence: Some(Duration::ZERO),
+            connect_timeout: Duration::ZERO,
             max_attempts: 0,
             max_frame_bytes: 10,
             ..FeedConfig::default()
@@ -145,11 +140,10 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "feed.event_trigger",
-                "feed.silence_secs",
-                "feed.connect_timeout_secs",
-                "feed.max_attempts",
-                "feed.max_frame_bytes",
+                "silence",
+                "connect_timeout",
+                "max_attempts",
+                "max_frame_bytes",
             ]
         );
     }
@@ -158,6 +152,7 @@ mod tests {
     fn seconds_are_clamped_for_timers() {
         assert_eq!(secs(-3.0), Duration::ZERO);
         assert_eq!(secs(1.5), Duration::from_millis(1500));
-        assert_eq!(secs(f64::INFINITY), Duration::from_secs(86_400 * 365));
+        assert_eq!(secs(f64::INFINITY), Duration::from_hours(24 * 365));
+        assert_eq!(secs(f64::NAN), Duration::ZERO);
     }
 }

@@ -8,9 +8,13 @@
 //! lines of real venues carry no such key, so a reader can test for the key alone.
 //!
 //! Line types: `ticker` ([`ticker_line`], [`write_ticker`]), `status` ([`status_line`]),
-//! `error` ([`error_line`]) and `gap` ([`gap_line`]: a reader too slow to keep up skipped
-//! that many events; [`venue_gap_line`]: updates of one venue lost on the way from a
-//! relay). [`read_line`] reads ticker, error and gap lines back (a relay's readers do).
+//! `error` ([`error_line`]), `alert` ([`alert_line`]: a rule fired or recovered) and `gap`
+//! ([`gap_line`]: a reader too slow to keep up skipped that many events; [`venue_gap_line`]:
+//! updates of one venue lost on the way from a relay). [`read_line`] reads ticker, error and
+//! gap lines back (a relay's readers do).
+//!
+//! Lines of a replayed recording carry `"replay":true` after `exchange` (and `simulated`):
+//! [`write_replayed_event`].
 
 use std::io::{self, Write};
 
@@ -20,6 +24,10 @@ use serde::Serialize;
 
 use crate::model::{ExchangeId, Ticker, Transition};
 use crate::store::StoreEvent;
+
+mod alert;
+
+pub use alert::alert_line;
 
 /// A time as the lines write it: RFC 3339 UTC with microseconds (`2026-11-21T10:00:00.123456Z`).
 pub fn ts(t: DateTime<Utc>) -> String {
@@ -101,6 +109,8 @@ struct StatusLine<'a> {
     exchange: &'static str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     simulated: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    replay: bool,
     from: &'static str,
     to: &'static str,
     reason: &'a str,
@@ -114,6 +124,8 @@ struct ErrorLine<'a> {
     exchange: &'static str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     simulated: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    replay: bool,
     symbol: &'a str,
     message: &'a str,
 }
@@ -159,10 +171,21 @@ pub fn gap_line(skipped: u64) -> String {
 
 /// One JSON line for a symbol error on `exchange` (`simulated`: its feed is the simulator's).
 pub fn error_line(exchange: ExchangeId, symbol: &str, message: &str, simulated: bool) -> String {
+    error_line_marked(exchange, symbol, message, simulated, false)
+}
+
+fn error_line_marked(
+    exchange: ExchangeId,
+    symbol: &str,
+    message: &str,
+    simulated: bool,
+    replay: bool,
+) -> String {
     serde_json::to_string(&ErrorLine {
         r#type: "error",
         exchange: exchange.as_str(),
         simulated,
+        replay,
         symbol,
         message,
     })
@@ -174,10 +197,22 @@ pub fn error_line(exchange: ExchangeId, symbol: &str, message: &str, simulated: 
 /// is escaped. `type` comes first, as in every other line type, and `simulated` (only when
 /// true) right after `exchange`.
 pub fn write_ticker(out: &mut impl Write, t: &Ticker, simulated: bool) -> io::Result<()> {
+    write_ticker_marked(out, t, simulated, false)
+}
+
+fn write_ticker_marked(
+    out: &mut impl Write,
+    t: &Ticker,
+    simulated: bool,
+    replay: bool,
+) -> io::Result<()> {
     out.write_all(b"{\"type\":\"ticker\",\"exchange\":")?;
     serde_json::to_writer(&mut *out, t.exchange.as_str())?;
     if simulated {
         out.write_all(SIMULATED)?;
+    }
+    if replay {
+        out.write_all(REPLAY)?;
     }
     out.write_all(b",\"symbol\":")?;
     serde_json::to_writer(&mut *out, t.symbol.as_str())?;
@@ -235,6 +270,8 @@ fn write_time(out: &mut impl Write, t: Option<DateTime<Utc>>) -> io::Result<()> 
 
 /// The key a simulated feed's lines carry after `exchange`.
 const SIMULATED: &[u8] = b",\"simulated\":true";
+/// The key a replayed recording's lines carry after `exchange` (and `simulated`).
+const REPLAY: &[u8] = b",\"replay\":true";
 
 /// One JSON line for a ticker (`simulated`: its feed is the simulator's).
 pub fn ticker_line(t: &Ticker, simulated: bool) -> String {
@@ -246,10 +283,15 @@ pub fn ticker_line(t: &Ticker, simulated: bool) -> String {
 
 /// One JSON line for a state change (`simulated`: its feed is the simulator's).
 pub fn status_line(t: &Transition, simulated: bool) -> String {
+    status_line_marked(t, simulated, false)
+}
+
+fn status_line_marked(t: &Transition, simulated: bool, replay: bool) -> String {
     serde_json::to_string(&StatusLine {
         r#type: "status",
         exchange: t.exchange.as_str(),
         simulated,
+        replay,
         from: t.from.name(),
         to: t.to.name(),
         reason: &t.reason,
@@ -262,23 +304,42 @@ pub fn status_line(t: &Transition, simulated: bool) -> String {
 /// Write one event's JSON line (with its newline) to `out`; `simulated` says whether the
 /// event's feed is the simulator's.
 pub fn write_event(out: &mut impl Write, event: &StoreEvent, simulated: bool) -> io::Result<()> {
+    write_event_marked(out, event, simulated, false)
+}
+
+/// [`write_event`] for an event of a replayed recording: the line says `"replay":true`.
+pub fn write_replayed_event(
+    out: &mut impl Write,
+    event: &StoreEvent,
+    simulated: bool,
+) -> io::Result<()> {
+    write_event_marked(out, event, simulated, true)
+}
+
+fn write_event_marked(
+    out: &mut impl Write,
+    event: &StoreEvent,
+    simulated: bool,
+    replay: bool,
+) -> io::Result<()> {
     match event {
         // Written straight into the buffer: no line `String`, no decimal `String`s.
-        StoreEvent::Ticker(t) => write_ticker(out, t, simulated)?,
-        StoreEvent::Status(t) => out.write_all(status_line(t, simulated).as_bytes())?,
+        StoreEvent::Ticker(t) => write_ticker_marked(out, t, simulated, replay)?,
+        StoreEvent::Status(t) => {
+            out.write_all(status_line_marked(t, simulated, replay).as_bytes())?;
+        }
         StoreEvent::Error {
             exchange,
             symbol,
             message,
-        } => out.write_all(error_line(*exchange, symbol, message, simulated).as_bytes())?,
+        } => out.write_all(
+            error_line_marked(*exchange, symbol, message, simulated, replay).as_bytes(),
+        )?,
         StoreEvent::Gap {
             exchange,
             skipped,
             reason,
         } => out.write_all(venue_gap_line(*exchange, *skipped, reason).as_bytes())?,
-        // An event kind this encoding does not know yet: nothing rather than a bad line.
-        #[allow(unreachable_patterns)]
-        _ => return Ok(()),
     }
     out.write_all(b"\n")
 }
@@ -375,6 +436,29 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             format!("{}\n", ticker_line(&t, false))
+        );
+    }
+
+    #[test]
+    fn replayed_lines_say_so_after_the_exchange() {
+        let t = btc_ticker();
+        let mut out = Vec::new();
+        write_replayed_event(&mut out, &StoreEvent::Ticker(Box::new(t)), true).unwrap();
+        let line = String::from_utf8(out).unwrap();
+        assert!(
+            line.starts_with(r#"{"type":"ticker","exchange":"kraken","simulated":true,"replay":true,"symbol":"BTC/USD""#),
+            "{line}"
+        );
+        let mut out = Vec::new();
+        let e = StoreEvent::Error {
+            exchange: ExchangeId::Okx,
+            symbol: "NOPE/USDT".into(),
+            message: "no".into(),
+        };
+        write_replayed_event(&mut out, &e, false).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"type\":\"error\",\"exchange\":\"okx\",\"replay\":true,\"symbol\":\"NOPE/USDT\",\"message\":\"no\"}\n"
         );
     }
 

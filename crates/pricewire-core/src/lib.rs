@@ -40,18 +40,26 @@
 //! parsers, no I/O) → the [`feed`] task writes them into the [`Store`] → readers take
 //! snapshots. Text from the network is made printable by [`sanitize`] before any reader
 //! sees it. Data from the built-in simulator is marked as such ([`Store::is_simulated`]).
+//! Across feeds, a [`Watchlist`] owns which markets each venue watches: it tells the feeds
+//! of every change and hands the new list to a [`WatchlistStore`] of the caller's.
 
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod candle;
 pub mod config;
 pub mod exchange;
 pub mod feed;
+pub mod holdings;
 pub mod json;
 pub mod model;
+pub mod record;
+pub mod replay;
 pub mod sanitize;
 pub mod store;
 pub mod symbol;
+pub mod trend;
+pub mod watchlist;
 
 pub use candle::{Candle, CandleSeries, ChartWindow};
 pub use config::FeedConfig;
@@ -61,3 +69,4 @@ pub use model::{ExchangeId, FeedStatus, Source, Ticker, Transition};
 pub use rust_decimal::Decimal;
 pub use store::{Snapshot, Store, StoreEvent, StoreLimits};
 pub use symbol::{Symbol, SymbolError};
+pub use watchlist::{Watchlist, WatchlistStore};

@@ -14,13 +14,16 @@ use foldhash::HashMap;
 use tokio::sync::{broadcast, watch};
 
 use crate::model::{ExchangeId, FeedStatus, Ticker, Transition};
+use crate::record::{Record, Tap};
 use crate::sanitize;
 use crate::symbol::Symbol;
+use crate::trend::Trend;
 
 mod types;
 
 pub use types::{
-    Counters, Direction, Feed, RelayInfo, Row, RowState, Snapshot, StoreEvent, StoreLimits,
+    BreakerView, Counters, Direction, Feed, LagStats, RelayInfo, Row, RowState, Snapshot,
+    StoreEvent, StoreLimits,
 };
 
 #[derive(Default)]
@@ -41,6 +44,10 @@ pub struct Store {
     /// One bit per exchange whose feed is [`Feed::simulated`], readable without the lock
     /// (headless asks for every line it prints).
     simulated: AtomicU32,
+    /// Times the process was about to be stopped (Ctrl-Z): see [`Store::note_suspend`].
+    suspends: AtomicU64,
+    /// Where a recording takes what the feeds receive; unset when nothing is recorded.
+    recorder: OnceLock<Arc<Tap>>,
 }
 
 /// Events buffered for a slow headless reader before it is told how many it missed.
@@ -56,7 +63,39 @@ impl Store {
             changed: watch::Sender::new(0),
             tap: OnceLock::new(),
             simulated: AtomicU32::new(0),
+            suspends: AtomicU64::new(0),
+            recorder: OnceLock::new(),
         })
+    }
+
+    /// Record what the feeds receive, and every transition and row change, into `tap`
+    /// (set once, before the feeds start). Returns false when one was set already.
+    pub fn set_recorder(&self, tap: Arc<Tap>) -> bool {
+        self.recorder.set(tap).is_ok()
+    }
+
+    /// The recording's tap, while it takes records.
+    pub fn recorder(&self) -> Option<&Arc<Tap>> {
+        self.recorder.get().filter(|t| t.is_open())
+    }
+
+    fn record(&self, make: impl FnOnce() -> Record) {
+        if let Some(tap) = self.recorder() {
+            tap.put(make);
+        }
+    }
+
+    /// The program is about to stop the whole process (Ctrl-Z, until the shell resumes
+    /// it). Every clock keeps running while it is stopped, so to a feed the time away would
+    /// look like a connection that went silent; a feed that sees this count change gives
+    /// its connection and its symbols their patience afresh instead of reconnecting.
+    pub fn note_suspend(&self) {
+        self.suspends.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many times [`Store::note_suspend`] was called.
+    pub fn suspends(&self) -> u64 {
+        self.suspends.load(Ordering::SeqCst)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -122,11 +161,15 @@ impl Store {
             status_since: now,
             reason: "starting".to_string(),
             history: VecDeque::new(),
-            counters: Counters::default(),
+            counters: Counters {
+                started_at: Some(now),
+                ..Counters::default()
+            },
             simulated: false,
             relay: None,
         });
         drop(inner);
+        self.record(|| Record::Feed { exchange, at: now });
         self.bump();
     }
 
@@ -138,6 +181,7 @@ impl Store {
             return;
         }
         feed_mut(&mut self.lock(), exchange, now).simulated = true;
+        self.record(|| Record::Simulated { exchange, at: now });
         tracing::warn!(%exchange, "the peer is the pricewire simulator: prices are made up");
         self.bump();
     }
@@ -169,6 +213,9 @@ impl Store {
         if matches!(to, FeedStatus::Reconnecting { attempt: 1, .. }) {
             feed.counters.reconnects += 1;
         }
+        if feed.status == FeedStatus::Connected {
+            feed.counters.live_for += (now - feed.status_since).to_std().unwrap_or_default();
+        }
         feed.status = to;
         feed.status_since = now;
         feed.reason = reason;
@@ -185,6 +232,7 @@ impl Store {
             "feed state"
         );
         self.emit(|| StoreEvent::Status(Arc::clone(&transition)));
+        self.record(|| Record::Status(Arc::clone(&transition)));
         self.bump();
         transition
     }
@@ -230,7 +278,7 @@ impl Store {
                 prev_last: None,
                 direction: Direction::Flat,
                 last_change_at: None,
-                sparkline: VecDeque::new(),
+                trend: Trend::new(self.limits.trend_window, self.limits.trend_buckets),
                 price_decimals,
                 updates: 0,
             });
@@ -285,9 +333,20 @@ impl Store {
                 None => return,
             }
         };
-        if inner.rows[i].state != state {
-            inner.rows[i].state = state;
-            drop(inner);
+        let changed = inner.rows[i].state != state;
+        if changed {
+            inner.rows[i].state = state.clone();
+        }
+        drop(inner);
+        // An invalid row is announced each time it is set: so it is recorded each time.
+        if changed || matches!(state, RowState::Invalid(_)) {
+            self.record(|| Record::Row {
+                exchange,
+                symbol: symbol.clone(),
+                state,
+            });
+        }
+        if changed {
             self.bump();
         }
     }
@@ -301,7 +360,7 @@ impl Store {
     pub fn apply_all(&self, tickers: impl IntoIterator<Item = Ticker>) {
         let tap = self.tap.get().filter(|t| t.receiver_count() > 0);
         let mut inner = self.lock();
-        let applied = self.apply_locked(&mut inner, tickers, tap);
+        let applied = Self::apply_locked(&mut inner, tickers, tap);
         drop(inner);
         if applied > 0 {
             self.bump();
@@ -322,7 +381,7 @@ impl Store {
         if let Some(feed) = inner.feeds.iter_mut().find(|f| f.exchange == exchange) {
             count(&mut feed.counters, bytes, now);
         }
-        let applied = self.apply_locked(&mut inner, tickers, tap);
+        let applied = Self::apply_locked(&mut inner, tickers, tap);
         drop(inner);
         if applied > 0 {
             self.bump();
@@ -330,7 +389,6 @@ impl Store {
     }
 
     fn apply_locked(
-        &self,
         inner: &mut Inner,
         tickers: impl IntoIterator<Item = Ticker>,
         tap: Option<&broadcast::Sender<StoreEvent>>,
@@ -340,10 +398,10 @@ impl Store {
             let Some(&i) = inner.index.get(&(ticker.exchange, ticker.symbol.clone())) else {
                 continue;
             };
-            let spark_limit = self.limits.sparkline;
             let exchange = ticker.exchange;
+            let (received, stamped) = (ticker.received_ts, ticker.exchange_ts);
             let row = &mut inner.rows[i];
-            apply_row(row, &ticker, spark_limit);
+            apply_row(row, &ticker);
             applied += 1;
             if let Some(tap) = tap {
                 // Headless prints the row's merged view, so partial updates print whole.
@@ -352,6 +410,9 @@ impl Store {
             }
             if let Some(feed) = inner.feeds.iter_mut().find(|f| f.exchange == exchange) {
                 feed.counters.tickers += 1;
+                if let Some(stamped) = stamped {
+                    feed.counters.lag.record(received, stamped);
+                }
             }
         }
         applied
@@ -419,6 +480,25 @@ impl Store {
         }
     }
 
+    /// Fill the part of a row's trend window before its first live price from the venue's
+    /// candles of `interval` (see [`Trend::seed`]). Ignored if the row is gone.
+    pub fn seed_trend(
+        &self,
+        exchange: ExchangeId,
+        symbol: &Symbol,
+        candles: &[crate::candle::Candle],
+        interval: chrono::TimeDelta,
+        now: DateTime<Utc>,
+    ) {
+        let mut inner = self.lock();
+        let Some(&i) = inner.index.get(&(exchange, symbol.clone())) else {
+            return;
+        };
+        inner.rows[i].trend.seed(candles, interval, now);
+        drop(inner);
+        self.bump();
+    }
+
     /// Symbols currently held for an exchange (rows of any state).
     pub fn symbols(&self, exchange: ExchangeId) -> Vec<Symbol> {
         self.lock()
@@ -459,7 +539,7 @@ fn feed_mut(inner: &mut Inner, exchange: ExchangeId, now: DateTime<Utc>) -> &mut
     &mut inner.feeds[i]
 }
 
-fn apply_row(row: &mut Row, ticker: &Ticker, spark_limit: usize) {
+fn apply_row(row: &mut Row, ticker: &Ticker) {
     let new_last = ticker.last;
     let old_last = row.ticker.as_ref().and_then(|t| t.last);
     match &mut row.ticker {
@@ -481,12 +561,7 @@ fn apply_row(row: &mut Row, ticker: &Ticker, spark_limit: usize) {
             };
             row.last_change_at = Some(ticker.received_ts);
         }
-        if row.sparkline.back() != Some(&new) {
-            row.sparkline.push_back(new);
-            while row.sparkline.len() > spark_limit {
-                row.sparkline.pop_front();
-            }
-        }
+        row.trend.push(new, ticker.received_ts);
     }
     if !matches!(row.state, RowState::Subscribed) {
         row.state = RowState::Subscribed;

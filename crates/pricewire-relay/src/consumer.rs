@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use pricewire_core::feed::command::{self, Command, FeedHandle, Feeds, SharedPairs};
 use pricewire_core::json::{self, Line};
 use pricewire_core::store::{RelayInfo, RowState};
-use pricewire_core::symbol::Symbol;
+use pricewire_core::symbol::{Instrument, Symbol};
 use pricewire_core::{ExchangeId, FeedStatus, Store};
 
 use crate::conn::{LinkError, RedisTarget};
@@ -398,9 +398,6 @@ impl Venue {
             }
             self.last_epoch.clone_from(&snap.epoch);
         }
-        if let Some(note) = note {
-            self.store.transition(self.ex, self.current(), note, now);
-        }
         self.cursor = snap.cursor();
         for (symbol, line) in &snap.latest {
             if self.symbols.iter().any(|s| s.as_str() == symbol) {
@@ -421,6 +418,10 @@ impl Venue {
             tracing::warn!(venue = %self.ex, "the relay's state hash is unreadable");
         }
         self.heartbeat(snap.heartbeat_age_ms(), now);
+        // Said once the state shown is settled, so the line stands under it.
+        if let Some(note) = note {
+            self.store.transition(self.ex, self.current(), note, now);
+        }
         Ok(())
     }
 
@@ -518,7 +519,6 @@ impl Venue {
                     .set_relay(self.ex, Some(RelayInfo { leader: who, term }), now);
                 self.store
                     .transition(self.ex, self.current(), &message, now);
-                self.shown = None;
             }
             Some(StateLine::Status { .. }) => {
                 if term < self.cursor.term {
@@ -552,8 +552,16 @@ impl Venue {
         };
         for t in typed {
             let input = pricewire_core::sanitize::clean(&t);
-            match command::resolve(&self.pairs, &input) {
-                Ok(sym) => self.add_row(&sym),
+            // Wire names are the leader's business: the symbol is all a reader keeps.
+            let naming = |s: &Symbol| Instrument {
+                symbol: s.clone(),
+                wire: s.to_string(),
+                rest: s.to_string(),
+                price_decimals: None,
+                aliases: Vec::new(),
+            };
+            match command::resolve(&self.pairs, &input, naming) {
+                Ok(inst) => self.add_row(&inst.symbol),
                 Err(e) => {
                     let sym = pricewire_core::symbol::parse_without_list(&input)
                         .unwrap_or_else(|_| Symbol::unparsed(&input));
@@ -604,7 +612,8 @@ impl Venue {
         c: Command,
     ) -> Result<(), LinkError> {
         match c {
-            Command::Add(sym) => {
+            Command::Add(inst) => {
+                let sym = inst.symbol;
                 self.add_row(&sym);
                 wants::lease(cmd, &self.keys, &self.settings.id, [sym.as_str()]).await?;
                 if let Some(line) = reader::latest(cmd, &self.keys, sym.as_str()).await? {
@@ -630,7 +639,6 @@ impl Venue {
                         &format!("reconnect not requested of the relay: {e}"),
                         Utc::now(),
                     );
-                    self.shown = None;
                 }
             }
             Command::Shutdown => {}
@@ -641,9 +649,9 @@ impl Venue {
     /// A command while Redis is out of reach: rows change here, wants follow later.
     fn command_offline(&mut self, c: Command) {
         match c {
-            Command::Add(sym) => {
-                self.add_row(&sym);
-                self.no_relay_row(&sym);
+            Command::Add(inst) => {
+                self.add_row(&inst.symbol);
+                self.no_relay_row(&inst.symbol);
             }
             Command::Remove(sym) => {
                 self.store.remove_symbol(self.ex, &sym);

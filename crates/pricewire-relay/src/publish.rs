@@ -5,8 +5,8 @@
 //! Batching has no linger timer: the next batch is whatever arrived while the previous
 //! write was in flight, so a quiet feed's ticker goes out at once and a busy one's go out
 //! together. Within a batch each symbol's hash field is written once (its last entry).
-//! The queue in front of the writer is bounded (the feed's event buffer); what overflows
-//! it is counted and written as a `gap` entry, so readers see that updates were lost.
+//! The queue in front of the writer is bounded (`relay/lead.rs`); what overflows it is
+//! counted and written as a `gap` entry, so readers see that updates were lost.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +21,7 @@ use crate::lease::{Held, int, text};
 use crate::scripts;
 
 /// Entries per script call at most (Lua's `unpack` and one call's latency bound it).
-pub const MAX_BATCH: usize = 1000;
+pub const MAX_BATCH: usize = 2000;
 
 /// One batch of writes.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

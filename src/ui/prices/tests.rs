@@ -2,6 +2,7 @@
 //! figures.
 use super::*;
 use crate::view::Table;
+use crate::view::state::ViewState;
 use pricewire_core::model::{FeedStatus, Ticker};
 use pricewire_core::store::{Store, StoreLimits};
 
@@ -72,9 +73,9 @@ fn interleaved_venues_get_a_venue_column_instead_of_headings() {
 fn volume_heading_names_its_unit_and_shortens_when_tight() {
     let snap = market(&[(ExchangeId::Kraken, "BTC/USD", "last=1 vol=5")]);
     let all: Vec<&Row> = snap.rows.iter().collect();
-    let wide = screen(&all, &snap, 60);
+    let wide = screen(&all, &snap, 62);
     assert!(wide[1].contains("Vol 24h (base)"), "{}", wide[1]);
-    let narrow = screen(&all, &snap, 52);
+    let narrow = screen(&all, &snap, 54);
     assert!(narrow[1].contains("Vol (base)"), "{}", narrow[1]);
     assert!(narrow[2].contains("5.00"), "{}", narrow[2]);
 }

@@ -13,12 +13,9 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use chrono::{DateTime, Utc};
-
 use super::{
     Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker, parse_decimal,
 };
-use crate::candle::{ChartWindow, WireCandle};
 use crate::model::{Cleared, ExchangeId};
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -136,24 +133,12 @@ impl Kraken {
 }
 
 impl Exchange for Kraken {
-    fn id(&self) -> ExchangeId {
-        ExchangeId::Kraken
-    }
-
-    fn default_ws_url(&self) -> &'static str {
-        "wss://ws.kraken.com/v2"
-    }
-
-    fn default_rest_url(&self) -> &'static str {
-        "https://api.kraken.com"
-    }
+    super::venue_endpoints! { ExchangeId::Kraken, ws: "wss://ws.kraken.com/v2",
+    rest: "https://api.kraken.com", pairs: "/0/public/AssetPairs",
+    candles: candles::path }
 
     fn asset_aliases(&self) -> &'static [(&'static str, &'static str)] {
         ASSET_ALIASES
-    }
-
-    fn pair_list_path(&self) -> &'static str {
-        "/0/public/AssetPairs"
     }
 
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError> {
@@ -183,7 +168,7 @@ impl Exchange for Kraken {
             .collect();
         // HashMap order is random; a stable order keeps suggestions deterministic.
         instruments.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-        Ok(PairList::new("kraken", instruments, ASSET_ALIASES))
+        Ok(self.pair_list(instruments))
     }
 
     fn instrument_for(&self, symbol: &Symbol) -> Instrument {
@@ -279,20 +264,9 @@ impl Exchange for Kraken {
         Ok(out)
     }
 
-    fn candles_path(&self, rest: &str, window: ChartWindow, now: DateTime<Utc>) -> Option<String> {
-        Some(candles::path(rest, window, now))
-    }
-
-    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
-        candles::parse(body)
-    }
-
     /// Kraken publishes no fixed public limit; about one a second is what it tolerates.
     fn rest_rate(&self) -> RestRate {
-        RestRate {
-            per_second: 1,
-            burst: 3,
-        }
+        RestRate::new(1, 3)
     }
 }
 

@@ -253,6 +253,13 @@ pub struct RestRate {
     pub burst: u32,
 }
 
+impl RestRate {
+    /// `per_second` on average, `burst` back to back.
+    pub const fn new(per_second: u32, burst: u32) -> Self {
+        RestRate { per_second, burst }
+    }
+}
+
 impl Default for RestRate {
     /// One request a second, two back to back: for a venue that publishes no number.
     fn default() -> Self {
@@ -263,7 +270,49 @@ impl Default for RestRate {
     }
 }
 
+/// What every adapter states about its venue, written once per venue as the [`Exchange`]
+/// methods that return them: which venue it is, its public WebSocket URL, its REST base,
+/// the path of its market list, and its candles (`candles`: the path for a window up to
+/// now, from the venue's `candles` module, which also parses the body).
+macro_rules! venue_endpoints {
+    ($id:expr, ws: $ws:expr, rest: $rest:expr, pairs: $pairs:expr, candles: $candles:expr $(,)?) => {
+        fn id(&self) -> $crate::model::ExchangeId {
+            $id
+        }
+
+        fn default_ws_url(&self) -> &'static str {
+            $ws
+        }
+
+        fn default_rest_url(&self) -> &'static str {
+            $rest
+        }
+
+        fn pair_list_path(&self) -> &'static str {
+            $pairs
+        }
+
+        fn candles_path(
+            &self,
+            rest: &str,
+            window: $crate::candle::ChartWindow,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Option<String> {
+            Some(($candles)(rest, window, now))
+        }
+
+        fn parse_candles(
+            &self,
+            body: &str,
+        ) -> Result<Vec<$crate::candle::WireCandle>, $crate::exchange::ParseError> {
+            candles::parse(body)
+        }
+    };
+}
+pub(crate) use venue_endpoints;
+
 /// One venue's protocol, as pure functions. Implementations are cheap, stateless values.
+/// Each adapter states its venue and endpoints with `venue_endpoints!`.
 pub trait Exchange: Send + Sync + 'static {
     /// The venue this adapter speaks for.
     fn id(&self) -> ExchangeId;
@@ -284,6 +333,11 @@ pub trait Exchange: Send + Sync + 'static {
 
     /// Parse the market list body into a [`PairList`].
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError>;
+
+    /// The pair list of `instruments`, with this venue's asset aliases.
+    fn pair_list(&self, instruments: Vec<Instrument>) -> PairList {
+        PairList::new(self.id().as_str(), instruments, self.asset_aliases())
+    }
 
     /// The names for a symbol by the venue's naming rules, used when its pair list could
     /// not be fetched (the venue's own subscribe error then catches unknown symbols).
@@ -407,7 +461,7 @@ pub fn adapter_with(
 ) -> Result<Box<dyn Exchange>, String> {
     match id {
         ExchangeId::Kraken => Ok(Box::new(kraken::Kraken {
-            event_trigger: cfg.event_trigger.parse()?,
+            event_trigger: cfg.event_trigger,
         })),
         ExchangeId::Binance => Ok(Box::new(binance::Binance)),
         ExchangeId::Coinbase => Ok(Box::new(coinbase::Coinbase)),

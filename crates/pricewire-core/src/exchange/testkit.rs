@@ -43,8 +43,21 @@ pub fn parse<'a>(exchange: &dyn Exchange, frame: &'a str) -> Vec<Event<'a>> {
     out
 }
 
+/// The one ticker a frame that must parse to exactly one gives.
+pub fn only_ticker<'a>(exchange: &dyn Exchange, frame: &'a str) -> super::WireTicker<'a> {
+    match parse(exchange, frame).as_slice() {
+        [Event::Ticker(t)] => t.clone(),
+        other => panic!("expected one ticker from {frame}, got {other:?}"),
+    }
+}
+
+/// Milliseconds since the epoch as a time, as venues stamp events.
+pub fn millis(ms: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp_millis(ms)
+}
+
 /// The row a fresh store holds after `frames` of one market were applied in order, the
-/// way the feed applies them (parse, normalise, merge), and its prices as JSON text (see
+/// way the feed applies them (parse, normalise, merge), and its JSON line (see
 /// [`price_line`]).
 pub fn merged(
     exchange: &dyn Exchange,
@@ -88,26 +101,13 @@ pub fn merged_with(
     (ticker, line)
 }
 
-/// A row's prices as JSON: each decimal a string of its exact digits, `null` when absent,
-/// `exchange_ts` in RFC 3339 with microseconds. The same shape as the headless output's
-/// price fields (whose own writer the binary's tests check), without the binary.
+/// A row's JSON line as headless output and the relay write it, through the one encoder
+/// ([`crate::json::ticker_line`]), parsed back so a test can look at one field: each
+/// decimal a string of its exact digits, `null` when absent, `exchange_ts` in RFC 3339
+/// with microseconds.
 pub fn price_line(t: &crate::model::Ticker) -> serde_json::Value {
-    let d = |v: Option<Decimal>| v.map_or(serde_json::Value::Null, |d| d.to_string().into());
-    serde_json::json!({
-        "last": d(t.last),
-        "bid": d(t.bid),
-        "ask": d(t.ask),
-        "open_24h": d(t.open_24h),
-        "change_24h": d(t.change_24h),
-        "change_pct_24h": d(t.change_pct_24h),
-        "high_24h": d(t.high_24h),
-        "low_24h": d(t.low_24h),
-        "volume_24h": d(t.volume_24h),
-        "vwap_24h": d(t.vwap_24h),
-        "exchange_ts": t
-            .exchange_ts
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
-    })
+    let line = crate::json::ticker_line(t, false);
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
 }
 
 /// A body of `venue` in the shape its documentation gives (`tests/fixtures/documented`);
@@ -116,4 +116,72 @@ pub fn documented(venue: &str, file: &str) -> String {
     let path = format!("{FIXTURES}/documented/{venue}/{file}");
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("documented fixture {path} cannot be read: {e}"))
+}
+
+/// Every line of every recorded `.frames` file of `venue`, as (`file:line`, frame), files
+/// in name order. None at all fails the test: a check over recordings must read some.
+pub fn recorded_frames(venue: &str) -> Vec<(String, String)> {
+    let dir = recorded_dir(venue);
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "frames"))
+        .collect();
+    files.sort();
+    let mut frames = Vec::new();
+    for path in files {
+        let body = std::fs::read_to_string(&path).expect("readable fixture");
+        for (i, frame) in body.lines().enumerate() {
+            frames.push((format!("{}:{}", path.display(), i + 1), frame.to_string()));
+        }
+    }
+    assert!(!frames.is_empty(), "no frames found in {dir}");
+    frames
+}
+
+/// Every recorded frame of `venue` parses to exactly one event of a kind the adapter
+/// knows.
+pub fn assert_every_recorded_frame_known(exchange: &dyn Exchange, venue: &str) {
+    for (place, frame) in recorded_frames(venue) {
+        let events = parse(exchange, &frame);
+        assert_eq!(events.len(), 1, "{place}");
+        assert_ne!(events[0], Event::Unknown, "{place} is a known kind");
+    }
+}
+
+/// A pair-list case: typed input, then the symbol, the wire name (the REST name too) and
+/// the price decimals it must resolve to.
+pub type Resolves<'a> = (&'a str, &'a str, &'a str, Option<u32>);
+
+/// Each case's input resolves on `list` to its market.
+pub fn assert_resolves(list: &crate::symbol::PairList, cases: &[Resolves<'_>]) {
+    for &(input, symbol, wire, decimals) in cases {
+        let inst = list
+            .resolve(input)
+            .unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(
+            (
+                inst.symbol.as_str(),
+                inst.wire.as_str(),
+                inst.rest.as_str(),
+                inst.price_decimals
+            ),
+            (symbol, wire, wire, decimals),
+            "{input}"
+        );
+    }
+}
+
+/// `input` names no market on `list` (it must not quietly become another), and each of
+/// `suggested` is among the suggestions.
+pub fn assert_suggests(list: &crate::symbol::PairList, input: &str, suggested: &[&str]) {
+    match list.resolve(input) {
+        Err(crate::symbol::SymbolError::Unknown { suggestions, .. }) => {
+            for s in suggested {
+                assert!(suggestions.iter().any(|x| x == s), "{s} in {suggestions:?}");
+            }
+        }
+        other => panic!("{input} must not resolve here: {other:?}"),
+    }
 }

@@ -39,7 +39,7 @@ pub enum BuildError {
         /// What is wrong with it, naming the text as given.
         reason: String,
     },
-    /// Settings that cannot be used, as (dotted config key, why).
+    /// Settings that cannot be used, as ([`FeedConfig`] field, why).
     #[error("unusable feed settings: {}", .0.iter().map(|(k, why)| format!("{k} {why}")).collect::<Vec<_>>().join("; "))]
     Config(Vec<(&'static str, String)>),
 }
@@ -326,8 +326,9 @@ impl RunningFeed {
     /// Watch a symbol on the live connection. The text is resolved against the venue's
     /// pair list; an unknown one is an error with suggestions and changes nothing.
     pub fn subscribe(&self, input: &str) -> Result<Symbol, SubscribeError> {
-        let symbol = self.handle.resolve(input)?;
-        self.handle.send(Command::Add(symbol.clone()))?;
+        let market = self.handle.market(input)?;
+        let symbol = market.symbol.clone();
+        self.handle.send(Command::Add(market))?;
         Ok(symbol)
     }
 
@@ -427,7 +428,7 @@ mod tests {
         while !stopped(&store.snapshot()) {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+        tokio::time::sleep(std::time::Duration::from_mins(5)).await;
         let history: Vec<String> = store.snapshot().feeds[0]
             .history
             .iter()
@@ -454,7 +455,7 @@ mod tests {
             .expect("refused");
         assert_eq!(
             err,
-            BuildError::Config(vec![("feed.max_attempts", "must be at least 1".into())])
+            BuildError::Config(vec![("max_attempts", "must be at least 1".into())])
         );
     }
 

@@ -1,6 +1,7 @@
 //! What the UI (or a test) may ask of a running feed, and the handle it asks through.
-//! Symbols are validated on the caller's side against the pair list the feed loaded, so an
-//! error can be shown at once in the add prompt.
+//! Typed symbols are resolved once, on the caller's side, against the pair list the feed
+//! loaded, so an error can be shown at once in the add prompt; the feed is handed the
+//! market that resolution found and looks nothing up again.
 
 use std::sync::{Arc, RwLock};
 
@@ -8,15 +9,16 @@ use tokio::sync::mpsc;
 
 use crate::candle::{CandleSeries, ChartWindow};
 use crate::model::ExchangeId;
-use crate::symbol::{PairList, Symbol, SymbolError, parse_without_list};
+use crate::symbol::{Instrument, PairList, Symbol, SymbolError, parse_without_list};
 
 /// A request to one feed task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Drop the connection and connect again now, resetting the attempt counter.
     Reconnect,
-    /// Subscribe a symbol on the live connection.
-    Add(Symbol),
+    /// Subscribe a market on the live connection: the instrument the caller's resolution
+    /// found (wire name, price decimals), so the feed does not resolve it again.
+    Add(Instrument),
     /// Unsubscribe a symbol and drop its row.
     Remove(Symbol),
     /// Close the connection and end the task.
@@ -26,14 +28,33 @@ pub enum Command {
 /// The pair list a feed loaded, shared with its handles for validation.
 pub type SharedPairs = Arc<RwLock<Option<PairList>>>;
 
-/// Resolve typed input against a loaded pair list, or by spelling alone without one.
-pub fn resolve(pairs: &SharedPairs, input: &str) -> Result<Symbol, SymbolError> {
+/// Resolve typed input to the market it names: against a loaded pair list, or by
+/// spelling alone without one, the venue's naming rules (`naming`) giving its wire names.
+pub fn resolve(
+    pairs: &SharedPairs,
+    input: &str,
+    naming: impl FnOnce(&Symbol) -> Instrument,
+) -> Result<Instrument, SymbolError> {
     let guard = pairs
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     match guard.as_ref() {
-        Some(list) if !list.is_empty() => list.resolve(input).map(|i| i.symbol.clone()),
-        _ => parse_without_list(input),
+        Some(list) if !list.is_empty() => list.resolve(input).cloned(),
+        _ => parse_without_list(input).map(|s| naming(&s)),
+    }
+}
+
+/// `exchange`'s naming rules for a symbol its pair list does not hold.
+fn naming_rules(exchange: ExchangeId) -> impl FnOnce(&Symbol) -> Instrument {
+    move |symbol| match crate::exchange::adapter(exchange) {
+        Ok(adapter) => adapter.instrument_for(symbol),
+        Err(_) => Instrument {
+            symbol: symbol.clone(),
+            wire: symbol.to_string(),
+            rest: format!("{}{}", symbol.base(), symbol.quote()),
+            price_decimals: None,
+            aliases: Vec::new(),
+        },
     }
 }
 
@@ -131,7 +152,23 @@ impl FeedHandle {
     /// Resolve a typed symbol against the venue's pair list (or, before the list has
     /// loaded or if it could not be fetched, by its spelling alone).
     pub fn resolve(&self, input: &str) -> Result<Symbol, SymbolError> {
-        resolve(&self.pairs, input)
+        self.market(input).map(|m| m.symbol)
+    }
+
+    /// The market a typed symbol names, resolved as [`FeedHandle::resolve`] does, with the
+    /// wire names [`Command::Add`] takes.
+    pub fn market(&self, input: &str) -> Result<Instrument, SymbolError> {
+        resolve(&self.pairs, input, naming_rules(self.exchange))
+    }
+
+    /// Whether the feed has loaded its venue's pair list (resolution is by spelling alone
+    /// until it has).
+    pub fn has_pairs(&self) -> bool {
+        self.pairs
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|l| !l.is_empty())
     }
 
     /// A copy of the venue's pair list as the feed loaded it; `None` until it has.
@@ -192,26 +229,26 @@ impl Feeds {
     /// that lists it (as symbols on the command line are). An error only when no venue
     /// takes it: one venue's message as it is, several venues' joined (identical messages
     /// once).
-    pub fn resolve(&self, input: &str) -> Result<Vec<(ExchangeId, Symbol)>, InputError> {
+    pub fn resolve(&self, input: &str) -> Result<Vec<(ExchangeId, Instrument)>, InputError> {
         let input = input.trim();
         if let Some((venue, rest)) = input.split_once(':')
             && let Ok(id) = venue.parse::<ExchangeId>()
         {
             let handle = self.get(id).ok_or(InputError::NoFeed(id))?;
-            return Ok(vec![(id, handle.resolve(rest)?)]);
+            return Ok(vec![(id, handle.market(rest)?)]);
         }
         let first = self
             .handles
             .first()
             .ok_or_else(|| InputError::Exchange("no feed is running".into()))?;
         if self.handles.len() == 1 {
-            return Ok(vec![(first.exchange, first.resolve(input)?)]);
+            return Ok(vec![(first.exchange, first.market(input)?)]);
         }
         let mut found = Vec::new();
         let mut errors: Vec<(ExchangeId, String)> = Vec::new();
         for h in &self.handles {
-            match h.resolve(input) {
-                Ok(sym) => found.push((h.exchange, sym)),
+            match h.market(input) {
+                Ok(market) => found.push((h.exchange, market)),
                 Err(e) => errors.push((h.exchange, e.to_string())),
             }
         }

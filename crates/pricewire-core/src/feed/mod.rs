@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::FeedConfig;
 use crate::exchange::Exchange;
 use crate::model::FeedStatus;
+use crate::record::Record;
 use crate::store::{RowState, Store};
 use crate::symbol::{Instrument, Symbol};
 use command::{Command, FeedHandle, SharedPairs};
@@ -85,8 +86,8 @@ impl FeedCtx {
     }
 }
 
-/// The instrument for a symbol: from the pair list, or by the venue's naming rules when
-/// the list could not be fetched.
+/// The instrument for a symbol already watched (its REST name, for candles): from the
+/// pair list, or by the venue's naming rules when the list could not be fetched.
 fn instrument(ctx: &FeedCtx, symbol: &Symbol) -> Instrument {
     let guard = ctx
         .pairs
@@ -98,18 +99,44 @@ fn instrument(ctx: &FeedCtx, symbol: &Symbol) -> Instrument {
         .unwrap_or_else(|| ctx.exchange.instrument_for(symbol))
 }
 
-/// Add a symbol to the wanted set and the store. Returns its wire name if it is new.
-pub(crate) fn add_symbol(ctx: &FeedCtx, subs: &mut Subs, symbol: &Symbol) -> Option<String> {
-    let inst = instrument(ctx, symbol);
+/// Add a market, as resolved, to the wanted set and the store. Returns its wire name if
+/// it is new.
+pub(crate) fn add_symbol(ctx: &FeedCtx, subs: &mut Subs, inst: &Instrument) -> Option<String> {
+    let exchange = ctx.exchange.id();
     ctx.store
-        .add_symbol(ctx.exchange.id(), &inst.symbol, inst.price_decimals);
-    subs.insert(&inst).then_some(inst.wire)
+        .add_symbol(exchange, &inst.symbol, inst.price_decimals);
+    if !subs.insert(inst) {
+        return None;
+    }
+    if let Some(tap) = ctx.store.recorder() {
+        tap.put(|| Record::Sub {
+            exchange,
+            instrument: inst.clone(),
+        });
+    }
+    Some(inst.wire.clone())
 }
 
 /// Remove a symbol from the wanted set and the store. Returns what was subscribed.
 pub(crate) fn remove_symbol(ctx: &FeedCtx, subs: &mut Subs, symbol: &Symbol) -> Option<subs::Sub> {
-    ctx.store.remove_symbol(ctx.exchange.id(), symbol);
+    let exchange = ctx.exchange.id();
+    ctx.store.remove_symbol(exchange, symbol);
+    if let Some(tap) = ctx.store.recorder() {
+        tap.put(|| Record::Unsub {
+            exchange,
+            symbol: symbol.clone(),
+            row_removed: true,
+        });
+    }
     subs.remove(symbol)
+}
+
+/// Connection ids: one per WebSocket connection of the run, across every feed.
+static NEXT_CONN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A fresh connection id.
+pub(crate) fn next_conn_id() -> u64 {
+    NEXT_CONN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Fetch the venue's pair list into `ctx.pairs` (kept as it was when the fetch fails).
@@ -149,9 +176,9 @@ async fn prepare(ctx: &FeedCtx, inputs: &[String]) -> Subs {
         // Escape sequences in typed text are removed before it is read as a symbol, so
         // `ESC[31mETH` is the `ETH` it shows as, not a market made of its letters.
         let input = &crate::sanitize::clean(typed);
-        match command::resolve(&ctx.pairs, input) {
-            Ok(symbol) => {
-                add_symbol(ctx, &mut subs, &symbol);
+        match command::resolve(&ctx.pairs, input, |s| ctx.exchange.instrument_for(s)) {
+            Ok(market) => {
+                add_symbol(ctx, &mut subs, &market);
             }
             Err(e) => {
                 // Input that names no market at all still gets its error row, under the

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Either, Empty, Full, Limited};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -303,6 +303,30 @@ pub async fn http(
     max_body: usize,
     timeout: Duration,
 ) -> Result<HttpReply, NetError> {
+    http_with_body(connector, method, url, None, max_body, timeout).await
+}
+
+/// POST a JSON body (an alert to a webhook); the reply as [`http`] gives it.
+pub async fn post_json(
+    connector: &dyn Connector,
+    url: &str,
+    json: String,
+    max_body: usize,
+    timeout: Duration,
+) -> Result<HttpReply, NetError> {
+    let body = Some(("application/json", Bytes::from(json)));
+    http_with_body(connector, hyper::Method::POST, url, body, max_body, timeout).await
+}
+
+/// [`http`] with a request body: `(content type, bytes)` (a webhook's JSON POST).
+pub async fn http_with_body(
+    connector: &dyn Connector,
+    method: hyper::Method,
+    url: &str,
+    body: Option<(&str, Bytes)>,
+    max_body: usize,
+    timeout: Duration,
+) -> Result<HttpReply, NetError> {
     let t = target(url)?;
     let attempt = async {
         let io = connector.dial(&t.host, t.port).await?;
@@ -323,7 +347,7 @@ pub async fn http(
         let driver = tokio::spawn(conn);
         let path = t.uri.path_and_query().map_or("/", |p| p.as_str());
         let authority = t.uri.authority().map_or(t.host.as_str(), |a| a.as_str());
-        let req = hyper::Request::builder()
+        let mut req = hyper::Request::builder()
             .method(method)
             .uri(path)
             .header(hyper::header::HOST, authority)
@@ -331,8 +355,16 @@ pub async fn http(
                 hyper::header::USER_AGENT,
                 concat!("pricewire/", env!("CARGO_PKG_VERSION")),
             )
-            .header(hyper::header::ACCEPT, "application/json")
-            .body(Empty::<Bytes>::new())
+            .header(hyper::header::ACCEPT, "application/json");
+        let payload = match body {
+            Some((content_type, bytes)) => {
+                req = req.header(hyper::header::CONTENT_TYPE, content_type);
+                Either::Right(Full::new(bytes))
+            }
+            None => Either::Left(Empty::<Bytes>::new()),
+        };
+        let req = req
+            .body(payload)
             .map_err(|e| NetError::Url(e.to_string()))?;
         let resp = sender
             .send_request(req)

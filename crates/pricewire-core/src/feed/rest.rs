@@ -7,9 +7,11 @@ use std::time::Duration;
 use super::FeedCtx;
 use super::net::{self, NetError};
 use super::subs::Subs;
+use chrono::{DateTime, Utc};
+
 use crate::candle::{Candle, ChartWindow, normalise};
-use crate::config::secs;
-use crate::model::Source;
+use crate::model::{Source, Ticker};
+use crate::record::{Record, RestWhat};
 use crate::symbol::{PairList, Symbol};
 
 /// Largest REST body read (Kraken's full pair list is ~200 kB; Binance's a few MB).
@@ -35,20 +37,37 @@ impl From<NetError> for RestError {
     }
 }
 
-async fn request(ctx: &FeedCtx, method: hyper::Method, path: &str) -> Result<String, RestError> {
+/// One request; the body with the time it had arrived (a polled ticker's receive time).
+async fn request(
+    ctx: &FeedCtx,
+    method: hyper::Method,
+    path: &str,
+    what: RestWhat,
+) -> Result<(String, DateTime<Utc>), RestError> {
     let url = format!("{}{path}", ctx.rest_url.trim_end_matches('/'));
-    let timeout = secs(ctx.cfg.rest_timeout_secs);
+    let timeout = ctx.cfg.rest_timeout;
     ctx.budget.turn().await;
     let reply = net::http(ctx.connector.as_ref(), method, &url, MAX_BODY, timeout).await?;
+    let at = (ctx.clock)();
     if let Some(after) = reply.retry_after.filter(|_| reply.status != 200) {
         ctx.budget.hold(tokio::time::Instant::now() + after);
     }
     // Whatever the status: a refusal from the simulator is still the simulator.
     if reply.simulated {
-        ctx.store.mark_simulated(ctx.exchange.id(), (ctx.clock)());
+        ctx.store.mark_simulated(ctx.exchange.id(), at);
+    }
+    if let Some(tap) = ctx.store.recorder() {
+        tap.put(|| Record::Rest {
+            exchange: ctx.exchange.id(),
+            at,
+            what,
+            path: path.to_string(),
+            status: reply.status,
+            body: reply.body.clone(),
+        });
     }
     if reply.status == 200 {
-        Ok(reply.body)
+        Ok((reply.body, at))
     } else {
         Err(NetError::Status {
             status: reply.status,
@@ -58,19 +77,23 @@ async fn request(ctx: &FeedCtx, method: hyper::Method, path: &str) -> Result<Str
     }
 }
 
-async fn get(ctx: &FeedCtx, path: &str) -> Result<String, RestError> {
-    request(ctx, hyper::Method::GET, path).await
-}
-
 /// POST with an empty body (KuCoin's WebSocket token).
 pub async fn post(ctx: &FeedCtx, path: &str) -> Result<String, RestError> {
-    request(ctx, hyper::Method::POST, path).await
+    Ok(request(ctx, hyper::Method::POST, path, RestWhat::Token)
+        .await?
+        .0)
 }
 
 /// Fetch and parse the venue's market list.
 pub async fn fetch_pairs(ctx: &FeedCtx) -> Result<PairList, RestError> {
-    let body = get(ctx, ctx.exchange.pair_list_path()).await?;
-    ctx.exchange.parse_pair_list(&body).map_err(|e| RestError {
+    let path = ctx.exchange.pair_list_path();
+    let (body, _) = request(ctx, hyper::Method::GET, path, RestWhat::Pairs).await?;
+    parse_pairs(ctx, &body)
+}
+
+/// The market list in a pair-list body.
+pub(crate) fn parse_pairs(ctx: &FeedCtx, body: &str) -> Result<PairList, RestError> {
+    ctx.exchange.parse_pair_list(body).map_err(|e| RestError {
         reason: format!("pair list: {e}"),
         retry_after: None,
     })
@@ -111,27 +134,8 @@ pub async fn poll_some(ctx: &FeedCtx, subs: &Subs, refs: &[&str]) -> Result<usiz
     }
     let mut applied = 0;
     for path in ctx.exchange.rest_ticker_paths(refs) {
-        let body = get(ctx, &path).await?;
-        let tickers = ctx
-            .exchange
-            .parse_rest_ticker(&body)
-            .map_err(|e| RestError {
-                reason: format!("REST ticker: {e}"),
-                retry_after: None,
-            })?;
-        let now = (ctx.clock)();
-        let resolved: Vec<_> = tickers
-            .into_iter()
-            .filter_map(|w| {
-                let symbol = subs
-                    .by_rest(&w.symbol)
-                    .or_else(|| subs.by_wire(&w.symbol))
-                    .cloned()
-                    .or_else(|| listed(ctx, subs, &w.symbol))?;
-                let decimals = subs.price_decimals(&symbol);
-                Some(w.into_ticker(exchange, symbol, decimals, Source::Rest, now))
-            })
-            .collect();
+        let (body, now) = request(ctx, hyper::Method::GET, &path, RestWhat::Poll).await?;
+        let resolved = polled_tickers(ctx, subs, &body, now)?;
         applied += resolved.len();
         ctx.store.apply_all(resolved);
     }
@@ -140,6 +144,35 @@ pub async fn poll_some(ctx: &FeedCtx, subs: &Subs, refs: &[&str]) -> Result<usiz
         c.last_poll_at = Some((ctx.clock)());
     });
     Ok(applied)
+}
+
+/// The wanted symbols' tickers in a REST ticker body that arrived at `now`.
+pub(crate) fn polled_tickers(
+    ctx: &FeedCtx,
+    subs: &Subs,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Ticker>, RestError> {
+    let exchange = ctx.exchange.id();
+    let tickers = ctx
+        .exchange
+        .parse_rest_ticker(body)
+        .map_err(|e| RestError {
+            reason: format!("REST ticker: {e}"),
+            retry_after: None,
+        })?;
+    Ok(tickers
+        .into_iter()
+        .filter_map(|w| {
+            let symbol = subs
+                .by_rest(&w.symbol)
+                .or_else(|| subs.by_wire(&w.symbol))
+                .cloned()
+                .or_else(|| listed(ctx, subs, &w.symbol))?;
+            let decimals = subs.price_decimals(&symbol);
+            Some(w.into_ticker(exchange, symbol, decimals, Source::Rest, now))
+        })
+        .collect())
 }
 
 /// A wanted symbol the pair list knows under `name`.
@@ -153,7 +186,9 @@ fn listed(ctx: &FeedCtx, subs: &Subs, name: &str) -> Option<crate::symbol::Symbo
 }
 
 /// Fetch `window`'s candles of `symbol` from the venue's public REST (under the feed's
-/// budget, like every other request) and bring them to one shape ([`normalise`]).
+/// budget, like every other request) and bring them to one shape ([`normalise`]). The
+/// one-minute candles of the hour window also fill the row's trend before its first live
+/// price, so a sparkline is not empty for its first minutes.
 pub async fn candles(
     ctx: &FeedCtx,
     symbol: &Symbol,
@@ -168,10 +203,16 @@ pub async fn candles(
         .exchange
         .candles_path(&rest, window, (ctx.clock)())
         .ok_or_else(|| failed(format!("{} has no public candles", ctx.exchange.id())))?;
-    let body = get(ctx, &path).await?;
+    let (body, _) = request(ctx, hyper::Method::GET, &path, RestWhat::Candles).await?;
     let wire = ctx
         .exchange
         .parse_candles(&body)
         .map_err(|e| failed(format!("candles: {e}")))?;
-    Ok(normalise(wire, window, (ctx.clock)()))
+    let now = (ctx.clock)();
+    let candles = normalise(wire, window, now);
+    if window == ChartWindow::Hour {
+        ctx.store
+            .seed_trend(ctx.exchange.id(), symbol, &candles, window.interval(), now);
+    }
+    Ok(candles)
 }

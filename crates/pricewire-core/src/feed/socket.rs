@@ -3,6 +3,7 @@
 //! ended; the supervisor decides what happens next. Never sleeps between sessions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -14,10 +15,11 @@ use super::FeedCtx;
 use super::command::Command;
 use super::net::Ws;
 use super::subs::{Stall, Subs};
-use crate::config::{FeedConfig, secs};
+use crate::config::FeedConfig;
 use crate::exchange::{Bootstrap, Event, Exchange, Request, RequestIds};
 use crate::model::FeedStatus;
 use crate::model::Ticker;
+use crate::record::{Dir, FrameBody, Record, Tap};
 use crate::store::RowState;
 
 mod end;
@@ -26,6 +28,7 @@ mod read;
 pub use end::SessionEnd;
 use end::read_error_text;
 use read::Watch;
+pub(crate) use read::{recycle, streamed_ticker};
 
 /// Frames read back to back before timers and commands are looked at again.
 const READ_BATCH: u32 = 64;
@@ -43,19 +46,20 @@ pub struct KeepAlive {
 }
 
 impl KeepAlive {
-    /// The config's values where set (non-zero); else what the venue's bootstrap prescribed
+    /// The config's values where set; else what the venue's bootstrap prescribed
     /// (KuCoin's `pingInterval` / `pingTimeout`); else the venue's documented defaults. The
     /// silence limit defaults to one ping period plus its pong timeout: a live connection
     /// always answers within that.
     pub fn new(cfg: &FeedConfig, exchange: &dyn Exchange, boot: Option<&Bootstrap>) -> Self {
-        let set = |v: f64| (v > 0.0).then(|| secs(v));
-        let ping_every = set(cfg.ping_interval_secs)
+        let ping_every = cfg
+            .ping_interval
             .or(boot.and_then(|b| b.ping_interval))
             .unwrap_or_else(|| exchange.ping_interval());
-        let pong_timeout = set(cfg.pong_timeout_secs)
+        let pong_timeout = cfg
+            .pong_timeout
             .or(boot.and_then(|b| b.pong_timeout))
             .unwrap_or_else(|| exchange.pong_timeout());
-        let silence = set(cfg.silence_secs).unwrap_or(ping_every + pong_timeout);
+        let silence = cfg.silence.unwrap_or(ping_every + pong_timeout);
         KeepAlive {
             ping_every,
             pong_timeout,
@@ -97,12 +101,17 @@ struct Session<'a> {
     /// Events of the frame being handled; kept between frames for its allocation.
     events: Vec<Event<'static>>,
     parse_errors_logged: u64,
+    /// This connection's id, for the recording.
+    conn: u64,
+    /// The recording's tap, when the run records (taken once per session).
+    tap: Option<Arc<Tap>>,
 }
 
 impl Session<'_> {
     async fn send(&mut self, frames: Vec<String>) -> Result<(), SessionEnd> {
         let n = frames.len() as u64;
         for frame in frames {
+            self.record_out(|| FrameBody::Text(frame.as_str().into()));
             self.ws.feed(Message::text(frame)).await.map_err(|e| {
                 SessionEnd::Closed(read_error_text(&e, self.ctx.cfg.max_frame_bytes))
             })?;
@@ -115,6 +124,20 @@ impl Session<'_> {
             .store
             .with_counters(self.ctx.exchange.id(), |c| c.messages_out += n);
         Ok(())
+    }
+
+    /// Record a frame sent, when the run records.
+    fn record_out(&self, body: impl FnOnce() -> FrameBody) {
+        if let Some(tap) = &self.tap {
+            let (exchange, conn, at) = (self.ctx.exchange.id(), self.conn, (self.ctx.clock)());
+            tap.put(|| Record::Frame {
+                exchange,
+                conn,
+                at,
+                dir: Dir::Out,
+                body: body(),
+            });
+        }
     }
 
     fn next_id(&mut self) -> u64 {
@@ -146,6 +169,13 @@ impl Session<'_> {
         self.send_requests(requests).await
     }
 
+    /// Unsubscribe and subscribe again: a stalled symbol's fresh start.
+    async fn resubscribe(&mut self, wire: String) -> Result<(), SessionEnd> {
+        let wires = [wire];
+        self.unsubscribe(&wires).await?;
+        self.subscribe(&wires).await
+    }
+
     async fn unsubscribe(&mut self, wires: &[String]) -> Result<(), SessionEnd> {
         let refs: Vec<&str> = wires.iter().map(String::as_str).collect();
         let requests = self.ctx.exchange.unsubscribe_requests(&refs, &mut self.ids);
@@ -153,10 +183,11 @@ impl Session<'_> {
     }
 }
 
-/// Run a connected session until it ends.
+/// Run a connected session (connection `conn`) until it ends.
 pub async fn run(
     ctx: &FeedCtx,
     ws: Ws,
+    conn: u64,
     keep: KeepAlive,
     subs: &mut Subs,
     commands: &mut mpsc::Receiver<Command>,
@@ -167,12 +198,12 @@ pub async fn run(
         pong_timeout,
         silence,
     } = keep;
-    let symbol_silence = secs(cfg.symbol_silence_secs);
+    let symbol_silence = cfg.symbol_silence;
     let started = Instant::now();
     let age_limit = ctx
         .exchange
         .max_connection_age()
-        .map(|age| started + age.saturating_sub(Duration::from_secs(300)));
+        .map(|age| started + age.saturating_sub(Duration::from_mins(5)));
 
     subs.reset_session();
     let mut s = Session {
@@ -192,6 +223,8 @@ pub async fn run(
         tickers: Vec::new(),
         events: Vec::new(),
         parse_errors_logged: 0,
+        conn,
+        tap: ctx.store.recorder().cloned(),
     };
     let mut watch = Watch {
         silence,
@@ -200,7 +233,7 @@ pub async fn run(
     };
     if ctx.exchange.waits_for_welcome() {
         // Requests sent before the welcome may be lost (KuCoin asks to wait for it).
-        let limit = secs(cfg.connect_timeout_secs);
+        let limit = cfg.connect_timeout;
         while !s.welcomed {
             let frame = tokio::select! {
                 frame = s.ws.next() => frame,
@@ -229,24 +262,46 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut wall_at_tick = (ctx.clock)();
     let mut mono_at_tick = Instant::now();
+    let mut suspends = ctx.store.suspends();
 
     loop {
+        // Back from a stop of the whole process (Ctrl-Z): the time away is no silence of
+        // the venue's, so every watchdog starts afresh before any of them can fire.
+        if ctx.store.suspends() != suspends {
+            suspends = ctx.store.suspends();
+            let now = Instant::now();
+            resume(&mut s, &mut watch, now, pong_timeout);
+            next_ping = now + ping_every;
+            tracing::info!(exchange = %ctx.exchange.id(), "resumed after a stop; watchdogs restarted");
+        }
         let pong_at = watch
             .pong
             .map_or(watch.silence_deadline + silence, |(at, _, _)| at);
         let frame = tokio::select! {
             frame = s.ws.next() => frame,
-            () = sleep_until(watch.silence_deadline) => return SessionEnd::Silence(silence),
-            () = sleep_until(pong_at), if watch.pong.is_some() => return SessionEnd::PongTimeout(pong_timeout),
+            () = sleep_until(watch.silence_deadline) => {
+                if ctx.store.suspends() != suspends {
+                    continue;
+                }
+                return SessionEnd::Silence(silence);
+            }
+            () = sleep_until(pong_at), if watch.pong.is_some() => {
+                if ctx.store.suspends() != suspends {
+                    continue;
+                }
+                return SessionEnd::PongTimeout(pong_timeout);
+            }
             () = sleep_until(next_ping) => {
                 let now = Instant::now();
                 next_ping = now + ping_every;
                 if watch.pong.is_none() {
                     let id = s.next_id();
-                    let sent = match ctx.exchange.ping(id) {
-                        Some(frame) => s.send(vec![frame]).await,
-                        None => s.ws.send(Message::Ping(Vec::new().into())).await
-                            .map_err(|e| SessionEnd::Closed(read_error_text(&e, cfg.max_frame_bytes))),
+                    let sent = if let Some(frame) = ctx.exchange.ping(id) {
+                        s.send(vec![frame]).await
+                    } else {
+                        s.record_out(|| FrameBody::Ping);
+                        s.ws.send(Message::Ping(Vec::new().into())).await
+                            .map_err(|e| SessionEnd::Closed(read_error_text(&e, cfg.max_frame_bytes)))
                     };
                     if let Err(end) = sent {
                         return end;
@@ -259,6 +314,9 @@ pub async fn run(
                 return SessionEnd::Planned("connection-age limit of the venue".into());
             }
             _ = tick.tick() => {
+                if ctx.store.suspends() != suspends {
+                    continue;
+                }
                 let now = Instant::now();
                 let wall = (ctx.clock)();
                 let wall_elapsed = (wall - wall_at_tick).to_std().unwrap_or_default();
@@ -293,12 +351,12 @@ pub async fn run(
                     let _ = s.ws.close(None).await;
                     return SessionEnd::Manual;
                 }
-                Some(Command::Add(symbol)) => {
-                    if let Some(wire) = super::add_symbol(ctx, s.subs, &symbol) {
+                Some(Command::Add(market)) => {
+                    if let Some(wire) = super::add_symbol(ctx, s.subs, &market) {
                         if let Err(end) = s.subscribe(std::slice::from_ref(&wire)).await {
                             return end;
                         }
-                        if let Some(sub) = s.subs.get_mut(&symbol) {
+                        if let Some(sub) = s.subs.get_mut(&market.symbol) {
                             sub.subscribed_at = Some(Instant::now());
                         }
                     }
@@ -408,17 +466,28 @@ async fn check_stalled_symbols(s: &mut Session<'_>, now: Instant) -> Option<Sess
             RowState::Silent(format!("no update for {}{usual}; {what}", human(silent))),
         );
         tracing::warn!(%exchange, %symbol, silent_s = silent.as_secs(), took, "symbol stalled");
-        if took {
-            let wires = [wire];
-            if let Err(end) = s.unsubscribe(&wires).await {
-                return Some(end);
-            }
-            if let Err(end) = s.subscribe(&wires).await {
-                return Some(end);
-            }
+        if took && let Err(end) = s.resubscribe(wire).await {
+            return Some(end);
         }
     }
     None
+}
+
+/// After a stop of the whole process: the connection's silence and pong deadlines, and
+/// each symbol's patience, count from `now`.
+fn resume(s: &mut Session<'_>, watch: &mut Watch, now: Instant, pong_timeout: Duration) {
+    watch.silence_deadline = now + watch.silence;
+    if let Some((_, id, sent)) = watch.pong {
+        watch.pong = Some((now + pong_timeout, id, sent));
+    }
+    for (_, sub) in s.subs.iter_mut() {
+        if sub.last_data.is_some() {
+            sub.last_data = Some(now);
+        }
+        if sub.subscribed_at.is_some() {
+            sub.subscribed_at = Some(now);
+        }
+    }
 }
 
 /// Requests at least this far apart when silent symbols are polled over REST (OKX and
@@ -428,7 +497,7 @@ const REST_REQUEST_SPACING: Duration = Duration::from_secs(1);
 /// Symbols the venue acked but never fed, even after a resubscribe and a reconnect, are
 /// polled over REST while the connection lives: their rows show `polled` prices (aged by
 /// the venue's own time), the history says so, and the requests are paced to
-/// `feed.rest_poll_secs`, at least [`REST_REQUEST_SPACING`] per request.
+/// `FeedConfig::rest_poll`, at least [`REST_REQUEST_SPACING`] per request.
 async fn poll_silent_symbols(s: &mut Session<'_>, now: Instant) {
     let ctx = s.ctx;
     let exchange = ctx.exchange.id();
@@ -442,7 +511,7 @@ async fn poll_silent_symbols(s: &mut Session<'_>, now: Instant) {
         s.polling = silent.len();
         if !silent.is_empty() {
             let names: Vec<&str> = silent.iter().map(|(sym, _)| sym.as_str()).collect();
-            let every = secs(ctx.cfg.rest_poll_secs);
+            let every = ctx.cfg.rest_poll;
             let reason = format!(
                 "{}: no data on the WebSocket; polling over REST every {} s",
                 names.join(", "),
@@ -458,7 +527,7 @@ async fn poll_silent_symbols(s: &mut Session<'_>, now: Instant) {
     let refs: Vec<&str> = silent.iter().map(|(_, rest)| rest.as_str()).collect();
     let requests =
         u32::try_from(ctx.exchange.rest_ticker_paths(&refs).len().max(1)).unwrap_or(u32::MAX);
-    let mut next = now + secs(ctx.cfg.rest_poll_secs).max(REST_REQUEST_SPACING * requests);
+    let mut next = now + ctx.cfg.rest_poll.max(REST_REQUEST_SPACING * requests);
     if let Err(e) = super::rest::poll_some(ctx, s.subs, &refs).await {
         tracing::warn!(%exchange, reason = %e.reason, "REST poll of silent symbols failed");
         if let Some(after) = e.retry_after {
@@ -564,11 +633,7 @@ async fn check_silent_symbols(
             )),
         );
         tracing::warn!(%exchange, %symbol, "subscription silent; resubscribing");
-        let wires = [wire];
-        if let Err(end) = s.unsubscribe(&wires).await {
-            return Some(end);
-        }
-        if let Err(end) = s.subscribe(&wires).await {
+        if let Err(end) = s.resubscribe(wire).await {
             return Some(end);
         }
     }

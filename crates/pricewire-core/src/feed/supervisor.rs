@@ -15,14 +15,16 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::backoff::Backoff;
-use super::breaker::Breaker;
+use super::breaker::{Breaker, BreakerState};
 use super::command::Command;
 use super::net::{self, NetError, Ws};
 use super::socket::KeepAlive;
 use super::subs::Subs;
 use super::{FeedCtx, rest, socket};
-use crate::config::secs;
+
 use crate::model::{FeedStatus, plural};
+use crate::record::{Record, strip_query};
+use crate::store::BreakerView;
 
 /// A session shorter than this that ends "as planned" is treated as a failure.
 const MIN_PLANNED_SESSION: std::time::Duration = std::time::Duration::from_secs(5);
@@ -60,12 +62,8 @@ enum Wake {
 impl Supervisor {
     pub fn new(ctx: FeedCtx, subs: Subs) -> Self {
         let cfg = &ctx.cfg;
-        let backoff = Backoff::new(
-            secs(cfg.backoff_initial_secs),
-            secs(cfg.backoff_max_secs),
-            ctx.seed,
-        );
-        let breaker = Breaker::new(cfg.breaker_threshold, secs(cfg.breaker_cooldown_secs));
+        let backoff = Backoff::new(cfg.backoff_initial, cfg.backoff_max, ctx.seed);
+        let breaker = Breaker::new(cfg.breaker_threshold, cfg.breaker_cooldown);
         Supervisor {
             ctx,
             subs,
@@ -79,9 +77,23 @@ impl Supervisor {
     }
 
     fn transition(&self, to: FeedStatus, reason: &str) {
+        let now = (self.ctx.clock)();
+        // Breaker changes are recorded as transitions: the view follows them here.
+        let breaker = match self.breaker.state() {
+            BreakerState::Closed => BreakerView::Closed,
+            BreakerState::HalfOpen => BreakerView::HalfOpen,
+            BreakerState::Open { until } => BreakerView::Open {
+                until: now
+                    + chrono::Duration::from_std(until.saturating_duration_since(Instant::now()))
+                        .unwrap_or_default(),
+            },
+        };
         self.ctx
             .store
-            .transition(self.ctx.exchange.id(), to, reason, (self.ctx.clock)());
+            .with_counters(self.ctx.exchange.id(), |c| c.breaker = breaker);
+        self.ctx
+            .store
+            .transition(self.ctx.exchange.id(), to, reason, now);
     }
 
     fn status(&self) -> FeedStatus {
@@ -93,9 +105,9 @@ impl Supervisor {
 
     /// Dial the WebSocket (after the venue's bootstrap, if it has one); with the
     /// keep-alive the session is to follow.
-    async fn connect(&self) -> Result<(Ws, KeepAlive), NetError> {
+    async fn connect(&self) -> Result<(Ws, KeepAlive, String), NetError> {
         let ctx = &self.ctx;
-        let timeout = secs(ctx.cfg.connect_timeout_secs);
+        let timeout = ctx.cfg.connect_timeout;
         let (url, boot) = match ctx.exchange.ws_bootstrap_path() {
             None => (ctx.ws_url.clone(), None),
             Some(path) => {
@@ -120,13 +132,13 @@ impl Supervisor {
         if net::announces_simulator(upgrade.headers()) {
             ctx.store.mark_simulated(ctx.exchange.id(), (ctx.clock)());
         }
-        Ok((ws, keep))
+        Ok((ws, keep, url))
     }
 
     /// Run until shut down.
     pub async fn run(mut self, commands: &mut mpsc::Receiver<Command>) {
         let max = self.ctx.cfg.max_attempts;
-        let stable = secs(self.ctx.cfg.stable_secs);
+        let stable = self.ctx.cfg.stable;
         let mut idle_why = "nothing to watch";
         loop {
             if self.subs.is_empty() && self.idle(idle_why, commands).await == Wake::Shutdown {
@@ -134,7 +146,7 @@ impl Supervisor {
                 return;
             }
             let reason = match self.connect().await {
-                Ok((ws, keep)) => {
+                Ok((ws, keep, url)) => {
                     let why = match (self.mode, self.failures) {
                         (Mode::Rest, _) if self.rest_ok == Some(true) => {
                             "WebSocket back; leaving REST fallback".to_string()
@@ -155,9 +167,24 @@ impl Supervisor {
                     if missing {
                         super::load_pairs(&self.ctx).await;
                     }
+                    let conn = super::next_conn_id();
+                    let endpoint: std::sync::Arc<str> = strip_query(&url).into();
+                    self.ctx
+                        .store
+                        .with_counters(self.ctx.exchange.id(), |c| c.endpoint = Some(endpoint));
+                    if let Some(tap) = self.ctx.store.recorder() {
+                        let (exchange, at) = (self.ctx.exchange.id(), (self.ctx.clock)());
+                        tap.put(|| Record::Open {
+                            exchange,
+                            conn,
+                            at,
+                            url: strip_query(&url).into_owned(),
+                        });
+                    }
                     self.transition(FeedStatus::Connected, &why);
                     let started = Instant::now();
-                    let end = socket::run(&self.ctx, ws, keep, &mut self.subs, commands).await;
+                    let end =
+                        socket::run(&self.ctx, ws, conn, keep, &mut self.subs, commands).await;
                     if started.elapsed() >= stable {
                         self.failures = 0;
                         if let Some(change) = self.breaker.on_success() {
@@ -229,13 +256,22 @@ impl Supervisor {
                     self.transition(FeedStatus::Connecting, "manual reconnect");
                     return Wake::Connect;
                 }
-                Some(Command::Add(symbol)) => {
-                    super::add_symbol(&self.ctx, &mut self.subs, &symbol);
-                }
-                Some(Command::Remove(symbol)) => {
-                    super::remove_symbol(&self.ctx, &mut self.subs, &symbol);
-                }
+                Some(cmd @ (Command::Add(_) | Command::Remove(_))) => self.edit_offline(&cmd),
             }
+        }
+    }
+
+    /// A symbol added or dropped while no session runs: the store and the wanted set
+    /// change now, the venue hears of it on the next session.
+    fn edit_offline(&mut self, cmd: &Command) {
+        match cmd {
+            Command::Add(market) => {
+                super::add_symbol(&self.ctx, &mut self.subs, market);
+            }
+            Command::Remove(symbol) => {
+                super::remove_symbol(&self.ctx, &mut self.subs, symbol);
+            }
+            Command::Reconnect | Command::Shutdown => {}
         }
     }
 
@@ -249,11 +285,12 @@ impl Supervisor {
                 None | Some(Command::Shutdown) => return Wake::Shutdown,
                 // Nothing to reconnect: the feed stays idle.
                 Some(Command::Reconnect) => {}
-                Some(Command::Add(symbol)) => {
-                    super::add_symbol(&self.ctx, &mut self.subs, &symbol);
+                Some(Command::Add(market)) => {
+                    super::add_symbol(&self.ctx, &mut self.subs, &market);
                     if !self.subs.is_empty() {
                         self.failures = 0;
-                        self.transition(FeedStatus::Connecting, &format!("{symbol} added"));
+                        let added = format!("{} added", market.symbol);
+                        self.transition(FeedStatus::Connecting, &added);
                         return Wake::Connect;
                     }
                 }
@@ -357,12 +394,7 @@ impl Supervisor {
                         self.transition(FeedStatus::Connecting, "manual reconnect");
                         return Wake::Connect;
                     }
-                    Some(Command::Add(symbol)) => {
-                        super::add_symbol(&self.ctx, &mut self.subs, &symbol);
-                    }
-                    Some(Command::Remove(symbol)) => {
-                        super::remove_symbol(&self.ctx, &mut self.subs, &symbol);
-                    }
+                    Some(cmd @ (Command::Add(_) | Command::Remove(_))) => self.edit_offline(&cmd),
                 },
             }
         }
@@ -371,7 +403,7 @@ impl Supervisor {
     /// When the next REST poll may start after one that just ended: the poll interval, or
     /// the venue's `Retry-After` when longer.
     fn pace_rest(&mut self, error: Option<&rest::RestError>) -> Instant {
-        let mut wait = secs(self.ctx.cfg.rest_poll_secs);
+        let mut wait = self.ctx.cfg.rest_poll;
         if let Some(after) = error.and_then(|e| e.retry_after) {
             wait = wait.max(after);
         }
@@ -390,7 +422,7 @@ impl Supervisor {
     ) -> FeedStatus {
         let result = rest::poll(&self.ctx, &self.subs).await;
         self.pace_rest(result.as_ref().err());
-        let poll_every = self.ctx.cfg.rest_poll_secs;
+        let poll_every = self.ctx.cfg.rest_poll.as_secs_f64();
         let (status, why) = match result {
             Ok(_) => (
                 FeedStatus::Fallback { next_ws_try },

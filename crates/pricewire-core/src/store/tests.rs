@@ -31,7 +31,7 @@ fn ticks_record_direction_and_previous_price() {
     let snap = store.snapshot();
     let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
     assert_eq!(row.direction, Direction::Down);
-    assert_eq!(row.sparkline.len(), 3);
+    assert!(!row.trend.is_empty());
     assert_eq!(row.state, RowState::Subscribed);
 }
 
@@ -46,10 +46,11 @@ fn updates_for_removed_rows_are_dropped() {
 }
 
 #[test]
-fn history_and_sparkline_are_bounded() {
+fn history_and_trend_are_bounded() {
     let store = Store::new(StoreLimits {
         history: 5,
-        sparkline: 4,
+        trend_window: std::time::Duration::from_secs(20),
+        trend_buckets: 4,
     });
     let now = DateTime::UNIX_EPOCH;
     for i in 0..20 {
@@ -67,7 +68,9 @@ fn history_and_sparkline_are_bounded() {
     let snap = store.snapshot();
     assert_eq!(snap.feeds[0].history.len(), 5);
     assert_eq!(snap.feeds[0].history.back().unwrap().reason, "r19");
-    assert_eq!(snap.rows[0].sparkline.len(), 4);
+    // Four buckets of 5 s: ticks every second fill each, and the window's first bucket
+    // needs no point before it.
+    assert_eq!(snap.rows[0].trend.len(), 4);
 }
 
 #[test]
@@ -134,4 +137,57 @@ fn polled_data_is_as_old_as_the_venue_says() {
     let snap = store.snapshot();
     let row = snap.row(ExchangeId::Kraken, "BTC/USD").unwrap();
     assert_eq!(row.updated_at(), DateTime::from_timestamp(1_001, 0));
+}
+
+#[test]
+fn lag_quantiles_come_from_the_last_minute_or_two() {
+    let mut lag = LagStats::default();
+    assert_eq!(lag.quantile(0.5), None);
+    let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    let ms = |n: i64| chrono::TimeDelta::milliseconds(n);
+    // 98 tickers 2 ms late, 2 tickers 300 ms late.
+    for i in 0..100 {
+        let late = if i < 98 { ms(2) } else { ms(300) };
+        lag.record(t0 + ms(i), t0 + ms(i) - late);
+    }
+    let p50 = lag.quantile(0.5).unwrap();
+    let p99 = lag.quantile(0.99).unwrap();
+    assert!(p50 >= std::time::Duration::from_millis(2), "{p50:?}");
+    assert!(p50 < std::time::Duration::from_micros(2_500), "{p50:?}");
+    assert!(p99 >= std::time::Duration::from_millis(300), "{p99:?}");
+    assert!(p99 < std::time::Duration::from_millis(375), "{p99:?}");
+    // A stamp from the future is counted apart.
+    lag.record(t0, t0 + ms(5));
+    assert_eq!(lag.ahead, 1);
+    // Two windows later the old tickers are gone.
+    lag.record(
+        t0 + chrono::TimeDelta::seconds(150),
+        t0 + chrono::TimeDelta::seconds(150) - ms(1),
+    );
+    let p99 = lag.quantile(0.99).unwrap();
+    assert!(p99 < std::time::Duration::from_micros(1_250), "{p99:?}");
+}
+
+#[test]
+fn uptime_counts_connected_time_only() {
+    let store = Store::new(StoreLimits::default());
+    let t = |s: i64| DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap();
+    store.add_feed(ExchangeId::Kraken, t(0));
+    store.transition(ExchangeId::Kraken, FeedStatus::Connected, "up", t(10));
+    let down = FeedStatus::Reconnecting {
+        attempt: 1,
+        max_attempts: 5,
+        next_try: t(70),
+    };
+    store.transition(ExchangeId::Kraken, down, "lost", t(70));
+    store.transition(ExchangeId::Kraken, FeedStatus::Connected, "back", t(80));
+    let snap = store.snapshot();
+    let feed = snap.feed(ExchangeId::Kraken).unwrap();
+    // Connected 10..70 and 80..100 of 0..100.
+    let up = feed.uptime(t(100)).unwrap();
+    assert!((up - 0.8).abs() < 1e-9, "{up}");
+    let reconnects = feed.count_since(t(0), |tr| {
+        matches!(tr.to, FeedStatus::Reconnecting { attempt: 1, .. })
+    });
+    assert_eq!(reconnects, 1);
 }

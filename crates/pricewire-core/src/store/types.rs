@@ -10,21 +10,26 @@ use rust_decimal::Decimal;
 
 use crate::model::{ExchangeId, FeedStatus, Source, Ticker, Transition};
 use crate::symbol::Symbol;
+use crate::trend::Trend;
 
 /// Bounds that keep memory flat however long the program runs.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreLimits {
     /// Transitions kept per feed.
     pub history: usize,
-    /// Last prices kept per row for the sparkline.
-    pub sparkline: usize,
+    /// The time each row's [`Trend`] covers.
+    pub trend_window: Duration,
+    /// Buckets it is kept in (one price each: the bound on its memory).
+    pub trend_buckets: usize,
 }
 
 impl Default for StoreLimits {
+    /// 1,000 transitions per feed; a five-minute trend in 60 buckets of 5 s.
     fn default() -> Self {
         StoreLimits {
             history: 1000,
-            sparkline: 60,
+            trend_window: Duration::from_secs(300),
+            trend_buckets: 60,
         }
     }
 }
@@ -72,8 +77,8 @@ pub struct Row {
     pub direction: Direction,
     /// When the last price last changed (drives the up/down flash).
     pub last_change_at: Option<DateTime<Utc>>,
-    /// Recent distinct last prices, oldest first.
-    pub sparkline: VecDeque<Decimal>,
+    /// The last price over the recent time window, for the row's sparkline.
+    pub trend: Trend,
     /// Decimal places of the market's price increment, from the venue's pair list; `None`
     /// when the list gave none or could not be fetched.
     pub price_decimals: Option<u32>,
@@ -130,6 +135,130 @@ pub struct Counters {
     /// Round trip of the latest answered ping (application or WebSocket level); `None`
     /// until one is answered.
     pub ping_rtt: Option<Duration>,
+    /// The last frame that could not be parsed: the parser's reason and the frame's start.
+    pub last_parse_error: Option<Arc<str>>,
+    /// Exchange time → receive time of the tickers that carry the venue's time.
+    pub lag: LagStats,
+    /// The circuit breaker's state.
+    pub breaker: BreakerView,
+    /// The WebSocket address in use (its query left out: it may carry a token).
+    pub endpoint: Option<Arc<str>>,
+    /// When the feed was added (wall clock, UTC).
+    pub started_at: Option<DateTime<Utc>>,
+    /// Time spent connected before the current state began (uptime = this plus the
+    /// current state's time when connected, over the time since `started_at`).
+    pub live_for: Duration,
+}
+
+/// The circuit breaker, as readers see it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BreakerView {
+    /// Connections are tried.
+    #[default]
+    Closed,
+    /// No connection is tried until this time (wall clock, UTC).
+    Open {
+        /// When one probe connection is allowed.
+        until: DateTime<Utc>,
+    },
+    /// One probe connection is allowed.
+    HalfOpen,
+}
+
+/// Buckets of [`LagStats`]: four per doubling of the lag in microseconds, up to ~2 min.
+const LAG_BUCKETS: usize = 112;
+/// Seconds of one [`LagStats`] window; quantiles cover the current and the previous one.
+const LAG_WINDOW_SECS: i64 = 60;
+
+/// A histogram of exchange → receive lag over the last one to two minutes: four buckets
+/// per doubling (each within 25 % of its values), counted per ticker at a handful of
+/// instructions, read as quantiles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LagStats {
+    window_start: i64,
+    current: [u32; LAG_BUCKETS],
+    previous: [u32; LAG_BUCKETS],
+    /// Tickers stamped later than they arrived (the venue's clock runs ahead of ours).
+    pub ahead: u64,
+}
+
+impl Default for LagStats {
+    fn default() -> Self {
+        LagStats {
+            window_start: 0,
+            current: [0; LAG_BUCKETS],
+            previous: [0; LAG_BUCKETS],
+            ahead: 0,
+        }
+    }
+}
+
+impl LagStats {
+    fn bucket(micros: u64) -> usize {
+        if micros < 4 {
+            return micros as usize;
+        }
+        let octave = 63 - micros.leading_zeros() as usize;
+        let sub = ((micros >> (octave - 2)) & 3) as usize;
+        (4 * (octave - 1) + sub).min(LAG_BUCKETS - 1)
+    }
+
+    /// The largest lag a bucket holds, in microseconds.
+    fn bucket_top(b: usize) -> u64 {
+        if b < 4 {
+            return b as u64;
+        }
+        let octave = b / 4 + 1;
+        let sub = (b % 4) as u64;
+        ((4 + sub + 1) << (octave - 2)) - 1
+    }
+
+    /// Count one ticker received at `received` that the venue stamped `stamped`.
+    pub fn record(&mut self, received: DateTime<Utc>, stamped: DateTime<Utc>) {
+        let secs = received.timestamp();
+        if secs - self.window_start >= LAG_WINDOW_SECS {
+            self.previous = if secs - self.window_start < 2 * LAG_WINDOW_SECS {
+                self.current
+            } else {
+                [0; LAG_BUCKETS]
+            };
+            self.current = [0; LAG_BUCKETS];
+            self.window_start = secs;
+        }
+        // Whole seconds and microseconds apart: cheaper than a `TimeDelta` per ticker.
+        let us = (secs - stamped.timestamp()).saturating_mul(1_000_000)
+            + i64::from(received.timestamp_subsec_micros())
+            - i64::from(stamped.timestamp_subsec_micros());
+        if us >= 0 {
+            let b = Self::bucket(us.unsigned_abs());
+            self.current[b] = self.current[b].saturating_add(1);
+        } else {
+            self.ahead += 1;
+        }
+    }
+
+    /// The lag below which a fraction `q` of the recent tickers fall (`0.5`, `0.99`), as
+    /// the top of its bucket; `None` without tickers.
+    pub fn quantile(&self, q: f64) -> Option<Duration> {
+        let total: u64 = self
+            .current
+            .iter()
+            .chain(self.previous.iter())
+            .map(|n| u64::from(*n))
+            .sum();
+        if total == 0 {
+            return None;
+        }
+        let want = ((total as f64) * q.clamp(0.0, 1.0)).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for b in 0..LAG_BUCKETS {
+            seen += u64::from(self.current[b]) + u64::from(self.previous[b]);
+            if seen >= want {
+                return Some(Duration::from_micros(Self::bucket_top(b)));
+            }
+        }
+        None
+    }
 }
 
 /// One exchange connection as readers see it.
@@ -176,6 +305,30 @@ pub struct Snapshot {
     pub feeds: Vec<Feed>,
     /// Every row, in the order added.
     pub rows: Vec<Row>,
+}
+
+impl Feed {
+    /// The share of the time since the feed was added that it spent connected (LIVE),
+    /// from 0 to 1; `None` before any time has passed.
+    pub fn uptime(&self, now: DateTime<Utc>) -> Option<f64> {
+        let total = (now - self.counters.started_at?).to_std().ok()?;
+        if total.is_zero() {
+            return None;
+        }
+        let mut live = self.counters.live_for;
+        if self.status == FeedStatus::Connected {
+            live += (now - self.status_since).to_std().unwrap_or_default();
+        }
+        Some((live.as_secs_f64() / total.as_secs_f64()).min(1.0))
+    }
+
+    /// Transitions kept since `since` that match `which`: reconnects or fallbacks today.
+    pub fn count_since(&self, since: DateTime<Utc>, which: impl Fn(&Transition) -> bool) -> usize {
+        self.history
+            .iter()
+            .filter(|t| t.at >= since && which(t))
+            .count()
+    }
 }
 
 impl Snapshot {

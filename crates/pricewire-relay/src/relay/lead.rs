@@ -1,7 +1,7 @@
 //! One leadership of one venue: the feed, the publisher, the wants and control followers
 //! and the lease keeper, from the lease taken to the lease lost or released.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -231,11 +231,14 @@ async fn publish_loop(
     let mut last_heartbeat = Instant::now();
     let mut pairs_at: Option<Instant> = pending.pairs.is_some().then(Instant::now);
     let heartbeat_every = Duration::from_secs(1);
+    // Events wait here while a write is in flight (bounded: past it they are dropped and
+    // counted), so a burst is absorbed instead of overflowing the feed's event buffer.
+    let mut queue: VecDeque<StoreEvent> = VecDeque::new();
     loop {
-        if pending.is_empty() {
+        if pending.is_empty() && queue.is_empty() {
             tokio::select! {
                 e = events.recv() => match e {
-                    Ok(e) => push(&mut pending, &e, ex, &store),
+                    Ok(e) => queue.push_back(e),
                     Err(broadcast::error::RecvError::Lagged(n)) => dropped += n,
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
@@ -244,13 +247,12 @@ async fn publish_loop(
                 () = held.lost().cancelled() => return,
             }
         }
+        if drain(&mut events, &mut queue, &mut dropped) {
+            return;
+        }
         while pending.ticks.len() < MAX_BATCH {
-            match events.try_recv() {
-                Ok(e) => push(&mut pending, &e, ex, &store),
-                Err(broadcast::error::TryRecvError::Lagged(n)) => dropped += n,
-                Err(broadcast::error::TryRecvError::Closed) => return,
-                Err(broadcast::error::TryRecvError::Empty) => break,
-            }
+            let Some(e) = queue.pop_front() else { break };
+            push(&mut pending, &e, ex, &store);
         }
         while let Ok(x) = extra.try_recv() {
             pending.ticks.push(x);
@@ -309,7 +311,23 @@ async fn publish_loop(
             freeze.wait_if_frozen().await;
         }
         let Some(c) = con.as_mut() else { continue };
-        match writer.write(c, &held, &pending).await {
+        let written = {
+            let write = writer.write(c, &held, &pending);
+            tokio::pin!(write);
+            let mut open = true;
+            loop {
+                tokio::select! {
+                    r = &mut write => break r,
+                    e = events.recv(), if open => match e {
+                        Ok(e) if queue.len() < QUEUE_MAX => queue.push_back(e),
+                        Ok(_) => dropped += 1,
+                        Err(broadcast::error::RecvError::Lagged(n)) => dropped += n,
+                        Err(broadcast::error::RecvError::Closed) => open = false,
+                    },
+                }
+            }
+        };
+        match written {
             Ok(Outcome::Written(_)) => {
                 settings.leading.published(
                     ex,
@@ -350,6 +368,26 @@ async fn publish_loop(
                     return;
                 }
             }
+        }
+    }
+}
+
+/// Events held at most while writes are in flight: a 100,000-ticker burst fits.
+const QUEUE_MAX: usize = 250_000;
+
+/// Move what the feed sent meanwhile into the queue; true when the feed is gone.
+fn drain(
+    events: &mut broadcast::Receiver<StoreEvent>,
+    queue: &mut VecDeque<StoreEvent>,
+    dropped: &mut u64,
+) -> bool {
+    loop {
+        match events.try_recv() {
+            Ok(e) if queue.len() < QUEUE_MAX => queue.push_back(e),
+            Ok(_) => *dropped += 1,
+            Err(broadcast::error::TryRecvError::Lagged(n)) => *dropped += n,
+            Err(broadcast::error::TryRecvError::Closed) => return true,
+            Err(broadcast::error::TryRecvError::Empty) => return false,
         }
     }
 }
@@ -432,10 +470,10 @@ async fn follow_wants(
         );
         let changes = carried.update(&all, Instant::now());
         for s in changes.add {
-            match handle.resolve(&s) {
-                Ok(sym) => {
-                    tracing::info!(venue = %ex, symbol = %sym, "carrying");
-                    let _ = handle.send(Command::Add(sym));
+            match handle.market(&s) {
+                Ok(inst) => {
+                    tracing::info!(venue = %ex, symbol = %inst.symbol, "carrying");
+                    let _ = handle.send(Command::Add(inst));
                 }
                 Err(e) => {
                     let _ = extra

@@ -1,14 +1,10 @@
 use std::borrow::Cow;
-use std::fs;
 use std::time::Duration;
-
-use chrono::{DateTime, Utc};
 
 use super::Binance;
 use crate::exchange::{Event, Exchange, ParseError, WireTicker};
-use crate::symbol::SymbolError;
 
-use crate::exchange::testkit::{self, line, text};
+use crate::exchange::testkit::{self, line, millis, text};
 
 fn recorded(file: &str) -> String {
     testkit::recorded("binance", file)
@@ -19,40 +15,12 @@ fn parse(frame: &str) -> Vec<Event<'_>> {
 }
 
 fn only_ticker(frame: &str) -> WireTicker<'_> {
-    match parse(frame).as_slice() {
-        [Event::Ticker(t)] => t.clone(),
-        other => panic!("expected one ticker from {frame}, got {other:?}"),
-    }
-}
-
-fn millis(ms: i64) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
+    testkit::only_ticker(&Binance, frame)
 }
 
 #[test]
 fn every_recorded_frame_parses_to_a_known_event() {
-    let fixtures = testkit::recorded_dir("binance");
-    let dir = fs::read_dir(&fixtures).unwrap_or_else(|e| panic!("{fixtures}: {e}"));
-    let mut frames = 0;
-    for entry in dir.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "frames") {
-            continue;
-        }
-        let body = fs::read_to_string(&path).expect("readable fixture");
-        for (i, frame) in body.lines().enumerate() {
-            let events = parse(frame);
-            assert_eq!(events.len(), 1, "{}:{}", path.display(), i + 1);
-            assert!(
-                !matches!(events[0], Event::Unknown),
-                "{}:{} is a known kind",
-                path.display(),
-                i + 1
-            );
-            frames += 1;
-        }
-    }
-    assert!(frames > 0, "no frames found in {fixtures}");
+    testkit::assert_every_recorded_frame_known(&Binance, "binance");
 }
 
 #[test]
@@ -243,10 +211,7 @@ fn endpoints_and_keep_alive() {
     assert_eq!(Binance.default_rest_url(), "https://api.binance.com");
     assert_eq!(Binance.pair_list_path(), "/api/v3/exchangeInfo");
     assert_eq!(Binance.ping(1), None);
-    assert_eq!(
-        Binance.max_connection_age(),
-        Some(Duration::from_secs(86_400))
-    );
+    assert_eq!(Binance.max_connection_age(), Some(Duration::from_hours(24)));
 }
 
 #[test]
@@ -263,21 +228,7 @@ fn pair_list_keeps_trading_markets_only() {
         ("nkn usdt", "NKN/USDT", "NKNUSDT", Some(4)),
         ("BNB/USDT", "BNB/USDT", "BNBUSDT", Some(1)),
     ];
-    for (input, symbol, wire, decimals) in cases {
-        let inst = list
-            .resolve(input)
-            .unwrap_or_else(|e| panic!("{input}: {e}"));
-        assert_eq!(
-            (
-                inst.symbol.as_str(),
-                inst.wire.as_str(),
-                inst.rest.as_str(),
-                inst.price_decimals
-            ),
-            (symbol, wire, wire, decimals),
-            "{input}"
-        );
-    }
+    testkit::assert_resolves(&list, &cases);
     assert!(
         list.resolve("BCC/BTC").is_err(),
         "BREAK markets are not listed"
@@ -288,19 +239,7 @@ fn pair_list_keeps_trading_markets_only() {
 fn usd_does_not_silently_become_usdt() {
     let body = recorded("rest-exchangeInfo.subset.json");
     let list = Binance.parse_pair_list(&body).expect("pair list parses");
-    match list.resolve("BTC/USD") {
-        Err(SymbolError::Unknown { suggestions, .. }) => {
-            assert!(
-                suggestions.contains(&"BTC/USDT".to_string()),
-                "{suggestions:?}"
-            );
-            assert!(
-                suggestions.contains(&"BTC/USDC".to_string()),
-                "{suggestions:?}"
-            );
-        }
-        other => panic!("BTC/USD must not resolve on Binance: {other:?}"),
-    }
+    testkit::assert_suggests(&list, "BTC/USD", &["BTC/USDT", "BTC/USDC"]);
 }
 
 #[test]

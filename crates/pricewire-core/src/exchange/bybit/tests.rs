@@ -1,15 +1,11 @@
 use std::borrow::Cow;
-use std::fs;
 use std::time::Duration;
-
-use chrono::{DateTime, Utc};
 
 use super::Bybit;
 use super::wire::fraction_to_percent;
 use crate::exchange::{Event, Exchange, ParseError, WireTicker, parse_decimal};
-use crate::symbol::SymbolError;
 
-use crate::exchange::testkit::{self, line, text};
+use crate::exchange::testkit::{self, line, millis, text};
 
 fn recorded(file: &str) -> String {
     testkit::recorded("bybit", file)
@@ -20,35 +16,12 @@ fn parse(frame: &str) -> Vec<Event<'_>> {
 }
 
 fn only_ticker(frame: &str) -> WireTicker<'_> {
-    match parse(frame).as_slice() {
-        [Event::Ticker(t)] => t.clone(),
-        other => panic!("expected one ticker from {frame}, got {other:?}"),
-    }
-}
-
-fn millis(ms: i64) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
+    testkit::only_ticker(&Bybit, frame)
 }
 
 #[test]
 fn every_recorded_frame_parses_to_a_known_event() {
-    let fixtures = testkit::recorded_dir("bybit");
-    let dir = fs::read_dir(&fixtures).unwrap_or_else(|e| panic!("{fixtures}: {e}"));
-    let mut frames = 0;
-    for entry in dir.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "frames") {
-            continue;
-        }
-        let body = fs::read_to_string(&path).expect("readable fixture");
-        for (i, frame) in body.lines().enumerate() {
-            let events = parse(frame);
-            assert_eq!(events.len(), 1, "{}:{}", path.display(), i + 1);
-            assert_ne!(events[0], Event::Unknown, "{}:{}", path.display(), i + 1);
-            frames += 1;
-        }
-    }
-    assert!(frames > 0, "no frames found in {fixtures}");
+    testkit::assert_every_recorded_frame_known(&Bybit, "bybit");
 }
 
 #[test]
@@ -312,34 +285,8 @@ fn pair_list_from_instruments_info() {
         ("SOL-USDT", "SOL/USDT", "SOLUSDT", Some(2)),
         ("BTC/USDC", "BTC/USDC", "BTCUSDC", Some(1)),
     ];
-    for (input, symbol, wire, decimals) in cases {
-        let inst = list
-            .resolve(input)
-            .unwrap_or_else(|e| panic!("{input}: {e}"));
-        assert_eq!(
-            (
-                inst.symbol.as_str(),
-                inst.wire.as_str(),
-                inst.rest.as_str(),
-                inst.price_decimals
-            ),
-            (symbol, wire, wire, decimals),
-            "{input}"
-        );
-    }
-    match list.resolve("BTC/USD") {
-        Err(SymbolError::Unknown { suggestions, .. }) => {
-            assert!(
-                suggestions.contains(&"BTC/USDT".to_string()),
-                "{suggestions:?}"
-            );
-            assert!(
-                suggestions.contains(&"BTC/USDC".to_string()),
-                "{suggestions:?}"
-            );
-        }
-        other => panic!("BTC/USD must not resolve on Bybit spot: {other:?}"),
-    }
+    testkit::assert_resolves(&list, &cases);
+    testkit::assert_suggests(&list, "BTC/USD", &["BTC/USDT", "BTC/USDC"]);
 }
 
 #[test]

@@ -332,21 +332,7 @@ fn pair_list_skips_delisted_and_folds_usdc_aliases() {
         ("SOLUSD", "SOL/USD", "SOL-USD", Some(2)),
         ("BTC/EUR", "BTC/EUR", "BTC-EUR", Some(2)),
     ];
-    for (input, symbol, wire, decimals) in cases {
-        let inst = list
-            .resolve(input)
-            .unwrap_or_else(|e| panic!("{input}: {e}"));
-        assert_eq!(
-            (
-                inst.symbol.as_str(),
-                inst.wire.as_str(),
-                inst.rest.as_str(),
-                inst.price_decimals
-            ),
-            (symbol, wire, wire, decimals),
-            "{input}"
-        );
-    }
+    testkit::assert_resolves(&list, &cases);
     assert_eq!(
         list.resolve("BTC/USD").map(|i| i.aliases.clone()),
         Ok(vec!["BTC-USDC".to_string()])

@@ -7,7 +7,6 @@ use std::time::Duration;
 use super::{Kucoin, MAX_TOPICS_PER_REQUEST};
 use crate::exchange::{Event, Exchange, ParseError, WireTicker};
 use crate::model::ExchangeId;
-use crate::symbol::SymbolError;
 
 use crate::exchange::testkit::{self, text};
 
@@ -345,30 +344,8 @@ fn pair_list_resolves_both_spellings() {
         ("SNXBTC", "SNX/BTC", "SNX-BTC", Some(8)),
         ("LTX/USDT", "LTX/USDT", "LTX-USDT", Some(4)),
     ];
-    for (input, symbol, wire, decimals) in cases {
-        let inst = list
-            .resolve(input)
-            .unwrap_or_else(|e| panic!("{input}: {e}"));
-        assert_eq!(
-            (
-                inst.symbol.as_str(),
-                inst.wire.as_str(),
-                inst.rest.as_str(),
-                inst.price_decimals
-            ),
-            (symbol, wire, wire, decimals),
-            "{input}"
-        );
-    }
-    match list.resolve("BTC/USD") {
-        Err(SymbolError::Unknown { suggestions, .. }) => {
-            assert!(
-                suggestions.contains(&"BTC/USDT".to_string()),
-                "{suggestions:?}"
-            );
-        }
-        other => panic!("BTC/USD must not map to a USDT market: {other:?}"),
-    }
+    testkit::assert_resolves(&list, &cases);
+    testkit::assert_suggests(&list, "BTC/USD", &["BTC/USDT"]);
 }
 
 #[test]

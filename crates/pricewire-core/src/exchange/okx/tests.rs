@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 
 use super::{MAX_REQUEST_BYTES, Okx};
 use crate::exchange::{Event, Exchange, ParseError, WireTicker, parse_decimal};
-use crate::symbol::SymbolError;
 
 use crate::exchange::testkit::{self, text};
 
@@ -225,31 +224,9 @@ fn pair_list_from_recorded_instruments() {
         ("sol/usdt", "SOL/USDT", "SOL-USDT", Some(3)),
         ("BTC_USDC", "BTC/USDC", "BTC-USDC", Some(1)),
     ];
-    for (input, symbol, wire, decimals) in cases {
-        let inst = list
-            .resolve(input)
-            .unwrap_or_else(|e| panic!("{input}: {e}"));
-        assert_eq!(
-            (
-                inst.symbol.as_str(),
-                inst.wire.as_str(),
-                inst.rest.as_str(),
-                inst.price_decimals
-            ),
-            (symbol, wire, wire, decimals),
-            "{input}"
-        );
-    }
+    testkit::assert_resolves(&list, &cases);
     // No USD market here: BTC/USD must not quietly become BTC/USDT.
-    match list.resolve("BTC/USD") {
-        Err(SymbolError::Unknown { suggestions, .. }) => {
-            assert!(
-                suggestions.contains(&"BTC/USDT".to_string()),
-                "{suggestions:?}"
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    testkit::assert_suggests(&list, "BTC/USD", &["BTC/USDT"]);
 }
 
 #[test]

@@ -7,8 +7,10 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::end::{close_text, read_error_text};
 use super::{Session, SessionEnd};
-use crate::exchange::Event;
-use crate::model::{FeedStatus, Source};
+use crate::exchange::{Event, WireTicker};
+use crate::feed::subs::Subs;
+use crate::model::{ExchangeId, FeedStatus, Source, Ticker};
+use crate::record::{Dir, FrameBody, Record};
 use crate::store::RowState;
 use crate::symbol::Symbol;
 
@@ -22,7 +24,7 @@ pub(super) struct Watch {
 
 /// An empty event vector for another frame's lifetime, keeping the allocation (the
 /// in-place `collect` reuses the buffer: same element type, nothing left to convert).
-fn recycle<'b>(mut events: Vec<Event<'_>>) -> Vec<Event<'b>> {
+pub(crate) fn recycle<'b>(mut events: Vec<Event<'_>>) -> Vec<Event<'b>> {
     events.clear();
     events.into_iter().map(|_| Event::Unknown).collect()
 }
@@ -80,6 +82,23 @@ impl Session<'_> {
         // Any frame at all, a lone pong included, shows the connection is alive.
         watch.silence_deadline = now + watch.silence;
         let now_utc = (ctx.clock)();
+        if let Some(tap) = &self.tap {
+            let conn = self.conn;
+            tap.put(|| Record::Frame {
+                exchange,
+                conn,
+                at: now_utc,
+                dir: Dir::In,
+                body: match &msg {
+                    Message::Text(t) => FrameBody::Text(t.clone()),
+                    Message::Ping(_) => FrameBody::Ping,
+                    Message::Pong(_) => FrameBody::Pong,
+                    Message::Close(f) => FrameBody::Close(close_text(f.as_ref())),
+                    Message::Binary(b) => FrameBody::Binary(b.len()),
+                    Message::Frame(f) => FrameBody::Binary(f.len()),
+                },
+            });
+        }
         if !matches!(msg, Message::Text(_)) {
             ctx.store.count_frame(exchange, len, now_utc);
         }
@@ -156,31 +175,24 @@ impl Session<'_> {
         let mut events: Vec<Event<'_>> = recycle(std::mem::take(&mut self.events));
         let mut handled = Handled::default();
         if let Err(e) = ctx.exchange.parse(text, &mut events) {
-            ctx.store.with_counters(exchange, |c| c.parse_errors += 1);
+            let sample: String = text.chars().take(120).collect();
+            let last: std::sync::Arc<str> =
+                crate::sanitize::clean(&format!("{e}; frame: {sample}")).into();
+            ctx.store.with_counters(exchange, |c| {
+                c.parse_errors += 1;
+                c.last_parse_error = Some(last);
+            });
             self.parse_errors_logged += 1;
             if self.parse_errors_logged <= 10 || self.parse_errors_logged.is_multiple_of(1000) {
-                let sample: String = text.chars().take(120).collect();
                 tracing::warn!(%exchange, error = %e, frame = %sample, "skipped a malformed frame");
             }
         }
         for event in events.drain(..) {
             match event {
                 Event::Ticker(w) => {
-                    let Some(symbol) = self.subs.by_wire(&w.symbol).cloned() else {
-                        continue;
-                    };
-                    let mut decimals = None;
-                    if let Some(sub) = self.subs.get_mut(&symbol) {
-                        sub.on_data(now);
-                        decimals = sub.price_decimals;
+                    if let Some(t) = streamed_ticker(self.subs, exchange, w, now, now_utc) {
+                        self.tickers.push(t);
                     }
-                    self.tickers.push(w.into_ticker(
-                        exchange,
-                        symbol,
-                        decimals,
-                        Source::Stream,
-                        now_utc,
-                    ));
                 }
                 Event::Subscribed { symbol, req_id } => {
                     // An ack naming nothing is about everything subscribed.
@@ -212,6 +224,13 @@ impl Session<'_> {
                     } else {
                         for s in targets {
                             self.subs.remove(&s);
+                            if let Some(tap) = &self.tap {
+                                tap.put(|| Record::Unsub {
+                                    exchange,
+                                    symbol: s.clone(),
+                                    row_removed: false,
+                                });
+                            }
                             ctx.store.set_row_state(
                                 exchange,
                                 &s,
@@ -257,6 +276,26 @@ impl Session<'_> {
         }
         handled
     }
+}
+
+/// A streamed ticker for a subscribed wire name, received at `now` (`now_utc` on the
+/// wall clock): the symbol's pace is told, the price decimals applied. `None` for a
+/// market not subscribed. The live session and a replay read frames through this.
+#[inline]
+pub(crate) fn streamed_ticker(
+    subs: &mut Subs,
+    exchange: ExchangeId,
+    w: WireTicker<'_>,
+    now: Instant,
+    now_utc: DateTime<Utc>,
+) -> Option<Ticker> {
+    let symbol = subs.by_wire(&w.symbol).cloned()?;
+    let mut decimals = None;
+    if let Some(sub) = subs.get_mut(&symbol) {
+        sub.on_data(now);
+        decimals = sub.price_decimals;
+    }
+    Some(w.into_ticker(exchange, symbol, decimals, Source::Stream, now_utc))
 }
 
 #[cfg(test)]
