@@ -94,10 +94,26 @@ async fn the_front_door_keeps_tokens_out_of_its_log_and_pins_in_its_state_file()
     .await;
     let url = |p: &str| format!("http://{addr}{p}");
     let http = reqwest::Client::new();
-    until(30, "a live venue", async || {
-        let r = http.get(url("/health")).send().await.ok()?;
-        (r.status() == 200).then_some(())
-    })
+    until(
+        30,
+        "a live venue and the relay's symbols watched",
+        async || {
+            let r = http.get(url("/health")).send().await.ok()?;
+            let s: Value = http
+                .get(url("/v1/status"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (r.status() == 200
+                && s["venues"][0]["watched"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty()))
+            .then_some(())
+        },
+    )
     .await;
 
     // Control with the bearer token; the pin lands in Redis and in the state file.

@@ -88,17 +88,25 @@ pub(super) struct AddBody {
 pub(super) async fn add_symbols(
     State(door): State<Arc<Door>>,
     headers: HeaderMap,
-    body: Result<Json<AddBody>, axum::extract::rejection::JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
     if let Some(r) = refused(&door, &headers) {
         return r;
     }
-    let Ok(Json(body)) = body else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "bad_json",
-            "send {\"symbols\": [\"kraken:BTC/USD\", …]}",
-        );
+    // The body is read as JSON whatever its Content-Type says (`curl -d` sends a form
+    // type), so a tool's default does not turn a good request into a refusal.
+    let body: AddBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                &format!(
+                    "send {{\"symbols\": [\"kraken:BTC/USD\", …]}} ({})",
+                    pricewire_core::sanitize::clean(&e.to_string())
+                ),
+            );
+        }
     };
     if body.symbols.len() > msg::MAX_SYMBOLS_PER_OP {
         return json_error(

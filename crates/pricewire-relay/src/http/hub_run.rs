@@ -177,7 +177,10 @@ async fn session(
                     hub.broadcast_state();
                 }
                 let now = Instant::now();
-                if now >= next_watch {
+                // Nothing watched yet (the relays' wants not leased yet at start): look
+                // again every poll, not every refresh, so the first clients are not
+                // refused symbols the relay is about to carry.
+                if now >= next_watch || hub.lock().watched.is_empty() {
                     next_watch = now + wants::REFRESH;
                     watch(hub, env, cmd).await?;
                 }

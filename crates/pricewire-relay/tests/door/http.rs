@@ -181,6 +181,24 @@ async fn control_endpoints_need_the_token_and_report_per_symbol() {
         res[2]["error"].as_str().unwrap().contains("unknown venue"),
         "{v}"
     );
+    // A body that is not JSON is refused with the parser's reason; a JSON body is read
+    // whatever its Content-Type (curl -d sends a form type).
+    let raw = |body: &'static str| {
+        client
+            .post(d.url("/v1/symbols"))
+            .bearer_auth("ctl-token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let r = raw("symbols=kraken:ETH/USD").await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "bad_json", "{v}");
+    let r = raw(r#"{"symbols":["kraken:ETH/USD"]}"#).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["results"][0]["pinned"], "kraken:ETH/USD", "{v}");
     // Pinned: watched and carried; a client may now subscribe to it.
     until(20, "ETH/USD tickers", async || {
         let (_, t) = get_json(&d.url("/v1/tickers?symbols=kraken:ETH/USD")).await;
