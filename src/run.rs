@@ -264,9 +264,8 @@ async fn start_feeds(
             builder = builder.quote_alias(from, to);
         }
         let (handle, task) = builder
-            .spawn()
-            .with_context(|| format!("starting the {id} feed"))?
-            .into_parts();
+            .spawn_parts()
+            .with_context(|| format!("starting the {id} feed"))?;
         handles.push(handle);
         tasks.push(task);
     }
