@@ -189,7 +189,10 @@ pub async fn run(
             // not overwrite it.
             (!cli.symbols.is_empty())
                 .then(|| "this run's symbols came from the command line".to_string()),
-            log_file,
+            app::Extras {
+                log_file,
+                ..app::Extras::default()
+            },
             shutdown.clone(),
         )
         .await

@@ -223,7 +223,7 @@ impl App {
     }
 
     /// After an edit: the status line says what was done and whether it is being saved.
-    fn finish(&mut self, done: String) {
+    pub(super) fn finish(&mut self, done: String) {
         let status = if let Some(saving) = &mut self.saving {
             let text = format!("{done} · saving…");
             saving.pending = Some((saving.writer.latest(), done));

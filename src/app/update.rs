@@ -19,7 +19,8 @@ use crate::config::{self, Config, ConfigWriter, Written};
 use crate::view::columns::Column;
 use crate::view::model::{Table, clamp_scroll};
 use crate::view::state::{
-    ChartStyle, ChartView, HistoryPane, HoldingsView, Mode, Prompt, RowKey, Sort, Status, ViewState,
+    ChartStyle, ChartView, HistoryPane, HoldingsView, Mode, Prompt, ReplayEnd, ReplayView, RowKey,
+    Sort, Status, ViewState,
 };
 use pricewire_core::Watchlist;
 use pricewire_core::candle::ChartWindow;
@@ -88,6 +89,19 @@ pub struct App {
     /// Stops the process for Ctrl-Z and takes the terminal back after (set where there is
     /// a real terminal to give back).
     suspender: Option<Suspender>,
+    /// Where `now` comes from: the wall clock, or a replay's recorded time.
+    clock: Option<ScreenClock>,
+    /// A replay's end, once it comes.
+    replay_end: Option<tokio::sync::watch::Receiver<Option<ReplayEnd>>>,
+}
+
+/// The clock a replay gives the screen.
+struct ScreenClock(pricewire_core::feed::Clock);
+
+impl std::fmt::Debug for ScreenClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScreenClock")
+    }
 }
 
 /// What Ctrl-Z runs.
@@ -144,6 +158,8 @@ impl App {
             title: None,
             charts: Charts::default(),
             suspender: None,
+            clock: None,
+            replay_end: None,
             lists: Lists::new(
                 std::iter::once((
                     crate::config::DEFAULT_WATCHLIST.to_string(),
@@ -230,6 +246,26 @@ impl App {
         self
     }
 
+    /// Show a replay: `clock` (the recorded time) is the screen's `now`, the header says
+    /// REPLAY and the file, and `ended` brings how the replay ended. Nothing is saved.
+    #[must_use]
+    pub fn replaying(
+        mut self,
+        view: ReplayView,
+        clock: pricewire_core::feed::Clock,
+        ended: tokio::sync::watch::Receiver<Option<ReplayEnd>>,
+    ) -> Self {
+        self.view.replay = Some(view);
+        self.clock = Some(ScreenClock(clock));
+        self.replay_end = Some(ended);
+        self
+    }
+
+    /// The screen's `now`: the wall clock's, or during a replay the recorded time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.as_ref().map_or_else(Utc::now, |c| (c.0)())
+    }
+
     /// Keep the window title saying which venues are shown and which are simulated.
     #[must_use]
     pub fn with_title(mut self, title: WindowTitle) -> Self {
@@ -275,6 +311,25 @@ impl App {
     /// Once a second: message rates from the counters.
     pub fn tick(&mut self, snapshot: &Snapshot, now: DateTime<Utc>) {
         self.view.rates = self.meter.sample(snapshot, now);
+        self.check_replay();
+    }
+
+    /// Take in a replay's end, if it has come.
+    pub fn check_replay(&mut self) {
+        let Some(rx) = &mut self.replay_end else {
+            return;
+        };
+        // The player drops its sender once it has sent the end: read what it left.
+        let closed = rx.has_changed().is_err();
+        if closed || rx.has_changed().unwrap_or(false) {
+            let end = rx.borrow_and_update().clone();
+            if let Some(view) = &mut self.view.replay {
+                view.ended = end;
+            }
+        }
+        if closed {
+            self.replay_end = None;
+        }
     }
 
     /// Carry out `action` against the state shown in `snapshot`.

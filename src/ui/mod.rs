@@ -118,8 +118,11 @@ fn plan(area: Rect, model: &ViewModel) -> Plan {
     } else {
         0
     };
-    let header = |mode| status::height(snapshot, mode, area.width);
-    let per_feed = header(HeaderMode::PerFeed).unwrap_or(1);
+    // A replay's line stands atop the header in every mode.
+    let replay_line = u16::from(view.replay.is_some());
+    let header =
+        |mode| status::height(snapshot, mode, area.width).map(|n| n.saturating_add(replay_line));
+    let per_feed = header(HeaderMode::PerFeed).unwrap_or(1 + replay_line);
     let per_state = header(HeaderMode::PerState).unwrap_or(per_feed);
     // A shorter mode only when it saves lines: with one feed, its details stay.
     let shorter = |mode, lines: u16, than: (HeaderMode, u16)| {
@@ -209,6 +212,15 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
     .areas(panes);
     let footer = prompt_line.unwrap_or(footer);
 
+    let header = match &view.replay {
+        Some(r) if !header.is_empty() => {
+            let [line, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(header);
+            status::replay_line(frame, line, r, now, theme);
+            rest
+        }
+        _ => header,
+    };
     status::draw(
         frame,
         header,
@@ -227,7 +239,7 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
         _ => None,
     };
     if plan.cross > 0 {
-        cross::draw(frame, cross_area, snapshot, view.stale_after, now, theme);
+        cross::draw(frame, cross_area, model, now, theme);
     }
     if plan.history > 0 {
         history::draw(frame, history_area, model, theme);

@@ -93,6 +93,9 @@ pub fn draw(
         None => area.width.saturating_sub(2),
     };
     let mut parts = Vec::new();
+    if view.replay.is_some() {
+        parts.push(status::REPLAYED.to_string());
+    }
     if view.watchlist != crate::config::DEFAULT_WATCHLIST {
         parts.push(format!("watchlist {}", view.watchlist));
     }

@@ -24,6 +24,61 @@ const APP: &str = "pricewire";
 /// and a word, so it reads the same with colour off.
 pub const SIMULATED: &str = "◇ SIMULATED";
 
+/// What marks every figure drawn from a recording played back.
+pub const REPLAYED: &str = "▶ REPLAYED";
+
+/// A replay's line atop the header: `▶ REPLAY 2026-12-07 23:40:12 UTC · 10× · r.jsonl`,
+/// then how it ended once it has (`■ ended: complete at 23:41:02 …`, or `✕ stopped at
+/// line 57: …` when the file was damaged). The time is the recorded time now.
+pub fn replay_line(
+    frame: &mut Frame,
+    area: Rect,
+    replay: &crate::view::state::ReplayView,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) {
+    let mut spans = vec![Span::styled("▶ REPLAY", theme.simulated), Span::raw(" ")];
+    if now > DateTime::UNIX_EPOCH {
+        spans.push(Span::styled(
+            now.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            theme.header,
+        ));
+    } else {
+        spans.push(Span::styled("before the first record", theme.muted));
+    }
+    spans.push(Span::styled(
+        format!(
+            " · {} · {}",
+            replay.speed,
+            pricewire_core::sanitize::clean(&replay.file)
+        ),
+        theme.muted,
+    ));
+    match &replay.ended {
+        None => {}
+        Some(end) if end.damaged => {
+            spans.push(Span::raw(" · "));
+            spans.push(Span::styled(
+                format!("✕ damaged file, {}", end.text),
+                theme.offline,
+            ));
+        }
+        Some(end) => {
+            spans.push(Span::raw(" · "));
+            spans.push(Span::styled(
+                format!("■ ended: {}", end.text),
+                theme.fallback,
+            ));
+        }
+    }
+    frame.buffer_mut().set_line(
+        area.x,
+        area.y,
+        &format::fit(Line::from(spans), usize::from(area.width)),
+        area.width,
+    );
+}
+
 /// How much the header says, from most to least room taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderMode {

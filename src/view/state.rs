@@ -230,6 +230,52 @@ pub struct ViewState {
     pub watchlist: String,
     /// Which key does what: the footer and the help are drawn from it.
     pub keymap: Arc<crate::keymap::Keymap>,
+    /// A recording played back (`pricewire replay FILE`): the screen says so everywhere.
+    pub replay: Option<ReplayView>,
+}
+
+/// What the screen says of a replay: the file, the speed, and how it ended once it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayView {
+    /// The recording's file name, as typed.
+    pub file: String,
+    /// `10×`, `max`.
+    pub speed: String,
+    /// How it ended (`None`: still playing).
+    pub ended: Option<ReplayEnd>,
+}
+
+/// The end of a replay, as the screen tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayEnd {
+    /// The file was damaged: it played up to the damage.
+    pub damaged: bool,
+    /// In words: `complete`, `stopped at line 7: …`.
+    pub text: String,
+}
+
+impl ReplayEnd {
+    /// How `report`'s replay ended: `complete at 03:12:09: 812 records, 790 frames`.
+    pub fn of(report: &pricewire_core::replay::ReplayReport) -> Self {
+        let at = report
+            .last_at
+            .map(|t| format!(" at {}", t.format("%H:%M:%S")))
+            .unwrap_or_default();
+        let lost = if report.lost > 0 {
+            format!(" ({} lost while recording)", report.lost)
+        } else {
+            String::new()
+        };
+        ReplayEnd {
+            damaged: matches!(report.ended, pricewire_core::replay::Ended::Damaged { .. }),
+            text: format!(
+                "{}{at}: {} records, {} frames{lost}",
+                report.ended.describe(),
+                report.records,
+                report.frames
+            ),
+        }
+    }
 }
 
 impl Default for ViewState {
@@ -254,6 +300,7 @@ impl Default for ViewState {
             chart: None,
             watchlist: crate::config::DEFAULT_WATCHLIST.to_string(),
             keymap: Arc::new(crate::keymap::Keymap::default()),
+            replay: None,
         }
     }
 }
