@@ -7,6 +7,7 @@
 //! window title follows the venues (`app/title.rs`). Keys become commands on the feeds'
 //! channels (`feed::command` is all it knows of feeds); it never writes to the store.
 
+mod alerts;
 mod charts;
 mod edits;
 pub mod keys;
@@ -35,6 +36,7 @@ use crate::config::Written;
 use crate::ui;
 use crate::ui::theme::{ColorMode, Theme};
 use crate::view::ViewModel;
+pub use alerts::Alerts;
 use pricewire_core::Watchlist;
 use pricewire_core::store::Store;
 pub use update::{App, Flow};
@@ -56,6 +58,8 @@ pub struct Extras {
         pricewire_core::feed::Clock,
         tokio::sync::watch::Receiver<Option<crate::view::state::ReplayEnd>>,
     )>,
+    /// The alert task, to show its rules and what fires, and to add and delete rules.
+    pub alerts: Option<Alerts>,
 }
 
 /// Run the dashboard on the terminal until `q`, Ctrl-C or `shutdown`.
@@ -91,6 +95,9 @@ pub async fn run(
     }
     if let Some((view, clock, ended)) = extras.replay {
         app = app.replaying(view, clock, ended);
+    }
+    if let Some(alerts) = extras.alerts {
+        app = app.with_alerts(alerts);
     }
     app.view.utc_offset = *Local::now().offset();
     app.view.log_file = extras.log_file;
@@ -175,6 +182,7 @@ where
     app.tick(&shown, app.now());
     let mut reports = app.take_reports();
     let mut fetches = app.take_fetches();
+    let mut alerts = app.take_alerts();
     // Where the last frame drew things: the mouse acts on what was on the screen.
     let mut hits = crate::view::state::Hits::default();
     let second = Duration::from_secs(1);
@@ -281,6 +289,14 @@ where
                 }
                 None => fetches = None,
             },
+            // An alert fired (already delivered: bell, desktop, webhook, history file).
+            fired = next_alert(&mut alerts) => match fired {
+                Some(a) => {
+                    app.on_alert(&a);
+                    dirty = true;
+                }
+                None => alerts = None,
+            },
             // How a save went, from the config writer task.
             written = next_report(&mut reports) => match written {
                 Some(w) => {
@@ -293,6 +309,7 @@ where
     }
     app.give_back_reports(reports);
     app.give_back_fetches(fetches);
+    app.give_back_alerts(alerts);
     Ok(stats)
 }
 
@@ -300,6 +317,15 @@ async fn next_fetch(
     fetches: &mut Option<tokio::sync::mpsc::UnboundedReceiver<charts::Fetched>>,
 ) -> Option<charts::Fetched> {
     match fetches {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_alert(
+    alerts: &mut Option<tokio::sync::mpsc::UnboundedReceiver<pricewire_core::alert::AlertEvent>>,
+) -> Option<pricewire_core::alert::AlertEvent> {
+    match alerts {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }

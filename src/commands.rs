@@ -88,7 +88,7 @@ pub async fn replay(cli: &Cli, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let stop = CancellationToken::new();
     let clock = ReplayClock::default();
     let history = look::start_history(&cfg, &store, RunTag::Replay, stop.clone());
-    let (_alerts, fired) =
+    let (alert_task, fired) =
         look::start_alerts(&cfg, &store, RunTag::Replay, clock.as_clock(), stop.clone());
     let delivery = look::Delivery::new(&cfg, history, !args.headless, true, &stop);
     let (end_tx, end_rx) = tokio::sync::watch::channel(None);
@@ -119,7 +119,7 @@ pub async fn replay(cli: &Cli, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         eprintln!("pricewire: {}", summary(&report));
         return Ok(exit_code(&report));
     }
-    look::spawn_delivery(fired, delivery);
+    let alerts = look::dashboard_alerts(&cfg, alert_task, fired, delivery);
     let view = crate::view::state::ReplayView {
         file: args.file.display().to_string(),
         speed: match args.speed {
@@ -145,6 +145,7 @@ pub async fn replay(cli: &Cli, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         crate::app::Extras {
             log_file: None,
             replay: Some((view, clock.as_clock(), end_rx)),
+            alerts: Some(alerts),
         },
         stop.clone(),
     )

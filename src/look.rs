@@ -193,11 +193,35 @@ impl Delivery {
 }
 
 /// Deliver every alert from `fired` until it ends (the dashboard's way; headless prints
-/// them itself and then delivers).
-pub fn spawn_delivery(mut fired: mpsc::Receiver<AlertEvent>, delivery: Delivery) {
+/// them itself and then delivers), then hand it on to the screen.
+pub fn spawn_delivery(
+    mut fired: mpsc::Receiver<AlertEvent>,
+    delivery: Delivery,
+    screen: mpsc::UnboundedSender<AlertEvent>,
+) {
     tokio::spawn(async move {
         while let Some(a) = fired.recv().await {
             delivery.deliver(&a);
+            let _ = screen.send(a);
         }
     });
+}
+
+/// The dashboard's side of the alert task: its handle, the alerts delivered, and the
+/// config's rules as written.
+pub fn dashboard_alerts(
+    cfg: &Config,
+    handle: AlertHandle,
+    fired: mpsc::Receiver<AlertEvent>,
+    delivery: Delivery,
+) -> crate::app::Alerts {
+    let (tx, rx) = mpsc::unbounded_channel();
+    spawn_delivery(fired, delivery, tx);
+    let saved = cfg
+        .alerts
+        .iter()
+        .filter(|a| !a.rule.trim().is_empty())
+        .map(|a| a.rule.clone())
+        .collect();
+    crate::app::Alerts::new(handle, rx, saved)
 }

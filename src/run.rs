@@ -143,7 +143,7 @@ pub async fn run(
         watch_recording(rec, cli.headless);
     }
     let history = look::start_history(cfg, &store, tag, shutdown.clone());
-    let (_alerts, fired) = look::start_alerts(
+    let (alert_task, fired) = look::start_alerts(
         cfg,
         &store,
         tag,
@@ -176,7 +176,7 @@ pub async fn run(
             Err(e) => Err(e).context("writing to stdout"),
         }
     } else {
-        look::spawn_delivery(fired, delivery);
+        let alerts = look::dashboard_alerts(cfg, alert_task, fired, delivery);
         app::run(
             Arc::clone(&store),
             (
@@ -191,6 +191,7 @@ pub async fn run(
                 .then(|| "this run's symbols came from the command line".to_string()),
             app::Extras {
                 log_file,
+                alerts: Some(alerts),
                 ..app::Extras::default()
             },
             shutdown.clone(),

@@ -91,6 +91,8 @@ pub struct App {
     suspender: Option<Suspender>,
     /// Where `now` comes from: the wall clock, or a replay's recorded time.
     clock: Option<ScreenClock>,
+    /// The alert task's rules and what fires (`None`: alerts are not watched).
+    pub(super) alerts: Option<super::alerts::Alerts>,
     /// A replay's end, once it comes.
     replay_end: Option<tokio::sync::watch::Receiver<Option<ReplayEnd>>>,
 }
@@ -159,6 +161,7 @@ impl App {
             charts: Charts::default(),
             suspender: None,
             clock: None,
+            alerts: None,
             replay_end: None,
             lists: Lists::new(
                 std::iter::once((
@@ -300,6 +303,7 @@ impl App {
         let chart = self.view.chart.as_ref().map(|c| (&c.row, c.window));
         self.charts.sync(self.watchlist.feeds(), snapshot, chart);
         self.view.repair_selection(&self.order, &table.order);
+        self.sync_alerts();
         self.order = table.keys();
         if self.reconnect_done(snapshot) {
             self.reconnecting = None;
@@ -335,6 +339,16 @@ impl App {
     /// Carry out `action` against the state shown in `snapshot`.
     pub fn apply(&mut self, action: Action, snapshot: &Snapshot) -> Flow {
         if action == Action::Ignore {
+            return Flow::Continue;
+        }
+        if let Mode::AlertList(_) = self.view.mode {
+            match action {
+                Action::Quit => return Flow::Quit,
+                Action::Select(delta) => self.pick_alert(delta),
+                Action::RemoveSelected => self.delete_alert(),
+                Action::CloseHelp | Action::Cancel => self.view.mode = Mode::Normal,
+                _ => {}
+            }
             return Flow::Continue;
         }
         if matches!(self.view.mode, Mode::Normal) {
@@ -413,6 +427,11 @@ impl App {
                     self.view.mode = Mode::Details(ex);
                 }
             }
+            Action::OpenAlert => self.open_alert(snapshot),
+            Action::OpenAlertList => {
+                self.sync_alerts();
+                self.view.mode = Mode::AlertList(0);
+            }
             Action::CloseHelp => self.view.mode = Mode::Normal,
             Action::Cancel => {
                 if self.view.mode == Mode::Filtering {
@@ -428,6 +447,7 @@ impl App {
             Action::Submit if self.view.mode == Mode::Filtering => {
                 self.view.mode = Mode::Normal;
             }
+            Action::Submit if matches!(self.view.mode, Mode::Alerting(_)) => self.submit_alert(),
             Action::Submit => self.submit(),
         }
         Flow::Continue
@@ -437,12 +457,12 @@ impl App {
     /// as it is typed).
     fn edit(&mut self, f: impl FnOnce(&mut String)) {
         match &mut self.view.mode {
-            Mode::Adding(p) => {
+            Mode::Adding(p) | Mode::Alerting(p) => {
                 f(&mut p.input);
                 p.error = None;
             }
             Mode::Filtering => f(&mut self.view.filter),
-            Mode::Normal | Mode::Help | Mode::Details(_) => {}
+            Mode::Normal | Mode::Help | Mode::Details(_) | Mode::AlertList(_) => {}
         }
     }
 
@@ -623,7 +643,12 @@ impl App {
     /// Move the picked history entry by `delta` lines, or `delta` pages of the pane's
     /// height; the pane scrolls to keep it in view (a page moves the view with it).
     fn pick_history(&mut self, snapshot: &Snapshot, delta: isize, page: bool) {
-        let total: usize = snapshot.feeds.iter().map(|f| f.history.len()).sum();
+        let total: usize = snapshot
+            .feeds
+            .iter()
+            .map(|f| f.history.len())
+            .sum::<usize>()
+            + self.view.notes.len();
         if total == 0 {
             return;
         }

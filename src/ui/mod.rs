@@ -31,6 +31,7 @@
 //! When lines are short, the panes around the table give way first (`plan`), so that
 //! at least ten price rows stay in view.
 
+pub mod alerts;
 pub mod chart;
 pub mod columns;
 pub mod cross;
@@ -98,8 +99,8 @@ struct Plan {
 fn plan(area: Rect, model: &ViewModel) -> Plan {
     let (view, snapshot) = (model.view, model.snapshot);
     let prompt = match &view.mode {
-        Mode::Adding(p) => Some(p),
-        Mode::Normal | Mode::Help | Mode::Filtering | Mode::Details(_) => None,
+        Mode::Adding(p) | Mode::Alerting(p) => Some(p),
+        Mode::Normal | Mode::Help | Mode::Filtering | Mode::Details(_) | Mode::AlertList(_) => None,
     };
     let message = prompt::message(view.status.as_ref(), prompt)
         .map_or(0, |text| prompt::message_height(&text, area.width));
@@ -183,14 +184,18 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
     // The add prompt is the line being typed on: it keeps the last line whatever the
     // height, and the panes share the rest. The key footer gives way to them instead.
     let (panes, prompt_line) = match &view.mode {
-        Mode::Adding(_) | Mode::Filtering if area.height > 0 => {
+        Mode::Adding(_) | Mode::Alerting(_) | Mode::Filtering if area.height > 0 => {
             let [panes, line] =
                 Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
             (panes, Some(line))
         }
-        Mode::Adding(_) | Mode::Filtering | Mode::Normal | Mode::Help | Mode::Details(_) => {
-            (area, None)
-        }
+        Mode::Adding(_)
+        | Mode::Alerting(_)
+        | Mode::Filtering
+        | Mode::Normal
+        | Mode::Help
+        | Mode::Details(_)
+        | Mode::AlertList(_) => (area, None),
     };
     let [
         header,
@@ -230,6 +235,7 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
         now,
         theme,
     );
+    status::alert_mark(frame, header, &view.fired, theme);
     let rows = prices::draw(frame, prices, model, now, theme);
     let chart_shown = match &view.chart {
         Some(c) if plan.chart > 0 => {
@@ -250,11 +256,14 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
         Mode::Adding(p) if !footer.is_empty() => {
             prompt::prompt(frame, footer, message_area, p, theme);
         }
+        Mode::Alerting(p) if !footer.is_empty() => {
+            prompt::alert_prompt(frame, footer, message_area, p, theme);
+        }
         Mode::Filtering if !footer.is_empty() => {
             prompt::filter_prompt(frame, footer, &view.filter, theme);
         }
-        Mode::Adding(_) | Mode::Filtering => {}
-        Mode::Normal | Mode::Help | Mode::Details(_) => {
+        Mode::Adding(_) | Mode::Alerting(_) | Mode::Filtering => {}
+        Mode::Normal | Mode::Help | Mode::Details(_) | Mode::AlertList(_) => {
             if let (Some(s), Some(area)) = (&view.status, message_area) {
                 prompt::status_line(frame, area, s, theme);
             }
@@ -265,6 +274,9 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
     }
     if view.mode == Mode::Help {
         prompt::help(frame, area, &view.keymap, view.log_file.as_deref(), theme);
+    }
+    if let Mode::AlertList(picked) = view.mode {
+        alerts::draw(frame, area, view, picked, theme);
     }
     if let Mode::Details(exchange) = view.mode {
         details::draw(frame, area, snapshot, exchange, now, view.utc_offset, theme);

@@ -390,6 +390,14 @@ fn row_entry<'a>(row: &'a Row, model: &ViewModel, now: DateTime<Utc>, theme: &Th
         (_, Some(_)) => {
             let mark = mark(row, snapshot.feed(row.exchange), view.stale_after, now);
             let mut cells = cells(row, mark, now, theme);
+            // A standing alert marks the row before its symbol.
+            if view
+                .fired
+                .iter()
+                .any(|m| m.exchange == row.exchange && m.symbol.as_ref() == Some(&row.symbol))
+            {
+                cells[Col::Symbol as usize].insert(0, Span::styled("⚑ ", theme.offline));
+            }
             let index = snapshot
                 .rows
                 .iter()

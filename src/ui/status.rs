@@ -79,6 +79,27 @@ pub fn replay_line(
     );
 }
 
+/// `⚑ 2 ALERTS` at the right end of the header's first line while alerts stand fired.
+pub fn alert_mark(
+    frame: &mut Frame,
+    area: Rect,
+    fired: &[crate::view::state::FiredMark],
+    theme: &Theme,
+) {
+    if fired.is_empty() || area.height == 0 {
+        return;
+    }
+    let n = fired.len();
+    let text = format!(" ⚑ {n} ALERT{} ", if n == 1 { "" } else { "S" });
+    let w = u16::try_from(text.chars().count()).unwrap_or(u16::MAX);
+    if area.width <= w {
+        return;
+    }
+    frame
+        .buffer_mut()
+        .set_string(area.right() - w, area.y, text, theme.offline);
+}
+
 /// How much the header says, from most to least room taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderMode {
