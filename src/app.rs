@@ -60,6 +60,8 @@ pub struct Extras {
     )>,
     /// The alert task, to show its rules and what fires, and to add and delete rules.
     pub alerts: Option<Alerts>,
+    /// The history file, and the previous run's last entries to show as earlier.
+    pub history: Option<(crate::history::HistoryLog, Vec<crate::history::Entry>)>,
 }
 
 /// Run the dashboard on the terminal until `q`, Ctrl-C or `shutdown`.
@@ -95,6 +97,9 @@ pub async fn run(
     }
     if let Some((view, clock, ended)) = extras.replay {
         app = app.replaying(view, clock, ended);
+    }
+    if let Some((log, earlier)) = extras.history {
+        app = app.with_history(log, &earlier);
     }
     if let Some(alerts) = extras.alerts {
         app = app.with_alerts(alerts);

@@ -90,6 +90,9 @@ pub async fn replay(cli: &Cli, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let history = look::start_history(&cfg, &store, RunTag::Replay, stop.clone());
     let (alert_task, fired) =
         look::start_alerts(&cfg, &store, RunTag::Replay, clock.as_clock(), stop.clone());
+    // A replay's own entries go to the history tagged as such; the pane shows what the
+    // recording did, not the previous run.
+    let log = history.clone();
     let delivery = look::Delivery::new(&cfg, history, !args.headless, true, &stop);
     let (end_tx, end_rx) = tokio::sync::watch::channel(None);
     let player = {
@@ -146,6 +149,7 @@ pub async fn replay(cli: &Cli, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             log_file: None,
             replay: Some((view, clock.as_clock(), end_rx)),
             alerts: Some(alerts),
+            history: Some((log, Vec::new())),
         },
         stop.clone(),
     )

@@ -62,6 +62,19 @@ pub fn start_history(
     log
 }
 
+/// The previous run's last entries (as many as `history.earlier` says), for the history
+/// pane at start.
+pub fn earlier(cfg: &Config, log: &HistoryLog) -> Vec<history::Entry> {
+    let Some(settings) = history_settings(cfg) else {
+        return Vec::new();
+    };
+    if cfg.history.earlier == 0 || log.run().is_empty() {
+        return Vec::new();
+    }
+    let all = history::read_all(&settings.path, settings.keep);
+    history::previous_run(&all, log.run(), cfg.history.earlier)
+}
+
 /// One-shot rules that fired in earlier runs of the same kind (live, demo or replay).
 fn fired_before(cfg: &Config, tag: RunTag) -> Vec<(String, DateTime<Utc>)> {
     let Some(settings) = history_settings(cfg) else {

@@ -150,6 +150,7 @@ pub async fn run(
         Arc::new(chrono::Utc::now),
         shutdown.clone(),
     );
+    let earlier = (!cli.headless).then(|| (history.clone(), look::earlier(cfg, &history)));
     let delivery = look::Delivery::new(cfg, history, !cli.headless, false, &shutdown);
     let (feeds, tasks, sims) = if let Some(url) = &cli.source {
         let (feeds, tasks) = read_relay(url, &settings, &store, &shutdown).await?;
@@ -192,6 +193,7 @@ pub async fn run(
             app::Extras {
                 log_file,
                 alerts: Some(alerts),
+                history: earlier,
                 ..app::Extras::default()
             },
             shutdown.clone(),

@@ -93,8 +93,19 @@ pub struct App {
     clock: Option<ScreenClock>,
     /// The alert task's rules and what fires (`None`: alerts are not watched).
     pub(super) alerts: Option<super::alerts::Alerts>,
+    /// The history file: symbol edits, reconnects and failed saves go into it.
+    pub(super) history: Option<HistoryFile>,
     /// A replay's end, once it comes.
     replay_end: Option<tokio::sync::watch::Receiver<Option<ReplayEnd>>>,
+}
+
+/// The history file, as the app keeps it.
+pub(super) struct HistoryFile(crate::history::HistoryLog);
+
+impl std::fmt::Debug for HistoryFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HistoryFile")
+    }
 }
 
 /// The clock a replay gives the screen.
@@ -162,6 +173,7 @@ impl App {
             suspender: None,
             clock: None,
             alerts: None,
+            history: None,
             replay_end: None,
             lists: Lists::new(
                 std::iter::once((
@@ -262,6 +274,52 @@ impl App {
         self.clock = Some(ScreenClock(clock));
         self.replay_end = Some(ended);
         self
+    }
+
+    /// Append symbol edits, manual reconnects and failed saves to `log`; the history pane
+    /// starts with `earlier`, the previous run's last entries, marked as earlier.
+    #[must_use]
+    pub fn with_history(
+        mut self,
+        log: crate::history::HistoryLog,
+        earlier: &[crate::history::Entry],
+    ) -> Self {
+        self.view.notes.extend(earlier.iter().map(|e| {
+            let what = match (&e.from, &e.to) {
+                (Some(f), Some(t)) => format!("{f} → {t}  "),
+                _ => format!("{}  ", e.kind.replace('_', " ")),
+            };
+            let symbol = e
+                .symbol
+                .as_deref()
+                .map(|s| format!("{s}: "))
+                .unwrap_or_default();
+            crate::view::state::Note {
+                at: e.ts,
+                exchange: e.exchange.as_deref().and_then(|x| x.parse().ok()),
+                text: pricewire_core::sanitize::clean(&format!(
+                    "{what}{symbol}{} ({})",
+                    e.text,
+                    e.tag.name()
+                )),
+                kind: crate::view::state::NoteKind::Earlier,
+            }
+        }));
+        self.history = Some(HistoryFile(log));
+        self
+    }
+
+    /// Append to the history file, when one is kept.
+    pub(super) fn log(
+        &self,
+        kind: &str,
+        exchange: Option<ExchangeId>,
+        symbol: Option<&str>,
+        text: &str,
+    ) {
+        if let Some(h) = &self.history {
+            h.0.log(kind, exchange.map(ExchangeId::as_str), symbol, text);
+        }
     }
 
     /// The screen's `now`: the wall clock's, or during a replay the recorded time.
@@ -687,6 +745,13 @@ impl App {
         } else {
             self.view.selected_row(snapshot).map(|r| r.exchange)
         };
+        let asked = target.map_or_else(|| "every feed".to_string(), |e| e.to_string());
+        self.log(
+            "reconnect",
+            target,
+            None,
+            &format!("reconnect of {asked} asked from the keyboard"),
+        );
         let feeds = self.watchlist.feeds();
         let status = if let Some(ex) = target {
             match feeds.send(ex, Command::Reconnect) {
