@@ -1,4 +1,5 @@
-//! The state-history pane: every feed's transitions merged, newest first, as
+//! The state-history pane: every feed's transitions merged with the alerts fired and the
+//! previous run's last entries (marked as earlier), newest first, as
 //! `time  [venue] from → to  reason`. Draws the view model's history (merged and ordered
 //! there, from the snapshot's bounded history) at its clamped scroll, and nothing else.
 

@@ -6,6 +6,7 @@
 //! the store, the clock or the environment, and never imports `app` or feed internals.
 //!
 //! ```text
+//! ▶ REPLAY 2026-03-01 03:00:41 UTC · 10× · night.jsonl                 only in a replay
 //! pricewire  kraken ● LIVE · for 12m03s · ping 42ms · 15.2 msg/s      header (status.rs):
 //!            binance ↻ RECONNECTING 2/5 · next 4s · connect failed…   one line per feed, or
 //!                                                                  per state when short
@@ -25,7 +26,8 @@
 //! ✕ dropped kraken:BTC/USD, but the watchlist was not saved: …         status line / prompt error
 //! q quit  r reconnect  a add  d drop  ↑↓ select  s sort  h history  ? help   footer / add prompt
 //!
-//!        ? opens the key list centred over everything (prompt.rs)
+//!        ? opens the key list centred over everything (prompt.rs), L the alert list
+//!        (alerts.rs); a standing alert marks its row (⚑) and the header's right end
 //! ```
 //!
 //! When lines are short, the panes around the table give way first (`plan`), so that
