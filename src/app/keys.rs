@@ -292,6 +292,34 @@ mod tests {
     }
 
     #[test]
+    fn the_alert_list_picks_deletes_and_closes_and_its_prompt_takes_text() {
+        let list = Mode::AlertList(0);
+        let act = |code| action(&list, press(code), &keys());
+        assert_eq!(act(KeyCode::Down), Action::Select(1));
+        assert_eq!(act(KeyCode::Char('k')), Action::Select(-1));
+        assert_eq!(act(KeyCode::Char('d')), Action::RemoveSelected);
+        assert_eq!(act(KeyCode::Delete), Action::RemoveSelected);
+        for code in [
+            KeyCode::Esc,
+            KeyCode::Enter,
+            KeyCode::Char('L'),
+            KeyCode::Char('q'),
+        ] {
+            assert_eq!(act(code), Action::CloseHelp, "{code:?}");
+        }
+        assert_eq!(act(KeyCode::Char('a')), Action::Ignore);
+        let prompt = Mode::Alerting(Prompt::default());
+        assert_eq!(
+            action(&prompt, press(KeyCode::Char('A')), &keys()),
+            Action::Type('A')
+        );
+        assert_eq!(
+            action(&prompt, press(KeyCode::Enter), &keys()),
+            Action::Submit
+        );
+    }
+
+    #[test]
     fn key_releases_are_ignored() {
         let mut k = press(KeyCode::Char('q'));
         k.kind = KeyEventKind::Release;

@@ -123,8 +123,10 @@ fn plan(area: Rect, model: &ViewModel) -> Plan {
     };
     // A replay's line stands atop the header in every mode.
     let replay_line = u16::from(view.replay.is_some());
-    let header =
-        |mode| status::height(snapshot, mode, area.width).map(|n| n.saturating_add(replay_line));
+    let header = |mode| {
+        status::height(snapshot, mode, area.width, view.replay.is_some())
+            .map(|n| n.saturating_add(replay_line))
+    };
     let per_feed = header(HeaderMode::PerFeed).unwrap_or(1 + replay_line);
     let per_state = header(HeaderMode::PerState).unwrap_or(per_feed);
     // A shorter mode only when it saves lines: with one feed, its details stay.
@@ -228,15 +230,7 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
         }
         _ => header,
     };
-    status::draw(
-        frame,
-        header,
-        snapshot,
-        plan.header,
-        &view.rates,
-        now,
-        theme,
-    );
+    status::draw(frame, header, snapshot, plan.header, view, now, theme);
     status::alert_mark(frame, header, &view.fired, theme);
     let rows = prices::draw(frame, prices, model, now, theme);
     let chart_shown = match &view.chart {
