@@ -181,6 +181,22 @@ async fn a_replayed_dashboard_says_replay_the_recorded_time_and_where_the_file_e
             .any(|l| l.contains("Prices") && l.contains("▶ REPLAYED"))
     );
     insta::assert_snapshot!(term.backend());
+    // The connection details of a replayed venue say so too.
+    app.apply(pricewire::app::keys::Action::OpenDetails, &snap);
+    let table = app.sync(&snap);
+    let model = ViewModel::with_table(&app.view, &snap, table);
+    term.draw(|f| {
+        pricewire::ui::draw(f, &model, now, &Theme::default());
+    })
+    .unwrap();
+    let lines = text(&term);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("kraken connection") && l.contains("▶ REPLAYED")),
+        "{}",
+        lines.join("\n")
+    );
 }
 
 #[tokio::test]

@@ -275,7 +275,7 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
         alerts::draw(frame, area, view, picked, theme);
     }
     if let Mode::Details(exchange) = view.mode {
-        details::draw(frame, area, snapshot, exchange, now, view.utc_offset, theme);
+        details::draw(frame, area, snapshot, exchange, now, view, theme);
     }
     Drawn {
         history_rows: usize::from(plan.history.saturating_sub(2)),
