@@ -260,10 +260,21 @@ pub async fn run(
         let pong_at = watch
             .pong
             .map_or(watch.silence_deadline + silence, |(at, _, _)| at);
+        // A reader that must see every event is behind: leave the frames in the socket
+        // (TCP slows the sender) and stop the silence and pong clocks meanwhile.
+        let held = ctx.store.feeds_held();
         let frame = tokio::select! {
-            frame = s.ws.next() => frame,
-            () = sleep_until(watch.silence_deadline) => return SessionEnd::Silence(silence),
-            () = sleep_until(pong_at), if watch.pong.is_some() => return SessionEnd::PongTimeout(pong_timeout),
+            frame = s.ws.next(), if !held => frame,
+            () = ctx.store.feeds_released(), if held => {
+                let now = Instant::now();
+                watch.silence_deadline = watch.silence_deadline.max(now + silence);
+                if let Some((at, _, _)) = &mut watch.pong {
+                    *at = (*at).max(now + pong_timeout);
+                }
+                continue;
+            }
+            () = sleep_until(watch.silence_deadline), if !held => return SessionEnd::Silence(silence),
+            () = sleep_until(pong_at), if watch.pong.is_some() && !held => return SessionEnd::PongTimeout(pong_timeout),
             () = sleep_until(next_ping) => {
                 let now = Instant::now();
                 next_ping = now + ping_every;
