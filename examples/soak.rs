@@ -181,7 +181,7 @@ async fn main() -> Result<(), String> {
     // Let the first connection settle.
     tokio::time::sleep(Duration::from_secs(5)).await;
     // Resident memory (client and simulator) every ten minutes: it should stay flat.
-    let rss_every = Duration::from_secs(600);
+    let rss_every = Duration::from_mins(10);
     let mut next_rss = rss_every;
     loop {
         if started.elapsed() >= next_rss {

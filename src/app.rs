@@ -7,9 +7,12 @@
 //! window title follows the venues (`app/title.rs`). Keys become commands on the feeds'
 //! channels (`feed::command` is all it knows of feeds); it never writes to the store.
 
+mod charts;
 mod edits;
 pub mod keys;
+pub mod mouse;
 pub mod rates;
+pub mod terminal;
 pub mod title;
 pub mod update;
 
@@ -51,11 +54,12 @@ pub struct LoopStats {
 /// feeds of adds and drops. When `config_path` is given, they are saved to its `symbols`
 /// key by a config writer task, unless `not_saved` says why this run leaves the saved
 /// watchlist alone; whatever is queued is written before this returns. `log_file` is
-/// named in the help overlay. Quitting cancels `shutdown`, so whatever else watches that
-/// token (the feeds) stops too.
+/// named in the help overlay. `lists` are the named watchlists to switch between, the shown
+/// one among them. Quitting cancels `shutdown`, so whatever else watches that token (the
+/// feeds) stops too.
 pub async fn run(
     store: Arc<Store>,
-    watchlist: Watchlist,
+    (watchlist, lists): (Watchlist, crate::watchlist::Lists),
     config: &Config,
     config_path: Option<PathBuf>,
     not_saved: Option<String>,
@@ -65,8 +69,10 @@ pub async fn run(
     let color = ColorMode::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
     let theme = Theme::new(&config.theme, color);
     let config_path = config_path.filter(|_| not_saved.is_none());
-    let mut app =
-        App::new(watchlist, config, config_path).with_title(title::WindowTitle::terminal());
+    let mut app = App::new(watchlist, config, config_path)
+        .with_lists(lists)
+        .with_history_at_start()
+        .with_title(title::WindowTitle::terminal());
     if let Some(why) = not_saved {
         app = app.without_saving(why);
     }
@@ -79,7 +85,14 @@ pub async fn run(
             return Err(e).context("cannot take over the terminal");
         }
     };
+    let mouse = config.ui.mouse;
+    if mouse {
+        terminal::capture_mouse();
+        terminal::release_mouse_on_panic();
+    }
     keep_screen_on_task_panics();
+    let stop_store = Arc::clone(&store);
+    app.set_suspender(move || terminal::suspend(&stop_store, mouse));
     let result = run_loop(
         &mut terminal,
         EventStream::new(),
@@ -90,7 +103,7 @@ pub async fn run(
         shutdown.clone(),
     )
     .await;
-    ratatui::restore();
+    terminal::restore(mouse);
     shutdown.cancel();
     // Every saved edit reaches the file before the program ends: the writer stops once
     // the app (which holds its handles) is gone and what it was given is written.
@@ -145,6 +158,9 @@ where
     // The first sample is taken now; the tick first fires a second from now.
     app.tick(&shown, Utc::now());
     let mut reports = app.take_reports();
+    let mut fetches = app.take_fetches();
+    // Where the last frame drew things: the mouse acts on what was on the screen.
+    let mut hits = crate::view::state::Hits::default();
     let second = Duration::from_secs(1);
     let mut tick = tokio::time::interval_at(Instant::now() + second, second);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -162,12 +178,16 @@ where
             let snapshot = &shown;
             let now = Utc::now();
             let table = app.sync(snapshot);
-            let model = ViewModel::with_table(&app.view, snapshot, table);
-            let mut history_rows = 0;
+            let model =
+                ViewModel::with_table(&app.view, snapshot, table).with_chart(app.chart_data());
+            let mut drawn = None;
             terminal
-                .draw(|frame| history_rows = ui::draw(frame, &model, now, theme).history_rows)
+                .draw(|frame| drawn = Some(ui::draw(frame, &model, now, theme)))
                 .context("drawing the screen")?;
-            app.view.history_rows = history_rows;
+            if let Some(drawn) = drawn {
+                app.view.history_rows = drawn.history_rows;
+                hits = drawn.hits;
+            }
             app.show_title(snapshot);
             stats.frames += 1;
             dirty = false;
@@ -186,13 +206,32 @@ where
                 None => break,
                 Some(Err(e)) => return Err(e).context("reading terminal input"),
                 Some(Ok(Event::Key(key))) => {
-                    let action = keys::action(&app.view.mode, key);
+                    let action = keys::action(&app.view.mode, key, &app.view.keymap);
                     if action != keys::Action::Ignore {
                         // Act on the rows as last drawn, the selection kept on one of them.
                         app.sync(&shown);
-                        if app.apply(action, &shown) == Flow::Quit {
-                            break;
+                        match app.apply(action, &shown) {
+                            Flow::Quit => break,
+                            Flow::Suspend => {
+                                if app.suspend().context("stopping for Ctrl-Z")? {
+                                    // Resumed on a cleared screen: forget what was drawn,
+                                    // so the next frame draws it all. (`clear` would ask
+                                    // the terminal where its cursor is, an answer the
+                                    // event reader takes first.)
+                                    terminal.swap_buffers();
+                                }
+                            }
+                            Flow::Continue => {}
                         }
+                        dirty = true;
+                    }
+                }
+                // A pointer move finds nothing to do and draws nothing.
+                Some(Ok(Event::Mouse(m))) => {
+                    let click = mouse::click(&m, &hits);
+                    if click != mouse::Click::None {
+                        app.sync(&shown);
+                        app.click(click, &shown);
                         dirty = true;
                     }
                 }
@@ -216,6 +255,14 @@ where
                 flash_end = None;
                 dirty = true;
             }
+            // Candles for a chart or a trend came in.
+            fetched = next_fetch(&mut fetches) => match fetched {
+                Some(f) => {
+                    app.on_fetched(f);
+                    dirty = true;
+                }
+                None => fetches = None,
+            },
             // How a save went, from the config writer task.
             written = next_report(&mut reports) => match written {
                 Some(w) => {
@@ -227,7 +274,17 @@ where
         }
     }
     app.give_back_reports(reports);
+    app.give_back_fetches(fetches);
     Ok(stats)
+}
+
+async fn next_fetch(
+    fetches: &mut Option<tokio::sync::mpsc::UnboundedReceiver<charts::Fetched>>,
+) -> Option<charts::Fetched> {
+    match fetches {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn next_report(

@@ -23,6 +23,8 @@ pub struct Cli {
     /// Run against the built-in exchange simulator on 127.0.0.1 (no network needed).
     #[arg(long, conflicts_with_all = ["ws_url", "rest_url"])]
     pub demo: bool,
+    // The brackets below are --help text (a config table, an optional part), not doc links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Read a relay's shared feed from Redis instead of connecting to the venues:
     /// redis://host:port[/db] or rediss://… (password from PRICEWIRE_REDIS_PASSWORD or the
     /// config's [relay] password).
@@ -40,6 +42,9 @@ pub struct Cli {
     /// Log file (default: the platform data dir's pricewire/pricewire.log; ~/ is expanded).
     #[arg(long)]
     pub log_file: Option<PathBuf>,
+    /// Start with this named watchlist from the config file (`[watchlists.NAME]`).
+    #[arg(long, value_name = "NAME", conflicts_with = "symbols")]
+    pub watchlist: Option<String>,
     /// Record every frame received, the REST bodies used and every state change to FILE
     /// (JSON lines; zstd when FILE ends in .zst), for `pricewire replay`.
     #[arg(long, value_name = "FILE")]
@@ -127,7 +132,7 @@ pub struct ReplayArgs {
     /// Print JSON lines (each with "replay":true) instead of drawing the dashboard.
     #[arg(long)]
     pub headless: bool,
-    /// Play with timing from this time on (RFC 3339, or HH:MM[:SS] UTC on the recording's
+    /// Play with timing from this time on (RFC 3339, or HH:MM or HH:MM:SS UTC on the recording's
     /// first day); what comes before is applied at once.
     #[arg(long)]
     pub from: Option<String>,

@@ -14,7 +14,9 @@ pub use pricewire_core::config::{FeedConfig, secs};
 pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
 mod feed;
+mod holdings;
 mod keys;
+mod keytable;
 mod look;
 pub mod relay;
 mod save;
@@ -23,7 +25,7 @@ pub use keys::{ConfigWarning, fields_of};
 pub use look::{AlertEntry, HistoryConfig, NotifyConfig, RecordConfig, SaveAlerts};
 pub use relay::RelayConfig;
 pub use save::{save_watchlist, save_with};
-pub use writer::{ConfigEdit, ConfigWriter, SaveSymbols, Written};
+pub use writer::{ConfigEdit, ConfigWriter, SaveLists, SaveSymbols, Written};
 
 /// A config file that could not be used. The message names the file, line and key.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +67,20 @@ pub struct Config {
     pub endpoints: BTreeMap<String, Endpoint>,
     /// Per-venue quote mapping, e.g. `binance = { USD = "USDT" }`.
     pub quote_aliases: BTreeMap<String, BTreeMap<String, String>>,
+    /// The `[keys]` table as written; [`Config::keymap`] is what it means.
+    #[serde(rename = "keys")]
+    pub keys_file: BTreeMap<String, toml::Value>,
+    /// Every dashboard command's keys: the defaults, with `[keys]` over them.
+    #[serde(skip)]
+    pub keymap: crate::keymap::Keymap,
+    /// The `[[holdings]]` as written; [`Config::holdings`] is what they mean.
+    #[serde(rename = "holdings")]
+    pub holdings_file: Vec<toml::Value>,
+    /// What the user holds, read from `[[holdings]]` with exact decimals.
+    #[serde(skip)]
+    pub holdings: Vec<pricewire_core::holdings::Holding>,
+    /// Named watchlists besides `symbols` (`[watchlists.defi] symbols = [...]`).
+    pub watchlists: BTreeMap<String, NamedWatchlist>,
     /// Redis for `pricewire relay` and for readers (`--source`).
     pub relay: RelayConfig,
     /// Alert rules, one `[[alerts]]` table each.
@@ -97,6 +113,11 @@ impl Default for Config {
             theme: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             quote_aliases: BTreeMap::new(),
+            keys_file: BTreeMap::new(),
+            keymap: crate::keymap::Keymap::default(),
+            holdings_file: Vec::new(),
+            holdings: Vec::new(),
+            watchlists: BTreeMap::new(),
             relay: RelayConfig::default(),
             alerts: Vec::new(),
             notify: NotifyConfig::default(),
@@ -107,6 +128,17 @@ impl Default for Config {
         }
     }
 }
+
+/// One named watchlist: `[watchlists.NAME]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(default)]
+pub struct NamedWatchlist {
+    /// Its symbols, as in the top-level `symbols`.
+    pub symbols: Vec<String>,
+}
+
+/// The name the top-level `symbols` list goes by among the named watchlists.
+pub const DEFAULT_WATCHLIST: &str = "default";
 
 /// What a venue watches when no symbol is given (none typed, none saved): two markets it
 /// lists, so a first start never shows an empty screen nor a market the venue lacks. Kraken
@@ -135,10 +167,17 @@ pub struct UiConfig {
     pub fps: u32,
     /// A row with no update for this long is marked stale.
     pub stale_secs: f64,
-    /// Initial sort: "symbol", "change" or "volume".
+    /// Initial sort: a column's name ("symbol", "change", "volume", "last", "pnl", ...).
     pub sort: String,
+    /// Initial grouping: "venue" (rows under each venue's heading) or "none" (ranked across
+    /// every venue). Unset: by venue when sorting by symbol, across venues otherwise.
+    pub grouping: Option<String>,
     /// Show the state-history pane at start.
     pub history_pane: bool,
+    /// The price table's columns, in order; unset: every column.
+    pub columns: Option<Vec<String>>,
+    /// Clicks and the wheel drive the dashboard (off: the terminal keeps the mouse).
+    pub mouse: bool,
 }
 
 impl Default for UiConfig {
@@ -147,7 +186,10 @@ impl Default for UiConfig {
             fps: 30,
             stale_secs: 30.0,
             sort: "symbol".into(),
+            grouping: None,
             history_pane: true,
+            columns: None,
+            mouse: true,
         }
     }
 }
@@ -165,6 +207,15 @@ impl Config {
             toml::from_str(text).map_err(|e| invalid(plain_words(e.to_string().trim_end())))?;
         let mut problems = config.validate(text, home().as_deref());
         config.warnings = keys::unknown_keys(text, path);
+        let (holdings, holding_problems, holding_warnings) = holdings::read(text, path);
+        config.holdings = holdings;
+        problems.extend(holding_problems);
+        config.warnings.extend(holding_warnings);
+        config.warnings.sort_by_key(|w| w.line);
+        let (keymap, key_problems) = keytable::read(text);
+        config.keymap = keymap;
+        problems.extend(key_problems);
+        problems.sort_by_key(|p| p.0);
         if problems.is_empty() {
             return Ok(config);
         }
@@ -226,8 +277,34 @@ impl Config {
         if self.ui.fps == 0 || self.ui.fps > 240 {
             bad("ui.fps", "must be between 1 and 240");
         }
-        if !["symbol", "change", "volume"].contains(&self.ui.sort.as_str()) {
-            bad("ui.sort", "must be \"symbol\", \"change\" or \"volume\"");
+        if let Err(why) = crate::view::columns::Column::sort_key(&self.ui.sort) {
+            bad("ui.sort", &why);
+        }
+        if let Some(g) = &self.ui.grouping
+            && !["venue", "none"].contains(&g.as_str())
+        {
+            bad("ui.grouping", "must be \"venue\" or \"none\"");
+        }
+        if let Some(Err(why)) = self
+            .ui
+            .columns
+            .as_ref()
+            .map(|c| crate::view::columns::Column::list(c))
+        {
+            bad("ui.columns", &why);
+        }
+        for (name, list) in &self.watchlists {
+            if name == DEFAULT_WATCHLIST {
+                bad(
+                    &format!("watchlists.{name}"),
+                    "\"default\" is the top-level `symbols` list; give this one another name",
+                );
+            } else if list.symbols.is_empty() {
+                bad(
+                    &format!("watchlists.{name}"),
+                    "give it symbols = [\"BTC/USD\", ...]",
+                );
+            }
         }
         let (feed, feed_problems) = self.feed_file.to_config();
         self.feed = feed;

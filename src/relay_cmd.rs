@@ -20,6 +20,8 @@ use pricewire_relay::{LeaseTiming, RedisTarget};
 /// Flags of `pricewire relay`; each also from the environment.
 #[derive(Debug, Clone, Args)]
 pub struct RelayArgs {
+    // The brackets below are --help text (optional parts of the URL), not doc links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Redis: redis://[user@]host:port[/db] or rediss://… (a password belongs in
     /// PRICEWIRE_REDIS_PASSWORD or the config, not here: `ps` shows the command line).
     #[arg(long, env = "PRICEWIRE_REDIS_URL", hide_env_values = true)]

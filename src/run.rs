@@ -28,8 +28,11 @@ pub struct Settings {
     /// Where the watchlist is saved (`None`: nothing is saved, e.g. in `--demo`).
     pub config_path: Option<PathBuf>,
     pub exchanges: Vec<ExchangeId>,
-    /// Typed symbols per exchange.
+    /// Typed symbols per exchange: the shown watchlist's.
     pub symbols: BTreeMap<ExchangeId, Vec<String>>,
+    /// The named watchlists (`default` first: the config's `symbols`, or this run's
+    /// symbols from the command line) and the one shown at start.
+    pub lists: crate::watchlist::Lists,
 }
 
 /// Read the config file and merge the flags over it. Errors here happen before the
@@ -66,42 +69,53 @@ pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
         !exchanges.is_empty(),
         "no exchange given (--exchange kraken)"
     );
-    let typed = if cli.symbols.is_empty() {
+    let default_list = if cli.symbols.is_empty() {
         config.symbols.clone()
     } else {
         cli.symbols.clone()
     };
+    let lists: Vec<(String, Vec<String>)> =
+        std::iter::once((config::DEFAULT_WATCHLIST.to_string(), default_list))
+            .chain(
+                config
+                    .watchlists
+                    .iter()
+                    .map(|(name, list)| (name.clone(), list.symbols.clone())),
+            )
+            .collect();
+    let active = match &cli.watchlist {
+        None => 0,
+        Some(name) => lists.iter().position(|(n, _)| n == name).ok_or_else(|| {
+            let names: Vec<&str> = lists.iter().map(|(n, _)| n.as_str()).collect();
+            anyhow::anyhow!(
+                "--watchlist {name}: no such watchlist (the config file has: {})",
+                names.join(", ")
+            )
+        })?,
+    };
+    let typed = &lists[active].1;
+    let (mut symbols, skipped) = crate::watchlist::per_venue(typed, &exchanges);
+    for s in skipped {
+        eprintln!("pricewire: skipping {s}: its venue is not among --exchange");
+    }
     // No symbol typed and none saved: each venue starts with markets it lists.
-    let mut symbols: BTreeMap<ExchangeId, Vec<String>> = exchanges
-        .iter()
-        .map(|e| {
-            let defaults = if typed.is_empty() {
-                config::default_watchlist(*e)
-            } else {
-                &[]
-            };
-            (*e, defaults.iter().map(ToString::to_string).collect())
-        })
-        .collect();
-    for s in typed {
-        match s
-            .split_once(':')
-            .map(|(v, rest)| (v.parse::<ExchangeId>(), rest))
-        {
-            Some((Ok(id), rest)) => match symbols.get_mut(&id) {
-                Some(list) => list.push(rest.to_string()),
-                None => eprintln!("pricewire: skipping {s}: {id} is not among --exchange"),
-            },
-            // No venue prefix: the symbol is watched on every exchange.
-            _ => symbols.values_mut().for_each(|l| l.push(s.clone())),
+    if typed.is_empty() {
+        for (venue, list) in &mut symbols {
+            list.extend(
+                config::default_watchlist(*venue)
+                    .iter()
+                    .map(ToString::to_string),
+            );
         }
     }
+    let lists = crate::watchlist::Lists::new(lists, active);
     let config_path = if cli.demo { None } else { path };
     Ok(Settings {
         config,
         config_path,
         exchanges,
         symbols,
+        lists,
     })
 }
 
@@ -165,7 +179,10 @@ pub async fn run(
         look::spawn_delivery(fired, delivery);
         app::run(
             Arc::clone(&store),
-            crate::watchlist::from_settings(feeds, &settings.symbols),
+            (
+                crate::watchlist::from_settings(feeds, &settings.symbols),
+                settings.lists.clone(),
+            ),
             cfg,
             settings.config_path.clone(),
             // Symbols typed for this run are not the saved watchlist: edits to them must

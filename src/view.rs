@@ -5,6 +5,8 @@
 //! the model. Both depend on this module and `ui` never on `app`; nothing here touches the
 //! terminal, a feed or the store.
 
+pub mod columns;
+pub mod holdings;
 pub mod model;
 pub mod state;
 

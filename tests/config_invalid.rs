@@ -15,11 +15,14 @@ const CASES: &[(&str, usize, &str)] = &[
     ("bad_sort.toml", 2, "ui.sort"),
     ("bad_trigger.toml", 2, "feed.event_trigger"),
     ("duplicate_key.toml", 2, "symbols"),
+    ("key_clash.toml", 4, "keys.chart"),
+    ("lots_exceed_amount.toml", 3, "holdings[1].amount"),
     ("missing_value.toml", 1, "log_file"),
     ("negative_timeout.toml", 3, "feed.silence_secs"),
     ("symbols_not_a_list.toml", 1, "symbols"),
     ("three_errors.toml", 3, "ui.fps"),
     ("tiny_frames.toml", 2, "feed.max_frame_bytes"),
+    ("unknown_column.toml", 2, "ui.columns"),
     ("unknown_exchange.toml", 2, "exchanges"),
     ("unknown_key_and_wrong_value.toml", 4, "ui.fps"),
     ("unterminated_array.toml", 2, "symbols"),
@@ -46,9 +49,7 @@ fn check_message(message: &str, path: &Path, line: usize, key: &str) {
 
 #[test]
 fn every_fixture_is_listed() {
-    let files = process_support::toml_files(&dir());
-    let listed: Vec<&str> = CASES.iter().map(|c| c.0).collect();
-    assert_eq!(files, listed);
+    process_support::assert_lists_every_fixture(&dir(), CASES.iter().map(|c| c.0));
 }
 
 #[test]

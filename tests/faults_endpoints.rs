@@ -20,18 +20,7 @@ use tokio::net::TcpListener;
 /// A Kraken feed over real TCP to the given URLs. The simulator in the rig is idle: it
 /// only satisfies the rig's shape.
 fn feed_to(ws_url: &str, rest_url: &str, cfg: FeedConfig, symbols: &[&str]) -> Rig {
-    feed_over(TcpConnector::default(), ws_url, rest_url, cfg, symbols)
-}
-
-/// As [`feed_to`], dialling through `connector`.
-fn feed_over(
-    connector: TcpConnector,
-    ws_url: &str,
-    rest_url: &str,
-    cfg: FeedConfig,
-    symbols: &[&str],
-) -> Rig {
-    common::kraken_over(connector, ws_url, rest_url, cfg, symbols)
+    common::kraken_over(TcpConnector::default(), ws_url, rest_url, cfg, symbols)
 }
 
 fn never_connected(snap: &Snapshot) -> bool {
@@ -56,7 +45,7 @@ fn nxdomain(asked: Arc<AtomicU64>) -> Resolver {
 #[tokio::test]
 async fn unresolvable_host_is_reported_as_dns() {
     let asked = Arc::new(AtomicU64::new(0));
-    let rig = feed_over(
+    let rig = common::kraken_over(
         TcpConnector::with_resolver(nxdomain(Arc::clone(&asked))),
         "ws://nonexistent.invalid/v2",
         "http://nonexistent.invalid",
@@ -126,7 +115,7 @@ fn loopback() -> Resolver {
 #[tokio::test]
 async fn untrusted_certificate_is_refused() {
     let (port, tried, done) = untrusted_tls_server().await;
-    let rig = feed_over(
+    let rig = common::kraken_over(
         TcpConnector::with_resolver(loopback()),
         &format!("wss://localhost:{port}/v2"),
         &format!("https://localhost:{port}"),
@@ -195,7 +184,7 @@ async fn normal_close_and_hostile_venue_text() {
     // The script answers no pings: keep them out of the way. Exactly two sessions are
     // expected over real sockets: watchdogs of 30 s leave no room for a stall to add one.
     let cfg = FeedConfig {
-        ping_interval: Some(Duration::from_secs(60)),
+        ping_interval: Some(Duration::from_mins(1)),
         silence: Some(Duration::from_secs(30)),
         connect_timeout: Duration::from_secs(30),
         ..fast_config()

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use common::start;
-use common::{fast_config, has_reason, history, status, updates};
+use common::{fast_config, has_reason, history, scenarios, status, updates};
 use faults_support::{SplitConnector, ctx, sim, store};
 use pricewire_core::config::FeedConfig;
 use pricewire_core::exchange::kraken::Kraken;
@@ -79,18 +79,14 @@ async fn rest_429_honours_retry_after_and_5xx_is_retried() {
     rig.sim.set_scenario(Scenario::Steady);
     rig.until(30, "REST fallback with prices", |s| {
         matches!(status(s), FeedStatus::Fallback { .. })
-            && s.row(ExchangeId::Kraken, "BTC/USD")
-                .and_then(pricewire_core::store::Row::source)
-                == Some(Source::Rest)
+            && scenarios::source(s, ExchangeId::Kraken, "BTC/USD") == Some(Source::Rest)
     })
     .await;
     ws_down.store(false, Ordering::SeqCst);
     let snap = rig
         .until(30, "the WebSocket back", |s| {
             status(s) == FeedStatus::Connected
-                && s.row(ExchangeId::Kraken, "BTC/USD")
-                    .and_then(pricewire_core::store::Row::source)
-                    == Some(Source::Stream)
+                && scenarios::source(s, ExchangeId::Kraken, "BTC/USD") == Some(Source::Stream)
         })
         .await;
     assert!(has_reason(&snap, "leaving REST fallback"));

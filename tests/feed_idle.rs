@@ -21,7 +21,7 @@ async fn nothing_to_watch_is_idle_without_a_socket_until_a_symbol_is_added() {
     );
     rig.until(30, "idle", |s| status(s) == FeedStatus::Idle)
         .await;
-    tokio::time::sleep(Duration::from_secs(120)).await;
+    tokio::time::sleep(Duration::from_mins(2)).await;
     let snap = rig.store.snapshot();
     assert_eq!(status(&snap), FeedStatus::Idle, "{:#?}", history(&snap));
     assert!(
@@ -48,7 +48,7 @@ async fn nothing_to_watch_is_idle_without_a_socket_until_a_symbol_is_added() {
     rig.handle.send(Command::Remove(symbol)).unwrap();
     rig.until(30, "idle again", |s| status(s) == FeedStatus::Idle)
         .await;
-    tokio::time::sleep(Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_mins(1)).await;
     let snap = rig.store.snapshot();
     assert_eq!(status(&snap), FeedStatus::Idle, "{:#?}", history(&snap));
     assert!(

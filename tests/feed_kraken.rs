@@ -61,9 +61,7 @@ async fn refused_websocket_falls_back_to_rest_and_returns() {
     let snap = rig
         .until(10, "REST fallback with prices", |s| {
             matches!(status(s), FeedStatus::Fallback { .. })
-                && s.row(ExchangeId::Kraken, "BTC/USD")
-                    .and_then(pricewire_core::store::Row::source)
-                    == Some(Source::Rest)
+                && scenarios::source(s, ExchangeId::Kraken, "BTC/USD") == Some(Source::Rest)
         })
         .await;
     assert!(has_reason(&snap, "HTTP 503"), "{:#?}", history(&snap));
@@ -72,9 +70,7 @@ async fn refused_websocket_falls_back_to_rest_and_returns() {
     let snap = rig
         .until(10, "the WebSocket again", |s| {
             status(s) == FeedStatus::Connected
-                && s.row(ExchangeId::Kraken, "BTC/USD")
-                    .and_then(pricewire_core::store::Row::source)
-                    == Some(Source::Stream)
+                && scenarios::source(s, ExchangeId::Kraken, "BTC/USD") == Some(Source::Stream)
         })
         .await;
     assert!(has_reason(&snap, "leaving REST fallback"));

@@ -178,7 +178,7 @@ async fn slow_connect_holds_the_handshake_for_a_minute() {
         .await
         .unwrap();
     assert!(
-        begin.elapsed() >= Duration::from_secs(60),
+        begin.elapsed() >= Duration::from_mins(1),
         "{:?}",
         begin.elapsed()
     );

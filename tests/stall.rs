@@ -56,7 +56,7 @@ async fn a_stalled_symbol_is_resubscribed_and_back_on_the_same_connection() {
             }) && status(s) == FeedStatus::Connected
         })
         .await;
-    assert!(stalled_at.elapsed() <= Duration::from_secs(60));
+    assert!(stalled_at.elapsed() <= Duration::from_mins(1));
     assert_eq!(
         rig.sim.stats().ws_sessions,
         1,
@@ -108,7 +108,7 @@ async fn a_symbol_a_resubscribe_does_not_bring_back_is_marked_then_reconnected()
                 && rig.sim.stats().ws_sessions == 2
         })
         .await;
-    assert!(stalled_at.elapsed() <= Duration::from_secs(60));
+    assert!(stalled_at.elapsed() <= Duration::from_mins(1));
     assert_eq!(rig.sim.stats().ws_sessions, 2, "{:#?}", history(&snap));
     assert_eq!(row_state(&snap, "ETH/USD"), RowState::Subscribed);
     rig.stop().await;
@@ -116,10 +116,10 @@ async fn a_symbol_a_resubscribe_does_not_bring_back_is_marked_then_reconnected()
 
 #[tokio::test(start_paused = true)]
 async fn a_pair_ticking_every_two_minutes_is_never_resubscribed() {
-    let rig = rig(Duration::from_secs(120), &["BTC/USD"]);
+    let rig = rig(Duration::from_mins(2), &["BTC/USD"]);
     rig.until(30, "first data", |s| updates(s, "BTC/USD") > 0)
         .await;
-    tokio::time::sleep(Duration::from_secs(15 * 60)).await;
+    tokio::time::sleep(Duration::from_mins(15)).await;
     let snap = rig.store.snapshot();
     let stats = rig.sim.stats();
     assert_eq!(stats.subscribe_requests, 1, "{:#?}", history(&snap));

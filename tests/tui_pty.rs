@@ -3,57 +3,16 @@
 //! reconnect, `a` adds a row (saved to the config file), `d` removes it, `q` exits 0 and
 //! leaves the terminal as it found it.
 
-use std::io::{Read, Write};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod pty_support;
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::time::Duration;
+
+use portable_pty::CommandBuilder;
 use pricewire_sim::{SimConfig, SimServer};
+use pty_support::{Screen, exited, has_row};
 
 const ROWS: u16 = 30;
 const COLS: u16 = 120;
-
-struct Screen {
-    parser: vt100::Parser,
-    raw: Vec<u8>,
-    rx: mpsc::Receiver<Vec<u8>>,
-}
-
-impl Screen {
-    fn pump(&mut self) {
-        while let Ok(bytes) = self.rx.try_recv() {
-            self.parser.process(&bytes);
-            self.raw.extend_from_slice(&bytes);
-        }
-    }
-
-    fn text(&self) -> String {
-        self.parser.screen().contents()
-    }
-
-    /// Wait (bounded) until the screen satisfies `pred`.
-    fn wait(&mut self, what: &str, pred: impl Fn(&str) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.pump();
-            let text = self.text();
-            if pred(&text) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-/// Table rows start with the symbol right after the border.
-fn has_row(text: &str, symbol: &str) -> bool {
-    text.lines()
-        .any(|l| l.trim_start_matches('│').starts_with(symbol))
-}
 
 #[test]
 fn keys_drive_the_dashboard_in_a_real_terminal() {
@@ -72,14 +31,6 @@ fn keys_drive_the_dashboard_in_a_real_terminal() {
     let config = dir.join("config.toml");
     std::fs::write(&config, "# my watchlist\nsymbols = [\"BTC/USD\"] # keep\n").unwrap();
 
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: ROWS,
-            cols: COLS,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_pricewire"));
     cmd.args(["--ws-url", &sim.ws_url(), "--rest-url", &sim.rest_url()]);
     cmd.arg("--config");
@@ -87,45 +38,21 @@ fn keys_drive_the_dashboard_in_a_real_terminal() {
     cmd.arg("--log-file");
     cmd.arg(dir.join("pricewire.log"));
     cmd.env("TERM", "xterm-256color");
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let mut keys = pty.master.take_writer().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut screen = Screen {
-        parser: vt100::Parser::new(
-            std::num::NonZeroU16::new(ROWS).unwrap(),
-            std::num::NonZeroU16::new(COLS).unwrap(),
-            0,
-        ),
-        raw: Vec::new(),
-        rx,
-    };
-    let mut press = |s: &str| {
-        keys.write_all(s.as_bytes()).unwrap();
-        keys.flush().unwrap();
-    };
+    let (mut screen, mut child) = Screen::spawn(cmd, ROWS, COLS);
+    let press = |screen: &mut Screen, s: &str| screen.press(s);
 
     screen.wait("a live BTC/USD price", |t| {
         t.contains("LIVE") && t.lines().any(|l| l.contains("BTC/USD") && l.contains(','))
     });
 
-    press("r");
+    press(&mut screen, "r");
     screen.wait("manual reconnect in the history", |t| {
         t.contains("manual reconnect")
     });
 
-    press("a");
+    press(&mut screen, "a");
     screen.wait("the add prompt", |t| t.contains("Add symbol"));
-    press("SOL/USD\r");
+    press(&mut screen, "SOL/USD\r");
     screen.wait("a SOL/USD row with a price", |t| {
         t.lines()
             .any(|l| l.trim_start_matches('│').starts_with("SOL/USD") && l.contains('.'))
@@ -139,7 +66,7 @@ fn keys_drive_the_dashboard_in_a_real_terminal() {
     assert!(saved.starts_with("# my watchlist\n"), "{saved}");
 
     // The added row is selected.
-    press("d");
+    press(&mut screen, "d");
     screen.wait("SOL/USD gone", |t| {
         !has_row(t, "SOL/USD") && has_row(t, "BTC/USD")
     });
@@ -149,15 +76,8 @@ fn keys_drive_the_dashboard_in_a_real_terminal() {
     let saved = std::fs::read_to_string(&config).unwrap();
     assert!(!saved.contains("SOL/USD"), "{saved}");
 
-    press("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "did not exit after q");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    press(&mut screen, "q");
+    let status = exited(&mut child, "q");
     assert!(status.success(), "{status:?}");
     std::thread::sleep(Duration::from_millis(200));
     screen.pump();

@@ -49,16 +49,16 @@ fn press(keys: &Keys, code: KeyCode) {
 
 /// The symbol of the market an add carries (resolved on the dashboard's side, wire names
 /// and all).
+/// The config file once the writer has reported on every edit so far.
+async fn saved(app: &mut App, path: &Path) -> String {
+    app.settle().await;
+    std::fs::read_to_string(path).unwrap()
+}
+
 fn added(command: Command) -> Symbol {
     match command {
         Command::Add(market) => market.symbol,
         other => panic!("expected an add, got {other:?}"),
-    }
-}
-
-fn type_text(keys: &Keys, text: &str) {
-    for c in text.chars() {
-        press(keys, KeyCode::Char(c));
     }
 }
 
@@ -118,29 +118,33 @@ async fn drive(
     .unwrap()
 }
 
+/// Drive the loop at 30 fps over `keys` (the last one quits) until it ends.
+async fn drive_keys(
+    term: &mut Terminal<TestBackend>,
+    store: &Store,
+    app: &mut App,
+    keys: &[KeyCode],
+) -> LoopStats {
+    let (tx, events) = key_stream();
+    for code in keys {
+        press(&tx, *code);
+    }
+    drive(term, events, store, app, 30, CancellationToken::new()).await
+}
+
 #[tokio::test]
 async fn keys_become_commands_and_the_watchlist_is_saved() {
     let (store, feeds, mut commands) = market();
     let path = temp_config("keys");
     let mut app = App::new(feeds, &Config::default(), Some(path.clone()));
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    let (keys, events) = key_stream();
-    press(&keys, KeyCode::Char('j'));
-    press(&keys, KeyCode::Char('d'));
-    press(&keys, KeyCode::Char('a'));
-    type_text(&keys, "sol-usd");
-    press(&keys, KeyCode::Enter);
-    press(&keys, KeyCode::Char('r'));
-    press(&keys, KeyCode::Char('q'));
-    let stats = drive(
-        &mut term,
-        events,
-        &store,
-        &mut app,
-        30,
-        CancellationToken::new(),
-    )
-    .await;
+    let typed = "sol-usd".chars().map(KeyCode::Char);
+    let keys: Vec<KeyCode> = [KeyCode::Char('j'), KeyCode::Char('d'), KeyCode::Char('a')]
+        .into_iter()
+        .chain(typed)
+        .chain([KeyCode::Enter, KeyCode::Char('r'), KeyCode::Char('q')])
+        .collect();
+    let stats = drive_keys(&mut term, &store, &mut app, &keys).await;
     assert!(stats.frames >= 1);
     // Saving is the config writer's: wait for its report.
     app.settle().await;
@@ -183,18 +187,8 @@ async fn a_failed_save_is_shown_on_screen() {
         other => panic!("expected an error status, got {other:?}"),
     }
     let mut term = Terminal::new(TestBackend::new(100, 24)).unwrap();
-    let (keys, events) = key_stream();
-    press(&keys, KeyCode::Char('q'));
     // `q` quits before the frame cap allows a second frame; the first shows the error.
-    drive(
-        &mut term,
-        events,
-        &store,
-        &mut app,
-        30,
-        CancellationToken::new(),
-    )
-    .await;
+    drive_keys(&mut term, &store, &mut app, &[KeyCode::Char('q')]).await;
     assert!(
         screen_text(&term)
             .contains("✕ dropped kraken:BTC/USD (u undoes), but the watchlist was not saved")
@@ -403,12 +397,8 @@ async fn undo_takes_back_a_drop_and_an_add_and_saves_each() {
     let snap = store.snapshot();
     app.sync(&snap);
     app.apply(Action::RemoveSelected, &snap);
-    assert_eq!(
-        commands.try_recv().unwrap(),
-        Command::Remove(sym("BTC/USD"))
-    );
-    app.settle().await;
-    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(commands.try_recv(), Ok(Command::Remove(sym("BTC/USD"))));
+    let text = saved(&mut app, &path).await;
     assert!(text.contains("symbols = [\"ETH/USD\"]"), "{text}");
     app.apply(Action::Undo, &snap);
     assert_eq!(added(commands.try_recv().unwrap()), sym("BTC/USD"));
@@ -417,19 +407,14 @@ async fn undo_takes_back_a_drop_and_an_add_and_saves_each() {
         "{}",
         status_text(&app)
     );
-    app.settle().await;
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = saved(&mut app, &path).await;
     assert!(text.contains("\"BTC/USD\""), "{text}");
     assert!(text.contains("\"ETH/USD\""), "{text}");
     add(&mut app, &snap, "sol/usd");
     assert_eq!(added(commands.try_recv().unwrap()), sym("SOL/USD"));
     app.apply(Action::Undo, &snap);
-    assert_eq!(
-        commands.try_recv().unwrap(),
-        Command::Remove(sym("SOL/USD"))
-    );
-    app.settle().await;
-    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(commands.try_recv(), Ok(Command::Remove(sym("SOL/USD"))));
+    let text = saved(&mut app, &path).await;
     assert!(!text.contains("SOL/USD"), "{text}");
     // The first undo took back the drop; nothing is left to undo.
     app.apply(Action::Undo, &snap);
@@ -449,10 +434,7 @@ async fn a_run_with_command_line_symbols_leaves_the_saved_watchlist_alone() {
     app.sync(&snap);
     app.apply(Action::RemoveSelected, &snap);
     add(&mut app, &snap, "sol/usd");
-    assert_eq!(
-        commands.try_recv().unwrap(),
-        Command::Remove(sym("BTC/USD"))
-    );
+    assert_eq!(commands.try_recv(), Ok(Command::Remove(sym("BTC/USD"))));
     assert_eq!(added(commands.try_recv().unwrap()), sym("SOL/USD"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     assert!(
@@ -537,17 +519,7 @@ async fn the_window_title_says_which_venues_are_simulated() {
         if simulated {
             store.mark_simulated(ExchangeId::Kraken, Utc::now());
         }
-        let (keys, events) = key_stream();
-        press(&keys, KeyCode::Char('q'));
-        drive(
-            &mut term,
-            events,
-            &store,
-            &mut app,
-            30,
-            CancellationToken::new(),
-        )
-        .await;
+        drive_keys(&mut term, &store, &mut app, &[KeyCode::Char('q')]).await;
     }
     assert_eq!(
         *titles.lock().unwrap(),

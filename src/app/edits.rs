@@ -23,7 +23,7 @@ impl App {
         let (writer, reports, task) = ConfigWriter::spawn(path);
         let several = self.watchlist.feeds().handles().len() > 1;
         self.watchlist
-            .set_store(ConfigFile::new(writer.clone(), several));
+            .set_store(ConfigFile::new(writer.clone(), several, self.lists.clone()));
         self.saving = Some(Saving {
             writer,
             reports: Some(reports),

@@ -11,23 +11,32 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::charts::Charts;
 use super::keys::Action;
 use super::rates::RateMeter;
 use super::title::WindowTitle;
 use crate::config::{self, Config, ConfigWriter, Written};
+use crate::view::columns::Column;
 use crate::view::model::{Table, clamp_scroll};
-use crate::view::state::{HistoryPane, Mode, Prompt, RowKey, Sort, Status, ViewState};
+use crate::view::state::{
+    ChartStyle, ChartView, HistoryPane, HoldingsView, Mode, Prompt, RowKey, Sort, Status, ViewState,
+};
 use pricewire_core::Watchlist;
+use pricewire_core::candle::ChartWindow;
 use pricewire_core::feed::command::Command;
 use pricewire_core::model::{ExchangeId, FeedStatus, Transition};
 use pricewire_core::store::Snapshot;
 use pricewire_core::symbol::Instrument;
+
+use crate::watchlist::Lists;
 
 /// Whether the loop goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
     Continue,
     Quit,
+    /// Stop the process until the shell resumes it (the loop does it: it owns the terminal).
+    Suspend,
 }
 
 /// An edit of the watchlist that `u` can take back.
@@ -72,6 +81,22 @@ pub struct App {
     pub(super) undo: Vec<Edit>,
     reconnecting: Option<PendingReconnect>,
     title: Option<WindowTitle>,
+    /// Candles for the chart pane and the trends' first minutes.
+    pub(super) charts: Charts,
+    /// The config's named watchlists and which one is shown.
+    pub(super) lists: Lists,
+    /// Stops the process for Ctrl-Z and takes the terminal back after (set where there is
+    /// a real terminal to give back).
+    suspender: Option<Suspender>,
+}
+
+/// What Ctrl-Z runs.
+struct Suspender(Box<dyn FnMut() -> std::io::Result<()> + Send>);
+
+impl std::fmt::Debug for Suspender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Suspender")
+    }
 }
 
 impl App {
@@ -89,8 +114,20 @@ impl App {
             } else {
                 HistoryPane::Hidden
             },
-            sort: Sort::from_config(&config.ui.sort),
+            sort: Sort::from_config(&config.ui.sort, config.ui.grouping.as_deref()),
             stale_after: config::secs(config.ui.stale_secs),
+            columns: config
+                .ui
+                .columns
+                .as_ref()
+                .and_then(|c| Column::list(c).ok())
+                .unwrap_or_else(|| Column::ALL.to_vec()),
+            holdings: Arc::new(config.holdings.clone()),
+            keymap: Arc::new(config.keymap.clone()),
+            holdings_view: HoldingsView {
+                shown: !config.holdings.is_empty(),
+                hide_amounts: false,
+            },
             // Shown once, at start: the next action's outcome replaces it.
             status: super::edits::config_warning(&config.warnings),
             ..ViewState::default()
@@ -105,11 +142,92 @@ impl App {
             undo: Vec::new(),
             reconnecting: None,
             title: None,
+            charts: Charts::default(),
+            suspender: None,
+            lists: Lists::new(
+                std::iter::once((
+                    crate::config::DEFAULT_WATCHLIST.to_string(),
+                    config.symbols.clone(),
+                ))
+                .chain(
+                    config
+                        .watchlists
+                        .iter()
+                        .map(|(n, l)| (n.clone(), l.symbols.clone())),
+                )
+                .collect(),
+                0,
+            ),
         };
         if let Some(path) = config_path {
             app.save_to(path);
         }
         app
+    }
+
+    /// Ctrl-Z runs `stop` (give the terminal back, stop, take it back when resumed).
+    pub fn set_suspender(&mut self, stop: impl FnMut() -> std::io::Result<()> + Send + 'static) {
+        self.suspender = Some(Suspender(Box::new(stop)));
+    }
+
+    /// Ctrl-Z: stop until resumed. Whether the screen must be drawn again from scratch
+    /// (`false`: nothing stopped, as when no real terminal is in use).
+    pub fn suspend(&mut self) -> std::io::Result<bool> {
+        if let Some(s) = &mut self.suspender {
+            return (s.0)().map(|()| true);
+        }
+        self.view.status = Some(Status::Info(
+            "Ctrl-Z stops the dashboard only in a terminal".to_string(),
+        ));
+        Ok(false)
+    }
+
+    /// Carry out a mouse click (already hit-tested) against the rows shown.
+    pub fn click(&mut self, click: super::mouse::Click, snapshot: &Snapshot) {
+        use super::mouse::Click;
+        match click {
+            Click::None => {}
+            Click::SelectRow(k) => {
+                self.view.selected = Some(k);
+                self.follow_selection();
+            }
+            Click::Move(delta) => {
+                let _ = self.apply(Action::Select(delta), snapshot);
+            }
+            Click::History(delta) => {
+                let _ = self.apply(Action::ScrollHistory(delta), snapshot);
+            }
+            Click::ToggleHistory => {
+                let _ = self.apply(Action::ToggleHistory, snapshot);
+            }
+            Click::CloseChart => self.view.chart = None,
+        }
+    }
+
+    /// Fetch each row's hour of candles when it first has a price: its trend is whole
+    /// from the start, and its chart opens at once.
+    #[must_use]
+    pub fn with_history_at_start(mut self) -> Self {
+        self.charts.prefill_at_start();
+        self
+    }
+
+    /// The named watchlists to switch between, the one shown among them (set before
+    /// saving starts: edits are kept in the shown one).
+    #[must_use]
+    pub fn with_lists(mut self, lists: Lists) -> Self {
+        self.view.watchlist = lists.active();
+        self.lists = lists;
+        if let Some(saving) = &self.saving {
+            let several = self.watchlist.feeds().handles().len() > 1;
+            let file = crate::watchlist::ConfigFile::new(
+                saving.writer.clone(),
+                several,
+                self.lists.clone(),
+            );
+            self.watchlist.set_store(file);
+        }
+        self
     }
 
     /// Keep the window title saying which venues are shown and which are simulated.
@@ -140,7 +258,11 @@ impl App {
     /// line that has stopped being true. Returns the table in display order, built once,
     /// for the frame's view model.
     pub fn sync<'a>(&mut self, snapshot: &'a Snapshot) -> Table<'a> {
-        let table = Table::new(snapshot, self.view.sort);
+        // Commands a switch of watchlist could not queue yet go now.
+        self.watchlist.flush();
+        let table = Table::new(snapshot, &self.view);
+        let chart = self.view.chart.as_ref().map(|c| (&c.row, c.window));
+        self.charts.sync(self.watchlist.feeds(), snapshot, chart);
         self.view.repair_selection(&self.order, &table.order);
         self.order = table.keys();
         if self.reconnect_done(snapshot) {
@@ -174,11 +296,47 @@ impl App {
             Action::RemoveSelected => self.remove(snapshot),
             Action::Undo => self.undo(),
             Action::Select(delta) => {
-                let table = Table::new(snapshot, self.view.sort);
+                let table = Table::new(snapshot, &self.view);
                 self.view.move_selection(&table.order, delta);
+                self.follow_selection();
             }
-            Action::CycleSort => self.view.sort = self.view.sort.next(),
+            Action::CycleSort => {
+                let shown = self.shown_columns();
+                self.view.sort = self.view.sort.next_in(&shown);
+            }
             Action::ReverseSort => self.view.sort = self.view.sort.reverse(),
+            Action::CycleGrouping => self.view.sort = self.view.sort.regroup(),
+            Action::ToggleChart => self.toggle_chart(snapshot),
+            Action::ChartWindow => self.chart_window(),
+            Action::ChartStyle => {
+                if let Some(c) = &mut self.view.chart {
+                    c.style = match c.style {
+                        ChartStyle::Candles => ChartStyle::Line,
+                        ChartStyle::Line => ChartStyle::Candles,
+                    };
+                } else {
+                    self.view.status = Some(Status::Info(format!(
+                        "no chart open · {} opens one",
+                        self.view.keymap.shown(crate::keymap::Cmd::Chart)
+                    )));
+                }
+            }
+            Action::ToggleHoldings => self.toggle_holdings(),
+            Action::HideAmounts => {
+                let h = &mut self.view.holdings_view;
+                h.hide_amounts = !h.hide_amounts;
+                self.view.status = Some(Status::Info(
+                    if h.hide_amounts {
+                        "amounts, values and P&L hidden (P&L % still shown)"
+                    } else {
+                        "amounts shown"
+                    }
+                    .to_string(),
+                ));
+            }
+            Action::OpenFilter => self.view.mode = Mode::Filtering,
+            Action::NextWatchlist => self.next_watchlist(),
+            Action::Suspend => return Flow::Suspend,
             Action::ToggleHistory => {
                 self.view.history = match self.view.history {
                     HistoryPane::Shown => HistoryPane::Hidden,
@@ -187,13 +345,7 @@ impl App {
             }
             Action::ScrollHistory(delta) => self.pick_history(snapshot, delta, false),
             Action::PageHistory(pages) => self.pick_history(snapshot, pages, true),
-            Action::Back => {
-                if self.view.history_cursor.take().is_none() {
-                    self.view.status = Some(Status::Info(
-                        "nothing to close · q or Ctrl-C quits".to_string(),
-                    ));
-                }
-            }
+            Action::Back => self.back(),
             Action::OpenHelp => self.view.mode = Mode::Help,
             Action::OpenDetails => {
                 // The selected row's venue; with none selected, the first venue's.
@@ -206,22 +358,211 @@ impl App {
                     self.view.mode = Mode::Details(ex);
                 }
             }
-            Action::CloseHelp | Action::Cancel => self.view.mode = Mode::Normal,
-            Action::Type(c) => self.edit(|p| p.input.push(c)),
+            Action::CloseHelp => self.view.mode = Mode::Normal,
+            Action::Cancel => {
+                if self.view.mode == Mode::Filtering {
+                    self.view.filter.clear();
+                }
+                self.view.mode = Mode::Normal;
+            }
+            Action::Type(c) => self.edit(|p| p.push(c)),
             Action::Backspace => self.edit(|p| {
-                p.input.pop();
+                p.pop();
             }),
-            Action::ClearInput => self.edit(|p| p.input.clear()),
+            Action::ClearInput => self.edit(String::clear),
+            Action::Submit if self.view.mode == Mode::Filtering => {
+                self.view.mode = Mode::Normal;
+            }
             Action::Submit => self.submit(),
         }
         Flow::Continue
     }
 
-    fn edit(&mut self, f: impl FnOnce(&mut Prompt)) {
-        if let Mode::Adding(p) = &mut self.view.mode {
-            f(p);
-            p.error = None;
+    /// Edit the text being typed: the add prompt's, or the filter (which narrows the rows
+    /// as it is typed).
+    fn edit(&mut self, f: impl FnOnce(&mut String)) {
+        match &mut self.view.mode {
+            Mode::Adding(p) => {
+                f(&mut p.input);
+                p.error = None;
+            }
+            Mode::Filtering => f(&mut self.view.filter),
+            Mode::Normal | Mode::Help | Mode::Details(_) => {}
         }
+    }
+
+    /// Esc: close the topmost thing open (a picked history line, the chart, the filter);
+    /// with nothing open, say how to quit.
+    fn back(&mut self) {
+        if self.view.history_cursor.take().is_some() {
+            return;
+        }
+        if self.view.chart.take().is_some() {
+            return;
+        }
+        if !self.view.filter.is_empty() {
+            self.view.filter.clear();
+            return;
+        }
+        self.view.status = Some(Status::Info(format!(
+            "nothing to close · {} or Ctrl-C quits",
+            self.view.keymap.shown(crate::keymap::Cmd::Quit)
+        )));
+    }
+
+    /// Show the next named watchlist: its markets replace the ones watched now.
+    fn next_watchlist(&mut self) {
+        let Some((name, entries)) = self.lists.next() else {
+            self.view.status = Some(Status::Info(
+                "one watchlist only: add [watchlists.NAME] with symbols to the config file"
+                    .to_string(),
+            ));
+            return;
+        };
+        let venues: Vec<ExchangeId> = self
+            .watchlist
+            .feeds()
+            .handles()
+            .iter()
+            .map(|h| h.exchange)
+            .collect();
+        let (per, skipped) = crate::watchlist::per_venue(&entries, &venues);
+        let typed: Vec<(ExchangeId, String)> = per
+            .into_iter()
+            .flat_map(|(venue, list)| {
+                // An empty default list watches each venue's own two markets, as at start.
+                let list = if list.is_empty() && entries.is_empty() {
+                    config::default_watchlist(venue)
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect()
+                } else {
+                    list
+                };
+                list.into_iter().map(move |s| (venue, s))
+            })
+            .collect();
+        let count = typed.len();
+        let refused = self.watchlist.replace(typed);
+        // An undo reaching into another list would edit the wrong one.
+        self.undo.clear();
+        self.view.watchlist.clone_from(&name);
+        let mut text = format!(
+            "watchlist {name}: {}",
+            pricewire_core::model::plural(u64::try_from(count).unwrap_or(0), "market")
+        );
+        for why in refused.iter().chain(&skipped) {
+            text.push_str(" · skipped ");
+            text.push_str(why);
+        }
+        self.view.status = Some(if refused.is_empty() && skipped.is_empty() {
+            Status::Info(text)
+        } else {
+            Status::Warning(text)
+        });
+    }
+
+    /// The columns the table can show now: the configured ones, the holdings columns only
+    /// while shown.
+    pub fn shown_columns(&self) -> Vec<Column> {
+        self.view
+            .columns
+            .iter()
+            .copied()
+            .filter(|c| !c.is_holding() || self.view.holdings_view.shown)
+            .collect()
+    }
+
+    fn toggle_holdings(&mut self) {
+        if self.view.holdings.is_empty() {
+            self.view.status = Some(Status::Info(
+                "no holdings: add [[holdings]] to the config file (see config.example.toml)"
+                    .to_string(),
+            ));
+            return;
+        }
+        let h = &mut self.view.holdings_view;
+        h.shown = !h.shown;
+        if !h.shown && self.view.sort.column.is_holding() {
+            self.view.sort = Sort::default();
+        }
+    }
+
+    /// Open the selected row's chart, or close the chart when it is that row's.
+    fn toggle_chart(&mut self, snapshot: &Snapshot) {
+        let Some(row) = self.view.selected_row(snapshot) else {
+            self.view.status = Some(Status::Error("no row selected".to_string()));
+            return;
+        };
+        let key = (row.exchange, row.symbol.clone());
+        if self.view.chart.as_ref().is_some_and(|c| c.row == key) {
+            self.view.chart = None;
+            return;
+        }
+        let (window, style) = self
+            .view
+            .chart
+            .as_ref()
+            .map_or((ChartWindow::default(), ChartStyle::default()), |c| {
+                (c.window, c.style)
+            });
+        self.charts.open(self.watchlist.feeds(), &key, window);
+        self.view.chart = Some(ChartView {
+            row: key,
+            window,
+            style,
+        });
+    }
+
+    fn chart_window(&mut self) {
+        let Some(chart) = &mut self.view.chart else {
+            self.view.status = Some(Status::Info(format!(
+                "no chart open · {} opens one",
+                self.view.keymap.shown(crate::keymap::Cmd::Chart)
+            )));
+            return;
+        };
+        chart.window = chart.window.next();
+        let (key, window) = (chart.row.clone(), chart.window);
+        self.charts.open(self.watchlist.feeds(), &key, window);
+    }
+
+    /// An open chart follows the selection.
+    fn follow_selection(&mut self) {
+        let (Some(chart), Some(selected)) = (&mut self.view.chart, &self.view.selected) else {
+            return;
+        };
+        if chart.row != *selected {
+            chart.row = selected.clone();
+            let (key, window) = (chart.row.clone(), chart.window);
+            self.charts.open(self.watchlist.feeds(), &key, window);
+        }
+    }
+
+    /// The chart pane's candles, as far as they have come.
+    pub fn chart_data(&self) -> Option<&crate::view::state::ChartData> {
+        let c = self.view.chart.as_ref()?;
+        self.charts.data(&c.row, c.window)
+    }
+
+    /// A candle fetch finished.
+    pub fn on_fetched(&mut self, fetched: super::charts::Fetched) {
+        self.charts.on_fetched(self.watchlist.feeds(), fetched);
+    }
+
+    /// The channel candle fetches report on, for the loop to wait on.
+    pub fn take_fetches(
+        &mut self,
+    ) -> Option<tokio::sync::mpsc::UnboundedReceiver<super::charts::Fetched>> {
+        self.charts.take_results()
+    }
+
+    /// Hand it back when the loop ends.
+    pub fn give_back_fetches(
+        &mut self,
+        rx: Option<tokio::sync::mpsc::UnboundedReceiver<super::charts::Fetched>>,
+    ) {
+        self.charts.give_back_results(rx);
     }
 
     /// Move the picked history entry by `delta` lines, or `delta` pages of the pane's

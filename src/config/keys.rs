@@ -57,6 +57,8 @@ enum Known {
     Keys(Vec<&'static str>),
     /// Anything (a quote mapping, or a table this module does not look into).
     Any,
+    /// Any name, each a table whose keys `known(path + name)` says (named watchlists).
+    Names,
 }
 
 /// The keys the table at dotted `path` takes (`[]`: the top level).
@@ -72,6 +74,9 @@ fn known(path: &[&str]) -> Known {
         ["history"] => Known::Keys(fields_of::<super::HistoryConfig>().to_vec()),
         ["alerts"] => Known::Keys(fields_of::<super::AlertEntry>().to_vec()),
         ["theme"] => Known::Keys(crate::ui::theme::THEME_KEYS.to_vec()),
+        ["keys"] => Known::Keys(crate::keymap::BINDINGS.iter().map(|b| b.name).collect()),
+        ["watchlists"] => Known::Names,
+        ["watchlists", _] => Known::Keys(fields_of::<super::NamedWatchlist>().to_vec()),
         ["endpoints" | "quote_aliases"] => Known::Keys(venues()),
         ["endpoints", _] => Known::Keys(fields_of::<Endpoint>().to_vec()),
         _ => Known::Any,
@@ -96,8 +101,10 @@ fn walk<'a>(
     file: &Path,
     out: &mut Vec<ConfigWarning>,
 ) {
-    let Known::Keys(keys) = known(path) else {
-        return;
+    let keys = match known(path) {
+        Known::Keys(keys) => keys,
+        Known::Any => return,
+        Known::Names => table.iter().map(|(k, _)| k).collect(),
     };
     for (key, item) in table.iter() {
         if keys.contains(&key) {
@@ -217,7 +224,7 @@ mod tests {
             [
                 "c.toml: line 1, key `symbol`: unknown, ignored (closest known key: `symbols`)",
                 "c.toml: line 3, key `feed.silence_sec`: unknown, ignored (closest known key: `feed.silence_secs`)",
-                "c.toml: line 6, key `ui.compact`: unknown, ignored (closest known key: `ui.stale_secs`)",
+                "c.toml: line 6, key `ui.compact`: unknown, ignored (closest known key: `ui.columns`)",
                 "c.toml: line 8, key `theme.upp`: unknown, ignored (closest known key: `theme.up`)",
                 "c.toml: line 10, key `endpoints.kraken.ws`: unknown, ignored (closest known key: `endpoints.kraken.ws_url`)",
                 "c.toml: line 11, key `endpoints.binanse`: unknown, ignored (closest known key: `endpoints.binance`)",

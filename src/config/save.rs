@@ -23,14 +23,41 @@ pub fn save_watchlist(path: &Path, symbols: &[String]) -> Result<(), ConfigError
 
 /// Put `symbols` in the document's `symbols` array, item by item.
 pub(crate) fn set_symbols(doc: &mut DocumentMut, symbols: &[String]) {
-    if let Some(array) = doc.get_mut("symbols").and_then(Item::as_array_mut) {
+    set_array(doc.as_table_mut(), symbols);
+}
+
+/// Put `symbols` in the `symbols` array of the watchlist named `name`: the top-level one
+/// for `None`, `[watchlists.NAME]` otherwise (made if the file has none yet).
+pub(crate) fn set_named_symbols(doc: &mut DocumentMut, name: Option<&str>, symbols: &[String]) {
+    let Some(name) = name else {
+        set_symbols(doc, symbols);
+        return;
+    };
+    let lists = doc.entry("watchlists").or_insert_with(|| {
+        let mut t = toml_edit::Table::new();
+        t.set_implicit(true);
+        Item::Table(t)
+    });
+    if let Some(lists) = lists.as_table_like_mut() {
+        let list = lists
+            .entry(name)
+            .or_insert_with(|| Item::Table(toml_edit::Table::new()));
+        if let Some(list) = list.as_table_like_mut() {
+            set_array(list, symbols);
+        }
+    }
+}
+
+/// Put `symbols` in `table`'s `symbols` array, item by item.
+fn set_array(table: &mut dyn toml_edit::TableLike, symbols: &[String]) {
+    if let Some(array) = table.get_mut("symbols").and_then(Item::as_array_mut) {
         edit_in_place(array, symbols);
     } else {
         let mut array = Array::new();
         for s in symbols {
             array.push(s.as_str());
         }
-        match doc.get_mut("symbols").and_then(Item::as_value_mut) {
+        match table.get_mut("symbols").and_then(Item::as_value_mut) {
             // Not an array (a config that never loaded): keep the comments around it.
             Some(value) => {
                 let decor = value.decor().clone();
@@ -38,7 +65,7 @@ pub(crate) fn set_symbols(doc: &mut DocumentMut, symbols: &[String]) {
                 *value.decor_mut() = decor;
             }
             None => {
-                doc.insert("symbols", toml_edit::value(array));
+                table.insert("symbols", toml_edit::value(array));
             }
         }
     }

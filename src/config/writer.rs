@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use toml_edit::DocumentMut;
 
 use super::ConfigError;
-use super::save::{save_with, set_symbols};
+use super::save::{save_with, set_named_symbols, set_symbols};
 
 /// One change to the config file.
 pub trait ConfigEdit: Send + 'static {
@@ -42,6 +42,25 @@ impl ConfigEdit for SaveSymbols {
 
     fn apply(&self, doc: &mut DocumentMut) -> Result<(), String> {
         set_symbols(doc, &self.0);
+        Ok(())
+    }
+}
+
+/// Watchlists edited this run, each whole: `None` names the top-level `symbols`, a name
+/// its `[watchlists.NAME]`. Every list edited so far goes in each edit, so coalescing
+/// (the newest of a kind wins) never loses one list's change to another's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaveLists(pub Vec<(Option<String>, Vec<String>)>);
+
+impl ConfigEdit for SaveLists {
+    fn kind(&self) -> &'static str {
+        "watchlist"
+    }
+
+    fn apply(&self, doc: &mut DocumentMut) -> Result<(), String> {
+        for (name, symbols) in &self.0 {
+            set_named_symbols(doc, name.as_deref(), symbols);
+        }
         Ok(())
     }
 }

@@ -12,45 +12,19 @@ pub const TREND_MIN: usize = 6;
 pub const AGE_WIDTH: usize = 13;
 pub const TREND_MAX: usize = 30;
 
-/// A table column. Display order is the declaration order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Col {
-    Symbol,
-    /// Only when rows of different venues are interleaved (no venue headings).
-    Venue,
-    Last,
-    Change,
-    Pct,
-    Bid,
-    Ask,
-    Spread,
-    High,
-    Low,
-    Volume,
-    Trend,
-    Age,
+/// A table column (the view's: which exist, their names, priority and sort).
+pub use crate::view::columns::Column as Col;
+
+/// How a column is drawn: its heading and which side it keeps to.
+pub trait ColumnText {
+    fn title(self) -> &'static str;
+    /// The title when room is short: only the volume has a shorter one.
+    fn short_title(self) -> &'static str;
+    fn left_aligned(self) -> bool;
 }
 
-impl Col {
-    pub const COUNT: usize = 13;
-    /// Most important first: the last ones drop out first on a narrow terminal.
-    pub const PRIORITY: [Col; Col::COUNT] = [
-        Col::Symbol,
-        Col::Venue,
-        Col::Last,
-        Col::Pct,
-        Col::Age,
-        Col::Bid,
-        Col::Ask,
-        Col::Trend,
-        Col::Volume,
-        Col::Change,
-        Col::Spread,
-        Col::High,
-        Col::Low,
-    ];
-
-    pub fn title(self) -> &'static str {
+impl ColumnText for Col {
+    fn title(self) -> &'static str {
         match self {
             Col::Symbol => "Symbol",
             Col::Venue => "Venue",
@@ -64,34 +38,43 @@ impl Col {
             Col::Low => "Low 24h",
             // Every venue's `volume_24h` is in the base currency (BTC for BTC/USD).
             Col::Volume => "Vol 24h (base)",
+            Col::Amount => "Held",
+            Col::Value => "Value",
+            Col::Pnl => "P&L",
+            Col::PnlPct => "P&L %",
             // The store's trend window (a test keeps the two in step).
             Col::Trend => "Trend 5m",
             Col::Age => "Age",
         }
     }
 
-    /// The title when room is short: only the volume has a shorter one.
-    pub fn short_title(self) -> &'static str {
+    fn short_title(self) -> &'static str {
         match self {
             Col::Volume => "Vol (base)",
             other => other.title(),
         }
     }
 
-    pub fn left_aligned(self) -> bool {
+    fn left_aligned(self) -> bool {
         matches!(self, Col::Symbol | Col::Venue | Col::Trend)
     }
 }
 
 /// Pick the columns that fit in `width`, by priority: a column that does not fit is left
-/// out and narrower, less important ones may still take the room; returns them in
-/// display order with their widths. `widths[c]` is the widest content of column `c` (0 = no content: the column is left out). Spare room widens the trend column.
-pub fn choose_columns(widths: &[usize; Col::COUNT], width: usize) -> Vec<(Col, usize)> {
+/// out and narrower, less important ones may still take the room; returns them in the
+/// display `order` with their widths. `widths[c]` is the widest content of column `c`
+/// (0 = no content: the column is left out); a column not in `order` is never shown.
+/// Spare room widens the trend column.
+pub fn choose_columns(
+    widths: &[usize; Col::COUNT],
+    width: usize,
+    order: &[Col],
+) -> Vec<(Col, usize)> {
     let mut chosen: Vec<(Col, usize)> = Vec::new();
     let mut used = 0;
     for col in Col::PRIORITY {
         let w = widths[col as usize];
-        if w == 0 {
+        if w == 0 || !order.contains(&col) {
             continue;
         }
         let need = if chosen.is_empty() { w } else { w + GAP };
@@ -105,7 +88,7 @@ pub fn choose_columns(widths: &[usize; Col::COUNT], width: usize) -> Vec<(Col, u
         let grow = (width - used).min(TREND_MAX.saturating_sub(trend.1));
         trend.1 += grow;
     }
-    chosen.sort_by_key(|(c, _)| *c as usize);
+    chosen.sort_by_key(|(c, _)| order.iter().position(|o| o == c));
     chosen
 }
 
@@ -165,23 +148,24 @@ mod tests {
             (Col::Trend, 8),
         ]);
         let names = |cols: Vec<(Col, usize)>| cols.into_iter().map(|(c, _)| c).collect::<Vec<_>>();
+        let all = Col::ALL;
         // 8 + 12 + 7 + 6 = 33 plus three gaps = 39.
         assert_eq!(
-            names(choose_columns(&w, 39)),
+            names(choose_columns(&w, 39, &all)),
             [Col::Symbol, Col::Last, Col::Pct, Col::Age]
         );
         // Age no longer fits; the narrow spread takes the room.
         assert_eq!(
-            names(choose_columns(&w, 38)),
+            names(choose_columns(&w, 38, &all)),
             [Col::Symbol, Col::Last, Col::Pct, Col::Spread]
         );
         assert_eq!(
-            names(choose_columns(&w, 30)),
+            names(choose_columns(&w, 30, &all)),
             [Col::Symbol, Col::Last, Col::Age]
         );
-        let all = choose_columns(&w, 200);
+        let chosen = choose_columns(&w, 200, &all);
         assert_eq!(
-            names(all.clone()),
+            names(chosen.clone()),
             [
                 Col::Symbol,
                 Col::Last,
@@ -194,7 +178,13 @@ mod tests {
                 Col::Age
             ]
         );
-        assert!(all.contains(&(Col::Trend, TREND_MAX)));
-        assert!(choose_columns(&w, 3).is_empty());
+        assert!(chosen.contains(&(Col::Trend, TREND_MAX)));
+        // A configured order is kept, and a column left out of it never shows.
+        let mine = [Col::Age, Col::Symbol, Col::Last];
+        assert_eq!(
+            names(choose_columns(&w, 200, &mine)),
+            [Col::Age, Col::Symbol, Col::Last]
+        );
+        assert!(choose_columns(&w, 3, &all).is_empty());
     }
 }

@@ -273,11 +273,7 @@ mod tests {
     }
 
     fn text(c: &Cross) -> String {
-        line(c, &Theme::default())
-            .spans
-            .iter()
-            .map(|s| s.content.as_ref())
-            .collect()
+        line(c, &Theme::default()).to_string()
     }
 
     fn d(s: &str) -> Decimal {

@@ -20,6 +20,12 @@ pub fn price(value: Decimal, decimals: Option<u32>) -> String {
     group_thousands(&v.to_string())
 }
 
+/// An amount held, every digit the user wrote and no trailing zero: `0.00012345`,
+/// `1,250.5`.
+pub fn amount(value: Decimal) -> String {
+    group_thousands(&value.normalize().to_string())
+}
+
 /// A price change with an explicit sign: `+420.97`, `-0.50`, `0.00`.
 pub fn signed_price(value: Decimal, decimals: Option<u32>) -> String {
     let text = price(value, decimals);

@@ -143,10 +143,7 @@ mod tests {
             FixedOffset::east_opt(3600).unwrap(),
             &Theme::default(),
         )
-        .spans
-        .iter()
-        .map(|s| s.content.as_ref())
-        .collect();
+        .to_string();
         assert_eq!(text, "23:13:23  [kraken] connected → offline  REST failing");
         // A new reason within one state does not read as a change of state.
         store.transition(
@@ -161,10 +158,7 @@ mod tests {
             FixedOffset::east_opt(0).unwrap(),
             &Theme::default(),
         )
-        .spans
-        .iter()
-        .map(|s| s.content.as_ref())
-        .collect();
+        .to_string();
         assert_eq!(
             text,
             "22:13:24  [kraken] still offline  circuit breaker open"

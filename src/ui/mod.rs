@@ -28,9 +28,10 @@
 //!        ? opens the key list centred over everything (prompt.rs)
 //! ```
 //!
-//! When lines are short, the panes around the table give way first ([`plan`]), so that
+//! When lines are short, the panes around the table give way first (`plan`), so that
 //! at least ten price rows stay in view.
 
+pub mod chart;
 pub mod columns;
 pub mod cross;
 pub mod details;
@@ -68,10 +69,12 @@ pub fn history_rows_for(area: Rect, model: &ViewModel) -> usize {
 }
 
 /// What a frame's layout came to, for the loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drawn {
     /// Entries the history pane showed (0: hidden); the history pages by it.
     pub history_rows: usize,
+    /// Where rows and panes were drawn, for the mouse.
+    pub hits: crate::view::state::Hits,
 }
 
 /// Price rows the table keeps in view before a secondary pane gives up lines.
@@ -85,6 +88,7 @@ struct Plan {
     cross: u16,
     history: u16,
     message: u16,
+    chart: u16,
 }
 
 /// Share the screen out. Everything at full size when the table still shows at least
@@ -95,7 +99,7 @@ fn plan(area: Rect, model: &ViewModel) -> Plan {
     let (view, snapshot) = (model.view, model.snapshot);
     let prompt = match &view.mode {
         Mode::Adding(p) => Some(p),
-        Mode::Normal | Mode::Help | Mode::Details(_) => None,
+        Mode::Normal | Mode::Help | Mode::Filtering | Mode::Details(_) => None,
     };
     let message = prompt::message(view.status.as_ref(), prompt)
         .map_or(0, |text| prompt::message_height(&text, area.width));
@@ -104,6 +108,16 @@ fn plan(area: Rect, model: &ViewModel) -> Plan {
         HistoryPane::Hidden => 0,
     };
     let cross = cross::height(snapshot);
+    let chart = if view.chart.is_some() {
+        chart::height(area.height)
+    } else {
+        0
+    };
+    let totals = if view.holdings_view.shown {
+        u16::try_from(model.table.holdings.totals.len()).unwrap_or(0)
+    } else {
+        0
+    };
     let header = |mode| status::height(snapshot, mode, area.width);
     let per_feed = header(HeaderMode::PerFeed).unwrap_or(1);
     let per_state = header(HeaderMode::PerState).unwrap_or(per_feed);
@@ -137,9 +151,9 @@ fn plan(area: Rect, model: &ViewModel) -> Plan {
     let fits = |(_, header, cross, history): (HeaderMode, u16, u16, u16)| {
         let table = area
             .height
-            .saturating_sub(header + cross + history + message + 1);
-        // A table's borders and column headings take three lines.
-        let body = usize::from(table.saturating_sub(3));
+            .saturating_sub(header + cross + history + message + chart + 1);
+        // A table's borders and column headings take three lines, the totals theirs.
+        let body = usize::from(table.saturating_sub(3 + totals));
         table >= 3 && model.table.rows_within(body) >= wanted
     };
     let (header, header_lines, cross, history) = candidates
@@ -152,6 +166,7 @@ fn plan(area: Rect, model: &ViewModel) -> Plan {
         cross,
         history,
         message,
+        chart,
     }
 }
 
@@ -165,16 +180,19 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
     // The add prompt is the line being typed on: it keeps the last line whatever the
     // height, and the panes share the rest. The key footer gives way to them instead.
     let (panes, prompt_line) = match &view.mode {
-        Mode::Adding(_) if area.height > 0 => {
+        Mode::Adding(_) | Mode::Filtering if area.height > 0 => {
             let [panes, line] =
                 Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
             (panes, Some(line))
         }
-        Mode::Adding(_) | Mode::Normal | Mode::Help | Mode::Details(_) => (area, None),
+        Mode::Adding(_) | Mode::Filtering | Mode::Normal | Mode::Help | Mode::Details(_) => {
+            (area, None)
+        }
     };
     let [
         header,
         prices,
+        chart_area,
         cross_area,
         history_area,
         message_area,
@@ -182,6 +200,7 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
     ] = Layout::vertical([
         Constraint::Length(plan.header_lines),
         Constraint::Min(3),
+        Constraint::Length(plan.chart),
         Constraint::Length(plan.cross),
         Constraint::Length(plan.history),
         Constraint::Length(plan.message),
@@ -199,7 +218,14 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
         now,
         theme,
     );
-    prices::draw(frame, prices, model, now, theme);
+    let rows = prices::draw(frame, prices, model, now, theme);
+    let chart_shown = match &view.chart {
+        Some(c) if plan.chart > 0 => {
+            chart::draw(frame, chart_area, model, c, now, theme);
+            Some(chart_area)
+        }
+        _ => None,
+    };
     if plan.cross > 0 {
         cross::draw(frame, cross_area, snapshot, view.stale_after, now, theme);
     }
@@ -212,23 +238,32 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
         Mode::Adding(p) if !footer.is_empty() => {
             prompt::prompt(frame, footer, message_area, p, theme);
         }
-        Mode::Adding(_) => {}
+        Mode::Filtering if !footer.is_empty() => {
+            prompt::filter_prompt(frame, footer, &view.filter, theme);
+        }
+        Mode::Adding(_) | Mode::Filtering => {}
         Mode::Normal | Mode::Help | Mode::Details(_) => {
             if let (Some(s), Some(area)) = (&view.status, message_area) {
                 prompt::status_line(frame, area, s, theme);
             }
             if !footer.is_empty() {
-                prompt::footer(frame, footer, theme);
+                prompt::footer(frame, footer, &view.keymap, theme);
             }
         }
     }
     if view.mode == Mode::Help {
-        prompt::help(frame, area, view.log_file.as_deref(), theme);
+        prompt::help(frame, area, &view.keymap, view.log_file.as_deref(), theme);
     }
     if let Mode::Details(exchange) = view.mode {
         details::draw(frame, area, snapshot, exchange, now, view.utc_offset, theme);
     }
     Drawn {
         history_rows: usize::from(plan.history.saturating_sub(2)),
+        hits: crate::view::state::Hits {
+            rows,
+            table: prices,
+            chart: chart_shown,
+            history: (plan.history > 0).then_some(history_area),
+        },
     }
 }

@@ -1,7 +1,9 @@
 //! The price table: one line per (exchange, symbol), grouped under venue headings when
 //! several feeds run, or with a Venue column when the order mixes venues (a sort across
-//! all of them). Columns drop out by priority as the terminal narrows, so a line is never
-//! wrapped or garbled. Draws the view model's table lines (their order and which rows they
+//! all of them). Columns come in the order `ui.columns` gives and drop out by priority as
+//! the terminal narrows, so a line is never wrapped or garbled. With holdings shown, each
+//! row valued holds its holdings columns (`holdings.rs`) and the table ends in a total line
+//! per quote currency. Draws the view model's table lines (their order and which rows they
 //! show are decided in [`crate::view::model`]); formats through [`super::format`] (decimals
 //! only, no floats).
 
@@ -14,11 +16,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 
-use super::columns::{AGE_WIDTH, Col, GAP, TREND_MIN, choose_columns, join, span_width};
+use super::columns::{
+    AGE_WIDTH, Col, ColumnText, GAP, TREND_MIN, choose_columns, join, span_width,
+};
 use super::format;
 use super::status;
 use super::theme::Theme;
-use crate::view::state::ViewState;
+use crate::view::state::{RowKey, key};
 use crate::view::{TableLine, ViewModel};
 use pricewire_core::model::{ExchangeId, Source};
 use pricewire_core::store::{Direction, Feed, Row, RowState, Snapshot};
@@ -27,7 +31,7 @@ use pricewire_core::symbol::Symbol;
 /// How long a changed last price stays highlighted.
 pub const FLASH: TimeDelta = TimeDelta::seconds(1);
 
-type Cells = [Vec<Span<'static>>; Col::COUNT];
+pub(super) type Cells = [Vec<Span<'static>>; Col::COUNT];
 
 /// One line of the table body, formatted.
 enum Entry<'a> {
@@ -49,16 +53,29 @@ pub fn next_flash_end(snapshot: &Snapshot, now: DateTime<Utc>) -> Option<DateTim
         .min()
 }
 
-/// The table for the model's lines, scrolled to keep the selected row in view.
-pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>, theme: &Theme) {
+/// The table for the model's lines, scrolled to keep the selected row in view. Returns the
+/// screen line of each row drawn, for the mouse.
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    model: &ViewModel,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) -> Vec<(u16, RowKey)> {
     let (view, snapshot) = (model.view, model.snapshot);
     let count = snapshot.rows.len();
+    let mut drawn_rows = Vec::new();
+    let totals = holdings::total_lines(model, now, theme);
     // The model's lines are cheap references, so that only the lines in view are
     // formatted: the cost of a frame follows the screen's height, not the watchlist's length.
     let (lines, interleaved) = (&model.table.lines, model.table.interleaved);
     let block = Block::bordered().border_style(theme.border);
     let inner = block.inner(area);
-    let height = usize::from(inner.height.saturating_sub(1));
+    // The totals keep the table's last lines, below the rows however they scroll.
+    let total_lines = totals
+        .len()
+        .min(usize::from(inner.height.saturating_sub(2)));
+    let height = usize::from(inner.height.saturating_sub(1)).saturating_sub(total_lines);
     let selected = model.selected;
     let offset = model.table_offset(height);
     // Say so on the border when lines are out of view, above or below; the title gives
@@ -75,12 +92,29 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
         Some(x) => x - area.x,
         None => area.width.saturating_sub(2),
     };
+    let mut parts = Vec::new();
+    if view.watchlist != crate::config::DEFAULT_WATCHLIST {
+        parts.push(format!("watchlist {}", view.watchlist));
+    }
+    if view.filter.trim().is_empty() {
+        parts.push(pricewire_core::model::plural(
+            u64::try_from(count).unwrap_or(u64::MAX),
+            "symbol",
+        ));
+    } else {
+        parts.push(format!(
+            "filter \"{}\": {} of {count}",
+            view.filter.trim(),
+            count - model.table.hidden
+        ));
+    }
+    parts.push(format!("sort: {}", view.sort.label()));
+    if view.holdings_view.shown && view.holdings_view.hide_amounts {
+        parts.push("amounts hidden".into());
+    }
     let title = format::title(
         Span::styled(" Prices ", theme.header),
-        &[
-            pricewire_core::model::plural(u64::try_from(count).unwrap_or(u64::MAX), "symbol"),
-            format!("sort: {}", view.sort.label()),
-        ],
+        &parts,
         Style::new(),
         usize::from(room),
     );
@@ -92,12 +126,26 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
         }
     }
     if inner.height == 0 || inner.width == 0 {
-        return;
+        return drawn_rows;
     }
     if count == 0 {
-        let hint = Line::from(Span::styled("No symbols. Press a to add one.", theme.muted));
+        let hint = Line::from(Span::styled(
+            format!(
+                "No symbols. Press {} to add one.",
+                view.keymap.shown(crate::keymap::Cmd::Add)
+            ),
+            theme.muted,
+        ));
         buf.set_line(inner.x, inner.y, &hint, inner.width);
-        return;
+        return drawn_rows;
+    }
+    if lines.is_empty() {
+        let hint = Line::from(Span::styled(
+            "No row matches the filter. Esc clears it.",
+            theme.muted,
+        ));
+        buf.set_line(inner.x, inner.y, &hint, inner.width);
+        return drawn_rows;
     }
 
     let entries: Vec<Entry<'_>> = lines
@@ -106,7 +154,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
         .take(height)
         .map(|line| match line {
             TableLine::Group(ex) => Entry::Group(*ex),
-            TableLine::Row(row) => row_entry(row, view, snapshot, now, theme),
+            TableLine::Row(row) => row_entry(row, model, now, theme),
             TableLine::NotListed(symbol, venues) => {
                 let names: Vec<&str> = venues.iter().map(|ex| ex.as_str()).collect();
                 let text = format!("✕ not listed on {}", names.join(", "));
@@ -136,10 +184,21 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
             widths[Col::Age as usize] = AGE_WIDTH;
         }
     }
-    if !interleaved {
+    for total in &totals {
+        for (i, cell) in total.cells.iter().enumerate() {
+            widths[i] = widths[i].max(span_width(cell));
+        }
+    }
+    if !interleaved && !view.columns_named_venue() {
         // Venue headings say where each row is.
         widths[Col::Venue as usize] = 0;
     }
+    let order: Vec<Col> = view
+        .columns
+        .iter()
+        .copied()
+        .filter(|c| !c.is_holding() || view.holdings_view.shown)
+        .collect();
     let titled = |title: fn(Col) -> &'static str| {
         let mut w = widths;
         for col in Col::PRIORITY {
@@ -149,12 +208,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
         }
         w
     };
-    let mut cols = choose_columns(&titled(Col::title), usize::from(inner.width));
+    let mut cols = choose_columns(&titled(Col::title), usize::from(inner.width), &order);
     let volume_dropped =
         widths[Col::Volume as usize] > 0 && !cols.iter().any(|(c, _)| *c == Col::Volume);
     if volume_dropped {
         // The short volume title may let the column in.
-        cols = choose_columns(&titled(Col::short_title), usize::from(inner.width));
+        cols = choose_columns(&titled(Col::short_title), usize::from(inner.width), &order);
     }
     let heading: Vec<(Col, Vec<Span<'static>>)> = cols
         .iter()
@@ -219,6 +278,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
         };
         let line = format::fit(line, usize::from(line_area.width));
         buf.set_line(line_area.x, y, &line, line_area.width);
+        match entry {
+            Entry::Data(row, _) => drawn_rows.push((y, key(row))),
+            Entry::Message(symbol, Some(venue), _) => {
+                drawn_rows.push((y, (*venue, (*symbol).clone())));
+            }
+            Entry::Message(_, None, _) | Entry::Group(_) => {}
+        }
         // Stale rows and every row of a feed that is not live are dimmed across the line,
         // their derived figures (spread, change) included.
         if let Entry::Data(row, _) = entry
@@ -233,6 +299,21 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, now: DateTime<Utc>
             buf.set_style(line_area, theme.selected);
         }
     }
+    // The totals, one per quote currency, on the table's last lines.
+    let top = inner.bottom() - u16::try_from(total_lines).unwrap_or(0);
+    for (i, total) in totals.iter().take(total_lines).enumerate() {
+        let y = top + u16::try_from(i).unwrap_or(0);
+        let picked = cols
+            .iter()
+            .map(|(c, _)| (*c, total.cells[*c as usize].clone()))
+            .collect();
+        let line = format::fit(join(&cols, picked), usize::from(inner.width));
+        buf.set_line(inner.x, y, &line, inner.width);
+        if total.stale {
+            buf.set_style(Rect::new(inner.x, y, inner.width, 1), theme.stale);
+        }
+    }
+    drawn_rows
 }
 
 fn is_older(row: &Row, stale_after: Duration, now: DateTime<Utc>) -> bool {
@@ -291,13 +372,8 @@ pub fn mark(row: &Row, feed: Option<&Feed>, stale_after: Duration, now: DateTime
     }
 }
 
-fn row_entry<'a>(
-    row: &'a Row,
-    view: &ViewState,
-    snapshot: &Snapshot,
-    now: DateTime<Utc>,
-    theme: &Theme,
-) -> Entry<'a> {
+fn row_entry<'a>(row: &'a Row, model: &ViewModel, now: DateTime<Utc>, theme: &Theme) -> Entry<'a> {
+    let (view, snapshot) = (model.view, model.snapshot);
     let message = |text: String, style: Style| {
         Entry::Message(&row.symbol, Some(row.exchange), Span::styled(text, style))
     };
@@ -310,13 +386,22 @@ fn row_entry<'a>(
         }
         (_, Some(_)) => {
             let mark = mark(row, snapshot.feed(row.exchange), view.stale_after, now);
-            Entry::Data(row, Box::new(cells(row, mark, now, theme)))
+            let mut cells = cells(row, mark, now, theme);
+            let index = snapshot
+                .rows
+                .iter()
+                .position(|r| std::ptr::eq(r, row))
+                .and_then(|i| model.table.holdings.row(i));
+            if let Some(held) = index {
+                holdings::cells(&mut cells, held, row, view.holdings_view, mark, theme);
+            }
+            Entry::Data(row, Box::new(cells))
         }
     }
 }
 
 /// What a cell holds when its figure is missing.
-const MISSING: &str = "—";
+pub(super) const MISSING: &str = "—";
 
 fn is_missing(cell: &[Span<'_>]) -> bool {
     matches!(cell, [only] if only.content == MISSING)
@@ -414,5 +499,6 @@ fn trend(
     vec![Span::styled(bars, style)]
 }
 
+mod holdings;
 #[cfg(test)]
 mod tests;

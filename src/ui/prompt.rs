@@ -10,54 +10,25 @@ use ratatui::widgets::{Block, Clear};
 
 use super::format;
 use super::theme::Theme;
+use crate::keymap::Keymap;
 use crate::view::state::{Prompt, Status};
 
 const PROMPT_LABEL: &str = "Add symbol › ";
+const FILTER_LABEL: &str = "Filter › ";
 
-/// The footer: the keys a trader needs most, short enough for 80 columns.
-pub const FOOTER: [(&str, &str); 9] = [
-    ("q", "quit"),
-    ("r", "reconnect"),
-    ("a", "add"),
-    ("d", "drop"),
-    ("u", "undo"),
-    ("↑↓", "select"),
-    ("s", "sort"),
-    ("h", "history"),
-    ("?", "help"),
+/// The help overlay's closing lines, after every command: what the prompts take.
+const PROMPT_HELP: [(&str, &str); 3] = [
+    ("Add prompt", "Enter adds, Esc cancels"),
+    ("Filter", "Enter keeps, Esc clears"),
+    ("Prompts", "Ctrl-U clears the line"),
 ];
 
-/// Every key, as the help overlay lists them.
-pub const HELP: [(&str, &str); 19] = [
-    ("↑ ↓  j k", "select a row (Home/End: first/last)"),
-    ("r", "reconnect the selected row's feed now"),
-    ("R", "reconnect every feed now"),
-    ("a", "add a symbol: BTC/USD, btc-usd, binance:ETH/USDT"),
-    ("d  Delete", "drop the selected symbol"),
-    ("u", "undo the last add or drop"),
-    ("s", "sort: symbol → change % → volume"),
-    ("S", "reverse the sort"),
-    ("h", "show / hide the state history"),
-    ("PgUp PgDn", "pick a history line, a page at a time"),
-    (
-        "K J",
-        "pick a history line (shift+k, shift+j); shown in full",
-    ),
-    ("i", "connection details of the selected row's venue"),
-    ("?", "this help"),
-    ("Esc", "close help / prompt, let go of a history line"),
-    ("q  Ctrl-C", "quit (Esc never quits)"),
-    ("In the add prompt", ""),
-    ("Enter", "add (Esc cancels, Ctrl-U clears the line)"),
-    ("", "adds and drops are saved to the config's watchlist"),
-    ("", "(not when symbols were given on the command line)"),
-];
-
-/// The key footer: `q quit  r reconnect  …  ? help`. On a narrow terminal whole hints drop
-/// from the right; the last one (`? help`) always stays.
-pub fn footer(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let hint_width = |(key, what): &(&str, &str)| key.chars().count() + 1 + what.chars().count();
-    let Some((last, rest)) = FOOTER.split_last() else {
+/// The key footer, from the keymap: `q quit  / filter  …  ? help`. On a narrow terminal
+/// whole hints drop from the right; the last one (help) always stays.
+pub fn footer(frame: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme) {
+    let hints = keymap.footer();
+    let hint_width = |(key, what): &(String, &str)| key.chars().count() + 1 + what.chars().count();
+    let Some((last, rest)) = hints.split_last() else {
         return;
     };
     let mut budget = usize::from(area.width).saturating_sub(hint_width(last));
@@ -76,7 +47,7 @@ pub fn footer(frame: &mut Frame, area: Rect, theme: &Theme) {
         if i > 0 {
             spans.push(Span::raw("  "));
         }
-        spans.push(Span::styled(*key, theme.key));
+        spans.push(Span::styled(key.clone(), theme.key));
         spans.push(Span::styled(format!(" {what}"), theme.muted));
     }
     frame
@@ -163,14 +134,44 @@ pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Promp
     }
 }
 
-/// The help overlay, centred over `area`, listing every key and, last, where the log is.
-pub fn help(frame: &mut Frame, area: Rect, log_file: Option<&std::path::Path>, theme: &Theme) {
+/// The filter prompt on the footer line: the words typed narrow the rows as they come.
+pub fn filter_prompt(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
+    let line = Line::from(vec![
+        Span::styled(FILTER_LABEL, theme.header),
+        Span::raw(text.to_string()),
+        Span::styled(
+            "  Enter keep · Esc clear · words match a symbol or a venue",
+            theme.muted,
+        ),
+    ]);
+    frame
+        .buffer_mut()
+        .set_line(area.x, area.y, &line, area.width);
+    let cursor = FILTER_LABEL.chars().count() + text.chars().count();
+    let x = area.x
+        + u16::try_from(cursor)
+            .unwrap_or(u16::MAX)
+            .min(area.width.saturating_sub(1));
+    frame.set_cursor_position(Position::new(x, area.y));
+}
+
+/// The help overlay, centred over `area`, listing every command with its keys (from the
+/// keymap), what the prompts take and, last, where the log is. On a short screen the list
+/// runs in two columns side by side when the width allows.
+pub fn help(
+    frame: &mut Frame,
+    area: Rect,
+    keymap: &Keymap,
+    log_file: Option<&std::path::Path>,
+    theme: &Theme,
+) {
     let log = log_file.map_or_else(|| "off".to_string(), |p| p.display().to_string());
     let log = pricewire_core::sanitize::clean(&log);
-    let rows: Vec<(&str, &str)> = HELP
+    let commands = keymap.help();
+    let rows: Vec<(&str, &str)> = commands
         .iter()
-        .copied()
-        .chain([("log file", log.as_str())])
+        .map(|(k, t)| (k.as_str(), *t))
+        .chain(PROMPT_HELP.iter().copied())
         .collect();
     // Headings (a key with no text) do not widen the key column.
     let key_w = rows
@@ -184,8 +185,17 @@ pub fn help(frame: &mut Frame, area: Rect, log_file: Option<&std::path::Path>, t
         .map(|(_, t)| t.chars().count())
         .max()
         .unwrap_or(0);
-    let want_w = u16::try_from(key_w + text_w + 6).unwrap_or(u16::MAX);
-    let want_h = u16::try_from(rows.len() + 2).unwrap_or(u16::MAX);
+    let column_w = key_w + text_w + 4;
+    // Two columns when one would not fit the height but two fit the width.
+    let fits_high = rows.len() + 2 <= usize::from(area.height);
+    let columns = if !fits_high && 2 * column_w + 2 <= usize::from(area.width) {
+        2
+    } else {
+        1
+    };
+    let per_column = rows.len().div_ceil(columns);
+    let want_w = u16::try_from(columns * column_w + 2).unwrap_or(u16::MAX);
+    let want_h = u16::try_from(per_column + 2).unwrap_or(u16::MAX);
     let w = want_w.min(area.width);
     let h = want_h.min(area.height);
     let popup = Rect::new(
@@ -200,24 +210,39 @@ pub fn help(frame: &mut Frame, area: Rect, log_file: Option<&std::path::Path>, t
         .border_style(theme.border)
         .title(format::title(
             Span::styled(" Keys ", theme.header),
-            &["? or Esc to close".to_string()],
+            &[format!(
+                "{} or Esc to close",
+                keymap.shown(crate::keymap::Cmd::Help)
+            )],
             theme.header,
             usize::from(w.saturating_sub(2)),
         ));
+    // Where the log is, on the bottom border (a long path does not widen the columns).
+    let block = block.title_bottom(format::fit(
+        Line::from(Span::styled(format!(" log: {log} "), theme.muted)),
+        usize::from(w.saturating_sub(2)),
+    ));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let buf = frame.buffer_mut();
-    for (y, (key, text)) in (inner.y..inner.bottom()).zip(rows) {
-        let line = if text.is_empty() {
-            Line::from(vec![Span::raw(" "), Span::styled(key, theme.header)])
-        } else {
-            Line::from(vec![
-                Span::raw(" "),
-                Span::styled(format!("{key:<key_w$}"), theme.key),
-                Span::raw("  "),
-                Span::raw(text),
-            ])
-        };
-        buf.set_line(inner.x, y, &line, inner.width);
+    for (c, chunk) in rows.chunks(per_column.max(1)).enumerate() {
+        let x = inner.x + u16::try_from(c * column_w).unwrap_or(u16::MAX);
+        if x >= inner.right() {
+            break;
+        }
+        let width = inner.right() - x;
+        for (y, (key, text)) in (inner.y..inner.bottom()).zip(chunk) {
+            let line = if text.is_empty() {
+                Line::from(vec![Span::raw(" "), Span::styled(*key, theme.header)])
+            } else {
+                Line::from(vec![
+                    Span::raw(" "),
+                    Span::styled(format!("{key:<key_w$}"), theme.key),
+                    Span::raw("  "),
+                    Span::raw(*text),
+                ])
+            };
+            buf.set_line(x, y, &line, width);
+        }
     }
 }

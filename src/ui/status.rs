@@ -482,8 +482,7 @@ mod tests {
         store.mark_simulated(ExchangeId::Kraken, t0);
         let snap = store.snapshot();
         let theme = Theme::default();
-        let text =
-            |line: &Line<'_>| -> String { line.spans.iter().map(|s| s.content.as_ref()).collect() };
+        let text = |line: &Line<'_>| line.to_string();
         assert_eq!(
             text(&one_line(&snap, &theme)),
             "pricewire  ● LIVE kraken ◇ SIMULATED binance"
@@ -537,8 +536,7 @@ mod tests {
         store.transition(ExchangeId::Okx, FeedStatus::Connecting, "", t0);
         let snap = store.snapshot();
         let theme = Theme::default();
-        let text =
-            |line: &Line<'_>| -> String { line.spans.iter().map(|s| s.content.as_ref()).collect() };
+        let text = |line: &Line<'_>| line.to_string();
         assert_eq!(
             text(&one_line(&snap, &theme)),
             "pricewire ◇ SIMULATED  ● LIVE kraken binance · ◌ CONNECTING okx"
@@ -582,11 +580,7 @@ mod tests {
         let offline = FeedStatus::Offline { next_try: now() };
         store.transition(ExchangeId::Kucoin, offline, "", t0);
         let snap = store.snapshot();
-        let text: String = one_line(&snap, &Theme::default())
-            .spans
-            .iter()
-            .map(|s| s.content.as_ref())
-            .collect();
+        let text: String = one_line(&snap, &Theme::default()).to_string();
         assert_eq!(
             text,
             "pricewire  ● LIVE kraken binance coinbase bybit · ↻ RECONNECTING 2/5 okx · ✕ OFFLINE kucoin"

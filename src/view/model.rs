@@ -6,11 +6,17 @@
 //! builds it, keeps the selection on it, and hands it to `ui`, which only draws it.
 //! Nothing here measures text or touches the terminal.
 
+use std::cmp::Ordering;
+
+use rust_decimal::Decimal;
+
 use pricewire_core::model::{ExchangeId, Transition};
 use pricewire_core::store::{Row, RowState, Snapshot};
 use pricewire_core::symbol::Symbol;
 
-use super::state::{RowKey, Sort, SortKey, ViewState, key};
+use super::columns::Column;
+use super::holdings::Valued;
+use super::state::{Grouping, RowKey, Sort, ViewState, key};
 
 /// What one frame shows: see the module docs.
 #[derive(Debug)]
@@ -25,12 +31,14 @@ pub struct ViewModel<'a> {
     pub history: Vec<&'a Transition>,
     /// The table line of the selected row, when it has one.
     pub selected: Option<usize>,
+    /// The chart pane's candles, when a chart is open and any have come.
+    pub chart: Option<&'a super::state::ChartData>,
 }
 
 impl<'a> ViewModel<'a> {
     /// The model of `snapshot` as `view` shows it.
     pub fn new(view: &'a ViewState, snapshot: &'a Snapshot) -> Self {
-        Self::with_table(view, snapshot, Table::new(snapshot, view.sort))
+        Self::with_table(view, snapshot, Table::new(snapshot, view))
     }
 
     /// The same, around a table already built for this snapshot (the loop builds it first
@@ -43,7 +51,15 @@ impl<'a> ViewModel<'a> {
             table,
             history: history(snapshot),
             selected,
+            chart: None,
         }
+    }
+
+    /// The same, with the chart pane's candles.
+    #[must_use]
+    pub fn with_chart(mut self, chart: Option<&'a super::state::ChartData>) -> Self {
+        self.chart = chart;
+        self
     }
 
     /// The first table line in view when the body shows `height` lines: the top, or as far
@@ -84,12 +100,27 @@ pub struct Table<'a> {
     /// Some venue's rows are not one run (as when sorting by change across venues): there
     /// are no venue headings, and each row names its venue in a column of its own.
     pub interleaved: bool,
+    /// The holdings valued on the snapshot's rows, and their totals.
+    pub holdings: Valued,
+    /// Rows the filter hides (0 without a filter).
+    pub hidden: usize,
 }
 
 impl<'a> Table<'a> {
-    /// `snapshot`'s rows in `sort` order.
-    pub fn new(snapshot: &'a Snapshot, sort: Sort) -> Self {
-        Self::from_order(ordered(snapshot, sort), snapshot)
+    /// `snapshot`'s rows as `view` shows them: those its filter lets through, in its sort.
+    pub fn new(snapshot: &'a Snapshot, view: &ViewState) -> Self {
+        let holdings = Valued::new(&view.holdings, snapshot);
+        let all = ordered(snapshot, view.sort, &holdings);
+        let total = all.len();
+        let order: Vec<&Row> = all
+            .into_iter()
+            .filter(|r| matches_filter(r, &view.filter))
+            .collect();
+        let hidden = total - order.len();
+        let mut table = Self::from_order(order, snapshot);
+        table.holdings = holdings;
+        table.hidden = hidden;
+        table
     }
 
     /// The table for `order`, rows of `snapshot` in the order given.
@@ -124,6 +155,8 @@ impl<'a> Table<'a> {
             order,
             lines,
             interleaved,
+            holdings: Valued::default(),
+            hidden: 0,
         }
     }
 
@@ -199,12 +232,21 @@ pub fn clamp_scroll(scroll: usize, total: usize, height: usize) -> usize {
     scroll.min(total.saturating_sub(height))
 }
 
-/// Rows in display order. By symbol: grouped by exchange (in the order the feeds were
-/// started, then any other venue), A→Z or Z→A within each group. By change or volume:
-/// ranked across every venue, highest first (or lowest first when reversed); rows without
-/// a value go last either way. Ties fall back to the symbol, then the venue, so the order
-/// is stable from frame to frame.
-pub fn ordered(snapshot: &Snapshot, sort: Sort) -> Vec<&Row> {
+/// Whether `row` passes the filter: every word of it found (ignoring case) in the row's
+/// symbol or venue name. An empty filter passes every row.
+pub fn matches_filter(row: &Row, filter: &str) -> bool {
+    let symbol = row.symbol.as_str().to_ascii_lowercase();
+    filter.split_whitespace().all(|word| {
+        let word = word.to_ascii_lowercase();
+        symbol.contains(&word) || row.exchange.as_str().contains(&word)
+    })
+}
+
+/// Rows in display order: by `sort`'s column, in its direction; grouped under their venue
+/// (venues in the order the feeds were started, then any other) or ranked across venues.
+/// Rows without a value for the column go last either way. Ties fall back to the symbol,
+/// then the venue, so the order is stable from frame to frame.
+pub fn ordered<'a>(snapshot: &'a Snapshot, sort: Sort, holdings: &Valued) -> Vec<&'a Row> {
     let group = |ex: ExchangeId| {
         snapshot
             .feeds
@@ -212,40 +254,72 @@ pub fn ordered(snapshot: &Snapshot, sort: Sort) -> Vec<&Row> {
             .position(|f| f.exchange == ex)
             .unwrap_or(usize::MAX)
     };
-    let mut rows: Vec<&Row> = snapshot.rows.iter().collect();
-    rows.sort_by(|a, b| {
+    let mut rows: Vec<(usize, &Row)> = snapshot.rows.iter().enumerate().collect();
+    rows.sort_by(|(ia, a), (ib, b)| {
         let venue = || (group(a.exchange), a.exchange).cmp(&(group(b.exchange), b.exchange));
         let symbol = || a.symbol.cmp(&b.symbol);
-        match sort.key {
-            SortKey::Symbol if sort.reversed => venue().then_with(|| symbol().reverse()),
-            SortKey::Symbol => venue().then_with(symbol),
-            SortKey::Change => ranked(pct(a), pct(b), sort.reversed)
-                .then_with(symbol)
-                .then_with(venue),
-            SortKey::Volume => ranked(vol(a), vol(b), sort.reversed)
-                .then_with(symbol)
-                .then_with(venue),
+        let by_column = match sort.column {
+            Column::Symbol => directed(symbol(), true, sort.reversed),
+            Column::Venue => directed(venue(), true, sort.reversed),
+            c => ranked(
+                value(snapshot, *ia, c, holdings),
+                value(snapshot, *ib, c, holdings),
+                c.ascending_first() != sort.reversed,
+            ),
+        };
+        let ties = || symbol().then_with(venue);
+        match sort.grouping {
+            Grouping::Venue => venue().then(by_column).then_with(ties),
+            Grouping::Across => by_column.then_with(ties),
         }
     });
-    rows
+    rows.into_iter().map(|(_, r)| r).collect()
 }
 
-fn pct(r: &Row) -> Option<rust_decimal::Decimal> {
-    r.ticker.as_ref()?.change_pct_24h
+/// `order` as the column's natural direction has it, turned round when `reversed`.
+fn directed(order: Ordering, ascending: bool, reversed: bool) -> Ordering {
+    if ascending == reversed {
+        order.reverse()
+    } else {
+        order
+    }
 }
 
-fn vol(r: &Row) -> Option<rust_decimal::Decimal> {
-    r.ticker.as_ref()?.volume_24h
+/// The figure row `i` of `snapshot` shows in `column`, as the sort reads it.
+fn value(snapshot: &Snapshot, i: usize, column: Column, holdings: &Valued) -> Option<Decimal> {
+    let row = &snapshot.rows[i];
+    let t = row.ticker.as_ref();
+    let held = holdings.row(i);
+    match column {
+        Column::Last => t?.last,
+        Column::Change => t?.change_24h,
+        Column::Pct => t?.change_pct_24h,
+        Column::Bid => t?.bid,
+        Column::Ask => t?.ask,
+        Column::Spread => t?.spread(),
+        Column::High => t?.high_24h,
+        Column::Low => t?.low_24h,
+        Column::Volume => t?.volume_24h,
+        Column::Amount => held.map(|h| h.amount),
+        Column::Value => held.map(|h| h.value),
+        Column::Pnl => held?.pnl,
+        Column::PnlPct => held?.pnl_pct,
+        // Older data sorts as a larger age.
+        Column::Age => row
+            .updated_at()
+            .map(|at| Decimal::from(-at.timestamp_millis())),
+        Column::Symbol | Column::Venue | Column::Trend => None,
+    }
 }
 
-/// Highest first (lowest first when `reversed`); rows without a value last either way.
-fn ranked<T: Ord>(a: Option<T>, b: Option<T>, reversed: bool) -> std::cmp::Ordering {
+/// Lowest first when `ascending`, else highest first; rows without a value last either way.
+fn ranked<T: Ord>(a: Option<T>, b: Option<T>, ascending: bool) -> Ordering {
     match (a, b) {
-        (Some(a), Some(b)) if reversed => a.cmp(&b),
+        (Some(a), Some(b)) if ascending => a.cmp(&b),
         (Some(a), Some(b)) => b.cmp(&a),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
     }
 }
 
@@ -281,20 +355,29 @@ mod tests {
             .collect()
     }
 
+    fn sort(column: Column, grouping: Grouping) -> Sort {
+        Sort {
+            column,
+            reversed: false,
+            grouping,
+        }
+    }
+
+    fn by(snap: &Snapshot, s: Sort) -> Vec<String> {
+        names(&ordered(snap, s, &Valued::default()))
+    }
+
     #[test]
-    fn symbol_sort_groups_by_feed_and_ranked_sorts_cross_venues_both_ways() {
+    fn any_column_sorts_both_ways_within_venues_or_across_them() {
         let snap = store_with(&[
             (ExchangeId::Binance, "ETH/USDT", "5", "10"),
             (ExchangeId::Kraken, "SOL/USD", "-2", "300"),
             (ExchangeId::Kraken, "BTC/USD", "1", "20"),
             (ExchangeId::Kraken, "ETH/USD", "3", "100"),
         ]);
-        let by = |key| Sort {
-            key,
-            reversed: false,
-        };
+        let symbol = sort(Column::Symbol, Grouping::Venue);
         assert_eq!(
-            names(&ordered(&snap, by(SortKey::Symbol))),
+            by(&snap, symbol),
             [
                 "kraken:BTC/USD",
                 "kraken:ETH/USD",
@@ -303,7 +386,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            names(&ordered(&snap, by(SortKey::Symbol).reverse())),
+            by(&snap, symbol.reverse()),
             [
                 "kraken:SOL/USD",
                 "kraken:ETH/USD",
@@ -312,8 +395,9 @@ mod tests {
             ]
         );
         // Ranked across venues: Binance's +5 % is the top mover, above every Kraken row.
+        let change = sort(Column::Pct, Grouping::Across);
         assert_eq!(
-            names(&ordered(&snap, by(SortKey::Change))),
+            by(&snap, change),
             [
                 "binance:ETH/USDT",
                 "kraken:ETH/USD",
@@ -322,7 +406,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            names(&ordered(&snap, by(SortKey::Change).reverse())),
+            by(&snap, change.reverse()),
             [
                 "kraken:SOL/USD",
                 "kraken:BTC/USD",
@@ -330,8 +414,19 @@ mod tests {
                 "binance:ETH/USDT"
             ]
         );
+        // The same column within each venue: Kraken's rows first, ranked among themselves.
         assert_eq!(
-            names(&ordered(&snap, by(SortKey::Volume))),
+            by(&snap, change.regroup()),
+            [
+                "kraken:ETH/USD",
+                "kraken:BTC/USD",
+                "kraken:SOL/USD",
+                "binance:ETH/USDT"
+            ]
+        );
+        let volume = sort(Column::Volume, Grouping::Across);
+        assert_eq!(
+            by(&snap, volume),
             [
                 "kraken:SOL/USD",
                 "kraken:ETH/USD",
@@ -339,17 +434,58 @@ mod tests {
                 "binance:ETH/USDT"
             ]
         );
+        // Symbols across venues: A→Z whatever the venue.
         assert_eq!(
-            names(&ordered(&snap, by(SortKey::Volume).reverse())),
+            by(&snap, symbol.regroup()),
             [
+                "kraken:BTC/USD",
+                "kraken:ETH/USD",
                 "binance:ETH/USDT",
-                "kraken:BTC/USD",
-                "kraken:ETH/USD",
                 "kraken:SOL/USD"
             ]
         );
-        assert_eq!(by(SortKey::Volume).reverse().label(), "volume ▲");
-        assert_eq!(by(SortKey::Volume).reverse().next(), by(SortKey::Symbol));
+        assert_eq!(volume.reverse().label(), "volume ▲ · across venues");
+        assert_eq!(symbol.label(), "symbol A→Z · by venue");
+        assert_eq!(
+            change.next_in(&[Column::Symbol, Column::Last, Column::Pct, Column::Trend]),
+            sort(Column::Symbol, Grouping::Across),
+            "the trend is skipped and the list wraps round"
+        );
+        assert_eq!(Sort::from_config("change", None), change);
+        assert_eq!(Sort::from_config("symbol", None), symbol);
+        assert_eq!(
+            Sort::from_config("pnl", Some("venue")),
+            sort(Column::Pnl, Grouping::Venue)
+        );
+    }
+
+    #[test]
+    fn the_filter_keeps_rows_whose_symbol_or_venue_has_every_word() {
+        let snap = store_with(&[
+            (ExchangeId::Binance, "ETH/USDT", "5", "10"),
+            (ExchangeId::Kraken, "BTC/USD", "1", "20"),
+            (ExchangeId::Kraken, "ETH/USD", "3", "100"),
+        ]);
+        let mut view = ViewState::default();
+        let shown = |view: &ViewState| {
+            let t = Table::new(&snap, view);
+            (names(&t.order), t.hidden)
+        };
+        view.filter = "eth".into();
+        assert_eq!(
+            shown(&view),
+            (vec!["kraken:ETH/USD".into(), "binance:ETH/USDT".into()], 1)
+        );
+        view.filter = "ETH kraken".into();
+        assert_eq!(shown(&view), (vec!["kraken:ETH/USD".into()], 2));
+        view.filter = "usdt".into();
+        assert_eq!(shown(&view), (vec!["binance:ETH/USDT".into()], 2));
+        view.filter = "  ".into();
+        assert_eq!(shown(&view).1, 0);
+    }
+
+    fn order<'a>(snap: &'a Snapshot, v: &ViewState) -> Vec<&'a Row> {
+        Table::new(snap, v).order
     }
 
     #[test]
@@ -360,22 +496,22 @@ mod tests {
             (ExchangeId::Kraken, "SOL/USD", "1", "1"),
         ]);
         let mut v = ViewState::default();
-        v.repair_selection(&[], &ordered(&snap, v.sort));
+        v.repair_selection(&[], &order(&snap, &v));
         assert_eq!(v.selected.as_ref().unwrap().1.as_str(), "BTC/USD");
-        v.move_selection(&ordered(&snap, v.sort), -1);
+        v.move_selection(&order(&snap, &v), -1);
         assert_eq!(v.selected.as_ref().unwrap().1.as_str(), "BTC/USD");
-        v.move_selection(&ordered(&snap, v.sort), 1);
+        v.move_selection(&order(&snap, &v), 1);
         assert_eq!(v.selected.as_ref().unwrap().1.as_str(), "ETH/USD");
-        v.move_selection(&ordered(&snap, v.sort), 10);
+        v.move_selection(&order(&snap, &v), 10);
         assert_eq!(v.selected.as_ref().unwrap().1.as_str(), "SOL/USD");
-        let before: Vec<RowKey> = ordered(&snap, v.sort).into_iter().map(key).collect();
+        let before: Vec<RowKey> = order(&snap, &v).into_iter().map(key).collect();
         let snap2 = store_with(&[
             (ExchangeId::Kraken, "BTC/USD", "1", "1"),
             (ExchangeId::Kraken, "ETH/USD", "1", "1"),
         ]);
-        v.repair_selection(&before, &ordered(&snap2, v.sort));
+        v.repair_selection(&before, &order(&snap2, &v));
         assert_eq!(v.selected.as_ref().unwrap().1.as_str(), "ETH/USD");
-        v.repair_selection(&before, &ordered(&Snapshot::default(), v.sort));
+        v.repair_selection(&before, &order(&Snapshot::default(), &v));
         assert_eq!(v.selected, None);
     }
 

@@ -6,8 +6,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use chrono::FixedOffset;
 
+use super::columns::Column;
+
+use pricewire_core::candle::ChartWindow;
+use pricewire_core::holdings::Holding;
 use pricewire_core::model::ExchangeId;
 use pricewire_core::store::{Row, Snapshot};
 use pricewire_core::symbol::Symbol;
@@ -22,6 +28,8 @@ pub enum Mode {
     Help,
     /// The add-symbol prompt is open.
     Adding(Prompt),
+    /// The filter is being typed: rows narrow down as it is.
+    Filtering,
     /// The connection-details pane of a venue is open.
     Details(ExchangeId),
 }
@@ -40,56 +48,70 @@ pub enum HistoryPane {
     Hidden,
 }
 
-/// What rows are ordered by.
+/// Whether rows stay under their venue's heading when sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    /// Alphabetical, rows grouped by venue.
-    Symbol,
-    /// 24 h change %, across every venue.
-    Change,
-    /// 24 h volume, across every venue.
-    Volume,
+pub enum Grouping {
+    /// Each venue's rows together, under its heading, in the feeds' order.
+    Venue,
+    /// Ranked across every venue: the biggest mover is on top wherever it trades.
+    Across,
 }
 
-/// The sort the table is drawn in: a key and a direction. `s` cycles the key, `S` turns
-/// the direction round. By symbol, rows stay grouped by venue; by change or volume they are
-/// ranked across every venue, so the biggest mover is on top wherever it trades.
+/// The sort the table is drawn in: a column, a direction and a grouping. `s` moves to the
+/// next column shown, `S` turns the direction round, `g` switches the grouping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sort {
-    pub key: SortKey,
-    /// Reversed from the key's natural order (A→Z for symbols, highest first otherwise).
+    pub column: Column,
+    /// Reversed from the column's natural order (A→Z for names, youngest first for the
+    /// age, highest first for figures).
     pub reversed: bool,
+    pub grouping: Grouping,
 }
 
 impl Sort {
-    /// From `ui.sort` in the config (already validated there).
-    pub fn from_config(s: &str) -> Self {
-        let key = match s {
-            "change" => SortKey::Change,
-            "volume" => SortKey::Volume,
-            _ => SortKey::Symbol,
+    /// From `ui.sort` and `ui.grouping` in the config (already validated there); without
+    /// a grouping, rows sorted by symbol stay under their venue and any other sort ranks
+    /// across venues.
+    pub fn from_config(sort: &str, grouping: Option<&str>) -> Self {
+        let column = Column::sort_key(sort).unwrap_or(Column::Symbol);
+        let by_venue = match grouping {
+            Some(g) => g == "venue",
+            None => column == Column::Symbol,
+        };
+        let grouping = if by_venue {
+            Grouping::Venue
+        } else {
+            Grouping::Across
         };
         Sort {
-            key,
+            column,
             reversed: false,
+            grouping,
         }
     }
 
-    /// The next key, in its natural direction.
+    /// The next sortable column among `shown` (after the last, the first), in its natural
+    /// direction; the grouping is kept.
     #[must_use]
-    pub fn next(self) -> Self {
-        let key = match self.key {
-            SortKey::Symbol => SortKey::Change,
-            SortKey::Change => SortKey::Volume,
-            SortKey::Volume => SortKey::Symbol,
+    pub fn next_in(self, shown: &[Column]) -> Self {
+        let sortable: Vec<Column> = shown
+            .iter()
+            .copied()
+            .filter(|c| *c != Column::Trend)
+            .collect();
+        let at = sortable.iter().position(|c| *c == self.column);
+        let column = match at {
+            Some(i) => sortable[(i + 1) % sortable.len()],
+            None => sortable.first().copied().unwrap_or(Column::Symbol),
         };
         Sort {
-            key,
+            column,
             reversed: false,
+            ..self
         }
     }
 
-    /// The same key the other way round.
+    /// The same column the other way round.
     #[must_use]
     pub fn reverse(self) -> Self {
         Sort {
@@ -98,22 +120,65 @@ impl Sort {
         }
     }
 
-    pub fn label(self) -> &'static str {
-        match (self.key, self.reversed) {
-            (SortKey::Symbol, false) => "symbol A→Z",
-            (SortKey::Symbol, true) => "symbol Z→A",
-            (SortKey::Change, false) => "change % ▼",
-            (SortKey::Change, true) => "change % ▲",
-            (SortKey::Volume, false) => "volume ▼",
-            (SortKey::Volume, true) => "volume ▲",
+    /// By venue, or across venues.
+    #[must_use]
+    pub fn regroup(self) -> Self {
+        Sort {
+            grouping: match self.grouping {
+                Grouping::Venue => Grouping::Across,
+                Grouping::Across => Grouping::Venue,
+            },
+            ..self
         }
+    }
+
+    /// `symbol A→Z · by venue`, `change % ▼ · across venues`.
+    pub fn label(self) -> String {
+        let ascending = self.column.ascending_first() != self.reversed;
+        let arrow = match (self.column, ascending) {
+            (Column::Symbol | Column::Venue, true) => "A→Z",
+            (Column::Symbol | Column::Venue, false) => "Z→A",
+            (_, true) => "▲",
+            (_, false) => "▼",
+        };
+        let group = match self.grouping {
+            Grouping::Venue => "by venue",
+            Grouping::Across => "across venues",
+        };
+        format!("{} {arrow} · {group}", self.column.label())
     }
 }
 
 impl Default for Sort {
     fn default() -> Self {
-        Sort::from_config("symbol")
+        Sort::from_config("symbol", None)
     }
+}
+
+/// Whether the holdings columns are shown (`H`), and whether amounts are hidden for
+/// screen sharing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HoldingsView {
+    pub shown: bool,
+    /// Amounts, values and absolute P&L read `•••`; P&L % stays.
+    pub hide_amounts: bool,
+}
+
+/// How the chart draws its candles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChartStyle {
+    #[default]
+    Candles,
+    /// The closes as a filled line.
+    Line,
+}
+
+/// The chart pane (`c`): whose chart, over which window, drawn how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartView {
+    pub row: RowKey,
+    pub window: ChartWindow,
+    pub style: ChartStyle,
 }
 
 /// The outcome of the last action, shown above the footer.
@@ -152,6 +217,19 @@ pub struct ViewState {
     pub utc_offset: FixedOffset,
     /// Where the log is written (named in the help overlay); `None`: logging is off.
     pub log_file: Option<std::path::PathBuf>,
+    /// The table's columns in the order `ui.columns` gives (all of them by default).
+    pub columns: Vec<Column>,
+    /// Words every shown row's symbol or venue must contain (`/`); empty: every row.
+    pub filter: String,
+    /// What the user holds (`[[holdings]]`), valued each frame.
+    pub holdings: Arc<Vec<Holding>>,
+    pub holdings_view: HoldingsView,
+    /// The chart pane, when open.
+    pub chart: Option<ChartView>,
+    /// The named watchlist shown (`default`: the config's `symbols`).
+    pub watchlist: String,
+    /// Which key does what: the footer and the help are drawn from it.
+    pub keymap: Arc<crate::keymap::Keymap>,
 }
 
 impl Default for ViewState {
@@ -169,11 +247,23 @@ impl Default for ViewState {
             stale_after: Duration::from_secs(30),
             utc_offset: FixedOffset::east_opt(0).expect("zero offset"),
             log_file: None,
+            columns: Column::ALL.to_vec(),
+            filter: String::new(),
+            holdings: Arc::new(Vec::new()),
+            holdings_view: HoldingsView::default(),
+            chart: None,
+            watchlist: crate::config::DEFAULT_WATCHLIST.to_string(),
+            keymap: Arc::new(crate::keymap::Keymap::default()),
         }
     }
 }
 
 impl ViewState {
+    /// Whether `ui.columns` names the venue: then it is shown even under venue headings.
+    pub fn columns_named_venue(&self) -> bool {
+        self.columns.contains(&Column::Venue) && self.columns.len() < Column::COUNT
+    }
+
     /// The row the selection points at, if it is still there.
     pub fn selected_row<'a>(&self, snapshot: &'a Snapshot) -> Option<&'a Row> {
         let (ex, sym) = self.selected.as_ref()?;
@@ -224,4 +314,34 @@ impl ViewState {
 
 pub fn key(row: &Row) -> RowKey {
     (row.exchange, row.symbol.clone())
+}
+
+/// Where a chart's candles stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetch {
+    /// Asked for; the live part draws meanwhile.
+    Loading,
+    /// The venue's candles are in.
+    Done,
+    /// The venue's candles could not be had: why. The live part still draws.
+    Failed(String),
+}
+
+/// A chart's candles: the venue's history with the live ticks folded in since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartData {
+    pub series: pricewire_core::candle::CandleSeries,
+    pub fetch: Fetch,
+}
+
+/// Where the last frame drew what a click or the wheel can reach: the screen line of each
+/// table row, and the price table's, the chart's and the history's areas (their titles
+/// on their top lines). The mouse is hit-tested against it, so a click acts on what was
+/// on the screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hits {
+    pub rows: Vec<(u16, RowKey)>,
+    pub table: ratatui::layout::Rect,
+    pub chart: Option<ratatui::layout::Rect>,
+    pub history: Option<ratatui::layout::Rect>,
 }

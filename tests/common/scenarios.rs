@@ -9,7 +9,8 @@ use pricewire_sim::Scenario;
 
 use super::{Rig, fast_config, has_reason, history, memory_for, status, tcp_for, updates};
 
-fn source(snap: &Snapshot, venue: ExchangeId, symbol: &str) -> Option<Source> {
+/// Where `venue`'s row of `symbol` got its latest data: stream or REST.
+pub fn source(snap: &Snapshot, venue: ExchangeId, symbol: &str) -> Option<Source> {
     snap.row(venue, symbol).and_then(Row::source)
 }
 

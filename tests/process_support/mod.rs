@@ -36,8 +36,13 @@ pub fn run_to_end(cmd: &mut Command, limit: Duration) -> Output {
     out.join().unwrap()
 }
 
-/// The `.toml` files in `dir`, by name, sorted: a test's table of fixtures must list them
-/// all.
+/// `listed` names every `.toml` file in `dir`, in name order, and nothing else: a fixture
+/// added without a case, or a case whose file is gone, fails.
+pub fn assert_lists_every_fixture<'a>(dir: &Path, listed: impl Iterator<Item = &'a str>) {
+    assert_eq!(toml_files(dir), listed.collect::<Vec<_>>());
+}
+
+/// The `.toml` files in `dir`, by name, sorted.
 pub fn toml_files(dir: &Path) -> Vec<String> {
     let mut files: Vec<String> = std::fs::read_dir(dir)
         .unwrap()

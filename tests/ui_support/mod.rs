@@ -147,7 +147,8 @@ pub fn kraken_market(store: &Store, source: Source, age: f64) {
 
 pub fn view_for(snap: &Snapshot) -> ViewState {
     let mut view = ViewState::default();
-    view.repair_selection(&[], &Table::new(snap, view.sort).order);
+    let order = Table::new(snap, &view).order;
+    view.repair_selection(&[], &order);
     view.rates = BTreeMap::from([(KRAKEN, 15.2), (BINANCE, 0.0)]);
     view
 }
@@ -173,19 +174,21 @@ pub fn live() -> Snapshot {
     store.snapshot()
 }
 
+/// Binance connected since ten minutes ago, watching `symbols`.
+fn binance_watching(store: &Store, symbols: &[&str]) {
+    store.add_feed(BINANCE, ago(600.0));
+    let why = format!("subscribed {} symbols", symbols.len());
+    store.transition(BINANCE, FeedStatus::Connected, &why, ago(590.0));
+    for s in symbols {
+        store.add_symbol(BINANCE, &sym(s), Some(2));
+    }
+}
+
 /// Two venues, grouped, on a wide terminal: every column shows.
 pub fn two_venues() -> Snapshot {
     let store = Store::new(StoreLimits::default());
     kraken_market(&store, Source::Stream, 0.4);
-    store.add_feed(BINANCE, ago(600.0));
-    store.transition(
-        BINANCE,
-        FeedStatus::Connected,
-        "subscribed 2 symbols",
-        ago(590.0),
-    );
-    store.add_symbol(BINANCE, &sym("BTC/USDT"), Some(2));
-    store.add_symbol(BINANCE, &sym("ETH/USDT"), Some(2));
+    binance_watching(&store, &["BTC/USDT", "ETH/USDT"]);
     series(
         &store,
         BINANCE,
@@ -255,15 +258,7 @@ pub fn kraken_feeds() -> (Feeds, mpsc::Receiver<Command>) {
 pub fn kraken_live_binance_offline(offline_secs: f64) -> Snapshot {
     let store = Store::new(StoreLimits::default());
     kraken_market(&store, Source::Stream, 0.4);
-    store.add_feed(BINANCE, ago(600.0));
-    store.transition(
-        BINANCE,
-        FeedStatus::Connected,
-        "subscribed 2 symbols",
-        ago(590.0),
-    );
-    store.add_symbol(BINANCE, &sym("BTC/USD"), Some(2));
-    store.add_symbol(BINANCE, &sym("ETH/USD"), Some(2));
+    binance_watching(&store, &["BTC/USD", "ETH/USD"]);
     series(
         &store,
         BINANCE,

@@ -44,6 +44,8 @@ pub struct Store {
     /// One bit per exchange whose feed is [`Feed::simulated`], readable without the lock
     /// (headless asks for every line it prints).
     simulated: AtomicU32,
+    /// Times the process was about to be stopped (Ctrl-Z): see [`Store::note_suspend`].
+    suspends: AtomicU64,
     /// Where a recording takes what the feeds receive; unset when nothing is recorded.
     recorder: OnceLock<Arc<Tap>>,
     /// Feeds stop reading while the event tap holds this many events not yet received
@@ -64,6 +66,7 @@ impl Store {
             changed: watch::Sender::new(0),
             tap: OnceLock::new(),
             simulated: AtomicU32::new(0),
+            suspends: AtomicU64::new(0),
             recorder: OnceLock::new(),
             hold_at: AtomicUsize::new(0),
         })
@@ -84,6 +87,19 @@ impl Store {
         if let Some(tap) = self.recorder() {
             tap.put(make);
         }
+    }
+
+    /// The program is about to stop the whole process (Ctrl-Z, until the shell resumes
+    /// it). Every clock keeps running while it is stopped, so to a feed the time away would
+    /// look like a connection that went silent; a feed that sees this count change gives
+    /// its connection and its symbols their patience afresh instead of reconnecting.
+    pub fn note_suspend(&self) {
+        self.suspends.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many times [`Store::note_suspend`] was called.
+    pub fn suspends(&self) -> u64 {
+        self.suspends.load(Ordering::SeqCst)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -57,6 +57,9 @@ pub struct Watchlist {
     feeds: Feeds,
     wanted: Vec<Wanted>,
     store: Option<Box<dyn WatchlistStore>>,
+    /// Commands a feed's full queue refused during a [`Watchlist::replace`], sent again by
+    /// [`Watchlist::flush`] in order.
+    backlog: std::collections::VecDeque<(ExchangeId, Command)>,
 }
 
 impl std::fmt::Debug for Watchlist {
@@ -65,6 +68,7 @@ impl std::fmt::Debug for Watchlist {
             .field("feeds", &self.feeds)
             .field("wanted", &self.wanted)
             .field("saved", &self.store.is_some())
+            .field("backlog", &self.backlog)
             .finish()
     }
 }
@@ -97,6 +101,7 @@ impl Watchlist {
             feeds,
             wanted,
             store: None,
+            backlog: std::collections::VecDeque::new(),
         }
     }
 
@@ -174,6 +179,79 @@ impl Watchlist {
         let gone = at.and_then(|i| self.wanted.remove(i).market);
         self.save();
         Ok(gone)
+    }
+
+    /// Watch `typed` instead of everything watched now (a named watchlist switched to):
+    /// each entry is resolved on its venue, the new markets are added first and the ones
+    /// no longer wanted dropped after (a market in both lists stays as it is, and a venue
+    /// never finds itself with nothing to watch in between, which would close its
+    /// connection), and the list is saved once. Entries no venue takes are returned with
+    /// why, and left out. A switch can hold more commands than a feed's queue: what a full
+    /// queue refuses waits here, in order, for [`Watchlist::flush`].
+    pub fn replace(
+        &mut self,
+        typed: impl IntoIterator<Item = (ExchangeId, String)>,
+    ) -> Vec<String> {
+        self.settle();
+        let old = std::mem::take(&mut self.wanted);
+        let mut refused = Vec::new();
+        for (venue, text) in typed {
+            let text = sanitize::clean(&text).trim().to_string();
+            let Some(handle) = self.feeds.get(venue) else {
+                refused.push(format!("{text}: no feed for {venue} is running"));
+                continue;
+            };
+            match handle.market(&text) {
+                Ok(market) => {
+                    if self
+                        .wanted
+                        .iter()
+                        .any(|w| w.venue == venue && w.symbol() == market.symbol)
+                    {
+                        continue;
+                    }
+                    let kept = old
+                        .iter()
+                        .any(|w| w.venue == venue && w.symbol() == market.symbol);
+                    if !kept {
+                        self.backlog
+                            .push_back((venue, Command::Add(market.clone())));
+                    }
+                    self.wanted.push(Wanted {
+                        venue,
+                        typed: market.symbol.to_string(),
+                        market: Some(market),
+                        settled: true,
+                    });
+                }
+                Err(e) => refused.push(format!("{venue}: {e}")),
+            }
+        }
+        for w in old {
+            let symbol = w.symbol();
+            let still = self
+                .wanted
+                .iter()
+                .any(|n| n.venue == w.venue && n.symbol() == symbol);
+            if !still {
+                self.backlog.push_back((w.venue, Command::Remove(symbol)));
+            }
+        }
+        self.flush();
+        self.save();
+        refused
+    }
+
+    /// Send what a full feed queue refused before; returns how many still wait.
+    pub fn flush(&mut self) -> usize {
+        while let Some((venue, cmd)) = self.backlog.pop_front() {
+            // A feed that is gone takes nothing more: its commands are dropped.
+            if let Err(FeedGone::Busy(_)) = self.feeds.send(venue, cmd.clone()) {
+                self.backlog.push_front((venue, cmd));
+                break;
+            }
+        }
+        self.backlog.len()
     }
 
     /// Every venue's markets by name, in order, once each: the list a store keeps.
@@ -333,5 +411,58 @@ mod tests {
         list.remove(ExchangeId::Kraken, &nope).unwrap();
         assert_eq!(rx.try_recv().unwrap(), Command::Remove(nope));
         assert_eq!(names(&list.entries()), ["ETH/USD"]);
+    }
+
+    #[test]
+    fn replace_drops_everything_adds_the_new_list_and_waits_out_a_full_queue() {
+        // A queue of one: the second command waits for the feed to read the first.
+        let (tx, mut rx) = mpsc::channel(1);
+        let list = PairList::new(
+            "kraken",
+            vec![
+                market("BTC/USD", "XBT/USD"),
+                market("ETH/USD", "ETH/USD"),
+                market("SOL/USD", "SOL/USD"),
+            ],
+            &[("XBT", "BTC")],
+        );
+        let feeds = Feeds::new(vec![FeedHandle::new(
+            ExchangeId::Kraken,
+            tx,
+            Arc::new(RwLock::new(Some(list))),
+        )]);
+        let kept = Kept::default();
+        let typed = [
+            (ExchangeId::Kraken, "BTC/USD".to_string()),
+            (ExchangeId::Kraken, "ETH/USD".to_string()),
+        ];
+        let mut wl = Watchlist::new(feeds, typed).saving_to(kept.clone());
+        let refused = wl.replace([
+            (ExchangeId::Kraken, "eth-usd".to_string()),
+            (ExchangeId::Kraken, "SOL/USD".to_string()),
+            (ExchangeId::Kraken, "NOPE/USD".to_string()),
+        ]);
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(
+            refused[0].starts_with("kraken: kraken does not list NOPE/USD"),
+            "{refused:?}"
+        );
+        assert_eq!(names(&wl.entries()), ["ETH/USD", "SOL/USD"]);
+        // Saved once, whole.
+        assert_eq!(kept.0.lock().unwrap().len(), 1);
+        let mut got = vec![rx.try_recv().unwrap()];
+        assert!(rx.try_recv().is_err());
+        assert_eq!(wl.flush(), 0);
+        got.push(rx.try_recv().unwrap());
+        let shown: Vec<String> = got
+            .iter()
+            .map(|c| match c {
+                Command::Add(m) => format!("+{}", m.symbol),
+                Command::Remove(s) => format!("-{s}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        // ETH/USD, in both lists, is left alone; the new market comes before the drop.
+        assert_eq!(shown, ["+SOL/USD", "-BTC/USD"]);
     }
 }

@@ -64,7 +64,7 @@ impl Batch {
     }
 
     /// What must not be lost when the rest is: the venue state and its lines (the newest
-    /// [`STATES_KEPT`]), and the heartbeat flag.
+    /// 1,000), and the heartbeat flag.
     #[must_use]
     pub fn keep_state(self) -> Batch {
         let mut states = self.states;

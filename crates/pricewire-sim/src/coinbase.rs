@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::listing::{Listed, Listing};
+use super::listing::Listing;
 use super::market::{PairSpec, Quote};
 use super::venue::{Conn, FrameKind, Inbound, KeepAlive, Maintenance};
 use super::venue::{MARKER, Subscriptions, Template, Venue};
@@ -60,20 +60,7 @@ pub(super) struct CoinbaseProduct {
     pub raw: String,
 }
 
-impl Listed for CoinbaseProduct {
-    fn wire(&self) -> &str {
-        &self.id
-    }
-
-    fn spec(&self) -> PairSpec {
-        PairSpec::new(
-            &self.base,
-            &self.quote,
-            self.price_decimals,
-            self.lot_decimals,
-        )
-    }
-}
+super::listing::listed_by_fields!(CoinbaseProduct, wire: id);
 
 /// The Coinbase venue: its products, the tradable ones with a book of their own streaming.
 #[derive(Debug)]

@@ -27,7 +27,7 @@ use super::venue::Venue;
 use pricewire_core::feed::net::SIMULATOR_HEADER;
 
 /// How long `slow-connect` holds the upgrade response.
-pub(super) const SLOW_CONNECT: Duration = Duration::from_secs(60);
+pub(super) const SLOW_CONNECT: Duration = Duration::from_mins(1);
 
 /// Largest client message the simulator reads; clients only send small requests.
 const MAX_CLIENT_MESSAGE: usize = 1 << 20;

@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::listing::{Listed, Listing};
+use super::listing::Listing;
 use super::market::{PairSpec, Quote};
 use super::query::query_value;
 use super::venue::Venue;
@@ -60,20 +60,7 @@ pub(super) struct KucoinMarket {
     pub lot_decimals: u32,
 }
 
-impl Listed for KucoinMarket {
-    fn wire(&self) -> &str {
-        &self.symbol
-    }
-
-    fn spec(&self) -> PairSpec {
-        PairSpec::new(
-            &self.base,
-            &self.quote,
-            self.price_decimals,
-            self.lot_decimals,
-        )
-    }
-}
+super::listing::listed_by_fields!(KucoinMarket, wire: symbol);
 
 /// The `KuCoin` venue: its tradable spot symbols, all streaming.
 #[derive(Debug)]

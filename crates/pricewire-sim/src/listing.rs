@@ -15,6 +15,24 @@ pub trait Listed {
     fn spec(&self) -> PairSpec;
 }
 
+/// [`Listed`] for an entry with `base`, `quote`, `price_decimals` and `lot_decimals`
+/// fields, whose wire name is the field `$wire`.
+macro_rules! listed_by_fields {
+    ($entry:ty, wire: $wire:ident) => {
+        impl $crate::listing::Listed for $entry {
+            fn wire(&self) -> &str {
+                &self.$wire
+            }
+
+            fn spec(&self) -> $crate::market::PairSpec {
+                let (base, quote) = (&self.base, &self.quote);
+                $crate::market::PairSpec::new(base, quote, self.price_decimals, self.lot_decimals)
+            }
+        }
+    };
+}
+pub(crate) use listed_by_fields;
+
 /// A venue's entries in the order of its listing body, and the ones that stream.
 #[derive(Debug)]
 pub struct Listing<M> {
@@ -86,20 +104,7 @@ pub struct Instrument {
     pub raw: String,
 }
 
-impl Listed for Instrument {
-    fn wire(&self) -> &str {
-        &self.symbol
-    }
-
-    fn spec(&self) -> PairSpec {
-        PairSpec::new(
-            &self.base,
-            &self.quote,
-            self.price_decimals,
-            self.lot_decimals,
-        )
-    }
-}
+listed_by_fields!(Instrument, wire: symbol);
 
 impl Listing<Instrument> {
     /// The venue's trading instruments, in listing order.

@@ -40,7 +40,7 @@ pub(super) fn quote() -> Quote {
 /// an hour.
 pub(super) fn setup<V: Venue>(venue: Result<V, String>) -> (V, Market) {
     let venue = venue.unwrap();
-    let market = Market::new(venue.pairs(), 1, Duration::from_secs(3600));
+    let market = Market::new(venue.pairs(), 1, Duration::from_hours(1));
     (venue, market)
 }
 

@@ -2,6 +2,7 @@
 //! figures.
 use super::*;
 use crate::view::Table;
+use crate::view::state::ViewState;
 use pricewire_core::model::{FeedStatus, Ticker};
 use pricewire_core::store::{Store, StoreLimits};
 

@@ -17,10 +17,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use chrono::{DateTime, Utc};
-
 use super::{Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker};
-use crate::candle::{ChartWindow, WireCandle};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::{BinanceApiError, BinanceBookTicker, BinanceExchangeInfo, BinanceHeader};
@@ -79,7 +76,8 @@ impl Binance {
 
 impl Exchange for Binance {
     super::venue_endpoints! { ExchangeId::Binance, ws: "wss://stream.binance.com:9443/ws",
-    rest: "https://api.binance.com", pairs: "/api/v3/exchangeInfo" }
+    rest: "https://api.binance.com", pairs: "/api/v3/exchangeInfo",
+    candles: |rest, window, _| candles::path(rest, window) }
 
     /// Markets with status `TRADING` only (`BREAK` and `HALT` ones cannot stream). The wire
     /// and REST names are both the payload symbol (`BTCUSDT`); stream names derive from it.
@@ -107,11 +105,7 @@ impl Exchange for Binance {
                 }
             })
             .collect();
-        Ok(PairList::new(
-            self.id().as_str(),
-            instruments,
-            self.asset_aliases(),
-        ))
+        Ok(self.pair_list(instruments))
     }
 
     fn instrument_for(&self, symbol: &Symbol) -> Instrument {
@@ -131,7 +125,7 @@ impl Exchange for Binance {
     }
 
     fn max_connection_age(&self) -> Option<Duration> {
-        Some(Duration::from_secs(24 * 60 * 60))
+        Some(Duration::from_hours(24))
     }
 
     fn parse<'a>(&self, frame: &'a str, out: &mut Vec<Event<'a>>) -> Result<(), ParseError> {
@@ -172,20 +166,9 @@ impl Exchange for Binance {
         Ok(vec![one.into_wire()])
     }
 
-    fn candles_path(&self, rest: &str, window: ChartWindow, _now: DateTime<Utc>) -> Option<String> {
-        Some(candles::path(rest, window))
-    }
-
-    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
-        candles::parse(body)
-    }
-
     /// 6,000 request weight a minute per IP; a ticker or kline request weighs 2.
     fn rest_rate(&self) -> RestRate {
-        RestRate {
-            per_second: 10,
-            burst: 10,
-        }
+        RestRate::new(10, 10)
     }
 }
 

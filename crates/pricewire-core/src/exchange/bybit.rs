@@ -19,10 +19,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use chrono::{DateTime, Utc};
-
 use super::{Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker};
-use crate::candle::{ChartWindow, WireCandle};
 use crate::model::{ExchangeId, Field};
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::BybitTickerList;
@@ -78,7 +75,8 @@ fn requests(op: &str, wire: &[&str], ids: &mut RequestIds) -> Vec<Request> {
 
 impl Exchange for Bybit {
     super::venue_endpoints! { ExchangeId::Bybit, ws: "wss://stream.bybit.com/v5/public/spot",
-    rest: "https://api.bybit.com", pairs: "/v5/market/instruments-info?category=spot" }
+    rest: "https://api.bybit.com", pairs: "/v5/market/instruments-info?category=spot",
+    candles: |rest, window, _| candles::path(rest, window) }
 
     /// Instruments with status `Trading`; wire and REST names are both `BTCUSDT`.
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError> {
@@ -98,11 +96,7 @@ impl Exchange for Bybit {
                 aliases: Vec::new(),
             })
             .collect();
-        Ok(PairList::new(
-            self.id().as_str(),
-            instruments,
-            self.asset_aliases(),
-        ))
+        Ok(self.pair_list(instruments))
     }
 
     fn instrument_for(&self, symbol: &Symbol) -> Instrument {
@@ -156,20 +150,9 @@ impl Exchange for Bybit {
         Ok(list.into_iter().map(|t| t.into_wire(time)).collect())
     }
 
-    fn candles_path(&self, rest: &str, window: ChartWindow, _now: DateTime<Utc>) -> Option<String> {
-        Some(candles::path(rest, window))
-    }
-
-    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
-        candles::parse(body)
-    }
-
     /// 600 requests per 5 s per IP; going over blocks the IP for 10 minutes.
     fn rest_rate(&self) -> RestRate {
-        RestRate {
-            per_second: 10,
-            burst: 10,
-        }
+        RestRate::new(10, 10)
     }
 }
 

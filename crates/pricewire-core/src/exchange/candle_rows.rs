@@ -29,6 +29,21 @@ pub struct Layout {
     pub volume: Option<usize>,
 }
 
+impl Layout {
+    /// The usual order: open time, open, high, low, close, and the volume at `volume`.
+    pub const fn ohlc(unit: TimeUnit, volume: usize) -> Layout {
+        Layout {
+            time: 0,
+            unit,
+            open: 1,
+            high: 2,
+            low: 3,
+            close: 4,
+            volume: Some(volume),
+        }
+    }
+}
+
 /// A time from a JSON number or string in `unit`.
 pub fn time(text: &str, unit: TimeUnit) -> Option<DateTime<Utc>> {
     let n = text.trim().trim_matches('"').parse::<i64>().ok()?;
@@ -104,6 +119,21 @@ pub mod documented {
                 )
             })
             .collect()
+    }
+
+    /// A candles parser, as each venue module has one.
+    pub type Parse = fn(&str) -> Result<Vec<WireCandle>, crate::exchange::ParseError>;
+
+    /// `venue`'s documented candles body `file`, read by `parse` (which must take it).
+    pub fn parsed(venue: &str, file: &str, parse: Parse) -> Vec<WireCandle> {
+        let body = crate::exchange::testkit::documented(venue, file);
+        parse(&body).unwrap_or_else(|e| panic!("{venue} {file}: {e}"))
+    }
+
+    /// `parse` refuses the error `body` with the message `want`.
+    pub fn refuses(parse: Parse, body: &str, want: &str) {
+        let err = parse(body).expect_err(body);
+        assert_eq!(err.to_string(), want);
     }
 
     /// Normalise what an adapter read from its documented body and check it is the three

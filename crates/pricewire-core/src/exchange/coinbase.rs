@@ -22,10 +22,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use chrono::{DateTime, Utc};
-
 use super::{Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker};
-use crate::candle::{ChartWindow, WireCandle};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 use wire::{CoinbaseMessage, CoinbaseProduct, CoinbaseProductList};
@@ -85,7 +82,8 @@ fn product_in(reason: &str) -> Option<&str> {
 
 impl Exchange for Coinbase {
     super::venue_endpoints! { ExchangeId::Coinbase, ws: "wss://advanced-trade-ws.coinbase.com",
-    rest: "https://api.coinbase.com", pairs: "/api/v3/brokerage/market/products" }
+    rest: "https://api.coinbase.com", pairs: "/api/v3/brokerage/market/products",
+    candles: candles::path }
 
     /// Online spot products that trade. A product whose `alias` names a listed product is
     /// folded into that product's aliases (see the module note on `-USDC`).
@@ -111,11 +109,7 @@ impl Exchange for Coinbase {
                 aliases: p.alias_to.iter().map(ToString::to_string).collect(),
             });
         }
-        Ok(PairList::new(
-            self.id().as_str(),
-            instruments,
-            self.asset_aliases(),
-        ))
+        Ok(self.pair_list(instruments))
     }
 
     fn instrument_for(&self, symbol: &Symbol) -> Instrument {
@@ -224,20 +218,9 @@ impl Exchange for Coinbase {
             .collect())
     }
 
-    fn candles_path(&self, rest: &str, window: ChartWindow, now: DateTime<Utc>) -> Option<String> {
-        Some(candles::path(rest, window, now))
-    }
-
-    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
-        candles::parse(body)
-    }
-
     /// About 10 public requests a second per IP.
     fn rest_rate(&self) -> RestRate {
-        RestRate {
-            per_second: 5,
-            burst: 5,
-        }
+        RestRate::new(5, 5)
     }
 }
 

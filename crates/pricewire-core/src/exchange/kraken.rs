@@ -13,12 +13,9 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use chrono::{DateTime, Utc};
-
 use super::{
     Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker, parse_decimal,
 };
-use crate::candle::{ChartWindow, WireCandle};
 use crate::model::{Cleared, ExchangeId};
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -137,7 +134,8 @@ impl Kraken {
 
 impl Exchange for Kraken {
     super::venue_endpoints! { ExchangeId::Kraken, ws: "wss://ws.kraken.com/v2",
-    rest: "https://api.kraken.com", pairs: "/0/public/AssetPairs" }
+    rest: "https://api.kraken.com", pairs: "/0/public/AssetPairs",
+    candles: candles::path }
 
     fn asset_aliases(&self) -> &'static [(&'static str, &'static str)] {
         ASSET_ALIASES
@@ -170,7 +168,7 @@ impl Exchange for Kraken {
             .collect();
         // HashMap order is random; a stable order keeps suggestions deterministic.
         instruments.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-        Ok(PairList::new("kraken", instruments, ASSET_ALIASES))
+        Ok(self.pair_list(instruments))
     }
 
     fn instrument_for(&self, symbol: &Symbol) -> Instrument {
@@ -266,20 +264,9 @@ impl Exchange for Kraken {
         Ok(out)
     }
 
-    fn candles_path(&self, rest: &str, window: ChartWindow, now: DateTime<Utc>) -> Option<String> {
-        Some(candles::path(rest, window, now))
-    }
-
-    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
-        candles::parse(body)
-    }
-
     /// Kraken publishes no fixed public limit; about one a second is what it tolerates.
     fn rest_rate(&self) -> RestRate {
-        RestRate {
-            per_second: 1,
-            burst: 3,
-        }
+        RestRate::new(1, 3)
     }
 }
 

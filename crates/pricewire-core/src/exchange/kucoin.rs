@@ -11,13 +11,11 @@ use self::wire::{
     KucoinBullet, KucoinFrame, KucoinRequest, KucoinSnapshot, KucoinSnapshotEnvelope, KucoinStats,
     KucoinSymbol, KucoinTicker, rest_data,
 };
-use chrono::{DateTime, Utc};
 
 use super::{
     Bootstrap, Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker,
     parse_decimal,
 };
-use crate::candle::{ChartWindow, WireCandle};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -147,7 +145,8 @@ fn ticker_symbol<'a>(topic: Cow<'a, str>, subject: Option<Cow<'a, str>>) -> Cow<
 impl Exchange for Kucoin {
     // The documented WebSocket host; the host actually dialled comes from `bullet-public`.
     super::venue_endpoints! { ExchangeId::Kucoin, ws: "wss://ws-api-spot.kucoin.com/",
-    rest: "https://api.kucoin.com", pairs: "/api/v2/symbols" }
+    rest: "https://api.kucoin.com", pairs: "/api/v2/symbols",
+    candles: candles::path }
 
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError> {
         let rows: Vec<KucoinSymbol<'_>> = rest_data(body)?;
@@ -168,7 +167,7 @@ impl Exchange for Kucoin {
                     .unwrap_or_default(),
             })
             .collect();
-        Ok(PairList::new(self.id().as_str(), instruments, &[]))
+        Ok(self.pair_list(instruments))
     }
 
     fn instrument_for(&self, symbol: &Symbol) -> Instrument {
@@ -278,20 +277,9 @@ impl Exchange for Kucoin {
         Ok(vec![s.into_wire()])
     }
 
-    fn candles_path(&self, rest: &str, window: ChartWindow, now: DateTime<Utc>) -> Option<String> {
-        Some(candles::path(rest, window, now))
-    }
-
-    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
-        candles::parse(body)
-    }
-
     /// 500 public requests per 10 s per IP (2023 docs).
     fn rest_rate(&self) -> RestRate {
-        RestRate {
-            per_second: 8,
-            burst: 8,
-        }
+        RestRate::new(8, 8)
     }
 }
 

@@ -253,6 +253,13 @@ pub struct RestRate {
     pub burst: u32,
 }
 
+impl RestRate {
+    /// `per_second` on average, `burst` back to back.
+    pub const fn new(per_second: u32, burst: u32) -> Self {
+        RestRate { per_second, burst }
+    }
+}
+
 impl Default for RestRate {
     /// One request a second, two back to back: for a venue that publishes no number.
     fn default() -> Self {
@@ -263,11 +270,12 @@ impl Default for RestRate {
     }
 }
 
-/// The four facts every adapter states about its venue, written once per venue as the
-/// [`Exchange`] methods that return them: which venue it is, its public WebSocket URL, its
-/// REST base and the path of its market list.
+/// What every adapter states about its venue, written once per venue as the [`Exchange`]
+/// methods that return them: which venue it is, its public WebSocket URL, its REST base,
+/// the path of its market list, and its candles (`candles`: the path for a window up to
+/// now, from the venue's `candles` module, which also parses the body).
 macro_rules! venue_endpoints {
-    ($id:expr, ws: $ws:expr, rest: $rest:expr, pairs: $pairs:expr $(,)?) => {
+    ($id:expr, ws: $ws:expr, rest: $rest:expr, pairs: $pairs:expr, candles: $candles:expr $(,)?) => {
         fn id(&self) -> $crate::model::ExchangeId {
             $id
         }
@@ -282,6 +290,22 @@ macro_rules! venue_endpoints {
 
         fn pair_list_path(&self) -> &'static str {
             $pairs
+        }
+
+        fn candles_path(
+            &self,
+            rest: &str,
+            window: $crate::candle::ChartWindow,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Option<String> {
+            Some(($candles)(rest, window, now))
+        }
+
+        fn parse_candles(
+            &self,
+            body: &str,
+        ) -> Result<Vec<$crate::candle::WireCandle>, $crate::exchange::ParseError> {
+            candles::parse(body)
         }
     };
 }
@@ -309,6 +333,11 @@ pub trait Exchange: Send + Sync + 'static {
 
     /// Parse the market list body into a [`PairList`].
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError>;
+
+    /// The pair list of `instruments`, with this venue's asset aliases.
+    fn pair_list(&self, instruments: Vec<Instrument>) -> PairList {
+        PairList::new(self.id().as_str(), instruments, self.asset_aliases())
+    }
 
     /// The names for a symbol by the venue's naming rules, used when its pair list could
     /// not be fetched (the venue's own subscribe error then catches unknown symbols).

@@ -6,12 +6,10 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use self::wire::{OkxArg, OkxFrame, OkxInstrument, OkxRequest, OkxTicker, rest_body};
-use chrono::{DateTime, Utc};
 
 use super::{
     Event, Exchange, ParseError, Request, RequestIds, RestRate, WireTicker, parse_decimal,
 };
-use crate::candle::{ChartWindow, WireCandle};
 use crate::model::ExchangeId;
 use crate::symbol::{Instrument, PairList, Symbol};
 
@@ -86,7 +84,8 @@ fn request_text(op: &'static str, args: Vec<OkxArg<'_>>) -> String {
 
 impl Exchange for Okx {
     super::venue_endpoints! { ExchangeId::Okx, ws: "wss://ws.okx.com:8443/ws/v5/public",
-    rest: "https://www.okx.com", pairs: "/api/v5/public/instruments?instType=SPOT" }
+    rest: "https://www.okx.com", pairs: "/api/v5/public/instruments?instType=SPOT",
+    candles: |rest, window, _| candles::path(rest, window) }
 
     fn parse_pair_list(&self, body: &str) -> Result<PairList, ParseError> {
         let rows: Vec<OkxInstrument<'_>> = rest_body(body)?;
@@ -101,7 +100,7 @@ impl Exchange for Okx {
                 aliases: Vec::new(),
             })
             .collect();
-        Ok(PairList::new(self.id().as_str(), instruments, &[]))
+        Ok(self.pair_list(instruments))
     }
 
     fn instrument_for(&self, symbol: &Symbol) -> Instrument {
@@ -197,20 +196,9 @@ impl Exchange for Okx {
         Ok(rows.into_iter().map(OkxTicker::into_wire).collect())
     }
 
-    fn candles_path(&self, rest: &str, window: ChartWindow, _now: DateTime<Utc>) -> Option<String> {
-        Some(candles::path(rest, window))
-    }
-
-    fn parse_candles(&self, body: &str) -> Result<Vec<WireCandle>, ParseError> {
-        candles::parse(body)
-    }
-
     /// 20 requests per 2 s per endpoint and IP.
     fn rest_rate(&self) -> RestRate {
-        RestRate {
-            per_second: 8,
-            burst: 8,
-        }
+        RestRate::new(8, 8)
     }
 }
 

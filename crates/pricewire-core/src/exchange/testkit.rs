@@ -43,6 +43,19 @@ pub fn parse<'a>(exchange: &dyn Exchange, frame: &'a str) -> Vec<Event<'a>> {
     out
 }
 
+/// The one ticker a frame that must parse to exactly one gives.
+pub fn only_ticker<'a>(exchange: &dyn Exchange, frame: &'a str) -> super::WireTicker<'a> {
+    match parse(exchange, frame).as_slice() {
+        [Event::Ticker(t)] => t.clone(),
+        other => panic!("expected one ticker from {frame}, got {other:?}"),
+    }
+}
+
+/// Milliseconds since the epoch as a time, as venues stamp events.
+pub fn millis(ms: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp_millis(ms)
+}
+
 /// The row a fresh store holds after `frames` of one market were applied in order, the
 /// way the feed applies them (parse, normalise, merge), and its JSON line (see
 /// [`price_line`]).

@@ -118,16 +118,16 @@ mod tests {
     #[test]
     fn opens_probes_and_closes() {
         let t0 = Instant::now();
-        let mut b = Breaker::new(3, Duration::from_secs(60));
+        let mut b = Breaker::new(3, Duration::from_mins(1));
         assert_eq!(b.on_failure(t0), None);
         assert_eq!(b.on_failure(t0), None);
         let opened = b.on_failure(t0).unwrap();
         assert!(opened.reason.contains("3 failures"), "{}", opened.reason);
         assert_eq!(
             b.poll(t0 + Duration::from_secs(59)).0,
-            Some(t0 + Duration::from_secs(60))
+            Some(t0 + Duration::from_mins(1))
         );
-        let (wait, change) = b.poll(t0 + Duration::from_secs(60));
+        let (wait, change) = b.poll(t0 + Duration::from_mins(1));
         assert_eq!(
             (wait, change.unwrap().state),
             (None, BreakerState::HalfOpen)

@@ -428,7 +428,7 @@ mod tests {
         while !stopped(&store.snapshot()) {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+        tokio::time::sleep(std::time::Duration::from_mins(5)).await;
         let history: Vec<String> = store.snapshot().feeds[0]
             .history
             .iter()

@@ -169,6 +169,13 @@ impl Session<'_> {
         self.send_requests(requests).await
     }
 
+    /// Unsubscribe and subscribe again: a stalled symbol's fresh start.
+    async fn resubscribe(&mut self, wire: String) -> Result<(), SessionEnd> {
+        let wires = [wire];
+        self.unsubscribe(&wires).await?;
+        self.subscribe(&wires).await
+    }
+
     async fn unsubscribe(&mut self, wires: &[String]) -> Result<(), SessionEnd> {
         let refs: Vec<&str> = wires.iter().map(String::as_str).collect();
         let requests = self.ctx.exchange.unsubscribe_requests(&refs, &mut self.ids);
@@ -196,7 +203,7 @@ pub async fn run(
     let age_limit = ctx
         .exchange
         .max_connection_age()
-        .map(|age| started + age.saturating_sub(Duration::from_secs(300)));
+        .map(|age| started + age.saturating_sub(Duration::from_mins(5)));
 
     subs.reset_session();
     let mut s = Session {
@@ -255,8 +262,18 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut wall_at_tick = (ctx.clock)();
     let mut mono_at_tick = Instant::now();
+    let mut suspends = ctx.store.suspends();
 
     loop {
+        // Back from a stop of the whole process (Ctrl-Z): the time away is no silence of
+        // the venue's, so every watchdog starts afresh before any of them can fire.
+        if ctx.store.suspends() != suspends {
+            suspends = ctx.store.suspends();
+            let now = Instant::now();
+            resume(&mut s, &mut watch, now, pong_timeout);
+            next_ping = now + ping_every;
+            tracing::info!(exchange = %ctx.exchange.id(), "resumed after a stop; watchdogs restarted");
+        }
         let pong_at = watch
             .pong
             .map_or(watch.silence_deadline + silence, |(at, _, _)| at);
@@ -273,8 +290,18 @@ pub async fn run(
                 }
                 continue;
             }
-            () = sleep_until(watch.silence_deadline), if !held => return SessionEnd::Silence(silence),
-            () = sleep_until(pong_at), if watch.pong.is_some() && !held => return SessionEnd::PongTimeout(pong_timeout),
+            () = sleep_until(watch.silence_deadline), if !held => {
+                if ctx.store.suspends() != suspends {
+                    continue;
+                }
+                return SessionEnd::Silence(silence);
+            }
+            () = sleep_until(pong_at), if watch.pong.is_some() && !held => {
+                if ctx.store.suspends() != suspends {
+                    continue;
+                }
+                return SessionEnd::PongTimeout(pong_timeout);
+            }
             () = sleep_until(next_ping) => {
                 let now = Instant::now();
                 next_ping = now + ping_every;
@@ -298,6 +325,9 @@ pub async fn run(
                 return SessionEnd::Planned("connection-age limit of the venue".into());
             }
             _ = tick.tick() => {
+                if ctx.store.suspends() != suspends {
+                    continue;
+                }
                 let now = Instant::now();
                 let wall = (ctx.clock)();
                 let wall_elapsed = (wall - wall_at_tick).to_std().unwrap_or_default();
@@ -447,17 +477,28 @@ async fn check_stalled_symbols(s: &mut Session<'_>, now: Instant) -> Option<Sess
             RowState::Silent(format!("no update for {}{usual}; {what}", human(silent))),
         );
         tracing::warn!(%exchange, %symbol, silent_s = silent.as_secs(), took, "symbol stalled");
-        if took {
-            let wires = [wire];
-            if let Err(end) = s.unsubscribe(&wires).await {
-                return Some(end);
-            }
-            if let Err(end) = s.subscribe(&wires).await {
-                return Some(end);
-            }
+        if took && let Err(end) = s.resubscribe(wire).await {
+            return Some(end);
         }
     }
     None
+}
+
+/// After a stop of the whole process: the connection's silence and pong deadlines, and
+/// each symbol's patience, count from `now`.
+fn resume(s: &mut Session<'_>, watch: &mut Watch, now: Instant, pong_timeout: Duration) {
+    watch.silence_deadline = now + watch.silence;
+    if let Some((_, id, sent)) = watch.pong {
+        watch.pong = Some((now + pong_timeout, id, sent));
+    }
+    for (_, sub) in s.subs.iter_mut() {
+        if sub.last_data.is_some() {
+            sub.last_data = Some(now);
+        }
+        if sub.subscribed_at.is_some() {
+            sub.subscribed_at = Some(now);
+        }
+    }
 }
 
 /// Requests at least this far apart when silent symbols are polled over REST (OKX and
@@ -603,11 +644,7 @@ async fn check_silent_symbols(
             )),
         );
         tracing::warn!(%exchange, %symbol, "subscription silent; resubscribing");
-        let wires = [wire];
-        if let Err(end) = s.unsubscribe(&wires).await {
-            return Some(end);
-        }
-        if let Err(end) = s.subscribe(&wires).await {
+        if let Err(end) = s.resubscribe(wire).await {
             return Some(end);
         }
     }

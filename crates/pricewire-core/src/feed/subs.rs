@@ -38,13 +38,13 @@ pub const STALL_FACTOR: u32 = 20;
 /// …but never before this…
 pub const STALL_FLOOR: Duration = Duration::from_secs(15);
 /// …and always by this.
-pub const STALL_CAP: Duration = Duration::from_secs(600);
+pub const STALL_CAP: Duration = Duration::from_mins(10);
 /// Updates this close together count as one for the pace.
 const BURST: Duration = Duration::from_millis(250);
 /// Gaps needed before the median is trusted; with fewer, the largest gap so far stands in.
 const MIN_GAPS: usize = 4;
 /// Patience with a symbol whose pace is unknown (one update so far).
-const UNKNOWN_PACE: Duration = Duration::from_secs(300);
+const UNKNOWN_PACE: Duration = Duration::from_mins(5);
 
 /// Recovery of a symbol that streamed and then went quiet while the connection lives.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -122,7 +122,7 @@ impl Budget {
 
     /// Take one request at `now` if the last hour leaves room.
     pub fn take(&mut self, now: Instant) -> bool {
-        let hour = Duration::from_secs(3600);
+        let hour = Duration::from_hours(1);
         while self
             .spent
             .front()

@@ -256,13 +256,22 @@ impl Supervisor {
                     self.transition(FeedStatus::Connecting, "manual reconnect");
                     return Wake::Connect;
                 }
-                Some(Command::Add(market)) => {
-                    super::add_symbol(&self.ctx, &mut self.subs, &market);
-                }
-                Some(Command::Remove(symbol)) => {
-                    super::remove_symbol(&self.ctx, &mut self.subs, &symbol);
-                }
+                Some(cmd @ (Command::Add(_) | Command::Remove(_))) => self.edit_offline(&cmd),
             }
+        }
+    }
+
+    /// A symbol added or dropped while no session runs: the store and the wanted set
+    /// change now, the venue hears of it on the next session.
+    fn edit_offline(&mut self, cmd: &Command) {
+        match cmd {
+            Command::Add(market) => {
+                super::add_symbol(&self.ctx, &mut self.subs, market);
+            }
+            Command::Remove(symbol) => {
+                super::remove_symbol(&self.ctx, &mut self.subs, symbol);
+            }
+            Command::Reconnect | Command::Shutdown => {}
         }
     }
 
@@ -385,12 +394,7 @@ impl Supervisor {
                         self.transition(FeedStatus::Connecting, "manual reconnect");
                         return Wake::Connect;
                     }
-                    Some(Command::Add(market)) => {
-                        super::add_symbol(&self.ctx, &mut self.subs, &market);
-                    }
-                    Some(Command::Remove(symbol)) => {
-                        super::remove_symbol(&self.ctx, &mut self.subs, &symbol);
-                    }
+                    Some(cmd @ (Command::Add(_) | Command::Remove(_))) => self.edit_offline(&cmd),
                 },
             }
         }

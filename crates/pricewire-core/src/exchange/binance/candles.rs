@@ -13,15 +13,7 @@ use crate::candle::{ChartWindow, WireCandle};
 use crate::exchange::ParseError;
 use crate::exchange::candle_rows::{Layout, TimeUnit, read_all};
 
-const LAYOUT: Layout = Layout {
-    time: 0,
-    unit: TimeUnit::Millis,
-    open: 1,
-    high: 2,
-    low: 3,
-    close: 4,
-    volume: Some(5),
-};
+const LAYOUT: Layout = Layout::ohlc(TimeUnit::Millis, 5);
 
 pub(super) fn path(rest: &str, window: ChartWindow) -> String {
     let interval = match window {
@@ -47,11 +39,10 @@ pub(super) fn parse(body: &str) -> Result<Vec<WireCandle>, ParseError> {
 mod tests {
     use super::*;
     use crate::exchange::candle_rows::documented;
-    use crate::exchange::testkit;
 
     #[test]
     fn the_documented_body_reads_in_milliseconds_and_the_newest_kline_is_open() {
-        let wire = parse(&testkit::documented("binance", "rest-klines.json")).unwrap();
+        let wire = documented::parsed("binance", "rest-klines.json", parse);
         assert_eq!(wire[0].open_time.to_rfc3339(), "2023-07-06T19:20:00+00:00");
         assert!(wire.iter().all(|c| c.closed.is_none()), "decided by time");
         documented::check("binance", wire);
@@ -75,10 +66,10 @@ mod tests {
 
     #[test]
     fn an_error_body_says_why() {
-        let err = parse(r#"{"code":-1121,"msg":"Invalid symbol."}"#).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unexpected shape: binance error -1121: Invalid symbol."
+        documented::refuses(
+            parse,
+            r#"{"code":-1121,"msg":"Invalid symbol."}"#,
+            "unexpected shape: binance error -1121: Invalid symbol.",
         );
     }
 }

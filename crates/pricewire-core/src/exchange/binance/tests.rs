@@ -1,12 +1,10 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
 use super::Binance;
 use crate::exchange::{Event, Exchange, ParseError, WireTicker};
 
-use crate::exchange::testkit::{self, line, text};
+use crate::exchange::testkit::{self, line, millis, text};
 
 fn recorded(file: &str) -> String {
     testkit::recorded("binance", file)
@@ -17,14 +15,7 @@ fn parse(frame: &str) -> Vec<Event<'_>> {
 }
 
 fn only_ticker(frame: &str) -> WireTicker<'_> {
-    match parse(frame).as_slice() {
-        [Event::Ticker(t)] => t.clone(),
-        other => panic!("expected one ticker from {frame}, got {other:?}"),
-    }
-}
-
-fn millis(ms: i64) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
+    testkit::only_ticker(&Binance, frame)
 }
 
 #[test]
@@ -220,10 +211,7 @@ fn endpoints_and_keep_alive() {
     assert_eq!(Binance.default_rest_url(), "https://api.binance.com");
     assert_eq!(Binance.pair_list_path(), "/api/v3/exchangeInfo");
     assert_eq!(Binance.ping(1), None);
-    assert_eq!(
-        Binance.max_connection_age(),
-        Some(Duration::from_secs(86_400))
-    );
+    assert_eq!(Binance.max_connection_age(), Some(Duration::from_hours(24)));
 }
 
 #[test]

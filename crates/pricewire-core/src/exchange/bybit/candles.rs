@@ -15,15 +15,7 @@ use crate::candle::{ChartWindow, WireCandle};
 use crate::exchange::ParseError;
 use crate::exchange::candle_rows::{Layout, TimeUnit, read_all};
 
-const LAYOUT: Layout = Layout {
-    time: 0,
-    unit: TimeUnit::Millis,
-    open: 1,
-    high: 2,
-    low: 3,
-    close: 4,
-    volume: Some(5),
-};
+const LAYOUT: Layout = Layout::ohlc(TimeUnit::Millis, 5);
 
 /// `result` of `GET /v5/market/kline`.
 #[derive(Deserialize)]
@@ -49,12 +41,10 @@ pub(super) fn parse(body: &str) -> Result<Vec<WireCandle>, ParseError> {
 mod tests {
     use super::*;
     use crate::exchange::candle_rows::documented;
-    use crate::exchange::testkit;
 
     #[test]
     fn the_documented_body_comes_newest_first_in_milliseconds() {
-        let body = testkit::documented("bybit", "rest-v5-market-kline.json");
-        let wire = parse(&body).unwrap();
+        let wire = documented::parsed("bybit", "rest-v5-market-kline.json", parse);
         assert_eq!(wire[0].open_time.to_rfc3339(), "2023-07-06T19:22:00+00:00");
         assert!(wire[0].open_time > wire[2].open_time, "newest first");
         documented::check("bybit", wire);
@@ -72,13 +62,10 @@ mod tests {
 
     #[test]
     fn an_error_body_says_why() {
-        let err = parse(
+        documented::refuses(
+            parse,
             r#"{"retCode":10001,"retMsg":"Not supported symbols","result":{},"retExtInfo":{},"time":1}"#,
-        )
-        .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unexpected shape: bybit error 10001: Not supported symbols"
+            "unexpected shape: bybit error 10001: Not supported symbols",
         );
     }
 }

@@ -1,13 +1,11 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
 use super::Bybit;
 use super::wire::fraction_to_percent;
 use crate::exchange::{Event, Exchange, ParseError, WireTicker, parse_decimal};
 
-use crate::exchange::testkit::{self, line, text};
+use crate::exchange::testkit::{self, line, millis, text};
 
 fn recorded(file: &str) -> String {
     testkit::recorded("bybit", file)
@@ -18,14 +16,7 @@ fn parse(frame: &str) -> Vec<Event<'_>> {
 }
 
 fn only_ticker(frame: &str) -> WireTicker<'_> {
-    match parse(frame).as_slice() {
-        [Event::Ticker(t)] => t.clone(),
-        other => panic!("expected one ticker from {frame}, got {other:?}"),
-    }
-}
-
-fn millis(ms: i64) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
+    testkit::only_ticker(&Bybit, frame)
 }
 
 #[test]

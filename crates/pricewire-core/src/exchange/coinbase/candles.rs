@@ -40,15 +40,7 @@ struct CoinbaseCandles<'a> {
 }
 
 /// The array order the fields are put in before reading.
-const LAYOUT: Layout = Layout {
-    time: 0,
-    unit: TimeUnit::Seconds,
-    open: 1,
-    high: 2,
-    low: 3,
-    close: 4,
-    volume: Some(5),
-};
+const LAYOUT: Layout = Layout::ohlc(TimeUnit::Seconds, 5);
 
 pub(super) fn path(rest: &str, window: ChartWindow, now: DateTime<Utc>) -> String {
     let granularity = match window {
@@ -105,12 +97,10 @@ pub(super) fn parse(body: &str) -> Result<Vec<WireCandle>, ParseError> {
 mod tests {
     use super::*;
     use crate::exchange::candle_rows::documented;
-    use crate::exchange::testkit;
 
     #[test]
     fn the_documented_body_comes_newest_first_in_seconds() {
-        let body = testkit::documented("coinbase", "rest-market-product-candles.json");
-        let wire = parse(&body).unwrap();
+        let wire = documented::parsed("coinbase", "rest-market-product-candles.json", parse);
         assert_eq!(wire[0].open_time.to_rfc3339(), "2023-07-06T19:22:00+00:00");
         assert!(wire[0].open_time > wire[2].open_time, "newest first");
         documented::check("coinbase", wire);
@@ -130,10 +120,10 @@ mod tests {
 
     #[test]
     fn an_error_body_says_why() {
-        let err = parse(r#"{"error":"NOT_FOUND","message":"product not found"}"#).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unexpected shape: coinbase error NOT_FOUND: product not found"
+        documented::refuses(
+            parse,
+            r#"{"error":"NOT_FOUND","message":"product not found"}"#,
+            "unexpected shape: coinbase error NOT_FOUND: product not found",
         );
     }
 }

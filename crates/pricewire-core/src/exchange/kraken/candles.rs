@@ -19,15 +19,7 @@ use crate::candle::{ChartWindow, WireCandle};
 use crate::exchange::ParseError;
 use crate::exchange::candle_rows::{Layout, TimeUnit, read};
 
-const LAYOUT: Layout = Layout {
-    time: 0,
-    unit: TimeUnit::Seconds,
-    open: 1,
-    high: 2,
-    low: 3,
-    close: 4,
-    volume: Some(6),
-};
+const LAYOUT: Layout = Layout::ohlc(TimeUnit::Seconds, 6);
 
 /// Minutes per candle, as Kraken's `interval` takes them.
 pub(super) fn path(rest: &str, window: ChartWindow, now: DateTime<Utc>) -> String {
@@ -65,12 +57,10 @@ mod tests {
     use super::*;
     use crate::candle::normalise;
     use crate::exchange::candle_rows::documented;
-    use crate::exchange::testkit;
 
     #[test]
     fn the_documented_body_reads_oldest_first_with_the_last_entry_open() {
-        let body = testkit::documented("kraken", "rest-OHLC.json");
-        let wire = parse(&body).unwrap();
+        let wire = documented::parsed("kraken", "rest-OHLC.json", parse);
         // Seconds, not milliseconds: 1688671200 is 2023-07-06 19:20 UTC.
         assert_eq!(wire[0].open_time.to_rfc3339(), "2023-07-06T19:20:00+00:00");
         assert_eq!(
@@ -97,10 +87,10 @@ mod tests {
 
     #[test]
     fn an_error_body_says_why() {
-        let err = parse(r#"{"error":["EQuery:Unknown asset pair"]}"#).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unexpected shape: EQuery:Unknown asset pair"
+        documented::refuses(
+            parse,
+            r#"{"error":["EQuery:Unknown asset pair"]}"#,
+            "unexpected shape: EQuery:Unknown asset pair",
         );
         assert!(parse(r#"{"error":[],"result":{"last":1}}"#).is_err());
     }

@@ -48,12 +48,10 @@ pub(super) fn parse(body: &str) -> Result<Vec<WireCandle>, ParseError> {
 mod tests {
     use super::*;
     use crate::exchange::candle_rows::documented;
-    use crate::exchange::testkit;
 
     #[test]
     fn the_documented_body_reads_open_close_high_low_in_seconds() {
-        let body = testkit::documented("kucoin", "rest-v1-market-candles.json");
-        let wire = parse(&body).unwrap();
+        let wire = documented::parsed("kucoin", "rest-v1-market-candles.json", parse);
         assert_eq!(wire[0].open_time.to_rfc3339(), "2023-07-06T19:22:00+00:00");
         // Field 2 is the close, field 3 the high: read in the venue's order, not OHLC's.
         assert_eq!(wire[0].close.to_string(), "30301.5");
@@ -73,11 +71,10 @@ mod tests {
 
     #[test]
     fn an_error_body_says_why() {
-        let err =
-            parse(r#"{"code":"400100","msg":"This pair is not provided at present"}"#).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unexpected shape: kucoin error 400100: This pair is not provided at present"
+        documented::refuses(
+            parse,
+            r#"{"code":"400100","msg":"This pair is not provided at present"}"#,
+            "unexpected shape: kucoin error 400100: This pair is not provided at present",
         );
     }
 }

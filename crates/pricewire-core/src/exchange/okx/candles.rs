@@ -13,15 +13,7 @@ use crate::candle::{ChartWindow, WireCandle};
 use crate::exchange::ParseError;
 use crate::exchange::candle_rows::{Layout, TimeUnit, read};
 
-const LAYOUT: Layout = Layout {
-    time: 0,
-    unit: TimeUnit::Millis,
-    open: 1,
-    high: 2,
-    low: 3,
-    close: 4,
-    volume: Some(5),
-};
+const LAYOUT: Layout = Layout::ohlc(TimeUnit::Millis, 5);
 
 /// Where `confirm` sits.
 const CONFIRM: usize = 8;
@@ -57,12 +49,10 @@ mod tests {
     use super::*;
     use crate::candle::normalise;
     use crate::exchange::candle_rows::documented;
-    use crate::exchange::testkit;
 
     #[test]
     fn the_documented_body_comes_newest_first_with_confirm_marks() {
-        let body = testkit::documented("okx", "rest-v5-market-candles.json");
-        let wire = parse(&body).unwrap();
+        let wire = documented::parsed("okx", "rest-v5-market-candles.json", parse);
         assert_eq!(wire[0].open_time.to_rfc3339(), "2023-07-06T19:22:00+00:00");
         assert_eq!(
             wire.iter().map(|c| c.closed).collect::<Vec<_>>(),
@@ -85,11 +75,10 @@ mod tests {
 
     #[test]
     fn an_error_body_says_why() {
-        let err = parse(r#"{"code":"51001","msg":"Instrument ID does not exist","data":[]}"#)
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unexpected shape: okx error 51001: Instrument ID does not exist"
+        documented::refuses(
+            parse,
+            r#"{"code":"51001","msg":"Instrument ID does not exist","data":[]}"#,
+            "unexpected shape: okx error 51001: Instrument ID does not exist",
         );
     }
 }
