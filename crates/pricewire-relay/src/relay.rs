@@ -227,6 +227,9 @@ async fn venue_loop(settings: RelaySettings, venue: VenueSettings, shutdown: Can
     ));
     let mut elector = Elector::new(keys.clone(), settings.id.clone(), settings.lease);
     let mut failures = 0u32;
+    // Redis out of reach: when it began, and the last reason logged. One warning per
+    // outage and per new reason; further tries are debug lines; the end is summed up.
+    let mut outage: Option<(Instant, String)> = None;
     let mut con: Option<MultiplexedConnection> = None;
     while !shutdown.is_cancelled() {
         if con.is_none() {
@@ -236,13 +239,26 @@ async fn venue_loop(settings: RelaySettings, venue: VenueSettings, shutdown: Can
                 .await
             {
                 Ok(c) => {
+                    if let Some((since, _)) = outage.take() {
+                        tracing::info!(venue = %ex, tries = failures, after = ?since.elapsed(), "Redis answers again");
+                    }
                     failures = 0;
                     con = Some(c);
                 }
                 Err(e) => {
                     failures += 1;
                     let wait = retry_wait(&e, failures, Duration::from_secs(5));
-                    tracing::warn!(venue = %ex, error = %e, retry_in = ?wait, "cannot reach Redis");
+                    let reason = e.to_string();
+                    match &mut outage {
+                        Some((_, last)) if *last == reason => {
+                            tracing::debug!(venue = %ex, error = %e, tries = failures, retry_in = ?wait, "still cannot reach Redis");
+                        }
+                        _ => {
+                            tracing::warn!(venue = %ex, error = %e, retry_in = ?wait, "cannot reach Redis; trying again with backoff");
+                            let since = outage.take().map_or_else(Instant::now, |(at, _)| at);
+                            outage = Some((since, reason));
+                        }
+                    }
                     sleep_or(wait, &shutdown).await;
                     continue;
                 }

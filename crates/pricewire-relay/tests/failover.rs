@@ -257,7 +257,9 @@ async fn a_new_leader_replaces_the_latest_hash_with_its_own_picture() {
             .query_async(&mut con)
             .await
             .unwrap();
-        if !fields.iter().any(|f| f == "DOGE/USD") {
+        // Gone, and the leader's own value written (under load its picture may come
+        // before the first ticker, and then the ticker adds the field).
+        if !fields.iter().any(|f| f == "DOGE/USD") && !fields.is_empty() {
             break fields;
         }
         assert!(

@@ -321,7 +321,8 @@ fn picture(store: &Store, ex: ExchangeId, anyway: bool) -> Option<Vec<(String, S
     let snap = store.snapshot();
     let simulated = store.is_simulated(ex);
     let mut all = Vec::new();
-    let mut waiting = false;
+    // No row yet: the feed has not made its rows, so nothing is known to be complete.
+    let mut waiting = !snap.rows.iter().any(|r| r.exchange == ex);
     for row in snap.rows.iter().filter(|r| r.exchange == ex) {
         match (&row.ticker, &row.state) {
             (Some(t), _) => all.push((row.symbol.to_string(), json::ticker_line(t, simulated))),
