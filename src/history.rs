@@ -107,7 +107,7 @@ pub fn default_path() -> Option<PathBuf> {
 }
 
 /// Entries queued for the writer before new ones are dropped.
-const QUEUE: usize = 4096;
+const QUEUE: usize = 1024;
 
 /// Appends entries; cheap to clone. A log that could not start drops everything quietly
 /// (its failure was logged once).

@@ -18,7 +18,7 @@ use crate::{notify, webhook};
 use pricewire_core::alert::{self, AlertEvent, AlertHandle, AlertKind, AlertSetup, EvalOptions};
 use pricewire_core::feed::Clock;
 use pricewire_core::record::{Header, VERSION};
-use pricewire_core::store::{Store, StoreEvent};
+use pricewire_core::store::Store;
 
 /// The history settings the config asks for; `None` when history is off or there is no
 /// directory for it.
@@ -44,17 +44,19 @@ pub fn start_history(
         return HistoryLog::off(tag);
     };
     let log = HistoryLog::start(settings, tag);
-    let mut events = store.events();
+    let mut transitions = store.transitions();
     let writer = log.clone();
     tokio::spawn(async move {
         loop {
             let event = tokio::select! {
                 () = stop.cancelled() => return,
-                e = events.recv() => e,
+                e = transitions.recv() => e,
             };
             match event {
-                Ok(StoreEvent::Status(t)) => writer.transition(&t),
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Ok(t) => writer.transition(&t),
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "history: transitions came faster than written");
+                }
                 Err(RecvError::Closed) => return,
             }
         }

@@ -41,6 +41,9 @@ pub struct Store {
     /// The version, for readers that wait for the next change (any number of them).
     changed: watch::Sender<u64>,
     tap: OnceLock<broadcast::Sender<StoreEvent>>,
+    /// Transitions alone, for readers that want nothing else (a history file): a small
+    /// channel, so they do not make the store keep every ticker for them.
+    transitions: OnceLock<broadcast::Sender<Arc<Transition>>>,
     /// One bit per exchange whose feed is [`Feed::simulated`], readable without the lock
     /// (headless asks for every line it prints).
     simulated: AtomicU32,
@@ -54,7 +57,13 @@ pub struct Store {
 }
 
 /// Events buffered for a slow headless reader before it is told how many it missed.
+/// The channel takes room for all of them when the first reader subscribes (about 5 MB)
+/// and holds up to that many tickers for a reader that lags: only readers that want every
+/// ticker subscribe to it.
 const TAP_CAPACITY: usize = 65_536;
+
+/// Transitions buffered for a slow [`Store::transitions`] reader.
+const TRANSITIONS_CAPACITY: usize = 256;
 
 impl Store {
     /// An empty store that keeps within `limits`.
@@ -65,6 +74,7 @@ impl Store {
             version: AtomicU64::new(0),
             changed: watch::Sender::new(0),
             tap: OnceLock::new(),
+            transitions: OnceLock::new(),
             simulated: AtomicU32::new(0),
             suspends: AtomicU64::new(0),
             recorder: OnceLock::new(),
@@ -156,6 +166,19 @@ impl Store {
         while self.feeds_held() {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
+    }
+
+    /// How many readers follow [`Store::events`] now.
+    pub fn event_readers(&self) -> usize {
+        self.tap.get().map_or(0, broadcast::Sender::receiver_count)
+    }
+
+    /// Every feed transition from now on, in order, and nothing else. A reader that falls
+    /// more than 256 transitions behind is told how many it missed (`RecvError::Lagged`).
+    pub fn transitions(&self) -> broadcast::Receiver<Arc<Transition>> {
+        self.transitions
+            .get_or_init(|| broadcast::channel(TRANSITIONS_CAPACITY).0)
+            .subscribe()
     }
 
     /// Bumped on every change.
@@ -263,6 +286,11 @@ impl Store {
             "feed state"
         );
         self.emit(|| StoreEvent::Status(Arc::clone(&transition)));
+        if let Some(tx) = self.transitions.get()
+            && tx.receiver_count() > 0
+        {
+            let _ = tx.send(Arc::clone(&transition));
+        }
         self.record(|| Record::Status(Arc::clone(&transition)));
         self.bump();
         transition

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::eval::{AlertEvent, EvalOptions, Evaluator, RuleStatus};
 use super::rule::AlertRule;
 use crate::feed::Clock;
-use crate::store::Store;
+use crate::store::{Store, StoreEvent};
 
 /// Orders for the alert task.
 #[derive(Debug)]
@@ -82,8 +82,9 @@ pub fn spawn(
         options,
         clock,
     } = setup;
-    // Subscribed before anything else happens, so no event is missed.
-    let mut events = store.events();
+    // Subscribed before the snapshot is read, so no event is missed; without rules the
+    // task does not subscribe at all, so the store keeps no tickers for it.
+    let mut events = (!rules.is_empty()).then(|| store.events());
     let mut eval = Evaluator::new(options);
     let snapshot = store.snapshot();
     for rule in rules {
@@ -103,7 +104,7 @@ pub fn spawn(
         loop {
             let fired = tokio::select! {
                 () = shutdown.cancelled() => break,
-                e = events.recv() => match e {
+                e = next_event(&mut events) => match e {
                     Ok(event) => {
                         let simulated = store.is_simulated(event.exchange());
                         eval.on_event(&event, simulated, clock())
@@ -120,6 +121,9 @@ pub fn spawn(
                         Some(Order::Add(rule))
                             if eval.statuses().iter().all(|s| s.rule != rule.to_string()) =>
                         {
+                            if events.is_none() {
+                                events = Some(store.events());
+                            }
                             eval.add(rule, &store.snapshot(), clock());
                         }
                         Some(Order::Remove(text)) => {
@@ -131,6 +135,9 @@ pub fn spawn(
                                 .collect();
                             for id in ids {
                                 eval.remove(id);
+                            }
+                            if eval.statuses().is_empty() {
+                                events = None;
                             }
                         }
                         Some(Order::Add(_)) | None => {}
@@ -159,4 +166,14 @@ pub fn spawn(
         out_rx,
         task,
     )
+}
+
+/// The next store event, or never while the task follows no rule.
+async fn next_event(
+    events: &mut Option<broadcast::Receiver<StoreEvent>>,
+) -> Result<StoreEvent, RecvError> {
+    match events {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }

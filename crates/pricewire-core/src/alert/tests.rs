@@ -428,3 +428,48 @@ async fn the_alert_task_fires_from_store_events_and_its_clock() {
     shutdown.cancel();
     task.await.unwrap();
 }
+
+/// Without rules the task follows no store events, so the store keeps no tickers for it;
+/// a rule added from the screen subscribes and fires; removing the last one lets go.
+#[tokio::test(start_paused = true)]
+async fn the_alert_task_follows_the_store_only_while_it_has_rules() {
+    let store = Store::new(StoreLimits::default());
+    store.add_feed(ExchangeId::Kraken, at(0));
+    let btc = Symbol::new("BTC", "USD");
+    store.add_symbol(ExchangeId::Kraken, &btc, None);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (handle, mut fired, task) = spawn(
+        Arc::clone(&store),
+        AlertSetup {
+            rules: Vec::new(),
+            fired: Vec::new(),
+            options: EvalOptions::default(),
+            clock: Arc::new(|| at(0)),
+        },
+        shutdown.clone(),
+    );
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(store.event_readers(), 0, "no rule, no subscription");
+    let StoreEvent::Ticker(t) = tick("90", 0) else {
+        unreachable!()
+    };
+    store.apply(*t);
+    assert!(handle.add("BTC/USD last above 100".parse().unwrap()));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(store.event_readers(), 1);
+    let StoreEvent::Ticker(t) = tick("101", 1) else {
+        unreachable!()
+    };
+    store.apply(*t);
+    let a = fired.recv().await.unwrap();
+    assert_eq!(a.message, "kraken BTC/USD: last 101 crossed above 100");
+    assert!(handle.remove("BTC/USD last above 100"));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(
+        store.event_readers(),
+        0,
+        "the last rule removed, the subscription too"
+    );
+    shutdown.cancel();
+    task.await.unwrap();
+}

@@ -117,6 +117,31 @@ async fn readers_are_woken_and_tap_sees_every_event() {
     }
 }
 
+/// A transitions reader sees every transition in order and no ticker, and does not make
+/// the store keep tickers for anyone.
+#[tokio::test]
+async fn transitions_readers_see_transitions_alone() {
+    let store = Store::new(StoreLimits::default());
+    let mut transitions = store.transitions();
+    store.add_symbol(ExchangeId::Kraken, &Symbol::new("BTC", "USD"), None);
+    let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap();
+    store.transition(ExchangeId::Kraken, FeedStatus::Connected, "up", at(1));
+    store.apply(t("1", 2));
+    store.transition(ExchangeId::Kraken, FeedStatus::Connecting, "down", at(3));
+    assert_eq!(store.event_readers(), 0);
+    let first = transitions.recv().await.unwrap();
+    assert_eq!(
+        (first.to.name(), first.reason.as_str()),
+        ("connected", "up")
+    );
+    let second = transitions.recv().await.unwrap();
+    assert_eq!(second.reason, "down");
+    assert!(matches!(
+        transitions.try_recv(),
+        Err(broadcast::error::TryRecvError::Empty)
+    ));
+}
+
 #[test]
 fn polled_data_is_as_old_as_the_venue_says() {
     let store = Store::new(StoreLimits::default());
