@@ -7,6 +7,7 @@
 //! window title follows the venues (`app/title.rs`). Keys become commands on the feeds'
 //! channels (`feed::command` is all it knows of feeds); it never writes to the store.
 
+mod alerts;
 mod charts;
 mod edits;
 pub mod keys;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{Local, Utc};
+use chrono::Local;
 use crossterm::event::{Event, EventStream};
 use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
@@ -35,6 +36,7 @@ use crate::config::Written;
 use crate::ui;
 use crate::ui::theme::{ColorMode, Theme};
 use crate::view::ViewModel;
+pub use alerts::Alerts;
 use pricewire_core::Watchlist;
 use pricewire_core::store::Store;
 pub use update::{App, Flow};
@@ -45,6 +47,23 @@ pub struct LoopStats {
     pub frames: u64,
 }
 
+/// What a run hands the dashboard besides the feeds.
+#[derive(Default)]
+pub struct Extras {
+    /// Where the log is written, for the help overlay (`None`: logging is off).
+    pub log_file: Option<PathBuf>,
+    /// A recording played back: what the screen says of it, its clock, and its end.
+    pub replay: Option<(
+        crate::view::state::ReplayView,
+        pricewire_core::feed::Clock,
+        tokio::sync::watch::Receiver<Option<crate::view::state::ReplayEnd>>,
+    )>,
+    /// The alert task, to show its rules and what fires, and to add and delete rules.
+    pub alerts: Option<Alerts>,
+    /// The history file, and the previous run's last entries to show as earlier.
+    pub history: Option<(crate::history::HistoryLog, Vec<crate::history::Entry>)>,
+}
+
 /// Run the dashboard on the terminal until `q`, Ctrl-C or `shutdown`.
 ///
 /// Takes over the terminal with `ratatui::try_init` (raw mode, alternate screen, and a panic
@@ -53,17 +72,17 @@ pub struct LoopStats {
 /// printed while it runs. `NO_COLOR` (non-empty) turns colour off. `watchlist` tells the
 /// feeds of adds and drops. When `config_path` is given, they are saved to its `symbols`
 /// key by a config writer task, unless `not_saved` says why this run leaves the saved
-/// watchlist alone; whatever is queued is written before this returns. `log_file` is
-/// named in the help overlay. `lists` are the named watchlists to switch between, the shown
-/// one among them. Quitting cancels `shutdown`, so whatever else watches that token (the
-/// feeds) stops too.
+/// watchlist alone; whatever is queued is written before this returns. `lists` are the
+/// named watchlists to switch between, the shown one among them. `extras`: the log file
+/// (named in the help overlay) and what else the run shows (see [`Extras`]). Quitting
+/// cancels `shutdown`, so whatever else watches that token (the feeds) stops too.
 pub async fn run(
     store: Arc<Store>,
     (watchlist, lists): (Watchlist, crate::watchlist::Lists),
     config: &Config,
     config_path: Option<PathBuf>,
     not_saved: Option<String>,
-    log_file: Option<PathBuf>,
+    extras: Extras,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let color = ColorMode::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
@@ -76,8 +95,17 @@ pub async fn run(
     if let Some(why) = not_saved {
         app = app.without_saving(why);
     }
+    if let Some((view, clock, ended)) = extras.replay {
+        app = app.replaying(view, clock, ended);
+    }
+    if let Some((log, earlier)) = extras.history {
+        app = app.with_history(log, &earlier);
+    }
+    if let Some(alerts) = extras.alerts {
+        app = app.with_alerts(alerts);
+    }
     app.view.utc_offset = *Local::now().offset();
-    app.view.log_file = log_file;
+    app.view.log_file = extras.log_file;
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
         Err(e) => {
@@ -156,9 +184,10 @@ where
     // never copies the whole store.
     let mut shown = store.snapshot();
     // The first sample is taken now; the tick first fires a second from now.
-    app.tick(&shown, Utc::now());
+    app.tick(&shown, app.now());
     let mut reports = app.take_reports();
     let mut fetches = app.take_fetches();
+    let mut alerts = app.take_alerts();
     // Where the last frame drew things: the mouse acts on what was on the screen.
     let mut hits = crate::view::state::Hits::default();
     let second = Duration::from_secs(1);
@@ -176,7 +205,8 @@ where
         if dirty && Instant::now() >= next_frame {
             shown = store.snapshot();
             let snapshot = &shown;
-            let now = Utc::now();
+            app.check_replay();
+            let now = app.now();
             let table = app.sync(snapshot);
             let model =
                 ViewModel::with_table(&app.view, snapshot, table).with_chart(app.chart_data());
@@ -248,7 +278,8 @@ where
                 }
             }
             _ = tick.tick() => {
-                app.tick(&store.snapshot(), Utc::now());
+                let now = app.now();
+                app.tick(&store.snapshot(), now);
                 dirty = true;
             }
             () = sleep_until(flash_end), if flash_end.is_some() => {
@@ -263,6 +294,14 @@ where
                 }
                 None => fetches = None,
             },
+            // An alert fired (already delivered: bell, desktop, webhook, history file).
+            fired = next_alert(&mut alerts) => match fired {
+                Some(a) => {
+                    app.on_alert(&a);
+                    dirty = true;
+                }
+                None => alerts = None,
+            },
             // How a save went, from the config writer task.
             written = next_report(&mut reports) => match written {
                 Some(w) => {
@@ -275,6 +314,7 @@ where
     }
     app.give_back_reports(reports);
     app.give_back_fetches(fetches);
+    app.give_back_alerts(alerts);
     Ok(stats)
 }
 
@@ -282,6 +322,15 @@ async fn next_fetch(
     fetches: &mut Option<tokio::sync::mpsc::UnboundedReceiver<charts::Fetched>>,
 ) -> Option<charts::Fetched> {
     match fetches {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_alert(
+    alerts: &mut Option<tokio::sync::mpsc::UnboundedReceiver<pricewire_core::alert::AlertEvent>>,
+) -> Option<pricewire_core::alert::AlertEvent> {
+    match alerts {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }

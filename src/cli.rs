@@ -132,7 +132,7 @@ pub struct ReplayArgs {
     /// Print JSON lines (each with "replay":true) instead of drawing the dashboard.
     #[arg(long)]
     pub headless: bool,
-    /// Play with timing from this time on (RFC 3339, or HH:MM[:SS] UTC on the recording's
+    /// Play with timing from this time on (RFC 3339, or HH:MM or HH:MM:SS UTC on the recording's
     /// first day); what comes before is applied at once.
     #[arg(long)]
     pub from: Option<String>,

@@ -49,14 +49,20 @@ fn when(text: &str, start: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
     Ok(start.date_naive().and_time(time).and_utc())
 }
 
-/// `pricewire replay FILE`: the recording through the parsers and the store; alerts fire
-/// on the replay clock and go to the history tagged as a replay.
+/// `pricewire replay FILE`: the recording through the parsers and the store, drawn by the
+/// dashboard on the replay clock (or, `--headless`, printed as JSON lines); alerts fire on
+/// the replay clock and go to the history tagged as a replay.
 pub async fn replay(cli: &Cli, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
-        args.headless,
-        "the dashboard does not replay yet: use `pricewire replay --headless {}`",
-        args.file.display()
-    );
+    if !args.headless {
+        let term = std::env::var("TERM").ok();
+        if term.as_deref() == Some("dumb") || !std::io::IsTerminal::is_terminal(&std::io::stdout())
+        {
+            anyhow::bail!(
+                "the dashboard needs a terminal: use `pricewire replay --headless {}` for JSON lines",
+                args.file.display()
+            );
+        }
+    }
     let cfg = load_config(cli)?;
     let head = header(&args.file)?;
     let opts = ReplayOptions {
@@ -74,33 +80,89 @@ pub async fn replay(cli: &Cli, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         ..ReplayOptions::default()
     };
     let lines = replay::read_lines(recorder::open(&args.file)?);
-    let store = Store::new(StoreLimits::default());
-    let events = store.events();
+    let store = Store::new(StoreLimits {
+        history: cfg.feed.history.max(10),
+        ..StoreLimits::default()
+    });
+    let events = args.headless.then(|| store.events());
     let stop = CancellationToken::new();
     let clock = ReplayClock::default();
     let history = look::start_history(&cfg, &store, RunTag::Replay, stop.clone());
-    let (_alerts, fired) =
+    let (alert_task, fired) =
         look::start_alerts(&cfg, &store, RunTag::Replay, clock.as_clock(), stop.clone());
-    let delivery = look::Delivery::new(&cfg, history, false, true, &stop);
+    // A replay's own entries go to the history tagged as such; the pane shows what the
+    // recording did, not the previous run.
+    let log = history.clone();
+    let delivery = look::Delivery::new(&cfg, history, !args.headless, true, &stop);
+    let (end_tx, end_rx) = tokio::sync::watch::channel(None);
     let player = {
-        let (store, stop) = (Arc::clone(&store), stop.clone());
+        let (store, stop, clock) = (Arc::clone(&store), stop.clone(), clock.clone());
+        let headless = args.headless;
         tokio::spawn(async move {
             let report = replay::play(lines, store, opts, clock, stop.clone()).await;
-            // What the last records caused (lines, alerts) is printed before the end.
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            stop.cancel();
+            let _ = end_tx.send(Some(crate::view::state::ReplayEnd::of(&report)));
+            if headless {
+                // What the last records caused (lines, alerts) is printed before the end.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                stop.cancel();
+            }
             report
         })
     };
-    let alerts = headless::Alerts {
-        fired: Some(fired),
-        delivery: Some(delivery),
-        replay: true,
+    if let Some(events) = events {
+        let alerts = headless::Alerts {
+            fired: Some(fired),
+            delivery: Some(delivery),
+            replay: true,
+        };
+        let printed = headless::run(events, &store, stop.clone(), alerts).await;
+        stop.cancel();
+        let report = player.await.context("the replay task")?;
+        printed.context("writing to stdout")?;
+        eprintln!("pricewire: {}", summary(&report));
+        return Ok(exit_code(&report));
+    }
+    let alerts = look::dashboard_alerts(&cfg, alert_task, fired, delivery);
+    let view = crate::view::state::ReplayView {
+        file: args.file.display().to_string(),
+        speed: match args.speed {
+            replay::Speed::Max => "max".to_string(),
+            replay::Speed::Times(x) => format!("{x}×"),
+        },
+        ended: None,
     };
-    let printed = headless::run(events, &store, stop.clone(), alerts).await;
+    // No feed runs: the rows are the recording's, and nothing is dialled or saved.
+    let feeds = pricewire_core::feed::command::Feeds::new(Vec::new());
+    let drawn = crate::app::run(
+        Arc::clone(&store),
+        (
+            pricewire_core::Watchlist::from(feeds),
+            crate::watchlist::Lists::new(
+                vec![(config::DEFAULT_WATCHLIST.to_string(), Vec::new())],
+                0,
+            ),
+        ),
+        &cfg,
+        None,
+        Some("a replay shows a recording".to_string()),
+        crate::app::Extras {
+            log_file: None,
+            replay: Some((view, clock.as_clock(), end_rx)),
+            alerts: Some(alerts),
+            history: Some((log, Vec::new())),
+        },
+        stop.clone(),
+    )
+    .await;
     stop.cancel();
     let report = player.await.context("the replay task")?;
-    printed.context("writing to stdout")?;
+    drawn?;
+    eprintln!("pricewire: {}", summary(&report));
+    Ok(exit_code(&report))
+}
+
+/// The line printed after a replay.
+fn summary(report: &replay::ReplayReport) -> String {
     let span = match (report.first_at, report.last_at) {
         (Some(a), Some(b)) => format!(
             " from {} to {}",
@@ -109,8 +171,8 @@ pub async fn replay(cli: &Cli, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         ),
         _ => String::new(),
     };
-    eprintln!(
-        "pricewire: replay {}: {} records, {} frames{span}{}",
+    format!(
+        "replay {}: {} records, {} frames{span}{}",
         report.ended.describe(),
         report.records,
         report.frames,
@@ -119,11 +181,14 @@ pub async fn replay(cli: &Cli, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         } else {
             String::new()
         }
-    );
-    Ok(match report.ended {
+    )
+}
+
+fn exit_code(report: &replay::ReplayReport) -> ExitCode {
+    match report.ended {
         replay::Ended::Damaged { .. } => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
-    })
+    }
 }
 
 /// `90s`, `15m`, `1h`, `2d`.

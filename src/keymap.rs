@@ -45,6 +45,8 @@ pub enum Cmd {
     HideAmounts,
     Watchlist,
     Details,
+    Alert,
+    AlertList,
     Suspend,
 }
 
@@ -137,6 +139,13 @@ pub const BINDINGS: &[Binding] = &[
         "history: an older line",
     ),
     bind(Cmd::Details, "details", &["i"], "venue connection details"),
+    bind(Cmd::Alert, "alerts", &["A"], "alert on the selected row"),
+    bind(
+        Cmd::AlertList,
+        "alert-list",
+        &["L"],
+        "list alerts, delete one",
+    ),
     bind(Cmd::Suspend, "suspend", &["ctrl-z"], "suspend (fg resumes)"),
     bind(Cmd::Help, "help", &["?"], "this help"),
     bind(Cmd::Back, "back", &["esc"], "close chart, filter, line"),

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
+/// Log lines queued for the writer thread before new ones are dropped.
+const LOG_QUEUE_LINES: usize = 8_192;
+
 /// `~/.local/share/pricewire/pricewire.log` on Linux.
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "pricewire").map(|d| d.data_dir().join("pricewire.log"))
@@ -54,7 +57,12 @@ pub fn init(path: Option<&Path>) -> Result<WorkerGuard, String> {
         .append(true)
         .open(&path)
         .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    // Lines queued for the writer thread before new ones are dropped (counted by the
+    // appender): the channel takes room for all of them up front, 32 bytes a line, so
+    // the default 128,000 would hold 4 MB for a log that writes a line every few seconds.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(file);
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

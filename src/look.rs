@@ -64,6 +64,19 @@ pub fn start_history(
     log
 }
 
+/// The previous run's last entries (as many as `history.earlier` says), for the history
+/// pane at start.
+pub fn earlier(cfg: &Config, log: &HistoryLog) -> Vec<history::Entry> {
+    let Some(settings) = history_settings(cfg) else {
+        return Vec::new();
+    };
+    if cfg.history.earlier == 0 || log.run().is_empty() {
+        return Vec::new();
+    }
+    let all = history::read_all(&settings.path, settings.keep);
+    history::previous_run(&all, log.run(), cfg.history.earlier)
+}
+
 /// One-shot rules that fired in earlier runs of the same kind (live, demo or replay).
 fn fired_before(cfg: &Config, tag: RunTag) -> Vec<(String, DateTime<Utc>)> {
     let Some(settings) = history_settings(cfg) else {
@@ -195,11 +208,35 @@ impl Delivery {
 }
 
 /// Deliver every alert from `fired` until it ends (the dashboard's way; headless prints
-/// them itself and then delivers).
-pub fn spawn_delivery(mut fired: mpsc::Receiver<AlertEvent>, delivery: Delivery) {
+/// them itself and then delivers), then hand it on to the screen.
+pub fn spawn_delivery(
+    mut fired: mpsc::Receiver<AlertEvent>,
+    delivery: Delivery,
+    screen: mpsc::UnboundedSender<AlertEvent>,
+) {
     tokio::spawn(async move {
         while let Some(a) = fired.recv().await {
             delivery.deliver(&a);
+            let _ = screen.send(a);
         }
     });
+}
+
+/// The dashboard's side of the alert task: its handle, the alerts delivered, and the
+/// config's rules as written.
+pub fn dashboard_alerts(
+    cfg: &Config,
+    handle: AlertHandle,
+    fired: mpsc::Receiver<AlertEvent>,
+    delivery: Delivery,
+) -> crate::app::Alerts {
+    let (tx, rx) = mpsc::unbounded_channel();
+    spawn_delivery(fired, delivery, tx);
+    let saved = cfg
+        .alerts
+        .iter()
+        .filter(|a| !a.rule.trim().is_empty())
+        .map(|a| a.rule.clone())
+        .collect();
+    crate::app::Alerts::new(handle, rx, saved)
 }

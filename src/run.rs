@@ -143,13 +143,14 @@ pub async fn run(
         watch_recording(rec, cli.headless);
     }
     let history = look::start_history(cfg, &store, tag, shutdown.clone());
-    let (_alerts, fired) = look::start_alerts(
+    let (alert_task, fired) = look::start_alerts(
         cfg,
         &store,
         tag,
         Arc::new(chrono::Utc::now),
         shutdown.clone(),
     );
+    let earlier = (!cli.headless).then(|| (history.clone(), look::earlier(cfg, &history)));
     let delivery = look::Delivery::new(cfg, history, !cli.headless, false, &shutdown);
     let (feeds, tasks, sims) = if let Some(url) = &cli.source {
         let (feeds, tasks) = read_relay(url, &settings, &store, &shutdown).await?;
@@ -176,7 +177,7 @@ pub async fn run(
             Err(e) => Err(e).context("writing to stdout"),
         }
     } else {
-        look::spawn_delivery(fired, delivery);
+        let alerts = look::dashboard_alerts(cfg, alert_task, fired, delivery);
         app::run(
             Arc::clone(&store),
             (
@@ -189,7 +190,12 @@ pub async fn run(
             // not overwrite it.
             (!cli.symbols.is_empty())
                 .then(|| "this run's symbols came from the command line".to_string()),
-            log_file,
+            app::Extras {
+                log_file,
+                alerts: Some(alerts),
+                history: earlier,
+                ..app::Extras::default()
+            },
             shutdown.clone(),
         )
         .await
@@ -264,9 +270,8 @@ async fn start_feeds(
             builder = builder.quote_alias(from, to);
         }
         let (handle, task) = builder
-            .spawn()
-            .with_context(|| format!("starting the {id} feed"))?
-            .into_parts();
+            .spawn_parts()
+            .with_context(|| format!("starting the {id} feed"))?;
         handles.push(handle);
         tasks.push(task);
     }

@@ -38,6 +38,8 @@ fn keys_drive_the_dashboard_in_a_real_terminal() {
     cmd.arg("--log-file");
     cmd.arg(dir.join("pricewire.log"));
     cmd.env("TERM", "xterm-256color");
+    // The history file of this run alone: no earlier run's entries in the pane.
+    cmd.env("XDG_STATE_HOME", dir.join("state"));
     let (mut screen, mut child) = Screen::spawn(cmd, ROWS, COLS);
     let press = |screen: &mut Screen, s: &str| screen.press(s);
 

@@ -51,6 +51,8 @@ fn ctrl_z_stops_fg_redraws_and_no_reconnect_follows() {
     let mut shell = CommandBuilder::new(bash());
     shell.args(["--norc", "--noprofile", "-i"]);
     shell.env("TERM", "xterm-256color");
+    // The history file of this run alone: no earlier run's entries in the pane.
+    shell.env("XDG_STATE_HOME", dir.join("state"));
     shell.env("PS1", "$ ");
     let (mut screen, mut child) = Screen::spawn(shell, ROWS, COLS);
     screen.wait("the prompt", |t| t.contains("$ "));

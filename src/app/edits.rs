@@ -57,12 +57,20 @@ impl App {
     /// A write finished: say how it went. A failure is always shown; a success once it
     /// covers the newest edit (an older write's success would be stale news).
     pub fn on_written(&mut self, written: &Written) {
-        let Some(saving) = &mut self.saving else {
+        if self.saving.is_none() {
             return;
-        };
+        }
         let what = written.kinds.join(" and ");
         let covers = |pending: &Option<(u64, String)>| {
             pending.as_ref().is_some_and(|(t, _)| written.upto >= *t)
+        };
+        // A failed save goes into the history file too.
+        if let Err(e) = &written.result {
+            let text = format!("the {what} was not saved: {e}");
+            self.log("save_failed", None, None, &text);
+        }
+        let Some(saving) = &mut self.saving else {
+            return;
         };
         let done = saving.pending.as_ref().map_or("", |(_, d)| d.as_str());
         let status = match &written.result {
@@ -107,6 +115,12 @@ impl App {
         let k = key(row);
         match self.watchlist.remove(k.0, &k.1) {
             Ok(market) => {
+                self.log(
+                    "drop",
+                    Some(k.0),
+                    Some(k.1.as_str()),
+                    "dropped from the watchlist",
+                );
                 self.push_undo(Edit::Dropped(k.clone(), market));
                 self.finish(format!("dropped {}:{} (u undoes)", k.0, k.1));
             }
@@ -162,6 +176,14 @@ impl App {
         }
         self.view.mode = Mode::Normal;
         self.view.selected = Some(added[0].clone());
+        for (venue, symbol) in &added {
+            self.log(
+                "add",
+                Some(*venue),
+                Some(symbol.as_str()),
+                "added to the watchlist",
+            );
+        }
         let done = format!("added {} on {}", added[0].1, venues(&added));
         self.push_undo(Edit::Added(added));
         self.finish(done);
@@ -182,6 +204,16 @@ impl App {
         };
         match result {
             Ok(()) => {
+                match &edit {
+                    Edit::Added(keys) => {
+                        for k in keys {
+                            self.log("drop", Some(k.0), Some(k.1.as_str()), "undone add");
+                        }
+                    }
+                    Edit::Dropped(k, _) => {
+                        self.log("add", Some(k.0), Some(k.1.as_str()), "undone drop");
+                    }
+                }
                 let done = match &edit {
                     Edit::Added(keys) => {
                         format!("undone: removed {} from {}", keys[0].1, venues(keys))
@@ -223,7 +255,7 @@ impl App {
     }
 
     /// After an edit: the status line says what was done and whether it is being saved.
-    fn finish(&mut self, done: String) {
+    pub(super) fn finish(&mut self, done: String) {
         let status = if let Some(saving) = &mut self.saving {
             let text = format!("{done} · saving…");
             saving.pending = Some((saving.writer.latest(), done));

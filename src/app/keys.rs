@@ -61,6 +61,10 @@ pub enum Action {
     Suspend,
     /// Open the connection-details pane of the selected row's venue.
     OpenDetails,
+    /// Open the alert prompt for the selected row.
+    OpenAlert,
+    /// Open the alert list.
+    OpenAlertList,
     /// Prompt editing (add prompt and filter).
     Type(char),
     Backspace,
@@ -92,7 +96,15 @@ pub fn action(mode: &Mode, key: KeyEvent, keymap: &Keymap) -> Action {
             | (_, Some(Cmd::Details | Cmd::Help | Cmd::Quit | Cmd::Back)) => Action::CloseHelp,
             _ => Action::Ignore,
         },
-        Mode::Adding(_) | Mode::Filtering => match key.code {
+        Mode::AlertList(_) => match (key.code, cmd) {
+            (KeyCode::Esc | KeyCode::Enter, _)
+            | (_, Some(Cmd::AlertList | Cmd::Help | Cmd::Quit | Cmd::Back)) => Action::CloseHelp,
+            (_, Some(Cmd::Up)) => Action::Select(-1),
+            (_, Some(Cmd::Down)) => Action::Select(1),
+            (_, Some(Cmd::Drop)) => Action::RemoveSelected,
+            _ => Action::Ignore,
+        },
+        Mode::Adding(_) | Mode::Alerting(_) | Mode::Filtering => match key.code {
             KeyCode::Esc => Action::Cancel,
             KeyCode::Enter => Action::Submit,
             KeyCode::Backspace => Action::Backspace,
@@ -135,6 +147,8 @@ fn command(cmd: Cmd) -> Action {
         Cmd::Watchlist => Action::NextWatchlist,
         Cmd::Suspend => Action::Suspend,
         Cmd::Details => Action::OpenDetails,
+        Cmd::Alert => Action::OpenAlert,
+        Cmd::AlertList => Action::OpenAlertList,
     }
 }
 
@@ -192,6 +206,8 @@ mod tests {
             (KeyCode::Char('$'), Action::HideAmounts),
             (KeyCode::Char('W'), Action::NextWatchlist),
             (KeyCode::Char('i'), Action::OpenDetails),
+            (KeyCode::Char('A'), Action::OpenAlert),
+            (KeyCode::Char('L'), Action::OpenAlertList),
             (KeyCode::Char('x'), Action::Ignore),
         ];
         for (code, want) in cases {
@@ -272,6 +288,34 @@ mod tests {
         assert_eq!(
             action(&Mode::Help, press(KeyCode::Char('d')), &keys()),
             Action::Ignore
+        );
+    }
+
+    #[test]
+    fn the_alert_list_picks_deletes_and_closes_and_its_prompt_takes_text() {
+        let list = Mode::AlertList(0);
+        let act = |code| action(&list, press(code), &keys());
+        assert_eq!(act(KeyCode::Down), Action::Select(1));
+        assert_eq!(act(KeyCode::Char('k')), Action::Select(-1));
+        assert_eq!(act(KeyCode::Char('d')), Action::RemoveSelected);
+        assert_eq!(act(KeyCode::Delete), Action::RemoveSelected);
+        for code in [
+            KeyCode::Esc,
+            KeyCode::Enter,
+            KeyCode::Char('L'),
+            KeyCode::Char('q'),
+        ] {
+            assert_eq!(act(code), Action::CloseHelp, "{code:?}");
+        }
+        assert_eq!(act(KeyCode::Char('a')), Action::Ignore);
+        let prompt = Mode::Alerting(Prompt::default());
+        assert_eq!(
+            action(&prompt, press(KeyCode::Char('A')), &keys()),
+            Action::Type('A')
+        );
+        assert_eq!(
+            action(&prompt, press(KeyCode::Enter), &keys()),
+            Action::Submit
         );
     }
 

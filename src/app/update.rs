@@ -19,7 +19,8 @@ use crate::config::{self, Config, ConfigWriter, Written};
 use crate::view::columns::Column;
 use crate::view::model::{Table, clamp_scroll};
 use crate::view::state::{
-    ChartStyle, ChartView, HistoryPane, HoldingsView, Mode, Prompt, RowKey, Sort, Status, ViewState,
+    ChartStyle, ChartView, HistoryPane, HoldingsView, Mode, Prompt, ReplayEnd, ReplayView, RowKey,
+    Sort, Status, ViewState,
 };
 use pricewire_core::Watchlist;
 use pricewire_core::candle::ChartWindow;
@@ -88,6 +89,32 @@ pub struct App {
     /// Stops the process for Ctrl-Z and takes the terminal back after (set where there is
     /// a real terminal to give back).
     suspender: Option<Suspender>,
+    /// Where `now` comes from: the wall clock, or a replay's recorded time.
+    clock: Option<ScreenClock>,
+    /// The alert task's rules and what fires (`None`: alerts are not watched).
+    pub(super) alerts: Option<super::alerts::Alerts>,
+    /// The history file: symbol edits, reconnects and failed saves go into it.
+    pub(super) history: Option<HistoryFile>,
+    /// A replay's end, once it comes.
+    replay_end: Option<tokio::sync::watch::Receiver<Option<ReplayEnd>>>,
+}
+
+/// The history file, as the app keeps it.
+pub(super) struct HistoryFile(crate::history::HistoryLog);
+
+impl std::fmt::Debug for HistoryFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HistoryFile")
+    }
+}
+
+/// The clock a replay gives the screen.
+struct ScreenClock(pricewire_core::feed::Clock);
+
+impl std::fmt::Debug for ScreenClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScreenClock")
+    }
 }
 
 /// What Ctrl-Z runs.
@@ -144,6 +171,10 @@ impl App {
             title: None,
             charts: Charts::default(),
             suspender: None,
+            clock: None,
+            alerts: None,
+            history: None,
+            replay_end: None,
             lists: Lists::new(
                 std::iter::once((
                     crate::config::DEFAULT_WATCHLIST.to_string(),
@@ -230,6 +261,72 @@ impl App {
         self
     }
 
+    /// Show a replay: `clock` (the recorded time) is the screen's `now`, the header says
+    /// REPLAY and the file, and `ended` brings how the replay ended. Nothing is saved.
+    #[must_use]
+    pub fn replaying(
+        mut self,
+        view: ReplayView,
+        clock: pricewire_core::feed::Clock,
+        ended: tokio::sync::watch::Receiver<Option<ReplayEnd>>,
+    ) -> Self {
+        self.view.replay = Some(view);
+        self.clock = Some(ScreenClock(clock));
+        self.replay_end = Some(ended);
+        self
+    }
+
+    /// Append symbol edits, manual reconnects and failed saves to `log`; the history pane
+    /// starts with `earlier`, the previous run's last entries, marked as earlier.
+    #[must_use]
+    pub fn with_history(
+        mut self,
+        log: crate::history::HistoryLog,
+        earlier: &[crate::history::Entry],
+    ) -> Self {
+        self.view.notes.extend(earlier.iter().map(|e| {
+            let what = match (&e.from, &e.to) {
+                (Some(f), Some(t)) => format!("{f} → {t}  "),
+                _ => format!("{}  ", e.kind.replace('_', " ")),
+            };
+            let symbol = e
+                .symbol
+                .as_deref()
+                .map(|s| format!("{s}: "))
+                .unwrap_or_default();
+            crate::view::state::Note {
+                at: e.ts,
+                exchange: e.exchange.as_deref().and_then(|x| x.parse().ok()),
+                text: pricewire_core::sanitize::clean(&format!(
+                    "{what}{symbol}{} ({})",
+                    e.text,
+                    e.tag.name()
+                )),
+                kind: crate::view::state::NoteKind::Earlier,
+            }
+        }));
+        self.history = Some(HistoryFile(log));
+        self
+    }
+
+    /// Append to the history file, when one is kept.
+    pub(super) fn log(
+        &self,
+        kind: &str,
+        exchange: Option<ExchangeId>,
+        symbol: Option<&str>,
+        text: &str,
+    ) {
+        if let Some(h) = &self.history {
+            h.0.log(kind, exchange.map(ExchangeId::as_str), symbol, text);
+        }
+    }
+
+    /// The screen's `now`: the wall clock's, or during a replay the recorded time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.as_ref().map_or_else(Utc::now, |c| (c.0)())
+    }
+
     /// Keep the window title saying which venues are shown and which are simulated.
     #[must_use]
     pub fn with_title(mut self, title: WindowTitle) -> Self {
@@ -264,6 +361,7 @@ impl App {
         let chart = self.view.chart.as_ref().map(|c| (&c.row, c.window));
         self.charts.sync(self.watchlist.feeds(), snapshot, chart);
         self.view.repair_selection(&self.order, &table.order);
+        self.sync_alerts();
         self.order = table.keys();
         if self.reconnect_done(snapshot) {
             self.reconnecting = None;
@@ -275,11 +373,40 @@ impl App {
     /// Once a second: message rates from the counters.
     pub fn tick(&mut self, snapshot: &Snapshot, now: DateTime<Utc>) {
         self.view.rates = self.meter.sample(snapshot, now);
+        self.check_replay();
+    }
+
+    /// Take in a replay's end, if it has come.
+    pub fn check_replay(&mut self) {
+        let Some(rx) = &mut self.replay_end else {
+            return;
+        };
+        // The player drops its sender once it has sent the end: read what it left.
+        let closed = rx.has_changed().is_err();
+        if closed || rx.has_changed().unwrap_or(false) {
+            let end = rx.borrow_and_update().clone();
+            if let Some(view) = &mut self.view.replay {
+                view.ended = end;
+            }
+        }
+        if closed {
+            self.replay_end = None;
+        }
     }
 
     /// Carry out `action` against the state shown in `snapshot`.
     pub fn apply(&mut self, action: Action, snapshot: &Snapshot) -> Flow {
         if action == Action::Ignore {
+            return Flow::Continue;
+        }
+        if let Mode::AlertList(_) = self.view.mode {
+            match action {
+                Action::Quit => return Flow::Quit,
+                Action::Select(delta) => self.pick_alert(delta),
+                Action::RemoveSelected => self.delete_alert(),
+                Action::CloseHelp | Action::Cancel => self.view.mode = Mode::Normal,
+                _ => {}
+            }
             return Flow::Continue;
         }
         if matches!(self.view.mode, Mode::Normal) {
@@ -358,6 +485,11 @@ impl App {
                     self.view.mode = Mode::Details(ex);
                 }
             }
+            Action::OpenAlert => self.open_alert(snapshot),
+            Action::OpenAlertList => {
+                self.sync_alerts();
+                self.view.mode = Mode::AlertList(0);
+            }
             Action::CloseHelp => self.view.mode = Mode::Normal,
             Action::Cancel => {
                 if self.view.mode == Mode::Filtering {
@@ -373,6 +505,7 @@ impl App {
             Action::Submit if self.view.mode == Mode::Filtering => {
                 self.view.mode = Mode::Normal;
             }
+            Action::Submit if matches!(self.view.mode, Mode::Alerting(_)) => self.submit_alert(),
             Action::Submit => self.submit(),
         }
         Flow::Continue
@@ -382,12 +515,12 @@ impl App {
     /// as it is typed).
     fn edit(&mut self, f: impl FnOnce(&mut String)) {
         match &mut self.view.mode {
-            Mode::Adding(p) => {
+            Mode::Adding(p) | Mode::Alerting(p) => {
                 f(&mut p.input);
                 p.error = None;
             }
             Mode::Filtering => f(&mut self.view.filter),
-            Mode::Normal | Mode::Help | Mode::Details(_) => {}
+            Mode::Normal | Mode::Help | Mode::Details(_) | Mode::AlertList(_) => {}
         }
     }
 
@@ -568,7 +701,12 @@ impl App {
     /// Move the picked history entry by `delta` lines, or `delta` pages of the pane's
     /// height; the pane scrolls to keep it in view (a page moves the view with it).
     fn pick_history(&mut self, snapshot: &Snapshot, delta: isize, page: bool) {
-        let total: usize = snapshot.feeds.iter().map(|f| f.history.len()).sum();
+        let total: usize = snapshot
+            .feeds
+            .iter()
+            .map(|f| f.history.len())
+            .sum::<usize>()
+            + self.view.notes.len();
         if total == 0 {
             return;
         }
@@ -607,6 +745,13 @@ impl App {
         } else {
             self.view.selected_row(snapshot).map(|r| r.exchange)
         };
+        let asked = target.map_or_else(|| "every feed".to_string(), |e| e.to_string());
+        self.log(
+            "reconnect",
+            target,
+            None,
+            &format!("reconnect of {asked} asked from the keyboard"),
+        );
         let feeds = self.watchlist.feeds();
         let status = if let Some(ex) = target {
             match feeds.send(ex, Command::Reconnect) {

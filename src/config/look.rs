@@ -161,7 +161,8 @@ pub fn problems(notify: &NotifyConfig, record: &RecordConfig) -> Vec<(String, St
 }
 
 /// Saving the alert rules: the `[[alerts]]` tables become exactly these rules, in order. A
-/// table whose rule stays keeps its comments and any other keys.
+/// table whose rule stays keeps its comments and any other keys; a table with no `rule`
+/// (another version's shape) is kept after them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaveAlerts(pub Vec<String>);
 
@@ -187,6 +188,13 @@ impl ConfigEdit for SaveAlerts {
                 t
             });
             tables.push(table);
+        }
+        // A table without a rule is another version's shape: it stays as it is.
+        for t in old
+            .iter()
+            .filter(|t| t.get("rule").and_then(Item::as_str).is_none())
+        {
+            tables.push(t.clone());
         }
         if tables.is_empty() {
             doc.remove("alerts");

@@ -129,7 +129,7 @@ fn clashes_and_mistakes_are_reported_with_their_line() {
         lines,
         [
             "line 7, key `keys.chart`: q is already bound to quit (its default); give one of them another key",
-            "line 8, key `keys.chrat`: no such command (known: up, down, first, last, filter, sort, reverse-sort, grouping, chart, chart-window, chart-style, holdings, hide-amounts, watchlist, reconnect, reconnect-all, add, drop, undo, history, history-page-up, history-page-down, history-up, history-down, details, suspend, help, back, quit)",
+            "line 8, key `keys.chrat`: no such command (known: up, down, first, last, filter, sort, reverse-sort, grouping, chart, chart-window, chart-style, holdings, hide-amounts, watchlist, reconnect, reconnect-all, add, drop, undo, history, history-page-up, history-page-down, history-up, history-down, details, alerts, alert-list, suspend, help, back, quit)",
             "line 9, key `keys.filter`: \"ctrl-\" is not a key; write a character (q, S, ?), a name (up, pgdn, esc, enter, space, f5) or a modifier before it (ctrl-z, alt-x, shift-up)",
             "line 10, key `keys.holdings`: give at least one key",
             "line 11, key `keys.undo`: Ctrl-C always quits; pick another key",

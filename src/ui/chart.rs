@@ -100,6 +100,12 @@ pub fn draw(
     if feed.is_some_and(|f| f.simulated) {
         marks.push(Span::styled(" ◇ SIMULATED ", theme.simulated));
     }
+    if view.replay.is_some() {
+        marks.push(Span::styled(
+            format!(" {} ", super::status::REPLAYED),
+            theme.simulated,
+        ));
+    }
     if let Some(r) = row {
         let m = mark(r, feed, view.stale_after, now);
         if !matches!(m, Mark::Fresh) {

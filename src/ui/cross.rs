@@ -148,17 +148,22 @@ fn quoted(row: &Row) -> bool {
 pub fn draw(
     frame: &mut Frame,
     area: Rect,
-    snapshot: &Snapshot,
-    stale_after: Duration,
+    model: &crate::view::ViewModel,
     now: DateTime<Utc>,
     theme: &Theme,
 ) {
+    let (snapshot, stale_after) = (model.snapshot, model.view.stale_after);
     let lines: Vec<Line<'static>> = crosses(snapshot, stale_after, now)
         .into_iter()
         .map(|c| format::fit(line(&c, theme), usize::from(area.width.saturating_sub(2))))
         .collect();
+    let mut title = vec![Span::raw(" Across venues · best fresh bid/ask ")];
+    if model.view.replay.is_some() {
+        title.push(Span::styled(status::REPLAYED, theme.simulated));
+        title.push(Span::raw(" "));
+    }
     let block = Block::bordered()
-        .title(" Across venues · best fresh bid/ask ")
+        .title(Line::from(title))
         .border_style(theme.border);
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -178,10 +178,10 @@ pub fn draw(
     snapshot: &Snapshot,
     exchange: ExchangeId,
     now: DateTime<Utc>,
-    offset: FixedOffset,
+    view: &crate::view::state::ViewState,
     theme: &Theme,
 ) {
-    let rows = lines(snapshot, exchange, now, offset);
+    let rows = lines(snapshot, exchange, now, view.utc_offset);
     let w = area.width.min(96);
     let h = area
         .height
@@ -196,10 +196,18 @@ pub fn draw(
     frame.buffer_mut().set_style(popup, theme.base);
     let block = Block::bordered()
         .border_style(theme.border)
-        .title(Span::styled(
-            format!(" {exchange} connection · i or Esc to close "),
-            theme.header,
-        ));
+        .title(Line::from(vec![
+            Span::styled(
+                format!(" {exchange} connection · i or Esc to close "),
+                theme.header,
+            ),
+            // A replay's figures are the recording's.
+            if view.replay.is_some() {
+                Span::styled(format!("{} ", super::status::REPLAYED), theme.simulated)
+            } else {
+                Span::raw("")
+            },
+        ]));
     let text: Vec<Line> = rows
         .into_iter()
         .map(|(label, value)| {

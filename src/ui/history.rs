@@ -1,4 +1,5 @@
-//! The state-history pane: every feed's transitions merged, newest first, as
+//! The state-history pane: every feed's transitions merged with the alerts fired and the
+//! previous run's last entries (marked as earlier), newest first, as
 //! `time  [venue] from → to  reason`. Draws the view model's history (merged and ordered
 //! there, from the snapshot's bounded history) at its clamped scroll, and nothing else.
 
@@ -11,6 +12,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::theme::Theme;
 use super::{format, status};
 use crate::view::ViewModel;
+use crate::view::model::HistoryItem;
+use crate::view::state::{Note, NoteKind};
 use pricewire_core::model::{FeedStatus, Transition};
 
 /// The pane at the view's scroll; the entry picked with PgUp/PgDn or K/J is highlighted and,
@@ -49,7 +52,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &ViewModel, theme: &Theme) {
         if y >= inner.bottom() {
             break;
         }
-        let line = line(t, view.utc_offset, theme);
+        let line = match t {
+            HistoryItem::State(t) => line(t, view.utc_offset, theme),
+            HistoryItem::Note(n) => note_line(n, view.utc_offset, theme),
+        };
         if view.history_cursor == Some(i) {
             // In full: as many lines as the text needs, as far as the pane reaches.
             let need = line.width().div_ceil(width.max(1)).max(1);
@@ -90,6 +96,36 @@ pub fn line(t: &Transition, offset: FixedOffset, theme: &Theme) -> Line<'static>
         Span::raw("  "),
         Span::raw(t.reason.clone()),
     ])
+}
+
+/// `12:03:04  [kraken] ⚑ alert  kraken:BTC/USD last above 70000: …`; an entry of the
+/// previous run reads `earlier 05-02 11:59:58  [kraken] …`, in the muted style.
+pub fn note_line(n: &Note, offset: FixedOffset, theme: &Theme) -> Line<'static> {
+    let venue = n.exchange.map(|e| format!("[{e}] ")).unwrap_or_default();
+    match n.kind {
+        NoteKind::Earlier => Line::from(vec![Span::styled(
+            format!(
+                "earlier {}  {venue}{}",
+                n.at.with_timezone(&offset).format("%m-%d %H:%M:%S"),
+                n.text
+            ),
+            theme.muted,
+        )]),
+        NoteKind::Alert | NoteKind::Recovered => {
+            let (word, style) = if n.kind == NoteKind::Alert {
+                ("⚑ alert", theme.offline)
+            } else {
+                ("✓ recovered", theme.live)
+            };
+            Line::from(vec![
+                Span::styled(time(n.at, offset), theme.muted),
+                Span::raw(format!("  {venue}")),
+                Span::styled(word, style),
+                Span::raw("  "),
+                Span::raw(n.text.clone()),
+            ])
+        }
+    }
 }
 
 fn time(at: DateTime<Utc>, offset: FixedOffset) -> String {

@@ -6,6 +6,7 @@
 //! the store, the clock or the environment, and never imports `app` or feed internals.
 //!
 //! ```text
+//! ▶ REPLAY 2026-03-01 03:00:41 UTC · 10× · night.jsonl                 only in a replay
 //! pricewire  kraken ● LIVE · for 12m03s · ping 42ms · 15.2 msg/s      header (status.rs):
 //!            binance ↻ RECONNECTING 2/5 · next 4s · connect failed…   one line per feed, or
 //!                                                                  per state when short
@@ -25,12 +26,14 @@
 //! ✕ dropped kraken:BTC/USD, but the watchlist was not saved: …         status line / prompt error
 //! q quit  r reconnect  a add  d drop  ↑↓ select  s sort  h history  ? help   footer / add prompt
 //!
-//!        ? opens the key list centred over everything (prompt.rs)
+//!        ? opens the key list centred over everything (prompt.rs), L the alert list
+//!        (alerts.rs); a standing alert marks its row (⚑) and the header's right end
 //! ```
 //!
 //! When lines are short, the panes around the table give way first (`plan`), so that
 //! at least ten price rows stay in view.
 
+pub mod alerts;
 pub mod chart;
 pub mod columns;
 pub mod cross;
@@ -98,8 +101,8 @@ struct Plan {
 fn plan(area: Rect, model: &ViewModel) -> Plan {
     let (view, snapshot) = (model.view, model.snapshot);
     let prompt = match &view.mode {
-        Mode::Adding(p) => Some(p),
-        Mode::Normal | Mode::Help | Mode::Filtering | Mode::Details(_) => None,
+        Mode::Adding(p) | Mode::Alerting(p) => Some(p),
+        Mode::Normal | Mode::Help | Mode::Filtering | Mode::Details(_) | Mode::AlertList(_) => None,
     };
     let message = prompt::message(view.status.as_ref(), prompt)
         .map_or(0, |text| prompt::message_height(&text, area.width));
@@ -118,8 +121,13 @@ fn plan(area: Rect, model: &ViewModel) -> Plan {
     } else {
         0
     };
-    let header = |mode| status::height(snapshot, mode, area.width);
-    let per_feed = header(HeaderMode::PerFeed).unwrap_or(1);
+    // A replay's line stands atop the header in every mode.
+    let replay_line = u16::from(view.replay.is_some());
+    let header = |mode| {
+        status::height(snapshot, mode, area.width, view.replay.is_some())
+            .map(|n| n.saturating_add(replay_line))
+    };
+    let per_feed = header(HeaderMode::PerFeed).unwrap_or(1 + replay_line);
     let per_state = header(HeaderMode::PerState).unwrap_or(per_feed);
     // A shorter mode only when it saves lines: with one feed, its details stay.
     let shorter = |mode, lines: u16, than: (HeaderMode, u16)| {
@@ -180,14 +188,18 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
     // The add prompt is the line being typed on: it keeps the last line whatever the
     // height, and the panes share the rest. The key footer gives way to them instead.
     let (panes, prompt_line) = match &view.mode {
-        Mode::Adding(_) | Mode::Filtering if area.height > 0 => {
+        Mode::Adding(_) | Mode::Alerting(_) | Mode::Filtering if area.height > 0 => {
             let [panes, line] =
                 Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
             (panes, Some(line))
         }
-        Mode::Adding(_) | Mode::Filtering | Mode::Normal | Mode::Help | Mode::Details(_) => {
-            (area, None)
-        }
+        Mode::Adding(_)
+        | Mode::Alerting(_)
+        | Mode::Filtering
+        | Mode::Normal
+        | Mode::Help
+        | Mode::Details(_)
+        | Mode::AlertList(_) => (area, None),
     };
     let [
         header,
@@ -209,15 +221,17 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
     .areas(panes);
     let footer = prompt_line.unwrap_or(footer);
 
-    status::draw(
-        frame,
-        header,
-        snapshot,
-        plan.header,
-        &view.rates,
-        now,
-        theme,
-    );
+    let header = match &view.replay {
+        Some(r) if !header.is_empty() => {
+            let [line, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(header);
+            status::replay_line(frame, line, r, now, theme);
+            rest
+        }
+        _ => header,
+    };
+    status::draw(frame, header, snapshot, plan.header, view, now, theme);
+    status::alert_mark(frame, header, &view.fired, theme);
     let rows = prices::draw(frame, prices, model, now, theme);
     let chart_shown = match &view.chart {
         Some(c) if plan.chart > 0 => {
@@ -227,7 +241,7 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
         _ => None,
     };
     if plan.cross > 0 {
-        cross::draw(frame, cross_area, snapshot, view.stale_after, now, theme);
+        cross::draw(frame, cross_area, model, now, theme);
     }
     if plan.history > 0 {
         history::draw(frame, history_area, model, theme);
@@ -238,11 +252,14 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
         Mode::Adding(p) if !footer.is_empty() => {
             prompt::prompt(frame, footer, message_area, p, theme);
         }
+        Mode::Alerting(p) if !footer.is_empty() => {
+            prompt::alert_prompt(frame, footer, message_area, p, theme);
+        }
         Mode::Filtering if !footer.is_empty() => {
             prompt::filter_prompt(frame, footer, &view.filter, theme);
         }
-        Mode::Adding(_) | Mode::Filtering => {}
-        Mode::Normal | Mode::Help | Mode::Details(_) => {
+        Mode::Adding(_) | Mode::Alerting(_) | Mode::Filtering => {}
+        Mode::Normal | Mode::Help | Mode::Details(_) | Mode::AlertList(_) => {
             if let (Some(s), Some(area)) = (&view.status, message_area) {
                 prompt::status_line(frame, area, s, theme);
             }
@@ -254,8 +271,11 @@ pub fn draw(frame: &mut Frame, model: &ViewModel, now: DateTime<Utc>, theme: &Th
     if view.mode == Mode::Help {
         prompt::help(frame, area, &view.keymap, view.log_file.as_deref(), theme);
     }
+    if let Mode::AlertList(picked) = view.mode {
+        alerts::draw(frame, area, view, picked, theme);
+    }
     if let Mode::Details(exchange) = view.mode {
-        details::draw(frame, area, snapshot, exchange, now, view.utc_offset, theme);
+        details::draw(frame, area, snapshot, exchange, now, view, theme);
     }
     Drawn {
         history_rows: usize::from(plan.history.saturating_sub(2)),

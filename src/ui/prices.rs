@@ -93,6 +93,9 @@ pub fn draw(
         None => area.width.saturating_sub(2),
     };
     let mut parts = Vec::new();
+    if view.replay.is_some() {
+        parts.push(status::REPLAYED.to_string());
+    }
     if view.watchlist != crate::config::DEFAULT_WATCHLIST {
         parts.push(format!("watchlist {}", view.watchlist));
     }
@@ -387,6 +390,14 @@ fn row_entry<'a>(row: &'a Row, model: &ViewModel, now: DateTime<Utc>, theme: &Th
         (_, Some(_)) => {
             let mark = mark(row, snapshot.feed(row.exchange), view.stale_after, now);
             let mut cells = cells(row, mark, now, theme);
+            // A standing alert marks the row before its symbol.
+            if view
+                .fired
+                .iter()
+                .any(|m| m.exchange == row.exchange && m.symbol.as_ref() == Some(&row.symbol))
+            {
+                cells[Col::Symbol as usize].insert(0, Span::styled("⚑ ", theme.offline));
+            }
             let index = snapshot
                 .rows
                 .iter()

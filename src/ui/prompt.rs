@@ -15,10 +15,11 @@ use crate::view::state::{Prompt, Status};
 
 const PROMPT_LABEL: &str = "Add symbol › ";
 const FILTER_LABEL: &str = "Filter › ";
+const ALERT_LABEL: &str = "Alert › ";
 
 /// The help overlay's closing lines, after every command: what the prompts take.
 const PROMPT_HELP: [(&str, &str); 3] = [
-    ("Add prompt", "Enter adds, Esc cancels"),
+    ("Add, alert", "Enter adds, Esc cancels"),
     ("Filter", "Enter keeps, Esc clears"),
     ("Prompts", "Ctrl-U clears the line"),
 ];
@@ -112,18 +113,55 @@ pub fn status_line(frame: &mut Frame, area: Rect, status: &Status, theme: &Theme
 
 /// The prompt on the footer line; the error, when any, on the line above (`error_area`).
 pub fn prompt(frame: &mut Frame, area: Rect, error_area: Option<Rect>, p: &Prompt, theme: &Theme) {
-    let line = Line::from(vec![
-        Span::styled(PROMPT_LABEL, theme.header),
-        Span::raw(p.input.clone()),
-        Span::styled(
+    typed(
+        frame,
+        (area, error_area),
+        (
+            PROMPT_LABEL,
             "  Enter add · Esc cancel · e.g. ETH/USD, binance:BTC/USDT",
-            theme.muted,
         ),
+        p,
+        theme,
+    );
+}
+
+/// The alert prompt on the footer line, in the alert grammar; the error above it.
+pub fn alert_prompt(
+    frame: &mut Frame,
+    area: Rect,
+    error_area: Option<Rect>,
+    p: &Prompt,
+    theme: &Theme,
+) {
+    typed(
+        frame,
+        (area, error_area),
+        (
+            ALERT_LABEL,
+            "  Enter add · Esc cancel · e.g. last below 3000, move 2% 5m, spread > 5bps",
+        ),
+        p,
+        theme,
+    );
+}
+
+/// A prompt with its label and hint on the footer line, the cursor after the text.
+fn typed(
+    frame: &mut Frame,
+    (area, error_area): (Rect, Option<Rect>),
+    (label, hint): (&'static str, &'static str),
+    p: &Prompt,
+    theme: &Theme,
+) {
+    let line = Line::from(vec![
+        Span::styled(label, theme.header),
+        Span::raw(p.input.clone()),
+        Span::styled(hint, theme.muted),
     ]);
     frame
         .buffer_mut()
         .set_line(area.x, area.y, &line, area.width);
-    let cursor = PROMPT_LABEL.chars().count() + p.input.chars().count();
+    let cursor = label.chars().count() + p.input.chars().count();
     let x = area.x
         + u16::try_from(cursor)
             .unwrap_or(u16::MAX)

@@ -5,8 +5,6 @@
 //! and in the window title ([`window_title`]). Reads a [`Feed`] copy; never touches the
 //! feed itself.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -24,6 +22,82 @@ const APP: &str = "pricewire";
 /// and a word, so it reads the same with colour off.
 pub const SIMULATED: &str = "◇ SIMULATED";
 
+/// What marks every figure drawn from a recording played back.
+pub const REPLAYED: &str = "▶ REPLAYED";
+
+/// A replay's line atop the header: `▶ REPLAY 2026-12-07 23:40:12 UTC · 10× · r.jsonl`,
+/// then how it ended once it has (`■ ended: complete at 23:41:02 …`, or `✕ stopped at
+/// line 57: …` when the file was damaged). The time is the recorded time now.
+pub fn replay_line(
+    frame: &mut Frame,
+    area: Rect,
+    replay: &crate::view::state::ReplayView,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) {
+    let mut spans = vec![Span::styled("▶ REPLAY", theme.simulated), Span::raw(" ")];
+    if now > DateTime::UNIX_EPOCH {
+        spans.push(Span::styled(
+            now.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            theme.header,
+        ));
+    } else {
+        spans.push(Span::styled("before the first record", theme.muted));
+    }
+    spans.push(Span::styled(
+        format!(
+            " · {} · {}",
+            replay.speed,
+            pricewire_core::sanitize::clean(&replay.file)
+        ),
+        theme.muted,
+    ));
+    match &replay.ended {
+        None => {}
+        Some(end) if end.damaged => {
+            spans.push(Span::raw(" · "));
+            spans.push(Span::styled(
+                format!("✕ damaged file, {}", end.text),
+                theme.offline,
+            ));
+        }
+        Some(end) => {
+            spans.push(Span::raw(" · "));
+            spans.push(Span::styled(
+                format!("■ ended: {}", end.text),
+                theme.fallback,
+            ));
+        }
+    }
+    frame.buffer_mut().set_line(
+        area.x,
+        area.y,
+        &format::fit(Line::from(spans), usize::from(area.width)),
+        area.width,
+    );
+}
+
+/// `⚑ 2 ALERTS` at the right end of the header's first line while alerts stand fired.
+pub fn alert_mark(
+    frame: &mut Frame,
+    area: Rect,
+    fired: &[crate::view::state::FiredMark],
+    theme: &Theme,
+) {
+    if fired.is_empty() || area.height == 0 {
+        return;
+    }
+    let n = fired.len();
+    let text = format!(" ⚑ {n} ALERT{} ", if n == 1 { "" } else { "S" });
+    let w = u16::try_from(text.chars().count()).unwrap_or(u16::MAX);
+    if area.width <= w {
+        return;
+    }
+    frame
+        .buffer_mut()
+        .set_string(area.right() - w, area.y, text, theme.offline);
+}
+
 /// How much the header says, from most to least room taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderMode {
@@ -36,12 +110,12 @@ pub enum HeaderMode {
 }
 
 /// Lines the header takes in `mode` at `width`; `None` when the mode does not fit.
-pub fn height(snapshot: &Snapshot, mode: HeaderMode, width: u16) -> Option<u16> {
+pub fn height(snapshot: &Snapshot, mode: HeaderMode, width: u16, replay: bool) -> Option<u16> {
     let lines = match mode {
         HeaderMode::PerFeed => snapshot.feeds.len().clamp(1, 8),
         HeaderMode::PerState => groups(snapshot, &Theme::default()).len().max(1),
         HeaderMode::OneLine => {
-            return (one_line(snapshot, &Theme::default()).width() <= usize::from(width))
+            return (one_line(snapshot, &Theme::default(), replay).width() <= usize::from(width))
                 .then_some(1);
         }
     };
@@ -85,8 +159,12 @@ fn all_simulated(snapshot: &Snapshot) -> bool {
 }
 
 /// `pricewire  ` before a grouped header; `pricewire ◇ SIMULATED  ` when every feed is.
-fn grouped_lead(snapshot: &Snapshot, theme: &Theme) -> Vec<Span<'static>> {
+fn grouped_lead(snapshot: &Snapshot, theme: &Theme, replay: bool) -> Vec<Span<'static>> {
     let mut spans = vec![Span::styled(APP, theme.header)];
+    if replay {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(REPLAYED, theme.simulated));
+    }
     if all_simulated(snapshot) {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(SIMULATED, theme.simulated));
@@ -126,8 +204,8 @@ pub fn window_title(snapshot: &Snapshot) -> String {
     }
 }
 
-fn one_line(snapshot: &Snapshot, theme: &Theme) -> Line<'static> {
-    let mut spans = grouped_lead(snapshot, theme);
+fn one_line(snapshot: &Snapshot, theme: &Theme, replay: bool) -> Line<'static> {
+    let mut spans = grouped_lead(snapshot, theme, replay);
     for (i, (b, venues)) in groups(snapshot, theme).into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme.muted));
@@ -142,10 +220,12 @@ pub fn draw(
     area: Rect,
     snapshot: &Snapshot,
     mode: HeaderMode,
-    rates: &BTreeMap<ExchangeId, f64>,
+    view: &crate::view::state::ViewState,
     now: DateTime<Utc>,
     theme: &Theme,
 ) {
+    // A replay says so after the name (grouped) or after each venue (per feed).
+    let (rates, replay) = (&view.rates, view.replay.is_some());
     let pad = " ".repeat(APP.len() + 2);
     let lead = |i: usize| {
         if i == 0 {
@@ -165,6 +245,10 @@ pub fn draw(
             for (i, feed) in snapshot.feeds.iter().enumerate() {
                 let mut spans = lead(i);
                 spans.extend(venue_spans(feed.exchange, feed.simulated, theme));
+                if replay {
+                    spans.push(Span::raw(" "));
+                    spans.push(Span::styled(REPLAYED, theme.simulated));
+                }
                 spans.push(Span::raw(" "));
                 spans.extend(feed_spans(
                     feed,
@@ -177,7 +261,7 @@ pub fn draw(
         }
         HeaderMode::PerState => {
             for (i, (b, venues)) in groups(snapshot, theme).into_iter().enumerate() {
-                let first = grouped_lead(snapshot, theme);
+                let first = grouped_lead(snapshot, theme, replay);
                 let mut spans = if i == 0 {
                     first
                 } else {
@@ -188,7 +272,7 @@ pub fn draw(
                 lines.push(Line::from(spans));
             }
         }
-        HeaderMode::OneLine => lines.push(one_line(snapshot, theme)),
+        HeaderMode::OneLine => lines.push(one_line(snapshot, theme, replay)),
     }
     let buf = frame.buffer_mut();
     for (y, line) in (area.y..area.bottom()).zip(lines) {
@@ -399,7 +483,7 @@ mod tests {
 
     #[test]
     fn a_relayed_feed_names_its_leader_and_says_when_there_is_none() {
-        let theme = Theme::new(&BTreeMap::new(), ColorMode::NoColor);
+        let theme = Theme::new(&std::collections::BTreeMap::new(), ColorMode::NoColor);
         let mut f = feed(FeedStatus::Connected, "subscribed");
         f.relay = Some(pricewire_core::store::RelayInfo {
             leader: "relay-a".into(),
@@ -437,7 +521,7 @@ mod tests {
 
     #[test]
     fn fallback_and_offline_read_without_colour() {
-        let theme = Theme::new(&BTreeMap::new(), ColorMode::NoColor);
+        let theme = Theme::new(&std::collections::BTreeMap::new(), ColorMode::NoColor);
         let f = feed(
             FeedStatus::Fallback {
                 next_ws_try: now() + TimeDelta::seconds(40),
@@ -484,7 +568,7 @@ mod tests {
         let theme = Theme::default();
         let text = |line: &Line<'_>| line.to_string();
         assert_eq!(
-            text(&one_line(&snap, &theme)),
+            text(&one_line(&snap, &theme, false)),
             "pricewire  ● LIVE kraken ◇ SIMULATED binance"
         );
         assert_eq!(
@@ -499,7 +583,7 @@ mod tests {
                 f.area(),
                 &snap,
                 HeaderMode::PerFeed,
-                &BTreeMap::new(),
+                &crate::view::state::ViewState::default(),
                 now(),
                 &theme,
             );
@@ -538,7 +622,7 @@ mod tests {
         let theme = Theme::default();
         let text = |line: &Line<'_>| line.to_string();
         assert_eq!(
-            text(&one_line(&snap, &theme)),
+            text(&one_line(&snap, &theme, false)),
             "pricewire ◇ SIMULATED  ● LIVE kraken binance · ◌ CONNECTING okx"
         );
         let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(60, 2)).unwrap();
@@ -548,7 +632,7 @@ mod tests {
                 f.area(),
                 &snap,
                 HeaderMode::PerState,
-                &BTreeMap::new(),
+                &crate::view::state::ViewState::default(),
                 now(),
                 &theme,
             );
@@ -580,14 +664,18 @@ mod tests {
         let offline = FeedStatus::Offline { next_try: now() };
         store.transition(ExchangeId::Kucoin, offline, "", t0);
         let snap = store.snapshot();
-        let text: String = one_line(&snap, &Theme::default()).to_string();
+        let text: String = one_line(&snap, &Theme::default(), false).to_string();
         assert_eq!(
             text,
             "pricewire  ● LIVE kraken binance coinbase bybit · ↻ RECONNECTING 2/5 okx · ✕ OFFLINE kucoin"
         );
-        assert_eq!(height(&snap, HeaderMode::PerFeed, 80), Some(6));
-        assert_eq!(height(&snap, HeaderMode::PerState, 80), Some(3));
-        assert_eq!(height(&snap, HeaderMode::OneLine, 80), None, "too wide");
-        assert_eq!(height(&snap, HeaderMode::OneLine, 100), Some(1));
+        assert_eq!(height(&snap, HeaderMode::PerFeed, 80, false), Some(6));
+        assert_eq!(height(&snap, HeaderMode::PerState, 80, false), Some(3));
+        assert_eq!(
+            height(&snap, HeaderMode::OneLine, 80, false),
+            None,
+            "too wide"
+        );
+        assert_eq!(height(&snap, HeaderMode::OneLine, 100, false), Some(1));
     }
 }

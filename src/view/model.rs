@@ -27,8 +27,9 @@ pub struct ViewModel<'a> {
     pub snapshot: &'a Snapshot,
     /// The price table's rows and lines.
     pub table: Table<'a>,
-    /// Every feed's transitions, newest first (ties keep feed order).
-    pub history: Vec<&'a Transition>,
+    /// Every feed's transitions with the alerts and earlier entries, newest first (ties
+    /// keep feed order).
+    pub history: Vec<HistoryItem<'a>>,
     /// The table line of the selected row, when it has one.
     pub selected: Option<usize>,
     /// The chart pane's candles, when a chart is open and any have come.
@@ -49,7 +50,7 @@ impl<'a> ViewModel<'a> {
             view,
             snapshot,
             table,
-            history: history(snapshot),
+            history: history_with(snapshot, &view.notes),
             selected,
             chart: None,
         }
@@ -224,6 +225,36 @@ pub fn history(snapshot: &Snapshot) -> Vec<&Transition> {
         .flat_map(|f| f.history.iter().map(AsRef::as_ref))
         .collect();
     all.sort_by_key(|t| std::cmp::Reverse(t.at));
+    all
+}
+
+/// One line of the history pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryItem<'a> {
+    State(&'a Transition),
+    Note(&'a super::state::Note),
+}
+
+impl HistoryItem<'_> {
+    pub fn at(&self) -> chrono::DateTime<chrono::Utc> {
+        match self {
+            HistoryItem::State(t) => t.at,
+            HistoryItem::Note(n) => n.at,
+        }
+    }
+}
+
+/// Transitions and `notes` (alerts, earlier runs' entries), newest first.
+pub fn history_with<'a>(
+    snapshot: &'a Snapshot,
+    notes: &'a [super::state::Note],
+) -> Vec<HistoryItem<'a>> {
+    let mut all: Vec<HistoryItem<'a>> = history(snapshot)
+        .into_iter()
+        .map(HistoryItem::State)
+        .chain(notes.iter().map(HistoryItem::Note))
+        .collect();
+    all.sort_by_key(|i| std::cmp::Reverse(i.at()));
     all
 }
 

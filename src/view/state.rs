@@ -32,6 +32,44 @@ pub enum Mode {
     Filtering,
     /// The connection-details pane of a venue is open.
     Details(ExchangeId),
+    /// The alert prompt is open, holding a rule.
+    Alerting(Prompt),
+    /// The alert list is open, this rule picked.
+    AlertList(usize),
+}
+
+/// An alert that fired and stands (its rule has not re-armed): it marks its row and the
+/// header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiredMark {
+    /// The rule, canonically spelled.
+    pub rule: String,
+    pub exchange: ExchangeId,
+    /// The market, for market rules.
+    pub symbol: Option<Symbol>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A history-pane line that is no state change: an alert, or an entry of the previous
+/// run's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub exchange: Option<ExchangeId>,
+    /// What happened, in words (already stripped of control characters).
+    pub text: String,
+    pub kind: NoteKind,
+}
+
+/// What a [`Note`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    /// An alert fired in this run.
+    Alert,
+    /// A held state an alert watched recovered.
+    Recovered,
+    /// From the previous run's history, shown at start.
+    Earlier,
 }
 
 /// The add-symbol prompt: what was typed and why the last Enter was refused.
@@ -230,6 +268,58 @@ pub struct ViewState {
     pub watchlist: String,
     /// Which key does what: the footer and the help are drawn from it.
     pub keymap: Arc<crate::keymap::Keymap>,
+    /// A recording played back (`pricewire replay FILE`): the screen says so everywhere.
+    pub replay: Option<ReplayView>,
+    /// Every alert rule and where it stands (the alert list).
+    pub alerts: Vec<pricewire_core::alert::RuleStatus>,
+    /// Alerts fired that still stand: marks on rows and in the header.
+    pub fired: Vec<FiredMark>,
+    /// Alerts and earlier runs' entries, shown in the history pane with the transitions.
+    pub notes: Vec<Note>,
+}
+
+/// What the screen says of a replay: the file, the speed, and how it ended once it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayView {
+    /// The recording's file name, as typed.
+    pub file: String,
+    /// `10×`, `max`.
+    pub speed: String,
+    /// How it ended (`None`: still playing).
+    pub ended: Option<ReplayEnd>,
+}
+
+/// The end of a replay, as the screen tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayEnd {
+    /// The file was damaged: it played up to the damage.
+    pub damaged: bool,
+    /// In words: `complete`, `stopped at line 7: …`.
+    pub text: String,
+}
+
+impl ReplayEnd {
+    /// How `report`'s replay ended: `complete at 03:12:09: 812 records, 790 frames`.
+    pub fn of(report: &pricewire_core::replay::ReplayReport) -> Self {
+        let at = report
+            .last_at
+            .map(|t| format!(" at {}", t.format("%H:%M:%S")))
+            .unwrap_or_default();
+        let lost = if report.lost > 0 {
+            format!(" ({} lost while recording)", report.lost)
+        } else {
+            String::new()
+        };
+        ReplayEnd {
+            damaged: matches!(report.ended, pricewire_core::replay::Ended::Damaged { .. }),
+            text: format!(
+                "{}{at}: {} records, {} frames{lost}",
+                report.ended.describe(),
+                report.records,
+                report.frames
+            ),
+        }
+    }
 }
 
 impl Default for ViewState {
@@ -254,6 +344,10 @@ impl Default for ViewState {
             chart: None,
             watchlist: crate::config::DEFAULT_WATCHLIST.to_string(),
             keymap: Arc::new(crate::keymap::Keymap::default()),
+            replay: None,
+            alerts: Vec::new(),
+            fired: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }

@@ -6,7 +6,7 @@
 //! never held across an `.await`, so a blocking lock is cheaper and cannot deadlock a task.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chrono::{DateTime, Utc};
@@ -51,6 +51,9 @@ pub struct Store {
     suspends: AtomicU64,
     /// Where a recording takes what the feeds receive; unset when nothing is recorded.
     recorder: OnceLock<Arc<Tap>>,
+    /// Feeds stop reading while the event tap holds this many events not yet received
+    /// (0: never; see [`Store::hold_feeds_at`]).
+    hold_at: AtomicUsize,
 }
 
 /// Events buffered for a slow headless reader before it is told how many it missed.
@@ -75,6 +78,7 @@ impl Store {
             simulated: AtomicU32::new(0),
             suspends: AtomicU64::new(0),
             recorder: OnceLock::new(),
+            hold_at: AtomicUsize::new(0),
         })
     }
 
@@ -135,6 +139,33 @@ impl Store {
         self.tap
             .get_or_init(|| broadcast::channel(TAP_CAPACITY).0)
             .subscribe()
+    }
+
+    /// For a reader of [`Store::events`] that must see every event (a relay publishing
+    /// each ticker): while the tap holds `backlog` events that its slowest reader has not
+    /// received yet, feeds stop reading their sockets, so the venue (or the simulator flat
+    /// out) is slowed by TCP instead of the tap overwriting what the reader had not read.
+    /// Every receiver counts, so only a store whose receivers all keep up should use it
+    /// (a relay's has one: the publisher's, taken with `RunningFeed::events`). Off by
+    /// default: a dashboard's slow headless reader is told what it missed instead.
+    /// `backlog` is kept below the tap's capacity (65,536).
+    pub fn hold_feeds_at(&self, backlog: usize) {
+        self.hold_at
+            .store(backlog.min(TAP_CAPACITY / 2), Ordering::Relaxed);
+    }
+
+    /// Whether feeds should stop reading now (see [`Store::hold_feeds_at`]).
+    pub fn feeds_held(&self) -> bool {
+        let at = self.hold_at.load(Ordering::Relaxed);
+        at > 0 && self.tap.get().is_some_and(|t| t.len() >= at)
+    }
+
+    /// Resolves once feeds may read again. Polled every millisecond: the tap tells no one
+    /// when a reader catches up, and a held feed costs nothing meanwhile.
+    pub async fn feeds_released(&self) {
+        while self.feeds_held() {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
     }
 
     /// How many readers follow [`Store::events`] now.

@@ -31,7 +31,7 @@ use crate::conn::{LinkError, RedisTarget};
 use crate::control;
 use crate::keys::Keys;
 use crate::reader::{self, Cursor, Step, TickEntry};
-use crate::relay::backoff;
+use crate::relay::{backoff, retry_wait};
 use crate::wants;
 use crate::wire::{self, StateLine, VenueState};
 
@@ -143,7 +143,8 @@ pub async fn start(
 enum Shown {
     Relay(String),
     NoLeader,
-    LinkLost,
+    /// The link is lost, for this reason.
+    LinkLost(String),
 }
 
 struct Venue {
@@ -203,28 +204,12 @@ impl Venue {
                 Err(e) => e,
             };
             attempt += 1;
-            let cap = if error.is_fatal_at_start() {
-                Duration::from_secs(60)
+            let wait = if error.is_fatal_at_start() {
+                retry_wait(&error, attempt, Duration::from_secs(30))
             } else {
-                Duration::from_secs(30)
+                backoff(attempt + 2, Duration::from_secs(30))
             };
-            let wait = backoff(attempt + 2, cap);
-            let now = Utc::now();
-            tracing::warn!(venue = %self.ex, error = %error, retry_in = ?wait, "relay link lost");
-            self.store.transition(
-                self.ex,
-                FeedStatus::LinkLost {
-                    attempt,
-                    next_try: now + TimeDelta::from_std(wait).unwrap_or_default(),
-                },
-                &if error.is_link() {
-                    format!("relay link lost: {error}")
-                } else {
-                    format!("relay data unreadable: {error}")
-                },
-                now,
-            );
-            self.shown = Some(Shown::LinkLost);
+            self.link_lost(&error, attempt, wait);
             // Keep taking commands while waiting: the screen stays responsive.
             let until = Instant::now() + wait;
             let mut open = !rx.is_closed();
@@ -333,6 +318,30 @@ impl Venue {
                 self.state_line(cmd, &s.line, s.term, &s.leader).await?;
             }
         }
+    }
+
+    /// Show the lost link. Only a new state or a new reason is a history line: another
+    /// failed try for the same reason refreshes the countdown (and is logged at info), as
+    /// a feed's retries on REST do, so an outage reads as one line, not one per try.
+    fn link_lost(&mut self, error: &LinkError, attempt: u32, wait: Duration) {
+        let now = Utc::now();
+        let status = FeedStatus::LinkLost {
+            attempt,
+            next_try: now + TimeDelta::from_std(wait).unwrap_or_default(),
+        };
+        let reason = if error.is_link() || error.is_fatal_at_start() {
+            format!("relay link lost: {error}")
+        } else {
+            format!("relay data unreadable: {error}")
+        };
+        if self.shown == Some(Shown::LinkLost(reason.clone())) {
+            tracing::info!(venue = %self.ex, error = %error, attempt, retry_in = ?wait, "relay link still lost");
+            self.store.refresh_status(self.ex, status);
+            return;
+        }
+        tracing::warn!(venue = %self.ex, error = %error, retry_in = ?wait, "relay link lost");
+        self.store.transition(self.ex, status, &reason, now);
+        self.shown = Some(Shown::LinkLost(reason));
     }
 
     /// Apply the next entry and move the cursor.

@@ -4,11 +4,15 @@
 //! leader of the moment reads it, so a request reaches whichever relay leads.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
+use pricewire_core::{ExchangeId, WatchlistStore};
 use redis::aio::MultiplexedConnection;
+use tokio::sync::watch;
 
-use crate::conn::LinkError;
+use crate::conn::{LinkError, RedisTarget};
 use crate::keys::Keys;
+use crate::relay::retry_wait;
 
 /// Requests kept in the control stream.
 pub const CONTROL_MAXLEN: u64 = 1000;
@@ -44,6 +48,136 @@ pub async fn unpin(
         .query_async(con)
         .await?;
     Ok(removed == 1)
+}
+
+/// Make `keys`' venue's pinned set exactly `symbols` (in one transaction) and tell the
+/// leader at once.
+pub async fn set_pinned(
+    con: &mut MultiplexedConnection,
+    keys: &Keys,
+    symbols: &BTreeSet<String>,
+) -> Result<(), LinkError> {
+    let mut pipe = redis::pipe();
+    pipe.atomic().del(&keys.pinned).ignore();
+    if !symbols.is_empty() {
+        pipe.sadd(&keys.pinned, symbols.iter().collect::<Vec<_>>())
+            .ignore();
+    }
+    pipe.publish(&keys.wants_channel, "pinned").ignore();
+    let () = pipe.query_async(con).await?;
+    Ok(())
+}
+
+/// The relays' pinned sets as a watchlist's [`WatchlistStore`]: what a desk's shared
+/// watchlist holds is carried by the relays whatever readers want. Each save makes the
+/// pinned set of every venue given at the start hold exactly that venue's markets of the
+/// list (a venue with none is emptied). The writing is a task of its own: only the newest
+/// list is written, a failed write is tried again with backoff until it lands or a newer
+/// list replaces it (refused credentials: slowly), and [`PinnedSet::saved`] tells which
+/// save reached Redis last. Dropping the set stops the task once the last list is written
+/// or fails.
+pub struct PinnedSet {
+    list: watch::Sender<(u64, Vec<(ExchangeId, String)>)>,
+    saved: watch::Receiver<u64>,
+}
+
+impl PinnedSet {
+    /// Start the writer for `venues` on `target` (on the current tokio runtime).
+    pub fn spawn(target: RedisTarget, venues: Vec<ExchangeId>) -> Self {
+        let (list, rx) = watch::channel((0, Vec::new()));
+        let (done, saved) = watch::channel(0);
+        tokio::spawn(write_pinned(target, venues, rx, done));
+        PinnedSet { list, saved }
+    }
+
+    /// The number of the last save written to Redis (saves count from 1; 0: none yet).
+    pub fn saved(&self) -> watch::Receiver<u64> {
+        self.saved.clone()
+    }
+}
+
+impl WatchlistStore for PinnedSet {
+    fn save(&mut self, list: &[(ExchangeId, String)]) {
+        self.list.send_modify(|(n, l)| {
+            *n += 1;
+            *l = list.to_vec();
+        });
+    }
+}
+
+async fn write_pinned(
+    target: RedisTarget,
+    venues: Vec<ExchangeId>,
+    mut lists: watch::Receiver<(u64, Vec<(ExchangeId, String)>)>,
+    done: watch::Sender<u64>,
+) {
+    let timeout = Duration::from_secs(5);
+    let mut con = None;
+    let mut written = 0;
+    let mut failures = 0;
+    // Whether a newer list may still come (the set is not dropped).
+    let mut open = true;
+    loop {
+        let (n, list) = lists.borrow_and_update().clone();
+        if n > written {
+            match write_all(&target, &mut con, &venues, &list, timeout).await {
+                Ok(()) => {
+                    if failures > 0 {
+                        tracing::info!(tries = failures + 1, "pinned sets written");
+                    }
+                    failures = 0;
+                    written = n;
+                    done.send_replace(n);
+                }
+                Err(e) => {
+                    con = None;
+                    failures += 1;
+                    if !open {
+                        tracing::warn!(error = %e, "the pinned sets were not written");
+                        return;
+                    }
+                    let wait = retry_wait(&e, failures, timeout);
+                    if failures == 1 {
+                        tracing::warn!(error = %e, retry_in = ?wait, "cannot write the pinned sets; trying again");
+                    }
+                    // A newer list cuts the wait short.
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        r = lists.changed() => open = r.is_ok(),
+                    }
+                    continue;
+                }
+            }
+        }
+        if !open {
+            return;
+        }
+        open = lists.changed().await.is_ok();
+    }
+}
+
+async fn write_all(
+    target: &RedisTarget,
+    con: &mut Option<MultiplexedConnection>,
+    venues: &[ExchangeId],
+    list: &[(ExchangeId, String)],
+    timeout: Duration,
+) -> Result<(), LinkError> {
+    if con.is_none() {
+        *con = Some(target.connect(timeout, Some(timeout)).await?);
+    }
+    let Some(c) = con.as_mut() else {
+        return Ok(());
+    };
+    for &venue in venues {
+        let symbols: BTreeSet<String> = list
+            .iter()
+            .filter(|(v, _)| *v == venue)
+            .map(|(_, s)| s.clone())
+            .collect();
+        set_pinned(c, &Keys::new(venue), &symbols).await?;
+    }
+    Ok(())
 }
 
 /// The pinned symbols.

@@ -274,6 +274,9 @@ impl Elector {
         pause: Option<&crate::Freeze>,
     ) {
         let every = self.timing.renew_every();
+        // Failed extensions in a row: the first is a warning, the rest debug lines (the
+        // lease running out is a warning of its own).
+        let mut failed = 0u32;
         loop {
             tokio::select! {
                 () = stop.cancelled() => return,
@@ -284,16 +287,31 @@ impl Elector {
                 pause.wait_if_frozen().await;
             }
             match tokio::time::timeout(every, self.extend(con, held)).await {
-                Ok(Ok(true)) => {}
+                Ok(Ok(true)) => {
+                    if failed > 0 {
+                        tracing::info!(venue = %self.keys.venue, failed, "lease extended again");
+                    }
+                    failed = 0;
+                }
                 Ok(Ok(false)) => {
                     tracing::warn!(venue = %self.keys.venue, term = held.term, "lease taken over or expired");
                     return;
                 }
                 Ok(Err(e)) => {
-                    tracing::warn!(venue = %self.keys.venue, error = %e, "lease extension failed");
+                    failed += 1;
+                    if failed == 1 {
+                        tracing::warn!(venue = %self.keys.venue, error = %e, "lease extension failed");
+                    } else {
+                        tracing::debug!(venue = %self.keys.venue, error = %e, failed, "lease extension failed");
+                    }
                 }
                 Err(_) => {
-                    tracing::warn!(venue = %self.keys.venue, "lease extension timed out");
+                    failed += 1;
+                    if failed == 1 {
+                        tracing::warn!(venue = %self.keys.venue, "lease extension timed out");
+                    } else {
+                        tracing::debug!(venue = %self.keys.venue, failed, "lease extension timed out");
+                    }
                 }
             }
             if Instant::now() >= held.until() {

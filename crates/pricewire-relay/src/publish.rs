@@ -5,7 +5,7 @@
 //! Batching has no linger timer: the next batch is whatever arrived while the previous
 //! write was in flight, so a quiet feed's ticker goes out at once and a busy one's go out
 //! together. Within a batch each symbol's hash field is written once (its last entry).
-//! The queue in front of the writer is bounded (`relay/lead.rs`); what overflows it is
+//! What waits for the writer is bounded (`relay/outbound.rs`); what cannot be written is
 //! counted and written as a `gap` entry, so readers see that updates were lost.
 
 use std::sync::Arc;
@@ -36,7 +36,16 @@ pub struct Batch {
     pub heartbeat: bool,
     /// The pair list to publish.
     pub pairs: Option<String>,
+    /// A leader's whole picture, symbol → line: `latest` is replaced by it (after this
+    /// batch's entries set their fields), so nothing an earlier leader left stays.
+    pub latest: Option<Vec<(String, String)>>,
+    /// How many dropped updates this batch's gap entry reports (not written as such: if
+    /// the batch is lost, they are still to be reported).
+    pub gap: u64,
 }
+
+/// State lines kept at most while Redis cannot be reached.
+const STATES_KEPT: usize = 1000;
 
 impl Batch {
     /// Whether there is nothing to write.
@@ -46,6 +55,41 @@ impl Batch {
             && self.states.is_empty()
             && !self.heartbeat
             && self.pairs.is_none()
+            && self.latest.is_none()
+    }
+
+    /// The entries that are updates (tickers and symbol errors, not the gap entry).
+    pub fn updates(&self) -> u64 {
+        (self.ticks.len() - usize::from(self.gap > 0)) as u64
+    }
+
+    /// What must not be lost when the rest is: the venue state and its lines (the newest
+    /// 1,000), and the heartbeat flag.
+    #[must_use]
+    pub fn keep_state(self) -> Batch {
+        let mut states = self.states;
+        if states.len() > STATES_KEPT {
+            states.drain(..states.len() - STATES_KEPT);
+        }
+        Batch {
+            state: self.state,
+            states,
+            heartbeat: self.heartbeat,
+            ..Batch::default()
+        }
+    }
+
+    /// This batch followed by `next`: `next`'s entries and state lines after these, its
+    /// state when it has one.
+    #[must_use]
+    pub fn merge_state(mut self, next: Batch) -> Batch {
+        self.ticks.extend(next.ticks);
+        if !next.state.is_empty() {
+            self.state = next.state;
+        }
+        self.states.extend(next.states);
+        self.heartbeat |= next.heartbeat;
+        self
     }
 
     /// The script's arguments after the six header values.
@@ -84,6 +128,16 @@ impl Batch {
                 args.push(p.clone().into_bytes());
             }
             None => args.push(b"0".to_vec()),
+        }
+        match &self.latest {
+            Some(all) => {
+                args.push(all.len().to_string().into_bytes());
+                for (symbol, line) in all {
+                    args.push(symbol.clone().into_bytes());
+                    args.push(line.clone().into_bytes());
+                }
+            }
+            None => args.push(b"-1".to_vec()),
         }
         args
     }
@@ -277,7 +331,7 @@ mod tests {
             args,
             [
                 "4", "BTC/USD", "a", "0", "ETH/USD", "b", "1", "BTC/USD", "c", "1", "", "gap", "0",
-                "0", "0", "1", "0"
+                "0", "0", "1", "0", "-1"
             ]
         );
     }

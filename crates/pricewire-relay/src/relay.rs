@@ -5,6 +5,7 @@
 //! waiting for it to expire. Leading is `relay/lead.rs`.
 
 mod lead;
+mod outbound;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -163,6 +164,22 @@ pub fn backoff(attempt: u32, cap: Duration) -> Duration {
     d.mul_f64(0.5 + fastrand::f64() / 2.0)
 }
 
+/// How long to wait before the next try after `error`, the `attempt`th failure in a row
+/// (from 1). Refused credentials or a missing permission wait long from the first retry,
+/// 5 s doubling to 60 s: a rotated password does not come back in a second, and Redis
+/// counts every refused login. Anything else backs off from 0.1 s up to `cap`.
+pub fn retry_wait(error: &LinkError, attempt: u32, cap: Duration) -> Duration {
+    if error.is_fatal_at_start() {
+        let base = Duration::from_secs(5).saturating_mul(1 << attempt.saturating_sub(1).min(4));
+        base.min(LONG_WAIT).mul_f64(0.75 + fastrand::f64() / 4.0)
+    } else {
+        backoff(attempt, cap)
+    }
+}
+
+/// The longest wait between tries with refused credentials.
+pub const LONG_WAIT: Duration = Duration::from_secs(60);
+
 /// Resolve typed symbols with the warm pair list (or by spelling alone).
 fn canonical(list: Option<&PairList>, typed: &[String]) -> Vec<String> {
     typed
@@ -213,6 +230,9 @@ async fn venue_loop(settings: RelaySettings, venue: VenueSettings, shutdown: Can
     ));
     let mut elector = Elector::new(keys.clone(), settings.id.clone(), settings.lease);
     let mut failures = 0u32;
+    // Redis out of reach: when it began, and the last reason logged. One warning per
+    // outage and per new reason; further tries are debug lines; the end is summed up.
+    let mut outage: Option<(Instant, String)> = None;
     let mut con: Option<MultiplexedConnection> = None;
     while !shutdown.is_cancelled() {
         if con.is_none() {
@@ -222,13 +242,26 @@ async fn venue_loop(settings: RelaySettings, venue: VenueSettings, shutdown: Can
                 .await
             {
                 Ok(c) => {
+                    if let Some((since, _)) = outage.take() {
+                        tracing::info!(venue = %ex, tries = failures, after = ?since.elapsed(), "Redis answers again");
+                    }
                     failures = 0;
                     con = Some(c);
                 }
                 Err(e) => {
                     failures += 1;
-                    let wait = backoff(failures, long_or_short(&e));
-                    tracing::warn!(venue = %ex, error = %e, retry_in = ?wait, "cannot reach Redis");
+                    let wait = retry_wait(&e, failures, Duration::from_secs(5));
+                    let reason = e.to_string();
+                    match &mut outage {
+                        Some((_, last)) if *last == reason => {
+                            tracing::debug!(venue = %ex, error = %e, tries = failures, retry_in = ?wait, "still cannot reach Redis");
+                        }
+                        _ => {
+                            tracing::warn!(venue = %ex, error = %e, retry_in = ?wait, "cannot reach Redis; trying again with backoff");
+                            let since = outage.take().map_or_else(Instant::now, |(at, _)| at);
+                            outage = Some((since, reason));
+                        }
+                    }
                     sleep_or(wait, &shutdown).await;
                     continue;
                 }
@@ -263,7 +296,7 @@ async fn venue_loop(settings: RelaySettings, venue: VenueSettings, shutdown: Can
             }
             Err(e) => {
                 failures += 1;
-                let wait = backoff(failures, long_or_short(&e));
+                let wait = retry_wait(&e, failures, Duration::from_secs(5));
                 tracing::warn!(venue = %ex, error = %e, retry_in = ?wait, "lease request failed");
                 con = None;
                 sleep_or(wait, &shutdown).await;
@@ -271,16 +304,6 @@ async fn venue_loop(settings: RelaySettings, venue: VenueSettings, shutdown: Can
         }
     }
     let _ = own_wants.await;
-}
-
-/// Refused credentials are retried slowly (a rotated password will not come back in a
-/// second); the rest quickly, up to 5 s.
-fn long_or_short(e: &LinkError) -> Duration {
-    if e.is_fatal_at_start() {
-        Duration::from_secs(60)
-    } else {
-        Duration::from_secs(5)
-    }
 }
 
 pub(crate) async fn sleep_or(d: Duration, stop: &CancellationToken) {
@@ -395,7 +418,11 @@ pub(crate) async fn notifications(
                     }
                 }
             }
-            Err(_) => failures += 1,
+            Err(e) => {
+                failures += 1;
+                sleep_or(retry_wait(&e, failures, Duration::from_secs(5)), &stop).await;
+                continue;
+            }
         }
         sleep_or(backoff(failures, Duration::from_secs(5)), &stop).await;
     }

@@ -132,7 +132,8 @@ return 0",
 /// `n` and n × (symbol, line, keep) — `keep` 1 for the last entry of its symbol in the
 /// batch, which also goes to `latest` —, then `m` and m × (field, value) for `state`,
 /// then `s` and s lines for `states`, then the heartbeat flag (0/1), then the pairs flag
-/// (0/1) and, when 1, the pair list.
+/// (0/1) and, when 1, the pair list, then `r` and r × (symbol, line): when `r` ≥ 0 the
+/// leader's whole picture, which replaces `latest` (−1: none).
 /// Returns `{1, last seq}`, `{-1, holder}` (fenced) or `{-2, epoch}` (not our dataset).
 pub static PUBLISH: LazyLock<Lua> = LazyLock::new(|| {
     Lua::new(
@@ -176,7 +177,17 @@ if ARGV[i] == '1' then
   redis.call('HSET', KEYS[8], 'term', term, 'leader', leader, 'at_ms', string.format('%d', now_ms()))
 end
 i = i + 1
-if ARGV[i] == '1' then redis.call('SET', KEYS[9], ARGV[i + 1]) end
+if ARGV[i] == '1' then redis.call('SET', KEYS[9], ARGV[i + 1]) i = i + 1 end
+i = i + 1
+local r = tonumber(ARGV[i]) i = i + 1
+if r >= 0 then
+  redis.call('DEL', KEYS[5])
+  if r > 0 then
+    local f = {}
+    for j = 1, 2 * r do f[j] = ARGV[i] i = i + 1 end
+    redis.call('HSET', KEYS[5], unpack(f))
+  end
+end
 return {1, string.format('%d', seq)}",
         ),
         false,

@@ -225,3 +225,58 @@ async fn redis_restarted_under_a_relay_and_a_reader_both_come_back_in_a_new_epoc
     a.await.unwrap();
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_leader_replaces_the_latest_hash_with_its_own_picture() {
+    let server = RedisServer::start();
+    let sim = sim().await;
+    let keys = Keys::new(ExchangeId::Kraken);
+    let mut con = target(&server)
+        .connect(Duration::from_secs(2), Some(Duration::from_secs(2)))
+        .await
+        .unwrap();
+    // What an earlier leader left: a symbol nobody carries now, and an old BTC/USD line.
+    let _: () = redis::cmd("HSET")
+        .arg(&keys.latest)
+        .arg("DOGE/USD")
+        .arg("{\"old\":1}")
+        .arg("BTC/USD")
+        .arg("{\"old\":2}")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    let stop = CancellationToken::new();
+    let a = tokio::spawn(relay::run(
+        relay_settings("relay-a", target(&server), &sim),
+        stop.clone(),
+    ));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let fields = loop {
+        let fields: Vec<String> = redis::cmd("HKEYS")
+            .arg(&keys.latest)
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        // Gone, and the leader's own value written (under load its picture may come
+        // before the first ticker, and then the ticker adds the field).
+        if !fields.iter().any(|f| f == "DOGE/USD") && !fields.is_empty() {
+            break fields;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the old picture is still there after 10 s: {fields:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(fields, ["BTC/USD"], "the leader's own symbols only");
+    let line: String = redis::cmd("HGET")
+        .arg(&keys.latest)
+        .arg("BTC/USD")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert!(line.starts_with("{\"type\":\"ticker\""), "{line}");
+    stop.cancel();
+    a.await.unwrap();
+    sim.shutdown().await;
+}

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
@@ -293,5 +294,132 @@ async fn rediss_with_a_private_ca_carries_the_feed() {
     );
     stop.cancel();
     a.await.unwrap();
+    sim.shutdown().await;
+}
+
+#[test]
+fn refused_credentials_wait_long_from_the_first_retry_and_the_rest_short() {
+    let auth = LinkError::Auth("WRONGPASS".into());
+    for attempt in 1..=3 {
+        let wait = relay::retry_wait(&auth, attempt, Duration::from_secs(5));
+        assert!(wait >= Duration::from_secs(3), "try {attempt}: {wait:?}");
+    }
+    let late = relay::retry_wait(&auth, 20, Duration::from_secs(5));
+    assert!(
+        late <= relay::LONG_WAIT && late >= Duration::from_secs(45),
+        "{late:?}"
+    );
+    let refused = relay::retry_wait(&LinkError::Refused, 1, Duration::from_secs(5));
+    assert!(refused < Duration::from_secs(1), "{refused:?}");
+}
+
+/// Refused logins so far, as Redis's ACL log counts them (similar entries are merged,
+/// each with its count).
+async fn refused_logins(con: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let log: Vec<Vec<redis::Value>> = redis::cmd("ACL").arg("LOG").query_async(con).await.unwrap();
+    let text = |v: &redis::Value| match v {
+        redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        redis::Value::SimpleString(s) => s.clone(),
+        _ => String::new(),
+    };
+    log.iter()
+        .filter_map(|entry| {
+            let field = |name: &str| {
+                entry
+                    .chunks(2)
+                    .find(|kv| text(&kv[0]) == name)
+                    .map(|kv| kv[1].clone())
+            };
+            let auth = field("reason").is_some_and(|r| text(&r) == "auth");
+            match field("count") {
+                Some(redis::Value::Int(n)) if auth => u64::try_from(n).ok(),
+                _ => None,
+            }
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_changed_later_is_shown_and_retried_slowly() {
+    let server = RedisServer::start_with(Options {
+        password: Some("first".into()),
+        ..Options::default()
+    });
+    let first = RedisTarget::parse(&server.url_without_password(), Some("first".into())).unwrap();
+    let sim = sim().await;
+    let stop = CancellationToken::new();
+    let relay_task = tokio::spawn(relay::run(
+        relay_settings("relay-a", first.clone(), &sim),
+        stop.clone(),
+    ));
+    let store = Store::new(StoreLimits::default());
+    consumer::start(
+        reader_settings(first.clone()),
+        Arc::clone(&store),
+        stop.clone(),
+    )
+    .await
+    .unwrap();
+    until(&store, 10, "tickers through the relay", |s| updates(s) > 0).await;
+
+    // The password is rotated and every connection dropped: the old one is refused now.
+    let mut admin = first
+        .connect(Duration::from_secs(2), Some(Duration::from_secs(2)))
+        .await
+        .unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("requirepass")
+        .arg("second")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let _: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("normal")
+        .arg("SKIPME")
+        .arg("yes")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let snap = until(&store, 10, "the refused login shown", |s| {
+        matches!(status(s), Some(FeedStatus::LinkLost { .. }))
+            && s.feed(ExchangeId::Kraken)
+                .is_some_and(|f| f.reason.contains("Redis refused the credentials"))
+    })
+    .await;
+    let feed = snap.feed(ExchangeId::Kraken).unwrap();
+    assert!(!feed.reason.contains("first"), "{}", feed.reason);
+    let Some(FeedStatus::LinkLost { next_try, .. }) = status(&snap) else {
+        unreachable!()
+    };
+    let wait = next_try - chrono::Utc::now();
+    assert!(
+        wait > chrono::TimeDelta::seconds(2),
+        "the next try in {wait}"
+    );
+
+    // Everyone has tried and waits seconds: a few more refused logins in 3 s (each of
+    // the relay's and the reader's connections tries at most once or twice), where a
+    // retry loop (0.2 s, or the 0.4 s of a first quick backoff) would make a dozen.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let settled = refused_logins(&mut admin).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let later = refused_logins(&mut admin).await;
+    assert!(
+        later <= settled + 5,
+        "refused logins went from {settled} to {later} in 3 s: a retry loop"
+    );
+    let snap = store.snapshot();
+    let history = &snap.feed(ExchangeId::Kraken).unwrap().history;
+    // The dropped connection, then the refusal: a line each, not one per try.
+    let refused = history
+        .iter()
+        .filter(|t| t.reason.contains("refused the credentials"))
+        .count();
+    assert_eq!(refused, 1, "one history line for the refusal: {history:#?}");
+    stop.cancel();
+    relay_task.await.unwrap();
     sim.shutdown().await;
 }

@@ -279,6 +279,17 @@ impl FeedBuilder {
     }
 }
 
+impl FeedBuilder {
+    /// Check everything and start the feed, returning only its handle and task: for a
+    /// program that reads the store (its snapshots and version) rather than its event
+    /// stream, such as a screen. Unlike [`FeedBuilder::spawn`] it keeps no receiver of
+    /// the store's events, so the store reserves no room for events nobody reads.
+    pub fn spawn_parts(self) -> Result<(FeedHandle, JoinHandle<()>), BuildError> {
+        let (ctx, symbols, shutdown) = self.build()?;
+        Ok(super::spawn(ctx, symbols, shutdown))
+    }
+}
+
 /// A running feed: what it is watching lands in [`RunningFeed::store`]; commands go through
 /// [`RunningFeed::handle`] or the shortcuts here. Dropping it does not stop the task: call
 /// [`RunningFeed::shutdown`] (or cancel the token given to [`FeedBuilder::shutdown_on`]).
@@ -407,6 +418,29 @@ mod tests {
             err.to_string(),
             "WebSocket URL \"ws://example.com/v 2\" cannot be dialled as written"
         );
+    }
+
+    /// `spawn` keeps the first events for its caller; `spawn_parts` leaves the store's
+    /// event channel alone.
+    #[tokio::test]
+    async fn only_spawn_holds_a_reader_of_the_store_events() {
+        let shutdown = CancellationToken::new();
+        let start = |store: &Arc<Store>| {
+            FeedBuilder::new(ExchangeId::Kraken)
+                .store(Arc::clone(store))
+                .ws_url("ws://127.0.0.1:1/v2")
+                .rest_url("http://127.0.0.1:1")
+                .shutdown_on(shutdown.clone())
+        };
+        let quiet = Store::new(StoreLimits::default());
+        let (_handle, quiet_task) = start(&quiet).spawn_parts().expect("started");
+        assert_eq!(quiet.event_readers(), 0);
+        let told = Store::new(StoreLimits::default());
+        let feed = start(&told).spawn().expect("started");
+        assert_eq!(told.event_readers(), 1);
+        shutdown.cancel();
+        quiet_task.await.unwrap();
+        feed.shutdown().await;
     }
 
     /// A malformed address met at run time (a venue's token reply can name one) is fatal:

@@ -277,15 +277,26 @@ pub async fn run(
         let pong_at = watch
             .pong
             .map_or(watch.silence_deadline + silence, |(at, _, _)| at);
+        // A reader that must see every event is behind: leave the frames in the socket
+        // (TCP slows the sender) and stop the silence and pong clocks meanwhile.
+        let held = ctx.store.feeds_held();
         let frame = tokio::select! {
-            frame = s.ws.next() => frame,
-            () = sleep_until(watch.silence_deadline) => {
+            frame = s.ws.next(), if !held => frame,
+            () = ctx.store.feeds_released(), if held => {
+                let now = Instant::now();
+                watch.silence_deadline = watch.silence_deadline.max(now + silence);
+                if let Some((at, _, _)) = &mut watch.pong {
+                    *at = (*at).max(now + pong_timeout);
+                }
+                continue;
+            }
+            () = sleep_until(watch.silence_deadline), if !held => {
                 if ctx.store.suspends() != suspends {
                     continue;
                 }
                 return SessionEnd::Silence(silence);
             }
-            () = sleep_until(pong_at), if watch.pong.is_some() => {
+            () = sleep_until(pong_at), if watch.pong.is_some() && !held => {
                 if ctx.store.suspends() != suspends {
                     continue;
                 }

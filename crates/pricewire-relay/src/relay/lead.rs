@@ -1,13 +1,13 @@
 //! One leadership of one venue: the feed, the publisher, the wants and control followers
 //! and the lease keeper, from the lease taken to the lease lost or released.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use redis::aio::MultiplexedConnection;
-use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -15,14 +15,13 @@ use pricewire_core::feed::FeedBuilder;
 use pricewire_core::feed::command::{Command, FeedHandle};
 use pricewire_core::json;
 use pricewire_core::symbol::PairList;
-use pricewire_core::{ExchangeId, Store, StoreEvent};
+use pricewire_core::{ExchangeId, Store};
 
 use super::{RelaySettings, VenueSettings, notifications, sleep_or};
-use crate::conn::LinkError;
 use crate::control;
 use crate::keys::Keys;
 use crate::lease::{Elector, Held};
-use crate::publish::{Batch, MAX_BATCH, Outcome, Writer};
+use crate::publish::{Batch, Writer};
 use crate::wants::{self, Carried};
 use crate::wire::{self, Handover, VenueState};
 
@@ -87,7 +86,7 @@ pub(super) async fn lead(
     if let Some(list) = &pairs {
         b = b.pairs(list.clone());
     }
-    let events = store.events();
+    store.hold_feeds_at(super::outbound::HOLD_AT);
     let feed = match b.spawn() {
         Ok(f) => f,
         Err(e) => {
@@ -96,9 +95,10 @@ pub(super) async fn lead(
             return;
         }
     };
+    // The tap's only reader (the hold waits for it), with every event since the spawn.
+    let events = feed.events();
     let handle = feed.handle().clone();
     settings.leading.began(ex, &store, held.term);
-    let now = Utc::now();
     let snapshot = store.snapshot();
     let state = snapshot.feed(ex).map(|f| VenueState {
         status: f.status.clone(),
@@ -113,7 +113,6 @@ pub(super) async fn lead(
         pairs: pairs.as_ref().map(wire::pairs_json),
         ..Batch::default()
     };
-    let _ = now;
     let (extra_tx, extra_rx) = mpsc::channel::<(String, String)>(1024);
     for s in first_changes.refused {
         let _ = extra_tx.try_send(over_cap(ex, &s, settings.max_symbols));
@@ -125,7 +124,7 @@ pub(super) async fn lead(
         settings.states_maxlen,
         Arc::clone(&settings.stats),
     );
-    let publisher = tokio::spawn(publish_loop(
+    let publisher = tokio::spawn(super::outbound::publish_loop(
         settings.clone(),
         ex,
         writer,
@@ -205,217 +204,6 @@ fn over_cap(ex: ExchangeId, symbol: &str, cap: usize) -> (String, String) {
             false,
         ),
     )
-}
-
-/// Write what the feed sees, batch after batch, while the lease holds.
-#[allow(clippy::too_many_arguments)]
-async fn publish_loop(
-    settings: RelaySettings,
-    ex: ExchangeId,
-    writer: Writer,
-    held: Arc<Held>,
-    store: Arc<Store>,
-    handle: FeedHandle,
-    mut events: broadcast::Receiver<StoreEvent>,
-    mut extra: mpsc::Receiver<(String, String)>,
-    first: Batch,
-) {
-    let connect = || {
-        settings
-            .target
-            .connect(settings.connect_timeout, Some(Duration::from_secs(5)))
-    };
-    let mut con = None;
-    let mut pending = first;
-    let mut dropped = 0u64;
-    let mut last_heartbeat = Instant::now();
-    let mut pairs_at: Option<Instant> = pending.pairs.is_some().then(Instant::now);
-    let heartbeat_every = Duration::from_secs(1);
-    // Events wait here while a write is in flight (bounded: past it they are dropped and
-    // counted), so a burst is absorbed instead of overflowing the feed's event buffer.
-    let mut queue: VecDeque<StoreEvent> = VecDeque::new();
-    loop {
-        if pending.is_empty() && queue.is_empty() {
-            tokio::select! {
-                e = events.recv() => match e {
-                    Ok(e) => queue.push_back(e),
-                    Err(broadcast::error::RecvError::Lagged(n)) => dropped += n,
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
-                Some(x) = extra.recv() => pending.ticks.push(x),
-                () = tokio::time::sleep_until(last_heartbeat + heartbeat_every) => {}
-                () = held.lost().cancelled() => return,
-            }
-        }
-        if drain(&mut events, &mut queue, &mut dropped) {
-            return;
-        }
-        while pending.ticks.len() < MAX_BATCH {
-            let Some(e) = queue.pop_front() else { break };
-            push(&mut pending, &e, ex, &store);
-        }
-        while let Ok(x) = extra.try_recv() {
-            pending.ticks.push(x);
-        }
-        if dropped > 0 {
-            settings
-                .stats
-                .dropped
-                .fetch_add(dropped, std::sync::atomic::Ordering::Relaxed);
-            tracing::warn!(venue = %ex, dropped, "updates dropped on the way to Redis");
-            pending.ticks.push((
-                String::new(),
-                json::venue_gap_line(
-                    ex,
-                    dropped,
-                    "the relay could not write them to Redis in time",
-                ),
-            ));
-            dropped = 0;
-        }
-        let now = Instant::now();
-        if now >= last_heartbeat + heartbeat_every {
-            pending.heartbeat = true;
-        }
-        if pairs_at.is_none_or(|at| now.duration_since(at) > Duration::from_secs(600))
-            && let Some(list) = handle.pair_list()
-        {
-            pending.pairs = Some(wire::pairs_json(&list));
-            pairs_at = Some(now);
-        }
-        if con.is_none() {
-            match connect().await {
-                Ok(c) => con = Some(c),
-                Err(e) => {
-                    tracing::warn!(venue = %ex, error = %e, "cannot reach Redis to publish");
-                    dropped += pending.ticks.len() as u64;
-                    pending = Batch {
-                        state: std::mem::take(&mut pending.state),
-                        ..Batch::default()
-                    };
-                    tokio::select! {
-                        () = tokio::time::sleep(Duration::from_millis(200)) => {}
-                        () = held.lost().cancelled() => return,
-                    }
-                    continue;
-                }
-            }
-        }
-        // The deadline check: past it, nothing more is sent under this lease.
-        if !held.may_publish(Instant::now()) {
-            tracing::warn!(venue = %ex, term = held.term, "lease time is up: publishing stops");
-            held.lose();
-            return;
-        }
-        if let Some(freeze) = &settings.freeze {
-            freeze.wait_if_frozen().await;
-        }
-        let Some(c) = con.as_mut() else { continue };
-        let written = {
-            let write = writer.write(c, &held, &pending);
-            tokio::pin!(write);
-            let mut open = true;
-            loop {
-                tokio::select! {
-                    r = &mut write => break r,
-                    e = events.recv(), if open => match e {
-                        Ok(e) if queue.len() < QUEUE_MAX => queue.push_back(e),
-                        Ok(_) => dropped += 1,
-                        Err(broadcast::error::RecvError::Lagged(n)) => dropped += n,
-                        Err(broadcast::error::RecvError::Closed) => open = false,
-                    },
-                }
-            }
-        };
-        match written {
-            Ok(Outcome::Written(_)) => {
-                settings.leading.published(
-                    ex,
-                    pending.ticks.iter().map(|(_, line)| line.as_str()),
-                    Utc::now(),
-                );
-                if pending.heartbeat {
-                    last_heartbeat = now;
-                }
-                pending = Batch::default();
-            }
-            Ok(Outcome::Fenced(holder)) => {
-                tracing::warn!(venue = %ex, term = held.term, holder = %holder, "Redis refused the write: the lease is not ours any more");
-                held.lose();
-                return;
-            }
-            Ok(Outcome::WrongEpoch(epoch)) => {
-                tracing::warn!(venue = %ex, epoch = %epoch, "Redis lost its data (new epoch): leading again from scratch");
-                held.lose();
-                return;
-            }
-            Err(e) => {
-                // Not retried: a write that landed must not land twice.
-                tracing::warn!(venue = %ex, error = %e, entries = pending.ticks.len(), "write failed; its entries are dropped");
-                dropped += pending.ticks.len() as u64;
-                pending = Batch {
-                    state: std::mem::take(&mut pending.state),
-                    pairs: pending.pairs.take(),
-                    ..Batch::default()
-                };
-                if e.is_link() {
-                    con = None;
-                } else if matches!(e, LinkError::Data(_) | LinkError::Server(_)) {
-                    // A key holds what we did not write: say so and stop leading rather
-                    // than retry in a loop.
-                    tracing::error!(venue = %ex, error = %e, "Redis holds data the relay cannot write to; giving up the lease");
-                    held.lose();
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Events held at most while writes are in flight: a 100,000-ticker burst fits.
-const QUEUE_MAX: usize = 250_000;
-
-/// Move what the feed sent meanwhile into the queue; true when the feed is gone.
-fn drain(
-    events: &mut broadcast::Receiver<StoreEvent>,
-    queue: &mut VecDeque<StoreEvent>,
-    dropped: &mut u64,
-) -> bool {
-    loop {
-        match events.try_recv() {
-            Ok(e) if queue.len() < QUEUE_MAX => queue.push_back(e),
-            Ok(_) => *dropped += 1,
-            Err(broadcast::error::TryRecvError::Lagged(n)) => *dropped += n,
-            Err(broadcast::error::TryRecvError::Closed) => return true,
-            Err(broadcast::error::TryRecvError::Empty) => return false,
-        }
-    }
-}
-
-/// Add an event of the feed to the batch.
-fn push(batch: &mut Batch, event: &StoreEvent, ex: ExchangeId, store: &Store) {
-    let simulated = store.is_simulated(ex);
-    match event {
-        StoreEvent::Ticker(t) => batch
-            .ticks
-            .push((t.symbol.to_string(), json::ticker_line(t, simulated))),
-        StoreEvent::Error {
-            symbol, message, ..
-        } => batch.ticks.push((
-            symbol.clone(),
-            json::error_line(ex, symbol, message, simulated),
-        )),
-        StoreEvent::Status(t) => {
-            batch.states.push(json::status_line(t, simulated));
-            batch.state = wire::state_fields(&VenueState {
-                status: t.to.clone(),
-                since: t.at,
-                reason: t.reason.clone(),
-                simulated,
-            });
-        }
-        _ => {}
-    }
 }
 
 /// Carry what is wanted: read the wants every 5 s and when told a new one arrived.
