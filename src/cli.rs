@@ -58,7 +58,10 @@ pub struct Cli {
 impl Cli {
     /// The process's arguments; `--help` names this machine's config and log file paths.
     pub fn from_env() -> Cli {
-        let matches = Cli::command().after_help(after_help()).get_matches();
+        let args = config_after_subcommand(std::env::args_os().collect());
+        let matches = Cli::command()
+            .after_help(after_help())
+            .get_matches_from(args);
         Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     }
 
@@ -81,6 +84,33 @@ impl Cli {
             None
         }
     }
+}
+
+/// `pricewire --config FILE relay …` reads as `pricewire relay --config FILE …`: a
+/// dashboard flag before a subcommand would otherwise make the subcommand's name read as a
+/// symbol. Only a leading `--config`/`-c` moves; anything else is left for clap to judge.
+pub fn config_after_subcommand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let is =
+        |i: usize, f: &dyn Fn(&str) -> bool| args.get(i).and_then(|a| a.to_str()).is_some_and(f);
+    let taken = if is(1, &|a| a == "--config" || a == "-c") {
+        2
+    } else if is(1, &|a| {
+        a.starts_with("--config=") || (a.starts_with("-c") && a.len() > 2)
+    }) {
+        1
+    } else {
+        return args;
+    };
+    let command = Cli::command();
+    let names: Vec<&str> = command
+        .get_subcommands()
+        .map(clap::Command::get_name)
+        .collect();
+    if args.len() > 1 + taken && is(1 + taken, &|a| names.contains(&a)) {
+        let config: Vec<_> = args.drain(1..=taken).collect();
+        args.splice(2..2, config);
+    }
+    args
 }
 
 /// Paths as this machine has them (the documented Linux ones when there is no home).
@@ -158,6 +188,58 @@ pub struct HistoryArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--config` may come before a subcommand as well as after it.
+    #[test]
+    fn config_before_a_subcommand_belongs_to_it() {
+        let parse = |args: &[&str]| {
+            let args = config_after_subcommand(args.iter().map(Into::into).collect());
+            Cli::try_parse_from(args)
+        };
+        for args in [
+            &[
+                "pricewire",
+                "--config",
+                "c.toml",
+                "relay",
+                "--redis",
+                "redis://127.0.0.1:1",
+            ][..],
+            &[
+                "pricewire",
+                "-c",
+                "c.toml",
+                "relay",
+                "--redis",
+                "redis://127.0.0.1:1",
+            ],
+            &[
+                "pricewire",
+                "--config=c.toml",
+                "relay",
+                "--redis",
+                "redis://127.0.0.1:1",
+            ],
+            &[
+                "pricewire",
+                "relay",
+                "--config",
+                "c.toml",
+                "--redis",
+                "redis://127.0.0.1:1",
+            ],
+        ] {
+            let cli = parse(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert!(matches!(cli.command, Some(Command::Relay(_))), "{args:?}");
+            assert_eq!(cli.config.as_deref(), Some(std::path::Path::new("c.toml")));
+        }
+        let cli = parse(&["pricewire", "--config", "c.toml", "replay", "r.jsonl"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Replay(_))));
+        // Symbols after --config stay symbols.
+        let cli = parse(&["pricewire", "--config", "c.toml", "BTC/USD"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.symbols, ["BTC/USD"]);
+    }
 
     #[test]
     fn flags_parse() {
