@@ -17,7 +17,7 @@ pub const VERSION: u32 = 1;
 /// [`super::Limits::max_subscriptions`] in all).
 pub const MAX_SYMBOLS_PER_OP: usize = 100;
 /// The longest symbol text kept (`kraken:BTC/USD`).
-const MAX_SYMBOL_TEXT: usize = 64;
+pub const MAX_SYMBOL_TEXT: usize = 64;
 /// The longest token or epoch text kept.
 const MAX_TOKEN_TEXT: usize = 256;
 
