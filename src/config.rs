@@ -15,16 +15,18 @@ pub use pricewire_core::feed::{REST_SCHEMES, WS_SCHEMES, check_url};
 
 mod feed;
 mod holdings;
+pub mod http;
 mod keys;
 mod keytable;
 mod look;
 pub mod relay;
 mod save;
+pub use http::HttpConfig;
 mod writer;
 pub use keys::{ConfigWarning, fields_of};
 pub use look::{AlertEntry, HistoryConfig, NotifyConfig, RecordConfig, SaveAlerts};
 pub use relay::RelayConfig;
-pub use save::{save_watchlist, save_with};
+pub use save::{save_watchlist, save_with, write_replacing};
 pub use writer::{ConfigEdit, ConfigWriter, SaveLists, SaveSymbols, Written};
 
 /// A config file that could not be used. The message names the file, line and key.
@@ -83,6 +85,8 @@ pub struct Config {
     pub watchlists: BTreeMap<String, NamedWatchlist>,
     /// Redis for `pricewire relay` and for readers (`--source`).
     pub relay: RelayConfig,
+    /// The relay's front door (`pricewire relay --http`).
+    pub http: HttpConfig,
     /// Alert rules, one `[[alerts]]` table each.
     pub alerts: Vec<AlertEntry>,
     /// Where alerts go.
@@ -119,6 +123,7 @@ impl Default for Config {
             holdings: Vec::new(),
             watchlists: BTreeMap::new(),
             relay: RelayConfig::default(),
+            http: HttpConfig::default(),
             alerts: Vec::new(),
             notify: NotifyConfig::default(),
             record: RecordConfig::default(),
@@ -312,6 +317,9 @@ impl Config {
             bad(&key, &why);
         }
         for (key, why) in self.relay.problems() {
+            bad(&key, &why);
+        }
+        for (key, why) in self.http.problems() {
             bad(&key, &why);
         }
         let (rules, rule_problems) = look::rules(&self.alerts);

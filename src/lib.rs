@@ -24,6 +24,7 @@ pub mod look;
 pub mod notify;
 pub mod recorder;
 pub mod relay_cmd;
+pub mod relay_http;
 pub mod run;
 pub mod ui;
 pub mod view;

@@ -59,6 +59,10 @@ pub struct RelayArgs {
     /// the environment).
     #[arg(env = "PRICEWIRE_RELAY_SYMBOLS", value_delimiter = ',')]
     pub symbols: Vec<String>,
+    /// Serve the front door here (WebSocket, SSE, the web page, /health, /metrics):
+    /// 127.0.0.1:8080; port 0 picks a free one (the log says which).
+    #[arg(long, env = "PRICEWIRE_HTTP")]
+    pub http: Option<String>,
 }
 
 /// The Redis password from the environment, else the config.
@@ -81,7 +85,7 @@ pub fn target(url: &str, config: &Config, ca: Option<&PathBuf>) -> anyhow::Resul
     Ok(t)
 }
 
-fn settings(args: &RelayArgs) -> anyhow::Result<(RelaySettings, String)> {
+fn settings(args: &RelayArgs) -> anyhow::Result<(RelaySettings, String, Config)> {
     let (path, must_exist) = match &args.config {
         Some(p) => (Some(p.clone()), true),
         None => (config::default_path(), false),
@@ -176,7 +180,7 @@ fn settings(args: &RelayArgs) -> anyhow::Result<(RelaySettings, String)> {
         ["text", "json"].contains(&format.as_str()),
         "--log-format must be text or json"
     );
-    Ok((s, format))
+    Ok((s, format, config))
 }
 
 /// `relay-` and the host name (or the process id).
@@ -205,7 +209,7 @@ fn start_logging(format: &str) {
 
 /// Run the relay until SIGTERM or SIGINT.
 pub async fn run(args: RelayArgs) -> anyhow::Result<ExitCode> {
-    let (settings, format) = settings(&args)?;
+    let (settings, format, config) = settings(&args)?;
     start_logging(&format);
     let venues: Vec<&str> = settings
         .venues
@@ -225,10 +229,14 @@ pub async fn run(args: RelayArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot use Redis at {}", settings.target))?;
     let shutdown = CancellationToken::new();
     watch_signals(shutdown.clone());
+    let door = crate::relay_http::start(&args, &config, &settings, &shutdown).await?;
     let stats = Arc::clone(&settings.stats);
     let report = tokio::spawn(report_stats(stats, shutdown.clone()));
     relay::run(settings, shutdown.clone()).await;
     report.abort();
+    if let Some(door) = door {
+        door.stopped().await;
+    }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

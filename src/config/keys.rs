@@ -69,6 +69,7 @@ fn known(path: &[&str]) -> Known {
         ["feed"] => Known::Keys(fields_of::<FeedFile>().to_vec()),
         ["ui"] => Known::Keys(fields_of::<UiConfig>().to_vec()),
         ["relay"] => Known::Keys(fields_of::<super::RelayConfig>().to_vec()),
+        ["http"] => Known::Keys(fields_of::<super::HttpConfig>().to_vec()),
         ["notify"] => Known::Keys(fields_of::<super::NotifyConfig>().to_vec()),
         ["record"] => Known::Keys(fields_of::<super::RecordConfig>().to_vec()),
         ["history"] => Known::Keys(fields_of::<super::HistoryConfig>().to_vec()),

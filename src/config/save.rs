@@ -93,27 +93,39 @@ pub fn save_with(
         .parse()
         .map_err(|e: toml_edit::TomlError| fail(format!("the file is not valid TOML: {e}")))?;
     edit(&mut doc).map_err(fail)?;
+    replace_file(&target, old_meta.as_ref(), &doc.to_string()).map_err(|e| fail(e.to_string()))
+}
+
+/// Write `text` to `path` whole or not at all, as [`save_with`] writes: a temporary file
+/// beside the real file (the symlink's final target), synced, renamed over it, the
+/// directory synced; the file keeps its mode and owner. Used for the relay's state file.
+pub fn write_replacing(path: &Path, text: &str) -> std::io::Result<()> {
+    let target = final_target(path)?;
+    let old_meta = fs::metadata(&target).ok();
+    replace_file(&target, old_meta.as_ref(), text)
+}
+
+fn replace_file(target: &Path, old_meta: Option<&fs::Metadata>, text: &str) -> std::io::Result<()> {
     let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    fs::create_dir_all(&dir).map_err(|e| fail(e.to_string()))?;
+    fs::create_dir_all(&dir)?;
     let mut tmp_name = target.file_name().unwrap_or_default().to_os_string();
     tmp_name.push(".tmp");
     let tmp = dir.join(tmp_name);
     let write = || -> std::io::Result<()> {
-        let mut f = open_tmp(&tmp, old_meta.as_ref())?;
-        f.write_all(doc.to_string().as_bytes())?;
-        keep_mode_and_owner(&f, old_meta.as_ref())?;
+        let mut f = open_tmp(&tmp, old_meta)?;
+        f.write_all(text.as_bytes())?;
+        keep_mode_and_owner(&f, old_meta)?;
         f.sync_all()?;
-        fs::rename(&tmp, &target)?;
+        fs::rename(&tmp, target)?;
         // The rename itself is durable only once the directory is synced.
         fs::File::open(&dir)?.sync_all()
     };
-    write().map_err(|e| {
+    write().inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
-        fail(e.to_string())
     })
 }
 

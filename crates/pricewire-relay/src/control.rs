@@ -192,12 +192,13 @@ pub async fn pinned(
 }
 
 /// Ask the venue's leader to reconnect to the venue (`by`: who asks, for its log).
+/// Returns the request's id in the control stream.
 pub async fn request_reconnect(
     con: &mut MultiplexedConnection,
     keys: &Keys,
     by: &str,
-) -> Result<(), LinkError> {
-    let _: String = redis::cmd("XADD")
+) -> Result<String, LinkError> {
+    let id: String = redis::cmd("XADD")
         .arg(&keys.control)
         .arg("MAXLEN")
         .arg("~")
@@ -209,7 +210,7 @@ pub async fn request_reconnect(
         .arg(by)
         .query_async(con)
         .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// A request read from the control stream.

@@ -14,7 +14,9 @@
 pub mod conn;
 pub mod consumer;
 pub mod control;
+pub mod http;
 pub mod keys;
+pub mod leading;
 pub mod lease;
 pub mod publish;
 pub mod reader;

@@ -68,6 +68,8 @@ pub struct RelaySettings {
     pub freeze: Option<Arc<Freeze>>,
     /// Counters of the writes (shared with a reporter).
     pub stats: Arc<Stats>,
+    /// The venues led now and their feeds' counters (shared with the front door).
+    pub leading: Arc<crate::leading::Leading>,
 }
 
 impl RelaySettings {
@@ -86,6 +88,7 @@ impl RelaySettings {
             connect_timeout: Duration::from_secs(5),
             freeze: None,
             stats: Arc::new(Stats::default()),
+            leading: Arc::default(),
         }
     }
 }

@@ -98,6 +98,7 @@ pub(super) async fn lead(
     // The tap's only reader (the hold waits for it), with every event since the spawn.
     let events = feed.events();
     let handle = feed.handle().clone();
+    settings.leading.began(ex, &store, held.term);
     let snapshot = store.snapshot();
     let state = snapshot.feed(ex).map(|f| VenueState {
         status: f.status.clone(),
@@ -174,6 +175,7 @@ pub(super) async fn lead(
         tracing::warn!(venue = %ex, term = held.term, "no longer leading");
     }
     held.lose();
+    settings.leading.ended(ex);
     stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(2), feed.shutdown()).await;
     for t in [publisher, wants_task, control_task] {

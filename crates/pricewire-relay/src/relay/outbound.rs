@@ -259,6 +259,11 @@ pub(super) async fn publish_loop(
         };
         match written {
             Ok(Outcome::Written(_)) => {
+                settings.leading.published(
+                    ex,
+                    pending.ticks.iter().map(|(_, line)| line.as_str()),
+                    chrono::Utc::now(),
+                );
                 if pending.heartbeat {
                     last_heartbeat = now;
                 }
