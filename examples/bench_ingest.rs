@@ -25,14 +25,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use pricewire_core::feed::FeedBuilder;
 use pricewire_core::model::ExchangeId;
 use pricewire_core::store::{Store, StoreLimits};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-use kraken_pairs::SYMBOLS;
+use kraken_pairs::{SYMBOLS, subscribed_client};
 
 /// Linux reports process CPU time in clock ticks of 1/100 s (`getconf CLK_TCK`).
 const CLK_TCK: f64 = 100.0;
@@ -172,17 +172,7 @@ async fn ingest(addr: &str, secs: f64) -> Window {
 }
 
 async fn bare(addr: &str, secs: f64) -> Window {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/v2"))
-        .await
-        .expect("connect");
-    let subscribe = serde_json::json!({
-        "method": "subscribe",
-        "params": {"channel": "ticker", "symbol": SYMBOLS, "event_trigger": "bbo"},
-        "req_id": 1
-    });
-    ws.send(Message::text(subscribe.to_string()))
-        .await
-        .expect("subscribe");
+    let mut ws = subscribed_client(&format!("ws://{addr}/v2")).await;
     let frames = Arc::new(AtomicU64::new(0));
     let counted = Arc::clone(&frames);
     let reader = tokio::spawn(async move {

@@ -49,7 +49,7 @@ use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use tokio_util::sync::CancellationToken;
 
-use kraken_pairs::SYMBOLS;
+use kraken_pairs::{SYMBOLS, subscribed_client};
 
 fn micros(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
     (to - from).num_microseconds().unwrap_or(0).max(0) as u64
@@ -138,19 +138,9 @@ impl Backend for Timed {
 
 /// Receive time minus `timestamp` for every ticker frame a bare client reads in `secs`.
 async fn bare(ws_url: &str, secs: f64) -> Histogram<u64> {
-    use futures_util::{SinkExt, StreamExt};
+    use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::Message;
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
-        .await
-        .expect("connect");
-    let subscribe = serde_json::json!({
-        "method": "subscribe",
-        "params": {"channel": "ticker", "symbol": SYMBOLS, "event_trigger": "bbo"},
-        "req_id": 1
-    });
-    ws.send(Message::text(subscribe.to_string()))
-        .await
-        .expect("subscribe");
+    let mut ws = subscribed_client(ws_url).await;
     let from = Utc::now() + chrono::TimeDelta::milliseconds(1500);
     let until = from + chrono::TimeDelta::milliseconds((secs * 1000.0) as i64);
     let mut h = hist();

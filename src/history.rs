@@ -316,20 +316,29 @@ pub fn line(e: &Entry) -> String {
         .as_deref()
         .map(|x| format!("[{x}] "))
         .unwrap_or_default();
-    let what = match (&e.from, &e.to) {
-        (Some(f), Some(t)) => format!("{f} → {t}  "),
-        _ if e.kind == "state" => String::new(),
-        _ => format!("{}  ", e.kind.replace('_', " ")),
-    };
-    let symbol = e
-        .symbol
-        .as_deref()
-        .map(|s| format!("{s}: "))
-        .unwrap_or_default();
     format!(
-        "{}  {:<6} {venue}{what}{symbol}{}",
+        "{}  {:<6} {venue}{}{}",
         e.ts.format("%Y-%m-%d %H:%M:%S"),
         e.tag.name(),
+        e.what(),
         pricewire_core::sanitize::clean(&e.text)
     )
+}
+
+impl Entry {
+    /// What the entry is about, as it leads its text wherever it is shown: a state
+    /// change's `from → to` or the entry's kind, then the symbol, where there is one.
+    pub fn what(&self) -> String {
+        let change = match (&self.from, &self.to) {
+            (Some(f), Some(t)) => format!("{f} → {t}  "),
+            _ if self.kind == "state" => String::new(),
+            _ => format!("{}  ", self.kind.replace('_', " ")),
+        };
+        let symbol = self
+            .symbol
+            .as_deref()
+            .map(|s| format!("{s}: "))
+            .unwrap_or_default();
+        format!("{change}{symbol}")
+    }
 }

@@ -61,6 +61,36 @@ fn alerts(cfg: &Config, store: &Arc<Store>, stop: &CancellationToken) -> Alerts 
     look::dashboard_alerts(cfg, handle, fired, delivery)
 }
 
+/// The dashboard on a fresh `config_file(name)` with the real alert task, on a live Kraken
+/// market; the last part is the feeds' command receiver, kept open while the test runs.
+fn dashboard(
+    name: &str,
+) -> (
+    std::path::PathBuf,
+    Arc<Store>,
+    CancellationToken,
+    App,
+    impl Sized,
+) {
+    let path = config_file(name);
+    let cfg = Config::load(&path, true).unwrap();
+    let store = Store::new(StoreLimits::default());
+    kraken_market(&store, Source::Stream, 0.4);
+    let stop = CancellationToken::new();
+    let (feeds, commands) = kraken_feeds();
+    let app = App::new(feeds, &cfg, Some(path.clone())).with_alerts(alerts(&cfg, &store, &stop));
+    (path, store, stop, app, commands)
+}
+
+/// Clear the open prompt, type `text` into it and press Enter.
+fn enter(app: &mut App, snap: &pricewire_core::store::Snapshot, text: &str) {
+    app.apply(Action::ClearInput, snap);
+    for c in text.chars() {
+        app.apply(Action::Type(c), snap);
+    }
+    app.apply(Action::Submit, snap);
+}
+
 fn draw(app: &mut App, store: &Store, w: u16, h: u16) -> Terminal<TestBackend> {
     let snap = store.snapshot();
     let table = app.sync(&snap);
@@ -88,14 +118,7 @@ async fn until(app: &mut App, store: &Store, f: impl Fn(&App) -> bool) {
 
 #[tokio::test]
 async fn a_on_a_row_prefills_its_rule_adds_it_and_saves_it_with_the_comments_kept() {
-    let path = config_file("add");
-    let cfg = Config::load(&path, true).unwrap();
-    let store = Store::new(StoreLimits::default());
-    kraken_market(&store, Source::Stream, 0.4);
-    let stop = CancellationToken::new();
-    let (feeds, _rx) = kraken_feeds();
-    let mut app =
-        App::new(feeds, &cfg, Some(path.clone())).with_alerts(alerts(&cfg, &store, &stop));
+    let (path, store, stop, mut app, _commands) = dashboard("add");
     let snap = store.snapshot();
     app.sync(&snap);
     app.apply(Action::OpenAlert, &snap);
@@ -104,11 +127,7 @@ async fn a_on_a_row_prefills_its_rule_adds_it_and_saves_it_with_the_comments_kep
     };
     assert_eq!(prompt.input, "kraken:BTC/USD last above 97123.4");
     // The grammar's word on a rule it refuses, in the prompt.
-    app.apply(Action::ClearInput, &snap);
-    for c in "BTC/USD last beyond 1".chars() {
-        app.apply(Action::Type(c), &snap);
-    }
-    app.apply(Action::Submit, &snap);
+    enter(&mut app, &snap, "BTC/USD last beyond 1");
     let Mode::Alerting(prompt) = &app.view.mode else {
         panic!("{:?}", app.view.mode)
     };
@@ -116,11 +135,7 @@ async fn a_on_a_row_prefills_its_rule_adds_it_and_saves_it_with_the_comments_kep
         prompt.error.as_deref().unwrap_or("").contains("above"),
         "{prompt:?}"
     );
-    app.apply(Action::ClearInput, &snap);
-    for c in "kraken:BTC/USD last above 98000".chars() {
-        app.apply(Action::Type(c), &snap);
-    }
-    app.apply(Action::Submit, &snap);
+    enter(&mut app, &snap, "kraken:BTC/USD last above 98000");
     assert_eq!(app.view.mode, Mode::Normal);
     assert!(
         matches!(&app.view.status, Some(Status::Info(s)) if s.contains("alert added")),
@@ -153,11 +168,7 @@ async fn a_on_a_row_prefills_its_rule_adds_it_and_saves_it_with_the_comments_kep
     );
     // The same rule twice is refused.
     app.apply(Action::OpenAlert, &snap);
-    app.apply(Action::ClearInput, &snap);
-    for c in "kraken:BTC/USD last above 98000".chars() {
-        app.apply(Action::Type(c), &snap);
-    }
-    app.apply(Action::Submit, &snap);
+    enter(&mut app, &snap, "kraken:BTC/USD last above 98000");
     assert!(
         matches!(&app.view.mode, Mode::Alerting(p) if p.error.as_deref().is_some_and(|e| e.contains("already")))
     );
@@ -167,22 +178,11 @@ async fn a_on_a_row_prefills_its_rule_adds_it_and_saves_it_with_the_comments_kep
 
 #[tokio::test]
 async fn a_crossing_marks_the_row_and_header_goes_into_the_history_and_the_list_deletes_it() {
-    let path = config_file("fire");
-    let cfg = Config::load(&path, true).unwrap();
-    let store = Store::new(StoreLimits::default());
-    kraken_market(&store, Source::Stream, 0.4);
-    let stop = CancellationToken::new();
-    let (feeds, _rx) = kraken_feeds();
-    let mut app =
-        App::new(feeds, &cfg, Some(path.clone())).with_alerts(alerts(&cfg, &store, &stop));
+    let (path, store, stop, mut app, _commands) = dashboard("fire");
     let snap = store.snapshot();
     app.sync(&snap);
     app.apply(Action::OpenAlert, &snap);
-    app.apply(Action::ClearInput, &snap);
-    for c in "kraken:BTC/USD last above 97200".chars() {
-        app.apply(Action::Type(c), &snap);
-    }
-    app.apply(Action::Submit, &snap);
+    enter(&mut app, &snap, "kraken:BTC/USD last above 97200");
     until(&mut app, &store, |a| {
         a.view
             .alerts

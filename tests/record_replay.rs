@@ -99,6 +99,22 @@ async fn record_session(path: &Path) -> Vec<String> {
     record_session_with(settings(path)).await
 }
 
+/// A Kraken feed of `symbols` into `store` from the in-memory `sim`, on the fast test
+/// config.
+fn kraken_feed<const N: usize>(
+    sim: &Arc<SimServer>,
+    store: &Arc<Store>,
+    symbols: [&str; N],
+) -> FeedBuilder {
+    FeedBuilder::new(ExchangeId::Kraken)
+        .config(common::fast_config())
+        .store(Arc::clone(store))
+        .ws_url(sim.ws_url())
+        .rest_url(sim.rest_url())
+        .symbols(symbols)
+        .connector(Arc::new(SimConnector::new(Arc::clone(sim))))
+}
+
 async fn record_session_with(settings: RecordSettings) -> Vec<String> {
     let sim = Arc::new(SimServer::in_memory(common::sim_config(
         ExchangeId::Kraken,
@@ -108,14 +124,8 @@ async fn record_session_with(settings: RecordSettings) -> Vec<String> {
     let rec = Recorder::start(&store, settings, header()).expect("recording starts");
     let mut events = store.events();
     let shutdown = CancellationToken::new();
-    let feed = FeedBuilder::new(ExchangeId::Kraken)
-        .config(common::fast_config())
-        .store(Arc::clone(&store))
-        .ws_url(sim.ws_url())
-        .rest_url(sim.rest_url())
-        .symbols(["BTC/USD", "ETH/USD", "NOPE/USD"])
+    let feed = kraken_feed(&sim, &store, ["BTC/USD", "ETH/USD", "NOPE/USD"])
         .seed(7)
-        .connector(Arc::new(SimConnector::new(Arc::clone(&sim))))
         .shutdown_on(shutdown.clone())
         .spawn()
         .expect("the feed builds");
@@ -257,13 +267,7 @@ async fn a_full_disk_stops_the_recording_not_the_feed() {
         .expect("/dev/full opens");
     let mut state = rec.state();
     let shutdown = CancellationToken::new();
-    let feed = FeedBuilder::new(ExchangeId::Kraken)
-        .config(common::fast_config())
-        .store(Arc::clone(&store))
-        .ws_url(sim.ws_url())
-        .rest_url(sim.rest_url())
-        .symbols(["BTC/USD"])
-        .connector(Arc::new(SimConnector::new(Arc::clone(&sim))))
+    let feed = kraken_feed(&sim, &store, ["BTC/USD"])
         .shutdown_on(shutdown.clone())
         .spawn()
         .expect("the feed builds");
@@ -320,13 +324,7 @@ async fn a_size_limit_rotates_and_a_rotated_file_replays_alone() {
         header(),
     )
     .unwrap();
-    let feed = FeedBuilder::new(ExchangeId::Kraken)
-        .config(common::fast_config())
-        .store(Arc::clone(&store))
-        .ws_url(sim.ws_url())
-        .rest_url(sim.rest_url())
-        .symbols(["BTC/USD", "ETH/USD"])
-        .connector(Arc::new(SimConnector::new(Arc::clone(&sim))))
+    let feed = kraken_feed(&sim, &store, ["BTC/USD", "ETH/USD"])
         .spawn()
         .expect("the feed builds");
     let written = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{fast_config, has_reason, history, memory_for, updates};
+use common::{Rig, fast_config, has_reason, history, memory_for, updates};
 use pricewire_core::model::ExchangeId;
 use pricewire_sim::Scenario;
 
@@ -21,9 +21,9 @@ async fn stopped_for(d: Duration) {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_noted_stop_costs_no_reconnect_and_real_silence_still_does() {
-    // Silence is given up after 1 s of no frame; after 20 frames the server sends nothing.
+/// Kraken's BTC/USD over in-memory pipes, its 20 frames read; the server sends nothing
+/// after them.
+async fn streaming_then_silent() -> Rig {
     let rig = memory_for(
         ExchangeId::Kraken,
         Scenario::SilentAfter(20),
@@ -32,6 +32,13 @@ async fn a_noted_stop_costs_no_reconnect_and_real_silence_still_does() {
     );
     rig.until(30, "streaming", |s| updates(s, "BTC/USD") >= 20)
         .await;
+    rig
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_noted_stop_costs_no_reconnect_and_real_silence_still_does() {
+    // Silence is given up after 1 s of no frame; after 20 frames the server sends nothing.
+    let rig = streaming_then_silent().await;
     let sessions = rig.sim.stats().ws_sessions;
     // The process is stopped for a minute, having said so first.
     rig.store.note_suspend();
@@ -53,14 +60,7 @@ async fn a_noted_stop_costs_no_reconnect_and_real_silence_still_does() {
 async fn an_unnoted_stop_looks_like_silence() {
     // The same stop without a word: the watchdog takes it for a silent venue. This is
     // what the note is for.
-    let rig = memory_for(
-        ExchangeId::Kraken,
-        Scenario::SilentAfter(20),
-        fast_config(),
-        &["BTC/USD"],
-    );
-    rig.until(30, "streaming", |s| updates(s, "BTC/USD") >= 20)
-        .await;
+    let rig = streaming_then_silent().await;
     stopped_for(Duration::from_secs(60)).await;
     let snap = rig.store.snapshot();
     assert!(has_reason(&snap, "no data for"), "{:#?}", history(&snap));

@@ -8,8 +8,7 @@ mod pty_support;
 use std::time::Duration;
 
 use portable_pty::CommandBuilder;
-use pricewire_sim::{SimConfig, SimServer};
-use pty_support::{Screen, exited, has_row};
+use pty_support::{Screen, exited, has_row, sim_and_dir};
 
 const ROWS: u16 = 30;
 const COLS: u16 = 120;
@@ -17,17 +16,7 @@ const COLS: u16 = 120;
 #[test]
 fn keys_drive_the_dashboard_in_a_real_terminal() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let sim = runtime
-        .block_on(SimServer::start(
-            "127.0.0.1:0".parse().unwrap(),
-            SimConfig {
-                tick_interval: Duration::from_millis(100),
-                ..SimConfig::default()
-            },
-        ))
-        .unwrap();
-    let dir = std::env::temp_dir().join(format!("pricewire-pty-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let (sim, dir) = sim_and_dir(&runtime, "pty");
     let config = dir.join("config.toml");
     std::fs::write(&config, "# my watchlist\nsymbols = [\"BTC/USD\"] # keep\n").unwrap();
 

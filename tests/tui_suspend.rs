@@ -8,8 +8,7 @@ mod pty_support;
 use std::time::Duration;
 
 use portable_pty::CommandBuilder;
-use pricewire_sim::{SimConfig, SimServer};
-use pty_support::{Screen, exited, has_row};
+use pty_support::{Screen, exited, has_row, sim_and_dir};
 
 const ROWS: u16 = 30;
 const COLS: u16 = 120;
@@ -27,17 +26,7 @@ fn bash() -> String {
 #[test]
 fn ctrl_z_stops_fg_redraws_and_no_reconnect_follows() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let sim = runtime
-        .block_on(SimServer::start(
-            "127.0.0.1:0".parse().unwrap(),
-            SimConfig {
-                tick_interval: Duration::from_millis(100),
-                ..SimConfig::default()
-            },
-        ))
-        .unwrap();
-    let dir = std::env::temp_dir().join(format!("pricewire-suspend-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let (sim, dir) = sim_and_dir(&runtime, "suspend");
     let config = dir.join("config.toml");
     // A watchdog of four seconds: a stop of ten would be taken for a silent venue, and a
     // scheduler stalled on a loaded machine is still no silence of that length.

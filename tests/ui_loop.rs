@@ -77,6 +77,30 @@ fn market() -> (Arc<Store>, Watchlist, mpsc::Receiver<Command>) {
     (store, Watchlist::new(Feeds::new(vec![handle]), typed), rx)
 }
 
+/// The market's dashboard on an 80x24 test terminal; the feed's command channel last.
+fn dashboard() -> (
+    Arc<Store>,
+    App,
+    Terminal<TestBackend>,
+    mpsc::Receiver<Command>,
+) {
+    let (store, feeds, commands) = market();
+    let app = App::new(feeds, &Config::default(), None);
+    let term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    (store, app, term, commands)
+}
+
+/// A token cancelled `after` from now (on the paused clock in the tests that use it).
+fn cancelled_after(after: Duration) -> CancellationToken {
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        stop.cancel();
+    });
+    shutdown
+}
+
 fn temp_config(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pricewire-ui-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -202,17 +226,10 @@ async fn a_failed_save_is_shown_on_screen() {
 /// that is the first frame and the ticks at 1 s, 2 s, … 10 s: eleven frames.
 #[tokio::test(start_paused = true)]
 async fn idle_dashboard_draws_only_on_the_tick() {
-    let (store, feeds, _commands) = market();
-    let mut app = App::new(feeds, &Config::default(), None);
-    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (store, mut app, mut term, _commands) = dashboard();
     let (_keys, events) = key_stream();
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
     let begin = tokio::time::Instant::now();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(10_500)).await;
-        stop.cancel();
-    });
+    let shutdown = cancelled_after(Duration::from_millis(10_500));
     let stats = drive(&mut term, events, &store, &mut app, 30, shutdown).await;
     assert_eq!(begin.elapsed(), Duration::from_millis(10_500));
     assert_eq!(stats.frames, 11, "{stats:?}");
@@ -228,9 +245,7 @@ async fn idle_dashboard_draws_only_on_the_tick() {
 #[tokio::test(start_paused = true)]
 async fn bursts_of_ticks_are_coalesced_to_the_frame_cap() {
     const UPDATES: u64 = 1_500;
-    let (store, feeds, _commands) = market();
-    let mut app = App::new(feeds, &Config::default(), None);
-    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (store, mut app, mut term, _commands) = dashboard();
     let (_keys, events) = key_stream();
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
@@ -449,9 +464,7 @@ async fn a_run_with_command_line_symbols_leaves_the_saved_watchlist_alone() {
 /// read, however slowly the loop is scheduled.
 #[tokio::test(start_paused = true)]
 async fn esc_closes_things_and_never_quits() {
-    let (store, feeds, _commands) = market();
-    let mut app = App::new(feeds, &Config::default(), None);
-    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (store, mut app, mut term, _commands) = dashboard();
     let (keys, events) = key_stream();
     for code in [
         KeyCode::Char('?'),
@@ -463,12 +476,7 @@ async fn esc_closes_things_and_never_quits() {
     ] {
         press(&keys, code);
     }
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        stop.cancel();
-    });
+    let shutdown = cancelled_after(Duration::from_millis(300));
     // Only the shutdown ends the loop: none of the Esc presses quit it.
     drive(&mut term, events, &store, &mut app, 30, shutdown.clone()).await;
     assert!(shutdown.is_cancelled());

@@ -17,7 +17,7 @@ use pricewire::keymap::{KeyEntry, Keymap};
 use pricewire::ui;
 use pricewire::ui::theme::Theme;
 use pricewire::view::ViewModel;
-use pricewire::view::state::{ChartData, ChartStyle, ChartView, Fetch, Mode};
+use pricewire::view::state::{ChartData, ChartStyle, ChartView, Fetch, Mode, ViewState};
 use pricewire_core::candle::{Candle, CandleSeries, ChartWindow};
 use pricewire_core::holdings::{Holding, Lot};
 use pricewire_core::store::{Store, StoreLimits};
@@ -66,53 +66,42 @@ fn chart_view(style: ChartStyle) -> ChartView {
     }
 }
 
-fn draw_with_chart(
-    view: &pricewire::view::state::ViewState,
-    snap: &pricewire_core::store::Snapshot,
-    data: &ChartData,
-    w: u16,
-    h: u16,
-) -> Terminal<TestBackend> {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+/// The live screen at 100x32 with the BTC/USD chart pane open in `style`, drawn from `data`.
+fn chart_screen(style: ChartStyle, data: &ChartData) -> Terminal<TestBackend> {
+    let snap = live();
+    let mut view = view_for(&snap);
+    view.chart = Some(chart_view(style));
+    let mut term = Terminal::new(TestBackend::new(100, 32)).unwrap();
     term.draw(|f| {
-        let model = ViewModel::new(view, snap).with_chart(Some(data));
+        let model = ViewModel::new(&view, &snap).with_chart(Some(data));
         ui::draw(f, &model, now(), &Theme::default());
     })
     .unwrap();
     term
 }
 
-#[test]
-fn chart_pane_candles_100x32() {
-    let snap = live();
-    let mut view = view_for(&snap);
-    view.chart = Some(chart_view(ChartStyle::Candles));
-    let data = ChartData {
+/// The hour of candles, fetched.
+fn fetched_hour() -> ChartData {
+    ChartData {
         series: hour(),
         fetch: Fetch::Done,
-    };
-    let term = draw_with_chart(&view, &snap, &data, 100, 32);
+    }
+}
+
+#[test]
+fn chart_pane_candles_100x32() {
+    let term = chart_screen(ChartStyle::Candles, &fetched_hour());
     insta::assert_snapshot!(term.backend());
 }
 
 #[test]
 fn chart_pane_line_100x32() {
-    let snap = live();
-    let mut view = view_for(&snap);
-    view.chart = Some(chart_view(ChartStyle::Line));
-    let data = ChartData {
-        series: hour(),
-        fetch: Fetch::Done,
-    };
-    let term = draw_with_chart(&view, &snap, &data, 100, 32);
+    let term = chart_screen(ChartStyle::Line, &fetched_hour());
     insta::assert_snapshot!(term.backend());
 }
 
 #[test]
 fn a_failed_candle_fetch_says_why_and_the_live_part_still_draws_100x32() {
-    let snap = live();
-    let mut view = view_for(&snap);
-    view.chart = Some(chart_view(ChartStyle::Candles));
     // Only the ticks since the chart opened: the last three minutes.
     let mut live_part = CandleSeries::new(ChartWindow::Hour, Vec::new());
     for (ago, p) in [
@@ -127,7 +116,7 @@ fn a_failed_candle_fetch_says_why_and_the_live_part_still_draws_100x32() {
         series: live_part,
         fetch: Fetch::Failed("REST: HTTP 429 (retry after 2s)".into()),
     };
-    let term = draw_with_chart(&view, &snap, &data, 100, 32);
+    let term = chart_screen(ChartStyle::Candles, &data);
     insta::assert_snapshot!(term.backend());
 }
 
@@ -158,24 +147,25 @@ fn holdings() -> Vec<Holding> {
     ]
 }
 
-#[test]
-fn holdings_columns_and_totals_per_quote_160x40() {
+/// Both venues with the holdings columns shown, changed by `tweak`, drawn at `w`x`h`.
+fn holdings_screen(tweak: impl FnOnce(&mut ViewState), w: u16, h: u16) -> Terminal<TestBackend> {
     let snap = two_venues();
     let mut view = view_for(&snap);
     view.holdings = Arc::new(holdings());
     view.holdings_view.shown = true;
-    let term = draw(&view, &snap, &Theme::default(), 160, 40);
+    tweak(&mut view);
+    draw(&view, &snap, &Theme::default(), w, h)
+}
+
+#[test]
+fn holdings_columns_and_totals_per_quote_160x40() {
+    let term = holdings_screen(|_| {}, 160, 40);
     insta::assert_snapshot!(term.backend());
 }
 
 #[test]
 fn holdings_hidden_for_screen_sharing_160x40() {
-    let snap = two_venues();
-    let mut view = view_for(&snap);
-    view.holdings = Arc::new(holdings());
-    view.holdings_view.shown = true;
-    view.holdings_view.hide_amounts = true;
-    let term = draw(&view, &snap, &Theme::default(), 160, 40);
+    let term = holdings_screen(|view| view.holdings_view.hide_amounts = true, 160, 40);
     let text = format!("{:?}", term.backend());
     for secret in ["48,561", "0.5 ", "9,500"] {
         assert!(!text.contains(secret), "{secret} on a shared screen");
@@ -185,12 +175,11 @@ fn holdings_hidden_for_screen_sharing_160x40() {
 
 #[test]
 fn holdings_sorted_by_pnl_across_venues_100x24() {
-    let snap = two_venues();
-    let mut view = view_for(&snap);
-    view.holdings = Arc::new(holdings());
-    view.holdings_view.shown = true;
-    view.sort = pricewire::view::state::Sort::from_config("pnl", None);
-    let term = draw(&view, &snap, &Theme::default(), 100, 24);
+    let term = holdings_screen(
+        |view| view.sort = pricewire::view::state::Sort::from_config("pnl", None),
+        100,
+        24,
+    );
     insta::assert_snapshot!(term.backend());
 }
 

@@ -284,27 +284,19 @@ impl App {
         log: crate::history::HistoryLog,
         earlier: &[crate::history::Entry],
     ) -> Self {
-        self.view.notes.extend(earlier.iter().map(|e| {
-            let what = match (&e.from, &e.to) {
-                (Some(f), Some(t)) => format!("{f} → {t}  "),
-                _ => format!("{}  ", e.kind.replace('_', " ")),
-            };
-            let symbol = e
-                .symbol
-                .as_deref()
-                .map(|s| format!("{s}: "))
-                .unwrap_or_default();
-            crate::view::state::Note {
+        self.view
+            .notes
+            .extend(earlier.iter().map(|e| crate::view::state::Note {
                 at: e.ts,
                 exchange: e.exchange.as_deref().and_then(|x| x.parse().ok()),
                 text: pricewire_core::sanitize::clean(&format!(
-                    "{what}{symbol}{} ({})",
+                    "{}{} ({})",
+                    e.what(),
                     e.text,
                     e.tag.name()
                 )),
                 kind: crate::view::state::NoteKind::Earlier,
-            }
-        }));
+            }));
         self.history = Some(HistoryFile(log));
         self
     }

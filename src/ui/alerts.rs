@@ -7,7 +7,7 @@ use chrono::FixedOffset;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear};
+use ratatui::widgets::Block;
 
 use super::format;
 use super::theme::Theme;
@@ -75,14 +75,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ViewState, picked: usize, them
     let h = u16::try_from(lines.len() + 2)
         .unwrap_or(u16::MAX)
         .min(area.height);
-    let popup = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
-    frame.render_widget(Clear, popup);
-    frame.buffer_mut().set_style(popup, theme.base);
+    let popup = super::popup(frame, area, w, h, theme);
     let room = usize::from(w.saturating_sub(2));
     let block = Block::bordered()
         .border_style(theme.border)

@@ -233,6 +233,7 @@ mod tests {
     use chrono::TimeDelta;
     use pricewire_core::model::{FeedStatus, Source, Ticker};
     use pricewire_core::store::{Store, StoreLimits};
+    use std::sync::Arc;
 
     const STALE: Duration = Duration::from_secs(30);
 
@@ -275,6 +276,23 @@ mod tests {
 
     fn quote(store: &Store, exchange: ExchangeId, symbol: &Symbol, bid: &str, ask: &str) {
         quote_at(store, exchange, symbol, bid, ask, 1, Source::Stream);
+    }
+
+    /// BTC/USD quoted `kraken` (bid, ask) by a connected kraken, and by binance in
+    /// `status`, its last quote (bid, ask, age in seconds, source) `binance`.
+    fn kraken_and_binance(
+        kraken: (&str, &str),
+        status: FeedStatus,
+        binance: (&str, &str, i64, Source),
+    ) -> Arc<Store> {
+        let store = Store::new(StoreLimits::default());
+        let btc = Symbol::new("BTC", "USD");
+        feed(&store, ExchangeId::Kraken, FeedStatus::Connected);
+        feed(&store, ExchangeId::Binance, status);
+        quote(&store, ExchangeId::Kraken, &btc, kraken.0, kraken.1);
+        let (bid, ask, age, source) = binance;
+        quote_at(&store, ExchangeId::Binance, &btc, bid, ask, age, source);
+        store
     }
 
     fn text(c: &Cross) -> String {
@@ -335,26 +353,13 @@ mod tests {
 
     #[test]
     fn offline_stale_venue_never_makes_a_cross() {
-        let store = Store::new(StoreLimits::default());
-        let btc = Symbol::new("BTC", "USD");
-        feed(&store, ExchangeId::Kraken, FeedStatus::Connected);
-        feed(
-            &store,
-            ExchangeId::Binance,
+        // Binance's last quote, from before it went: its ask is far below kraken's bid.
+        let store = kraken_and_binance(
+            ("65112.00", "65112.60"),
             FeedStatus::Offline {
                 next_try: now() + TimeDelta::seconds(20),
             },
-        );
-        quote(&store, ExchangeId::Kraken, &btc, "65112.00", "65112.60");
-        // Binance's last quote, from before it went: its ask is far below kraken's bid.
-        quote_at(
-            &store,
-            ExchangeId::Binance,
-            &btc,
-            "65001.00",
-            "65001.18",
-            37,
-            Source::Stream,
+            ("65001.00", "65001.18", 37, Source::Stream),
         );
         let snap = store.snapshot();
         let c = &crosses(&snap, STALE, now())[0];
@@ -439,25 +444,12 @@ mod tests {
 
     #[test]
     fn fresh_polled_quote_crosses_and_says_polled() {
-        let store = Store::new(StoreLimits::default());
-        let btc = Symbol::new("BTC", "USD");
-        feed(&store, ExchangeId::Kraken, FeedStatus::Connected);
-        feed(
-            &store,
-            ExchangeId::Binance,
+        let store = kraken_and_binance(
+            ("100.00", "100.40"),
             FeedStatus::Fallback {
                 next_ws_try: now() + TimeDelta::seconds(40),
             },
-        );
-        quote(&store, ExchangeId::Kraken, &btc, "100.00", "100.40");
-        quote_at(
-            &store,
-            ExchangeId::Binance,
-            &btc,
-            "100.50",
-            "100.60",
-            3,
-            Source::Rest,
+            ("100.50", "100.60", 3, Source::Rest),
         );
         let c = &crosses(&store.snapshot(), STALE, now())[0];
         assert!(c.crossed());

@@ -17,7 +17,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::theme::Theme;
 use pricewire_core::model::{ExchangeId, FeedStatus};
@@ -186,14 +186,7 @@ pub fn draw(
     let h = area
         .height
         .min(u16::try_from(rows.len() + 6).unwrap_or(u16::MAX));
-    let popup = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
-    frame.render_widget(Clear, popup);
-    frame.buffer_mut().set_style(popup, theme.base);
+    let popup = super::popup(frame, area, w, h, theme);
     let block = Block::bordered()
         .border_style(theme.border)
         .title(Line::from(vec![

@@ -55,6 +55,20 @@ use status::HeaderMode;
 use theme::Theme;
 
 /// Lines of the history pane (with its borders) for a screen `height` lines tall.
+/// A `w` x `h` box (at most `area`'s size) in the middle of `area`, cleared and painted with
+/// the theme's base: where a pop-up draws.
+fn popup(frame: &mut Frame, area: Rect, w: u16, h: u16, theme: &Theme) -> Rect {
+    let popup = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    frame.render_widget(ratatui::widgets::Clear, popup);
+    frame.buffer_mut().set_style(popup, theme.base);
+    popup
+}
+
 fn history_height(height: u16) -> u16 {
     (height / 3).clamp(4, 14)
 }

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear};
+use ratatui::widgets::Block;
 
 use super::format;
 use super::theme::Theme;
@@ -236,14 +236,7 @@ pub fn help(
     let want_h = u16::try_from(per_column + 2).unwrap_or(u16::MAX);
     let w = want_w.min(area.width);
     let h = want_h.min(area.height);
-    let popup = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
-    frame.render_widget(Clear, popup);
-    frame.buffer_mut().set_style(popup, theme.base);
+    let popup = super::popup(frame, area, w, h, theme);
     let block = Block::bordered()
         .border_style(theme.border)
         .title(format::title(

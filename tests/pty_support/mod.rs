@@ -7,6 +7,27 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use pricewire_sim::{SimConfig, SimServer};
+
+/// The simulator on 127.0.0.1 (a free port), ticking every 100 ms on `runtime`, and a
+/// fresh temp dir for the run, `pricewire-{name}-{pid}`.
+pub fn sim_and_dir(
+    runtime: &tokio::runtime::Runtime,
+    name: &str,
+) -> (SimServer, std::path::PathBuf) {
+    let sim = runtime
+        .block_on(SimServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            SimConfig {
+                tick_interval: Duration::from_millis(100),
+                ..SimConfig::default()
+            },
+        ))
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("pricewire-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    (sim, dir)
+}
 
 pub struct Screen {
     parser: vt100::Parser,

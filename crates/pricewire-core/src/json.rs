@@ -103,14 +103,33 @@ fn plain_text(d: &Decimal, out: &mut [u8; 64]) -> Option<usize> {
     Some(len)
 }
 
+/// How every line about one venue begins: its type, the venue, then `simulated` and
+/// `replay`, each only when true.
 #[derive(Serialize)]
-struct StatusLine<'a> {
+struct Head {
     r#type: &'static str,
     exchange: &'static str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     simulated: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     replay: bool,
+}
+
+impl Head {
+    fn new(r#type: &'static str, exchange: ExchangeId, simulated: bool, replay: bool) -> Head {
+        Head {
+            r#type,
+            exchange: exchange.as_str(),
+            simulated,
+            replay,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct StatusLine<'a> {
+    #[serde(flatten)]
+    head: Head,
     from: &'static str,
     to: &'static str,
     reason: &'a str,
@@ -120,12 +139,8 @@ struct StatusLine<'a> {
 
 #[derive(Serialize)]
 struct ErrorLine<'a> {
-    r#type: &'static str,
-    exchange: &'static str,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    simulated: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    replay: bool,
+    #[serde(flatten)]
+    head: Head,
     symbol: &'a str,
     message: &'a str,
 }
@@ -182,10 +197,7 @@ fn error_line_marked(
     replay: bool,
 ) -> String {
     serde_json::to_string(&ErrorLine {
-        r#type: "error",
-        exchange: exchange.as_str(),
-        simulated,
-        replay,
+        head: Head::new("error", exchange, simulated, replay),
         symbol,
         message,
     })
@@ -288,10 +300,7 @@ pub fn status_line(t: &Transition, simulated: bool) -> String {
 
 fn status_line_marked(t: &Transition, simulated: bool, replay: bool) -> String {
     serde_json::to_string(&StatusLine {
-        r#type: "status",
-        exchange: t.exchange.as_str(),
-        simulated,
-        replay,
+        head: Head::new("status", t.exchange, simulated, replay),
         from: t.from.name(),
         to: t.to.name(),
         reason: &t.reason,

@@ -144,20 +144,27 @@ fn contrast_formula_matches_known_values() {
     assert_eq!(xterm_rgb(234), (28, 28, 28));
 }
 
-/// Keys whose colour carries text a trader reads.
-const TEXT_KEYS: [&str; 11] = [
-    "text",
-    "muted",
-    "up",
-    "down",
-    "live",
-    "connecting",
-    "fallback",
-    "offline",
-    "simulated",
-    "stale",
-    "header",
-];
+/// Keys whose colour carries text a trader reads: every key but the preset, the two
+/// grounds text is read on, and the border.
+fn text_keys() -> impl Iterator<Item = &'static str> {
+    THEME_KEYS
+        .into_iter()
+        .filter(|k| !["preset", "background", "selected", "border"].contains(k))
+}
+
+/// The styles every theme sets for a feed's state and a price's move, in either mode.
+fn state_styles(t: &Theme) -> [Style; 8] {
+    [
+        t.base,
+        t.up,
+        t.down,
+        t.live,
+        t.connecting,
+        t.fallback,
+        t.offline,
+        t.simulated,
+    ]
+}
 
 #[test]
 fn every_presets_text_reaches_4_5_to_1_on_its_background_and_on_the_selected_row() {
@@ -175,7 +182,7 @@ fn every_presets_text_reaches_4_5_to_1_on_its_background_and_on_the_selected_row
             xterm_rgb(i)
         };
         for ground in ["background", "selected"] {
-            for key in TEXT_KEYS {
+            for key in text_keys() {
                 let ratio = contrast(rgb(key), rgb(ground));
                 assert!(ratio >= 4.5, "{name}: {key} on {ground}: {ratio:.2}:1");
             }
@@ -189,21 +196,10 @@ fn every_presets_text_reaches_4_5_to_1_on_its_background_and_on_the_selected_row
 fn no_meaning_relies_on_dim_text() {
     for (name, _) in Preset::ALL {
         let t = preset(name);
-        for style in [
-            t.base,
-            t.up,
-            t.down,
-            t.live,
-            t.connecting,
-            t.fallback,
-            t.offline,
-            t.simulated,
-            t.stale,
-            t.header,
-            t.muted,
-            t.key,
-            t.selected,
-        ] {
+        for style in state_styles(&t)
+            .into_iter()
+            .chain([t.stale, t.header, t.muted, t.key, t.selected])
+        {
             assert!(
                 !style.add_modifier.contains(Modifier::DIM),
                 "{name}: {style:?}"
@@ -232,19 +228,10 @@ fn mono_and_no_color_keep_modifiers_only() {
         Theme::new(&map(&[("up", text("#00ff00"))]), ColorMode::NoColor),
         preset("mono"),
     ] {
-        for style in [
-            t.base,
-            t.up,
-            t.down,
-            t.live,
-            t.connecting,
-            t.fallback,
-            t.offline,
-            t.simulated,
-            t.border,
-            t.muted,
-            t.stale,
-        ] {
+        for style in state_styles(&t)
+            .into_iter()
+            .chain([t.border, t.muted, t.stale])
+        {
             assert_eq!(style.fg, None);
             assert_eq!(style.bg, None);
         }

@@ -32,15 +32,20 @@ fn quote(last: Option<&str>, bid: Option<&str>, ask: Option<&str>) -> Ticker {
     t
 }
 
-#[test]
-fn the_amount_defaults_to_the_lots_and_bad_holdings_are_refused() {
-    let h = Holding::new(
+/// 0.3 BTC/USD bought in two lots, for 10,500.025 in all; no amount given.
+fn two_lots() -> Holding {
+    Holding::new(
         sym("BTC/USD"),
         None,
         None,
         vec![lot("0.25", "30000"), lot("0.05", "60000.50")],
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn the_amount_defaults_to_the_lots_and_bad_holdings_are_refused() {
+    let h = two_lots();
     assert_eq!(h.amount, d("0.30"));
     assert_eq!(h.cost(), Some(d("10500.0250")));
     assert_eq!(
@@ -106,13 +111,7 @@ fn value_and_pnl_are_exact_and_lots_short_of_the_amount_are_partial() {
         kind: MarkKind::Last,
     };
     // 0.3 bought for 10,500.025 in all, worth 40,000.1 each now.
-    let h = Holding::new(
-        sym("BTC/USD"),
-        None,
-        None,
-        vec![lot("0.25", "30000"), lot("0.05", "60000.50")],
-    )
-    .unwrap();
+    let h = two_lots();
     let v = value(&h, at("40000.1"));
     assert_eq!(v.value, d("12000.030"));
     assert_eq!(v.pnl, Some(d("1500.0050")));

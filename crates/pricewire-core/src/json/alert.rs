@@ -9,17 +9,13 @@
 
 use serde::Serialize;
 
-use super::ts;
+use super::{Head, ts};
 use crate::alert::AlertEvent;
 
 #[derive(Serialize)]
 struct AlertLine<'a> {
-    r#type: &'static str,
-    exchange: &'static str,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    simulated: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    replay: bool,
+    #[serde(flatten)]
+    head: Head,
     symbol: Option<&'a str>,
     event: &'static str,
     rule: &'a str,
@@ -31,10 +27,7 @@ struct AlertLine<'a> {
 /// One JSON line (no newline) for an alert; `replay`: it fired during a replay.
 pub fn alert_line(a: &AlertEvent, replay: bool) -> String {
     serde_json::to_string(&AlertLine {
-        r#type: "alert",
-        exchange: a.exchange.as_str(),
-        simulated: a.simulated,
-        replay,
+        head: Head::new("alert", a.exchange, a.simulated, replay),
         symbol: a.symbol.as_ref().map(crate::symbol::Symbol::as_str),
         event: a.kind.name(),
         rule: &a.rule,
