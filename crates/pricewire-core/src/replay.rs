@@ -195,44 +195,76 @@ impl Ended {
     }
 }
 
+/// One line of a recording: its number, and its text or the error that ended reading.
+pub type Line = (u64, std::io::Result<String>);
+
+/// Lines handed over at once: the reader thread and the player meet once per batch
+/// rather than once per line (a hand-over per line cost more than parsing the line).
+const BATCH: usize = 256;
+
+/// Lines of a recording, read off the async runtime (from [`read_lines`]).
+pub struct Lines {
+    rx: mpsc::Receiver<Vec<Line>>,
+    batch: std::vec::IntoIter<Line>,
+}
+
+impl Lines {
+    /// The next line, or `None` at the end of the input.
+    pub async fn recv(&mut self) -> Option<Line> {
+        loop {
+            if let Some(line) = self.batch.next() {
+                return Some(line);
+            }
+            self.batch = self.rx.recv().await?.into_iter();
+        }
+    }
+}
+
 /// Lines of a recording, read off the async runtime (a file, a zstd stream): each with its
-/// number, or the error that ended reading. The channel ends at the end of the input.
-pub fn read_lines<R: BufRead + Send + 'static>(
-    mut reader: R,
-) -> mpsc::Receiver<(u64, std::io::Result<String>)> {
-    let (tx, rx) = mpsc::channel(1024);
+/// number, or the error that ended reading. They end at the end of the input.
+pub fn read_lines<R: BufRead + Send + 'static>(mut reader: R) -> Lines {
+    let (tx, rx) = mpsc::channel(8);
     tokio::task::spawn_blocking(move || {
         let mut n = 0u64;
+        let mut batch = Vec::with_capacity(BATCH);
         loop {
             let mut line = String::new();
             n += 1;
-            match reader.read_line(&mut line) {
-                Ok(0) => return,
+            let last = match reader.read_line(&mut line) {
+                Ok(0) => true,
+                Ok(_) if !line.ends_with('\n') => {
+                    // The file ends mid-line (cut off while being written).
+                    batch.push((
+                        n,
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "the file ends in the middle of a line (truncated)",
+                        )),
+                    ));
+                    true
+                }
                 Ok(_) => {
-                    if !line.ends_with('\n') {
-                        // The file ends mid-line (cut off while being written).
-                        let _ = tx.blocking_send((
-                            n,
-                            Err(std::io::Error::new(
-                                std::io::ErrorKind::UnexpectedEof,
-                                "the file ends in the middle of a line (truncated)",
-                            )),
-                        ));
-                        return;
-                    }
                     line.pop();
-                    if tx.blocking_send((n, Ok(line))).is_err() {
-                        return;
-                    }
+                    batch.push((n, Ok(line)));
+                    false
                 }
                 Err(e) => {
-                    let _ = tx.blocking_send((n, Err(e)));
+                    batch.push((n, Err(e)));
+                    true
+                }
+            };
+            if last || batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if (!full.is_empty() && tx.blocking_send(full).is_err()) || last {
                     return;
                 }
             }
         }
     });
-    rx
+    Lines {
+        rx,
+        batch: Vec::new().into_iter(),
+    }
 }
 
 struct Venue {
@@ -248,7 +280,7 @@ const YIELD_EVERY: u64 = 512;
 /// Play `lines` (from [`read_lines`]) into `store`. Returns when the input ends, a line
 /// cannot be read, `until` is reached or `shutdown` is cancelled.
 pub async fn play(
-    mut lines: mpsc::Receiver<(u64, std::io::Result<String>)>,
+    mut lines: Lines,
     store: Arc<Store>,
     opts: ReplayOptions,
     clock: ReplayClock,
