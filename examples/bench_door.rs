@@ -24,7 +24,7 @@
 //!    from its wall clock as it writes the frame: one machine, one clock) as p50/p99/max.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -35,58 +35,9 @@ use pricewire_relay::testkit::RedisServer;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
-const CLK_TCK: f64 = 100.0;
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn cpu(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (t(11) + t(12)) / CLK_TCK
-}
-
-fn rss_kib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .unwrap_or(0.0)
-}
-
-fn bin() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe
-        .parent()
-        .and_then(std::path::Path::parent)
-        .unwrap()
-        .to_path_buf();
-    let bin = std::env::var_os("PRICEWIRE_BIN").map_or_else(|| dir.join("pricewire"), Into::into);
-    assert!(
-        bin.exists(),
-        "{} missing: cargo build --release --bins --examples",
-        bin.display()
-    );
-    bin
-}
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+#[path = "support/procs.rs"]
+mod procs;
+use procs::{Proc, arg, bin, cpu, exchange_us, rss_kib};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -105,14 +56,6 @@ fn nofile() -> u64 {
         .and_then(|l| l.split_whitespace().nth(3))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
-}
-
-fn exchange_us(text: &str) -> Option<i64> {
-    let at = text.find("\"exchange_ts\":\"")? + 15;
-    let end = text[at..].find('"')? + at;
-    chrono::DateTime::parse_from_rfc3339(&text[at..end])
-        .ok()
-        .map(|t| t.timestamp_micros())
 }
 
 /// What every client shares: whether to record, the counters and the merged histogram.

@@ -30,7 +30,7 @@
 //!   and max, the relay's RSS and this process's RSS and CPU (the readers').
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,49 +39,20 @@ use pricewire_core::ExchangeId;
 use pricewire_relay::testkit::RedisServer;
 use pricewire_relay::{Keys, RedisTarget, reader};
 
-const PAIRS: &str = "ADA/USD,ATOM/USD,AVAX/USD,DOT/USD,LINK/USD,MATIC/USD,SOL/EUR,SOL/USD,USDT/USD,BTC/USDT,DOGE/USD,ETH/BTC,ETH/EUR,ETH/USD,LTC/USD,BTC/EUR,BTC/GBP,BTC/USD,XRP/USD";
-const CLK_TCK: f64 = 100.0;
+#[path = "support/kraken_pairs.rs"]
+#[allow(dead_code)] // the bare client there serves the ingest benchmarks
+mod kraken_pairs;
+#[path = "support/procs.rs"]
+mod procs;
+use procs::{Proc, arg, bin, cpu, exchange_us, rss_kib};
 
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn cpu(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (t(11) + t(12)) / CLK_TCK
+/// The benchmarks' 19 Kraken pairs, or the first `n` of them, comma-separated.
+fn pairs(n: usize) -> String {
+    kraken_pairs::SYMBOLS[..n.min(kraken_pairs::SYMBOLS.len())].join(",")
 }
 
 fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn bin() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe
-        .parent()
-        .and_then(std::path::Path::parent)
-        .unwrap()
-        .to_path_buf();
-    let bin = std::env::var_os("PRICEWIRE_BIN").map_or_else(|| dir.join("pricewire"), Into::into);
-    assert!(
-        bin.exists(),
-        "{} missing: cargo build --release --bins --examples",
-        bin.display()
-    );
-    bin
+    rss_kib(pid) / 1024.0
 }
 
 fn start_sim(args: &[&str]) -> (Proc, String) {
@@ -133,15 +104,6 @@ fn start_relay(server: &RedisServer, addr: &str, log: &std::path::Path, pairs: &
     )
 }
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 async fn seq(con: &mut redis::aio::MultiplexedConnection, keys: &Keys) -> u64 {
     redis::cmd("GET")
         .arg(&keys.seq)
@@ -149,15 +111,6 @@ async fn seq(con: &mut redis::aio::MultiplexedConnection, keys: &Keys) -> u64 {
         .await
         .unwrap()
         .unwrap_or(0)
-}
-
-/// The `exchange_ts` of a ticker line, as µs since 1970.
-fn exchange_us(line: &str) -> Option<i64> {
-    let at = line.find("\"exchange_ts\":\"")? + 15;
-    let text = line.get(at..at + 27)?;
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.timestamp_micros())
 }
 
 /// Follow the stream like a reader; record latencies into `hist` until `until`.
@@ -225,7 +178,7 @@ async fn main() {
             };
             let sim_refs: Vec<&str> = sim_args.iter().map(String::as_str).collect();
             let (_sim, addr) = start_sim(&sim_refs);
-            let relay = start_relay(&server, &addr, &log, PAIRS);
+            let relay = start_relay(&server, &addr, &log, &pairs(usize::MAX));
             let relay_pid = relay.0.id();
             // Warm up: the relay leads and every pair streams.
             tokio::time::sleep(Duration::from_secs(3)).await;
@@ -308,7 +261,7 @@ async fn main() {
             let n = usize::try_from(rate * tick / 1000)
                 .unwrap_or(19)
                 .clamp(1, 19);
-            let pairs = PAIRS.split(',').take(n).collect::<Vec<_>>().join(",");
+            let pairs = pairs(n);
             println!(
                 "offered: {n} pairs every {tick} ms = {} tickers/s",
                 n as u64 * 1000 / tick
@@ -377,7 +330,7 @@ async fn main() {
             let frames = arg("--frames", 100_000);
             let (sim, addr) = start_sim(&["--scenario", &format!("burst:{frames}")]);
             let sim_pid = sim.0.id();
-            let relay = start_relay(&server, &addr, &log, PAIRS);
+            let relay = start_relay(&server, &addr, &log, &pairs(usize::MAX));
             let relay_pid = relay.0.id();
             let t0 = Instant::now();
             let (mut first, mut last, mut landed) = (None, t0, 0u64);
@@ -435,7 +388,7 @@ async fn main() {
             // --secs (30): the relay's RSS every second, and what it said.
             let outage = arg("--secs", 30);
             let (_sim, addr) = start_sim(&["--tick-ms", "1"]);
-            let pairs = PAIRS.split(',').take(10).collect::<Vec<_>>().join(",");
+            let pairs = pairs(10);
             let relay = start_relay(&server, &addr, &log, &pairs);
             let relay_pid = relay.0.id();
             tokio::time::sleep(Duration::from_secs(5)).await;
